@@ -1,0 +1,29 @@
+# bayfin — two commands: `make demo` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test install lint typecheck bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install bayfin with its test tools
+
+demo: $(STAMP) ## Migrate the embedded SQLite database, load a generated demo region, serve the API on :8000
+	$(BIN)/bayfin demo run
+
+test: $(STAMP) ## Run the whole test suite (PostgreSQL-backed tests skip with a reason when it is absent)
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+lint: $(STAMP) ## Style, imports between modules, types
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
+	$(BIN)/mypy src
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

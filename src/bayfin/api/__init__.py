@@ -1,0 +1,1 @@
+"""HTTP edge: app factory, middleware, error handlers, dependencies, router assembly."""

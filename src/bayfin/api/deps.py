@@ -1,0 +1,80 @@
+"""Request dependencies as ``Annotated`` aliases: the platform, a transaction, the caller, scope checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session as OrmSession
+
+from bayfin.kernel.db import UnitOfWork
+from bayfin.kernel.errors import Forbidden, Unauthenticated
+from bayfin.kernel.platform import Platform
+from bayfin.kernel.security import Principal
+
+
+def get_platform(request: Request) -> Platform:
+    """The platform built at start-up."""
+    platform: Platform = request.app.state.platform
+    return platform
+
+
+PlatformDep = Annotated[Platform, Depends(get_platform)]
+
+
+def get_uow(platform: PlatformDep) -> Iterator[UnitOfWork]:
+    """One transaction per request: committed when the endpoint returns, before the response is sent;
+    rolled back if it raises."""
+    with platform.unit_of_work() as uow:
+        yield uow
+        uow.commit()
+
+
+UoW = Annotated[UnitOfWork, Depends(get_uow, scope="function")]
+
+
+def get_session(uow: UoW) -> OrmSession:
+    """The request transaction's session."""
+    return uow.session
+
+
+Session = Annotated[OrmSession, Depends(get_session)]
+
+
+def get_principal(request: Request, platform: PlatformDep) -> Principal:
+    """The caller named by the bearer token; 401 problem+json when missing or invalid."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("a bearer access token is required")
+    principal = platform.token_verifier.verify(token.strip())
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require(*, scopes: tuple[str, ...] = (), roles: tuple[str, ...] = (),
+            org_types: tuple[str, ...] = ()) -> Callable[[Principal], Principal]:
+    """A dependency that admits the caller only with every scope, and any of the roles/org types."""
+
+    def _check(principal: CurrentPrincipal) -> Principal:
+        missing = [s for s in scopes if not principal.has_scope(s)]
+        if missing:
+            raise Forbidden(f"the token lacks scope {', '.join(missing)}", required_scopes=missing)
+        if roles and not principal.has_role(*roles):
+            raise Forbidden("your role may not do this", required_roles=list(roles))
+        if org_types and principal.organization_type not in org_types:
+            raise Forbidden("your organization type may not do this",
+                            required_org_types=list(org_types))
+        return principal
+
+    return _check
+
+
+AUTH_ERRORS = {
+    401: {"description": "No valid bearer token (problem+json)"},
+    403: {"description": "The token lacks the scope or role required (problem+json)"},
+}

@@ -1,0 +1,71 @@
+"""RFC 9457 problem+json rendering for every error the API can return."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bayfin.kernel.errors import AppError
+
+log = logging.getLogger("bayfin.api")
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    """A problem+json response with the body's status."""
+    return Response(orjson.dumps(body, default=str), status_code=int(body["status"]),
+                    media_type=PROBLEM_JSON, headers=headers)
+
+
+def problem_schema(description: str) -> dict[str, Any]:
+    """An OpenAPI ``responses=`` entry documenting a problem+json error."""
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": {"$ref":
+            "#/components/schemas/Problem"}}}}
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    out = []
+    for err in exc.errors():
+        out.append({"loc": [str(p) for p in err.get("loc", ())], "msg": err.get("msg"),
+                    "type": err.get("type")})
+    return out
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Render AppError, validation errors, HTTP errors and unexpected failures as problem+json."""
+
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> Response:
+        headers = {"WWW-Authenticate": 'Bearer realm="bayfin"'} if exc.status_code == 401 else None
+        if exc.status_code == 429 and "retry_after" in exc.extra:
+            headers = {"Retry-After": str(exc.extra["retry_after"])}
+        return problem_response(exc.problem(request.url.path), headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        return problem_response({
+            "type": "https://bayfin.dev/problems/validation_failed", "title": "Validation failed",
+            "status": 422, "detail": "the request does not match the expected shape",
+            "code": "validation_failed", "instance": request.url.path,
+            "errors": _validation_errors(exc)})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        return problem_response({
+            "type": "about:blank", "title": str(exc.detail) if exc.detail else "Error",
+            "status": exc.status_code, "detail": str(exc.detail), "code": f"http_{exc.status_code}",
+            "instance": request.url.path}, getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error", extra={"path": request.url.path})
+        return problem_response({
+            "type": "https://bayfin.dev/problems/internal", "title": "Internal error",
+            "status": 500, "detail": "an unexpected error occurred; it has been logged",
+            "code": "internal", "instance": request.url.path})

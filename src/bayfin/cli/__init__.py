@@ -1,0 +1,1 @@
+"""Command line: ``bayfin <noun> <verb>``; each module mounts its own Typer app."""

@@ -1,0 +1,1 @@
+"""Shared mechanisms with no business rules: settings, database, errors, audit, money, clock, security."""

@@ -1,0 +1,76 @@
+"""Settings read once from the environment (prefix ``BAYFIN_``) and validated.
+
+Development defaults run everything embedded (SQLite under ``./var``, in-process state); production
+refuses those defaults so a misconfigured deployment fails at start, not at the first request.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_AUDIT_KEY = "bayfin-dev-audit-key-not-for-production"
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    """Every knob of a bayfin deployment; see docs/deploy.md for the production values."""
+
+    model_config = SettingsConfigDict(env_prefix="BAYFIN_", env_file=None, extra="ignore")
+
+    environment: Environment = Environment.development
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    redis_url: str | None = None
+    nats_url: str | None = None
+    mqtt_url: str | None = None
+    log_level: str = "INFO"
+    log_json: bool = True
+    #: HMAC key that seals the audit chain; without it nobody can forge a consistent chain.
+    audit_key: SecretStr = SecretStr(DEV_AUDIT_KEY)
+    #: Issuer URL placed in and required of every access token.
+    issuer: str = "http://127.0.0.1:8000"
+    #: JSON Web Key Set file holding the token-signing keys (created on first use outside production).
+    jwks_file: Path | None = None
+    access_token_ttl_seconds: int = Field(default=900, ge=30, le=86400)
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+
+    @model_validator(mode="after")
+    def _defaults_and_production_guards(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'bayfin.db'}"
+        if self.jwks_file is None:
+            self.jwks_file = self.data_dir / "keys" / "jwks.json"
+        if self.environment is Environment.production:
+            problems = []
+            if self.database_url.startswith("sqlite"):
+                problems.append("BAYFIN_DATABASE_URL must name a server database (PostgreSQL)")
+            if self.audit_key.get_secret_value() == DEV_AUDIT_KEY or len(self.audit_key) < 32:
+                problems.append("BAYFIN_AUDIT_KEY must be set to a secret of at least 32 characters")
+            if not self.issuer.startswith("https://"):
+                problems.append("BAYFIN_ISSUER must be an https:// URL")
+            if problems:
+                raise ValueError("insecure production settings: " + "; ".join(problems))
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is the embedded SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment once."""
+    return Settings()

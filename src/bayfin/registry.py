@@ -1,0 +1,74 @@
+"""The list of business modules and the hooks through which the API, CLI and migrations find them.
+
+A module ``bayfin.<name>`` may provide any of: ``models`` (tables, imported so the metadata knows
+them), ``endpoints.router`` (an APIRouter), ``cli.app`` (a Typer app mounted as ``bayfin <cli_name>``,
+``cli_name`` defaulting to the module name) and ``wiring.configure(platform)`` (start-up wiring) and ``demo.seed_demo(platform, workdir, seed)``
+(what the demo loads).
+Adding a module is one line here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bayfin.kernel.platform import Platform
+
+MODULES: tuple[str, ...] = (
+)
+
+
+def _optional(name: str) -> ModuleType | None:
+    try:
+        spec = importlib.util.find_spec(name)
+    except ModuleNotFoundError:
+        return None
+    return importlib.import_module(name) if spec else None
+
+
+def load_models() -> None:
+    """Import every table definition so ``Base.metadata`` is complete."""
+    importlib.import_module("bayfin.kernel.audit")
+    for module in MODULES:
+        _optional(f"bayfin.{module}.models")
+
+
+def routers() -> list[Any]:
+    """Each module's API router, in module order."""
+    found = []
+    for module in MODULES:
+        endpoints = _optional(f"bayfin.{module}.endpoints")
+        if endpoints is not None and hasattr(endpoints, "router"):
+            found.append(endpoints.router)
+    return found
+
+
+def cli_apps() -> list[tuple[str, Any]]:
+    """Each module's Typer app with the command name it is mounted under."""
+    found = []
+    for module in MODULES:
+        cli = _optional(f"bayfin.{module}.cli")
+        if cli is not None and hasattr(cli, "app"):
+            found.append((getattr(cli, "cli_name", module), cli.app))
+    return found
+
+
+def demo_seeders() -> list[Any]:
+    """Each module's ``demo.seed_demo(platform, workdir, seed)``: what ``bayfin demo run`` loads."""
+    found = []
+    for module in MODULES:
+        demo = _optional(f"bayfin.{module}.demo")
+        if demo is not None and hasattr(demo, "seed_demo"):
+            found.append(demo.seed_demo)
+    return found
+
+
+def configure_modules(platform: Platform) -> None:
+    """Run each module's start-up wiring."""
+    for module in MODULES:
+        wiring = _optional(f"bayfin.{module}.wiring")
+        if wiring is not None and hasattr(wiring, "configure"):
+            wiring.configure(platform)
