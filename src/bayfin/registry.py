@@ -1,9 +1,9 @@
 """The list of business modules and the hooks through which the API, CLI and migrations find them.
 
 A module ``bayfin.<name>`` may provide any of: ``models`` (tables, imported so the metadata knows
-them), ``endpoints.router`` (an APIRouter), ``cli.app`` (a Typer app mounted as ``bayfin <cli_name>``,
-``cli_name`` defaulting to the module name) and ``wiring.configure(platform)`` (start-up wiring) and ``demo.seed_demo(platform, workdir, seed)``
-(what the demo loads).
+them), ``endpoints.router`` (an APIRouter), ``cli.app`` (a Typer app mounted as
+``bayfin <cli_name>``, ``cli_name`` defaulting to the module name), ``wiring.configure(platform)``
+(start-up wiring) and ``demo.seed_demo(platform, workdir, seed)`` (what the demo loads).
 Adding a module is one line here.
 """
 
