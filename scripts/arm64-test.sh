@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Prove bayfin on aarch64: build an arm64 Debian root with debootstrap, run it under qemu user-mode
+# emulation, install bayfin and its dependencies there from the package registries, and run the
+# test suite (SQLite, and the host's PostgreSQL/Redis/NATS/MQTT on loopback, shared with the chroot).
+#
+#   scripts/arm64-test.sh            # the whole suite (see docs/deploy.md for how long it takes)
+#   scripts/arm64-test.sh smoke      # a quick subset (kernel + API basics)
+#   ARM64_PYTEST_ARGS="tests/unit" scripts/arm64-test.sh   # any pytest selection
+#
+# Needs root (debootstrap, chroot, binfmt_misc). Re-runs reuse the root under var/arm64/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+HERE=$(pwd)
+MODE=${1:-full}
+ROOT=${ARM64_ROOT:-$HERE/var/arm64/rootfs}
+SUITE=${ARM64_SUITE:-bookworm}
+PACKAGES=python3,python3-venv,python3-dev,gcc,g++,make,ca-certificates,libpq5,espeak-ng,sox
+
+log() { printf '\033[1m[arm64]\033[0m %s\n' "$*" >&2; }
+started=$(date +%s)
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need debootstrap || [ ! -x /usr/bin/qemu-aarch64-static ]; then
+  log "installing qemu-user-static, debootstrap and binfmt-support from Debian's packages"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static debootstrap binfmt-support >/dev/null
+fi
+if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
+  mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+fi
+if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+  update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || update-binfmts --import qemu-aarch64
+fi
+grep -q enabled /proc/sys/fs/binfmt_misc/qemu-aarch64
+
+# Use the same Debian mirror this machine's apt is configured with (never a hard-coded host).
+mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+[ -n "$mirror" ] || mirror=$(awk '$1=="deb" && $0 !~ /security/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
+[ -n "$mirror" ] || { log "no Debian mirror found in the apt sources"; exit 1; }
+
+if [ ! -f "$ROOT/.bootstrapped" ]; then
+  log "debootstrap $SUITE arm64 into $ROOT (first run only)"
+  rm -rf "$ROOT"
+  mkdir -p "$ROOT"
+  debootstrap --arch=arm64 --variant=minbase --include="$PACKAGES" "$SUITE" "$ROOT" "$mirror" >/dev/null
+  touch "$ROOT/.bootstrapped"
+fi
+bootstrapped=$(date +%s)
+
+cleanup() {
+  for m in dev/pts dev proc sys; do umount -l "$ROOT/$m" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+mount --bind /proc "$ROOT/proc"
+mount --bind /sys "$ROOT/sys"
+mount --bind /dev "$ROOT/dev"
+mount --bind /dev/pts "$ROOT/dev/pts"
+cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+[ -f /etc/ssl/certs/ca-certificates.crt ] && cp /etc/ssl/certs/ca-certificates.crt "$ROOT/etc/ssl/certs/ca-certificates.crt"
+
+log "copying the working tree (tracked and unignored files) into the root"
+rm -rf "$ROOT/opt/bayfin"
+mkdir -p "$ROOT/opt/bayfin"
+git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -xf - -C "$ROOT/opt/bayfin"
+
+case "$MODE" in
+  smoke) selection=${ARM64_PYTEST_ARGS:-"tests/unit/kernel tests/integration/kernel tests/api/test_app_basics.py"} ;;
+  *) selection=${ARM64_PYTEST_ARGS:-"tests"} ;;
+esac
+
+log "installing bayfin and its dependencies inside the arm64 root"
+chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
+  PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_DEFAULT_TIMEOUT=180 /bin/bash -euo pipefail -c '
+    uname -m
+    [ -x /opt/venv/bin/python ] || python3 -m venv /opt/venv
+    /opt/venv/bin/pip install --quiet --upgrade pip
+    /opt/venv/bin/pip install --quiet -e "/opt/bayfin[test]"
+  '
+installed=$(date +%s)
+
+log "running pytest $selection under emulation"
+set +e
+chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/opt/venv/bin:/usr/bin:/bin LANG=C.UTF-8 \
+  BAYFIN_REQUIRE_SERVICES="${BAYFIN_REQUIRE_SERVICES:-0}" /bin/bash -c "
+    cd /opt/bayfin && python -c 'import platform; print(\"machine:\", platform.machine())' &&
+    python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile $selection"
+status=$?
+set -e
+finished=$(date +%s)
+log "bootstrap $((bootstrapped - started)) s, install $((installed - bootstrapped)) s, tests $((finished - installed)) s, total $((finished - started)) s, exit $status"
+exit $status
