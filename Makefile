@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install lint typecheck bench clean
+.PHONY: demo test install lint bench test-arm64 test-arm64-smoke clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ lint: $(STAMP) ## Style, imports between modules, types
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/mypy src
+
+test-arm64: ## The whole suite inside an emulated arm64 Debian root (root needed; see docs/deploy.md)
+	bash scripts/arm64-test.sh full
+
+test-arm64-smoke: ## A quick arm64 subset (what CI runs)
+	bash scripts/arm64-test.sh smoke
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

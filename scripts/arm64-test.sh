@@ -42,7 +42,10 @@ if [ ! -f "$ROOT/.bootstrapped" ]; then
   log "debootstrap $SUITE arm64 into $ROOT (first run only)"
   rm -rf "$ROOT"
   mkdir -p "$ROOT"
-  debootstrap --arch=arm64 --variant=minbase --include="$PACKAGES" "$SUITE" "$ROOT" "$mirror" >/dev/null
+  # One retry: a dropped download should not fail the proof.
+  debootstrap --arch=arm64 --variant=minbase --include="$PACKAGES" "$SUITE" "$ROOT" "$mirror" >/dev/null \
+    || { log "debootstrap failed once; retrying"; rm -rf "$ROOT"; mkdir -p "$ROOT";
+         debootstrap --arch=arm64 --variant=minbase --include="$PACKAGES" "$SUITE" "$ROOT" "$mirror" >/dev/null; }
   touch "$ROOT/.bootstrapped"
 fi
 bootstrapped=$(date +%s)
