@@ -15,3 +15,34 @@ def test_openapi_documents_bearer_auth_and_problem_schema(client):
     spec = client.get("/openapi.json").json()
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     assert "Problem" in spec["components"]["schemas"]
+
+
+def test_a_refusal_that_asks_to_persist_keeps_its_audit_entry_and_others_roll_back(platform):
+    from fastapi import APIRouter
+    from fastapi.testclient import TestClient
+    from sqlalchemy import func, select
+
+    from bayfin.api.app import create_app
+    from bayfin.api.deps import Session
+    from bayfin.kernel.audit import AuditEntry
+    from bayfin.kernel.errors import Forbidden
+
+    class Kept(Forbidden):
+        persist_on_raise = True
+
+    router = APIRouter()
+
+    @router.post("/t/{kind}")
+    def refuse(kind: str, session: Session) -> None:
+        platform.audit.record(session, actor="u", action=f"test.{kind}", subject_type="t",
+                              subject_id=kind, outcome="refused")
+        raise (Kept if kind == "kept" else Forbidden)("no")
+
+    app = create_app(platform=platform)
+    app.include_router(router)
+    with TestClient(app) as c:
+        assert c.post("/t/kept").status_code == 403
+        assert c.post("/t/lost").status_code == 403
+    with platform.session_factory() as s:
+        actions = s.scalars(select(AuditEntry.action)).all()
+    assert "test.kept" in actions and "test.lost" not in actions

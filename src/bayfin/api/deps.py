@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session as OrmSession
 
 from bayfin.kernel.db import UnitOfWork
-from bayfin.kernel.errors import Forbidden, Unauthenticated
+from bayfin.kernel.errors import AppError, Forbidden, Unauthenticated
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
 
@@ -25,9 +25,14 @@ PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 def get_uow(platform: PlatformDep) -> Iterator[UnitOfWork]:
     """One transaction per request: committed when the endpoint returns, before the response is sent;
-    rolled back if it raises."""
+    rolled back if it raises, unless the error asks to keep what was recorded (``persist_on_raise``)."""
     with platform.unit_of_work() as uow:
-        yield uow
+        try:
+            yield uow
+        except AppError as exc:
+            if exc.persist_on_raise:
+                uow.commit()
+            raise
         uow.commit()
 
 

@@ -11,6 +11,9 @@ class AppError(Exception):
     status_code: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
     title: ClassVar[str] = "Bad request"
+    #: When True the request's transaction is committed before the error is returned, so that what
+    #: the service recorded on the way to refusing (an audit entry of the refusal) is kept.
+    persist_on_raise: ClassVar[bool] = False
 
     def __init__(self, message: str, **extra: Any) -> None:
         super().__init__(message)
