@@ -174,3 +174,16 @@ def verify_chain(session: Session, key: bytes) -> ChainReport:
     elif report.entries:
         report.problems.append(ChainProblem(0, "head", "audit head row is missing"))
     return report
+
+
+def entries_for_subject(session: Session, subject_type: str, subject_id: str, *,
+                        actions_prefix: str | None = None, limit: int = 100,
+                        before_seq: int | None = None) -> list[AuditEntry]:
+    """The newest entries about one subject (e.g. who looked at an enterprise's data), newest first."""
+    stmt = select(AuditEntry).where(AuditEntry.subject_type == subject_type,
+                                    AuditEntry.subject_id == subject_id)
+    if actions_prefix:
+        stmt = stmt.where(AuditEntry.action.startswith(actions_prefix))
+    if before_seq is not None:
+        stmt = stmt.where(AuditEntry.seq < before_seq)
+    return list(session.scalars(stmt.order_by(AuditEntry.seq.desc()).limit(limit)).all())

@@ -81,3 +81,15 @@ def test_sequence_numbers_are_dense_across_transactions(session_factory):
         seqs = s.scalars(select(AuditEntry.seq).order_by(AuditEntry.seq)).all()
         assert seqs == list(range(1, len(seqs) + 1))
         assert verify_chain(s, KEY).ok
+
+
+def test_entries_about_one_subject_come_newest_first(session):
+    from bayfin.kernel.audit import entries_for_subject
+
+    _fill(session, 4)
+    AuditLog(KEY).record(session, actor="x", action="other.read", subject_type="enterprise",
+                         subject_id="firm-1")
+    rows = entries_for_subject(session, "enterprise", "firm-1")
+    assert [r.action for r in rows] == ["other.read", "enterprise.read"]
+    assert [r.action for r in entries_for_subject(session, "enterprise", "firm-1",
+                                                  actions_prefix="enterprise.")] == ["enterprise.read"]
