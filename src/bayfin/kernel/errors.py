@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 
+_RESERVED = frozenset({"type", "title", "status", "detail", "code", "instance"})
+
+
 class AppError(Exception):
     """A failure a caller can understand and act on: message, HTTP status and a stable code."""
 
@@ -31,7 +34,8 @@ class AppError(Exception):
         }
         if instance:
             body["instance"] = instance
-        body.update(self.extra)
+        # Extension members never replace the standard ones (a "status" extra would break the status).
+        body.update({k: v for k, v in self.extra.items() if k not in _RESERVED})
         return body
 
 
