@@ -20,7 +20,7 @@ def test_openapi_documents_bearer_auth_and_problem_schema(client):
 def test_a_refusal_that_asks_to_persist_keeps_its_audit_entry_and_others_roll_back(platform):
     from fastapi import APIRouter
     from fastapi.testclient import TestClient
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
     from bayfin.api.app import create_app
     from bayfin.api.deps import Session

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-
 _RESERVED = frozenset({"type", "title", "status", "detail", "code", "instance"})
 
 
