@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session as OrmSession
 
+from bayfin.api.problems import Responses
 from bayfin.kernel.db import UnitOfWork
 from bayfin.kernel.errors import AppError, Forbidden, Unauthenticated
 from bayfin.kernel.platform import Platform
@@ -79,7 +80,7 @@ def require(*, scopes: tuple[str, ...] = (), roles: tuple[str, ...] = (),
     return _check
 
 
-AUTH_ERRORS = {
+AUTH_ERRORS: Responses = {
     401: {"description": "No valid bearer token (problem+json)"},
     403: {"description": "The token lacks the scope or role required (problem+json)"},
 }

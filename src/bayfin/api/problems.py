@@ -15,6 +15,8 @@ from bayfin.kernel.errors import AppError
 
 log = logging.getLogger("bayfin.api")
 PROBLEM_JSON = "application/problem+json"
+#: The type of an endpoint's ``responses=`` mapping.
+Responses = dict[int | str, dict[str, Any]]
 
 
 def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
