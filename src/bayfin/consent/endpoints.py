@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, require
-from bayfin.api.problems import problem_schema
+from bayfin.api.problems import Responses, problem_schema
 from bayfin.consent import domain as d
 from bayfin.consent.errors import ConsentNotFound
 from bayfin.consent.models import Consent
@@ -36,9 +36,9 @@ Enterprise = Annotated[Principal, Depends(require(scopes=("consent:manage",),
 Party = Annotated[Principal, Depends(require(org_types=("institution", "enterprise")))]
 AnyCaller = Annotated[Principal, Depends(require())]
 
-NOT_FOUND = {404: problem_schema("No such consent visible to you")}
-CONFLICT = {409: problem_schema("Illegal transition for the consent's status")}
-INVALID = {422: problem_schema("Invalid request")}
+NOT_FOUND: Responses = {404: problem_schema("No such consent visible to you")}
+CONFLICT: Responses = {409: problem_schema("Illegal transition for the consent's status")}
+INVALID: Responses = {422: problem_schema("Invalid request")}
 
 
 def get_service(session: Session, platform: PlatformDep) -> ConsentService:
@@ -128,7 +128,7 @@ def approve_consent(consent_id: str, body: ApproveIn, principal: Enterprise,
 def _lifecycle(name: str, summary: str) -> None:
     def endpoint(consent_id: str, body: ReasonIn, principal: Enterprise,
                  service: Service) -> ConsentOut:
-        consent = getattr(service, name)(principal, consent_id, body.reason_code)
+        consent = service.change(principal, consent_id, d.ConsentAction(name), body.reason_code)
         return _out(service, consent)
 
     endpoint.__name__ = f"{name}_consent"

@@ -177,28 +177,13 @@ class ConsentService:
         self.session.flush()
         return consent
 
-    def reject(self, principal: Principal, consent_id: str, reason: str) -> Consent:
-        """The enterprise refuses the request."""
+    def change(self, principal: Principal, consent_id: str, action: d.ConsentAction,
+               reason: str) -> Consent:
+        """The enterprise rejects, pauses, resumes or revokes; effective on the very next query."""
+        if action in (d.ConsentAction.approve, d.ConsentAction.expire):
+            raise ValidationFailed(f"{action.value} is not a change the enterprise makes this way")
         consent = self._own_enterprise_consent(principal, consent_id)
-        self._transition(principal, consent, d.ConsentAction.reject, reason)
-        return consent
-
-    def pause(self, principal: Principal, consent_id: str, reason: str) -> Consent:
-        """The enterprise suspends a live consent; effective on the very next query."""
-        consent = self._own_enterprise_consent(principal, consent_id)
-        self._transition(principal, consent, d.ConsentAction.pause, reason)
-        return consent
-
-    def resume(self, principal: Principal, consent_id: str, reason: str) -> Consent:
-        """The enterprise lifts a pause."""
-        consent = self._own_enterprise_consent(principal, consent_id)
-        self._transition(principal, consent, d.ConsentAction.resume, reason)
-        return consent
-
-    def revoke(self, principal: Principal, consent_id: str, reason: str) -> Consent:
-        """The enterprise withdraws consent for good."""
-        consent = self._own_enterprise_consent(principal, consent_id)
-        self._transition(principal, consent, d.ConsentAction.revoke, reason)
+        self._transition(principal, consent, action, reason)
         return consent
 
     def events(self, consent: Consent) -> Sequence[ConsentEvent]:

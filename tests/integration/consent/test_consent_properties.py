@@ -95,7 +95,7 @@ def test_no_query_ever_returns_data_a_live_consent_did_not_cover(session_factory
                      "resume": ("paused", "active"), "revoke": (("active", "paused"), "revoked")}
             allowed_from, target = legal[action]
             try:
-                getattr(self.service, action)(self._owner(cid), cid, "user_request")
+                self.service.change(self._owner(cid), cid, d.ConsentAction(action), "user_request")
             except ConsentTransitionRefused:
                 assert m.status not in allowed_from or self._expired(m)
                 return

@@ -50,7 +50,7 @@ def test_a_use_within_the_consent_is_granted_counted_and_audited(service, sessio
 def test_revocation_takes_effect_on_the_very_next_query(service):
     consent = _live(service)
     service.authorize_use(BANK_A, consent.id, FIRM, action="credit_report.read")
-    service.revoke(OWNER, consent.id, "user_request")
+    service.change(OWNER, consent.id, d.ConsentAction.revoke, "user_request")
     with pytest.raises(ConsentRefused) as err:
         service.authorize_use(BANK_A, consent.id, FIRM, action="credit_report.read")
     assert err.value.extra["reason"] == "consent_revoked"
@@ -58,10 +58,10 @@ def test_revocation_takes_effect_on_the_very_next_query(service):
 
 def test_pause_blocks_and_resume_restores(service):
     consent = _live(service)
-    service.pause(OWNER, consent.id, "user_request")
+    service.change(OWNER, consent.id, d.ConsentAction.pause, "user_request")
     with pytest.raises(ConsentRefused):
         service.authorize_use(BANK_A, consent.id, FIRM, action="credit_report.read")
-    service.resume(OWNER, consent.id, "user_request")
+    service.change(OWNER, consent.id, d.ConsentAction.resume, "user_request")
     assert service.authorize_use(BANK_A, consent.id, FIRM, action="credit_report.read")
 
 
@@ -105,7 +105,7 @@ def test_another_institution_is_told_nothing_exists_and_the_attempt_is_audited(s
 def test_every_change_and_use_keeps_the_audit_chain_intact(service, session):
     consent = _live(service)
     service.authorize_use(BANK_A, consent.id, FIRM, action="credit_report.read")
-    service.pause(OWNER, consent.id, "user_request")
+    service.change(OWNER, consent.id, d.ConsentAction.pause, "user_request")
     with pytest.raises(ConsentRefused):
         service.authorize_use(BANK_A, consent.id, FIRM, action="credit_report.read")
     report = verify_chain(session, TEST_AUDIT_KEY.encode())
