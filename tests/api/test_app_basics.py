@@ -46,3 +46,30 @@ def test_a_refusal_that_asks_to_persist_keeps_its_audit_entry_and_others_roll_ba
     with platform.session_factory() as s:
         actions = s.scalars(select(AuditEntry.action)).all()
     assert "test.kept" in actions and "test.lost" not in actions
+
+
+def test_a_spent_rate_limit_answers_429_problem_json_with_retry_after(platform, auth_headers):
+    from fastapi import APIRouter, Depends
+    from fastapi.testclient import TestClient
+
+    from bayfin.api.app import create_app
+    from bayfin.api.deps import rate_limited
+
+    platform.settings.rate_limit_overrides = {"bank-slow": {"rate_per_second": 0.01, "rate_burst": 2}}
+    router = APIRouter()
+
+    @router.get("/t/limited", dependencies=[Depends(rate_limited("reports"))])
+    def limited() -> dict[str, bool]:
+        return {"ok": True}
+
+    app = create_app(platform=platform)
+    app.include_router(router)
+    slow = auth_headers("u", org="bank-slow", org_type="institution")
+    fast = auth_headers("u", org="bank-fast", org_type="institution")
+    with TestClient(app) as c:
+        codes = [c.get("/t/limited", headers=slow).status_code for _ in range(3)]
+        assert codes == [200, 200, 429]
+        r = c.get("/t/limited", headers=slow)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert int(r.headers["retry-after"]) >= 1 and r.json()["reason"] == "rate"
+        assert c.get("/t/limited", headers=fast).status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from bayfin.api.problems import Responses
 from bayfin.kernel.db import UnitOfWork
-from bayfin.kernel.errors import AppError, Forbidden, Unauthenticated
+from bayfin.kernel.errors import AppError, Forbidden, RateLimited, Unauthenticated
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
 
@@ -75,6 +76,23 @@ def require(*, scopes: tuple[str, ...] = (), roles: tuple[str, ...] = (),
         if org_types and principal.organization_type not in org_types:
             raise Forbidden("your organization type may not do this",
                             required_org_types=list(org_types))
+        return principal
+
+    return _check
+
+
+def rate_limited(bucket: str) -> Callable[[Principal, Platform], Principal]:
+    """A dependency that counts the call against the caller's organization limit for ``bucket``;
+    429 problem+json with Retry-After when the rate or the daily quota is spent."""
+
+    def _check(principal: CurrentPrincipal, platform: PlatformDep) -> Principal:
+        organization = principal.organization_id or principal.subject
+        verdict = platform.rate_limiter.hit(f"{bucket}:{organization}",
+                                            platform.rate_limit_for(organization))
+        if not verdict.allowed:
+            what = "daily quota" if verdict.reason == "daily_quota" else "rate limit"
+            raise RateLimited(f"your organization's {what} for {bucket} is spent",
+                              reason=verdict.reason, retry_after=max(1, math.ceil(verdict.retry_after)))
         return principal
 
     return _check

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bayfin.kernel.audit import AuditLog
 from bayfin.kernel.clock import Clock, SystemClock
 from bayfin.kernel.db import UnitOfWork, make_engine, make_session_factory
+from bayfin.kernel.ratelimit import Limit, MemoryRateLimiter, RateLimiter
 from bayfin.kernel.security import FileKeyStore, JwtTokens, KeyStore, TokenVerifier
 from bayfin.kernel.settings import Environment, Settings
 
@@ -28,7 +29,17 @@ class Platform:
     clock: Clock
     #: What verifies bearer tokens; the identity module may replace it (e.g. to check revocation).
     token_verifier: TokenVerifier
+    rate_limiter: RateLimiter = field(default_factory=MemoryRateLimiter)
     extensions: dict[str, Any] = field(default_factory=dict)
+
+    def rate_limit_for(self, organization: str) -> Limit:
+        """The organization's API limit: the settings' default with its override applied."""
+        s = self.settings
+        override = s.rate_limit_overrides.get(organization, {})
+        per_day = override.get("daily_quota", s.daily_quota)
+        return Limit(per_second=float(override.get("rate_per_second") or s.rate_per_second),
+                     burst=int(override.get("rate_burst") or s.rate_burst),
+                     per_day=None if per_day is None else int(per_day))
 
     def unit_of_work(self) -> UnitOfWork:
         """A new transaction owned by the caller."""
@@ -36,7 +47,7 @@ class Platform:
 
     def dispose(self) -> None:
         """Release connections and stop module services."""
-        for ext in self.extensions.values():
+        for ext in [*self.extensions.values(), self.rate_limiter]:
             close = getattr(ext, "close", None)
             if callable(close):
                 close()
@@ -57,6 +68,18 @@ def build_platform(settings: Settings, *, clock: Clock | None = None,
         settings=settings, engine=engine, session_factory=make_session_factory(engine),
         audit=AuditLog(settings.audit_key.get_secret_value().encode()), tokens=tokens,
         clock=clock or SystemClock(), token_verifier=tokens,
+        rate_limiter=_rate_limiter(settings),
     )
     registry.configure_modules(platform)
     return platform
+
+
+def _rate_limiter(settings: Settings) -> RateLimiter:
+    """Shared counts on Redis when configured (several workers), else in-process."""
+    if not settings.redis_url:
+        return MemoryRateLimiter()
+    import redis
+
+    from bayfin.integrations.redis_ratelimit import RedisRateLimiter
+
+    return RedisRateLimiter(redis.Redis.from_url(settings.redis_url))

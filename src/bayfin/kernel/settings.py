@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     #: JSON Web Key Set file holding the token-signing keys (created on first use outside production).
     jwks_file: Path | None = None
     access_token_ttl_seconds: int = Field(default=900, ge=30, le=86400)
+    #: Default per-organization API rate limit (GCRA) and optional daily quota, per bucket.
+    rate_per_second: float = Field(default=100.0, gt=0)
+    rate_burst: int = Field(default=200, ge=1)
+    daily_quota: int | None = Field(default=None, ge=1)
+    #: Per-organization overrides, JSON: {"bank-a": {"rate_per_second": 20, "daily_quota": 5000}}.
+    rate_limit_overrides: dict[str, dict[str, float | int | None]] = Field(default_factory=dict)
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
 
