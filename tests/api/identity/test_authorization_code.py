@@ -74,7 +74,7 @@ def test_a_public_client_without_pkce_is_refused(client, directory):
 
 
 def test_a_public_client_must_present_the_code_verifier(client, directory):
-    verifier, challenge = pkce_pair()
+    _verifier, challenge = pkce_pair()
     login(client)
     params = authorize_params(client_id="console", redirect_uri=CONSOLE_CB, scope="openid",
                               challenge=challenge)

@@ -114,8 +114,9 @@ def test_admin_manages_orgs_users_apps_and_roles(client, directory, auth_headers
         "client_id": "sme-portal", "name": "SME portal", "client_type": "confidential",
         "redirect_uris": ["https://sme.example/cb"], "scopes": ["openid", "loans:apply"]})
     assert app.status_code == 201 and app.json()["client_secret"]
-    assert client.post("/v1/identity/apps", headers=admin, json={
-        "client_id": "bad-app", "name": "Bad", "redirect_uris": ["http://evil.example/cb"]}).status_code == 422
+    bad = client.post("/v1/identity/apps", headers=admin, json={
+        "client_id": "bad-app", "name": "Bad", "redirect_uris": ["http://evil.example/cb"]})
+    assert bad.status_code == 422
     assert client.post("/v1/identity/apps/sme-portal/roles", headers=admin, json={
         "name": "applicant", "permissions": ["loans:apply"]}).status_code == 201
     assert client.post("/v1/identity/users/carol/roles", headers=admin, json={
