@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bayfin.identity import admin, pages, protocol
+from bayfin.identity import admin, pages, protocol, scim_endpoints
 
 router = APIRouter()
 router.include_router(protocol.router)
 router.include_router(pages.router)
 router.include_router(admin.router)
+router.include_router(scim_endpoints.router)
