@@ -1,0 +1,75 @@
+"""The rotating key store and the revoking verifier against both databases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bayfin.identity.keys import DatabaseKeyStore
+from bayfin.identity.verifier import IdentityTokenVerifier, RevocationList, record_revocation
+from bayfin.kernel.clock import utcnow
+from bayfin.kernel.errors import Unauthenticated
+from bayfin.kernel.security import JwtTokens, Principal
+
+
+@pytest.fixture
+def parts(session_factory, key_store):
+    keys = DatabaseKeyStore(session_factory, key_store, grace=timedelta(minutes=20))
+    tokens = JwtTokens(keys, "http://127.0.0.1:8000")
+    revocations = RevocationList(session_factory, poll_seconds=3600)
+    return keys, tokens, revocations, IdentityTokenVerifier(tokens, keys, revocations)
+
+
+def test_a_rotation_keeps_old_tokens_valid_and_signs_new_ones_with_the_new_key(parts, session_factory):
+    keys, tokens, _, verifier = parts
+    old = tokens.issue(Principal(subject="u1"))
+    old_kid = keys.signing_key().kid
+    with session_factory() as s:
+        new_kid = keys.rotate(s)
+        s.commit()
+    keys.reload()
+    assert keys.signing_key().kid == new_kid != old_kid
+    assert verifier.verify(old).subject == "u1"
+    assert verifier.verify(tokens.issue(Principal(subject="u2"))).subject == "u2"
+
+
+def test_a_retired_key_stops_verifying_once_its_grace_has_passed(parts, session_factory):
+    keys, tokens, _, verifier = parts
+    old = tokens.issue(Principal(subject="u1"))
+    with session_factory() as s:
+        keys.rotate(s, now=utcnow() - timedelta(hours=1))  # the old key retired an hour ago
+        s.commit()
+    keys.reload()
+    with pytest.raises(Unauthenticated):
+        verifier.verify(old)
+
+
+def test_another_process_rotation_is_picked_up_by_an_unknown_kid(parts, session_factory, key_store):
+    _keys, _, _, verifier = parts
+    other = DatabaseKeyStore(session_factory, key_store, grace=timedelta(minutes=20))
+    with session_factory() as s:
+        other.rotate(s)
+        s.commit()
+    other.reload()
+    token = JwtTokens(other, "http://127.0.0.1:8000").issue(Principal(subject="u3"))
+    assert verifier.verify(token).subject == "u3"
+
+
+def test_revocations_refuse_by_user_cutoff_session_and_token_id(parts, session_factory):
+    _, tokens, revocations, verifier = parts
+    by_user = tokens.issue(Principal(subject="u1"))
+    by_session = tokens.issue(Principal(subject="u2"), extra={"sid": "sid-9"})
+    by_id = tokens.issue(Principal(subject="u3", token_id="jti-7"))
+    for t in (by_user, by_session, by_id):
+        verifier.verify(t)  # cached as valid first
+    now = utcnow()
+    with session_factory() as s:
+        for kind, value in (("user", "u1"), ("session", "sid-9"), ("token", "jti-7")):
+            record_revocation(s, kind, value, at=now, expires_at=now + timedelta(hours=1))
+        s.commit()
+    revocations.refresh()
+    for t in (by_user, by_session, by_id):
+        with pytest.raises(Unauthenticated):
+            verifier.verify(t)
+    assert verifier.verify(tokens.issue(Principal(subject="u4"))).subject == "u4"
