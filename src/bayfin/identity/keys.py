@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from joserfc.jwk import KeySet, RSAKey
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -37,6 +39,7 @@ class DatabaseKeyStore:
         self._signing: RSAKey = fallback.signing_key()
         self._set: KeySet = fallback.key_set()
         self._kids: frozenset[str] = frozenset(k.kid for k in self._set.keys if k.kid)
+        self._public: dict[str, RSAPublicKey] = {}
         self._loaded_at = 0.0
         self._last_miss_reload = 0.0
         self.reload()
@@ -59,6 +62,7 @@ class DatabaseKeyStore:
                 self._signing = active[-1] if active else keys[-1]
                 self._set = KeySet(keys)  # type: ignore[arg-type]
             self._kids = frozenset(k.kid for k in self._set.keys if k.kid)
+            self._public = {str(k.kid): _public_key(k) for k in self._set.keys if k.kid}
 
     def _maybe_reload(self) -> None:
         if time.monotonic() - self._loaded_at > self._reload_seconds:
@@ -73,6 +77,11 @@ class DatabaseKeyStore:
         """Every key that still verifies."""
         self._maybe_reload()
         return self._set
+
+    def public_key(self, kid: str) -> RSAPublicKey | None:
+        """The ``cryptography`` public key object for ``kid`` (for the verifier's fast path)."""
+        self._maybe_reload()
+        return self._public.get(kid)
 
     @property
     def loaded_kids(self) -> frozenset[str]:
@@ -126,3 +135,9 @@ class DatabaseKeyStore:
             out.append({"kid": r.kid, "state": state, "created_at": r.created_at,
                         "retired_at": r.retired_at, "expires_at": r.expires_at})
         return out
+
+
+def _public_key(key: RSAKey) -> RSAPublicKey:
+    loaded = load_pem_public_key(key.as_pem(private=False))
+    assert isinstance(loaded, RSAPublicKey)
+    return loaded

@@ -73,3 +73,26 @@ def test_revocations_refuse_by_user_cutoff_session_and_token_id(parts, session_f
         with pytest.raises(Unauthenticated):
             verifier.verify(t)
     assert verifier.verify(tokens.issue(Principal(subject="u4"))).subject == "u4"
+
+
+def test_tampered_foreign_expired_and_unsigned_tokens_are_refused(parts):
+    import base64
+
+    import orjson
+
+    _, tokens, _, verifier = parts
+    good = tokens.issue(Principal(subject="u1", scopes=frozenset({"read"})))
+    head, body, sig = good.split(".")
+
+    def enc(data):
+        return base64.urlsafe_b64encode(orjson.dumps(data)).rstrip(b"=").decode()
+
+    claims = orjson.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    forged = f"{head}.{enc({**claims, 'scope': 'admin'})}.{sig}"
+    unsigned = f"{enc({'alg': 'none', 'typ': 'JWT'})}.{body}."
+    foreign = JwtTokens(tokens.keys, "https://elsewhere.example").issue(Principal(subject="u1"))
+    expired = tokens.issue(Principal(subject="u1"), ttl_seconds=-5)
+    for bad in (forged, unsigned, foreign, expired, "not.a.token", good[:-3] + "AAA"):
+        with pytest.raises(Unauthenticated):
+            verifier.verify(bad)
+    assert verifier.verify(good).scopes == {"read"}
