@@ -15,14 +15,20 @@ import argparse
 import random
 import re
 import resource
+import socket
 import statistics
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import httpx
 import jwt as pyjwt
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, insert, text
 
@@ -98,7 +104,8 @@ def bulk_load(url: str, users: int, apps: int, pw_hash: str) -> tuple[float, lis
             "redirect_uris": [] if service else [f"https://app{a}.bank.example/cb"],
             "post_logout_redirect_uris": [],
             "grant_types": ["client_credentials"] if service else ["authorization_code", "refresh_token"],
-            "scopes": ["creditdata:query", "reports:read"] if service else ["openid", "profile", "reports:read"],
+            "scopes": (["creditdata:query", "reports:read"] if service
+                       else ["openid", "profile", "reports:read"]),
             "service_roles": ["institution_system"] if service else [],
             "organization_id": f"org_bank{a % 100}", "first_party": True, "active": True,
             "created_at": now})
@@ -129,14 +136,47 @@ def bulk_load(url: str, users: int, apps: int, pw_hash: str) -> tuple[float, lis
     return time.perf_counter() - started, names, secrets_by_client
 
 
+def concurrent_issuance(platform: Any, clients: list[str], secrets: dict[str, str], total: int,
+                        concurrency: int) -> float:
+    """Tokens per second from ``concurrency`` HTTP clients against a uvicorn server in this process."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(platform=platform), host="127.0.0.1", port=port,
+                                           log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    per = max(1, total // concurrency)
+
+    def worker(k: int) -> None:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as http:
+            for i in range(per):
+                cid = clients[(k * per + i) % len(clients)]
+                r = http.post("/oauth2/token", data={"grant_type": "client_credentials"},
+                              auth=(cid, secrets[cid]))
+                assert r.status_code == 200, r.text
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(worker, range(concurrency)))
+    rate = per * concurrency / (time.perf_counter() - t0)
+    server.should_exit = True
+    thread.join(timeout=10)
+    return rate
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument("--users", type=int, default=160_000)
     parser.add_argument("--apps", type=int, default=300)
     parser.add_argument("--tokens", type=int, default=2_000)
     parser.add_argument("--verifications", type=int, default=20_000)
     parser.add_argument("--logins", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
     argon = Argon2Parameters()
     workdir = Path(tempfile.mkdtemp(prefix="bayfin-bench-identity-"))
@@ -172,6 +212,12 @@ def main() -> None:
     print(f"client-credentials tokens over HTTP: {args.tokens / issue_s:,.0f} tokens/s "
           f"(p50 {pct(latencies, 50):.2f} ms, p99 {pct(latencies, 99):.2f} ms; sequential, one client, "
           "each issue audited)")
+
+    # 1b. the same over a real uvicorn server on loopback with concurrent clients
+    concurrent_rate = concurrent_issuance(platform, service_clients, client_secrets, args.tokens,
+                                          args.concurrency)
+    print(f"client-credentials tokens over loopback HTTP (uvicorn, {args.concurrency} concurrent "
+          f"clients): {concurrent_rate:,.0f} tokens/s")
 
     # 2. bearer verification: bayfin verifier (cold and warm) vs PyJWT on the same token
     verifier = platform.token_verifier
