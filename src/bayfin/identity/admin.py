@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -33,8 +33,9 @@ router = APIRouter(prefix="/v1/identity", tags=["identity: administration"])
 Admin = Annotated[Principal, Depends(require(scopes=("identity:admin",)))]
 Reader = Annotated[Principal, Depends(require(scopes=("identity:read",)))]
 Me = Annotated[Principal, Depends(require())]
-_R = {**AUTH_ERRORS, 404: problem_schema("No such record"), 409: problem_schema("Duplicate"),
-      422: problem_schema("Invalid input")}
+_R: dict[int | str, dict[str, Any]] = {
+    401: AUTH_ERRORS[401], 403: AUTH_ERRORS[403], 404: problem_schema("No such record"),
+    409: problem_schema("Duplicate"), 422: problem_schema("Invalid input")}
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0)]
 

@@ -71,12 +71,13 @@ class Authenticator:
         account = self._throttle(session, f"acct:{name}")
         source = self._throttle(session, f"addr:{address}")
         user = repo.user_by_username(session, name)
-        locked = [r.locked_until for r in (account, source) if is_locked(r.locked_until, now)]
+        locked = [r.locked_until for r in (account, source)
+                  if r.locked_until is not None and is_locked(r.locked_until, now)]
         # The hash is checked even when locked or unknown so every refusal costs the same time.
         ok = self.passwords.verify(user.password_hash if user is not None else None, password)
         subject = user.id if user is not None else "unknown"
         if locked:
-            wait = max(locked) - now  # type: ignore[operator]
+            wait = max(locked) - now
             self._record(session, subject, "refused", "locked", address)
             raise LoginRefused(locked_for=wait)
         if not ok or user is None or not user.active:

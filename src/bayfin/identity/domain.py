@@ -27,7 +27,7 @@ class LockoutPolicy:
         if failures < self.free_failures:
             return None
         exponent = min(failures - self.free_failures, 20)
-        return min(self.base * (2 ** exponent), self.cap)
+        return min(self.base * (1 << exponent), self.cap)
 
 
 #: Per account name (existing or not, so a lock reveals nothing): 5 free tries, then 30 s, 60 s … 15 min.

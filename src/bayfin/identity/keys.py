@@ -62,7 +62,8 @@ class DatabaseKeyStore:
                 self._signing = active[-1] if active else keys[-1]
                 self._set = KeySet(keys)  # type: ignore[arg-type]
             self._kids = frozenset(k.kid for k in self._set.keys if k.kid)
-            self._public = {str(k.kid): _public_key(k) for k in self._set.keys if k.kid}
+            self._public = {str(k.kid): _public_key(k) for k in self._set.keys
+                            if k.kid and isinstance(k, RSAKey)}
 
     def _maybe_reload(self) -> None:
         if time.monotonic() - self._loaded_at > self._reload_seconds:

@@ -144,7 +144,8 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
 
     def authenticate_user(self, authorization_code: OAuthCode) -> AuthUser | None:
         row = authorization_code.row
-        return self.server.live_owner(row.user_id, row.session_id, row.acr, row.auth_time)
+        server: BayfinAuthorizationServer = self.server
+        return server.live_owner(row.user_id, row.session_id, row.acr, row.auth_time)
 
 
 class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
@@ -170,7 +171,8 @@ class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
 
     def authenticate_user(self, refresh_token: OAuthRefreshToken) -> AuthUser | None:
         row = refresh_token.row
-        return self.server.live_owner(row.user_id, row.session_id, row.acr, row.issued_at)
+        server: BayfinAuthorizationServer = self.server
+        return server.live_owner(row.user_id, row.session_id, row.acr, row.issued_at)
 
     def revoke_old_credential(self, refresh_token: OAuthRefreshToken) -> None:
         refresh_token.row.used_at = self.server.now()

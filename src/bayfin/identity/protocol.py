@@ -86,7 +86,7 @@ def introspect(request: Request, session: Session, form: Form) -> Response:
     return response
 
 
-@router.get("/oauth2/userinfo", responses=AUTH_ERRORS)
+@router.get("/oauth2/userinfo", responses={401: AUTH_ERRORS[401], 403: AUTH_ERRORS[403]})
 def userinfo(request: Request, session: Session,
              principal: Annotated[Principal, Depends(require(scopes=("openid",)))]) -> dict[str, Any]:
     """Claims about the signed-in user, limited by the token's scopes."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, Select, func, select, update
 from sqlalchemy.orm import Session
 
 from bayfin.identity.models import (
@@ -108,7 +109,7 @@ def sso_session_by_cookie(session: Session, cookie_hash: str) -> SsoSession | No
 def revoke_refresh_tokens(session: Session, now: datetime, *, user_id: str | None = None,
                           session_id: str | None = None, family_id: str | None = None) -> list[str]:
     """Revoke live refresh tokens matching one criterion; returns their last access-token ids."""
-    cond = [RefreshToken.revoked_at.is_(None)]
+    cond: list[ColumnElement[bool]] = [RefreshToken.revoked_at.is_(None)]
     if user_id is not None:
         cond.append(RefreshToken.user_id == user_id)
     if session_id is not None:
@@ -158,6 +159,6 @@ def groups_of_users(session: Session, user_ids: list[str]) -> dict[str, list[tup
     return out
 
 
-def count(session: Session, query: object) -> int:
+def count(session: Session, query: Select[Any]) -> int:
     """Rows a select would return."""
-    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)  # type: ignore[attr-defined]
+    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)

@@ -23,7 +23,8 @@ router = APIRouter(prefix="/scim/v2", tags=["identity: SCIM 2.0"])
 Provisioner = Annotated[Principal, Depends(require(scopes=("scim",)))]
 SCIM_JSON = "application/scim+json"
 _R: dict[int | str, dict[str, Any]] = {
-    **AUTH_ERRORS, 400: {"description": "SCIM error (invalidFilter, invalidValue, invalidPath…)"},
+    401: AUTH_ERRORS[401], 403: AUTH_ERRORS[403],
+    400: {"description": "SCIM error (invalidFilter, invalidValue, invalidPath…)"},
     404: {"description": "SCIM error: no such resource"},
     409: {"description": "SCIM error: uniqueness"}}
 

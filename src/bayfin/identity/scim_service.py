@@ -4,7 +4,7 @@ to SQL, paging, PUT and PATCH. Deactivating or deleting a user ends their access
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, delete, false, func, not_, or_, select, true
 from sqlalchemy.orm import Session
@@ -62,7 +62,7 @@ def _compile(node: Node, attrs: dict[str, Any], members: Callable[[Compare], Col
     if column is None:
         raise InvalidFilter(f"cannot filter on {node.attribute}")
     if node.op == "pr":
-        return column.is_not(None)
+        return cast(ColumnElement[bool], column.is_not(None))
     value = node.value
     if isinstance(value, bool) or value is None:
         if node.op not in ("eq", "ne"):
@@ -70,7 +70,7 @@ def _compile(node: Node, attrs: dict[str, Any], members: Callable[[Compare], Col
         cond = column.is_(value) if value is None else column == value
         if isinstance(value, bool):
             cond = column == (true() if value else false())
-        return cond if node.op == "eq" else not_(cond)
+        return cast(ColumnElement[bool], cond if node.op == "eq" else not_(cond))
     text = str(value)
     col = column
     if key in _CASE_INSENSITIVE:
@@ -173,10 +173,12 @@ class ScimService:
         if isinstance(emails, list) and emails:
             primary = [e for e in emails if isinstance(e, dict) and e.get("primary")] or emails
             email = primary[0].get("value") if isinstance(primary[0], dict) else None
-        name = body.get("name") if isinstance(body.get("name"), dict) else {}
+        raw_name = body.get("name")
+        name: dict[str, Any] = raw_name if isinstance(raw_name, dict) else {}
         display = body.get("displayName") or name.get("formatted") or " ".join(
             p for p in (name.get("givenName"), name.get("familyName")) if p) or None
-        ext = body.get(ENTERPRISE) if isinstance(body.get(ENTERPRISE), dict) else {}
+        raw_ext = body.get(ENTERPRISE)
+        ext: dict[str, Any] = raw_ext if isinstance(raw_ext, dict) else {}
         return {"display_name": display, "email": email, "external_id": body.get("externalId"),
                 "locale": body.get("locale"), "organization": ext.get("organization"),
                 "active": body.get("active")}
@@ -255,7 +257,7 @@ class ScimService:
         self.identity.set_active(session, actor, user, False)
         for model in (RoleAssignment, GroupMember, MfaFactor, Consent, RefreshToken, AuthorizationCode,
                       SsoSession):
-            session.execute(delete(model).where(model.user_id == user.id))  # type: ignore[attr-defined]
+            session.execute(delete(model).where(model.user_id == user.id))
         session.delete(user)
         session.flush()
         self.identity.audit.record(session, actor=actor.subject, actor_org=actor.organization_id,
