@@ -10,7 +10,13 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bayfin.identity import repository as repo
-from bayfin.identity.domain import ACCOUNT_LOCKOUT, ADDRESS_LOCKOUT, LockoutPolicy, is_locked
+from bayfin.identity.domain import (
+    ACCOUNT_LOCKOUT,
+    ADDRESS_LOCKOUT,
+    LockoutPolicy,
+    failures_after_miss,
+    is_locked,
+)
 from bayfin.identity.factors import FactorRegistry
 from bayfin.identity.models import LoginThrottle, MfaFactor, SsoSession, User
 from bayfin.identity.oauth import sha256
@@ -57,7 +63,7 @@ class Authenticator:
         return row
 
     def _fail(self, row: LoginThrottle, policy: LockoutPolicy, now: datetime) -> None:
-        row.failures = (row.failures or 0) + 1
+        row.failures = failures_after_miss(row.failures or 0, row.last_failure_at, now)
         row.last_failure_at = now
         lock = policy.lock_for(row.failures)
         if lock is not None:

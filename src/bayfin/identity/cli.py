@@ -24,8 +24,10 @@ users_app = typer.Typer(help="People who sign in.", no_args_is_help=True)
 apps_app = typer.Typer(help="Registered applications (OAuth clients).", no_args_is_help=True)
 roles_app = typer.Typer(help="Roles and permissions per application.", no_args_is_help=True)
 keys_app = typer.Typer(help="Token-signing keys.", no_args_is_help=True)
+maintenance_app = typer.Typer(help="Housekeeping.", no_args_is_help=True)
 for _name, _sub in (("orgs", orgs_app), ("users", users_app), ("apps", apps_app),
-                    ("roles", roles_app), ("keys", keys_app)):
+                    ("roles", roles_app), ("keys", keys_app),
+                    ("maintenance", maintenance_app)):
     app.add_typer(_sub, name=_name)
 
 T = TypeVar("T")
@@ -210,3 +212,17 @@ def keys_rotate(as_json: bool = JsonOption) -> None:
 def keys_list(as_json: bool = JsonOption) -> None:
     """List signing keys and their state."""
     emit(_run(lambda p, i, s: i.keys.describe(s)), as_json=as_json, title="signing keys")
+
+
+@maintenance_app.command("purge")
+def maintenance_purge(as_json: bool = JsonOption) -> None:
+    """Delete expired codes, refresh tokens, sessions, revocations, retired keys and stale lock-outs."""
+    from bayfin.identity.domain import FAILURE_MEMORY
+
+    def work(p: Platform, i: Identity, s: Any) -> dict[str, int]:
+        now = i.clock.now()
+        counts = repo.purge_expired(s, now, now - FAILURE_MEMORY)
+        p.audit.record(s, actor=SYSTEM.subject, action="identity.maintenance.purge",
+                       subject_type="identity", subject_id="expired", details=counts)
+        return counts
+    emit(_run(work), as_json=as_json, title="purged")

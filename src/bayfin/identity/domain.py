@@ -36,6 +36,17 @@ ACCOUNT_LOCKOUT = LockoutPolicy(free_failures=5, base=timedelta(seconds=30), cap
 ADDRESS_LOCKOUT = LockoutPolicy(free_failures=20, base=timedelta(seconds=30), cap=timedelta(hours=1))
 
 
+#: Failures older than this are forgotten, so a rare typo never adds up to a lock-out.
+FAILURE_MEMORY = timedelta(hours=1)
+
+
+def failures_after_miss(previous: int, last_failure_at: datetime | None, now: datetime) -> int:
+    """The consecutive-failure count after one more miss (old failures forgotten)."""
+    if last_failure_at is None or now - last_failure_at > FAILURE_MEMORY:
+        return 1
+    return previous + 1
+
+
 def is_locked(locked_until: datetime | None, now: datetime) -> bool:
     """True while a lock-out deadline lies in the future."""
     return locked_until is not None and locked_until > now

@@ -305,9 +305,10 @@ class BayfinAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
 
     def handle_error_response(self, request: Any, error: Any) -> Response:
         client_id = getattr(getattr(request, "payload", None), "client_id", None)
+        client_id = str(client_id)[:100] if client_id else None
         self.ident.service.audit.record(
-            self.session, actor=str(client_id or "anonymous"), action="identity.oauth.refuse",
-            subject_type="client", subject_id=str(client_id or "unknown"), outcome="refused",
+            self.session, actor=client_id or "anonymous", action="identity.oauth.refuse",
+            subject_type="client", subject_id=client_id or "unknown", outcome="refused",
             details={"error": error.error, "path": self.http.path})
         response: Response = super().handle_error_response(request, error)
         return response

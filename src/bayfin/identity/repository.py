@@ -162,3 +162,27 @@ def groups_of_users(session: Session, user_ids: list[str]) -> dict[str, list[tup
 def count(session: Session, query: Select[Any]) -> int:
     """Rows a select would return."""
     return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+def purge_expired(session: Session, now: datetime, forget_failures_before: datetime) -> dict[str, int]:
+    """Delete what can no longer matter: expired codes, refresh tokens, sessions, revocations,
+    signing keys past their grace (their private halves), and stale lock-out rows."""
+    from sqlalchemy import delete
+
+    from bayfin.identity.models import AuthorizationCode, LoginThrottle, Revocation, SigningKey
+
+    counts: dict[str, int] = {}
+    for name, stmt in (
+        ("authorization_codes", delete(AuthorizationCode).where(AuthorizationCode.expires_at <= now)),
+        ("refresh_tokens", delete(RefreshToken).where(RefreshToken.expires_at <= now)),
+        ("revocations", delete(Revocation).where(Revocation.expires_at <= now)),
+        ("signing_keys", delete(SigningKey).where(SigningKey.expires_at <= now)),
+        ("sessions", delete(SsoSession).where(SsoSession.expires_at <= now)),
+        ("login_throttles", delete(LoginThrottle).where(
+            (LoginThrottle.locked_until.is_(None) | (LoginThrottle.locked_until <= now)),
+            (LoginThrottle.last_failure_at.is_(None)
+             | (LoginThrottle.last_failure_at <= forget_failures_before)))),
+    ):
+        counts[name] = int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+    session.flush()
+    return counts

@@ -24,7 +24,7 @@ from bayfin.kernel.clock import utcnow
 from bayfin.kernel.errors import Unauthenticated
 from bayfin.kernel.security import JwtTokens, Principal, principal_from_claims
 
-_CACHE_LIMIT = 100_000
+_CACHE_LIMIT = 20_000
 
 
 class RevocationList:
@@ -34,8 +34,11 @@ class RevocationList:
         self._session_factory = session_factory
         self.poll_seconds = poll_seconds
         self.user_cutoffs: dict[str, float] = {}
-        self.sessions: set[str] = set()
-        self.token_ids: set[str] = set()
+        # value -> expiry (epoch seconds): entries are dropped once no token they match can be valid
+        self.sessions: dict[str, float] = {}
+        self.token_ids: dict[str, float] = {}
+        self._user_expiry: dict[str, float] = {}
+        self._next_prune = 0.0
         self._last_id = 0
         self._next_poll = 0.0
         self._lock = threading.Lock()
@@ -46,21 +49,33 @@ class RevocationList:
         with self._lock:
             with self._session_factory() as session:
                 rows = session.execute(
-                    select(Revocation.id, Revocation.kind, Revocation.value, Revocation.at)
+                    select(Revocation.id, Revocation.kind, Revocation.value, Revocation.at,
+                           Revocation.expires_at)
                     .where(Revocation.id > self._last_id, Revocation.expires_at > utcnow())
                     .order_by(Revocation.id)).all()
             for row in rows:
-                self._apply(row.kind, row.value, row.at)
+                self._apply(row.kind, row.value, row.at, row.expires_at.timestamp())
                 self._last_id = max(self._last_id, int(row.id))
             self._next_poll = time.monotonic() + self.poll_seconds
+            if time.time() >= self._next_prune:
+                self._prune(time.time())
 
-    def _apply(self, kind: str, value: str, at: datetime) -> None:
+    def _apply(self, kind: str, value: str, at: datetime, expires: float) -> None:
         if kind == "user":
             self.user_cutoffs[value] = max(self.user_cutoffs.get(value, 0.0), at.timestamp())
+            self._user_expiry[value] = max(self._user_expiry.get(value, 0.0), expires)
         elif kind == "session":
-            self.sessions.add(value)
+            self.sessions[value] = max(self.sessions.get(value, 0.0), expires)
         elif kind == "token":
-            self.token_ids.add(value)
+            self.token_ids[value] = max(self.token_ids.get(value, 0.0), expires)
+
+    def _prune(self, now: float) -> None:
+        for table in (self.sessions, self.token_ids, self._user_expiry):
+            for value in [v for v, exp in table.items() if exp <= now]:
+                del table[value]
+        for user in [u for u in self.user_cutoffs if u not in self._user_expiry]:
+            del self.user_cutoffs[user]
+        self._next_prune = now + 60.0
 
     def poll_if_due(self) -> None:
         """Refresh when the poll interval has passed (one cheap indexed query every few seconds)."""

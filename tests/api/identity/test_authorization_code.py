@@ -204,3 +204,16 @@ def test_discovery_and_jwks_describe_the_provider(client, directory):
     assert meta["end_session_endpoint"].endswith("/oauth2/logout")
     keys = client.get("/oauth2/jwks").json()["keys"]
     assert keys and all("d" not in k for k in keys)
+
+
+def test_prompt_none_without_a_session_answers_login_required_to_the_app(client, directory):
+    r = client.get("/oauth2/authorize", params=authorize_params(prompt="none"), follow_redirects=False)
+    assert r.status_code == 302 and r.headers["location"].startswith(PORTAL_CB)
+    assert parse_qs(urlparse(r.headers["location"]).query)["error"] == ["login_required"]
+
+
+def test_prompt_login_asks_for_the_password_again_despite_sso(client, directory):
+    login(client)
+    r = client.get("/oauth2/authorize", params=authorize_params(prompt="login"), follow_redirects=False)
+    assert r.headers["location"].startswith("/oauth2/login")
+    assert "prompt" not in r.headers["location"]

@@ -52,5 +52,6 @@ def test_the_cli_manages_orgs_users_apps_roles_and_keys(cli_env):
     kid = _json(runner, "keys", "rotate")["kid"]
     states = {k["kid"]: k["state"] for k in _json(runner, "keys", "list")}
     assert states[kid] == "signing" and list(states.values()).count("verifying") == 1
+    assert set(_json(runner, "maintenance", "purge")) >= {"refresh_tokens", "revocations", "sessions"}
     dup = runner.invoke(app, ["identity", "users", "create", "dan"])
     assert dup.exit_code == 1 and "taken" in dup.output

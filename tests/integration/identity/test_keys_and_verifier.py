@@ -96,3 +96,35 @@ def test_tampered_foreign_expired_and_unsigned_tokens_are_refused(parts):
         with pytest.raises(Unauthenticated):
             verifier.verify(bad)
     assert verifier.verify(good).scopes == {"read"}
+
+
+def test_expired_revocations_are_pruned_from_memory(session_factory):
+    from datetime import timedelta
+
+    revocations = RevocationList(session_factory, poll_seconds=3600)
+    now = utcnow()
+    with session_factory() as s:
+        record_revocation(s, "token", "old-jti", at=now - timedelta(hours=2),
+                          expires_at=now + timedelta(seconds=1))
+        s.commit()
+    revocations.refresh()
+    assert "old-jti" in revocations.token_ids
+    revocations._prune(now.timestamp() + 5)
+    assert "old-jti" not in revocations.token_ids
+
+
+def test_purge_deletes_only_what_has_expired(session_factory):
+    from bayfin.identity import repository as repo
+    from bayfin.identity.models import LoginThrottle, Revocation
+
+    now = utcnow()
+    with session_factory() as s:
+        record_revocation(s, "token", "gone", at=now, expires_at=now - timedelta(seconds=1))
+        record_revocation(s, "token", "kept", at=now, expires_at=now + timedelta(hours=1))
+        s.add(LoginThrottle(key="acct:stale", failures=3, last_failure_at=now - timedelta(hours=3)))
+        s.add(LoginThrottle(key="acct:fresh", failures=3, last_failure_at=now))
+        s.flush()
+        counts = repo.purge_expired(s, now, now - timedelta(hours=1))
+        assert counts["revocations"] == 1 and counts["login_throttles"] == 1
+        assert [r.value for r in s.query(Revocation).all()] == ["kept"]
+        assert s.get(LoginThrottle, "acct:fresh") is not None

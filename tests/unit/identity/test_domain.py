@@ -60,3 +60,12 @@ def test_lock_deadlines_compare_in_utc():
 
     now = datetime(2026, 1, 1, tzinfo=UTC)
     assert is_locked(now + timedelta(seconds=1), now) and not is_locked(now, now)
+
+
+def test_failures_older_than_an_hour_are_forgotten():
+    from bayfin.identity.domain import failures_after_miss
+
+    now = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    assert failures_after_miss(4, now - timedelta(minutes=5), now) == 5
+    assert failures_after_miss(4, now - timedelta(hours=2), now) == 1
+    assert failures_after_miss(0, None, now) == 1
