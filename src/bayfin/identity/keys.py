@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -11,12 +12,15 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from joserfc.jwk import KeySet, RSAKey
 from sqlalchemy import or_, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bayfin.identity.models import SigningKey
 from bayfin.kernel.clock import utcnow
 from bayfin.kernel.ids import new_id
 from bayfin.kernel.security import KeyStore
+
+log = logging.getLogger(__name__)
 
 
 class DatabaseKeyStore:
@@ -42,7 +46,12 @@ class DatabaseKeyStore:
         self._public: dict[str, RSAPublicKey] = {}
         self._loaded_at = 0.0
         self._last_miss_reload = 0.0
-        self.reload()
+        try:
+            self.reload()
+        except SQLAlchemyError:
+            # The schema is not migrated yet (e.g. during ``bayfin db upgrade``): sign with the
+            # bootstrap keys and look again at the next periodic reload.
+            log.warning("identity signing keys unavailable; using the bootstrap key set")
 
     def reload(self) -> None:
         """Read the live keys from the database (falls back to the bootstrap store when none)."""

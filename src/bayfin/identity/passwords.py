@@ -29,7 +29,7 @@ class Passwords:
         p = self.parameters
         self._hasher = PasswordHasher(time_cost=p.time_cost, memory_cost=p.memory_kib,
                                       parallelism=p.parallelism, type=Type.ID)
-        self._dummy = self._hasher.hash("bayfin-no-such-account")
+        self._dummy: str | None = None  # made on first need: building a platform stays cheap
 
     def hash(self, password: str) -> str:
         """An Argon2id hash of ``password``."""
@@ -37,6 +37,9 @@ class Passwords:
 
     def verify(self, stored_hash: str | None, password: str) -> bool:
         """True when ``password`` matches; an absent hash still spends one full verification."""
+        if self._dummy is None:
+            # Made before branching, so the first check costs the same whether the account exists.
+            self._dummy = self._hasher.hash("bayfin-no-such-account")
         try:
             if stored_hash is None:
                 self._hasher.verify(self._dummy, password + "\x00")

@@ -5,6 +5,7 @@ database is polled every couple of seconds and right after each local change."""
 from __future__ import annotations
 
 import base64
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.hashes import SHA256
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bayfin.identity.keys import DatabaseKeyStore
@@ -25,6 +27,7 @@ from bayfin.kernel.errors import Unauthenticated
 from bayfin.kernel.security import JwtTokens, Principal, principal_from_claims
 
 _CACHE_LIMIT = 20_000
+log = logging.getLogger(__name__)
 
 
 class RevocationList:
@@ -42,11 +45,16 @@ class RevocationList:
         self._last_id = 0
         self._next_poll = 0.0
         self._lock = threading.Lock()
-        self.refresh()
+        try:
+            self.refresh()
+        except SQLAlchemyError:
+            # Not migrated yet (``bayfin db upgrade`` builds the platform first): retry at next poll.
+            log.warning("identity revocation feed unavailable; will retry")
 
     def refresh(self) -> None:
         """Read revocations added since the last read."""
         with self._lock:
+            self._next_poll = time.monotonic() + self.poll_seconds
             with self._session_factory() as session:
                 rows = session.execute(
                     select(Revocation.id, Revocation.kind, Revocation.value, Revocation.at,

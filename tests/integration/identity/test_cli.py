@@ -55,3 +55,15 @@ def test_the_cli_manages_orgs_users_apps_roles_and_keys(cli_env):
     assert set(_json(runner, "maintenance", "purge")) >= {"refresh_tokens", "revocations", "sessions"}
     dup = runner.invoke(app, ["identity", "users", "create", "dan"])
     assert dup.exit_code == 1 and "taken" in dup.output
+
+
+def test_db_upgrade_works_on_a_database_without_the_identity_tables(tmp_path, monkeypatch):
+    monkeypatch.setenv("BAYFIN_DATABASE_URL", f"sqlite:///{tmp_path / 'fresh.db'}")
+    monkeypatch.setenv("BAYFIN_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["db", "upgrade"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "identity_0001" in result.output
