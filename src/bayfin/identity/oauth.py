@@ -407,7 +407,7 @@ class BayfinAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         if not self._refresh_scheduled:
             from bayfin.identity.service import after_commit
 
-            after_commit(self.session, self.ident.revocations.refresh)
+            after_commit(self.session, self.ident.revocations.changed)
             self._refresh_scheduled = True
 
     def find_token(self, token_string: str) -> Any:

@@ -189,7 +189,7 @@ class IdentityService:
             sso.state, sso.ended_at = "ended", now
         repo.revoke_refresh_tokens(session, now, user_id=user_id)
         record_revocation(session, "user", user_id, at=now, expires_at=now + self.revocation_ttl)
-        after_commit(session, self.revocations.refresh)
+        after_commit(session, self.revocations.changed)
 
     def end_session(self, session: Session, sso: SsoSession, now: datetime) -> None:
         """End one SSO session in every app: its refresh tokens die and its access tokens are refused."""
@@ -198,7 +198,7 @@ class IdentityService:
         record_revocation(session, "session", sso.id, at=now, expires_at=now + self.revocation_ttl)
         for jti in jtis:
             record_revocation(session, "token", jti, at=now, expires_at=now + self.revocation_ttl)
-        after_commit(session, self.revocations.refresh)
+        after_commit(session, self.revocations.changed)
 
     # apps --------------------------------------------------------------------------------------
     def create_app(self, session: Session, actor: Actor, *, client_id: str, name: str,

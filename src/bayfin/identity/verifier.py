@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bayfin.identity.keys import DatabaseKeyStore
 from bayfin.identity.models import Revocation
+from bayfin.identity.notify import ChangeNotifier, LocalOnly
 from bayfin.kernel.clock import utcnow
 from bayfin.kernel.errors import Unauthenticated
 from bayfin.kernel.security import JwtTokens, Principal, principal_from_claims
@@ -42,6 +43,7 @@ class RevocationList:
         self.token_ids: dict[str, float] = {}
         self._user_expiry: dict[str, float] = {}
         self._next_prune = 0.0
+        self.notifier: ChangeNotifier = LocalOnly()
         self._last_id = 0
         self._next_poll = 0.0
         self._lock = threading.Lock()
@@ -84,6 +86,11 @@ class RevocationList:
         for user in [u for u in self.user_cutoffs if u not in self._user_expiry]:
             del self.user_cutoffs[user]
         self._next_prune = now + 60.0
+
+    def changed(self) -> None:
+        """A local change committed: read it now and tell the other processes."""
+        self.refresh()
+        self.notifier.publish()
 
     def poll_if_due(self) -> None:
         """Refresh when the poll interval has passed (one cheap indexed query every few seconds)."""

@@ -10,6 +10,7 @@ from datetime import timedelta
 from bayfin.identity.authn import Authenticator
 from bayfin.identity.factors import FactorRegistry
 from bayfin.identity.keys import DatabaseKeyStore
+from bayfin.identity.notify import RedisNotifier
 from bayfin.identity.oauth import ID_TOKEN_TTL
 from bayfin.identity.passwords import Argon2Parameters, Passwords
 from bayfin.identity.service import IdentityService
@@ -35,6 +36,10 @@ class Identity:
     revocation_ttl: timedelta
     cookie_secure: bool
     form_key: bytes
+
+    def close(self) -> None:
+        """Stop the revocation listener (called by ``Platform.dispose``)."""
+        self.revocations.notifier.close()
 
     def form_token(self, nonce: str) -> str:
         """The CSRF token bound to a browser's random nonce cookie (HMAC, so it cannot be forged)."""
@@ -64,5 +69,7 @@ def configure(platform: Platform, *, argon2: Argon2Parameters | None = None) -> 
         settings.environment is Environment.production,
         form_key=hmac.new(settings.audit_key.get_secret_value().encode(), b"identity-forms",
                           hashlib.sha256).digest())
+    if settings.redis_url:
+        revocations.notifier = RedisNotifier(settings.redis_url, revocations.refresh)
     platform.extensions["identity"] = ident
     return ident
