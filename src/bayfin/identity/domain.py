@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 #: Scopes every signed-in user may receive when an app asks for them (OIDC standard claims).
 OIDC_SCOPES = frozenset({"openid", "profile", "email", "offline_access"})
@@ -76,6 +77,20 @@ def user_granted_scope(scope: str, permissions: set[str]) -> str:
 def redirect_uri_matches(candidate: str | None, registered: list[str]) -> bool:
     """Exact, character-for-character match against a registered URI (no prefix or wildcard)."""
     return candidate is not None and candidate in registered
+
+
+def acceptable_redirect_uri(uri: str) -> bool:
+    """Registrable redirect URIs: https anywhere, plain http only to a loopback host (RFC 8252),
+    never with a fragment or user info."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return False
+    if parts.fragment or "#" in uri or parts.username or parts.password or not parts.hostname:
+        return False
+    if parts.scheme == "https":
+        return True
+    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
 
 
 def acr_satisfies(reached: str | None, requested: list[str]) -> bool:

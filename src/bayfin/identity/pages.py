@@ -143,6 +143,9 @@ def login(request: Request, session: Session, form: Form) -> Response:
             error, status = t["bad_credentials"], 401
         return page(request, ident, "login.html", lang, status, next=next_url, error=error,
                     username=fields.get("username", "")[:120])
+    previous = ident.authenticator.session_from_cookie(session, request.cookies.get(SSO_COOKIE))
+    if previous is not None:  # a new sign-in replaces the browser's session rather than adding one
+        ident.service.end_session(session, previous, ident.clock.now())
     started = ident.authenticator.start_session(session, user)
     target = next_url if started.session.state == "active" else (
         "/oauth2/mfa?" + urlencode({"next": next_url}))

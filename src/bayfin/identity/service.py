@@ -17,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bayfin.identity import repository as repo
-from bayfin.identity.domain import CLIENT_TYPES, GRANT_TYPES, ORG_TYPES
+from bayfin.identity.domain import CLIENT_TYPES, GRANT_TYPES, ORG_TYPES, acceptable_redirect_uri
 from bayfin.identity.models import App, Organization, Role, RoleAssignment, SsoSession, User
 from bayfin.identity.passwords import Passwords, check_password_policy
 from bayfin.identity.verifier import RevocationList, record_revocation
@@ -217,7 +217,7 @@ class IdentityService:
         if client_type == "public" and "client_credentials" in grants:
             raise ValidationFailed("a public client cannot use client credentials")
         for uri in (redirect_uris or []) + (post_logout_redirect_uris or []):
-            if not uri.startswith(("https://", "http://127.0.0.1", "http://localhost")) or "#" in uri:
+            if not acceptable_redirect_uri(uri):
                 raise ValidationFailed("redirect URIs must be https (or loopback) without a fragment")
         if repo.app_by_client_id(session, client_id):
             raise Conflict("this client id is taken")

@@ -126,3 +126,12 @@ def test_admin_manages_orgs_users_apps_and_roles(client, directory, auth_headers
     assert client.request("DELETE", "/v1/identity/users/carol/roles", headers=admin,
                           json={"app": "sme-portal", "role": "applicant"}).status_code == 204
     assert client.get("/v1/identity/users/nobody", headers=admin).status_code == 404
+
+
+def test_signing_in_again_ends_the_previous_session_of_the_browser(client, directory):
+    from tests.api.identity.test_authorization_code import _portal_tokens
+
+    tokens = _portal_tokens(client, directory)
+    assert login(client, username="bob").status_code == 303
+    r = client.get("/oauth2/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert r.status_code == 401

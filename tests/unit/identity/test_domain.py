@@ -69,3 +69,13 @@ def test_failures_older_than_an_hour_are_forgotten():
     assert failures_after_miss(4, now - timedelta(minutes=5), now) == 5
     assert failures_after_miss(4, now - timedelta(hours=2), now) == 1
     assert failures_after_miss(0, None, now) == 1
+
+
+def test_only_https_or_loopback_http_redirect_uris_can_be_registered():
+    from bayfin.identity.domain import acceptable_redirect_uri
+
+    for ok in ("https://app.example/cb", "http://127.0.0.1:8080/cb", "http://localhost/cb"):
+        assert acceptable_redirect_uri(ok)
+    for bad in ("http://127.0.0.1.evil.example/cb", "http://app.example/cb", "https://app.example/cb#x",
+                "https://user:pw@app.example/cb", "javascript:alert(1)", "https:///cb"):
+        assert not acceptable_redirect_uri(bad)
