@@ -173,6 +173,10 @@ class AuthorizationCode(Base):
     acr: Mapped[str | None] = mapped_column(String(20))
     auth_time: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: Set when exchanged; a second exchange revokes what the first one issued (RFC 6749 §4.1.2).
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    family_id: Mapped[str | None] = mapped_column(String(40))
+    access_jti: Mapped[str | None] = mapped_column(String(64))
 
 
 class RefreshToken(Base):

@@ -136,10 +136,14 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         row = server.session.get(AuthorizationCode, sha256(code))
         if row is None or row.client_id != client.get_client_id() or row.expires_at <= server.now():
             return None
+        if row.used_at is not None:
+            server.revoke_code_grant(row)
+            return None
         return OAuthCode(row)
 
     def delete_authorization_code(self, authorization_code: OAuthCode) -> None:
-        self.server.session.delete(authorization_code.row)
+        # Kept (marked used) until it expires, so a replay can be recognised and answered.
+        authorization_code.row.used_at = self.server.now()
         self.server.session.flush()
 
     def authenticate_user(self, authorization_code: OAuthCode) -> AuthUser | None:
@@ -356,10 +360,14 @@ class BayfinAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         client: OAuthClient = request.client
         owner: AuthUser | None = request.user
         now = self.now()
+        family_id = getattr(request, "refresh_family", None) or new_id("rtf")
+        code = request.authorization_code
+        if code is not None:
+            code.row.family_id, code.row.access_jti = family_id, self._last_jti
         if token.get("refresh_token") and owner is not None:
             self.session.add(RefreshToken(
                 token_hash=sha256(token["refresh_token"]),
-                family_id=getattr(request, "refresh_family", None) or new_id("rtf"),
+                family_id=family_id,
                 client_id=client.get_client_id(), user_id=owner.user.id,
                 session_id=owner.session_id, scope=token.get("scope") or "", acr=owner.acr,
                 access_jti=self._last_jti, issued_at=now, expires_at=now + REFRESH_TTL))
@@ -397,10 +405,20 @@ class BayfinAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self.ident.service.audit.record(
             self.session, actor=first.client_id if first else "unknown",
             action="identity.refresh_family.revoke", subject_type="refresh_family",
-            subject_id=family_id, outcome="refused" if reason == "reuse" else "ok",
+            subject_id=family_id, outcome="refused" if reason.endswith("reuse") else "ok",
             details={"reason": reason, "access_tokens": len(jtis)})
         self.session.flush()
         self.schedule_revocation_refresh()
+
+    def revoke_code_grant(self, code: AuthorizationCode) -> None:
+        """A used code came back: revoke the access token and refresh family it produced."""
+        if code.family_id:
+            self.revoke_family(code.family_id, reason="code_reuse")
+        if code.access_jti:
+            now = self.now()
+            record_revocation(self.session, "token", code.access_jti, at=now,
+                              expires_at=now + self.ident.revocation_ttl)
+            self.schedule_revocation_refresh()
 
     def schedule_revocation_refresh(self) -> None:
         """Refresh the in-process revocation list once this transaction commits."""

@@ -85,13 +85,21 @@ def test_a_public_client_must_present_the_code_verifier(client, directory):
     assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
 
 
-def test_a_code_works_once(client, directory):
+def test_a_code_works_once_and_its_replay_revokes_what_it_issued(client, directory):
     verifier, challenge = pkce_pair()
     login(client)
-    code = authorize_with_consent(client, authorize_params(challenge=challenge))
-    assert _exchange(client, code, directory.portal_secret, verifier).status_code == 200
+    code = authorize_with_consent(client, authorize_params(challenge=challenge,
+                                                           scope="openid reports:read offline_access"))
+    first = _exchange(client, code, directory.portal_secret, verifier)
+    assert first.status_code == 200
     again = _exchange(client, code, directory.portal_secret, verifier)
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+    hdr = {"Authorization": f"Bearer {first.json()['access_token']}"}
+    assert client.get("/oauth2/userinfo", headers=hdr).status_code == 401
+    refresh = client.post("/oauth2/token", data={"grant_type": "refresh_token",
+                                                 "refresh_token": first.json()["refresh_token"]},
+                          auth=("portal", directory.portal_secret))
+    assert refresh.status_code == 400
 
 
 def test_the_consent_form_refuses_a_post_without_the_csrf_token(client, directory):

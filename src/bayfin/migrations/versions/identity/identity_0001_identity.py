@@ -118,6 +118,9 @@ def upgrade() -> None:
     sa.Column('acr', sa.String(length=20), nullable=True),
     sa.Column('auth_time', bayfin.kernel.db.UTCDateTime(), nullable=False),
     sa.Column('expires_at', bayfin.kernel.db.UTCDateTime(), nullable=False),
+    sa.Column('used_at', bayfin.kernel.db.UTCDateTime(), nullable=True),
+    sa.Column('family_id', sa.String(length=40), nullable=True),
+    sa.Column('access_jti', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['identity_users.id'], name=op.f('fk_identity_authorization_codes_user_id_identity_users')),
     sa.PrimaryKeyConstraint('code_hash', name=op.f('pk_identity_authorization_codes'))
     )
