@@ -331,7 +331,7 @@ class BayfinAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         if user is None:
             org = self.session.get(Organization, app.organization_id) if app.organization_id else None
             granted = app_allowed_scope(scope, app.scopes or [])
-            principal = Principal(subject=app.client_id, organization_id=app.organization_id,
+            principal = Principal(subject=app.client_id, organization_id=org.code if org else None,
                                   organization_type=org.org_type if org else None,
                                   roles=frozenset(app.service_roles or []),
                                   scopes=frozenset(granted.split()), client_id=app.client_id,
@@ -342,7 +342,7 @@ class BayfinAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             roles, permissions = self.ident.service.roles_and_permissions(self.session, u.id, app.id)
             granted = user_granted_scope(app_allowed_scope(scope or "openid", app.scopes or []),
                                          permissions)
-            principal = Principal(subject=u.id, organization_id=u.organization_id,
+            principal = Principal(subject=u.id, organization_id=org.code if org else None,
                                   organization_type=org.org_type if org else None,
                                   roles=frozenset(roles), scopes=frozenset(granted.split()),
                                   client_id=app.client_id, token_id=jti, acr=user.acr)

@@ -45,7 +45,7 @@ def test_code_flow_with_pkce_issues_access_refresh_and_id_tokens(client, directo
     assert {"access_token", "refresh_token", "id_token"} <= set(tokens)
     principal = platform.token_verifier.verify(tokens["access_token"])
     assert principal.subject == directory.alice_id
-    assert principal.organization_id == directory.bank_id
+    assert principal.organization_id == "BANK-A"  # the organization code, not its row id
     assert principal.organization_type == "institution"
     assert principal.roles == {"analyst"}
     assert principal.scopes == {"openid", "profile", "reports:read", "offline_access"}

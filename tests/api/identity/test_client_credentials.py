@@ -21,7 +21,7 @@ def test_an_institution_system_gets_a_token_carrying_its_org_roles_and_scopes(cl
     assert body["token_type"] == "Bearer" and "refresh_token" not in body
     principal = platform.token_verifier.verify(body["access_token"])
     assert principal.subject == "bank-a-core"
-    assert principal.organization_id == directory.bank_id
+    assert principal.organization_id == "BANK-A"  # the organization code, not its row id
     assert principal.organization_type == "institution"
     assert principal.scopes == {"creditdata:query"}
     assert principal.roles == {"institution_system"}
