@@ -93,7 +93,8 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 def settings(tmp_path: Path, database_url: str) -> Settings:
     """Test settings pointing at the session's database and a per-test data directory."""
     return Settings(environment="test", data_dir=tmp_path, database_url=database_url,
-                    audit_key=TEST_AUDIT_KEY, log_json=True, log_level="WARNING")
+                    audit_key=TEST_AUDIT_KEY, log_json=True, log_level="WARNING",
+                    audit_seal_interval=0)
 
 
 @pytest.fixture(scope="session")

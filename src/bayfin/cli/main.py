@@ -54,10 +54,12 @@ def db_current(as_json: bool = JsonOption) -> None:
 def audit_verify(as_json: bool = JsonOption) -> None:
     """Recompute the audit chain; exit 1 if any entry was edited, removed or reordered."""
     settings = get_settings()
-    with open_platform() as platform, platform.session_factory() as session:
-        report = verify_chain(session, settings.audit_key.get_secret_value().encode())
+    with open_platform() as platform:
+        platform.audit.seal_all(platform.session_factory)
+        with platform.session_factory() as session:
+            report = verify_chain(session, settings.audit_key.get_secret_value().encode())
     result = {"ok": report.ok, "entries": report.entries, "last_seq": report.last_seq,
-              "problems": [p.__dict__ for p in report.problems]}
+              "pending": report.pending, "problems": [p.__dict__ for p in report.problems]}
     if as_json:
         print_json(result)
     elif report.ok:
@@ -66,6 +68,14 @@ def audit_verify(as_json: bool = JsonOption) -> None:
         emit(result["problems"], as_json=False, title="audit chain BROKEN")
     if not report.ok:
         raise typer.Exit(1)
+
+
+@audit_app.command("seal")
+def audit_seal() -> None:
+    """Seal every recorded entry into the chain now (each bayfin process also does it continually)."""
+    with open_platform() as platform:
+        sealed = platform.audit.seal_all(platform.session_factory)
+    console.print(f"sealed {sealed} entries")
 
 
 @api_app.command("serve")

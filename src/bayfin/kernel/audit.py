@@ -1,8 +1,11 @@
 """The tamper-evident audit log: append-only, each entry sealed to the previous one.
 
-Every entry carries ``entry_hash = HMAC-SHA256(audit_key, prev_hash || canonical(entry))``. Sequence
-numbers are dense and assigned under a lock on the single ``audit_head`` row, which also records the
-last sequence and hash so that cutting entries off the end is detected too. Without the key nobody can
+Recording is one INSERT in the caller's transaction, so the entry commits or rolls back with the
+action it records and no request waits on another. A sealer (a background thread in every bayfin
+process, and ``bayfin audit seal``) then takes committed entries in arrival order under a lock on
+the single ``audit_head`` row, gives each a dense sequence number and seals it:
+``entry_hash = HMAC-SHA256(audit_key, prev_hash || canonical(entry))``. The head row remembers the
+last sequence and hash, so cutting entries off the end is detected too. Without the key nobody can
 rewrite a consistent chain; :func:`verify_chain` finds any edited, removed or reordered entry.
 """
 
@@ -10,18 +13,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator
+import logging
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, BigInteger, Integer, String, select, update
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bayfin.kernel.clock import utcnow
 from bayfin.kernel.db import Base, UTCDateTime
 
+log = logging.getLogger(__name__)
 GENESIS_HASH = "0" * 64
 _BigInt = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -30,8 +36,14 @@ class AuditEntry(Base):
     """One audited event: who did what to which record, with what outcome."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (
+        # The sealer's work list: entries not sealed yet, in arrival order.
+        Index("ix_audit_log_pending", "id", sqlite_where="seq IS NULL",
+              postgresql_where="seq IS NULL"),
+    )
 
-    seq: Mapped[int] = mapped_column(_BigInt, primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(_BigInt, primary_key=True, autoincrement=True)
+    seq: Mapped[int | None] = mapped_column(_BigInt, unique=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     actor: Mapped[str] = mapped_column(String(200))
     actor_org: Mapped[str | None] = mapped_column(String(200), index=True)
@@ -41,12 +53,12 @@ class AuditEntry(Base):
     outcome: Mapped[str] = mapped_column(String(40))
     purpose: Mapped[str | None] = mapped_column(String(200))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    entry_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class AuditHead(Base):
-    """The single row that serialises appends and remembers the chain's end."""
+    """The single row that serialises sealing and remembers the chain's end."""
 
     __tablename__ = "audit_head"
 
@@ -55,12 +67,11 @@ class AuditHead(Base):
     last_hash: Mapped[str] = mapped_column(String(64))
 
 
-def _canonical(seq: int, at: datetime, actor: str, actor_org: str | None, action: str,
-               subject_type: str, subject_id: str, outcome: str, purpose: str | None,
-               details: dict[str, Any]) -> bytes:
+def _canonical(entry: AuditEntry, seq: int) -> bytes:
     return orjson.dumps(
-        [seq, at.isoformat(timespec="microseconds"), actor, actor_org, action, subject_type,
-         subject_id, outcome, purpose, details],
+        [seq, entry.at.isoformat(timespec="microseconds"), entry.actor, entry.actor_org,
+         entry.action, entry.subject_type, entry.subject_id, entry.outcome, entry.purpose,
+         entry.details or {}],
         option=orjson.OPT_SORT_KEYS,
     )
 
@@ -71,7 +82,7 @@ def seal(key: bytes, prev_hash: str, payload: bytes) -> str:
 
 
 class AuditLog:
-    """Appends entries to the chain inside the caller's transaction (the edge commits)."""
+    """Records entries inside the caller's transaction (the edge commits) and seals them later."""
 
     def __init__(self, key: bytes) -> None:
         self._key = key
@@ -80,30 +91,84 @@ class AuditLog:
                subject_id: str, outcome: str = "ok", actor_org: str | None = None,
                purpose: str | None = None, details: dict[str, Any] | None = None,
                at: datetime | None = None) -> AuditEntry:
-        """Append one entry; callers must not put personal data in ``details``, only ids and codes."""
-        at = at or utcnow()
-        details = details or {}
-        # Taking the head row's write lock first serialises appends on PostgreSQL (row lock) and
+        """Add one entry; callers must not put personal data in ``details``, only ids and codes."""
+        entry = AuditEntry(at=at or utcnow(), actor=actor[:200], actor_org=actor_org,
+                           action=action[:100], subject_type=subject_type[:60],
+                           subject_id=subject_id[:200], outcome=outcome[:40],
+                           purpose=None if purpose is None else purpose[:200],
+                           details=details or {})
+        session.add(entry)
+        return entry
+
+    def seal_pending(self, session: Session, limit: int = 5000) -> int:
+        """Seal up to ``limit`` committed entries in arrival order; returns how many were sealed."""
+        # Taking the head row's write lock first serialises sealers on PostgreSQL (row lock) and
         # SQLite (database write lock) alike, so sequence numbers stay dense and the chain linear.
         bumped = session.execute(update(AuditHead).where(AuditHead.id == 1)
-                                 .values(last_seq=AuditHead.last_seq + 1))
+                                 .values(last_seq=AuditHead.last_seq))
         if bumped.rowcount == 0:  # type: ignore[attr-defined]
-            session.add(AuditHead(id=1, last_seq=1, last_hash=GENESIS_HASH))
+            session.add(AuditHead(id=1, last_seq=0, last_hash=GENESIS_HASH))
             session.flush()
         head = session.execute(select(AuditHead.last_seq, AuditHead.last_hash)
                                .where(AuditHead.id == 1)).one()
-        seq, prev_hash = int(head.last_seq), str(head.last_hash)
-        entry_hash = seal(self._key, prev_hash, _canonical(seq, at, actor, actor_org, action,
-                                                           subject_type, subject_id, outcome,
-                                                           purpose, details))
-        entry = AuditEntry(seq=seq, at=at, actor=actor, actor_org=actor_org, action=action,
-                           subject_type=subject_type, subject_id=subject_id, outcome=outcome,
-                           purpose=purpose, details=details, prev_hash=prev_hash,
-                           entry_hash=entry_hash)
-        session.add(entry)
-        session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=entry_hash))
+        pending = session.scalars(select(AuditEntry).where(AuditEntry.seq.is_(None))
+                                  .order_by(AuditEntry.id).limit(limit)).all()
+        if not pending:
+            return 0
+        seq, prev = int(head.last_seq), str(head.last_hash)
+        for entry in pending:
+            seq += 1
+            entry.seq, entry.prev_hash = seq, prev
+            entry.entry_hash = prev = seal(self._key, prev, _canonical(entry, seq))
         session.flush()
-        return entry
+        session.execute(update(AuditHead).where(AuditHead.id == 1)
+                        .values(last_seq=seq, last_hash=prev))
+        return len(pending)
+
+    def seal_all(self, session_factory: Callable[[], Session], batch: int = 5000) -> int:
+        """Seal everything committed so far, one transaction per batch."""
+        total = 0
+        while True:
+            with session_factory() as session:
+                sealed = self.seal_pending(session, batch)
+                session.commit()
+            total += sealed
+            if sealed < batch:
+                return total
+
+
+class AuditSealer:
+    """A daemon thread that seals committed entries every ``interval`` seconds."""
+
+    def __init__(self, audit: AuditLog, session_factory: Callable[[], Session],
+                 interval: float = 0.25) -> None:
+        self._audit = audit
+        self._factory = session_factory
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="audit-sealer", daemon=True)
+
+    def start(self) -> AuditSealer:
+        """Begin sealing in the background."""
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self._audit.seal_all(self._factory)
+            except Exception:  # a database hiccup must not kill the sealer; the next round retries
+                log.exception("audit sealing failed; will retry")
+
+    def close(self) -> None:
+        """Stop the thread and seal what is left."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        try:
+            self._audit.seal_all(self._factory)
+        except Exception:
+            log.exception("final audit sealing failed; entries stay pending for the next sealer")
 
 
 @dataclass
@@ -121,6 +186,8 @@ class ChainReport:
 
     entries: int = 0
     last_seq: int = 0
+    #: Entries recorded but not sealed yet (the sealer runs every fraction of a second).
+    pending: int = 0
     problems: list[ChainProblem] = field(default_factory=list)
 
     @property
@@ -137,31 +204,30 @@ def _entries(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:
         if not rows:
             return
         yield from rows
-        last = rows[-1].seq
+        last = int(rows[-1].seq or 0)
         session.expunge_all()
 
 
 def verify_chain(session: Session, key: bytes) -> ChainReport:
-    """Recompute the whole chain and report every edited, removed, reordered or truncated entry."""
+    """Recompute the whole sealed chain and report every edited, removed, reordered or truncated entry."""
     report = ChainReport()
     expected_seq, prev = 1, GENESIS_HASH
     for entry in _entries(session):
+        seq = int(entry.seq or 0)
         report.entries += 1
-        payload = _canonical(entry.seq, entry.at, entry.actor, entry.actor_org, entry.action,
-                             entry.subject_type, entry.subject_id, entry.outcome, entry.purpose,
-                             entry.details or {})
-        own = seal(key, entry.prev_hash, payload)
-        if entry.seq != expected_seq:
-            report.problems.append(ChainProblem(entry.seq, "removed",
-                                                f"expected seq {expected_seq}, found {entry.seq}"))
+        own = seal(key, entry.prev_hash or "", _canonical(entry, seq))
+        if seq != expected_seq:
+            report.problems.append(ChainProblem(seq, "removed",
+                                                f"expected seq {expected_seq}, found {seq}"))
         if own != entry.entry_hash:
-            report.problems.append(ChainProblem(entry.seq, "edited",
-                                                "content does not match its seal"))
-        elif entry.prev_hash != prev and entry.seq == expected_seq:
-            report.problems.append(ChainProblem(entry.seq, "reordered",
+            report.problems.append(ChainProblem(seq, "edited", "content does not match its seal"))
+        elif entry.prev_hash != prev and seq == expected_seq:
+            report.problems.append(ChainProblem(seq, "reordered",
                                                 "entry is sealed to a different predecessor"))
-        prev, expected_seq = entry.entry_hash, entry.seq + 1
-        report.last_seq = entry.seq
+        prev, expected_seq = entry.entry_hash or "", seq + 1
+        report.last_seq = seq
+    report.pending = int(session.scalar(select(func.count(AuditEntry.id))
+                                        .where(AuditEntry.seq.is_(None))) or 0)
     head = session.get(AuditHead, 1)
     if head is not None:
         if head.last_seq != report.last_seq:
@@ -178,12 +244,12 @@ def verify_chain(session: Session, key: bytes) -> ChainReport:
 
 def entries_for_subject(session: Session, subject_type: str, subject_id: str, *,
                         actions_prefix: str | None = None, limit: int = 100,
-                        before_seq: int | None = None) -> list[AuditEntry]:
+                        before_id: int | None = None) -> list[AuditEntry]:
     """The newest entries about one subject (e.g. who looked at an enterprise's data), newest first."""
     stmt = select(AuditEntry).where(AuditEntry.subject_type == subject_type,
                                     AuditEntry.subject_id == subject_id)
     if actions_prefix:
         stmt = stmt.where(AuditEntry.action.startswith(actions_prefix))
-    if before_seq is not None:
-        stmt = stmt.where(AuditEntry.seq < before_seq)
-    return list(session.scalars(stmt.order_by(AuditEntry.seq.desc()).limit(limit)).all())
+    if before_id is not None:
+        stmt = stmt.where(AuditEntry.id < before_id)
+    return list(session.scalars(stmt.order_by(AuditEntry.id.desc()).limit(limit)).all())

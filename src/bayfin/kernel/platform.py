@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bayfin.kernel.audit import AuditLog
+from bayfin.kernel.audit import AuditLog, AuditSealer
 from bayfin.kernel.clock import Clock, SystemClock
 from bayfin.kernel.db import UnitOfWork, make_engine, make_session_factory
 from bayfin.kernel.ratelimit import Limit, MemoryRateLimiter, RateLimiter
@@ -70,6 +70,9 @@ def build_platform(settings: Settings, *, clock: Clock | None = None,
         clock=clock or SystemClock(), token_verifier=tokens,
         rate_limiter=_rate_limiter(settings),
     )
+    if settings.audit_seal_interval > 0:
+        platform.extensions["audit_sealer"] = AuditSealer(
+            platform.audit, platform.session_factory, settings.audit_seal_interval).start()
     registry.configure_modules(platform)
     return platform
 

@@ -27,7 +27,11 @@ ORG_TYPES = ("operator", "institution", "enterprise", "regulator", "requestor")
 
 @dataclass(frozen=True)
 class Principal:
-    """The authenticated caller: a user or a client system, its organization, roles and scopes."""
+    """The authenticated caller: a user or a client system, its organization, roles and scopes.
+
+    ``organization_id`` is the organization's public code, the one other records refer to: the
+    unified social credit code (统一社会信用代码) for an enterprise, the institution's code for a bank.
+    """
 
     subject: str
     organization_id: str | None = None

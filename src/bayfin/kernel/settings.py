@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     log_json: bool = True
     #: HMAC key that seals the audit chain; without it nobody can forge a consistent chain.
     audit_key: SecretStr = SecretStr(DEV_AUDIT_KEY)
+    #: How often each process seals newly recorded audit entries into the chain (0: never; tests).
+    audit_seal_interval: float = Field(default=0.25, ge=0)
     #: Issuer URL placed in and required of every access token.
     issuer: str = "http://127.0.0.1:8000"
     #: JSON Web Key Set file holding the token-signing keys (created on first use outside production).

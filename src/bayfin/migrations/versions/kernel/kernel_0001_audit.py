@@ -23,7 +23,8 @@ BigInt = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 def upgrade() -> None:
     op.create_table(
         "audit_log",
-        sa.Column("seq", BigInt, primary_key=True, autoincrement=False),
+        sa.Column("id", BigInt, autoincrement=True, nullable=False),
+        sa.Column("seq", BigInt, nullable=True),
         sa.Column("at", bayfin.kernel.db.UTCDateTime(), nullable=False),
         sa.Column("actor", sa.String(200), nullable=False),
         sa.Column("actor_org", sa.String(200), nullable=True),
@@ -33,11 +34,14 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(40), nullable=False),
         sa.Column("purpose", sa.String(200), nullable=True),
         sa.Column("details", sa.JSON(), nullable=False),
-        sa.Column("prev_hash", sa.String(64), nullable=False),
-        sa.Column("entry_hash", sa.String(64), nullable=False),
-        sa.PrimaryKeyConstraint("seq", name=op.f("pk_audit_log")),
+        sa.Column("prev_hash", sa.String(64), nullable=True),
+        sa.Column("entry_hash", sa.String(64), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
+        sa.UniqueConstraint("seq", name=op.f("uq_audit_log_seq")),
         sa.UniqueConstraint("entry_hash", name=op.f("uq_audit_log_entry_hash")),
     )
+    op.create_index("ix_audit_log_pending", "audit_log", ["id"], sqlite_where=sa.text("seq IS NULL"),
+                    postgresql_where=sa.text("seq IS NULL"))
     op.create_index(op.f("ix_audit_log_at"), "audit_log", ["at"])
     op.create_index(op.f("ix_audit_log_actor_org"), "audit_log", ["actor_org"])
     op.create_index(op.f("ix_audit_log_action"), "audit_log", ["action"])

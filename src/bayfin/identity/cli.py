@@ -1,0 +1,228 @@
+"""``bayfin identity …``: organizations, users, apps, roles and signing keys from the command line."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+
+from bayfin.cli.context import open_platform
+from bayfin.cli.output import JsonOption, console, emit, err_console
+from bayfin.identity import repository as repo
+from bayfin.identity.service import SYSTEM, after_commit
+from bayfin.identity.wiring import Identity
+from bayfin.kernel.errors import AppError
+from bayfin.kernel.platform import Platform
+
+app = typer.Typer(help="Identity platform: users, organizations, apps, roles, keys.",
+                  no_args_is_help=True)
+orgs_app = typer.Typer(help="Institutions (with branches), enterprises, operator, regulators.",
+                       no_args_is_help=True)
+users_app = typer.Typer(help="People who sign in.", no_args_is_help=True)
+apps_app = typer.Typer(help="Registered applications (OAuth clients).", no_args_is_help=True)
+roles_app = typer.Typer(help="Roles and permissions per application.", no_args_is_help=True)
+keys_app = typer.Typer(help="Token-signing keys.", no_args_is_help=True)
+maintenance_app = typer.Typer(help="Housekeeping.", no_args_is_help=True)
+for _name, _sub in (("orgs", orgs_app), ("users", users_app), ("apps", apps_app),
+                    ("roles", roles_app), ("keys", keys_app),
+                    ("maintenance", maintenance_app)):
+    app.add_typer(_sub, name=_name)
+
+T = TypeVar("T")
+
+
+def _run(work: Callable[[Platform, Identity, Any], T]) -> T:
+    """Run ``work`` in one committed unit of work; an AppError prints and exits 1."""
+    with open_platform() as platform, platform.unit_of_work() as uow:
+        try:
+            result = work(platform, platform.extensions["identity"], uow.session)
+            uow.commit()
+        except AppError as exc:
+            err_console.print(f"[red]{exc.message}[/red]")
+            raise typer.Exit(1) from exc
+        return result
+
+
+def _org_row(o: Any) -> dict[str, Any]:
+    return {"id": o.id, "code": o.code, "name": o.name, "org_type": o.org_type,
+            "parent_id": o.parent_id}
+
+
+def _user_row(u: Any) -> dict[str, Any]:
+    return {"id": u.id, "username": u.username, "display_name": u.display_name,
+            "organization_id": u.organization_id, "active": u.active}
+
+
+@orgs_app.command("create")
+def orgs_create(code: str, name: str,
+                org_type: str = typer.Option(..., "--type", help="operator|institution|enterprise|regulator"),
+                parent: str = typer.Option(None, help="Head office (id or code) of a branch."),
+                as_json: bool = JsonOption) -> None:
+    """Register an organization."""
+    row = _run(lambda p, i, s: _org_row(i.service.create_org(s, SYSTEM, code=code, name=name,
+                                                              org_type=org_type, parent=parent)))
+    emit(row, as_json=as_json, title="organization created")
+
+
+@orgs_app.command("list")
+def orgs_list(org_type: str = typer.Option(None, "--type"), limit: int = 100,
+              as_json: bool = JsonOption) -> None:
+    """List organizations."""
+    rows = _run(lambda p, i, s: [_org_row(o) for o in repo.list_orgs(s, org_type, 0, limit)])
+    emit(rows, as_json=as_json, title="organizations")
+
+
+@users_app.command("create")
+def users_create(username: str, display_name: str = typer.Option(None, "--name"),
+                 org: str = typer.Option(None, help="Organization id or code."),
+                 email: str = typer.Option(None),
+                 password: bool = typer.Option(False, "--password", help="Prompt for a password."),
+                 as_json: bool = JsonOption) -> None:
+    """Create a user (``--password`` prompts without echo)."""
+    secret = getpass.getpass("password: ") if password else None
+    row = _run(lambda p, i, s: _user_row(i.service.create_user(
+        s, SYSTEM, username=username, display_name=display_name or username, organization=org,
+        email=email, password=secret)))
+    emit(row, as_json=as_json, title="user created")
+
+
+@users_app.command("list")
+def users_list(org: str = typer.Option(None), limit: int = 100, as_json: bool = JsonOption) -> None:
+    """List users."""
+    def work(p: Platform, i: Identity, s: Any) -> list[dict[str, Any]]:
+        org_id = i.service.get_org(s, org).id if org else None
+        return [_user_row(u) for u in repo.list_users(s, org_id, 0, limit)]
+    emit(_run(work), as_json=as_json, title="users")
+
+
+def _set_active(username: str, active: bool) -> dict[str, Any]:
+    def work(p: Platform, i: Identity, s: Any) -> dict[str, Any]:
+        return _user_row(i.service.set_active(s, SYSTEM, i.service.get_user(s, username), active))
+    return _run(work)
+
+
+@users_app.command("disable")
+def users_disable(username: str, as_json: bool = JsonOption) -> None:
+    """Disable a user: sessions, refresh and access tokens end at once."""
+    emit(_set_active(username, False), as_json=as_json, title="user disabled")
+
+
+@users_app.command("enable")
+def users_enable(username: str, as_json: bool = JsonOption) -> None:
+    """Enable a user again."""
+    emit(_set_active(username, True), as_json=as_json, title="user enabled")
+
+
+@users_app.command("set-password")
+def users_set_password(username: str) -> None:
+    """Set a user's password (prompted twice, without echo)."""
+    first = getpass.getpass("new password: ")
+    if getpass.getpass("again: ") != first:
+        err_console.print("[red]the passwords differ[/red]")
+        raise typer.Exit(1)
+    _run(lambda p, i, s: i.service.set_password(s, SYSTEM, i.service.get_user(s, username), first))
+    console.print("[green]password set[/green]")
+
+
+@apps_app.command("create")
+def apps_create(client_id: str, name: str = typer.Option(..., help="Display name."),
+                client_type: str = typer.Option("confidential", "--type", help="public|confidential"),
+                redirect_uri: list[str] = typer.Option([], help="Exact redirect URI (repeatable)."),
+                logout_uri: list[str] = typer.Option([], help="Post-logout redirect URI (repeatable)."),
+                grant: list[str] = typer.Option([], help="Grant type (repeatable)."),
+                scope: list[str] = typer.Option([], help="Allowed scope (repeatable)."),
+                service_role: list[str] = typer.Option([], help="Role of client-credentials tokens."),
+                org: str = typer.Option(None, help="Owning organization (id or code)."),
+                first_party: bool = typer.Option(False, help="Skip the consent screen."),
+                as_json: bool = JsonOption) -> None:
+    """Register an application; prints its client secret once."""
+    def work(p: Platform, i: Identity, s: Any) -> dict[str, Any]:
+        created, secret = i.service.create_app(
+            s, SYSTEM, client_id=client_id, name=name, client_type=client_type,
+            redirect_uris=redirect_uri, post_logout_redirect_uris=logout_uri,
+            grant_types=grant or None, scopes=scope or None, service_roles=service_role,
+            organization=org, first_party=first_party)
+        return {"client_id": created.client_id, "client_type": created.client_type,
+                "grant_types": created.grant_types, "scopes": created.scopes, "client_secret": secret}
+    emit(_run(work), as_json=as_json, title="app registered (the secret is shown only now)")
+
+
+@apps_app.command("list")
+def apps_list(limit: int = 100, as_json: bool = JsonOption) -> None:
+    """List registered applications."""
+    rows = _run(lambda p, i, s: [{"client_id": a.client_id, "name": a.name, "type": a.client_type,
+                                  "grant_types": ",".join(a.grant_types), "active": a.active}
+                                 for a in repo.list_apps(s, 0, limit)])
+    emit(rows, as_json=as_json, title="apps")
+
+
+@roles_app.command("create")
+def roles_create(name: str,
+                 app_id: str = typer.Option(None, "--app", help="Client id (none: platform-wide)."),
+                 permission: list[str] = typer.Option([], help="Permission scope (repeatable)."),
+                 as_json: bool = JsonOption) -> None:
+    """Define a role."""
+    row = _run(lambda p, i, s: {"id": (r := i.service.create_role(
+        s, SYSTEM, app=app_id, name=name, permissions=permission)).id, "name": r.name,
+        "permissions": r.permissions})
+    emit(row, as_json=as_json, title="role created")
+
+
+@roles_app.command("assign")
+def roles_assign(username: str, role: str, app_id: str = typer.Option(None, "--app")) -> None:
+    """Give a user a role."""
+    _run(lambda p, i, s: i.service.assign_role(s, SYSTEM, i.service.get_user(s, username),
+                                                app=app_id, role=role))
+    console.print(f"[green]{username} now holds {role}[/green]")
+
+
+@roles_app.command("unassign")
+def roles_unassign(username: str, role: str, app_id: str = typer.Option(None, "--app")) -> None:
+    """Take a role away from a user."""
+    _run(lambda p, i, s: i.service.unassign_role(s, SYSTEM, i.service.get_user(s, username),
+                                                  app=app_id, role=role))
+    console.print(f"[green]{username} no longer holds {role}[/green]")
+
+
+@roles_app.command("list")
+def roles_list(app_id: str = typer.Option(None, "--app"), as_json: bool = JsonOption) -> None:
+    """List roles of an app (plus platform-wide ones)."""
+    def work(p: Platform, i: Identity, s: Any) -> list[dict[str, Any]]:
+        aid = i.service.get_app(s, app_id).id if app_id else None
+        return [{"name": r.name, "app_id": r.app_id, "permissions": " ".join(r.permissions)}
+                for r in repo.list_roles(s, aid)]
+    emit(_run(work), as_json=as_json, title="roles")
+
+
+@keys_app.command("rotate")
+def keys_rotate(as_json: bool = JsonOption) -> None:
+    """Start signing with a new key; old keys verify until their tokens expire."""
+    def work(p: Platform, i: Identity, s: Any) -> dict[str, Any]:
+        kid = i.keys.rotate(s)
+        p.audit.record(s, actor=SYSTEM.subject, action="identity.keys.rotate",
+                       subject_type="signing_key", subject_id=kid)
+        after_commit(s, i.keys.reload)
+        return {"kid": kid}
+    emit(_run(work), as_json=as_json, title="signing key rotated")
+
+
+@keys_app.command("list")
+def keys_list(as_json: bool = JsonOption) -> None:
+    """List signing keys and their state."""
+    emit(_run(lambda p, i, s: i.keys.describe(s)), as_json=as_json, title="signing keys")
+
+
+@maintenance_app.command("purge")
+def maintenance_purge(as_json: bool = JsonOption) -> None:
+    """Delete expired codes, refresh tokens, sessions, revocations, retired keys and stale lock-outs."""
+    from bayfin.identity.domain import FAILURE_MEMORY
+
+    def work(p: Platform, i: Identity, s: Any) -> dict[str, int]:
+        now = i.clock.now()
+        counts = repo.purge_expired(s, now, now - FAILURE_MEMORY)
+        p.audit.record(s, actor=SYSTEM.subject, action="identity.maintenance.purge",
+                       subject_type="identity", subject_id="expired", details=counts)
+        return counts
+    emit(_run(work), as_json=as_json, title="purged")

@@ -1,0 +1,46 @@
+"""Demo data for the identity platform: the operator, a regulator, a bank with a branch, an SME,
+an administrator with a generated password, and the demo console registered as an app."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from bayfin.identity import repository as repo
+from bayfin.identity.service import SYSTEM
+from bayfin.kernel.platform import Platform
+
+
+def seed_demo(platform: Platform, workdir: Path, seed: int) -> None:
+    """Load the demo directory once; the administrator's password is written to ``workdir``."""
+    ident = platform.extensions["identity"]
+    svc = ident.service
+    with platform.unit_of_work() as uow:
+        s = uow.session
+        if repo.org_by_code_or_id(s, "OPERATOR") is not None:
+            return
+        svc.create_org(s, SYSTEM, code="OPERATOR", name="Guangdong fintech pilot operator",
+                       org_type="operator")
+        svc.create_org(s, SYSTEM, code="PBC-GZ", name="Regional financial regulator",
+                       org_type="regulator")
+        svc.create_org(s, SYSTEM, code="BANK-GD", name="Demo Bank of Guangdong", org_type="institution")
+        svc.create_org(s, SYSTEM, code="BANK-GD-GZ", name="Demo Bank of Guangdong, Guangzhou branch",
+                       org_type="institution", parent="BANK-GD")
+        svc.create_org(s, SYSTEM, code="SME-0001", name="Pearl River Tea Co.", org_type="enterprise")
+        password = secrets.token_urlsafe(12) + "-7"
+        admin = svc.create_user(s, SYSTEM, username="admin", display_name="Platform administrator",
+                                organization="OPERATOR", password=password)
+        base = platform.settings.issuer.rstrip("/")
+        svc.create_app(s, SYSTEM, client_id="bayfin-console", name="bayfin console",
+                       client_type="public", redirect_uris=[f"{base}/console/callback"],
+                       post_logout_redirect_uris=[f"{base}/"],
+                       scopes=["openid", "profile", "identity:read", "identity:admin"],
+                       organization="OPERATOR", first_party=True)
+        svc.create_role(s, SYSTEM, app="bayfin-console", name="identity-admin",
+                        permissions=["identity:read", "identity:admin"])
+        svc.assign_role(s, SYSTEM, admin, app="bayfin-console", role="identity-admin")
+        uow.commit()
+    workdir.mkdir(parents=True, exist_ok=True)
+    target = workdir / "identity-admin.txt"
+    target.write_text(f"user: admin\npassword: {password}\n")
+    target.chmod(0o600)

@@ -1,0 +1,188 @@
+"""Every identity query (SQLAlchemy 2 ``select()`` only)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select, update
+from sqlalchemy.orm import Session
+
+from bayfin.identity.models import (
+    App,
+    Group,
+    GroupMember,
+    MfaFactor,
+    Organization,
+    RefreshToken,
+    Role,
+    RoleAssignment,
+    SsoSession,
+    User,
+)
+
+
+def user_by_username(session: Session, username: str) -> User | None:
+    """The user with this (normalised) user name."""
+    return session.scalar(select(User).where(User.username == username.strip().lower()))
+
+
+def user_by_id(session: Session, user_id: str) -> User | None:
+    """The user with this id."""
+    return session.get(User, user_id)
+
+
+def org_by_code_or_id(session: Session, ref: str) -> Organization | None:
+    """An organization by id or by code."""
+    return session.get(Organization, ref) or session.scalar(
+        select(Organization).where(Organization.code == ref))
+
+
+def app_by_client_id(session: Session, client_id: str) -> App | None:
+    """The app registered under ``client_id``."""
+    return session.scalar(select(App).where(App.client_id == client_id))
+
+
+def list_orgs(session: Session, org_type: str | None, offset: int, limit: int) -> Sequence[Organization]:
+    """Organizations, optionally of one type, by code."""
+    q = select(Organization).order_by(Organization.code).offset(offset).limit(limit)
+    if org_type:
+        q = q.where(Organization.org_type == org_type)
+    return session.scalars(q).all()
+
+
+def list_users(session: Session, organization_id: str | None, offset: int,
+               limit: int) -> Sequence[User]:
+    """Users, optionally of one organization, by user name."""
+    q = select(User).order_by(User.username).offset(offset).limit(limit)
+    if organization_id:
+        q = q.where(User.organization_id == organization_id)
+    return session.scalars(q).all()
+
+
+def list_apps(session: Session, offset: int, limit: int) -> Sequence[App]:
+    """Registered apps by client id."""
+    return session.scalars(select(App).order_by(App.client_id).offset(offset).limit(limit)).all()
+
+
+def role_by_name(session: Session, app_id: str | None, name: str) -> Role | None:
+    """A role of an app (or a platform-wide role when ``app_id`` is None)."""
+    cond = Role.app_id.is_(None) if app_id is None else Role.app_id == app_id
+    return session.scalar(select(Role).where(cond, Role.name == name))
+
+
+def list_roles(session: Session, app_id: str | None) -> Sequence[Role]:
+    """Roles of one app plus the platform-wide ones."""
+    q = select(Role).order_by(Role.name)
+    if app_id:
+        q = q.where((Role.app_id == app_id) | Role.app_id.is_(None))
+    return session.scalars(q).all()
+
+
+def roles_of_user(session: Session, user_id: str, app_id: str | None) -> Sequence[Role]:
+    """The roles a user holds in one app plus platform-wide ones (all roles when ``app_id`` is None)."""
+    q = select(Role).join(RoleAssignment, RoleAssignment.role_id == Role.id).where(
+        RoleAssignment.user_id == user_id)
+    if app_id is not None:
+        q = q.where((Role.app_id == app_id) | Role.app_id.is_(None))
+    return session.scalars(q).all()
+
+
+def assignment(session: Session, user_id: str, role_id: str) -> RoleAssignment | None:
+    """A user's hold on one role."""
+    return session.scalar(select(RoleAssignment).where(RoleAssignment.user_id == user_id,
+                                                       RoleAssignment.role_id == role_id))
+
+
+def live_sessions_of_user(session: Session, user_id: str) -> Sequence[SsoSession]:
+    """A user's SSO sessions that have not ended."""
+    return session.scalars(select(SsoSession).where(SsoSession.user_id == user_id,
+                                                    SsoSession.ended_at.is_(None))).all()
+
+
+def sso_session_by_cookie(session: Session, cookie_hash: str) -> SsoSession | None:
+    """The SSO session a browser cookie names."""
+    return session.scalar(select(SsoSession).where(SsoSession.cookie_hash == cookie_hash))
+
+
+def revoke_refresh_tokens(session: Session, now: datetime, *, user_id: str | None = None,
+                          session_id: str | None = None, family_id: str | None = None) -> list[str]:
+    """Revoke live refresh tokens matching one criterion; returns their last access-token ids."""
+    cond: list[ColumnElement[bool]] = [RefreshToken.revoked_at.is_(None)]
+    if user_id is not None:
+        cond.append(RefreshToken.user_id == user_id)
+    if session_id is not None:
+        cond.append(RefreshToken.session_id == session_id)
+    if family_id is not None:
+        cond.append(RefreshToken.family_id == family_id)
+    jtis = [j for j in session.scalars(select(RefreshToken.access_jti).where(*cond)) if j]
+    session.execute(update(RefreshToken).where(*cond).values(revoked_at=now))
+    return jtis
+
+
+def confirmed_factors(session: Session, user_id: str) -> Sequence[MfaFactor]:
+    """A user's confirmed second factors."""
+    return session.scalars(select(MfaFactor).where(MfaFactor.user_id == user_id,
+                                                   MfaFactor.confirmed_at.is_not(None))).all()
+
+
+def factor(session: Session, user_id: str, kind: str) -> MfaFactor | None:
+    """A user's factor of one kind (confirmed or not)."""
+    return session.scalar(select(MfaFactor).where(MfaFactor.user_id == user_id,
+                                                  MfaFactor.kind == kind))
+
+
+def group_members(session: Session, group_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """For each group, its members as (user id, user name)."""
+    out: dict[str, list[tuple[str, str]]] = {g: [] for g in group_ids}
+    if not group_ids:
+        return out
+    rows = session.execute(select(GroupMember.group_id, User.id, User.username)
+                           .join(User, User.id == GroupMember.user_id)
+                           .where(GroupMember.group_id.in_(group_ids)).order_by(User.username))
+    for gid, uid, uname in rows:
+        out[gid].append((uid, uname))
+    return out
+
+
+def groups_of_users(session: Session, user_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """For each user, the groups it belongs to as (group id, display name)."""
+    out: dict[str, list[tuple[str, str]]] = {u: [] for u in user_ids}
+    if not user_ids:
+        return out
+    rows = session.execute(select(GroupMember.user_id, Group.id, Group.display_name)
+                           .join(Group, Group.id == GroupMember.group_id)
+                           .where(GroupMember.user_id.in_(user_ids)))
+    for uid, gid, name in rows:
+        out[uid].append((gid, name))
+    return out
+
+
+def count(session: Session, query: Select[Any]) -> int:
+    """Rows a select would return."""
+    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+def purge_expired(session: Session, now: datetime, forget_failures_before: datetime) -> dict[str, int]:
+    """Delete what can no longer matter: expired codes, refresh tokens, sessions, revocations,
+    signing keys past their grace (their private halves), and stale lock-out rows."""
+    from sqlalchemy import delete
+
+    from bayfin.identity.models import AuthorizationCode, LoginThrottle, Revocation, SigningKey
+
+    counts: dict[str, int] = {}
+    for name, stmt in (
+        ("authorization_codes", delete(AuthorizationCode).where(AuthorizationCode.expires_at <= now)),
+        ("refresh_tokens", delete(RefreshToken).where(RefreshToken.expires_at <= now)),
+        ("revocations", delete(Revocation).where(Revocation.expires_at <= now)),
+        ("signing_keys", delete(SigningKey).where(SigningKey.expires_at <= now)),
+        ("sessions", delete(SsoSession).where(SsoSession.expires_at <= now)),
+        ("login_throttles", delete(LoginThrottle).where(
+            (LoginThrottle.locked_until.is_(None) | (LoginThrottle.locked_until <= now)),
+            (LoginThrottle.last_failure_at.is_(None)
+             | (LoginThrottle.last_failure_at <= forget_failures_before)))),
+    ):
+        counts[name] = int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+    session.flush()
+    return counts

@@ -1,0 +1,141 @@
+"""API shapes of the identity admin endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class OrgIn(BaseModel):
+    """A new organization (``parent``: id or code of the head office, for a branch)."""
+
+    code: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    org_type: str
+    parent: str | None = None
+
+
+class OrgOut(BaseModel):
+    """An organization."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    code: str
+    name: str
+    org_type: str
+    parent_id: str | None
+
+
+class UserIn(BaseModel):
+    """A new user."""
+
+    username: str = Field(min_length=1, max_length=120)
+    display_name: str = Field(min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    organization: str | None = None
+    password: str | None = Field(default=None, max_length=256)
+    locale: str | None = Field(default=None, max_length=10)
+
+
+class UserPatch(BaseModel):
+    """Changes to a user."""
+
+    display_name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    organization: str | None = None
+    active: bool | None = None
+    locale: str | None = Field(default=None, max_length=10)
+
+
+class PasswordIn(BaseModel):
+    """A new password."""
+
+    password: str = Field(min_length=1, max_length=256)
+
+
+class UserOut(BaseModel):
+    """A user (never the password hash)."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    username: str
+    display_name: str
+    email: str | None
+    organization_id: str | None
+    active: bool
+    created_at: datetime
+
+
+class AppIn(BaseModel):
+    """A new application (OAuth client)."""
+
+    client_id: str = Field(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")
+    name: str = Field(min_length=1, max_length=200)
+    client_type: str = "confidential"
+    redirect_uris: list[str] = Field(default_factory=list, max_length=20)
+    post_logout_redirect_uris: list[str] = Field(default_factory=list, max_length=20)
+    grant_types: list[str] | None = None
+    scopes: list[str] | None = Field(default=None, max_length=200)
+    service_roles: list[str] | None = Field(default=None, max_length=50)
+    organization: str | None = None
+    first_party: bool = False
+
+
+class AppOut(BaseModel):
+    """An application; ``client_secret`` appears only in the creation response."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    client_id: str
+    name: str
+    client_type: str
+    redirect_uris: list[str]
+    post_logout_redirect_uris: list[str]
+    grant_types: list[str]
+    scopes: list[str]
+    service_roles: list[str]
+    organization_id: str | None
+    first_party: bool
+    active: bool
+    client_secret: str | None = None
+
+
+class RoleIn(BaseModel):
+    """A role: a name and the permission scopes it grants, within one app (or platform-wide)."""
+
+    name: str = Field(min_length=1, max_length=100)
+    permissions: list[str] = Field(default_factory=list, max_length=200)
+
+
+class RoleOut(BaseModel):
+    """A role."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    app_id: str | None
+    name: str
+    permissions: list[str]
+
+
+class RoleGrantIn(BaseModel):
+    """Give or take a role: the app's client id (none for a platform-wide role) and the role name."""
+
+    app: str | None = None
+    role: str
+
+
+class KeyOut(BaseModel):
+    """A signing key's state (no key material)."""
+
+    kid: str
+    state: str
+    created_at: datetime
+    retired_at: datetime | None
+    expires_at: datetime | None
+
+
+class FactorCodeIn(BaseModel):
+    """A one-time code confirming an enrolment."""
+
+    code: str = Field(min_length=1, max_length=20)

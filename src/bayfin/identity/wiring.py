@@ -1,0 +1,75 @@
+"""Start-up wiring: the rotating key store, the revoking verifier and the identity services."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bayfin.identity.authn import Authenticator
+from bayfin.identity.factors import FactorRegistry
+from bayfin.identity.keys import DatabaseKeyStore
+from bayfin.identity.notify import RedisNotifier
+from bayfin.identity.oauth import ID_TOKEN_TTL
+from bayfin.identity.passwords import Argon2Parameters, Passwords
+from bayfin.identity.service import IdentityService
+from bayfin.identity.verifier import IdentityTokenVerifier, RevocationList
+from bayfin.kernel.clock import Clock
+from bayfin.kernel.platform import Platform
+from bayfin.kernel.security import JwtTokens
+from bayfin.kernel.settings import Environment
+
+
+@dataclass
+class Identity:
+    """The identity module's services, hung on ``platform.extensions["identity"]``."""
+
+    issuer: str
+    tokens: JwtTokens
+    keys: DatabaseKeyStore
+    revocations: RevocationList
+    verifier: IdentityTokenVerifier
+    service: IdentityService
+    authenticator: Authenticator
+    clock: Clock
+    revocation_ttl: timedelta
+    cookie_secure: bool
+    form_key: bytes
+
+    def close(self) -> None:
+        """Stop the revocation listener (called by ``Platform.dispose``)."""
+        self.revocations.notifier.close()
+
+    def form_token(self, nonce: str) -> str:
+        """The CSRF token bound to a browser's random nonce cookie (HMAC, so it cannot be forged)."""
+        return hmac.new(self.form_key, nonce.encode(), hashlib.sha256).hexdigest()
+
+
+def configure(platform: Platform, *, argon2: Argon2Parameters | None = None) -> Identity:
+    """Install the database-backed key store and the revoking verifier; register the services."""
+    settings = platform.settings
+    access_ttl = platform.tokens.ttl_seconds
+    # Old keys and revocations must outlive every token they could concern.
+    grace = timedelta(seconds=max(access_ttl, ID_TOKEN_TTL) + 60)
+    keys = DatabaseKeyStore(platform.session_factory, platform.tokens.keys, grace=grace)
+    platform.tokens.keys = keys
+    revocations = RevocationList(platform.session_factory)
+    verifier = IdentityTokenVerifier(platform.tokens, keys, revocations)
+    platform.token_verifier = verifier
+    passwords = Passwords(argon2)
+    service = IdentityService(platform.audit, passwords, revocations, platform.clock,
+                              revocation_ttl=timedelta(seconds=access_ttl + 60))
+    ident = Identity(
+        issuer=settings.issuer, tokens=platform.tokens, keys=keys, revocations=revocations,
+        verifier=verifier, service=service,
+        authenticator=Authenticator(passwords, platform.audit, platform.clock, FactorRegistry()),
+        clock=platform.clock, revocation_ttl=timedelta(seconds=access_ttl + 60),
+        cookie_secure=settings.issuer.startswith("https://") or
+        settings.environment is Environment.production,
+        form_key=hmac.new(settings.audit_key.get_secret_value().encode(), b"identity-forms",
+                          hashlib.sha256).digest())
+    if settings.redis_url:
+        revocations.notifier = RedisNotifier(settings.redis_url, revocations.refresh)
+    platform.extensions["identity"] = ident
+    return ident
