@@ -97,6 +97,7 @@ def test_another_institution_is_told_nothing_exists_and_the_attempt_is_audited(s
     consent = _live(service)
     with pytest.raises(ConsentNotFound):
         service.authorize_use(BANK_B, consent.id, FIRM, action="credit_report.read")
+    session.flush()
     entry = session.scalars(select(AuditEntry).where(AuditEntry.outcome == "refused")).one()
     assert entry.actor_org == "bank-b" and entry.details["reason"] == "consent_not_found"
     assert consent.use_count == 0
@@ -108,5 +109,7 @@ def test_every_change_and_use_keeps_the_audit_chain_intact(service, session):
     service.change(OWNER, consent.id, d.ConsentAction.pause, "user_request")
     with pytest.raises(ConsentRefused):
         service.authorize_use(BANK_A, consent.id, FIRM, action="credit_report.read")
+    session.flush()
+    service.audit.seal_pending(session)
     report = verify_chain(session, TEST_AUDIT_KEY.encode())
-    assert report.ok and report.entries >= 5
+    assert report.ok and report.entries >= 5 and report.pending == 0
