@@ -167,12 +167,11 @@ def check_ledger(session: Session) -> LedgerCheck:
     """Verify the ledger: balances sum to zero per currency (money is only ever moved, never made),
     each cached balance equals its posted entries, every entry's accounts hold its currency, and no
     holder account is negative."""
-    incoming: dict[int, int] = dict(session.execute(  # type: ignore[arg-type]
-        select(Entry.destination_account_id, func.sum(Entry.amount_minor))
-                                    .group_by(Entry.destination_account_id)).all())
-    outgoing: dict[int, int] = dict(session.execute(  # type: ignore[arg-type]
-        select(Entry.source_account_id, func.sum(Entry.amount_minor))
-                                    .group_by(Entry.source_account_id)).all())
+    total = func.sum(Entry.amount_minor)
+    incoming = {int(a): int(t) for a, t in session.execute(
+        select(Entry.destination_account_id, total).group_by(Entry.destination_account_id))}
+    outgoing = {int(a): int(t) for a, t in session.execute(
+        select(Entry.source_account_id, total).group_by(Entry.source_account_id))}
     totals: dict[int, int] = defaultdict(int)
     mismatches = negatives = 0
     currency_of: dict[int, int] = {}

@@ -49,8 +49,8 @@ class Ledger:
         now = utcnow()
         pan = luhn_complete(f"622202{serial or len(self.pans) + 1:012d}"[:18])
         with transaction(self.factory) as s:
-            holder = self.cards.register_cardholder(s, name=name, id_number=f"44010619900101{len(self.pans):03d}X",
-                                                    now=now)
+            holder = self.cards.register_cardholder(
+                s, name=name, id_number=f"44010619900101{len(self.pans):03d}X", now=now)
             kwargs: dict[str, Any] = {}
             if daily_limit_minor is not None:
                 kwargs["daily_limit_minor"] = daily_limit_minor

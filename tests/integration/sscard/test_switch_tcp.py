@@ -142,13 +142,16 @@ def test_malformed_and_refused_messages_get_their_decline_code_and_book_nothing(
     acq = Acquirer()
     unknown_card = "6222029999999999990"
     missing_stan = {k: v for k, v in acq.request("0200", "purchase", rich, 100).items() if k != "11"}
+    def purchase(**changes: str) -> bytes:
+        return iso.encode(dict(acq.request("0200", "purchase", rich, 100), **changes))
+
     cases = {
         "garbage": b"0200\x00\x01",
         "missing STAN": iso.encode(missing_stan),
-        "letters in amount": iso.encode(dict(acq.request("0200", "purchase", rich, 100), **{"4": "00000000001A"})),
+        "letters in amount": purchase(**{"4": "00000000001A"}),
         "unknown currency": iso.encode(acq.request("0200", "purchase", rich, 100, 840)),
-        "unknown processing code": iso.encode(dict(acq.request("0200", "purchase", rich, 100), **{"3": "990000"})),
-        "unknown message type": iso.encode(dict(acq.request("0200", "purchase", rich, 100), t="0300")),
+        "unknown processing code": purchase(**{"3": "990000"}),
+        "unknown message type": purchase(t="0300"),
         "unknown card": iso.encode(acq.request("0200", "purchase", unknown_card, 100)),
         "zero amount": iso.encode(acq.request("0200", "purchase", rich, 0)),
         "insufficient funds": iso.encode(acq.request("0200", "purchase", poor, 500_000)),
