@@ -195,7 +195,7 @@ class SwitchMessage(Base):
 
     id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
     acquirer_id: Mapped[str] = mapped_column(String(11))
-    message_class: Mapped[str] = mapped_column(String(12))
+    message_class: Mapped[str] = mapped_column(String(16))
     stan: Mapped[str] = mapped_column(String(6))
     rrn: Mapped[str] = mapped_column(String(12))
     request_mti: Mapped[str] = mapped_column(String(4))

@@ -184,7 +184,7 @@ def upgrade() -> None:
         "sscard_switch_messages",
         sa.Column("id", BigInt, autoincrement=True, nullable=False),
         sa.Column("acquirer_id", sa.String(11), nullable=False),
-        sa.Column("message_class", sa.String(12), nullable=False),
+        sa.Column("message_class", sa.String(16), nullable=False),
         sa.Column("stan", sa.String(6), nullable=False),
         sa.Column("rrn", sa.String(12), nullable=False),
         sa.Column("request_mti", sa.String(4), nullable=False),
