@@ -8,11 +8,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bayfin.sscard import seeds
-from bayfin.sscard.models import Card, Cardholder, DailyUsage, FxRate, TypeLimit
+from bayfin.sscard.models import Card, Cardholder, DailyUsage, Entry, FxRate, LedgerTxn, TypeLimit
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -78,3 +78,18 @@ def fx_rate(session: Session, day: date, currency: int, billing_currency: int) -
         mid, spread = seeds.DEFAULT_RATES[currency]
         return Decimal(mid), Decimal(spread)
     raise LookupError(f"no rate for {currency}→{billing_currency}")
+
+
+def statement(session: Session, account_id: int, start: date, end: date,
+              limit: int = 500) -> list[tuple[LedgerTxn, int]]:
+    """Ledger transactions touching an account between two business dates, with the signed amount
+    each moved on it (credit positive), newest first."""
+    rows: dict[int, int] = {}
+    for e in session.scalars(select(Entry).join(LedgerTxn, LedgerTxn.id == Entry.txn_id).where(
+            or_(Entry.source_account_id == account_id, Entry.destination_account_id == account_id),
+            LedgerTxn.business_date >= start, LedgerTxn.business_date <= end)):
+        sign = 1 if e.destination_account_id == account_id else -1
+        rows[e.txn_id] = rows.get(e.txn_id, 0) + sign * e.amount_minor
+    txns = session.scalars(select(LedgerTxn).where(LedgerTxn.id.in_(list(rows)))
+                           .order_by(LedgerTxn.id.desc()).limit(limit)).all()
+    return [(t, rows[t.id]) for t in txns]

@@ -68,7 +68,8 @@ def test_statistics_count_standing_cross_border_transactions_by_region_and_type(
     _traffic(ledger)
     day = business_date(utcnow())
     with ledger.factory() as s:
-        stats = {(x.region, x.txn_type): (x.count, x.amount_cny_minor) for x in cross_border_stats(s, day, day)}
+        stats = {(x.region, x.txn_type): (x.count, x.amount_cny_minor)
+                 for x in cross_border_stats(s, day, day)}
     assert set(stats) == {("HK", "purchase"), ("HK", "transfer"), ("MO", "withdrawal"), ("MO", "purchase")}
     assert stats[("MO", "purchase")] == (1, 7_000)
     assert stats[("HK", "purchase")][0] == 1  # the reversed withdrawal does not count
