@@ -14,10 +14,12 @@ import hashlib
 import hmac
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import cast
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -95,6 +97,18 @@ class SwitchProcessor:
         self._accounts = accounts or AccountDirectory()
         #: Test hook called at named points inside the transaction (crash and failure injection).
         self.fault = fault
+        # Rates and limits change at most daily; a short cache saves two queries per message.
+        self._reference: dict[tuple[object, ...], tuple[float, object]] = {}
+        self.reference_ttl_seconds = 30.0
+
+    def _cached(self, key: tuple[object, ...], load: Callable[[], object]) -> object:
+        now = time.monotonic()
+        hit = self._reference.get(key)
+        if hit is not None and now - hit[0] < self.reference_ttl_seconds:
+            return hit[1]
+        value = load()
+        self._reference[key] = (now, value)
+        return value
 
     # --- entry point -------------------------------------------------------------------------------
     def handle(self, raw: bytes) -> bytes:
@@ -233,8 +247,9 @@ class SwitchProcessor:
             raise Decline(Rc.invalid_amount)
         day = repo.business_date(now)
         try:
-            mid, spread = (repo.fx_rate(session, day, currency, CNY) if currency != CNY
-                           else (Decimal(1), Decimal(0)))
+            mid, spread = cast(tuple[Decimal, Decimal], self._cached(
+                ("rate", day, currency), lambda: repo.fx_rate(session, day, currency, CNY))
+                ) if currency != CNY else (Decimal(1), Decimal(0))
         except LookupError as exc:
             raise Decline(Rc.system_malfunction) from exc
         conv = convert(amount, currency, CNY, mid, spread)
@@ -284,7 +299,8 @@ class SwitchProcessor:
         verdict = check_daily_limits(amount_minor=amount, used_card_total=used_total,
                                      card_limit=card.daily_limit_minor,
                                      used_type_total=row.used_minor if row else 0,
-                                     type_limit=repo.type_limit(session, txn_type))
+                                     type_limit=cast(int | None, self._cached(
+                                         ("limit", txn_type), lambda: repo.type_limit(session, txn_type))))
         if not verdict.allowed:
             raise Decline(Rc.exceeds_limit)
         if row is None:

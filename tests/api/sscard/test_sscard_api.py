@@ -11,8 +11,7 @@ from bayfin.kernel.audit import AuditEntry
 from bayfin.sscard.domain import CardState, luhn_complete
 from bayfin.sscard.wiring import services
 
-# Unique per run: on SQLite the per-test rollback does not undo commits made inside the app (pysqlite
-# releases the outermost savepoint as a commit), so fixed numbers would collide between tests.
+# Numbers are drawn per test so that no test depends on another's rows being gone.
 
 
 @pytest.fixture
