@@ -45,8 +45,8 @@ class Acquirer:
 
     def reversal(self, original: dict[str, str], *, repeat: bool = False) -> dict[str, str]:
         """The 0400 (or repeated 0401) reversal of a request, carrying its original data (field 90)."""
-        fields = {k: original[k] for k in ("2", "3", "4", "7", "19", "32", "37", "41", "49")
-                  if k in original}
+        fields: dict[str, str] = {k: original[k] for k in ("2", "3", "4", "7", "19", "32", "37", "41",
+                                                            "49") if k in original}
         stan, _ = self.next_ids()
         fields.update({"t": "0401" if repeat else "0400", "11": stan,
                        "90": (original["t"] + original["11"] + original["7"]

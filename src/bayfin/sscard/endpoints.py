@@ -5,7 +5,7 @@ cross-border statistics and settlement. Every access to a person's data is audit
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
@@ -31,9 +31,11 @@ Analyst = Annotated[Principal, Depends(require(scopes=("sscard:stats",),
 Settler = Annotated[Principal, Depends(require(scopes=("sscard:settle",), roles=("sscard_operator",)))]
 Acquirer = Annotated[Principal, Depends(require(scopes=("sscard:acquire",), org_types=("institution",)))]
 
-_NOT_FOUND = {404: problem_schema("No such card (or not yours)")}
-_CONFLICT = {409: problem_schema("The card's state or the code's use forbids it")}
-_INVALID = {422: problem_schema("The request does not hold")}
+_Responses = dict[int | str, dict[str, Any]]
+_AUTH: _Responses = {code: dict(doc) for code, doc in AUTH_ERRORS.items()}
+_NOT_FOUND: _Responses = {404: problem_schema("No such card (or not yours)")}
+_CONFLICT: _Responses = {409: problem_schema("The card's state or the code's use forbids it")}
+_INVALID: _Responses = {422: problem_schema("The request does not hold")}
 
 
 def _card_out(card: Card) -> s.CardOut:
@@ -60,7 +62,7 @@ def _own_card(platform: Platform, session: Session, who: Principal, card_id: str
     return card
 
 
-@router.get("/me/cards", response_model=list[s.CardOut], responses={**AUTH_ERRORS})
+@router.get("/me/cards", response_model=list[s.CardOut], responses={**_AUTH})
 def my_cards(platform: PlatformDep, session: Session, who: Holder) -> list[s.CardOut]:
     """The caller's own physical and electronic cards (numbers masked)."""
     holder = repo.cardholder_by_subject(session, who.subject)
@@ -71,7 +73,7 @@ def my_cards(platform: PlatformDep, session: Session, who: Holder) -> list[s.Car
 
 
 @router.get("/me/cards/{card_id}/balance", response_model=s.BalanceOut,
-            responses={**AUTH_ERRORS, **_NOT_FOUND})
+            responses={**_AUTH, **_NOT_FOUND})
 def my_balance(card_id: str, platform: PlatformDep, session: Session, who: Holder) -> s.BalanceOut:
     """The available balance of one of the caller's cards."""
     card = _own_card(platform, session, who, card_id, "balance.read")
@@ -80,7 +82,7 @@ def my_balance(card_id: str, platform: PlatformDep, session: Session, who: Holde
 
 
 @router.get("/me/cards/{card_id}/statement", response_model=list[s.StatementLine],
-            responses={**AUTH_ERRORS, **_NOT_FOUND})
+            responses={**_AUTH, **_NOT_FOUND})
 def my_statement(card_id: str, platform: PlatformDep, session: Session, who: Holder,
                  start: Annotated[date | None, Query(alias="from")] = None,
                  end: Annotated[date | None, Query(alias="to")] = None) -> list[s.StatementLine]:
@@ -97,7 +99,7 @@ def my_statement(card_id: str, platform: PlatformDep, session: Session, who: Hol
 
 
 @router.post("/me/ecards", response_model=s.CardOut, status_code=201,
-             responses={**AUTH_ERRORS, **_NOT_FOUND, **_CONFLICT, **_INVALID})
+             responses={**_AUTH, **_NOT_FOUND, **_CONFLICT, **_INVALID})
 def issue_my_ecard(body: s.EcardIn, platform: PlatformDep, session: Session, who: Holder) -> s.CardOut:
     """Issue an electronic card bound to the caller's physical card, through a registered channel."""
     physical = _own_card(platform, session, who, body.physical_card_id, "ecard.issue")
@@ -107,7 +109,7 @@ def issue_my_ecard(body: s.EcardIn, platform: PlatformDep, session: Session, who
 
 
 @router.post("/me/cards/{card_id}/qr", response_model=s.QrOut, status_code=201,
-             responses={**AUTH_ERRORS, **_NOT_FOUND, **_CONFLICT, **_INVALID})
+             responses={**_AUTH, **_NOT_FOUND, **_CONFLICT, **_INVALID})
 def my_payment_code(card_id: str, platform: PlatformDep, session: Session, who: Holder) -> s.QrOut:
     """A fresh single-use payment code (EMV-style TLV with CRC) for one of the caller's e-cards."""
     card = _own_card(platform, session, who, card_id, "qr.issue")
@@ -115,7 +117,7 @@ def my_payment_code(card_id: str, platform: PlatformDep, session: Session, who: 
     return s.QrOut(payload=code.payload, expires_at=code.expires_at)
 
 
-@router.get("/cards/{card_id}", response_model=s.CardholderView, responses={**AUTH_ERRORS, **_NOT_FOUND})
+@router.get("/cards/{card_id}", response_model=s.CardholderView, responses={**_AUTH, **_NOT_FOUND})
 def operator_card(card_id: str, platform: PlatformDep, session: Session, who: Operator,
                   purpose: Annotated[str, Query(min_length=3, max_length=200)]) -> s.CardholderView:
     """An operator's view of a card and its holder (masked), for a stated purpose."""
@@ -131,7 +133,7 @@ def operator_card(card_id: str, platform: PlatformDep, session: Session, who: Op
 
 
 @router.post("/cards/{card_id}/state", response_model=s.CardOut,
-             responses={**AUTH_ERRORS, **_NOT_FOUND, **_CONFLICT})
+             responses={**_AUTH, **_NOT_FOUND, **_CONFLICT})
 def change_card_state(card_id: str, body: s.StateIn, platform: PlatformDep, session: Session,
                       who: Operator) -> s.CardOut:
     """Activate, report lost, freeze, unfreeze or cancel a card."""
@@ -141,7 +143,7 @@ def change_card_state(card_id: str, body: s.StateIn, platform: PlatformDep, sess
 
 
 @router.post("/payments/qr", response_model=s.PaymentOut, status_code=201,
-             responses={**AUTH_ERRORS, **_NOT_FOUND, **_CONFLICT, **_INVALID})
+             responses={**_AUTH, **_NOT_FOUND, **_CONFLICT, **_INVALID})
 def pay_with_code(body: s.QrPaymentIn, platform: PlatformDep, session: Session,
                   who: Acquirer) -> s.PaymentOut:
     """Charge a scanned payment code (single use, before it expires)."""
@@ -151,7 +153,7 @@ def pay_with_code(body: s.QrPaymentIn, platform: PlatformDep, session: Session,
 
 
 @router.post("/payments/medical", response_model=s.PaymentOut, status_code=201,
-             responses={**AUTH_ERRORS, **_NOT_FOUND, **_CONFLICT, **_INVALID})
+             responses={**_AUTH, **_NOT_FOUND, **_CONFLICT, **_INVALID})
 def pay_medical(body: s.MedicalPaymentIn, platform: PlatformDep, session: Session,
                 who: Acquirer) -> s.PaymentOut:
     """Charge a medical bill to a payment code: the insurance fund's part and the holder's part."""
@@ -165,7 +167,7 @@ def pay_medical(body: s.MedicalPaymentIn, platform: PlatformDep, session: Sessio
                         fund_minor=result.split.fund_minor, personal_minor=result.split.personal_minor)
 
 
-@router.get("/stats/cross-border", response_model=list[s.StatOut], responses={**AUTH_ERRORS})
+@router.get("/stats/cross-border", response_model=list[s.StatOut], responses={**_AUTH})
 def stats(session: Session, who: Analyst, start: Annotated[date, Query(alias="from")],
           end: Annotated[date, Query(alias="to")]) -> list[s.StatOut]:
     """Standing cross-border transactions (count and CNY amount) by region and type."""
@@ -173,7 +175,7 @@ def stats(session: Session, who: Analyst, start: Annotated[date, Query(alias="fr
                       amount_cny_minor=x.amount_cny_minor) for x in cross_border_stats(session, start, end)]
 
 
-@router.get("/settlement/{day}", response_model=list[s.SettlementLineOut], responses={**AUTH_ERRORS})
+@router.get("/settlement/{day}", response_model=list[s.SettlementLineOut], responses={**_AUTH})
 def settlement(day: date, session: Session, who: Settler) -> list[s.SettlementLineOut]:
     """The day's clearing positions per bank and currency with their ledger reconciliation."""
     return [s.SettlementLineOut(bank_id=ln.bank_id, currency=ln.currency, count=ln.count,

@@ -62,9 +62,9 @@ def ensure_system_accounts(session: Session, bank_ids: Iterable[str], now: datet
     existing = set(session.scalars(select(Account.name).where(
         Account.name.in_([w[0] for w in wanted]))))
     created = 0
-    for name, kind, bank_id, cur in wanted:
+    for name, kind, owner, cur in wanted:
         if name not in existing:
-            session.add(Account(name=name, kind=kind, bank_id=bank_id, currency=cur, balance_minor=0,
+            session.add(Account(name=name, kind=kind, bank_id=owner, currency=cur, balance_minor=0,
                                 may_go_negative=True, created_at=now))
             created += 1
     session.flush()

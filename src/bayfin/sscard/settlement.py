@@ -82,6 +82,8 @@ def clearing(session: Session, day: date) -> list[SettlementLine]:
             .where(Account.kind == "settlement", Entry.txn_id.in_(day_txns))
             .group_by(Account.bank_id, Account.currency))
         for bank_id, currency, total in moved:
+            if bank_id is None:
+                continue
             line(bank_id, currency).ledger_net_minor += direction * int(total)
     return sorted(lines.values(), key=lambda x: (x.bank_id, x.currency))
 

@@ -236,3 +236,24 @@ def test_a_failure_before_commit_books_nothing_and_the_retry_books_once(ledger: 
     assert ledger.txn_count() == before + 1
     assert ledger.balance("fong") == 90_000
     ledger.assert_balanced()
+
+
+def test_an_authorization_holds_funds_and_its_reversal_releases_them(ledger: Ledger) -> None:
+    pan = ledger.add_card("hold", 100_000)
+    acq = Acquirer(acquirer_id="44600009", country=446)
+    auth = acq.request("0100", "purchase", pan, 20_000, 446)
+
+    async def scenario(host: str, port: int) -> list[dict[str, str]]:
+        conn = await SwitchConnection.open(host, port)
+        try:
+            held = await conn.call(auth)
+            balance = await conn.call(acq.request("0100", "balance", pan))
+            return [held, balance, await conn.call(acq.reversal(auth))]
+        finally:
+            await conn.close()
+
+    held, balance, released = run_switch(ledger.processor(), scenario)
+    assert held["t"] == "0110" and held["39"] == "00"
+    assert iso.parse_balance(balance["54"])[0] == 100_000 - int(held["6"])
+    assert released["39"] == "00" and ledger.balance("hold") == 100_000
+    ledger.assert_balanced()
