@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -12,6 +14,7 @@ from sqlalchemy import select
 
 from bayfin.cli.context import open_platform
 from bayfin.cli.output import JsonOption, console, emit, err_console, print_json
+from bayfin.kernel.errors import AppError
 from bayfin.sscard.domain import currency_alpha
 from bayfin.sscard.ledger import check_ledger
 from bayfin.sscard.models import Bank, Channel, FxRate
@@ -32,6 +35,16 @@ for _sub, _name in ((banks_app, "banks"), (channels_app, "channels"), (rates_app
                     (switch_app, "switch"), (settlement_app, "settlement"), (stats_app, "stats"),
                     (ledger_app, "ledger")):
     app.add_typer(_sub, name=_name)
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """Turn a business refusal into a one-line message and exit code 2 instead of a traceback."""
+    try:
+        yield
+    except AppError as exc:
+        err_console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from exc
 
 
 @app.command("seed")
@@ -58,7 +71,7 @@ def banks_add(bank_id: str = typer.Argument(..., help="Short code, e.g. HSB."),
               name: str = typer.Option(..., help="Bank name."),
               iin: str = typer.Option(..., help="Six-digit issuer identification number.")) -> None:
     """Register another cooperating bank with its settlement accounts."""
-    with open_platform() as platform, platform.unit_of_work() as uow:
+    with open_platform() as platform, platform.unit_of_work() as uow, _refusals():
         services(platform).cards.add_bank(uow.session, bank_id, name, iin, platform.clock.now())
         uow.commit()
     console.print(f"[green]bank {bank_id} added[/green]")
@@ -85,7 +98,7 @@ def rates_set(currency: int = typer.Option(..., help="ISO 4217 numeric: 344 HKD 
     except (InvalidOperation, ValueError) as exc:
         err_console.print(f"[red]bad rate or date: {exc}[/red]")
         raise typer.Exit(2) from exc
-    with open_platform() as platform, platform.unit_of_work() as uow:
+    with open_platform() as platform, platform.unit_of_work() as uow, _refusals():
         on = on or business_date(platform.clock.now())
         services(platform).cards.set_fx_rate(uow.session, on, currency, mid_rate, spread_rate)
         uow.commit()
@@ -182,7 +195,8 @@ def ledger_check(as_json: bool = JsonOption) -> None:
     """Verify the ledger balances per currency and matches its entries; exit 1 if not."""
     with open_platform() as platform, platform.session_factory() as session:
         report = check_ledger(session)
-    result = {"ok": report.ok, "currency_totals": report.currency_totals,
+    totals = {currency_alpha(c): t for c, t in report.currency_totals.items()}
+    result = {"ok": report.ok, "currency_totals": totals,
               "foreign_currency_entries": report.foreign_currency_entries,
               "negative_holder_accounts": report.negative_holder_accounts,
               "balance_mismatches": report.balance_mismatches}

@@ -65,12 +65,16 @@ class PaymentService:
 
     def issue_qr(self, session: Session, card_id: str, now: datetime,
                  ttl_seconds: int = QR_TTL_SECONDS) -> IssuedQr:
-        """A fresh payment code for an active electronic card; each code pays once, until it expires."""
+        """A fresh payment code for an active electronic card; each code pays once, until it expires or
+        the next code is shown."""
         card = self.cards.get(session, card_id)
         if card.kind != CardKind.electronic:
             raise ValidationFailed("payment codes are issued for electronic cards")
         if card.state != CardState.active:
             raise Conflict(f"a {card.state} card cannot show a payment code")
+        # Rotation: a new code retires the card's earlier unused ones, so only the latest can pay.
+        session.execute(update(QrCode).where(QrCode.card_id == card.id, QrCode.used_at.is_(None),
+                                             QrCode.expires_at > now).values(expires_at=now))
         token = secrets.token_hex(16)
         expires = now + timedelta(seconds=ttl_seconds)
         session.add(QrCode(token=token, card_id=card.id, created_at=now, expires_at=expires))

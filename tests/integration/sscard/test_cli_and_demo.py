@@ -29,8 +29,11 @@ def test_the_cli_seeds_lists_checks_and_settles(tmp_path: Path, monkeypatch: pyt
     assert '"banks_added": 13' in seeded.output
     assert runner.invoke(app, ["banks", "list", "--json"]).output.count('"iin"') == 13
     assert runner.invoke(app, ["rates", "set", "--currency", "344", "--mid", "0.92"]).exit_code == 0
-    assert runner.invoke(app, ["rates", "set", "--currency", "840", "--mid", "7"]).exit_code != 0
+    refused = runner.invoke(app, ["rates", "set", "--currency", "840", "--mid", "7"])
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
     assert runner.invoke(app, ["ledger", "check"]).exit_code == 0
+    checked = runner.invoke(app, ["ledger", "check", "--json"])
+    assert checked.exit_code == 0 and '"CNY": 0' in checked.output, checked.output
     settled = runner.invoke(app, ["settlement", "run", "--out", str(tmp_path / "files")])
     assert settled.exit_code == 0, settled.output
     get_settings.cache_clear()

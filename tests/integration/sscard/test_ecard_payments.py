@@ -66,7 +66,10 @@ def test_a_payment_code_pays_once_and_not_after_it_expires(session: Session, svc
     assert cards.balance(session, ecard.id) == 97_500 and paid.split is None
     with pytest.raises(Conflict, match="already used"):
         payments.pay(session, code.payload, 2_500, now)
+    retired = payments.issue_qr(session, ecard.id, now)
     stale = payments.issue_qr(session, ecard.id, now, ttl_seconds=30)
+    with pytest.raises(Conflict, match="expired"):
+        payments.pay(session, retired.payload, 100, now)  # rotated out by the newer code
     with pytest.raises(Conflict, match="expired"):
         payments.pay(session, stale.payload, 100, now + timedelta(seconds=31))
     with pytest.raises(ValidationFailed):

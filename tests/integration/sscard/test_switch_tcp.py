@@ -257,3 +257,42 @@ def test_an_authorization_holds_funds_and_its_reversal_releases_them(ledger: Led
     assert iso.parse_balance(balance["54"])[0] == 100_000 - int(held["6"])
     assert released["39"] == "00" and ledger.balance("hold") == 100_000
     ledger.assert_balanced()
+
+
+def test_the_same_message_on_many_connections_at_once_is_booked_once(ledger: Ledger) -> None:
+    pan = ledger.add_card("race", 100_000)
+    purchase = Acquirer().request("0200", "purchase", pan, 10_000, 344)
+
+    async def one(host: str, port: int) -> dict[str, str]:
+        conn = await SwitchConnection.open(host, port)
+        try:
+            return await conn.call(purchase, timeout=60)
+        finally:
+            await conn.close()
+
+    async def scenario(host: str, port: int) -> list[dict[str, str]]:
+        return list(await asyncio.gather(*(one(host, port) for _ in range(6))))
+
+    before = ledger.txn_count()
+    replies = run_switch(ledger.processor(), scenario)
+    assert {r["39"] for r in replies} == {"00"} and len({r["38"] for r in replies}) == 1
+    assert ledger.txn_count() == before + 1
+    assert ledger.balance("race") == 100_000 - int(replies[0]["6"])
+
+
+def test_withdrawals_stop_at_their_own_daily_limit_before_the_card_limit(ledger: Ledger) -> None:
+    pan = ledger.add_card("cash", 10_000_000)
+    acq = Acquirer(acquirer_id="44600003", country=446)
+
+    async def scenario(host: str, port: int) -> list[str]:
+        conn = await SwitchConnection.open(host, port)
+        try:
+            # The seeded withdrawal limit is 20,000 yuan a day; the card's own limit is 100,000.
+            return [(await conn.call(acq.request("0200", kind, pan, amount, 156)))["39"]
+                    for kind, amount in (("withdrawal", 1_500_000), ("withdrawal", 600_000),
+                                         ("purchase", 600_000))]
+        finally:
+            await conn.close()
+
+    assert run_switch(ledger.processor(), scenario) == ["00", "61", "00"]
+    ledger.assert_balanced()
