@@ -185,6 +185,10 @@ class SwitchProcessor:
                 outcome = Outcome(decline.rc)
             if outcome.rc is not Rc.approved and session.new:
                 raise RuntimeError("a declined message must not leave pending writes")
+            if klass == "reversal" and outcome.rc is not Rc.approved:
+                # A refused reversal must not occupy the key: the acquirer retries or corrects it.
+                uow.rollback()
+                return self._reply(reply_mti, fields, outcome)
             record.response_code, record.response_fields = outcome.rc.value, outcome.fields
             record.txn_id = outcome.txn_id
             session.flush()

@@ -296,3 +296,27 @@ def test_withdrawals_stop_at_their_own_daily_limit_before_the_card_limit(ledger:
 
     assert run_switch(ledger.processor(), scenario) == ["00", "61", "00"]
     ledger.assert_balanced()
+
+
+def test_a_reversal_that_cannot_be_honoured_books_nothing(ledger: Ledger) -> None:
+    payer, payee = ledger.add_card("payer", 100_000), ledger.add_card("payee", 0)
+    acq = Acquirer()
+    transfer = acq.request("0200", "transfer", payer, 50_000, 156, to_pan=payee)
+    spend = acq.request("0200", "purchase", payee, 40_000, 156)
+
+    async def scenario(host: str, port: int) -> list[str]:
+        conn = await SwitchConnection.open(host, port)
+        try:
+            codes = [(await conn.call(transfer))["39"], (await conn.call(spend))["39"]]
+            wrong_amount = dict(acq.reversal(transfer), **{"4": "000000000001"})
+            codes.append((await conn.call(wrong_amount))["39"])
+            codes.append((await conn.call(acq.reversal(transfer)))["39"])
+            return codes
+        finally:
+            await conn.close()
+
+    codes = run_switch(ledger.processor(), scenario)
+    # The payee already spent most of it: undoing the transfer would overdraw them.
+    assert codes == ["00", "00", "13", "51"]
+    assert (ledger.balance("payer"), ledger.balance("payee")) == (50_000, 10_000)
+    ledger.assert_balanced()
