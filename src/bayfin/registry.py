@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 MODULES: tuple[str, ...] = (
     "identity",
+    "sscard",
 )
 
 
