@@ -75,10 +75,6 @@ def session_factory(engine: Engine) -> Iterator[sessionmaker[Session]]:
     commits inside the code under test become savepoints and nothing leaks between tests."""
     connection = engine.connect()
     outer = connection.begin()
-    if engine.dialect.name == "sqlite":
-        # pysqlite opens transactions lazily, so the code's first SAVEPOINT would open the outermost
-        # transaction and its RELEASE would commit it; begin explicitly so the rollback undoes all.
-        connection.exec_driver_sql("BEGIN")
     factory = sessionmaker(bind=connection, expire_on_commit=False, autoflush=False,
                            join_transaction_mode="create_savepoint")
     yield factory
