@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from bayfin.kernel.platform import Platform
 
 MODULES: tuple[str, ...] = (
+    "creditdata",
+    "demo",
 )
 
 
