@@ -64,12 +64,19 @@ def make_engine(database_url: str, *, pool_size: int = 10, echo: bool = False) -
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # The driver would otherwise begin transactions lazily on its own, so a SAVEPOINT could open
+            # (and its RELEASE commit) the outer transaction; SQLAlchemy emits BEGIN itself instead.
+            dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
 
         return engine
     url = database_url
