@@ -18,7 +18,9 @@ CREDIT_CODE_VALUES = {c: i for i, c in enumerate(CREDIT_CODE_CHARSET)}
 CREDIT_CODE_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 #: GB 11714 weights of the 8-digit organization code body (positions 9–16 of the credit code).
 ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
-_ORG_CODE_VALUES = {c: (int(c) if c.isdigit() else ord(c) - 55) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+_ORG_CODE_VALUES = {
+    c: (int(c) if c.isdigit() else ord(c) - 55) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+}
 
 
 def credit_code_check_character(first17: str) -> str:
@@ -60,8 +62,9 @@ def is_valid_credit_code(code: str) -> bool:
     return credit_code_problem(code) is None
 
 
-def make_credit_code(registration_authority: str, organization_type: str, division: str,
-                     organization_body8: str) -> str:
+def make_credit_code(
+    registration_authority: str, organization_type: str, division: str, organization_body8: str
+) -> str:
     """Assemble a valid credit code: authority (1), type (1), division (6), org code (8 + check), check."""
     org = organization_body8 + organization_code_check_character(organization_body8)
     first17 = registration_authority + organization_type + division + org
@@ -92,11 +95,11 @@ class FieldKind(StrEnum):
     """How a standard field's value is parsed and stored."""
 
     text = "text"
-    code = "code"            # a value from a code table (grades, statuses)
+    code = "code"  # a value from a code table (grades, statuses)
     date = "date"
-    month = "month"          # a calendar month, stored as its first day
-    money = "money"          # integer fen
-    count = "count"          # non-negative integer
+    month = "month"  # a calendar month, stored as its first day
+    money = "money"  # integer fen
+    count = "count"  # non-negative integer
     money_series = "money_series"  # consecutive monthly amounts in fen
     count_series = "count_series"  # consecutive monthly counts
 
@@ -143,47 +146,126 @@ def _f(name: str, kind: FieldKind, label: str, required: bool = False) -> FieldS
 
 
 K = FieldKind
-RECORD_TYPES: dict[str, RecordType] = {rt.name: rt for rt in (
-    RecordType("registration", "登记注册信息", (
-        _f("name", K.text, "企业名称", True), _f("legal_representative", K.text, "法定代表人"),
-        _f("registered_capital_fen", K.money, "注册资本"), _f("founded_on", K.date, "成立日期"),
-        _f("industry_code", K.code, "国民经济行业分类 GB/T 4754"), _f("city_code", K.code, "所在地市"),
-        _f("address", K.text, "住所"), _f("status", K.code, "登记状态", True))),
-    RecordType("abnormal_operation", "经营异常名录", (
-        _f("listed_on", K.date, "列入日期", True), _f("reason", K.text, "列入原因"),
-        _f("authority", K.text, "作出决定机关"), _f("removed_on", K.date, "移出日期")),
-        key_field="listed_on"),
-    RecordType("administrative_penalty", "行政处罚信息", (
-        _f("decision_no", K.text, "行政处罚决定书文号", True), _f("decided_on", K.date, "处罚决定日期", True),
-        _f("authority", K.text, "处罚机关"), _f("violation", K.text, "违法行为类型"),
-        _f("fine_fen", K.money, "罚款金额")), key_field="decision_no"),
-    RecordType("tax_payment", "纳税信息", (
-        _f("period", K.month, "所属期起", True), _f("credit_grade", K.code, "纳税信用等级"),
-        _f("tax_paid_fen", K.money_series, "月度纳税额", True),
-        _f("vat_sales_fen", K.money_series, "月度增值税开票销售额"),
-        _f("arrears_fen", K.money, "欠税金额")), key_field="period"),
-    RecordType("social_insurance", "社会保险参保缴费信息", (
-        _f("period", K.month, "所属期起", True), _f("insured_headcount", K.count_series, "月度参保人数", True),
-        _f("arrears_fen", K.money, "欠缴金额")), key_field="period"),
-    RecordType("customs_trade", "海关进出口信息", (
-        _f("period", K.month, "所属期起", True), _f("customs_grade", K.code, "海关信用等级"),
-        _f("import_fen", K.money_series, "月度进口额"), _f("export_fen", K.money_series, "月度出口额")),
-        key_field="period"),
-    RecordType("judicial_case", "司法诉讼信息", (
-        _f("case_no", K.text, "案号", True), _f("role", K.code, "诉讼地位", True),
-        _f("case_kind", K.code, "案件类型", True), _f("filed_on", K.date, "立案日期", True),
-        _f("amount_fen", K.money, "标的金额"), _f("status", K.code, "案件状态")), key_field="case_no"),
-    RecordType("utility_payment", "水电缴费信息", (
-        _f("period", K.month, "所属期起", True), _f("electricity_kwh", K.count_series, "月度用电量", True),
-        _f("water_m3", K.count_series, "月度用水量"), _f("arrears_fen", K.money, "欠费金额")),
-        key_field="period"),
-    RecordType("provident_fund", "住房公积金缴存信息", (
-        _f("period", K.month, "所属期起", True), _f("contributors", K.count_series, "月度缴存人数", True),
-        _f("arrears_fen", K.money, "欠缴金额")), key_field="period"),
-    RecordType("intellectual_property", "知识产权信息", (
-        _f("registration_no", K.text, "登记号/专利号", True), _f("ip_kind", K.code, "知识产权类型", True),
-        _f("title", K.text, "名称"), _f("granted_on", K.date, "授权日期")), key_field="registration_no"),
-)}
+RECORD_TYPES: dict[str, RecordType] = {
+    rt.name: rt
+    for rt in (
+        RecordType(
+            "registration",
+            "登记注册信息",
+            (
+                _f("name", K.text, "企业名称", True),
+                _f("legal_representative", K.text, "法定代表人"),
+                _f("registered_capital_fen", K.money, "注册资本"),
+                _f("founded_on", K.date, "成立日期"),
+                _f("industry_code", K.code, "国民经济行业分类 GB/T 4754"),
+                _f("city_code", K.code, "所在地市"),
+                _f("address", K.text, "住所"),
+                _f("status", K.code, "登记状态", True),
+            ),
+        ),
+        RecordType(
+            "abnormal_operation",
+            "经营异常名录",
+            (
+                _f("listed_on", K.date, "列入日期", True),
+                _f("reason", K.text, "列入原因"),
+                _f("authority", K.text, "作出决定机关"),
+                _f("removed_on", K.date, "移出日期"),
+            ),
+            key_field="listed_on",
+        ),
+        RecordType(
+            "administrative_penalty",
+            "行政处罚信息",
+            (
+                _f("decision_no", K.text, "行政处罚决定书文号", True),
+                _f("decided_on", K.date, "处罚决定日期", True),
+                _f("authority", K.text, "处罚机关"),
+                _f("violation", K.text, "违法行为类型"),
+                _f("fine_fen", K.money, "罚款金额"),
+            ),
+            key_field="decision_no",
+        ),
+        RecordType(
+            "tax_payment",
+            "纳税信息",
+            (
+                _f("period", K.month, "所属期起", True),
+                _f("credit_grade", K.code, "纳税信用等级"),
+                _f("tax_paid_fen", K.money_series, "月度纳税额", True),
+                _f("vat_sales_fen", K.money_series, "月度增值税开票销售额"),
+                _f("arrears_fen", K.money, "欠税金额"),
+            ),
+            key_field="period",
+        ),
+        RecordType(
+            "social_insurance",
+            "社会保险参保缴费信息",
+            (
+                _f("period", K.month, "所属期起", True),
+                _f("insured_headcount", K.count_series, "月度参保人数", True),
+                _f("arrears_fen", K.money, "欠缴金额"),
+            ),
+            key_field="period",
+        ),
+        RecordType(
+            "customs_trade",
+            "海关进出口信息",
+            (
+                _f("period", K.month, "所属期起", True),
+                _f("customs_grade", K.code, "海关信用等级"),
+                _f("import_fen", K.money_series, "月度进口额"),
+                _f("export_fen", K.money_series, "月度出口额"),
+            ),
+            key_field="period",
+        ),
+        RecordType(
+            "judicial_case",
+            "司法诉讼信息",
+            (
+                _f("case_no", K.text, "案号", True),
+                _f("role", K.code, "诉讼地位", True),
+                _f("case_kind", K.code, "案件类型", True),
+                _f("filed_on", K.date, "立案日期", True),
+                _f("amount_fen", K.money, "标的金额"),
+                _f("status", K.code, "案件状态"),
+            ),
+            key_field="case_no",
+        ),
+        RecordType(
+            "utility_payment",
+            "水电缴费信息",
+            (
+                _f("period", K.month, "所属期起", True),
+                _f("electricity_kwh", K.count_series, "月度用电量", True),
+                _f("water_m3", K.count_series, "月度用水量"),
+                _f("arrears_fen", K.money, "欠费金额"),
+            ),
+            key_field="period",
+        ),
+        RecordType(
+            "provident_fund",
+            "住房公积金缴存信息",
+            (
+                _f("period", K.month, "所属期起", True),
+                _f("contributors", K.count_series, "月度缴存人数", True),
+                _f("arrears_fen", K.money, "欠缴金额"),
+            ),
+            key_field="period",
+        ),
+        RecordType(
+            "intellectual_property",
+            "知识产权信息",
+            (
+                _f("registration_no", K.text, "登记号/专利号", True),
+                _f("ip_kind", K.code, "知识产权类型", True),
+                _f("title", K.text, "名称"),
+                _f("granted_on", K.date, "授权日期"),
+            ),
+            key_field="registration_no",
+        ),
+    )
+}
 
 
 def record_type(name: str) -> RecordType:

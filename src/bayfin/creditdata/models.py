@@ -78,8 +78,10 @@ class RegistrationInformation(FactRow, Base):
     """登记注册信息 — one registration record as delivered, with its provenance."""
 
     __tablename__ = "hub_registration"
-    __table_args__ = (Index("ix_hub_registration_credit_code", "credit_code", "record_key"),
-                      Index("ix_hub_registration_name", "name"))
+    __table_args__ = (
+        Index("ix_hub_registration_credit_code", "credit_code", "record_key"),
+        Index("ix_hub_registration_name", "name"),
+    )
     record_type: ClassVar[str] = "registration"
 
     name: Mapped[str | None] = mapped_column(String(500), nullable=True)  # 企业名称
@@ -129,7 +131,9 @@ class TaxPayment(FactRow, Base):
     period: Mapped[date | None] = mapped_column(Date, nullable=True)  # 所属期起
     credit_grade: Mapped[str | None] = mapped_column(String(40), nullable=True)  # 纳税信用等级
     tax_paid_fen: Mapped[list[int | None] | None] = mapped_column(JSON, nullable=True)  # 月度纳税额
-    vat_sales_fen: Mapped[list[int | None] | None] = mapped_column(JSON, nullable=True)  # 月度增值税开票销售额
+    vat_sales_fen: Mapped[list[int | None] | None] = mapped_column(
+        JSON, nullable=True
+    )  # 月度增值税开票销售额
     arrears_fen: Mapped[int | None] = mapped_column(_BigInt, nullable=True)  # 欠税金额
 
 
@@ -210,7 +214,19 @@ class IntellectualProperty(FactRow, Base):
     title: Mapped[str | None] = mapped_column(String(500), nullable=True)  # 名称
     granted_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # 授权日期
 
-FACT_MODELS: dict[str, type[Any]] = {m.record_type: m for m in (
-    RegistrationInformation, AbnormalOperationListing, AdministrativePenalty, TaxPayment,
-    SocialInsurancePayment, CustomsImportExport, JudicialCase, UtilityPayment,
-    HousingProvidentFundPayment, IntellectualProperty)}
+
+FACT_MODELS: dict[str, type[Any]] = {
+    m.record_type: m
+    for m in (
+        RegistrationInformation,
+        AbnormalOperationListing,
+        AdministrativePenalty,
+        TaxPayment,
+        SocialInsurancePayment,
+        CustomsImportExport,
+        JudicialCase,
+        UtilityPayment,
+        HousingProvidentFundPayment,
+        IntellectualProperty,
+    )
+}

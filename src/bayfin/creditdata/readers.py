@@ -50,7 +50,7 @@ class RawRows:
 def raw_byte_lines(data: bytes) -> list[bytes]:
     """The file's lines as bytes (BOM removed), split the same way :func:`decode_lines` splits text."""
     if data.startswith(BOM):
-        data = data[len(BOM):]
+        data = data[len(BOM) :]
     return [line.removesuffix(b"\r") for line in data.split(b"\n")]
 
 
@@ -60,7 +60,7 @@ def decode_lines(data: bytes, encoding: str) -> tuple[list[str | None], str]:
     ``auto`` honours a UTF-8 BOM, then tries UTF-8, then GBK (the two encodings departments use).
     """
     if data.startswith(BOM):
-        data, candidates = data[len(BOM):], ["utf-8"]
+        data, candidates = data[len(BOM) :], ["utf-8"]
     elif encoding == "auto":
         candidates = ["utf-8", "gbk"]
     else:
@@ -82,15 +82,18 @@ def decode_lines(data: bytes, encoding: str) -> tuple[list[str | None], str]:
                 out.append(None)
         return out
 
-    best = max(((decoded(enc), enc) for enc in candidates), key=lambda pair: sum(x is not None for x in pair[0]))
+    best = max(
+        ((decoded(enc), enc) for enc in candidates), key=lambda pair: sum(x is not None for x in pair[0])
+    )
     return best
 
 
 def _require_columns(header: list[str], mapping: Mapping, origin: str) -> None:
     missing = [c for c in mapping.columns if c not in header]
     if missing:
-        raise ValidationFailed(f"{origin}: the delivery lacks the mapped columns {', '.join(missing)}",
-                               missing_columns=missing)
+        raise ValidationFailed(
+            f"{origin}: the delivery lacks the mapped columns {', '.join(missing)}", missing_columns=missing
+        )
 
 
 def _text(value: Any) -> str | None:
@@ -123,16 +126,23 @@ def read_csv(data: bytes, mapping: Mapping, origin: str) -> RawRows:
     for number, line in enumerate(lines[1:], start=1):
         if line is None:
             raw_bytes = raw_bytes or raw_byte_lines(data)
-            out.rejects.append(Reject(number, raw_bytes[number].decode("utf-8", "replace"),
-                                      Reason.invalid_encoding, "the line is not valid UTF-8 or GBK text"))
+            out.rejects.append(
+                Reject(
+                    number,
+                    raw_bytes[number].decode("utf-8", "replace"),
+                    Reason.invalid_encoding,
+                    "the line is not valid UTF-8 or GBK text",
+                )
+            )
         elif line.strip():
             good_lines.append(line)
             good_numbers.append(number)
     parsed_rows = []
     for number, line, row in zip(good_numbers, good_lines, csv.reader(good_lines), strict=True):
         if len(row) != width:
-            out.rejects.append(Reject(number, line, Reason.malformed_row,
-                                      f"{len(row)} fields where the header has {width}"))
+            out.rejects.append(
+                Reject(number, line, Reason.malformed_row, f"{len(row)} fields where the header has {width}")
+            )
             continue
         parsed_rows.append(row)
         out.row_numbers.append(number)
@@ -189,7 +199,7 @@ def read_jsonl(data: bytes, mapping: Mapping, origin: str) -> RawRows:
 
 
 def read_xml(data: bytes, mapping: Mapping, origin: str) -> RawRows:
-    """Read an XML delivery: every ``xml_record`` element is a row, its children (or attributes) the fields."""
+    """Read an XML delivery: each ``xml_record`` element is a row, its children (or attributes) the fields."""
     records: list[tuple[int, str, dict[str, Any] | None, str]] = []
     number = 0
     try:
@@ -227,7 +237,7 @@ def read_xlsx(path: Path, mapping: Mapping, origin: str) -> RawRows:
             number += 1
             record = dict(zip(header, values, strict=False))
             raw = orjson.dumps([_text(v) for v in values]).decode()
-            if len(values) > len(header) and any(v is not None for v in values[len(header):]):
+            if len(values) > len(header) and any(v is not None for v in values[len(header) :]):
                 records.append((number, raw, None, f"{len(values)} cells where the header has {len(header)}"))
                 continue
             records.append((number, raw, record, ""))

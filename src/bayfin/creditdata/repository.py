@@ -54,16 +54,20 @@ def bulk_insert(session: Session, table: Table, frame: pl.DataFrame) -> int:
         buffer = io.BytesIO()
         frame.write_csv(buffer, include_header=False, null_value="", quote_style="necessary")
         col_list = ", ".join(f'"{c}"' for c in columns)
-        with conn.cursor() as cur, cur.copy(
-                f'COPY "{table.name}" ({col_list}) FROM STDIN WITH (FORMAT csv)') as copy:
+        with (
+            conn.cursor() as cur,
+            cur.copy(f'COPY "{table.name}" ({col_list}) FROM STDIN WITH (FORMAT csv)') as copy,
+        ):
             copy.write(buffer.getvalue())
     else:
         marks = ", ".join("?" for _ in columns)
         col_list = ", ".join(f'"{c}"' for c in columns)
         cur = conn.cursor()
         try:
-            cur.executemany(f'INSERT INTO "{table.name}" ({col_list}) VALUES ({marks})',  # noqa: S608
-                            frame.iter_rows())
+            cur.executemany(
+                f'INSERT INTO "{table.name}" ({col_list}) VALUES ({marks})',  # noqa: S608
+                frame.iter_rows(),
+            )
         finally:
             cur.close()
     return frame.height
@@ -71,8 +75,9 @@ def bulk_insert(session: Session, table: Table, frame: pl.DataFrame) -> int:
 
 def find_batch(session: Session, source: str, file_sha256: str) -> DeliveryBatch | None:
     """The completed batch of this source with this file content, if any."""
-    return session.scalars(select(DeliveryBatch).where(DeliveryBatch.source == source,
-                                                       DeliveryBatch.file_sha256 == file_sha256)).first()
+    return session.scalars(
+        select(DeliveryBatch).where(DeliveryBatch.source == source, DeliveryBatch.file_sha256 == file_sha256)
+    ).first()
 
 
 def current_rows(session: Session, record_type: str, credit_codes: Sequence[str]) -> pl.DataFrame:
@@ -81,21 +86,35 @@ def current_rows(session: Session, record_type: str, credit_codes: Sequence[str]
     parts: list[list[tuple[int, str, str, str]]] = []
     unique = sorted(set(credit_codes))
     for start in range(0, len(unique), LOOKUP_CHUNK):
-        chunk = unique[start:start + LOOKUP_CHUNK]
-        parts.append([tuple(r) for r in session.execute(  # type: ignore[misc]
-            select(model.id, model.credit_code, model.record_key, model.content_hash)
-            .where(model.credit_code.in_(chunk), model.replaced_on.is_(None)))])
+        chunk = unique[start : start + LOOKUP_CHUNK]
+        parts.append(
+            [
+                tuple(r)
+                for r in session.execute(  # type: ignore[misc]
+                    select(model.id, model.credit_code, model.record_key, model.content_hash).where(
+                        model.credit_code.in_(chunk), model.replaced_on.is_(None)
+                    )
+                )
+            ]
+        )
     rows = [r for part in parts for r in part]
-    return pl.DataFrame(rows, schema={"old_id": pl.Int64, "credit_code": pl.Utf8, "record_key": pl.Utf8,
-                                      "old_hash": pl.Utf8}, orient="row")
+    return pl.DataFrame(
+        rows,
+        schema={"old_id": pl.Int64, "credit_code": pl.Utf8, "record_key": pl.Utf8, "old_hash": pl.Utf8},
+        orient="row",
+    )
 
 
 def supersede(session: Session, record_type: str, ids: Sequence[int], replaced_on: date) -> None:
     """Close the given rows: a correction delivered as of ``replaced_on`` replaces them."""
     model = fact_model(record_type)
     for start in range(0, len(ids), LOOKUP_CHUNK):
-        session.execute(update(model).where(model.id.in_(list(ids[start:start + LOOKUP_CHUNK])))
-                        .values(replaced_on=replaced_on).execution_options(synchronize_session=False))
+        session.execute(
+            update(model)
+            .where(model.id.in_(list(ids[start : start + LOOKUP_CHUNK])))
+            .values(replaced_on=replaced_on)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def codes_by_name(session: Session, names: Sequence[str]) -> pl.DataFrame:
@@ -104,14 +123,20 @@ def codes_by_name(session: Session, names: Sequence[str]) -> pl.DataFrame:
     rows: list[tuple[str, str]] = []
     unique = sorted(set(names))
     for start in range(0, len(unique), LOOKUP_CHUNK):
-        rows.extend((r[0], r[1]) for r in session.execute(
-            select(model.name, model.credit_code).distinct()
-            .where(model.name.in_(unique[start:start + LOOKUP_CHUNK]), model.replaced_on.is_(None))))
+        rows.extend(
+            (r[0], r[1])
+            for r in session.execute(
+                select(model.name, model.credit_code)
+                .distinct()
+                .where(model.name.in_(unique[start : start + LOOKUP_CHUNK]), model.replaced_on.is_(None))
+            )
+        )
     return pl.DataFrame(rows, schema={"lookup_name": pl.Utf8, "resolved_code": pl.Utf8}, orient="row")
 
 
-def facts_of(session: Session, record_type: str, credit_code: str, as_of: date | None,
-             history: bool = False) -> list[FactRow]:
+def facts_of(
+    session: Session, record_type: str, credit_code: str, as_of: date | None, history: bool = False
+) -> list[FactRow]:
     """An enterprise's rows of one type: current ones, the ones in force on ``as_of``, or all (history)."""
     model = fact_model(record_type)
     stmt = select(model).where(model.credit_code == credit_code)
@@ -119,38 +144,55 @@ def facts_of(session: Session, record_type: str, credit_code: str, as_of: date |
         if as_of is None:
             stmt = stmt.where(model.replaced_on.is_(None))
         else:
-            stmt = stmt.where(model.as_of <= as_of,
-                              or_(model.replaced_on.is_(None), model.replaced_on > as_of))
+            stmt = stmt.where(
+                model.as_of <= as_of, or_(model.replaced_on.is_(None), model.replaced_on > as_of)
+            )
     return list(session.scalars(stmt.order_by(model.record_key, model.as_of, model.id)))
 
 
 def list_batches(session: Session, limit: int = 1000) -> list[DeliveryBatch]:
     """The most recent batches, oldest first among them."""
-    rows = session.scalars(select(DeliveryBatch).order_by(DeliveryBatch.finished_at.desc(),
-                                                          DeliveryBatch.id.desc()).limit(limit))
+    rows = session.scalars(
+        select(DeliveryBatch).order_by(DeliveryBatch.finished_at.desc(), DeliveryBatch.id.desc()).limit(limit)
+    )
     return list(reversed(list(rows)))
 
 
 def batch_totals(session: Session) -> dict[str, int]:
     """Counts summed over every batch."""
-    row = session.execute(select(func.count(DeliveryBatch.id), func.coalesce(func.sum(DeliveryBatch.rows_in), 0),
-                                 func.coalesce(func.sum(DeliveryBatch.stored), 0),
-                                 func.coalesce(func.sum(DeliveryBatch.updated), 0),
-                                 func.coalesce(func.sum(DeliveryBatch.unchanged), 0),
-                                 func.coalesce(func.sum(DeliveryBatch.quarantined), 0))).one()
+    row = session.execute(
+        select(
+            func.count(DeliveryBatch.id),
+            func.coalesce(func.sum(DeliveryBatch.rows_in), 0),
+            func.coalesce(func.sum(DeliveryBatch.stored), 0),
+            func.coalesce(func.sum(DeliveryBatch.updated), 0),
+            func.coalesce(func.sum(DeliveryBatch.unchanged), 0),
+            func.coalesce(func.sum(DeliveryBatch.quarantined), 0),
+        )
+    ).one()
     keys = ("batches", "rows_in", "stored", "updated", "unchanged", "quarantined")
     return {k: int(v) for k, v in zip(keys, row, strict=True)}
 
 
 def quarantine_by_reason(session: Session) -> dict[str, int]:
     """How many quarantined rows there are of each reason."""
-    rows = session.execute(select(QuarantinedRow.reason, func.count(QuarantinedRow.id))
-                           .group_by(QuarantinedRow.reason).order_by(QuarantinedRow.reason))
+    rows = session.execute(
+        select(QuarantinedRow.reason, func.count(QuarantinedRow.id))
+        .group_by(QuarantinedRow.reason)
+        .order_by(QuarantinedRow.reason)
+    )
     return {str(r): int(n) for r, n in rows}
 
 
-def list_quarantine(session: Session, *, source: str | None = None, batch_id: str | None = None,
-                    reason: str | None = None, limit: int = 100, offset: int = 0) -> list[QuarantinedRow]:
+def list_quarantine(
+    session: Session,
+    *,
+    source: str | None = None,
+    batch_id: str | None = None,
+    reason: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[QuarantinedRow]:
     """Quarantined rows, filtered, in batch and row order."""
     stmt = select(QuarantinedRow)
     if source:

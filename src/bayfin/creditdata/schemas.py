@@ -12,7 +12,9 @@ class SourcedRecord(BaseModel):
     """One standard record with where it came from: source, delivery batch, row and as-of date."""
 
     record_key: str = Field(description="Period (YYYY-MM), case or decision number, … ('' for registration)")
-    values: dict[str, Any] = Field(description="Standard fields; amounts in integer fen, monthly series as lists")
+    values: dict[str, Any] = Field(
+        description="Standard fields; amounts in integer fen, monthly series as lists"
+    )
     source: str
     batch_id: str
     row_number: int

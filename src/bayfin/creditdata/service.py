@@ -45,9 +45,15 @@ class BatchReport:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for JSON and tables."""
-        return {"batch_id": self.batch_id, "source": self.source, "record_type": self.record_type,
-                "file": self.file_name, "as_of": self.as_of, **asdict(self.counts),
-                "already_ingested": self.already_ingested}
+        return {
+            "batch_id": self.batch_id,
+            "source": self.source,
+            "record_type": self.record_type,
+            "file": self.file_name,
+            "as_of": self.as_of,
+            **asdict(self.counts),
+            "already_ingested": self.already_ingested,
+        }
 
 
 def file_sha256(path: Path) -> str:
@@ -60,14 +66,25 @@ def file_sha256(path: Path) -> str:
 
 
 def _report(batch: DeliveryBatch, already: bool) -> BatchReport:
-    return BatchReport(batch.id, batch.source, batch.record_type, batch.file_name, batch.as_of,
-                       BatchCounts(batch.rows_in, batch.stored, batch.updated, batch.unchanged,
-                                   batch.quarantined), already)
+    return BatchReport(
+        batch.id,
+        batch.source,
+        batch.record_type,
+        batch.file_name,
+        batch.as_of,
+        BatchCounts(batch.rows_in, batch.stored, batch.updated, batch.unchanged, batch.quarantined),
+        already,
+    )
 
 
 def _quarantine(frame: pl.DataFrame, reason: Reason, message: pl.Expr) -> pl.DataFrame:
-    return frame.select(pl.col("row_number"), pl.col("raw"), pl.col("credit_code"),
-                        pl.lit(reason.value).alias("reason"), message.alias("message")).cast(QUARANTINE_SCHEMA)
+    return frame.select(
+        pl.col("row_number"),
+        pl.col("raw"),
+        pl.col("credit_code"),
+        pl.lit(reason.value).alias("reason"),
+        message.alias("message"),
+    ).cast(QUARANTINE_SCHEMA)
 
 
 def _resolve_names(session: Session, valid: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
@@ -76,26 +93,44 @@ def _resolve_names(session: Session, valid: pl.DataFrame) -> tuple[pl.DataFrame,
     if named.height == 0:
         return valid, []
     found = repo.codes_by_name(session, named["lookup_name"].to_list())
-    matches = found.group_by("lookup_name").agg(pl.col("resolved_code").first(),
-                                                pl.col("resolved_code").n_unique().alias("n"))
+    matches = found.group_by("lookup_name").agg(
+        pl.col("resolved_code").first(), pl.col("resolved_code").n_unique().alias("n")
+    )
     named = named.join(matches, on="lookup_name", how="left")
     unknown = named.filter(pl.col("n").is_null())
     ambiguous = named.filter(pl.col("n") > 1)
-    resolved = named.filter(pl.col("n") == 1).with_columns(pl.col("resolved_code").alias("credit_code")) \
+    resolved = (
+        named.filter(pl.col("n") == 1)
+        .with_columns(pl.col("resolved_code").alias("credit_code"))
         .drop("resolved_code", "n")
+    )
     bad = [
-        _quarantine(unknown, Reason.unknown_name,
-                    pl.format("no registered enterprise is named {}", pl.col("lookup_name"))),
-        _quarantine(ambiguous, Reason.ambiguous_name,
-                    pl.format("{} registered enterprises are named {}; not guessed", pl.col("n"),
-                              pl.col("lookup_name"))),
+        _quarantine(
+            unknown,
+            Reason.unknown_name,
+            pl.format("no registered enterprise is named {}", pl.col("lookup_name")),
+        ),
+        _quarantine(
+            ambiguous,
+            Reason.ambiguous_name,
+            pl.format(
+                "{} registered enterprises are named {}; not guessed", pl.col("n"), pl.col("lookup_name")
+            ),
+        ),
     ]
     return pl.concat([valid.filter(pl.col("credit_code").is_not_null()), resolved]), bad
 
 
-def ingest_file(session: Session, path: Path, mapping: Mapping, as_of: date, *,
-                clock: Clock | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS,
-                on_chunk: Callable[[int], None] | None = None) -> BatchReport:
+def ingest_file(
+    session: Session,
+    path: Path,
+    mapping: Mapping,
+    as_of: date,
+    *,
+    clock: Clock | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    on_chunk: Callable[[int], None] | None = None,
+) -> BatchReport:
     """Ingest one delivery file as one batch (flushes; the caller commits).
 
     Every row ends stored (new), updated (a correction: the old row is closed, kept as history),
@@ -116,10 +151,21 @@ def ingest_file(session: Session, path: Path, mapping: Mapping, as_of: date, *,
     first = valid.select(pl.struct("credit_code", "record_key").is_first_distinct()).to_series()
     duplicates = valid.filter(~first)
     valid = valid.filter(first)
-    quarantined = pl.concat([norm.quarantined, *bad_names, _quarantine(
-        duplicates, Reason.duplicate_in_batch,
-        pl.format("a row for {} {} came earlier in the same delivery", pl.col("credit_code"),
-                  pl.col("record_key")))]).sort("row_number")
+    quarantined = pl.concat(
+        [
+            norm.quarantined,
+            *bad_names,
+            _quarantine(
+                duplicates,
+                Reason.duplicate_in_batch,
+                pl.format(
+                    "a row for {} {} came earlier in the same delivery",
+                    pl.col("credit_code"),
+                    pl.col("record_key"),
+                ),
+            ),
+        ]
+    ).sort("row_number")
     current = repo.current_rows(session, rt.name, valid["credit_code"].to_list())
     compared = valid.join(current, on=["credit_code", "record_key"], how="left")
     unchanged = compared.filter(pl.col("old_hash") == pl.col("content_hash")).height
@@ -127,37 +173,76 @@ def ingest_file(session: Session, path: Path, mapping: Mapping, as_of: date, *,
     superseded = changed.filter(pl.col("old_id").is_not_null())["old_id"].to_list()
     repo.supersede(session, rt.name, superseded, as_of)
     facts = changed.select(
-        "credit_code", "record_key", pl.lit(as_of).alias("as_of"), pl.lit(mapping.source).alias("source"),
-        pl.lit(batch_id).alias("batch_id"), pl.col("row_number").cast(pl.Int32), "content_hash",
-        *mapping.fields)
+        "credit_code",
+        "record_key",
+        pl.lit(as_of).alias("as_of"),
+        pl.lit(mapping.source).alias("source"),
+        pl.lit(batch_id).alias("batch_id"),
+        pl.col("row_number").cast(pl.Int32),
+        "content_hash",
+        *mapping.fields,
+    )
     table = repo.fact_model(rt.name).__table__
     written = 0
     for start in range(0, facts.height, chunk_rows):
         written += repo.bulk_insert(session, table, facts.slice(start, chunk_rows))
         if on_chunk is not None:
             on_chunk(written)
-    repo.bulk_insert(session, QuarantinedRow.__table__, quarantined.select(
-        pl.lit(batch_id).alias("batch_id"), pl.lit(mapping.source).alias("source"), "row_number", "reason",
-        "message", "raw", "credit_code"))
-    counts = BatchCounts(rows_in=raw.rows_in, stored=changed.height - len(superseded), updated=len(superseded),
-                         unchanged=unchanged, quarantined=quarantined.height)
-    batch = DeliveryBatch(id=batch_id, source=mapping.source, record_type=rt.name, file_name=path.name,
-                          file_sha256=sha, as_of=as_of, started_at=started, finished_at=clock.now(),
-                          rows_in=counts.rows_in, stored=counts.stored, updated=counts.updated,
-                          unchanged=counts.unchanged, quarantined=counts.quarantined)
+    repo.bulk_insert(
+        session,
+        QuarantinedRow.__table__,
+        quarantined.select(
+            pl.lit(batch_id).alias("batch_id"),
+            pl.lit(mapping.source).alias("source"),
+            "row_number",
+            "reason",
+            "message",
+            "raw",
+            "credit_code",
+        ),
+    )
+    counts = BatchCounts(
+        rows_in=raw.rows_in,
+        stored=changed.height - len(superseded),
+        updated=len(superseded),
+        unchanged=unchanged,
+        quarantined=quarantined.height,
+    )
+    batch = DeliveryBatch(
+        id=batch_id,
+        source=mapping.source,
+        record_type=rt.name,
+        file_name=path.name,
+        file_sha256=sha,
+        as_of=as_of,
+        started_at=started,
+        finished_at=clock.now(),
+        rows_in=counts.rows_in,
+        stored=counts.stored,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
+        quarantined=counts.quarantined,
+    )
     session.add(batch)
     session.flush()
     return _report(batch, already=False)
 
 
 def _plain(row: Any, fields: tuple[str, ...]) -> dict[str, Any]:
-    return {"record_key": row.record_key, "values": {f: getattr(row, f) for f in fields},
-            "source": row.source, "batch_id": row.batch_id, "row_number": row.row_number,
-            "as_of": row.as_of, "replaced_on": row.replaced_on}
+    return {
+        "record_key": row.record_key,
+        "values": {f: getattr(row, f) for f in fields},
+        "source": row.source,
+        "batch_id": row.batch_id,
+        "row_number": row.row_number,
+        "as_of": row.as_of,
+        "replaced_on": row.replaced_on,
+    }
 
 
-def enterprise_record(session: Session, credit_code: str, as_of: date | None = None, *,
-                      history: bool = False) -> dict[str, Any]:
+def enterprise_record(
+    session: Session, credit_code: str, as_of: date | None = None, *, history: bool = False
+) -> dict[str, Any]:
     """The standard record of one enterprise (统一社会信用代码 → every domain), as known on ``as_of``.
 
     This is the read other modules (credit reports, scoring) call. Each value carries its source,
@@ -167,8 +252,10 @@ def enterprise_record(session: Session, credit_code: str, as_of: date | None = N
     code = credit_code.strip().upper()
     problem = credit_code_problem(code)
     if problem is not None:
-        raise NotFound(f"{credit_code!r} is not a valid unified social credit code ({problem.value})",
-                       credit_code_problem=problem.value)
+        raise NotFound(
+            f"{credit_code!r} is not a valid unified social credit code ({problem.value})",
+            credit_code_problem=problem.value,
+        )
     domains: dict[str, list[dict[str, Any]]] = {}
     for name, rt in RECORD_TYPES.items():
         rows = repo.facts_of(session, name, code, as_of, history=history)
@@ -178,8 +265,12 @@ def enterprise_record(session: Session, credit_code: str, as_of: date | None = N
         raise NotFound(f"the hub holds no data on enterprise {code}{when}")
     registrations = domains["registration"] if history else domains.pop("registration")
     in_force = [r for r in registrations if _in_force(r, as_of)]
-    return {"credit_code": code, "as_of": as_of, "registration": in_force[-1] if in_force else None,
-            "domains": domains}
+    return {
+        "credit_code": code,
+        "as_of": as_of,
+        "registration": in_force[-1] if in_force else None,
+        "domains": domains,
+    }
 
 
 def _in_force(row: dict[str, Any], as_of: date | None) -> bool:
@@ -193,12 +284,25 @@ def hub_status(session: Session, limit: int = 1000) -> dict[str, Any]:
     batches = [_report(b, already=False).as_dict() for b in repo.list_batches(session, limit)]
     for b in batches:
         b.pop("already_ingested")
-    return {"totals": repo.batch_totals(session), "quarantine_by_reason": repo.quarantine_by_reason(session),
-            "batches": batches}
+    return {
+        "totals": repo.batch_totals(session),
+        "quarantine_by_reason": repo.quarantine_by_reason(session),
+        "batches": batches,
+    }
 
 
 def quarantine_rows(session: Session, **filters: Any) -> list[dict[str, Any]]:
     """Quarantined rows as plain data (source, batch, row number, reason, message, raw content)."""
-    return [{"id": q.id, "source": q.source, "batch_id": q.batch_id, "row_number": q.row_number,
-             "reason": q.reason, "message": q.message, "credit_code": q.credit_code, "raw": q.raw}
-            for q in repo.list_quarantine(session, **filters)]
+    return [
+        {
+            "id": q.id,
+            "source": q.source,
+            "batch_id": q.batch_id,
+            "row_number": q.row_number,
+            "reason": q.reason,
+            "message": q.message,
+            "credit_code": q.credit_code,
+            "raw": q.raw,
+        }
+        for q in repo.list_quarantine(session, **filters)
+    ]

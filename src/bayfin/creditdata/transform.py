@@ -32,12 +32,17 @@ _NULL_MARK = "\u2205"
 class Normalised:
     """The outcome of validating one delivery: typed valid rows and quarantined rows."""
 
-    valid: pl.DataFrame        # row_number, raw, credit_code, lookup_name, record_key, fields…, content_hash
+    valid: pl.DataFrame  # row_number, raw, credit_code, lookup_name, record_key, fields…, content_hash
     quarantined: pl.DataFrame  # row_number, raw, credit_code, reason, message
 
 
-QUARANTINE_SCHEMA = {"row_number": pl.Int64, "raw": pl.Utf8, "credit_code": pl.Utf8,
-                     "reason": pl.Utf8, "message": pl.Utf8}
+QUARANTINE_SCHEMA = {
+    "row_number": pl.Int64,
+    "raw": pl.Utf8,
+    "credit_code": pl.Utf8,
+    "reason": pl.Utf8,
+    "message": pl.Utf8,
+}
 
 
 def _clean(column: str) -> pl.Expr:
@@ -52,8 +57,9 @@ def credit_code_checks(code: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     for i, weight in enumerate(CREDIT_CODE_WEIGHTS):
         value = code.str.slice(i, 1).replace_strict(CREDIT_CODE_VALUES, default=0, return_dtype=pl.Int64)
         total = total + value * weight
-    expected = ((31 - total % 31) % 31).replace_strict(dict(enumerate(CREDIT_CODE_CHARSET)),
-                                                       default="?", return_dtype=pl.Utf8)
+    expected = ((31 - total % 31) % 31).replace_strict(
+        dict(enumerate(CREDIT_CODE_CHARSET)), default="?", return_dtype=pl.Utf8
+    )
     return well_formed, expected == code.str.slice(17, 1)
 
 
@@ -94,8 +100,9 @@ class _Checks:
         self.items: list[tuple[pl.Expr, Reason, pl.Expr]] = []
 
     def add(self, failed: pl.Expr, reason: Reason, what: str, column: str, detail: str) -> None:
-        message = pl.concat_str([pl.lit(f"{what} ({column}): "), pl.col(column).fill_null("(empty)"),
-                                 pl.lit(f" {detail}")])
+        message = pl.concat_str(
+            [pl.lit(f"{what} ({column}): "), pl.col(column).fill_null("(empty)"), pl.lit(f" {detail}")]
+        )
         self.items.append((failed.fill_null(False), reason, message))
 
     def reason(self) -> pl.Expr:
@@ -105,8 +112,15 @@ class _Checks:
         return pl.coalesce([pl.when(f).then(m) for f, _, m in self.items] or [pl.lit(None)])
 
 
-def _field_value(name: str, kind: FieldKind, fm: FieldMapping, mapping: Mapping, as_of: date,
-                 checks: _Checks, required: bool) -> pl.Expr:
+def _field_value(
+    name: str,
+    kind: FieldKind,
+    fm: FieldMapping,
+    mapping: Mapping,
+    as_of: date,
+    checks: _Checks,
+    required: bool,
+) -> pl.Expr:
     parsed: list[pl.Expr] = []
     for column in fm.source_columns:
         raw = pl.col(column)
@@ -124,19 +138,39 @@ def _field_value(name: str, kind: FieldKind, fm: FieldMapping, mapping: Mapping,
         elif kind in (FieldKind.date, FieldKind.month):
             formats = mapping.date_formats(name)
             day = parse_dates(raw, formats, kind is FieldKind.month)
-            checks.add(raw.is_not_null() & day.is_null(), Reason.invalid_date, name, column,
-                       f"matches none of the formats {formats}")
-            checks.add(day > pl.lit(as_of), Reason.future_date, name, column,
-                       f"lies after the delivery's as-of date {as_of.isoformat()}")
+            checks.add(
+                raw.is_not_null() & day.is_null(),
+                Reason.invalid_date,
+                name,
+                column,
+                f"matches none of the formats {formats}",
+            )
+            checks.add(
+                day > pl.lit(as_of),
+                Reason.future_date,
+                name,
+                column,
+                f"lies after the delivery's as-of date {as_of.isoformat()}",
+            )
             parsed.append(day)
         elif kind is FieldKind.code and fm.codes is not None:
             coded = raw.replace_strict(fm.codes, default=None, return_dtype=pl.Utf8)
-            checks.add(raw.is_not_null() & coded.is_null(), Reason.unknown_code, name, column,
-                       "is not in the code table")
+            checks.add(
+                raw.is_not_null() & coded.is_null(),
+                Reason.unknown_code,
+                name,
+                column,
+                "is not in the code table",
+            )
             parsed.append(coded)
         elif kind is FieldKind.code and fm.pattern is not None:
-            checks.add(raw.is_not_null() & ~raw.str.contains(fm.pattern), Reason.unknown_code, name,
-                       column, f"does not match the code pattern {fm.pattern}")
+            checks.add(
+                raw.is_not_null() & ~raw.str.contains(fm.pattern),
+                Reason.unknown_code,
+                name,
+                column,
+                f"does not match the code pattern {fm.pattern}",
+            )
             parsed.append(raw)
         else:
             parsed.append(raw)
@@ -161,8 +195,12 @@ def content_text(mapping: Mapping) -> pl.Expr:
         if spec.name not in mapping.fields:
             parts.append(pl.lit(_NULL_MARK))
         elif spec.kind in SERIES_KINDS:
-            parts.append(pl.col(spec.name).list.eval(pl.element().cast(pl.Utf8).fill_null(_NULL_MARK))
-                         .list.join(",").fill_null(_NULL_MARK))
+            parts.append(
+                pl.col(spec.name)
+                .list.eval(pl.element().cast(pl.Utf8).fill_null(_NULL_MARK))
+                .list.join(",")
+                .fill_null(_NULL_MARK)
+            )
         else:
             parts.append(pl.col(spec.name).cast(pl.Utf8).fill_null(_NULL_MARK))
     return pl.concat_str(parts, separator="\x1f")
@@ -175,9 +213,13 @@ def content_hashes(texts: list[str]) -> list[str]:
 
 def normalise(rows: RawRows, mapping: Mapping, as_of: date) -> Normalised:
     """Validate every readable row of a delivery, vectorised; reads rejects straight into quarantine."""
-    frame = pl.DataFrame({**{c: pl.Series(c, v, dtype=pl.Utf8) for c, v in rows.columns.items()},
-                          "__row": pl.Series(rows.row_numbers, dtype=pl.Int64),
-                          "__raw": pl.Series(rows.raw, dtype=pl.Utf8)})
+    frame = pl.DataFrame(
+        {
+            **{c: pl.Series(c, v, dtype=pl.Utf8) for c, v in rows.columns.items()},
+            "__row": pl.Series(rows.row_numbers, dtype=pl.Int64),
+            "__raw": pl.Series(rows.raw, dtype=pl.Utf8),
+        }
+    )
     frame = frame.with_columns([_clean(c) for c in rows.columns])
     checks = _Checks()
     ident = mapping.identity
@@ -185,33 +227,81 @@ def normalise(rows: RawRows, mapping: Mapping, as_of: date) -> Normalised:
     name = pl.col(ident.name) if ident.name else pl.lit(None, pl.Utf8)
     if ident.credit_code:
         well_formed, check_ok = credit_code_checks(code)
-        checks.add(code.is_null() & name.is_null(), Reason.missing_identifier, "enterprise",
-                   ident.credit_code, "neither a credit code nor a name identifies the enterprise")
-        checks.add(code.is_not_null() & ~well_formed, Reason.invalid_credit_code, "credit_code",
-                   ident.credit_code, "is not 18 characters of the GB 32100 alphabet")
-        checks.add(code.is_not_null() & well_formed & ~check_ok, Reason.check_character_mismatch,
-                   "credit_code", ident.credit_code, "has the wrong GB 32100 check character")
+        checks.add(
+            code.is_null() & name.is_null(),
+            Reason.missing_identifier,
+            "enterprise",
+            ident.credit_code,
+            "neither a credit code nor a name identifies the enterprise",
+        )
+        checks.add(
+            code.is_not_null() & ~well_formed,
+            Reason.invalid_credit_code,
+            "credit_code",
+            ident.credit_code,
+            "is not 18 characters of the GB 32100 alphabet",
+        )
+        checks.add(
+            code.is_not_null() & well_formed & ~check_ok,
+            Reason.check_character_mismatch,
+            "credit_code",
+            ident.credit_code,
+            "has the wrong GB 32100 check character",
+        )
     else:
-        checks.add(name.is_null(), Reason.missing_identifier, "enterprise", str(ident.name),
-                   "no name identifies the enterprise")
+        checks.add(
+            name.is_null(),
+            Reason.missing_identifier,
+            "enterprise",
+            str(ident.name),
+            "no name identifies the enterprise",
+        )
     rt = mapping.record_type
-    values = [_field_value(n, rt.field(n).kind, fm, mapping, as_of, checks, rt.field(n).required)
-              for n, fm in mapping.fields.items()]
-    evaluated = frame.with_columns(code.alias("__code"), name.alias("__name"), checks.reason().alias("__reason"),
-                                   checks.message().alias("__message"), *values)
+    values = [
+        _field_value(n, rt.field(n).kind, fm, mapping, as_of, checks, rt.field(n).required)
+        for n, fm in mapping.fields.items()
+    ]
+    evaluated = frame.with_columns(
+        code.alias("__code"),
+        name.alias("__name"),
+        checks.reason().alias("__reason"),
+        checks.message().alias("__message"),
+        *values,
+    )
     bad = evaluated.filter(pl.col("__reason").is_not_null()).select(
-        pl.col("__row").alias("row_number"), pl.col("__raw").alias("raw"), pl.col("__code").alias("credit_code"),
-        pl.col("__reason").alias("reason"), pl.col("__message").alias("message"))
+        pl.col("__row").alias("row_number"),
+        pl.col("__raw").alias("raw"),
+        pl.col("__code").alias("credit_code"),
+        pl.col("__reason").alias("reason"),
+        pl.col("__message").alias("message"),
+    )
     if rows.rejects:
-        bad = pl.concat([bad, pl.DataFrame({
-            "row_number": [r.row_number for r in rows.rejects], "raw": [r.raw for r in rows.rejects],
-            "credit_code": [None] * len(rows.rejects), "reason": [r.reason.value for r in rows.rejects],
-            "message": [r.message for r in rows.rejects]}, schema=QUARANTINE_SCHEMA)])
+        bad = pl.concat(
+            [
+                bad,
+                pl.DataFrame(
+                    {
+                        "row_number": [r.row_number for r in rows.rejects],
+                        "raw": [r.raw for r in rows.rejects],
+                        "credit_code": [None] * len(rows.rejects),
+                        "reason": [r.reason.value for r in rows.rejects],
+                        "message": [r.message for r in rows.rejects],
+                    },
+                    schema=QUARANTINE_SCHEMA,
+                ),
+            ]
+        )
     key = _key_text(rt.field(rt.key_field).kind, rt.key_field) if rt.key_field else pl.lit("")
     good = evaluated.filter(pl.col("__reason").is_null()).select(
-        pl.col("__row").alias("row_number"), pl.col("__raw").alias("raw"), pl.col("__code").alias("credit_code"),
+        pl.col("__row").alias("row_number"),
+        pl.col("__raw").alias("raw"),
+        pl.col("__code").alias("credit_code"),
         pl.when(pl.col("__code").is_null()).then(pl.col("__name")).otherwise(None).alias("lookup_name"),
-        key.alias("record_key"), *[pl.col(n) for n in mapping.fields], content_text(mapping).alias("__content"))
-    good = good.with_columns(pl.Series("content_hash", content_hashes(good["__content"].to_list()),
-                                       dtype=pl.Utf8)).drop("__content")
+        key.alias("record_key"),
+        *[pl.col(n) for n in mapping.fields],
+        content_text(mapping).alias("__content"),
+    )
+    good = good.with_columns(
+        pl.Series("content_hash", content_hashes(good["__content"].to_list()), dtype=pl.Utf8)
+    ).drop("__content")
     return Normalised(valid=good, quarantined=bad.cast(QUARANTINE_SCHEMA).sort("row_number"))

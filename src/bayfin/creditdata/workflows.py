@@ -39,8 +39,10 @@ def read_manifest(directory: Path) -> list[ManifestEntry]:
         raise NotFound(f"{directory} has no {MANIFEST}")
     try:
         doc: dict[str, Any] = orjson.loads(file.read_bytes())
-        return [ManifestEntry(directory / e["path"], e["source"], date.fromisoformat(e["as_of"]),
-                              e.get("rows")) for e in doc["files"]]
+        return [
+            ManifestEntry(directory / e["path"], e["source"], date.fromisoformat(e["as_of"]), e.get("rows"))
+            for e in doc["files"]
+        ]
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise ValidationFailed(f"{file} is not a valid manifest: {exc}") from exc
 
@@ -54,8 +56,9 @@ def ingest_path(platform: Platform, path: Path, source: str, as_of: date) -> Bat
     return report
 
 
-def ingest_directory(platform: Platform, directory: Path,
-                     on_file: Callable[[ManifestEntry, BatchReport], None] | None = None) -> list[BatchReport]:
+def ingest_directory(
+    platform: Platform, directory: Path, on_file: Callable[[ManifestEntry, BatchReport], None] | None = None
+) -> list[BatchReport]:
     """Ingest every delivery of a manifest, each file in its own transaction."""
     reports = []
     for entry in read_manifest(directory):

@@ -25,15 +25,18 @@ FIXED_ZIP_TIME = (2024, 1, 1, 0, 0, 0)
 def yuan_text(fen: np.ndarray) -> list[str]:
     """Integer fen as 元 text with two decimals (no float on the way)."""
     s = pl.Series(np.asarray(fen, dtype=np.int64))
-    out = pl.select(pl.concat_str([(s // 100).cast(pl.Utf8), pl.lit("."), (s % 100).cast(pl.Utf8).str.zfill(2)]))
+    out = pl.select(
+        pl.concat_str([(s // 100).cast(pl.Utf8), pl.lit("."), (s % 100).cast(pl.Utf8).str.zfill(2)])
+    )
     return out.to_series().to_list()
 
 
 def wan_text(fen: np.ndarray) -> list[str]:
     """Integer fen as 万元 text with four decimals (to the 元)."""
     yuan = pl.Series(np.asarray(fen, dtype=np.int64) // 100)
-    out = pl.select(pl.concat_str([(yuan // 10000).cast(pl.Utf8), pl.lit("."),
-                                   (yuan % 10000).cast(pl.Utf8).str.zfill(4)]))
+    out = pl.select(
+        pl.concat_str([(yuan // 10000).cast(pl.Utf8), pl.lit("."), (yuan % 10000).cast(pl.Utf8).str.zfill(4)])
+    )
     return out.to_series().to_list()
 
 
@@ -63,8 +66,15 @@ class Sheet:
         return len(next(iter(self.columns.values()))) if self.columns else 0
 
 
-def damage(sheet: Sheet, rng: np.random.Generator, rate: float, as_of: date, *, text_lines: bool,
-           allow_encoding: bool) -> None:
+def damage(
+    sheet: Sheet,
+    rng: np.random.Generator,
+    rate: float,
+    as_of: date,
+    *,
+    text_lines: bool,
+    allow_encoding: bool,
+) -> None:
     """Break about ``rate`` of the rows, each with one defect the hub must quarantine with its reason."""
     kinds: list[str] = []
     if sheet.code:
@@ -133,7 +143,7 @@ def damage(sheet: Sheet, rng: np.random.Generator, rate: float, as_of: date, *, 
         else:
             sheet.bad_bytes.add(row)
     for row in duplicates:  # a second, different row for the same record, at the end of the file
-        for column, values in cols.items():
+        for values in cols.values():
             values.append(values[row])
         if sheet.money:
             cols[sheet.money[0]][-1] = "1.00"
@@ -179,8 +189,11 @@ def write_xml(path: Path, sheet: Sheet, record: str, root: str) -> int:
     out = io.StringIO()
     out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<{root}>\n')
     for values in zip(*sheet.columns.values(), strict=True):
-        out.write(f"<{record}>" + "".join(f"<{k}>{escape(v)}</{k}>" for k, v in zip(keys, values, strict=True) if v)
-                  + f"</{record}>\n")
+        out.write(
+            f"<{record}>"
+            + "".join(f"<{k}>{escape(v)}</{k}>" for k, v in zip(keys, values, strict=True) if v)
+            + f"</{record}>\n"
+        )
     out.write(f"</{root}>\n")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(out.getvalue().encode("utf-8"))
@@ -200,17 +213,25 @@ def write_xlsx(path: Path, sheet: Sheet) -> int:
     buffer = io.BytesIO()
     wb.save(buffer)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as src,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for info in sorted(src.infolist(), key=lambda i: i.filename):
             data = src.read(info.filename)
             if info.filename == "docProps/core.xml":
                 data = _fixed_core_properties(data)
-            dst.writestr(zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME), data,
-                         compress_type=zipfile.ZIP_DEFLATED)
+            dst.writestr(
+                zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME),
+                data,
+                compress_type=zipfile.ZIP_DEFLATED,
+            )
     return sheet.height
 
 
 def _fixed_core_properties(data: bytes) -> bytes:
     import re
 
-    return re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>2024-01-01T00:00:00Z\g<2>", data)
+    return re.sub(
+        rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>2024-01-01T00:00:00Z\g<2>", data
+    )

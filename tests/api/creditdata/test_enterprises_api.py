@@ -14,10 +14,18 @@ OPERATOR = {"roles": ["operator"], "org": "gd-data-office"}
 
 def load(platform, tmp_path):
     with platform.unit_of_work() as uow:
-        ingest_file(uow.session, write(tmp_path / "a.csv", REG_HEADER, [reg_line(1, capital="100"), reg_line(2, capital="x")]),
-                    load_mapping("amr_registration"), date(2023, 1, 10))
-        ingest_file(uow.session, write(tmp_path / "b.csv", REG_HEADER, [reg_line(1, capital="200")]),
-                    load_mapping("amr_registration"), date(2024, 1, 10))
+        ingest_file(
+            uow.session,
+            write(tmp_path / "a.csv", REG_HEADER, [reg_line(1, capital="100"), reg_line(2, capital="x")]),
+            load_mapping("amr_registration"),
+            date(2023, 1, 10),
+        )
+        ingest_file(
+            uow.session,
+            write(tmp_path / "b.csv", REG_HEADER, [reg_line(1, capital="200")]),
+            load_mapping("amr_registration"),
+            date(2024, 1, 10),
+        )
         uow.commit()
 
 
@@ -27,7 +35,9 @@ def test_reading_an_enterprise_needs_a_token(client):
 
 
 def test_reading_an_enterprise_needs_the_operator_role(client, auth_headers):
-    r = client.get(f"/v1/enterprises/{code(1)}", headers=auth_headers(roles=["credit_officer"], org_type="institution"))
+    r = client.get(
+        f"/v1/enterprises/{code(1)}", headers=auth_headers(roles=["credit_officer"], org_type="institution")
+    )
     assert r.status_code == 403
 
 
@@ -37,11 +47,17 @@ def test_an_operator_reads_the_record_and_the_read_is_audited(client, auth_heade
     assert r.status_code == 200
     body = r.json()
     assert body["registration"]["values"]["registered_capital_fen"] == 200_000_000
-    assert body["registration"]["source"] == "amr_registration" and body["registration"]["as_of"] == "2024-01-10"
+    assert (
+        body["registration"]["source"] == "amr_registration" and body["registration"]["as_of"] == "2024-01-10"
+    )
     with platform.session_factory() as s:
         entry = s.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
     assert (entry.action, entry.actor, entry.actor_org, entry.subject_id) == (
-        "creditdata.enterprise.read", "op-7", "gd-data-office", code(1))
+        "creditdata.enterprise.read",
+        "op-7",
+        "gd-data-office",
+        code(1),
+    )
 
 
 def test_as_of_returns_what_was_known_on_that_date(client, auth_headers, platform, tmp_path):

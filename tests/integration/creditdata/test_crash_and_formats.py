@@ -12,7 +12,12 @@ from sqlalchemy import func, select
 
 from bayfin import migrations
 from bayfin.creditdata.mapping import load_mapping
-from bayfin.creditdata.models import DeliveryBatch, HousingProvidentFundPayment, QuarantinedRow, RegistrationInformation
+from bayfin.creditdata.models import (
+    DeliveryBatch,
+    HousingProvidentFundPayment,
+    QuarantinedRow,
+    RegistrationInformation,
+)
 from bayfin.creditdata.service import ingest_file
 from bayfin.creditdata.workflows import ingest_directory
 from bayfin.kernel.db import make_engine, make_session_factory
@@ -29,8 +34,12 @@ def crash_after_first_chunk(written):
     raise Crash(f"power cut after {written} rows")
 
 
-def test_an_exception_mid_batch_leaves_no_half_batch_and_a_rerun_completes_without_duplicates(platform, tmp_path):
-    path = write(tmp_path / "reg.csv", REG_HEADER, [reg_line(n) for n in range(1, 8)] + [reg_line(9, capital="?")])
+def test_an_exception_mid_batch_leaves_no_half_batch_and_a_rerun_completes_without_duplicates(
+    platform, tmp_path
+):
+    path = write(
+        tmp_path / "reg.csv", REG_HEADER, [reg_line(n) for n in range(1, 8)] + [reg_line(9, capital="?")]
+    )
     with pytest.raises(Crash), platform.unit_of_work() as uow:
         ingest_file(uow.session, path, REG, date(2023, 1, 10), chunk_rows=2, on_chunk=crash_after_first_chunk)
         uow.commit()
@@ -84,7 +93,15 @@ def test_a_process_killed_mid_batch_leaves_no_trace_and_the_rerun_completes(tmp_
 def test_an_xlsx_delivery_streams_from_its_first_sheet(session, tmp_path):
     wb = Workbook()
     ws = wb.active
-    ws.append(["单位统一社会信用代码", "单位名称", "缴存年月起", *[f"缴存人数{i}月" for i in range(1, 13)], "欠缴金额(元)"])
+    ws.append(
+        [
+            "单位统一社会信用代码",
+            "单位名称",
+            "缴存年月起",
+            *[f"缴存人数{i}月" for i in range(1, 13)],
+            "欠缴金额(元)",
+        ]
+    )
     ws.append([code(1), "甲", "2023-01", *range(10, 22), 0])
     ws.append([code(2), "乙", "2023-01", *range(10, 21), "十", 0])
     wb.save(tmp_path / "pf.xlsx")
@@ -97,9 +114,16 @@ def test_an_xlsx_delivery_streams_from_its_first_sheet(session, tmp_path):
 def test_a_gbk_delivery_and_a_manifest_directory_ingest_in_order(platform, tmp_path):
     write(tmp_path / "reg.csv", REG_HEADER, [reg_line(1), reg_line(2)], encoding="gbk")
     write(tmp_path / "fix.csv", REG_HEADER, [reg_line(1, capital="300")], encoding="utf-8")
-    (tmp_path / "manifest.json").write_text(json.dumps({"files": [
-        {"path": "reg.csv", "source": "amr_registration", "as_of": "2023-01-10"},
-        {"path": "fix.csv", "source": "amr_registration", "as_of": "2024-01-10"}]}))
+    (tmp_path / "manifest.json").write_text(
+        json.dumps(
+            {
+                "files": [
+                    {"path": "reg.csv", "source": "amr_registration", "as_of": "2023-01-10"},
+                    {"path": "fix.csv", "source": "amr_registration", "as_of": "2024-01-10"},
+                ]
+            }
+        )
+    )
     reports = ingest_directory(platform, Path(tmp_path))
     assert [(r.counts.stored, r.counts.updated) for r in reports] == [(2, 0), (0, 1)]
     assert [r.already_ingested for r in ingest_directory(platform, Path(tmp_path))] == [True, True]

@@ -4,8 +4,13 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bayfin.creditdata.domain import (CREDIT_CODE_CHARSET, credit_code_check_character, credit_code_problem,
-                                      is_valid_credit_code, make_credit_code)
+from bayfin.creditdata.domain import (
+    CREDIT_CODE_CHARSET,
+    credit_code_check_character,
+    credit_code_problem,
+    is_valid_credit_code,
+    make_credit_code,
+)
 from bayfin.creditdata.transform import credit_code_checks
 
 body17 = st.text(alphabet=CREDIT_CODE_CHARSET, min_size=17, max_size=17)
@@ -25,7 +30,7 @@ def test_appending_the_check_character_always_gives_a_valid_code(first17):
 @given(body17, st.integers(min_value=0, max_value=17), st.sampled_from(CREDIT_CODE_CHARSET))
 def test_any_single_character_substitution_is_detected(first17, position, replacement):
     code = first17 + credit_code_check_character(first17)
-    altered = code[:position] + replacement + code[position + 1:]
+    altered = code[:position] + replacement + code[position + 1 :]
     if altered != code:
         assert credit_code_problem(altered) is not None
 
@@ -43,9 +48,16 @@ def test_assembled_codes_carry_a_valid_organization_code_and_check(body8):
 
 
 @settings(max_examples=30)
-@given(st.lists(st.one_of(body17.map(lambda b: b + credit_code_check_character(b)),
-                          st.text(alphabet=CREDIT_CODE_CHARSET + "IOSVZ", min_size=18, max_size=18)),
-                min_size=1, max_size=40))
+@given(
+    st.lists(
+        st.one_of(
+            body17.map(lambda b: b + credit_code_check_character(b)),
+            st.text(alphabet=CREDIT_CODE_CHARSET + "IOSVZ", min_size=18, max_size=18),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
 def test_the_vectorised_check_agrees_with_the_pure_rule(codes):
     well_formed, check_ok = credit_code_checks(pl.col("c"))
     out = pl.DataFrame({"c": codes}).select(well_formed.alias("w"), check_ok.alias("k"))
