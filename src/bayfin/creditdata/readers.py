@@ -155,15 +155,17 @@ def read_csv(data: bytes, mapping: Mapping, origin: str) -> RawRows:
 
 
 def _from_records(records: list[tuple[int, str, dict[str, Any] | None, str]], mapping: Mapping) -> RawRows:
-    out = RawRows(columns={c: [] for c in mapping.columns})
+    columns = mapping.columns
+    out = RawRows(columns={c: [] for c in columns})
+    targets = [(c, out.columns[c]) for c in columns]
     for number, raw, record, problem in records:
         if record is None:
             out.rejects.append(Reject(number, raw, Reason.malformed_row, problem))
             continue
         out.row_numbers.append(number)
         out.raw.append(raw)
-        for c in mapping.columns:
-            out.columns[c].append(_text(record.get(c)))
+        for c, target in targets:
+            target.append(_text(record.get(c)))
     return out
 
 

@@ -15,6 +15,7 @@ from bayfin.creditdata.domain import SERIES_KINDS, RecordType
 from bayfin.creditdata.models import FACT_MODELS, DeliveryBatch, FactRow, QuarantinedRow
 
 LOOKUP_CHUNK = 5000
+SQLITE_CHUNK = 900
 
 
 def fact_model(record_type: str) -> type[Any]:
@@ -80,29 +81,42 @@ def find_batch(session: Session, source: str, file_sha256: str) -> DeliveryBatch
     ).first()
 
 
+def _select_where_in(session: Session, sql: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Run ``sql`` (with one ``{in}`` placeholder) for a large set of values at the driver level.
+
+    PostgreSQL gets a single array parameter (``= ANY(%s)``), SQLite chunks of plain ``IN (?, …)``:
+    building a statement with thousands of bound parameters through the ORM costs more than the query.
+    """
+    if not values:
+        return []
+    conn = _driver_connection(session)
+    if session.get_bind().dialect.name == "postgresql":
+        with conn.cursor() as cur:
+            cur.execute(sql.replace("{in}", "= ANY(%s)"), [list(values)])
+            return list(cur.fetchall())
+    rows: list[tuple[Any, ...]] = []
+    cur = conn.cursor()
+    try:
+        for start in range(0, len(values), SQLITE_CHUNK):
+            chunk = list(values[start : start + SQLITE_CHUNK])
+            cur.execute(sql.replace("{in}", f"IN ({', '.join('?' * len(chunk))})"), chunk)
+            rows.extend(cur.fetchall())
+    finally:
+        cur.close()
+    return rows
+
+
 def current_rows(session: Session, record_type: str, credit_codes: Sequence[str]) -> pl.DataFrame:
-    """Current (not superseded) rows of these enterprises: id, credit_code, record_key, content_hash."""
-    model = fact_model(record_type)
-    parts: list[list[tuple[int, str, str, str]]] = []
-    unique = sorted(set(credit_codes))
-    for start in range(0, len(unique), LOOKUP_CHUNK):
-        chunk = unique[start : start + LOOKUP_CHUNK]
-        parts.append(
-            [
-                tuple(r)
-                for r in session.execute(  # type: ignore[misc]
-                    select(model.id, model.credit_code, model.record_key, model.content_hash).where(
-                        model.credit_code.in_(chunk), model.replaced_on.is_(None)
-                    )
-                )
-            ]
-        )
-    rows = [r for part in parts for r in part]
-    return pl.DataFrame(
-        rows,
-        schema={"old_id": pl.Int64, "credit_code": pl.Utf8, "record_key": pl.Utf8, "old_hash": pl.Utf8},
-        orient="row",
+    """Current (not superseded) rows of these enterprises: old_id, credit_code, record_key, old_hash."""
+    table = fact_model(record_type).__table__.name
+    rows = _select_where_in(
+        session,
+        f'SELECT id, credit_code, record_key, content_hash FROM "{table}" '  # noqa: S608
+        "WHERE replaced_on IS NULL AND credit_code {in}",
+        sorted(set(credit_codes)),
     )
+    schema = {"old_id": pl.Int64, "credit_code": pl.Utf8, "record_key": pl.Utf8, "old_hash": pl.Utf8}
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 def supersede(session: Session, record_type: str, ids: Sequence[int], replaced_on: date) -> None:
@@ -118,19 +132,12 @@ def supersede(session: Session, record_type: str, ids: Sequence[int], replaced_o
 
 
 def codes_by_name(session: Session, names: Sequence[str]) -> pl.DataFrame:
-    """Registered enterprises (current registration) bearing these names: name, credit_code."""
-    model = fact_model("registration")
-    rows: list[tuple[str, str]] = []
-    unique = sorted(set(names))
-    for start in range(0, len(unique), LOOKUP_CHUNK):
-        rows.extend(
-            (r[0], r[1])
-            for r in session.execute(
-                select(model.name, model.credit_code)
-                .distinct()
-                .where(model.name.in_(unique[start : start + LOOKUP_CHUNK]), model.replaced_on.is_(None))
-            )
-        )
+    """Registered enterprises (current registration) bearing these names: lookup_name, resolved_code."""
+    rows = _select_where_in(
+        session,
+        "SELECT DISTINCT name, credit_code FROM hub_registration WHERE replaced_on IS NULL AND name {in}",
+        sorted(set(names)),
+    )
     return pl.DataFrame(rows, schema={"lookup_name": pl.Utf8, "resolved_code": pl.Utf8}, orient="row")
 
 

@@ -112,6 +112,18 @@ class _Checks:
         return pl.coalesce([pl.when(f).then(m) for f, _, m in self.items] or [pl.lit(None)])
 
 
+class _Stage:
+    """Expressions computed once, as columns, before the checks that read them several times."""
+
+    def __init__(self) -> None:
+        self.exprs: list[pl.Expr] = []
+
+    def put(self, expr: pl.Expr) -> pl.Expr:
+        name = f"__s{len(self.exprs)}"
+        self.exprs.append(expr.alias(name))
+        return pl.col(name)
+
+
 def _field_value(
     name: str,
     kind: FieldKind,
@@ -120,6 +132,7 @@ def _field_value(
     as_of: date,
     checks: _Checks,
     required: bool,
+    stage: _Stage,
 ) -> pl.Expr:
     parsed: list[pl.Expr] = []
     for column in fm.source_columns:
@@ -127,17 +140,17 @@ def _field_value(
         if required:
             checks.add(raw.is_null(), Reason.missing_required, name, column, "is required")
         if kind in (FieldKind.money, FieldKind.money_series):
-            fen, negative, malformed = parse_money(raw, fm.unit)
+            fen, negative, malformed = (stage.put(e) for e in parse_money(raw, fm.unit))
             checks.add(negative, Reason.negative_amount, name, column, "is negative")
             checks.add(malformed, Reason.invalid_amount, name, column, f"is not an amount in {fm.unit}")
             parsed.append(fen)
         elif kind in (FieldKind.count, FieldKind.count_series):
-            count, malformed = parse_count(raw)
+            count, malformed = (stage.put(e) for e in parse_count(raw))
             checks.add(malformed, Reason.invalid_number, name, column, "is not a non-negative whole number")
             parsed.append(count)
         elif kind in (FieldKind.date, FieldKind.month):
             formats = mapping.date_formats(name)
-            day = parse_dates(raw, formats, kind is FieldKind.month)
+            day = stage.put(parse_dates(raw, formats, kind is FieldKind.month))
             checks.add(
                 raw.is_not_null() & day.is_null(),
                 Reason.invalid_date,
@@ -154,7 +167,7 @@ def _field_value(
             )
             parsed.append(day)
         elif kind is FieldKind.code and fm.codes is not None:
-            coded = raw.replace_strict(fm.codes, default=None, return_dtype=pl.Utf8)
+            coded = stage.put(raw.replace_strict(fm.codes, default=None, return_dtype=pl.Utf8))
             checks.add(
                 raw.is_not_null() & coded.is_null(),
                 Reason.unknown_code,
@@ -222,11 +235,14 @@ def normalise(rows: RawRows, mapping: Mapping, as_of: date) -> Normalised:
     )
     frame = frame.with_columns([_clean(c) for c in rows.columns])
     checks = _Checks()
+    stage = _Stage()
     ident = mapping.identity
     code = pl.col(ident.credit_code).str.to_uppercase() if ident.credit_code else pl.lit(None, pl.Utf8)
     name = pl.col(ident.name) if ident.name else pl.lit(None, pl.Utf8)
     if ident.credit_code:
-        well_formed, check_ok = credit_code_checks(code)
+        frame = frame.with_columns(code.alias("__code_upper"))
+        code = pl.col("__code_upper")
+        well_formed, check_ok = (stage.put(e) for e in credit_code_checks(code))
         checks.add(
             code.is_null() & name.is_null(),
             Reason.missing_identifier,
@@ -258,9 +274,11 @@ def normalise(rows: RawRows, mapping: Mapping, as_of: date) -> Normalised:
         )
     rt = mapping.record_type
     values = [
-        _field_value(n, rt.field(n).kind, fm, mapping, as_of, checks, rt.field(n).required)
+        _field_value(n, rt.field(n).kind, fm, mapping, as_of, checks, rt.field(n).required, stage)
         for n, fm in mapping.fields.items()
     ]
+    # Two steps: parsed values and check flags become columns once; reasons and values then read them.
+    frame = frame.with_columns(stage.exprs)
     evaluated = frame.with_columns(
         code.alias("__code"),
         name.alias("__name"),
