@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import polars as pl
 
 from bayfin.creditdata.domain import Reason
 from bayfin.creditdata.mapping import Mapping
@@ -40,11 +41,26 @@ class RawRows:
     row_numbers: list[int] = field(default_factory=list)
     raw: list[str] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
+    #: The same rows already as a frame (``__row``, ``__raw``, mapped columns) when a reader built one.
+    frame: pl.DataFrame | None = None
 
     @property
     def rows_in(self) -> int:
         """Every input row, readable or not."""
-        return len(self.row_numbers) + len(self.rejects)
+        readable = self.frame.height if self.frame is not None else len(self.row_numbers)
+        return readable + len(self.rejects)
+
+    def to_frame(self) -> pl.DataFrame:
+        """The readable rows as a frame of strings: ``__row``, ``__raw`` and the mapped columns."""
+        if self.frame is not None:
+            return self.frame
+        return pl.DataFrame(
+            {
+                "__row": pl.Series(self.row_numbers, dtype=pl.Int64),
+                "__raw": pl.Series(self.raw, dtype=pl.Utf8),
+                **{c: pl.Series(c, v, dtype=pl.Utf8) for c, v in self.columns.items()},
+            }
+        )
 
 
 def raw_byte_lines(data: bytes) -> list[bytes]:
@@ -108,8 +124,40 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+def _split_csv_lines(lines: pl.DataFrame, width: int, wanted: list[int], columns: list[str]) -> pl.DataFrame:
+    """Split unquoted lines on commas, vectorised; rows with the wrong field count get ``__fields``."""
+    parts = pl.col("__raw").str.split(",")
+    split = lines.with_columns(parts.list.len().alias("__fields"), parts.alias("__parts"))
+    ok = pl.col("__fields") == width
+    return split.with_columns(
+        [
+            pl.when(ok).then(pl.col("__parts").list.get(i, null_on_oob=True)).alias(c)
+            for c, i in zip(columns, wanted, strict=True)
+        ]
+    ).drop("__parts")
+
+
+def _python_csv(lines: pl.DataFrame, width: int, wanted: list[int], columns: list[str]) -> pl.DataFrame:
+    """The csv module for the few lines with quoted fields (commas or quotes inside values)."""
+    numbers, raws = lines["__row"].to_list(), lines["__raw"].to_list()
+    values: dict[str, list[str | None]] = {c: [] for c in columns}
+    fields = []
+    for row in csv.reader(raws):
+        fields.append(len(row))
+        for c, i in zip(columns, wanted, strict=True):
+            values[c].append(row[i] if len(row) == width else None)
+    return pl.DataFrame(
+        {
+            "__row": pl.Series(numbers, dtype=pl.Int64),
+            "__raw": pl.Series(raws, dtype=pl.Utf8),
+            "__fields": pl.Series(fields, dtype=pl.UInt32),
+            **{c: pl.Series(c, v, dtype=pl.Utf8) for c, v in values.items()},
+        }
+    )
+
+
 def read_csv(data: bytes, mapping: Mapping, origin: str) -> RawRows:
-    """Read a CSV delivery (header row with the department's own column names)."""
+    """Read a CSV delivery (header row with the department's own column names), splitting it vectorised."""
     lines, _enc = decode_lines(data, mapping.encoding)
     while lines and lines[-1] is not None and not lines[-1].strip():
         lines.pop()
@@ -117,40 +165,39 @@ def read_csv(data: bytes, mapping: Mapping, origin: str) -> RawRows:
         raise ValidationFailed(f"{origin}: no readable header row")
     header = [h.strip() for h in next(csv.reader([lines[0]]))]
     _require_columns(header, mapping, origin)
-    wanted = [header.index(c) for c in mapping.columns]
+    columns = mapping.columns
+    wanted = [header.index(c) for c in columns]
     width = len(header)
-    out = RawRows(columns={c: [] for c in mapping.columns})
-    good_lines: list[str] = []
-    good_numbers: list[int] = []
-    raw_bytes: list[bytes] = []
-    for number, line in enumerate(lines[1:], start=1):
-        if line is None:
-            raw_bytes = raw_bytes or raw_byte_lines(data)
-            out.rejects.append(
-                Reject(
-                    number,
-                    raw_bytes[number].decode("utf-8", "replace"),
-                    Reason.invalid_encoding,
-                    "the line is not valid UTF-8 or GBK text",
+    out = RawRows(columns={})
+    body = lines[1:]
+    if any(line is None for line in body):
+        raw_bytes = raw_byte_lines(data)
+        for number, line in enumerate(body, start=1):
+            if line is None:
+                out.rejects.append(
+                    Reject(
+                        number,
+                        raw_bytes[number].decode("utf-8", "replace"),
+                        Reason.invalid_encoding,
+                        "the line is not valid UTF-8 or GBK text",
+                    )
                 )
-            )
-        elif line.strip():
-            good_lines.append(line)
-            good_numbers.append(number)
-    parsed_rows = []
-    for number, line, row in zip(good_numbers, good_lines, csv.reader(good_lines), strict=True):
-        if len(row) != width:
-            out.rejects.append(
-                Reject(number, line, Reason.malformed_row, f"{len(row)} fields where the header has {width}")
-            )
-            continue
-        parsed_rows.append(row)
-        out.row_numbers.append(number)
-        out.raw.append(line)
-    if parsed_rows:
-        columns = list(zip(*parsed_rows, strict=True))
-        for name, index in zip(mapping.columns, wanted, strict=True):
-            out.columns[name] = list(columns[index])
+    frame = pl.DataFrame({"__raw": pl.Series(body, dtype=pl.Utf8)}).with_row_index("__row", offset=1)
+    frame = frame.with_columns(pl.col("__row").cast(pl.Int64)).filter(
+        pl.col("__raw").is_not_null() & (pl.col("__raw").str.strip_chars() != "")
+    )
+    quoted = pl.col("__raw").str.contains('"', literal=True)
+    parts = [_split_csv_lines(frame.filter(~quoted), width, wanted, columns)]
+    tricky = frame.filter(quoted)
+    if tricky.height:
+        parts.append(_python_csv(tricky, width, wanted, columns).select(parts[0].columns))
+    table = pl.concat(parts).sort("__row")
+    malformed = table.filter(pl.col("__fields") != width)
+    for number, raw, fields in malformed.select("__row", "__raw", "__fields").iter_rows():
+        out.rejects.append(
+            Reject(number, raw, Reason.malformed_row, f"{fields} fields where the header has {width}")
+        )
+    out.frame = table.filter(pl.col("__fields") == width).select(["__row", "__raw", *columns])
     return out
 
 

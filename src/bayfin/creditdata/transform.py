@@ -226,14 +226,8 @@ def content_hashes(texts: list[str]) -> list[str]:
 
 def normalise(rows: RawRows, mapping: Mapping, as_of: date) -> Normalised:
     """Validate every readable row of a delivery, vectorised; reads rejects straight into quarantine."""
-    frame = pl.DataFrame(
-        {
-            **{c: pl.Series(c, v, dtype=pl.Utf8) for c, v in rows.columns.items()},
-            "__row": pl.Series(rows.row_numbers, dtype=pl.Int64),
-            "__raw": pl.Series(rows.raw, dtype=pl.Utf8),
-        }
-    )
-    frame = frame.with_columns([_clean(c) for c in rows.columns])
+    frame = rows.to_frame()
+    frame = frame.with_columns([_clean(c) for c in mapping.columns])
     checks = _Checks()
     stage = _Stage()
     ident = mapping.identity
