@@ -277,10 +277,12 @@ def normalise(rows: RawRows, mapping: Mapping, as_of: date) -> Normalised:
         code.alias("__code"),
         name.alias("__name"),
         checks.reason().alias("__reason"),
-        checks.message().alias("__message"),
         *values,
     )
-    bad = evaluated.filter(pl.col("__reason").is_not_null()).select(
+    # Messages are built for the few failing rows only: formatting one per check and row costs more
+    # than all the checks together.
+    bad = evaluated.filter(pl.col("__reason").is_not_null()).with_columns(checks.message().alias("__message"))
+    bad = bad.select(
         pl.col("__row").alias("row_number"),
         pl.col("__raw").alias("raw"),
         pl.col("__code").alias("credit_code"),
