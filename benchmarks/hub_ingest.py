@@ -25,7 +25,9 @@ PG_BASE = "postgresql://postgres@127.0.0.1:5432/"
 def _recreate_database(name: str) -> str:
     from sqlalchemy import create_engine, text
 
-    admin = create_engine(ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -68,7 +70,9 @@ def phase_pandas(region: Path, url: str) -> dict[str, object]:
         mapping = load_mapping(entry["source"])
         if mapping.format == "csv":
             encoding = "gbk" if mapping.encoding == "gbk" else "utf-8-sig"
-            frame = pd.read_csv(path, dtype=str, encoding=encoding, encoding_errors="replace", on_bad_lines="skip")
+            frame = pd.read_csv(
+                path, dtype=str, encoding=encoding, encoding_errors="replace", on_bad_lines="skip"
+            )
         elif mapping.format == "jsonl":
             with path.open(encoding="utf-8") as fh:
                 records = []
@@ -90,15 +94,21 @@ def phase_pandas(region: Path, url: str) -> dict[str, object]:
 
 
 def run_child(phase: str, region: Path, url: str) -> dict[str, object]:
-    out = subprocess.run([sys.executable, __file__, "--phase", phase, "--region", str(region), "--url", url],
-                         check=False, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--phase", phase, "--region", str(region), "--url", url],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     if out.returncode != 0:
         raise SystemExit(f"{phase} load failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--enterprises", type=int, default=800_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip", action="append", default=[], choices=["sqlite", "postgresql", "pandas"])
@@ -118,8 +128,10 @@ def main() -> None:
 
         started = time.perf_counter()
         manifest = generate_region(region, args.enterprises, args.seed)
-        print(f"generated {args.enterprises:,} enterprises, {len(manifest['files'])} files, "
-              f"{sum(f['rows'] for f in manifest['files']):,} rows in {time.perf_counter() - started:.0f} s")
+        print(
+            f"generated {args.enterprises:,} enterprises, {len(manifest['files'])} files, "
+            f"{sum(f['rows'] for f in manifest['files']):,} rows in {time.perf_counter() - started:.0f} s"
+        )
     size = sum(p.stat().st_size for p in region.rglob("*") if p.is_file()) / 2**20
     print(f"region {region} ({size:,.0f} MiB)")
     results: dict[str, dict[str, object]] = {}
@@ -132,14 +144,17 @@ def main() -> None:
         results["hub → PostgreSQL"] = run_child("hub", region, _recreate_database("bayfin_bench_hub"))
     if "pandas" not in args.skip:
         results["pandas read_* + to_sql → PostgreSQL (no validation)"] = run_child(
-            "pandas", region, _recreate_database("bayfin_bench_hub_pandas"))
+            "pandas", region, _recreate_database("bayfin_bench_hub_pandas")
+        )
     naive = results.get("pandas read_* + to_sql → PostgreSQL (no validation)")
     print(f"\n{'load':<55} {'rows':>11} {'seconds':>9} {'rows/s':>10} {'peak MiB':>9} {'× pandas':>9}")
     for name, r in results.items():
         rate = float(r["rows"]) / float(r["seconds"])  # type: ignore[arg-type]
         ratio = (float(naive["seconds"]) / float(r["seconds"])) if naive else float("nan")  # type: ignore[arg-type]
-        print(f"{name:<55} {r['rows']:>11,} {float(r['seconds']):>9.1f} {rate:>10,.0f} "  # type: ignore[arg-type]
-              f"{float(r['peak_mib']):>9,.0f} {ratio:>9.2f}")  # type: ignore[arg-type]
+        print(
+            f"{name:<55} {r['rows']:>11,} {float(r['seconds']):>9.1f} {rate:>10,.0f} "  # type: ignore[arg-type]
+            f"{float(r['peak_mib']):>9,.0f} {ratio:>9.2f}"
+        )  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

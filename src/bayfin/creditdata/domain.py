@@ -44,14 +44,14 @@ def organization_code_check_character(body8: str) -> str:
 class CreditCodeProblem(StrEnum):
     """Why a string is not a valid unified social credit code."""
 
-    format = "invalid_credit_code"
+    malformed = "invalid_credit_code"
     check = "check_character_mismatch"
 
 
 def credit_code_problem(code: str) -> CreditCodeProblem | None:
     """None when ``code`` is a valid 18-character credit code, else what is wrong with it."""
     if len(code) != 18 or any(c not in CREDIT_CODE_VALUES for c in code):
-        return CreditCodeProblem.format
+        return CreditCodeProblem.malformed
     if credit_code_check_character(code[:17]) != code[17]:
         return CreditCodeProblem.check
     return None
@@ -99,7 +99,7 @@ class FieldKind(StrEnum):
     date = "date"
     month = "month"  # a calendar month, stored as its first day
     money = "money"  # integer fen
-    count = "count"  # non-negative integer
+    whole_number = "count"  # non-negative integer
     money_series = "money_series"  # consecutive monthly amounts in fen
     count_series = "count_series"  # consecutive monthly counts
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
@@ -14,6 +14,7 @@ from bayfin.creditdata.schemas import EnterpriseRecord, HubStatus, QuarantinedRo
 from bayfin.kernel.security import Principal
 
 router = APIRouter(tags=["credit data hub"])
+_AUTH_ERRORS: dict[int | str, dict[str, Any]] = {code: dict(doc) for code, doc in AUTH_ERRORS.items()}
 Operator = Annotated[Principal, Depends(require(roles=("operator",)))]
 
 
@@ -21,7 +22,7 @@ Operator = Annotated[Principal, Depends(require(roles=("operator",)))]
     "/v1/enterprises/{credit_code}",
     response_model=EnterpriseRecord,
     responses={
-        **AUTH_ERRORS,
+        **_AUTH_ERRORS,
         404: problem_schema("Invalid credit code, or no data on the enterprise"),
         422: problem_schema("Malformed as_of date"),
     },
@@ -49,7 +50,7 @@ def get_enterprise(
     return EnterpriseRecord.model_validate(record)
 
 
-@router.get("/v1/hub/status", response_model=HubStatus, responses={**AUTH_ERRORS})
+@router.get("/v1/hub/status", response_model=HubStatus, responses=_AUTH_ERRORS)
 def get_hub_status(
     _principal: Operator,
     session: Session,
@@ -59,7 +60,7 @@ def get_hub_status(
     return HubStatus.model_validate(service.hub_status(session, limit=limit))
 
 
-@router.get("/v1/hub/quarantine", response_model=list[QuarantinedRowOut], responses={**AUTH_ERRORS})
+@router.get("/v1/hub/quarantine", response_model=list[QuarantinedRowOut], responses=_AUTH_ERRORS)
 def get_quarantine(
     _principal: Operator,
     session: Session,

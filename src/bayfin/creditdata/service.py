@@ -12,9 +12,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from bayfin.creditdata import repository as repo
@@ -182,7 +183,7 @@ def ingest_file(
         "content_hash",
         *mapping.fields,
     )
-    table = repo.fact_model(rt.name).__table__
+    table = cast(Table, repo.fact_model(rt.name).__table__)
     written = 0
     for start in range(0, facts.height, chunk_rows):
         written += repo.bulk_insert(session, table, facts.slice(start, chunk_rows))
@@ -190,7 +191,7 @@ def ingest_file(
             on_chunk(written)
     repo.bulk_insert(
         session,
-        QuarantinedRow.__table__,
+        cast(Table, QuarantinedRow.__table__),
         quarantined.select(
             pl.lit(batch_id).alias("batch_id"),
             pl.lit(mapping.source).alias("source"),

@@ -36,13 +36,15 @@ class Normalised:
     quarantined: pl.DataFrame  # row_number, raw, credit_code, reason, message
 
 
-QUARANTINE_SCHEMA = {
-    "row_number": pl.Int64,
-    "raw": pl.Utf8,
-    "credit_code": pl.Utf8,
-    "reason": pl.Utf8,
-    "message": pl.Utf8,
-}
+QUARANTINE_SCHEMA = pl.Schema(
+    {
+        "row_number": pl.Int64(),
+        "raw": pl.Utf8(),
+        "credit_code": pl.Utf8(),
+        "reason": pl.Utf8(),
+        "message": pl.Utf8(),
+    }
+)
 
 
 def _clean(column: str) -> pl.Expr:
@@ -106,10 +108,14 @@ class _Checks:
         self.items.append((failed.fill_null(False), reason, message))
 
     def reason(self) -> pl.Expr:
-        return pl.coalesce([pl.when(f).then(pl.lit(r.value)) for f, r, _ in self.items] or [pl.lit(None)])
+        """The first failing check's reason code per row (null when every check passes)."""
+        exprs: list[pl.Expr] = [pl.when(f).then(pl.lit(r.value)) for f, r, _ in self.items]
+        return pl.coalesce(exprs or [pl.lit(None, pl.Utf8)])
 
     def message(self) -> pl.Expr:
-        return pl.coalesce([pl.when(f).then(m) for f, _, m in self.items] or [pl.lit(None)])
+        """The first failing check's message per row."""
+        exprs: list[pl.Expr] = [pl.when(f).then(m) for f, _, m in self.items]
+        return pl.coalesce(exprs or [pl.lit(None, pl.Utf8)])
 
 
 class _Stage:
@@ -144,7 +150,7 @@ def _field_value(
             checks.add(negative, Reason.negative_amount, name, column, "is negative")
             checks.add(malformed, Reason.invalid_amount, name, column, f"is not an amount in {fm.unit}")
             parsed.append(fen)
-        elif kind in (FieldKind.count, FieldKind.count_series):
+        elif kind in (FieldKind.whole_number, FieldKind.count_series):
             count, malformed = (stage.put(e) for e in parse_count(raw))
             checks.add(malformed, Reason.invalid_number, name, column, "is not a non-negative whole number")
             parsed.append(count)

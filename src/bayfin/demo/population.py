@@ -198,4 +198,4 @@ def build_population(n: int, seed: int) -> Population:
 
 def _norm(weights: list[float]) -> np.ndarray:
     w = np.asarray(weights, dtype=float)
-    return w / w.sum()
+    return np.asarray(w / w.sum(), dtype=float)

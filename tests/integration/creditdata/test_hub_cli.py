@@ -31,10 +31,18 @@ def test_ingest_status_quarantine_and_show_work_from_the_command_line(cli, tmp_p
     out = cli("hub", "ingest", str(first), "--source", "amr_registration", "--as-of", "2023-01-10", "--json")
     assert out.exit_code == 0, out.output
     assert json.loads(out.output)["stored"] == 1
-    assert cli("hub", "ingest", str(fix), "--source", "amr_registration", "--as-of", "2024-01-10").exit_code == 0
+    assert (
+        cli("hub", "ingest", str(fix), "--source", "amr_registration", "--as-of", "2024-01-10").exit_code == 0
+    )
     status = json.loads(cli("hub", "status", "--json").output)
-    assert status["totals"] == {"batches": 2, "rows_in": 3, "stored": 1, "updated": 1, "unchanged": 0,
-                                "quarantined": 1}
+    assert status["totals"] == {
+        "batches": 2,
+        "rows_in": 3,
+        "stored": 1,
+        "updated": 1,
+        "unchanged": 0,
+        "quarantined": 1,
+    }
     rows = json.loads(cli("hub", "quarantine", "list", "--json").output)
     assert [(r["row_number"], r["reason"]) for r in rows] == [(2, "invalid_amount")]
     then = json.loads(cli("hub", "show", code(1), "--as-of", "2023-06-01", "--json").output)

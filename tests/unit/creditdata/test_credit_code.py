@@ -47,7 +47,7 @@ def test_assembled_codes_carry_a_valid_organization_code_and_check(body8):
     assert len(code) == 18 and is_valid_credit_code(code)
 
 
-@settings(max_examples=30)
+@settings(max_examples=30, deadline=None)
 @given(
     st.lists(
         st.one_of(

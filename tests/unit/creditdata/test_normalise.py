@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bayfin.creditdata.domain import make_credit_code
@@ -112,6 +112,7 @@ def test_amounts_in_wan_yuan_and_grade_codes_map_like_their_text_forms():
     assert row["tax_paid_fen"][0] == 1_234_500 and row["arrears_fen"] == 10_000 and row["credit_grade"] == "B"
 
 
+@settings(deadline=None)
 @given(
     st.decimals(min_value=0, max_value=Decimal("99999999999"), places=4, allow_nan=False),
     st.sampled_from(["元", "万元"]),
