@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 MODULES: tuple[str, ...] = (
     "identity",
+    "creditdata",
+    "demo",
     "sscard",
 )
 
