@@ -8,10 +8,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from bayfin.kernel.platform import Platform
 from bayfin.sscard import iso, seeds
 from bayfin.sscard.acquirer import Acquirer
 from bayfin.sscard.domain import CardState
+from bayfin.sscard.models import Cardholder
 from bayfin.sscard.repository import business_date
 from bayfin.sscard.wiring import services
 
@@ -19,10 +22,15 @@ _NAMES = ["陈大文", "李小红", "黄志明", "张美玲", "何家豪", "梁�
 
 
 def seed_demo(platform: Platform, workdir: Path, seed: int) -> dict[str, Any]:
-    """Seed reference data and a few cardholders, then run a little cross-border traffic."""
+    """Seed reference data and a few cardholders, then run a little cross-border traffic (once: a
+    rerun of the demo finds the holders there and changes nothing)."""
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
     svc = services(platform)
     now = platform.clock.now()
+    with platform.session_factory() as session:
+        if session.scalar(select(Cardholder.id).where(Cardholder.subject == "demo-citizen-1")):
+            return {"cardholders": len(_NAMES), "banks": len(seeds.BANKS),
+                    "channels": len(seeds.channels()), "switch_messages": 0, "approved": 0}
     pans: list[str] = []
     with platform.unit_of_work() as uow:
         session = uow.session
