@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from bayfin.kernel.platform import Platform
 
 MODULES: tuple[str, ...] = (
+    "antifraud",
 )
 
 
