@@ -64,12 +64,20 @@ def make_engine(database_url: str, *, pool_size: int = 10, echo: bool = False) -
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # pysqlite's own transaction handling starts a transaction only before DML, so a SAVEPOINT
+            # issued first runs outside any transaction and its RELEASE commits for real (nested
+            # transactions, e.g. the tests' per-test rollback, then leak). Let SQLAlchemy emit BEGIN.
+            dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
 
         return engine
     url = database_url
