@@ -155,7 +155,7 @@ class FraudService:
         return cls(DecisionEngine(registry, store, ListBook()), settings, session_factory)
 
     # -- deciding ---------------------------------------------------------------------------
-    def _housekeeping(self) -> None:
+    def _housekeeping(self, session: Session | None) -> None:
         now = time.monotonic()
         if self.settings.reload_seconds and now >= self._next_reload:
             self._next_reload = now + self.settings.reload_seconds
@@ -169,14 +169,14 @@ class FraudService:
                 self._lists_loaded_at < 0 or (refresh and now - self._lists_loaded_at >= refresh)):
             self._lists_loaded_at = now
             try:
-                self.refresh_lists()
+                self.refresh_lists(session)  # the caller's session when it has one: no second connection
             except Exception:
                 log.exception("reading fraud lists failed; keeping the lists in memory")
 
     def decide(self, event: FraudEvent, *, institution_id: str | None = None,
                session: Session | None = None) -> Decision:
         """Decide an event and record the decision: in ``session`` (inline) or via the batch writer."""
-        self._housekeeping()
+        self._housekeeping(session)
         decision, new = self.engine.decide_once(event)
         if new:
             row = decision_row(decision, institution_id, datetime.now(UTC))
