@@ -38,6 +38,7 @@ def serve(
             "use --state redis to share it[/yellow]"
         )
     os.environ["BAYFIN_FRAUD_WRITE_MODE"] = "batched"
+    os.environ["BAYFIN_FRAUD_WARM_RULES"] = "true"
     os.environ["BAYFIN_FRAUD_STATE"] = state
     if rules_dir is not None:
         os.environ["BAYFIN_FRAUD_RULES_DIR"] = str(rules_dir.resolve())
@@ -61,7 +62,7 @@ def replay_command(
 
     total = count_rows(path) if limit is None else limit
     with open_platform() as platform:
-        settings = FraudSettings(state=state, write_mode="inline")  # type: ignore[arg-type]
+        settings = FraudSettings(state=state, write_mode="inline", warm_rules=True, reload_seconds=0)  # type: ignore[arg-type]
         service = FraudService.build(
             settings, platform.session_factory, redis_url=platform.settings.redis_url
         )

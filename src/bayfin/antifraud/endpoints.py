@@ -66,16 +66,15 @@ def decide(event: FraudEvent, principal: Decider, platform: PlatformDep, session
 
 @router.get("/decisions/{event_id}", response_model=RecordedDecisionOut,
             responses={**AUTH_ERRORS, 404: problem_schema("No such decision")})
-def get_decision(event_id: str, principal: Reader, platform: PlatformDep,
-                 session: Session) -> RecordedDecisionOut:
-    """A recorded decision (audited: it concerns a customer)."""
-    row = repository.get_decision(session, event_id, _scope_of(principal))
-    platform.audit.record(session, actor=principal.subject, actor_org=principal.organization_id,
+def get_decision(event_id: str, principal: Reader, platform: PlatformDep, uow: UoW) -> RecordedDecisionOut:
+    """A recorded decision (audited, found or not: it concerns a customer)."""
+    row = repository.get_decision(uow.session, event_id, _scope_of(principal))
+    platform.audit.record(uow.session, actor=principal.subject, actor_org=principal.organization_id,
                           action="antifraud.decision.read", subject_type="fraud_decision",
-                          subject_id=event_id,
-                          outcome="ok" if row else "refused", purpose="fraud investigation",
-                          details={"found": row is not None})
+                          subject_id=event_id, outcome="ok" if row else "refused",
+                          purpose="fraud investigation", details={"found": row is not None})
     if row is None:
+        uow.commit()  # keep the audit entry of the refused look-up; the error would roll it back
         raise NotFound(f"no decision for event {event_id}")
     return RecordedDecisionOut.model_validate(row)
 

@@ -91,7 +91,6 @@ class DecisionEngine:
         self._lock = threading.Lock()
         self._recent: OrderedDict[str, Decision] = OrderedDict()
         self._remember = remember
-        self.rule_errors = 0
 
     def decide(self, event: FraudEvent) -> Decision:
         """Decide one event. A repeated event id gets the first decision back and changes no state."""
@@ -118,23 +117,14 @@ class DecisionEngine:
         states: dict[str, Any] = dict(zip(roles, loaded, strict=True))
         features = self.computer.compute(event, states)
         self.store.save({keys[r]: states[r] for r in roles})
-        active, shadow = ruleset.for_type(event.type)
+        rules, n_active, evaluate = ruleset.evaluator(event.type)
         hits: list[RuleHit] = []
-        for rule in active:
-            try:
-                fired = rule.condition(features)
-            except (ArithmeticError, TypeError):
-                self.rule_errors += 1  # e.g. a division by zero: counted, the rule does not fire
-                continue
-            if fired:
-                hits.append(_hit(rule))
-        shadow_hits = []
-        for rule in shadow:
-            try:
-                if rule.condition(features):
-                    shadow_hits.append(_hit(rule, shadow=True))
-            except (ArithmeticError, TypeError):
-                self.rule_errors += 1
+        shadow_hits: list[RuleHit] = []
+        for index in evaluate(features):
+            if index < n_active:
+                hits.append(_hit(rules[index]))
+            else:
+                shadow_hits.append(_hit(rules[index], shadow=True))
         score = sum(h.score for h in hits)
         outcome = ruleset.thresholds.outcome(score)
         for h in hits:

@@ -11,8 +11,9 @@ code that runs is built from nodes this module allowed. A comparison that involv
 from __future__ import annotations
 
 import ast
+import sys
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bayfin.kernel.errors import ValidationFailed
@@ -25,6 +26,7 @@ _UNARY_OPS = (ast.Not, ast.USub, ast.UAdd)
 _BIN_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod)
 _CMP_OPS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn)
 _CONSTANTS = (bool, int, float, str, type(None))
+LOCAL_PREFIX = "v_"
 
 
 class RuleSyntaxError(ValidationFailed):
@@ -145,14 +147,19 @@ class _Checker(ast.NodeVisitor):
 class _Rewriter(ast.NodeTransformer):
     """Feature names → ``f["name"]``; literal lists → frozensets; comparisons on unknowns → false."""
 
-    def __init__(self, nullable: frozenset[str]) -> None:
+    def __init__(self, nullable: frozenset[str], local: bool = False) -> None:
         self.nullable = nullable
+        self.local = local  # read features from local variables (see compile_group) instead of ``f``
+
+    def feature(self, name: str) -> ast.expr:
+        if self.local:
+            return ast.Name(id=LOCAL_PREFIX + name, ctx=ast.Load())
+        return ast.Subscript(value=ast.Name(id="f", ctx=ast.Load()), slice=ast.Constant(name), ctx=ast.Load())
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
         if node.id in FUNCTIONS:
             return node
-        return ast.copy_location(ast.Subscript(value=ast.Name(id="f", ctx=ast.Load()),
-                                               slice=ast.Constant(node.id), ctx=ast.Load()), node)
+        return ast.copy_location(self.feature(node.id), node)
 
     def visit_Compare(self, node: ast.Compare) -> ast.AST:
         compares_none = any(isinstance(c, ast.Constant) and c.value is None
@@ -168,10 +175,8 @@ class _Rewriter(ast.NodeTransformer):
         rewritten = ast.Compare(left=self.visit(node.left), ops=node.ops, comparators=comparators)
         if not nullable or compares_none:
             return ast.copy_location(rewritten, node)
-        guards: list[ast.expr] = [
-            ast.Compare(left=ast.Subscript(value=ast.Name(id="f", ctx=ast.Load()), slice=ast.Constant(name),
-                                           ctx=ast.Load()),
-                        ops=[ast.IsNot()], comparators=[ast.Constant(None)]) for name in nullable]
+        guards: list[ast.expr] = [ast.Compare(left=self.feature(name), ops=[ast.IsNot()],
+                                              comparators=[ast.Constant(None)]) for name in nullable]
         return ast.copy_location(ast.BoolOp(op=ast.And(), values=[*guards, rewritten]), node)
 
 
@@ -208,3 +213,42 @@ def compile_condition(rule_id: str, text: str, features: Mapping[str, Any],
     code = next(c for c in module_code.co_consts if isinstance(c, types.CodeType))
     function = types.FunctionType(code, {"__builtins__": {}, **FUNCTIONS}, f"rule_{rule_id}")
     return function, used
+
+
+def compile_group(name: str, conditions: Sequence[tuple[str, str]], features: Mapping[str, Any],
+                  nullable: frozenset[str] = frozenset()) -> Callable[[Mapping[str, Any]], list[int]]:
+    """Compile many (rule id, condition) pairs into one function returning the indices that hold.
+
+    The function reads each feature it needs once into a local variable and tests the conditions in
+    order; a condition that fails at run time (a division by zero) does not hold. This is what the
+    engine runs per transaction type: one call instead of one per rule.
+    """
+    rewriter = _Rewriter(nullable, local=True)
+    used: set[str] = set()
+    tests: list[ast.stmt] = []
+    for index, (rule_id, text) in enumerate(conditions):
+        tree, names = check_condition(rule_id, text, features, nullable)
+        used |= names
+        append = ast.Expr(ast.Call(func=ast.Attribute(value=ast.Name(id="hits", ctx=ast.Load()), attr="append",
+                                                      ctx=ast.Load()), args=[ast.Constant(index)], keywords=[]))
+        tests.append(ast.Try(
+            body=[ast.If(test=rewriter.visit(tree.body), body=[append], orelse=[])],
+            handlers=[ast.ExceptHandler(type=ast.Tuple(elts=[ast.Name(id="ArithmeticError", ctx=ast.Load()),
+                                                             ast.Name(id="TypeError", ctx=ast.Load())],
+                                                       ctx=ast.Load()), name=None, body=[ast.Pass()])],
+            orelse=[], finalbody=[]))
+    loads: list[ast.stmt] = [
+        ast.Assign(targets=[ast.Name(id=LOCAL_PREFIX + n, ctx=ast.Store())],
+                   value=ast.Subscript(value=ast.Name(id="f", ctx=ast.Load()), slice=ast.Constant(n),
+                                       ctx=ast.Load())) for n in sorted(used)]
+    start = ast.Assign(targets=[ast.Name(id="hits", ctx=ast.Store())], value=ast.List(elts=[], ctx=ast.Load()))
+    body = [*loads, start, *tests, ast.Return(value=ast.Name(id="hits", ctx=ast.Load()))]
+    extra = {"type_params": []} if sys.version_info >= (3, 12) else {}
+    function_def = ast.FunctionDef(name="evaluate", args=ast.arguments(
+        posonlyargs=[], args=[ast.arg(arg="f")], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
+        defaults=[]), body=body, decorator_list=[], returns=None, **extra)
+    module = ast.fix_missing_locations(ast.Module(body=[function_def], type_ignores=[]))
+    module_code = compile(module, f"<rule group {name}>", "exec")
+    code = next(c for c in module_code.co_consts if isinstance(c, types.CodeType))
+    namespace = {"__builtins__": {}, "ArithmeticError": ArithmeticError, "TypeError": TypeError, **FUNCTIONS}
+    return types.FunctionType(code, namespace, f"rule_group_{name}")

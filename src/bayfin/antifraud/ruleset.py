@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 from importlib import resources
@@ -22,7 +22,7 @@ import yaml
 
 from bayfin.antifraud.catalogue import CHANNELS, Catalogue, load_catalogue
 from bayfin.antifraud.features import FEATURE_DEFAULTS, NULLABLE
-from bayfin.antifraud.rulelang import Condition, RuleSyntaxError, compile_condition
+from bayfin.antifraud.rulelang import Condition, RuleSyntaxError, compile_condition, compile_group
 
 
 class Outcome(IntEnum):
@@ -94,6 +94,9 @@ class RuleSet:
     rules: tuple[Rule, ...]
     typologies: dict[str, str]
     _index: dict[str, tuple[tuple[Rule, ...], tuple[Rule, ...]]] = field(default_factory=dict, repr=False)
+    _groups: dict[tuple[str, ...], Callable[[Mapping[str, Any]], list[int]]] = field(
+        default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def index(self, catalogue: Catalogue) -> None:
         """Precompute, for every type, its active and its shadow rules (scope is checked once here)."""
@@ -107,6 +110,29 @@ class RuleSet:
     def for_type(self, code: str) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
         """The (active, shadow) rules that apply to a transaction type."""
         return self._index.get(code, ((), ()))
+
+    def evaluator(self, code: str) -> tuple[tuple[Rule, ...], int, Callable[[Mapping[str, Any]], list[int]]]:
+        """For a transaction type: its active then shadow rules, how many are active, and one compiled
+        function that returns the indices of the rules whose condition holds (compiled on first use and
+        shared by every type with the same rules)."""
+        active, shadow = self.for_type(code)
+        rules = active + shadow
+        key = tuple(r.id for r in rules)
+        group = self._groups.get(key)
+        if group is None:
+            with self._lock:
+                group = self._groups.get(key)
+                if group is None:
+                    group = compile_group(f"{len(self._groups)}", [(r.id, r.condition_text) for r in rules],
+                                          FEATURE_DEFAULTS, NULLABLE)
+                    self._groups[key] = group
+        return rules, len(active), group
+
+    def warm(self) -> int:
+        """Compile every type's rule group now (before a swap, so live traffic never waits for it)."""
+        for code in self._index:
+            self.evaluator(code)
+        return len(self._groups)
 
     def get(self, rule_id: str) -> Rule | None:
         """The rule with this id, or None."""
@@ -195,9 +221,21 @@ def _read(directory: Path | Any) -> tuple[dict[str, Any], list[tuple[str, dict[s
     return header, documents, digest.hexdigest()[:12]
 
 
+_SHIPPED: list[RuleSet] = []
+
+
 def load_ruleset(directory: Path | None = None, catalogue: Catalogue | None = None) -> RuleSet:
-    """Read, check and compile a rule-set directory (default: the rules shipped with bayfin)."""
-    catalogue = catalogue or load_catalogue()
+    """Read, check and compile a rule-set directory (default: the rules shipped with bayfin, compiled
+    once per process since package files do not change)."""
+    if directory is None and catalogue is None and _SHIPPED:
+        return _SHIPPED[0]
+    ruleset = _load(directory, catalogue or load_catalogue())
+    if directory is None and catalogue is None:
+        _SHIPPED[:] = [ruleset]
+    return ruleset
+
+
+def _load(directory: Path | None, catalogue: Catalogue) -> RuleSet:
     source: Any = directory if directory is not None else resources.files("bayfin.antifraud").joinpath(
         "rulesets/default")
     header, documents, digest = _read(source)
@@ -260,6 +298,7 @@ class RuleRegistry:
     def reload(self) -> RuleSet:
         """Recompile the directory and swap it in; on any error the live set stays and the error rises."""
         ruleset = load_ruleset(self.directory)
+        ruleset.warm()
         self.swap(ruleset)
         self._mtime = self._stamp()
         return ruleset

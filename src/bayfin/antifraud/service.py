@@ -38,6 +38,7 @@ class FraudSettings(BaseSettings):
     batch_size: int = Field(default=500, ge=1, le=50_000)
     reload_seconds: float = Field(default=5.0, ge=0)  # how often to look for changed rule files; 0 = never
     lists_refresh_seconds: float = Field(default=30.0, ge=0)  # re-read lists written by other workers
+    warm_rules: bool = False  # compile every type's rule group at start instead of on first use
 
 
 def decision_row(decision: Decision, institution_id: str | None, decided_at: datetime) -> dict[str, Any]:
@@ -137,8 +138,15 @@ class FraudService:
         self.writer: DecisionWriter | None = None
         if settings.write_mode == "batched" and session_factory is not None:
             self.writer = DecisionWriter(session_factory, settings.batch_size)
-        self._next_reload = time.monotonic() + settings.reload_seconds
         self._lists_loaded_at = -1.0
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
+        if settings.warm_rules:
+            engine.rules.current.warm()
+        if settings.reload_seconds and engine.rules.directory is not None:
+            # reloading compiles and warms the new set (about a second): on its own thread, never in a request
+            self._watcher = threading.Thread(target=self._watch, name="fraud-rule-watcher", daemon=True)
+            self._watcher.start()
 
     @classmethod
     def build(cls, settings: FraudSettings, session_factory: Callable[[], Session] | None = None,
@@ -155,15 +163,16 @@ class FraudService:
         return cls(DecisionEngine(registry, store, ListBook()), settings, session_factory)
 
     # -- deciding ---------------------------------------------------------------------------
-    def _housekeeping(self, session: Session | None) -> None:
-        now = time.monotonic()
-        if self.settings.reload_seconds and now >= self._next_reload:
-            self._next_reload = now + self.settings.reload_seconds
+    def _watch(self) -> None:
+        while not self._stop.wait(self.settings.reload_seconds):
             try:
                 if self.engine.rules.reload_if_changed():
                     log.info("fraud rules reloaded", extra={"version": self.engine.rules.current.version})
             except Exception:
                 log.exception("fraud rule reload failed; the live rule set is unchanged")
+
+    def _housekeeping(self, session: Session | None) -> None:
+        now = time.monotonic()
         refresh = self.settings.lists_refresh_seconds
         if self._session_factory is not None and (
                 self._lists_loaded_at < 0 or (refresh and now - self._lists_loaded_at >= refresh)):
@@ -228,7 +237,8 @@ class FraudService:
         return self.engine.rules.reload()
 
     def close(self) -> None:
-        """Drain the writer and release the state store."""
+        """Stop the rule watcher, drain the writer and release the state store."""
+        self._stop.set()
         if self.writer is not None:
             self.writer.close()
             self.writer = None

@@ -137,3 +137,27 @@ def test_a_changed_rule_file_is_picked_up_by_the_watcher(tmp_path):
     os.utime(path, (stat.st_atime, stat.st_mtime + 5))
     assert registry.reload_if_changed()
     assert registry.current.get("BIG").score == 10
+
+
+def test_the_service_watcher_reloads_changed_rules_while_decisions_continue(tmp_path):
+    import os
+    import time
+
+    from bayfin.antifraud.service import FraudService, FraudSettings
+
+    directory = write_rules(tmp_path / "r", BIG)
+    service = FraudService.build(FraudSettings(rules_dir=directory, reload_seconds=0.05))
+    try:
+        before = service.decide(event(1, amount_fen=200_000))
+        path = directory / "test.yaml"
+        path.write_text(path.read_text().replace("score: 60", "score: 95"))
+        os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 5))
+        deadline, n = time.monotonic() + 10, 2
+        while service.engine.rules.current.version == before.ruleset_version and time.monotonic() < deadline:
+            service.decide(event(n, amount_fen=200_000))
+            n += 1
+            time.sleep(0.01)
+        after = service.decide(event(n + 1, amount_fen=200_000))
+        assert before.score == 60 and after.score == 95 and after.outcome is Outcome.BLOCK
+    finally:
+        service.close()
