@@ -415,12 +415,11 @@ class FeatureComputer:
         habits["chan"][event.channel] = habits["chan"].get(event.channel, 0) + 1
         # recency of security-relevant operations
         ops = cust.setdefault("o", {})
-        for op, feature in TRACKED_OPS.items():
-            then = ops.get(op)
-            if then is not None:
-                minutes = _minutes(now, then)
-                if f[feature] is None or (minutes is not None and minutes < f[feature]):
-                    f[feature] = minutes
+        for op, then in ops.items():  # only the operations this customer has done
+            feature = TRACKED_OPS[op]
+            minutes = max(0, (now - then) // 60)
+            if f[feature] is None or minutes < f[feature]:
+                f[feature] = minutes
         if sub_type in TRACKED_OPS:
             ops[sub_type] = now
         _record(cust, now, amount, flags, out)

@@ -229,8 +229,8 @@ def compile_group(name: str, conditions: Sequence[tuple[str, str]], features: Ma
     for index, (rule_id, text) in enumerate(conditions):
         tree, names = check_condition(rule_id, text, features, nullable)
         used |= names
-        append = ast.Expr(ast.Call(func=ast.Attribute(value=ast.Name(id="hits", ctx=ast.Load()), attr="append",
-                                                      ctx=ast.Load()), args=[ast.Constant(index)], keywords=[]))
+        hits_append = ast.Attribute(value=ast.Name(id="hits", ctx=ast.Load()), attr="append", ctx=ast.Load())
+        append = ast.Expr(ast.Call(func=hits_append, args=[ast.Constant(index)], keywords=[]))
         tests.append(ast.Try(
             body=[ast.If(test=rewriter.visit(tree.body), body=[append], orelse=[])],
             handlers=[ast.ExceptHandler(type=ast.Tuple(elts=[ast.Name(id="ArithmeticError", ctx=ast.Load()),
@@ -241,7 +241,8 @@ def compile_group(name: str, conditions: Sequence[tuple[str, str]], features: Ma
         ast.Assign(targets=[ast.Name(id=LOCAL_PREFIX + n, ctx=ast.Store())],
                    value=ast.Subscript(value=ast.Name(id="f", ctx=ast.Load()), slice=ast.Constant(n),
                                        ctx=ast.Load())) for n in sorted(used)]
-    start = ast.Assign(targets=[ast.Name(id="hits", ctx=ast.Store())], value=ast.List(elts=[], ctx=ast.Load()))
+    start = ast.Assign(targets=[ast.Name(id="hits", ctx=ast.Store())],
+                       value=ast.List(elts=[], ctx=ast.Load()))
     body = [*loads, start, *tests, ast.Return(value=ast.Name(id="hits", ctx=ast.Load()))]
     extra = {"type_params": []} if sys.version_info >= (3, 12) else {}
     function_def = ast.FunctionDef(name="evaluate", args=ast.arguments(

@@ -96,6 +96,8 @@ class RuleSet:
     _index: dict[str, tuple[tuple[Rule, ...], tuple[Rule, ...]]] = field(default_factory=dict, repr=False)
     _groups: dict[tuple[str, ...], Callable[[Mapping[str, Any]], list[int]]] = field(
         default_factory=dict, repr=False)
+    _by_type: dict[str, tuple[tuple[Rule, ...], int, Callable[[Mapping[str, Any]], list[int]]]] = field(
+        default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def index(self, catalogue: Catalogue) -> None:
@@ -115,6 +117,9 @@ class RuleSet:
         """For a transaction type: its active then shadow rules, how many are active, and one compiled
         function that returns the indices of the rules whose condition holds (compiled on first use and
         shared by every type with the same rules)."""
+        cached = self._by_type.get(code)
+        if cached is not None:
+            return cached
         active, shadow = self.for_type(code)
         rules = active + shadow
         key = tuple(r.id for r in rules)
@@ -126,6 +131,7 @@ class RuleSet:
                     group = compile_group(f"{len(self._groups)}", [(r.id, r.condition_text) for r in rules],
                                           FEATURE_DEFAULTS, NULLABLE)
                     self._groups[key] = group
+        self._by_type[code] = (rules, len(active), group)
         return rules, len(active), group
 
     def warm(self) -> int:
