@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from bayfin.antifraud import repository
 from bayfin.antifraud.engine import Decision
@@ -22,14 +24,14 @@ from bayfin.antifraud.schemas import (
     TotalsRow,
 )
 from bayfin.antifraud.wiring import fraud_service
-from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, UoW, require
+from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, UoW, get_platform, get_principal, require
 from bayfin.api.problems import problem_schema
 from bayfin.kernel.errors import NotFound
+from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
 
 router = APIRouter(prefix="/v1/fraud", tags=["anti-fraud"])
 
-Decider = Annotated[Principal, Depends(require(scopes=("fraud:decide",), org_types=("institution",)))]
 Reader = Annotated[Principal, Depends(require(scopes=("fraud:read",), roles=("fraud_analyst", "operator")))]
 ListKeeper = Annotated[Principal, Depends(require(scopes=("fraud:lists",), roles=("fraud_analyst",)))]
 RuleAdmin = Annotated[Principal, Depends(require(scopes=("fraud:rules",),
@@ -54,14 +56,60 @@ def _out(decision: Decision) -> DecisionOut:
         elapsed_us=decision.elapsed_us)
 
 
+_check_decider = require(scopes=("fraud:decide",), org_types=("institution",))
+
+
+class _VerifiedTokens:
+    """Recently verified bearer tokens, so a bank's client token is not RSA-verified on every event.
+
+    An entry lives ``ttl`` seconds after its verification: a token revoked or expiring in that time is
+    still accepted until the entry lapses (at most 30 s), the price of not verifying RSA per event."""
+
+    def __init__(self, ttl: float = 30.0, size: int = 1024) -> None:
+        self.ttl, self.size = ttl, size
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def principal(self, request: Request) -> Principal:
+        header = request.headers.get("authorization", "")
+        now = time.monotonic()
+        cached = self._entries.get(header)
+        if cached is not None and cached[0] > now:
+            request.state.principal = cached[1]
+            return cached[1]
+        principal = get_principal(request, get_platform(request))  # raises 401 when invalid
+        if len(self._entries) >= self.size:
+            self._entries.clear()
+        self._entries[header] = (now + self.ttl, principal)
+        return principal
+
+
+_verified = _VerifiedTokens()
+
+
+async def _decider(request: Request) -> Principal:
+    """The same checks as ``require``, run on the event loop: the decision path makes no thread hop."""
+    return _check_decider(_verified.principal(request))
+
+
 @router.post("/decisions", response_model=DecisionOut, responses={**AUTH_ERRORS, **INVALID})
-def decide(event: FraudEvent, principal: Decider, platform: PlatformDep, session: Session) -> DecisionOut:
+async def decide(event: FraudEvent, request: Request,
+                 principal: Annotated[Principal, Depends(_decider)]) -> DecisionOut:
     """Decide an event now: ALLOW, CHALLENGE (step-up), REVIEW (hold) or BLOCK, with the reasons.
 
     Repeating an event id returns the first decision without counting the event twice."""
-    decision = fraud_service(platform).decide(event, institution_id=principal.organization_id,
-                                              session=session)
-    return _out(decision)
+    platform = get_platform(request)
+    service = fraud_service(platform)
+    if service.writer is not None:  # batched recording: deciding is pure CPU, done on the loop
+        return _out(service.decide(event, institution_id=principal.organization_id))
+    return _out(await run_in_threadpool(_decide_and_record, platform, event, principal.organization_id))
+
+
+def _decide_and_record(platform: Platform, event: FraudEvent, institution_id: str | None) -> Decision:
+    """Inline recording: decide and write the decision in one transaction owned by this request."""
+    with platform.unit_of_work() as uow:
+        decision = fraud_service(platform).decide(event, institution_id=institution_id, session=uow.session)
+        uow.commit()
+    return decision
 
 
 @router.get("/decisions/{event_id}", response_model=RecordedDecisionOut,
