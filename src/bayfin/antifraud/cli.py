@@ -39,6 +39,7 @@ def serve(
         )
     os.environ["BAYFIN_FRAUD_WRITE_MODE"] = "batched"
     os.environ["BAYFIN_FRAUD_WARM_RULES"] = "true"
+    os.environ["BAYFIN_FRAUD_TUNE_GC"] = "true"
     os.environ["BAYFIN_FRAUD_STATE"] = state
     if rules_dir is not None:
         os.environ["BAYFIN_FRAUD_RULES_DIR"] = str(rules_dir.resolve())
@@ -62,7 +63,7 @@ def replay_command(
 
     total = count_rows(path) if limit is None else limit
     with open_platform() as platform:
-        settings = FraudSettings(state=state, write_mode="inline", warm_rules=True, reload_seconds=0)  # type: ignore[arg-type]
+        settings = FraudSettings(state=state, write_mode="inline", warm_rules=True, reload_seconds=0)
         service = FraudService.build(
             settings, platform.session_factory, redis_url=platform.settings.redis_url
         )
@@ -164,14 +165,15 @@ def rules_validate(
         raise typer.Exit(1) from exc
     results = run_rule_tests(ruleset)
     failed = [r for r in results if not r.passed]
+    typology_of = {r.id: r.typology for r in ruleset.rules}
     summary = [
         {
             "typology": t,
             "rules": sum(1 for r in ruleset.rules if r.typology == t),
             "active": sum(1 for r in ruleset.rules if r.typology == t and r.mode == "active"),
             "shadow": sum(1 for r in ruleset.rules if r.typology == t and r.mode == "shadow"),
-            "cases_passed": sum(1 for c in results if c.passed and ruleset.get(c.rule_id).typology == t),
-        }  # type: ignore[union-attr]
+            "cases_passed": sum(1 for c in results if c.passed and typology_of[c.rule_id] == t),
+        }
         for t in ruleset.typologies
     ]
     if as_json:

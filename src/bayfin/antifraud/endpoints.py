@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -36,7 +36,8 @@ Reader = Annotated[Principal, Depends(require(scopes=("fraud:read",), roles=("fr
 ListKeeper = Annotated[Principal, Depends(require(scopes=("fraud:lists",), roles=("fraud_analyst",)))]
 RuleAdmin = Annotated[Principal, Depends(require(scopes=("fraud:rules",),
                                                  roles=("fraud_analyst", "operator")))]
-INVALID = {422: problem_schema("The event or query is malformed")}
+ERRORS: dict[int | str, dict[str, Any]] = {code: dict(doc) for code, doc in AUTH_ERRORS.items()}
+INVALID: dict[int | str, dict[str, Any]] = {**ERRORS, 422: problem_schema("The event or query is malformed")}
 
 
 def _scope_of(principal: Principal) -> str | None:
@@ -46,7 +47,7 @@ def _scope_of(principal: Principal) -> str | None:
 
 def _out(decision: Decision) -> DecisionOut:
     return DecisionOut(
-        event_id=decision.event_id, decision=decision.outcome.name, score=decision.score,  # type: ignore[arg-type]
+        event_id=decision.event_id, decision=decision.outcome.name, score=decision.score,
         reason_codes=list(decision.reason_codes), typologies=list(decision.typologies),
         rules=[RuleHitOut(rule_id=h.rule_id, typology=h.typology, reason=h.reason, score=h.score,
                           action=h.action)
@@ -91,7 +92,7 @@ async def _decider(request: Request) -> Principal:
     return _check_decider(_verified.principal(request))
 
 
-@router.post("/decisions", response_model=DecisionOut, responses={**AUTH_ERRORS, **INVALID})
+@router.post("/decisions", response_model=DecisionOut, responses=INVALID)
 async def decide(event: FraudEvent, request: Request,
                  principal: Annotated[Principal, Depends(_decider)]) -> DecisionOut:
     """Decide an event now: ALLOW, CHALLENGE (step-up), REVIEW (hold) or BLOCK, with the reasons.
@@ -113,7 +114,7 @@ def _decide_and_record(platform: Platform, event: FraudEvent, institution_id: st
 
 
 @router.get("/decisions/{event_id}", response_model=RecordedDecisionOut,
-            responses={**AUTH_ERRORS, 404: problem_schema("No such decision")})
+            responses={**ERRORS, 404: problem_schema("No such decision")})
 def get_decision(event_id: str, principal: Reader, platform: PlatformDep, uow: UoW) -> RecordedDecisionOut:
     """A recorded decision (audited, found or not: it concerns a customer)."""
     row = repository.get_decision(uow.session, event_id, _scope_of(principal))
@@ -127,7 +128,7 @@ def get_decision(event_id: str, principal: Reader, platform: PlatformDep, uow: U
     return RecordedDecisionOut.model_validate(row)
 
 
-@router.get("/totals", response_model=TotalsOut, responses={**AUTH_ERRORS, **INVALID})
+@router.get("/totals", response_model=TotalsOut, responses=INVALID)
 def totals(principal: Reader, session: Session,
            by: Literal["typology", "channel", "outcome", "type"] = "typology",
            since: Annotated[datetime | None, Query(description="decided at or after (ISO 8601)")] = None,
@@ -139,7 +140,7 @@ def totals(principal: Reader, session: Session,
                      amount_protected_fen=sum(r["amount_protected_fen"] for r in rows))
 
 
-@router.get("/lists", response_model=list[ListEntryOut], responses=AUTH_ERRORS)
+@router.get("/lists", response_model=list[ListEntryOut], responses=ERRORS)
 def list_entries(principal: ListKeeper, session: Session,
                  kind: Literal["block", "allow", "watch"] | None = None) -> list[ListEntryOut]:
     """The unexpired list entries."""
@@ -147,7 +148,7 @@ def list_entries(principal: ListKeeper, session: Session,
     return [ListEntryOut.model_validate(r) for r in rows]
 
 
-@router.post("/lists", response_model=ListEntryOut, status_code=201, responses={**AUTH_ERRORS, **INVALID})
+@router.post("/lists", response_model=ListEntryOut, status_code=201, responses=INVALID)
 def add_list_entry(body: ListEntryIn, principal: ListKeeper, platform: PlatformDep, uow: UoW) -> ListEntryOut:
     """Put a device, IP, account, payee, customer or card on the block, allow or watch list."""
     entry = fraud_service(platform).add_list_entry(
@@ -161,7 +162,7 @@ def add_list_entry(body: ListEntryIn, principal: ListKeeper, platform: PlatformD
 
 
 @router.delete("/lists/{entry_id}", status_code=204,
-               responses={**AUTH_ERRORS, 404: problem_schema("No such list entry")})
+               responses={**ERRORS, 404: problem_schema("No such list entry")})
 def remove_list_entry(entry_id: int, principal: ListKeeper, platform: PlatformDep, uow: UoW) -> None:
     """Take an entry off its list."""
     entry = fraud_service(platform).remove_list_entry(uow.session, entry_id)
@@ -170,14 +171,14 @@ def remove_list_entry(entry_id: int, principal: ListKeeper, platform: PlatformDe
                           subject_id=str(entry_id), details={"kind": entry.kind})
 
 
-@router.get("/rules", response_model=RuleSetOut, responses=AUTH_ERRORS)
+@router.get("/rules", response_model=RuleSetOut, responses=ERRORS)
 def ruleset(principal: RuleAdmin, platform: PlatformDep) -> RuleSetOut:
     """The live rule set: version and rule counts by mode and typology."""
     return ruleset_summary(fraud_service(platform).engine.rules.current)
 
 
 @router.post("/rules/reload", response_model=RuleSetOut,
-             responses={**AUTH_ERRORS,
+             responses={**ERRORS,
                         422: problem_schema("The new rule files are invalid; nothing changed")})
 def reload_rules(principal: RuleAdmin, platform: PlatformDep) -> RuleSetOut:
     """Recompile the rule files and swap them in without stopping traffic."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bayfin.antifraud.catalogue import Catalogue, load_catalogue
@@ -103,7 +103,8 @@ class DecisionEngine:
             if earlier is not None:
                 return earlier, False
             decision = self._decide(event)
-            self._recent[event.event_id] = decision
+            # remembered without its features (about 10 KB each): only the answer is needed for a repeat
+            self._recent[event.event_id] = replace(decision, features={})
             if len(self._recent) > self._remember:
                 self._recent.popitem(last=False)
             return decision, True

@@ -334,7 +334,7 @@ class FeatureComputer:
         if loc is not None:
             city = (loc.gps.city if loc.gps is not None else None) or (
                 loc.ip_geo.city if loc.ip_geo is not None else None)
-        values = {"chan": event.channel}
+        values: dict[str, str] = {"chan": event.channel}
         if event.device is not None:
             values["dev"] = event.device.fingerprint
         if event.beneficiary is not None and out:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, insert, or_, select
+from sqlalchemy import Select, Table, case, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,7 @@ def insert_decisions(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         return
     dialect = session.get_bind().dialect.name
     table = FraudDecisionRecord.__table__
+    assert isinstance(table, Table)
     if dialect == "postgresql":
         stmt: Any = postgresql.insert(table).on_conflict_do_nothing(index_elements=["event_id"])
     elif dialect == "sqlite":
@@ -44,7 +45,7 @@ def totals(session: Session, *, by: str, since: datetime | None, until: datetime
     """Counts per outcome and amounts (seen, protected) per group over a time range."""
     key = GROUPS[by]
     d = FraudDecisionRecord
-    stmt: Select[Any] = select(
+    stmt: Select[Any] = select(  # type: ignore[assignment]
         key.label("group"), func.count().label("decisions"),
         func.sum(case((d.outcome == "BLOCK", 1), else_=0)).label("blocked"),
         func.sum(case((d.outcome == "REVIEW", 1), else_=0)).label("reviewed"),

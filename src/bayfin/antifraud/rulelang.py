@@ -165,10 +165,11 @@ class _Rewriter(ast.NodeTransformer):
         compares_none = any(isinstance(c, ast.Constant) and c.value is None
                             for c in [node.left, *node.comparators])
         nullable = sorted({n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in self.nullable})
-        comparators = []
+        comparators: list[ast.expr] = []
         for comparator in node.comparators:
             if isinstance(comparator, ast.Tuple | ast.List | ast.Set):
-                values = frozenset(e.value for e in comparator.elts if isinstance(e, ast.Constant))
+                # a frozenset constant: membership in O(1), built once at compile time
+                values: Any = frozenset(e.value for e in comparator.elts if isinstance(e, ast.Constant))
                 comparators.append(ast.copy_location(ast.Constant(values), comparator))
             else:
                 comparators.append(self.visit(comparator))
@@ -244,7 +245,7 @@ def compile_group(name: str, conditions: Sequence[tuple[str, str]], features: Ma
     start = ast.Assign(targets=[ast.Name(id="hits", ctx=ast.Store())],
                        value=ast.List(elts=[], ctx=ast.Load()))
     body = [*loads, start, *tests, ast.Return(value=ast.Name(id="hits", ctx=ast.Load()))]
-    extra = {"type_params": []} if sys.version_info >= (3, 12) else {}
+    extra: dict[str, Any] = {"type_params": []} if sys.version_info >= (3, 12) else {}
     function_def = ast.FunctionDef(name="evaluate", args=ast.arguments(
         posonlyargs=[], args=[ast.arg(arg="f")], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
         defaults=[]), body=body, decorator_list=[], returns=None, **extra)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import queue
 import threading
@@ -39,6 +40,9 @@ class FraudSettings(BaseSettings):
     reload_seconds: float = Field(default=5.0, ge=0)  # how often to look for changed rule files; 0 = never
     lists_refresh_seconds: float = Field(default=30.0, ge=0)  # re-read lists written by other workers
     warm_rules: bool = False  # compile every type's rule group at start instead of on first use
+    #: Serving: collect garbage less often (feature states are long-lived; frequent full collections
+    #: over them showed up as latency spikes) and move start-up objects out of the collector's sight.
+    tune_gc: bool = False
 
 
 def decision_row(decision: Decision, institution_id: str | None, decided_at: datetime) -> dict[str, Any]:
@@ -143,6 +147,10 @@ class FraudService:
         self._watcher: threading.Thread | None = None
         if settings.warm_rules:
             engine.rules.current.warm()
+        if settings.tune_gc:
+            gc.collect()
+            gc.freeze()
+            gc.set_threshold(50_000, 50, 100)
         if settings.reload_seconds and engine.rules.directory is not None:
             # reloading compiles and warms the new set (about a second): on its own thread, never in a request
             self._watcher = threading.Thread(target=self._watch, name="fraud-rule-watcher", daemon=True)

@@ -256,7 +256,7 @@ class Simulator:
         r, s = self.rng, "account_takeover"
         at = self._at(day, c)
         far = r.choice(FAR_CITIES)
-        bad = {
+        bad: dict[str, Any] = {
             "device_fingerprint": f"X{r.randint(0, 10**6):07d}",
             "ip": f"45.{r.randint(0, 255)}.{r.randint(0, 255)}.9",
             "datacentre": r.random() < 0.5,
@@ -368,7 +368,10 @@ class Simulator:
     def _sim_swap(self, c: Customer, day: datetime) -> None:
         r, s = self.rng, "sim_swap"
         at = self._at(day, c)
-        fresh = {"sim_age_hours": r.randint(1, 20), "device_fingerprint": f"S{r.randint(0, 10**6):07d}"}
+        fresh: dict[str, Any] = {
+            "sim_age_hours": r.randint(1, 20),
+            "device_fingerprint": f"S{r.randint(0, 10**6):07d}",
+        }
         self._row(c, at, "mobile.auth.login_sms_otp", scenario=s, **fresh)
         self._row(c, at + timedelta(minutes=2), "mobile.profile.password_reset", scenario=s, **fresh)
         self._row(

@@ -69,3 +69,13 @@ def test_list_entries_survive_in_the_database_and_expire(session_factory):
     with session_factory() as session:
         later = datetime.now(UTC) + timedelta(hours=2)
         assert [e.value for e in repository.active_list_entries(session, later)] == ["dev-9"]
+
+
+def test_the_demo_seeder_records_a_decided_simulation(platform, tmp_path):
+    from bayfin.antifraud import repository
+    from bayfin.antifraud.demo import seed_demo
+
+    result = seed_demo(platform, tmp_path, seed=1)
+    with platform.session_factory() as session:
+        assert repository.count_decisions(session) == result["decisions"] == result["events"]
+    assert result["fraud_caught"] > 0
