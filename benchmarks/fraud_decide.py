@@ -462,6 +462,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--only-http", action="store_true", help="run the HTTP part alone")
+    parser.add_argument(
+        "--rates", default="500,1000,2000,4000", help="arrival rates per second, comma-separated"
+    )
+    parser.add_argument("--seconds", type=float, default=10.0, help="duration of each HTTP rate")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers for the HTTP part")
     parser.add_argument("--state", default="memory", help="memory or redis for the HTTP part")
     args = parser.parse_args()
@@ -470,14 +475,16 @@ def main() -> None:
     try:
         rows = simulated(workdir, 1000 if quick else 5000, 3, 7)
         print(f"simulated {len(rows)} events")
-        print("\n== 1. in-process decision latency (all rules and features)")
-        r = in_process(rows)
-        print(
-            f"  {r['events']} events, {r['rules']} rules: wall p50 {r['wall_p50_us']:.0f} µs, "
-            f"p99 {r['wall_p99_us']:.0f} µs, p99.9 {r['wall_p999_us']:.0f} µs, mean {r['mean_us']:.0f} µs; "
-            f"CPU p50 {r['cpu_p50_us']:.0f} µs, p99 {r['cpu_p99_us']:.0f} µs (goal p99 < 1000 µs); "
-            f"validation {r['validate_us']:.0f} µs/event; peak RSS {r['peak_mb']:.0f} MiB"
-        )
+        if not args.only_http:
+            print("\n== 1. in-process decision latency (all rules and features)")
+            r = in_process(rows)
+            print(
+                f"  {r['events']} events, {r['rules']} rules: wall p50 {r['wall_p50_us']:.0f} µs, "
+                f"p99 {r['wall_p99_us']:.0f} µs, p99.9 {r['wall_p999_us']:.0f} µs, "
+                f"mean {r['mean_us']:.0f} µs; "
+                f"CPU p50 {r['cpu_p50_us']:.0f} µs, p99 {r['cpu_p99_us']:.0f} µs (goal p99 < 1000 µs); "
+                f"validation {r['validate_us']:.0f} µs/event; peak RSS {r['peak_mb']:.0f} MiB"
+            )
         if not args.skip_http:
             print(
                 f"\n== 2. HTTP, open loop from a second process "
@@ -486,8 +493,8 @@ def main() -> None:
             h = http_rates(
                 workdir,
                 rows,
-                [100, 200] if quick else [500, 1000, 2000, 4000],
-                2 if quick else 10,
+                [100, 200] if quick else [int(x) for x in args.rates.split(",")],
+                2 if quick else args.seconds,
                 args.workers,
                 args.state,
             )
@@ -495,6 +502,8 @@ def main() -> None:
                 f"  highest rate with p99 < 35 ms: {h['best_rate_p99_under_35ms']}/s (goal ≥ 3,000/s); "
                 f"{TAZAMA}; decisions recorded {h['recorded']} of {h['sent']} sent"
             )
+        if args.only_http:
+            return
         print("\n== 3. replay throughput of a simulated day (one process)")
         p = replay_throughput(workdir, 2000 if quick else 20000)
         print(
