@@ -10,7 +10,7 @@ from typing import Any
 
 from bayfin.antifraud.catalogue import Catalogue, load_catalogue
 from bayfin.antifraud.events import FraudEvent
-from bayfin.antifraud.features import FeatureComputer, entity_keys
+from bayfin.antifraud.features import FeatureComputer
 from bayfin.antifraud.lists import ListBook
 from bayfin.antifraud.ruleset import Outcome, Rule, RuleRegistry, RuleSet
 from bayfin.antifraud.state import InMemoryStateStore, StateStore
@@ -112,12 +112,7 @@ class DecisionEngine:
     def _decide(self, event: FraudEvent) -> Decision:
         started = time.perf_counter_ns()
         ruleset: RuleSet = self.rules.current  # read once: a reload mid-decision cannot mix two sets
-        keys = entity_keys(event)
-        roles = list(keys)
-        loaded = self.store.load([keys[r] for r in roles])
-        states: dict[str, Any] = dict(zip(roles, loaded, strict=True))
-        features = self.computer.compute(event, states)
-        self.store.save({keys[r]: states[r] for r in roles})
+        features = self.computer.process(event, self.store)
         rules, n_active, evaluate = ruleset.evaluator(event.type)
         hits: list[RuleHit] = []
         shadow_hits: list[RuleHit] = []

@@ -15,8 +15,8 @@ oldest entries are forgotten first.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol
 
 from bayfin.antifraud.catalogue import Catalogue, load_catalogue
 from bayfin.antifraud.events import FraudEvent
@@ -208,8 +208,33 @@ def _minutes(now: int, then: int | None) -> int | None:
     return None if then is None else max(0, (now - then) // 60)
 
 
+class StateAccess(Protocol):
+    """What the feature code needs of a state store (see :mod:`bayfin.antifraud.state`)."""
+
+    def load(self, keys: Sequence[str]) -> list[State | None]: ...
+
+    def save(self, states: dict[str, State]) -> None: ...
+
+
 class FeatureComputer:
-    """Computes features for events against entity states; the same object serves every store."""
+    """Computes features for events against entity states; the same object serves every store.
+
+    Online, the engine calls :meth:`process` per event; offline (training, backtests), iterate
+    :meth:`stream` over history in time order: the same code, so no training/serving skew."""
+
+    def process(self, event: FraudEvent, store: StateAccess) -> dict[str, Any]:
+        """Load the event's entity states from ``store``, compute its features, save the states back."""
+        keys = entity_keys(event)
+        roles = list(keys)
+        states: dict[str, State | None] = dict(zip(roles, store.load([keys[r] for r in roles]), strict=True))
+        features = self.compute(event, states)
+        store.save({keys[r]: states[r] for r in roles if states[r] is not None})  # type: ignore[misc]
+        return features
+
+    def stream(self, events: Iterable[FraudEvent], store: StateAccess) -> Iterator[dict[str, Any]]:
+        """Features of each event of a time-ordered stream, as the engine would have computed them."""
+        for event in events:
+            yield self.process(event, store)
 
     def __init__(self, catalogue: Catalogue | None = None, own_bank_code: str = "BOC") -> None:
         self.catalogue = catalogue or load_catalogue()
