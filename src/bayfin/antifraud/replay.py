@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from bayfin.antifraud.engine import DecisionEngine
 from bayfin.antifraud.eventfile import event_from_row, read_rows
 from bayfin.antifraud.ruleset import Outcome
@@ -60,10 +62,12 @@ def replay(path: Path, engine: DecisionEngine, *, limit: int | None = None,
             break
         try:
             event = event_from_row(row)
-        except ValueError as exc:
+        except ValidationError as exc:
             report.rejected += 1
             if len(report.first_errors) < 5:
-                report.first_errors.append(f"{row.get('event_id')}: {str(exc).splitlines()[0]}")
+                problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                                     for e in exc.errors())
+                report.first_errors.append(f"{row.get('event_id')}: {problems}")
             continue
         decision = engine.decide(event)
         report.events += 1

@@ -69,3 +69,10 @@ def test_lists_from_the_command_line(cli):
     assert [e["value"] for e in shown] == ["dev-1"]
     assert cli.invoke(app, ["fraud", "lists", "remove", str(shown[0]["id"])]).exit_code == 0
     assert json.loads(cli.invoke(app, ["fraud", "lists", "show", "--json"]).output) == []
+
+
+def test_the_catalogue_and_rule_listings(cli):
+    types = json.loads(cli.invoke(app, ["fraud", "types", "--channel", "terminal", "--json"]).output)
+    assert types and all(t["code"].startswith("terminal.") for t in types)
+    rules = json.loads(cli.invoke(app, ["fraud", "rules", "list", "--typology", "sim_swap", "--json"]).output)
+    assert len(rules) >= 20 and {r["typology"] for r in rules} == {"sim_swap"}

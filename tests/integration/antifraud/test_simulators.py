@@ -45,3 +45,23 @@ def test_the_handbook_profile_follows_the_published_design(tmp_path):
     assert tx["TX_TIME_SECONDS"].is_sorted() and tx["TX_TIME_DAYS"].max() == 29
     again = simulate_handbook(tmp_path / "again", customers=300, terminals=600, days=30, seed=0)
     assert again == summary
+
+
+def test_replay_skips_a_malformed_row_and_says_why(tmp_path):
+    from bayfin.antifraud.engine import DecisionEngine
+    from bayfin.antifraud.replay import replay
+    from bayfin.antifraud.ruleset import RuleRegistry, load_ruleset
+
+    simulate(tmp_path / "sim", customers=50, days=1, seed=2)
+    frame = pl.read_parquet(tmp_path / "sim" / "events-2026-01-01.parquet")
+    broken = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 3)
+        .then(pl.lit("mobile.transfer.teleport"))
+        .otherwise(pl.col("type"))
+        .alias("type")
+    )
+    path = tmp_path / "events-broken.parquet"
+    broken.write_parquet(path)
+    report = replay(path, DecisionEngine(RuleRegistry(load_ruleset())))
+    assert report.rejected == 1 and report.events == frame.height - 1
+    assert "unknown transaction type" in report.first_errors[0]
