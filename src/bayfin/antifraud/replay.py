@@ -62,11 +62,13 @@ def replay(path: Path, engine: DecisionEngine, *, limit: int | None = None,
             break
         try:
             event = event_from_row(row)
-        except ValidationError as exc:
+        except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
             report.rejected += 1
             if len(report.first_errors) < 5:
-                problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                                     for e in exc.errors())
+                problems = str(exc).splitlines()[0]
+                if isinstance(exc, ValidationError):
+                    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                                         for e in exc.errors())
                 report.first_errors.append(f"{row.get('event_id')}: {problems}")
             continue
         decision = engine.decide(event)
