@@ -223,12 +223,24 @@ class FeatureComputer:
     :meth:`stream` over history in time order: the same code, so no training/serving skew."""
 
     def process(self, event: FraudEvent, store: StateAccess) -> dict[str, Any]:
-        """Load the event's entity states from ``store``, compute its features, save the states back."""
+        """Load the event's entity states from ``store``, compute its features, save the states back.
+
+        A store shared between workers may offer ``atomic(keys, step)``: it then runs the step as one
+        optimistic transaction (retried if another worker changed one of the states meanwhile)."""
         keys = entity_keys(event)
         roles = list(keys)
-        states: dict[str, State | None] = dict(zip(roles, store.load([keys[r] for r in roles]), strict=True))
-        features = self.compute(event, states)
-        store.save({keys[r]: states[r] for r in roles if states[r] is not None})  # type: ignore[misc]
+
+        def step(loaded: list[State | None]) -> tuple[dict[str, Any], dict[str, State]]:
+            states: dict[str, State | None] = dict(zip(roles, loaded, strict=True))
+            features = self.compute(event, states)
+            return features, {keys[r]: states[r] for r in roles if states[r] is not None}  # type: ignore[misc]
+
+        atomic = getattr(store, "atomic", None)
+        if atomic is not None:
+            result: dict[str, Any] = atomic([keys[r] for r in roles], step)
+            return result
+        features, updated = step(store.load([keys[r] for r in roles]))
+        store.save(updated)
         return features
 
     def stream(self, events: Iterable[FraudEvent], store: StateAccess) -> Iterator[dict[str, Any]]:

@@ -6,7 +6,7 @@ return, so a decision does not depend on the store (a test replays one stream th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import orjson
@@ -62,6 +62,7 @@ class RedisStateStore:
     def __init__(self, client: Any, prefix: str = "bayfin:fraud:state:") -> None:
         self._redis = client
         self._prefix = prefix
+        self.conflicts = 0  # optimistic transactions retried because another worker wrote first
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "bayfin:fraud:state:") -> RedisStateStore:
@@ -81,6 +82,28 @@ class RedisStateStore:
         for key, state in states.items():
             pipe.set(self._prefix + key, orjson.dumps(state), ex=STATE_TTL_SECONDS)
         pipe.execute()
+
+    def atomic(self, keys: Sequence[str],
+               step: Callable[[list[State | None]], tuple[Any, dict[str, State]]]) -> Any:
+        """Run ``step`` on the states of ``keys`` and write what it returns, as one optimistic
+        transaction: if another worker writes one of the keys in between, the step runs again on the
+        fresh states, so concurrent workers never lose each other's updates."""
+        import redis
+
+        full = [self._prefix + k for k in keys]
+        with self._redis.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(*full)
+                    raw = pipe.mget(full)
+                    result, updated = step([None if v is None else orjson.loads(v) for v in raw])
+                    pipe.multi()
+                    for key, state in updated.items():
+                        pipe.set(self._prefix + key, orjson.dumps(state), ex=STATE_TTL_SECONDS)
+                    pipe.execute()
+                    return result
+                except redis.WatchError:
+                    self.conflicts += 1
 
     def clear(self) -> None:
         """Delete this store's keys (by prefix, in batches)."""

@@ -55,3 +55,29 @@ def test_a_second_engine_on_the_same_redis_continues_the_first_ones_history(tmp_
         expected = reference.decide(e)
         got = (worker_one if k < half else worker_two).decide(e)
         assert got.features == expected.features
+
+
+def test_workers_deciding_the_same_customer_at_once_lose_no_update(redis_store):
+    import threading
+
+    from tests.antifraud_events import event
+
+    rules = load_ruleset()
+    workers = [DecisionEngine(RuleRegistry(rules), redis_store) for _ in range(4)]
+    errors = []
+
+    def run(k):
+        try:
+            for n in range(25):
+                workers[k].decide(event(k * 100 + n, minutes=n))
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    final = workers[0].decide(event(999, minutes=30))
+    assert final.features["cust_event_count"] == 100  # every one of the 100 concurrent events counted
