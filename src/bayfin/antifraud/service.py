@@ -155,6 +155,9 @@ class FraudService:
             # reloading compiles and warms the new set (about a second): on its own thread, never in a request
             self._watcher = threading.Thread(target=self._watch, name="fraud-rule-watcher", daemon=True)
             self._watcher.start()
+        if self.writer is not None and settings.lists_refresh_seconds:
+            # serving: lists are re-read on a thread too, so no request waits for that query
+            threading.Thread(target=self._refresh_lists_periodically, name="fraud-lists", daemon=True).start()
 
     @classmethod
     def build(cls, settings: FraudSettings, session_factory: Callable[[], Session] | None = None,
@@ -179,7 +182,19 @@ class FraudService:
             except Exception:
                 log.exception("fraud rule reload failed; the live rule set is unchanged")
 
+    def _refresh_lists_periodically(self) -> None:
+        while True:
+            self._lists_loaded_at = time.monotonic()
+            try:
+                self.refresh_lists()
+            except Exception:
+                log.exception("reading fraud lists failed; keeping the lists in memory")
+            if self._stop.wait(self.settings.lists_refresh_seconds):
+                return
+
     def _housekeeping(self, session: Session | None) -> None:
+        if self.writer is not None:
+            return  # batched (serving) mode: the lists thread keeps them fresh
         now = time.monotonic()
         refresh = self.settings.lists_refresh_seconds
         if self._session_factory is not None and (

@@ -79,3 +79,31 @@ def test_the_demo_seeder_records_a_decided_simulation(platform, tmp_path):
     with platform.session_factory() as session:
         assert repository.count_decisions(session) == result["decisions"] == result["events"]
     assert result["fraud_caught"] > 0
+
+
+def test_serving_mode_records_in_batches_and_picks_up_lists_written_by_others(tmp_path):
+    import time
+
+    from bayfin import migrations
+    from bayfin.antifraud.models import FraudListEntry
+    from bayfin.kernel.db import make_engine, make_session_factory
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'serve.db'}")
+    migrations.upgrade(engine)
+    factory = make_session_factory(engine)
+    service = FraudService.build(FraudSettings(write_mode="batched", lists_refresh_seconds=0.05), factory)
+    try:
+        assert service.decide(event(1)).outcome.name == "ALLOW"
+        with factory() as session:  # another worker blocks the device
+            session.add(FraudListEntry(kind="block", entity_type="device", value="phone-1", reason="r",
+                                       created_at=datetime.now(UTC), created_by="analyst", expires_at=None))
+            session.commit()
+        deadline = time.monotonic() + 5
+        while not len(service.engine.lists) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert service.decide(event(2)).outcome.name == "BLOCK"
+    finally:
+        service.close()
+    with factory() as session:
+        assert repository.count_decisions(session) == 2
+    engine.dispose()
