@@ -39,7 +39,7 @@ def serve(
         )
     os.environ["BAYFIN_FRAUD_WRITE_MODE"] = "batched"
     os.environ["BAYFIN_FRAUD_WARM_RULES"] = "true"
-    os.environ["BAYFIN_FRAUD_TUNE_GC"] = "true"
+    os.environ.setdefault("BAYFIN_FRAUD_TUNE_GC", "true")
     os.environ["BAYFIN_FRAUD_STATE"] = state
     if rules_dir is not None:
         os.environ["BAYFIN_FRAUD_RULES_DIR"] = str(rules_dir.resolve())
