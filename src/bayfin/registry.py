@@ -21,6 +21,7 @@ MODULES: tuple[str, ...] = (
     "identity",
     "creditdata",
     "demo",
+    "antifraud",
     "sscard",
 )
 
