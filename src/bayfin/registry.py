@@ -19,7 +19,12 @@ if TYPE_CHECKING:
 
 MODULES: tuple[str, ...] = (
     "identity",
+    "creditdata",
+    "demo",
     "consent",
+    "creditreport",
+    "antifraud",
+    "sscard",
 )
 
 

@@ -1,8 +1,9 @@
 """The tamper-evident audit log: append-only, each entry sealed to the previous one.
 
 Recording is one INSERT in the caller's transaction, so the entry commits or rolls back with the
-action it records and no request waits on another. A sealer (a background thread in every bayfin
-process, and ``bayfin audit seal``) then takes committed entries in arrival order under a lock on
+action it records and no request waits on another. A sealer (on PostgreSQL a background thread in
+every bayfin process, and ``bayfin audit seal``; on SQLite the committing transaction itself) then
+takes committed entries in arrival order under a lock on
 the single ``audit_head`` row, gives each a dense sequence number and seals it:
 ``entry_hash = HMAC-SHA256(audit_key, prev_hash || canonical(entry))``. The head row remembers the
 last sequence and hash, so cutting entries off the end is detected too. Without the key nobody can
@@ -21,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, func, select, update
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, event, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bayfin.kernel.clock import utcnow
@@ -98,7 +99,21 @@ class AuditLog:
                            purpose=None if purpose is None else purpose[:200],
                            details=details or {})
         session.add(entry)
+        session.info["audit_pending"] = True
         return entry
+
+    def seal_on_commit(self, session_factory: Any) -> None:
+        """Seal a session's entries in its own transaction just before it commits.
+
+        For SQLite, whose single writer serialises transactions anyway: a separate sealer would be
+        one more writer whose commits make other transactions' read-to-write upgrades fail.
+        """
+
+        @event.listens_for(session_factory, "before_commit")
+        def _seal(session: Session) -> None:
+            if session.info.pop("audit_pending", False):
+                session.flush()
+                self.seal_pending(session)
 
     def seal_pending(self, session: Session, limit: int = 5000) -> int:
         """Seal up to ``limit`` committed entries in arrival order; returns how many were sealed."""

@@ -70,7 +70,9 @@ def build_platform(settings: Settings, *, clock: Clock | None = None,
         clock=clock or SystemClock(), token_verifier=tokens,
         rate_limiter=_rate_limiter(settings),
     )
-    if settings.audit_seal_interval > 0:
+    if settings.is_sqlite:
+        platform.audit.seal_on_commit(platform.session_factory)
+    elif settings.audit_seal_interval > 0:
         platform.extensions["audit_sealer"] = AuditSealer(
             platform.audit, platform.session_factory, settings.audit_seal_interval).start()
     registry.configure_modules(platform)

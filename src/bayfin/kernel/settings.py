@@ -38,7 +38,8 @@ class Settings(BaseSettings):
     log_json: bool = True
     #: HMAC key that seals the audit chain; without it nobody can forge a consistent chain.
     audit_key: SecretStr = SecretStr(DEV_AUDIT_KEY)
-    #: How often each process seals newly recorded audit entries into the chain (0: never; tests).
+    #: How often each process seals newly recorded audit entries into the chain on a server database
+    #: (0: no background sealer). SQLite seals in each committing transaction instead.
     audit_seal_interval: float = Field(default=0.25, ge=0)
     #: Issuer URL placed in and required of every access token.
     issuer: str = "http://127.0.0.1:8000"

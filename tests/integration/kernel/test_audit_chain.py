@@ -144,3 +144,24 @@ def test_entries_about_one_subject_come_newest_first(session):
     assert [r.action for r in rows] == ["other.read", "enterprise.read"]
     assert [r.action for r in entries_for_subject(session, "enterprise", "firm-1",
                                                   actions_prefix="enterprise.")] == ["enterprise.read"]
+
+
+def test_sealing_on_commit_seals_each_transactions_entries_as_it_commits(engine):
+    from sqlalchemy.orm import sessionmaker
+
+    connection = engine.connect()
+    outer = connection.begin()
+    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+    log = AuditLog(KEY)
+    log.seal_on_commit(factory)
+    try:
+        with factory() as s:
+            log.record(s, actor="a", action="inline", subject_type="t", subject_id="x")
+            s.commit()
+        with factory() as s:
+            entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "inline")).one()
+            assert entry.seq is not None
+            assert verify_chain(s, KEY).ok
+    finally:
+        outer.rollback()
+        connection.close()

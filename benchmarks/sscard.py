@@ -1,0 +1,182 @@
+"""Benchmark: ISO 8583 authorizations (0100) per second and latency over TCP, ledger on PostgreSQL.
+
+The switch runs as its own process (``bayfin sscard switch serve``) against the database
+``bayfin_bench_sscard``; this script seeds funded cards, then drives it from asyncio acquirer
+connections at several concurrency levels, lock-step (each connection waits for its answer).
+It prints throughput, p50/p99, the switch's peak memory, and side by side the same messages handled
+in-process (no TCP) as a ratio, and the pilot's published volume (16,000 cross-border transactions).
+
+    .venv/bin/python benchmarks/sscard.py [--cards 1000] [--seconds 15] [--levels 1,8,32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from bayfin import migrations
+from bayfin.kernel.platform import build_platform
+from bayfin.kernel.settings import Settings
+from bayfin.sscard import iso
+from bayfin.sscard.acquirer import Acquirer, SwitchConnection
+from bayfin.sscard.domain import CardState
+from bayfin.sscard.ledger import check_ledger
+from bayfin.sscard.wiring import services
+
+ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+DB = "bayfin_bench_sscard"
+URL = f"postgresql://postgres@127.0.0.1:5432/{DB}"
+PILOT_CROSS_BORDER_TXNS = 16_000
+
+
+def fresh_database() -> None:
+    admin = create_engine(ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{DB}"'))
+    admin.dispose()
+
+
+def seed(settings: Settings, cards: int) -> list[str]:
+    platform = build_platform(settings)
+    migrations.upgrade(platform.engine)
+    svc = services(platform)
+    pans = []
+    with platform.unit_of_work() as uow:
+        now = platform.clock.now()
+        svc.cards.seed(uow.session, now)
+        for i in range(cards):
+            holder = svc.cards.register_cardholder(uow.session, name=f"持卡人{i}",
+                                                   id_number=f"440106{i:011d}X", now=now)
+            issued = svc.cards.issue_card(uow.session, cardholder_id=holder.id,
+                                          bank_id=["ICBC", "BOC", "CGB", "CCB", "ABC"][i % 5], now=now)
+            svc.cards.change_state(uow.session, issued.card.id, CardState.active, now)
+            svc.cards.deposit(uow.session, issued.card.id, 100_000_000, now)
+            pans.append(issued.pan)
+        uow.commit()
+    platform.dispose()
+    return pans
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def drive(port: int, pans: list[str], connections: int, seconds: float,
+                stan_base: int) -> tuple[int, list[float], dict[str, int]]:
+    latencies: list[float] = []
+    codes: dict[str, int] = {}
+    deadline = time.perf_counter() + seconds
+
+    async def one(i: int) -> None:
+        rng = random.Random(i)
+        acq = Acquirer(acquirer_id=f"344{i:05d}", start_stan=stan_base)
+        conn = await SwitchConnection.open("127.0.0.1", port)
+        try:
+            while time.perf_counter() < deadline:
+                request = acq.request("0100", "purchase", rng.choice(pans), rng.randrange(100, 20_000), 344)
+                t0 = time.perf_counter()
+                reply = await conn.call(request, timeout=30)
+                latencies.append(time.perf_counter() - t0)
+                codes[reply["39"]] = codes.get(reply["39"], 0) + 1
+        finally:
+            await conn.close()
+
+    await asyncio.gather(*(one(i) for i in range(connections)))
+    return len(latencies), latencies, codes
+
+
+def in_process(settings: Settings, pans: list[str], count: int) -> float:
+    """The same authorizations handed straight to the processor: no TCP, no framing, one thread."""
+    platform = build_platform(settings)
+    processor = services(platform).processor(platform)
+    acq = Acquirer(acquirer_id="34499999", start_stan=900_000)
+    rng = random.Random(99)
+    t0 = time.perf_counter()
+    for _ in range(count):
+        processor.handle(iso.encode(acq.request("0100", "purchase", rng.choice(pans), 1_000, 344)))
+    elapsed = time.perf_counter() - t0
+    platform.dispose()
+    return count / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cards", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--levels", default="1,8,32")
+    parser.add_argument("--workers", type=int, default=8)
+    args = parser.parse_args()
+    levels = [int(x) for x in args.levels.split(",")]
+
+    env = dict(os.environ, BAYFIN_DATABASE_URL=URL, BAYFIN_DATA_DIR="var/bench-sscard",
+               BAYFIN_DATABASE_POOL_SIZE=str(args.workers + 2))
+    os.environ.update(env)
+    settings = Settings()
+    fresh_database()
+    t0 = time.perf_counter()
+    pans = seed(settings, args.cards)
+    print(f"seeded {args.cards} funded cards in {time.perf_counter() - t0:.1f}s")
+
+    port = free_port()
+    switch = subprocess.Popen([str(Path(sys.executable).parent / "bayfin"), "sscard", "switch", "serve",
+                               "--port", str(port), "--workers", str(args.workers)], env=env,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        assert switch.stderr is not None
+        switch.stderr.readline()  # "listening on …"
+        rows = []
+        for n, connections in enumerate(levels):
+            count, lat, codes = asyncio.run(drive(port, pans, connections, args.seconds,
+                                                  stan_base=(n + 1) * 100_000))
+            lat.sort()
+            rows.append((connections, count / args.seconds, statistics.median(lat) * 1000,
+                         lat[int(len(lat) * 0.99) - 1] * 1000, codes))
+        switch_peak = peak_rss_mib(switch.pid)
+    finally:
+        switch.terminate()
+        switch.wait(timeout=30)
+
+    direct = in_process(settings, pans, 500)
+    platform = build_platform(settings)
+    with platform.session_factory() as session:
+        report = check_ledger(session)
+    platform.dispose()
+
+    print(f"\nsscard switch — 0100 authorizations over TCP, ledger on PostgreSQL ({DB}), "
+          f"{args.workers} DB worker threads, {args.seconds:.0f}s per level")
+    print(f"{'connections':>11} {'auth/s':>9} {'p50 ms':>8} {'p99 ms':>8}  response codes")
+    for connections, rate, p50, p99, codes in rows:
+        print(f"{connections:>11} {rate:>9.0f} {p50:>8.2f} {p99:>8.2f}  {codes}")
+    best = max(r[1] for r in rows)
+    print(f"\npeak memory: switch process {switch_peak:.0f} MiB, "
+          f"benchmark process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    print(f"peer (same messages in-process, no TCP, 1 thread): {direct:.0f} auth/s; "
+          f"TCP best / in-process = {best / direct:.2f}")
+    print(f"pilot scale: {PILOT_CROSS_BORDER_TXNS} cross-border transactions (all-time) would take "
+          f"{PILOT_CROSS_BORDER_TXNS / best:.0f}s at {best:.0f} auth/s")
+    print(f"ledger after run: ok={report.ok} currency totals={report.currency_totals}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""HTTP API: decide on events, read decisions and totals, manage lists, inspect and reload rules."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from bayfin.antifraud import repository
+from bayfin.antifraud.engine import Decision
+from bayfin.antifraud.events import FraudEvent
+from bayfin.antifraud.ruleset import RuleSet
+from bayfin.antifraud.schemas import (
+    DecisionOut,
+    ListEntryIn,
+    ListEntryOut,
+    RecordedDecisionOut,
+    RuleHitOut,
+    RuleSetOut,
+    TotalsOut,
+    TotalsRow,
+)
+from bayfin.antifraud.wiring import fraud_service
+from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, UoW, get_platform, get_principal, require
+from bayfin.api.problems import problem_schema
+from bayfin.kernel.errors import NotFound
+from bayfin.kernel.platform import Platform
+from bayfin.kernel.security import Principal
+
+router = APIRouter(prefix="/v1/fraud", tags=["anti-fraud"])
+
+Reader = Annotated[Principal, Depends(require(scopes=("fraud:read",), roles=("fraud_analyst", "operator")))]
+ListKeeper = Annotated[Principal, Depends(require(scopes=("fraud:lists",), roles=("fraud_analyst",)))]
+RuleAdmin = Annotated[Principal, Depends(require(scopes=("fraud:rules",),
+                                                 roles=("fraud_analyst", "operator")))]
+ERRORS: dict[int | str, dict[str, Any]] = {code: dict(doc) for code, doc in AUTH_ERRORS.items()}
+INVALID: dict[int | str, dict[str, Any]] = {**ERRORS, 422: problem_schema("The event or query is malformed")}
+
+
+def _scope_of(principal: Principal) -> str | None:
+    """Institutions see their own decisions; operators and regulators see all."""
+    return None if principal.organization_type in ("operator", "regulator") else principal.organization_id
+
+
+def _out(decision: Decision) -> DecisionOut:
+    return DecisionOut(
+        event_id=decision.event_id, decision=decision.outcome.name, score=decision.score,
+        reason_codes=list(decision.reason_codes), typologies=list(decision.typologies),
+        rules=[RuleHitOut(rule_id=h.rule_id, typology=h.typology, reason=h.reason, score=h.score,
+                          action=h.action)
+               for h in decision.hits],
+        shadow_rules=[h.rule_id for h in decision.shadow_hits], amount_fen=decision.amount_fen,
+        amount_protected_fen=decision.amount_protected_fen, ruleset_version=decision.ruleset_version,
+        elapsed_us=decision.elapsed_us)
+
+
+_check_decider = require(scopes=("fraud:decide",), org_types=("institution",))
+
+
+class _VerifiedTokens:
+    """Recently verified bearer tokens, so a bank's client token is not RSA-verified on every event.
+
+    An entry lives ``ttl`` seconds after its verification: a token revoked or expiring in that time is
+    still accepted until the entry lapses (at most 30 s), the price of not verifying RSA per event."""
+
+    def __init__(self, ttl: float = 30.0, size: int = 1024) -> None:
+        self.ttl, self.size = ttl, size
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def principal(self, request: Request) -> Principal:
+        header = request.headers.get("authorization", "")
+        now = time.monotonic()
+        cached = self._entries.get(header)
+        if cached is not None and cached[0] > now:
+            request.state.principal = cached[1]
+            return cached[1]
+        principal = get_principal(request, get_platform(request))  # raises 401 when invalid
+        if len(self._entries) >= self.size:
+            self._entries.clear()
+        self._entries[header] = (now + self.ttl, principal)
+        return principal
+
+
+_verified = _VerifiedTokens()
+
+
+async def _decider(request: Request) -> Principal:
+    """The same checks as ``require``, run on the event loop: the decision path makes no thread hop."""
+    return _check_decider(_verified.principal(request))
+
+
+@router.post("/decisions", response_model=DecisionOut, responses=INVALID)
+async def decide(event: FraudEvent, request: Request,
+                 principal: Annotated[Principal, Depends(_decider)]) -> DecisionOut:
+    """Decide an event now: ALLOW, CHALLENGE (step-up), REVIEW (hold) or BLOCK, with the reasons.
+
+    Repeating an event id returns the first decision without counting the event twice."""
+    platform = get_platform(request)
+    service = fraud_service(platform)
+    if service.writer is not None:  # batched recording: deciding is pure CPU, done on the loop
+        return _out(service.decide(event, institution_id=principal.organization_id))
+    return _out(await run_in_threadpool(_decide_and_record, platform, event, principal.organization_id))
+
+
+def _decide_and_record(platform: Platform, event: FraudEvent, institution_id: str | None) -> Decision:
+    """Inline recording: decide and write the decision in one transaction owned by this request."""
+    with platform.unit_of_work() as uow:
+        decision = fraud_service(platform).decide(event, institution_id=institution_id, session=uow.session)
+        uow.commit()
+    return decision
+
+
+@router.get("/decisions/{event_id}", response_model=RecordedDecisionOut,
+            responses={**ERRORS, 404: problem_schema("No such decision")})
+def get_decision(event_id: str, principal: Reader, platform: PlatformDep, uow: UoW) -> RecordedDecisionOut:
+    """A recorded decision (audited, found or not: it concerns a customer)."""
+    row = repository.get_decision(uow.session, event_id, _scope_of(principal))
+    platform.audit.record(uow.session, actor=principal.subject, actor_org=principal.organization_id,
+                          action="antifraud.decision.read", subject_type="fraud_decision",
+                          subject_id=event_id, outcome="ok" if row else "refused",
+                          purpose="fraud investigation", details={"found": row is not None})
+    if row is None:
+        uow.commit()  # keep the audit entry of the refused look-up; the error would roll it back
+        raise NotFound(f"no decision for event {event_id}")
+    return RecordedDecisionOut.model_validate(row)
+
+
+@router.get("/totals", response_model=TotalsOut, responses=INVALID)
+def totals(principal: Reader, session: Session,
+           by: Literal["typology", "channel", "outcome", "type"] = "typology",
+           since: Annotated[datetime | None, Query(description="decided at or after (ISO 8601)")] = None,
+           until: Annotated[datetime | None, Query(description="decided before (ISO 8601)")] = None,
+           ) -> TotalsOut:
+    """Decisions, blocks and the amount protected, grouped by typology, channel, outcome or type."""
+    rows = repository.totals(session, by=by, since=since, until=until, institution_id=_scope_of(principal))
+    return TotalsOut(by=by, rows=[TotalsRow(**r) for r in rows],
+                     amount_protected_fen=sum(r["amount_protected_fen"] for r in rows))
+
+
+@router.get("/lists", response_model=list[ListEntryOut], responses=ERRORS)
+def list_entries(principal: ListKeeper, session: Session,
+                 kind: Literal["block", "allow", "watch"] | None = None) -> list[ListEntryOut]:
+    """The unexpired list entries."""
+    rows = repository.active_list_entries(session, datetime.now(UTC), kind)
+    return [ListEntryOut.model_validate(r) for r in rows]
+
+
+@router.post("/lists", response_model=ListEntryOut, status_code=201, responses=INVALID)
+def add_list_entry(body: ListEntryIn, principal: ListKeeper, platform: PlatformDep, uow: UoW) -> ListEntryOut:
+    """Put a device, IP, account, payee, customer or card on the block, allow or watch list."""
+    entry = fraud_service(platform).add_list_entry(
+        uow.session, kind=body.kind, entity_type=body.entity_type, value=body.value, reason=body.reason,
+        expires_at=body.expires_at, actor=principal.subject)
+    platform.audit.record(uow.session, actor=principal.subject, actor_org=principal.organization_id,
+                          action="antifraud.list.add", subject_type=f"fraud_list_{body.entity_type}",
+                          subject_id=str(entry.id),
+                          details={"kind": body.kind, "entity_type": body.entity_type})
+    return ListEntryOut.model_validate(entry)
+
+
+@router.delete("/lists/{entry_id}", status_code=204,
+               responses={**ERRORS, 404: problem_schema("No such list entry")})
+def remove_list_entry(entry_id: int, principal: ListKeeper, platform: PlatformDep, uow: UoW) -> None:
+    """Take an entry off its list."""
+    entry = fraud_service(platform).remove_list_entry(uow.session, entry_id)
+    platform.audit.record(uow.session, actor=principal.subject, actor_org=principal.organization_id,
+                          action="antifraud.list.remove", subject_type=f"fraud_list_{entry.entity_type}",
+                          subject_id=str(entry_id), details={"kind": entry.kind})
+
+
+@router.get("/rules", response_model=RuleSetOut, responses=ERRORS)
+def ruleset(principal: RuleAdmin, platform: PlatformDep) -> RuleSetOut:
+    """The live rule set: version and rule counts by mode and typology."""
+    return ruleset_summary(fraud_service(platform).engine.rules.current)
+
+
+@router.post("/rules/reload", response_model=RuleSetOut,
+             responses={**ERRORS,
+                        422: problem_schema("The new rule files are invalid; nothing changed")})
+def reload_rules(principal: RuleAdmin, platform: PlatformDep) -> RuleSetOut:
+    """Recompile the rule files and swap them in without stopping traffic."""
+    return ruleset_summary(fraud_service(platform).reload_rules())
+
+
+def ruleset_summary(rs: RuleSet) -> RuleSetOut:
+    """Counts of a rule set for display."""
+    modes = {m: sum(1 for r in rs.rules if r.mode == m) for m in ("active", "shadow", "off")}
+    return RuleSetOut(name=rs.name, version=rs.version, rules=len(rs.rules), **modes,
+                      typologies={t: sum(1 for r in rs.rules if r.typology == t) for t in rs.typologies})

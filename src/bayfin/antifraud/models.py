@@ -1,0 +1,57 @@
+"""Tables: every decision made, and the block/allow/watch list entries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bayfin.kernel.db import Base, UTCDateTime
+
+_BigInt = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class FraudDecisionRecord(Base):
+    """One decision on one event: the outcome, the rules and reasons behind it, the amount protected."""
+
+    __tablename__ = "fraud_decisions"
+    __table_args__ = (Index("ix_fraud_decisions_decided_at_outcome", "decided_at", "outcome"),)
+
+    id: Mapped[int] = mapped_column(_BigInt, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    channel: Mapped[str] = mapped_column(String(16))
+    type: Mapped[str] = mapped_column(String(80))
+    customer_id: Mapped[str] = mapped_column(String(64), index=True)
+    account_id: Mapped[str] = mapped_column(String(64))
+    amount_fen: Mapped[int] = mapped_column(_BigInt)
+    outcome: Mapped[str] = mapped_column(String(12))
+    score: Mapped[int] = mapped_column(Integer)
+    primary_typology: Mapped[str | None] = mapped_column(String(40), index=True)
+    rules: Mapped[list[str]] = mapped_column(JSON, default=list)
+    shadow_rules: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reason_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    amount_protected_fen: Mapped[int] = mapped_column(_BigInt, default=0)
+    ruleset_version: Mapped[str] = mapped_column(String(60))
+    institution_id: Mapped[str | None] = mapped_column(String(200))
+    elapsed_us: Mapped[int] = mapped_column(Integer)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class FraudListEntry(Base):
+    """An entry on a block, allow or watch list, optionally expiring."""
+
+    __tablename__ = "fraud_list_entries"
+    __table_args__ = (Index("ix_fraud_list_entries_entity", "entity_type", "value"),)
+
+    id: Mapped[int] = mapped_column(_BigInt, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    entity_type: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

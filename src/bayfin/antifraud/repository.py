@@ -1,0 +1,97 @@
+"""Every query of the anti-fraud module."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, Table, case, func, insert, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bayfin.antifraud.models import FraudDecisionRecord, FraudListEntry
+
+GROUPS = {"typology": FraudDecisionRecord.primary_typology, "channel": FraudDecisionRecord.channel,
+          "outcome": FraudDecisionRecord.outcome, "type": FraudDecisionRecord.type}
+
+
+def insert_decisions(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert decision rows in one statement; an event id already recorded is skipped (idempotent)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    table = FraudDecisionRecord.__table__
+    assert isinstance(table, Table)
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(table).on_conflict_do_nothing(index_elements=["event_id"])
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=["event_id"])
+    else:
+        stmt = insert(table)
+    session.execute(stmt, list(rows))
+
+
+def get_decision(session: Session, event_id: str, institution_id: str | None) -> FraudDecisionRecord | None:
+    """One decision by event id, within the institution when one is given."""
+    stmt = select(FraudDecisionRecord).where(FraudDecisionRecord.event_id == event_id)
+    if institution_id is not None:
+        stmt = stmt.where(FraudDecisionRecord.institution_id == institution_id)
+    return session.scalars(stmt).first()
+
+
+def totals(session: Session, *, by: str, since: datetime | None, until: datetime | None,
+           institution_id: str | None) -> list[dict[str, Any]]:
+    """Counts per outcome and amounts (seen, protected) per group over a time range."""
+    key = GROUPS[by]
+    d = FraudDecisionRecord
+    stmt: Select[Any] = select(  # type: ignore[assignment]
+        key.label("group"), func.count().label("decisions"),
+        func.sum(case((d.outcome == "BLOCK", 1), else_=0)).label("blocked"),
+        func.sum(case((d.outcome == "REVIEW", 1), else_=0)).label("reviewed"),
+        func.sum(case((d.outcome == "CHALLENGE", 1), else_=0)).label("challenged"),
+        func.coalesce(func.sum(d.amount_fen), 0).label("amount_fen"),
+        func.coalesce(func.sum(d.amount_protected_fen), 0).label("amount_protected_fen"),
+    ).group_by(key).order_by(key)
+    if since is not None:
+        stmt = stmt.where(d.decided_at >= since)
+    if until is not None:
+        stmt = stmt.where(d.decided_at < until)
+    if institution_id is not None:
+        stmt = stmt.where(d.institution_id == institution_id)
+    return [{"group": row.group or "none", "decisions": int(row.decisions), "blocked": int(row.blocked or 0),
+             "reviewed": int(row.reviewed or 0), "challenged": int(row.challenged or 0),
+             "amount_fen": int(row.amount_fen), "amount_protected_fen": int(row.amount_protected_fen)}
+            for row in session.execute(stmt)]
+
+
+def count_decisions(session: Session) -> int:
+    """How many decisions are recorded."""
+    return int(session.scalar(select(func.count()).select_from(FraudDecisionRecord)) or 0)
+
+
+def add_list_entry(session: Session, entry: FraudListEntry) -> FraudListEntry:
+    """Store a list entry."""
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def get_list_entry(session: Session, entry_id: int) -> FraudListEntry | None:
+    """One list entry by id."""
+    return session.get(FraudListEntry, entry_id)
+
+
+def delete_list_entry(session: Session, entry: FraudListEntry) -> None:
+    """Remove a list entry."""
+    session.delete(entry)
+    session.flush()
+
+
+def active_list_entries(session: Session, now: datetime, kind: str | None = None) -> list[FraudListEntry]:
+    """Entries that have not expired, newest first."""
+    unexpired = or_(FraudListEntry.expires_at.is_(None), FraudListEntry.expires_at > now)
+    stmt = select(FraudListEntry).where(unexpired)
+    if kind is not None:
+        stmt = stmt.where(FraudListEntry.kind == kind)
+    return list(session.scalars(stmt.order_by(FraudListEntry.id.desc())))

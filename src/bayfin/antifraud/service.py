@@ -1,0 +1,275 @@
+"""Use cases: decide and record, totals, lists, rule reloads; and the batched decision writer."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.orm import Session
+
+from bayfin.antifraud import repository
+from bayfin.antifraud.engine import Decision, DecisionEngine
+from bayfin.antifraud.events import FraudEvent
+from bayfin.antifraud.lists import ENTITY_TYPES, LIST_KINDS, ListBook, ListEntry
+from bayfin.antifraud.models import FraudListEntry
+from bayfin.antifraud.ruleset import RuleRegistry, RuleSet, load_ruleset
+from bayfin.antifraud.state import InMemoryStateStore, RedisStateStore, StateStore
+from bayfin.kernel.errors import NotFound, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+
+class FraudSettings(BaseSettings):
+    """Anti-fraud knobs (``BAYFIN_FRAUD_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="BAYFIN_FRAUD_", env_file=None, extra="ignore")
+
+    rules_dir: Path | None = None  # default: the rule set shipped with bayfin
+    state: Literal["memory", "redis"] = "memory"
+    write_mode: Literal["inline", "batched"] = "inline"
+    batch_size: int = Field(default=500, ge=1, le=50_000)
+    reload_seconds: float = Field(default=5.0, ge=0)  # how often to look for changed rule files; 0 = never
+    lists_refresh_seconds: float = Field(default=30.0, ge=0)  # re-read lists written by other workers
+    warm_rules: bool = False  # compile every type's rule group at start instead of on first use
+    #: Serving: collect garbage less often (feature states are long-lived; frequent full collections
+    #: over them showed up as latency spikes) and move start-up objects out of the collector's sight.
+    tune_gc: bool = False
+
+
+def decision_row(decision: Decision, institution_id: str | None, decided_at: datetime) -> dict[str, Any]:
+    """The database row for a decision."""
+    return {
+        "event_id": decision.event_id, "occurred_at": datetime.fromtimestamp(decision.occurred_at, UTC),
+        "decided_at": decided_at, "channel": decision.channel, "type": decision.type,
+        "customer_id": decision.customer_id, "account_id": decision.account_id,
+        "amount_fen": decision.amount_fen, "outcome": decision.outcome.name, "score": decision.score,
+        "primary_typology": decision.primary_typology, "rules": [h.rule_id for h in decision.hits],
+        "shadow_rules": [h.rule_id for h in decision.shadow_hits],
+        "reason_codes": list(decision.reason_codes),
+        "amount_protected_fen": decision.amount_protected_fen, "ruleset_version": decision.ruleset_version,
+        "institution_id": institution_id, "elapsed_us": decision.elapsed_us,
+        "details": {"typologies": list(decision.typologies)},
+    }
+
+
+class DecisionWriter:
+    """Writes decision rows in batches on a background thread, off the request path.
+
+    Nothing is dropped: a failed batch is retried (with a pause) until it is written, and ``close``
+    drains the queue before returning. A crash of the whole process can lose what is still queued
+    (at most about one batch interval); callers that cannot accept that use the inline mode.
+    """
+
+    def __init__(self, session_factory: Callable[[], Session], batch_size: int = 500,
+                 interval: float = 0.2) -> None:
+        self._factory = session_factory
+        self._batch_size = batch_size
+        self._interval = interval
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self.written = 0
+        self.failures = 0
+        self._thread = threading.Thread(target=self._run, name="fraud-decision-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, row: dict[str, Any]) -> None:
+        """Queue one row."""
+        self._queue.put(row)
+
+    def _write(self, rows: list[dict[str, Any]]) -> None:
+        while True:
+            try:
+                with self._factory() as session:
+                    repository.insert_decisions(session, rows)
+                    session.commit()
+                self.written += len(rows)
+                return
+            except Exception:
+                self.failures += 1
+                log.exception("writing %d fraud decisions failed; retrying", len(rows))
+                time.sleep(min(5.0, 0.2 * self.failures))
+
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            rows: list[dict[str, Any]] = []
+            try:
+                item = self._queue.get(timeout=self._interval)
+            except queue.Empty:
+                continue
+            deadline = time.monotonic() + self._interval
+            while True:
+                if item is None:
+                    stop = True
+                else:
+                    rows.append(item)
+                if stop or len(rows) >= self._batch_size:
+                    break
+                try:
+                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+            self._write(rows)
+            for _ in range(len(rows) + (1 if stop else 0)):
+                self._queue.task_done()
+
+    def flush(self) -> None:
+        """Block until every queued row is written."""
+        self._queue.join()
+
+    def close(self) -> None:
+        """Write what is queued, then stop the thread."""
+        self._queue.put(None)
+        self._thread.join()
+
+
+class FraudService:
+    """The engine plus what surrounds it: recording, lists from the database, rule reloads."""
+
+    def __init__(self, engine: DecisionEngine, settings: FraudSettings,
+                 session_factory: Callable[[], Session] | None = None) -> None:
+        self.engine = engine
+        self.settings = settings
+        self._session_factory = session_factory
+        self.writer: DecisionWriter | None = None
+        if settings.write_mode == "batched" and session_factory is not None:
+            self.writer = DecisionWriter(session_factory, settings.batch_size)
+        self._lists_loaded_at = -1.0
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
+        if settings.warm_rules:
+            engine.rules.current.warm()
+        if settings.tune_gc:
+            gc.collect()
+            gc.freeze()
+            gc.set_threshold(50_000, 50, 100)
+        if settings.reload_seconds and engine.rules.directory is not None:
+            # reloading compiles and warms the new set (about a second): on its own thread, never in a request
+            self._watcher = threading.Thread(target=self._watch, name="fraud-rule-watcher", daemon=True)
+            self._watcher.start()
+        if self.writer is not None and settings.lists_refresh_seconds:
+            # serving: lists are re-read on a thread too, so no request waits for that query
+            threading.Thread(target=self._refresh_lists_periodically, name="fraud-lists", daemon=True).start()
+
+    @classmethod
+    def build(cls, settings: FraudSettings, session_factory: Callable[[], Session] | None = None,
+              redis_url: str | None = None, store: StateStore | None = None) -> FraudService:
+        """Compile the rule set and pick the state store the settings ask for."""
+        registry = RuleRegistry(load_ruleset(settings.rules_dir), settings.rules_dir)
+        if store is None:
+            if settings.state == "redis":
+                if not redis_url:
+                    raise ValidationFailed("BAYFIN_FRAUD_STATE=redis needs BAYFIN_REDIS_URL")
+                store = RedisStateStore.from_url(redis_url)
+            else:
+                store = InMemoryStateStore()
+        return cls(DecisionEngine(registry, store, ListBook()), settings, session_factory)
+
+    # -- deciding ---------------------------------------------------------------------------
+    def _watch(self) -> None:
+        while not self._stop.wait(self.settings.reload_seconds):
+            try:
+                if self.engine.rules.reload_if_changed():
+                    log.info("fraud rules reloaded", extra={"version": self.engine.rules.current.version})
+            except Exception:
+                log.exception("fraud rule reload failed; the live rule set is unchanged")
+
+    def _refresh_lists_periodically(self) -> None:
+        while True:
+            self._lists_loaded_at = time.monotonic()
+            try:
+                self.refresh_lists()
+            except Exception:
+                log.exception("reading fraud lists failed; keeping the lists in memory")
+            if self._stop.wait(self.settings.lists_refresh_seconds):
+                return
+
+    def _housekeeping(self, session: Session | None) -> None:
+        if self.writer is not None:
+            return  # batched (serving) mode: the lists thread keeps them fresh
+        now = time.monotonic()
+        refresh = self.settings.lists_refresh_seconds
+        if self._session_factory is not None and (
+                self._lists_loaded_at < 0 or (refresh and now - self._lists_loaded_at >= refresh)):
+            self._lists_loaded_at = now
+            try:
+                self.refresh_lists(session)  # the caller's session when it has one: no second connection
+            except Exception:
+                log.exception("reading fraud lists failed; keeping the lists in memory")
+
+    def decide(self, event: FraudEvent, *, institution_id: str | None = None,
+               session: Session | None = None) -> Decision:
+        """Decide an event and record the decision: in ``session`` (inline) or via the batch writer."""
+        self._housekeeping(session)
+        decision, new = self.engine.decide_once(event)
+        if new:
+            row = decision_row(decision, institution_id, datetime.now(UTC))
+            if self.writer is not None:
+                self.writer.submit(row)
+            elif session is not None:
+                repository.insert_decisions(session, [row])
+        return decision
+
+    # -- lists ------------------------------------------------------------------------------
+    def refresh_lists(self, session: Session | None = None) -> int:
+        """Reload the in-memory list book from the database; returns the number of entries."""
+        now = datetime.now(UTC)
+        if session is None:
+            assert self._session_factory is not None
+            with self._session_factory() as own:
+                rows = repository.active_list_entries(own, now)
+        else:
+            rows = repository.active_list_entries(session, now)
+        self.engine.lists.replace(_entry(r) for r in rows)
+        return len(rows)
+
+    def add_list_entry(self, session: Session, *, kind: str, entity_type: str, value: str, reason: str,
+                       expires_at: datetime | None, actor: str) -> FraudListEntry:
+        """Put a value on a list (visible to this worker at once, to others at their next refresh)."""
+        if kind not in LIST_KINDS or entity_type not in ENTITY_TYPES:
+            raise ValidationFailed(f"kind must be one of {LIST_KINDS} and entity_type one of {ENTITY_TYPES}")
+        now = datetime.now(UTC)
+        if expires_at is not None and expires_at <= now:
+            raise ValidationFailed("expires_at is in the past")
+        entry = repository.add_list_entry(session, FraudListEntry(
+            kind=kind, entity_type=entity_type, value=value, reason=reason, created_at=now,
+            created_by=actor, expires_at=expires_at))
+        self.engine.lists.add(_entry(entry))
+        return entry
+
+    def remove_list_entry(self, session: Session, entry_id: int) -> FraudListEntry:
+        """Take an entry off its list."""
+        entry = repository.get_list_entry(session, entry_id)
+        if entry is None:
+            raise NotFound(f"no list entry {entry_id}")
+        repository.delete_list_entry(session, entry)
+        self.engine.lists.remove(entry.kind, entry.entity_type, entry.value)
+        return entry
+
+    # -- rules ------------------------------------------------------------------------------
+    def reload_rules(self) -> RuleSet:
+        """Recompile the rule directory and swap it in (errors leave the live set in place)."""
+        return self.engine.rules.reload()
+
+    def close(self) -> None:
+        """Stop the rule watcher, drain the writer and release the state store."""
+        self._stop.set()
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+        close = getattr(self.engine.store, "close", None)
+        if callable(close):
+            close()
+
+
+def _entry(row: FraudListEntry) -> ListEntry:
+    return ListEntry(kind=row.kind, entity_type=row.entity_type, value=row.value, reason=row.reason,
+                     expires_at=row.expires_at.timestamp() if row.expires_at else None)

@@ -1,0 +1,121 @@
+"""Where entity states live between events: in this process, or in Redis when workers share them.
+
+Both stores hold the same JSON-shaped states and the same pure feature code runs on what they
+return, so a decision does not depend on the store (a test replays one stream through both).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import orjson
+
+from bayfin.antifraud.features import KEEP, State
+
+#: States expire a day after the longest window so that idle entities do not accumulate in Redis.
+STATE_TTL_SECONDS = KEEP + 86_400
+
+
+class StateStore(Protocol):
+    """Loads and saves entity states by key ("c:<customer>", "d:<device>", …)."""
+
+    def load(self, keys: Sequence[str]) -> list[State | None]:
+        """The states for ``keys`` in order; None for an entity never seen."""
+        ...
+
+    def save(self, states: dict[str, State]) -> None:
+        """Store the updated states."""
+        ...
+
+    def clear(self) -> None:
+        """Forget every state (tests and replays start clean)."""
+        ...
+
+
+class InMemoryStateStore:
+    """States in a dict of this process: the default for one worker and for offline feature runs."""
+
+    def __init__(self) -> None:
+        self._states: dict[str, State] = {}
+
+    def load(self, keys: Sequence[str]) -> list[State | None]:
+        """The live state objects (updated in place by the feature code)."""
+        get = self._states.get
+        return [get(k) for k in keys]
+
+    def save(self, states: dict[str, State]) -> None:
+        """Keep any state that is new; existing ones were updated in place."""
+        self._states.update(states)
+
+    def clear(self) -> None:
+        """Forget every state."""
+        self._states.clear()
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+
+class RedisStateStore:
+    """States as JSON values in Redis, one key per entity, read and written in one round trip each."""
+
+    def __init__(self, client: Any, prefix: str = "bayfin:fraud:state:") -> None:
+        self._redis = client
+        self._prefix = prefix
+        self.conflicts = 0  # optimistic transactions retried because another worker wrote first
+
+    @classmethod
+    def from_url(cls, url: str, prefix: str = "bayfin:fraud:state:") -> RedisStateStore:
+        """A store on the Redis server at ``url``."""
+        import redis
+
+        return cls(redis.Redis.from_url(url), prefix)
+
+    def load(self, keys: Sequence[str]) -> list[State | None]:
+        """Fetch every key with one MGET."""
+        raw = self._redis.mget([self._prefix + k for k in keys])
+        return [None if value is None else orjson.loads(value) for value in raw]
+
+    def save(self, states: dict[str, State]) -> None:
+        """Write every state with one pipelined round trip, each with the expiry refreshed."""
+        pipe = self._redis.pipeline(transaction=False)
+        for key, state in states.items():
+            pipe.set(self._prefix + key, orjson.dumps(state), ex=STATE_TTL_SECONDS)
+        pipe.execute()
+
+    def atomic(self, keys: Sequence[str],
+               step: Callable[[list[State | None]], tuple[Any, dict[str, State]]]) -> Any:
+        """Run ``step`` on the states of ``keys`` and write what it returns, as one optimistic
+        transaction: if another worker writes one of the keys in between, the step runs again on the
+        fresh states, so concurrent workers never lose each other's updates."""
+        import redis
+
+        full = [self._prefix + k for k in keys]
+        with self._redis.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(*full)
+                    raw = pipe.mget(full)
+                    result, updated = step([None if v is None else orjson.loads(v) for v in raw])
+                    pipe.multi()
+                    for key, state in updated.items():
+                        pipe.set(self._prefix + key, orjson.dumps(state), ex=STATE_TTL_SECONDS)
+                    pipe.execute()
+                    return result
+                except redis.WatchError:
+                    self.conflicts += 1
+
+    def clear(self) -> None:
+        """Delete this store's keys (by prefix, in batches)."""
+        batch = []
+        for key in self._redis.scan_iter(match=self._prefix + "*", count=1000):
+            batch.append(key)
+            if len(batch) >= 1000:
+                self._redis.delete(*batch)
+                batch.clear()
+        if batch:
+            self._redis.delete(*batch)
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self._redis.close()

@@ -1,0 +1,217 @@
+"""Every query of the credit data hub, plus the bulk writers (PostgreSQL COPY, SQLite executemany)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Table, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bayfin.creditdata.domain import SERIES_KINDS, RecordType
+from bayfin.creditdata.models import FACT_MODELS, DeliveryBatch, FactRow, QuarantinedRow
+
+LOOKUP_CHUNK = 5000
+SQLITE_CHUNK = 900
+
+
+def fact_model(record_type: str) -> type[Any]:
+    """The table class of a standard record type."""
+    return FACT_MODELS[record_type]
+
+
+def _driver_connection(session: Session) -> Any:
+    return session.connection().connection.driver_connection
+
+
+def _for_database(frame: pl.DataFrame, rt: RecordType | None) -> pl.DataFrame:
+    """Series as JSON text; dates as ISO text (SQLite stores them so; PostgreSQL parses them)."""
+    exprs = []
+    for name, dtype in frame.schema.items():
+        if isinstance(dtype, pl.List):
+            inner = pl.col(name).list.eval(pl.element().cast(pl.Utf8).fill_null("null")).list.join(",")
+            exprs.append(pl.concat_str([pl.lit("["), inner, pl.lit("]")]).alias(name))
+        elif dtype == pl.Date:
+            exprs.append(pl.col(name).dt.strftime("%Y-%m-%d").alias(name))
+    del rt
+    return frame.with_columns(exprs) if exprs else frame
+
+
+def bulk_insert(session: Session, table: Table, frame: pl.DataFrame) -> int:
+    """Append a frame's rows (columns named as the table's) in one statement stream; returns the count.
+
+    PostgreSQL gets one COPY of the frame written as CSV by polars (no Python per row); SQLite gets a
+    single ``executemany``. Both run inside the caller's transaction.
+    """
+    if frame.height == 0:
+        return 0
+    frame = _for_database(frame, None)
+    columns = frame.columns
+    conn = _driver_connection(session)
+    if session.get_bind().dialect.name == "postgresql":
+        buffer = io.BytesIO()
+        frame.write_csv(buffer, include_header=False, null_value="", quote_style="necessary")
+        col_list = ", ".join(f'"{c}"' for c in columns)
+        with (
+            conn.cursor() as cur,
+            cur.copy(f'COPY "{table.name}" ({col_list}) FROM STDIN WITH (FORMAT csv)') as copy,
+        ):
+            copy.write(buffer.getvalue())
+    else:
+        marks = ", ".join("?" for _ in columns)
+        col_list = ", ".join(f'"{c}"' for c in columns)
+        cur = conn.cursor()
+        try:
+            cur.executemany(
+                f'INSERT INTO "{table.name}" ({col_list}) VALUES ({marks})',  # noqa: S608
+                frame.iter_rows(),
+            )
+        finally:
+            cur.close()
+    return frame.height
+
+
+def find_batch(session: Session, source: str, file_sha256: str) -> DeliveryBatch | None:
+    """The completed batch of this source with this file content, if any."""
+    return session.scalars(
+        select(DeliveryBatch).where(DeliveryBatch.source == source, DeliveryBatch.file_sha256 == file_sha256)
+    ).first()
+
+
+def _select_where_in(session: Session, sql: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Run ``sql`` (with one ``{in}`` placeholder) for a large set of values at the driver level.
+
+    PostgreSQL gets a single array parameter (``= ANY(%s)``), SQLite chunks of plain ``IN (?, …)``:
+    building a statement with thousands of bound parameters through the ORM costs more than the query.
+    """
+    if not values:
+        return []
+    conn = _driver_connection(session)
+    if session.get_bind().dialect.name == "postgresql":
+        with conn.cursor() as cur:
+            cur.execute(sql.replace("{in}", "= ANY(%s)"), [list(values)])
+            return list(cur.fetchall())
+    rows: list[tuple[Any, ...]] = []
+    cur = conn.cursor()
+    try:
+        for start in range(0, len(values), SQLITE_CHUNK):
+            chunk = list(values[start : start + SQLITE_CHUNK])
+            cur.execute(sql.replace("{in}", f"IN ({', '.join('?' * len(chunk))})"), chunk)
+            rows.extend(cur.fetchall())
+    finally:
+        cur.close()
+    return rows
+
+
+def current_rows(session: Session, record_type: str, credit_codes: Sequence[str]) -> pl.DataFrame:
+    """Current (not superseded) rows of these enterprises: old_id, credit_code, record_key, old_hash."""
+    table = fact_model(record_type).__table__.name
+    rows = _select_where_in(
+        session,
+        f'SELECT id, credit_code, record_key, content_hash FROM "{table}" '  # noqa: S608
+        "WHERE replaced_on IS NULL AND credit_code {in}",
+        sorted(set(credit_codes)),
+    )
+    schema = {"old_id": pl.Int64, "credit_code": pl.Utf8, "record_key": pl.Utf8, "old_hash": pl.Utf8}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def supersede(session: Session, record_type: str, ids: Sequence[int], replaced_on: date) -> None:
+    """Close the given rows: a correction delivered as of ``replaced_on`` replaces them."""
+    model = fact_model(record_type)
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        session.execute(
+            update(model)
+            .where(model.id.in_(list(ids[start : start + LOOKUP_CHUNK])))
+            .values(replaced_on=replaced_on)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def codes_by_name(session: Session, names: Sequence[str]) -> pl.DataFrame:
+    """Registered enterprises (current registration) bearing these names: lookup_name, resolved_code."""
+    rows = _select_where_in(
+        session,
+        "SELECT DISTINCT name, credit_code FROM hub_registration WHERE replaced_on IS NULL AND name {in}",
+        sorted(set(names)),
+    )
+    return pl.DataFrame(rows, schema={"lookup_name": pl.Utf8, "resolved_code": pl.Utf8}, orient="row")
+
+
+def facts_of(
+    session: Session, record_type: str, credit_code: str, as_of: date | None, history: bool = False
+) -> list[FactRow]:
+    """An enterprise's rows of one type: current ones, the ones in force on ``as_of``, or all (history)."""
+    model = fact_model(record_type)
+    stmt = select(model).where(model.credit_code == credit_code)
+    if not history:
+        if as_of is None:
+            stmt = stmt.where(model.replaced_on.is_(None))
+        else:
+            stmt = stmt.where(
+                model.as_of <= as_of, or_(model.replaced_on.is_(None), model.replaced_on > as_of)
+            )
+    return list(session.scalars(stmt.order_by(model.record_key, model.as_of, model.id)))
+
+
+def list_batches(session: Session, limit: int = 1000) -> list[DeliveryBatch]:
+    """The most recent batches, oldest first among them."""
+    rows = session.scalars(
+        select(DeliveryBatch).order_by(DeliveryBatch.finished_at.desc(), DeliveryBatch.id.desc()).limit(limit)
+    )
+    return list(reversed(list(rows)))
+
+
+def batch_totals(session: Session) -> dict[str, int]:
+    """Counts summed over every batch."""
+    row = session.execute(
+        select(
+            func.count(DeliveryBatch.id),
+            func.coalesce(func.sum(DeliveryBatch.rows_in), 0),
+            func.coalesce(func.sum(DeliveryBatch.stored), 0),
+            func.coalesce(func.sum(DeliveryBatch.updated), 0),
+            func.coalesce(func.sum(DeliveryBatch.unchanged), 0),
+            func.coalesce(func.sum(DeliveryBatch.quarantined), 0),
+        )
+    ).one()
+    keys = ("batches", "rows_in", "stored", "updated", "unchanged", "quarantined")
+    return {k: int(v) for k, v in zip(keys, row, strict=True)}
+
+
+def quarantine_by_reason(session: Session) -> dict[str, int]:
+    """How many quarantined rows there are of each reason."""
+    rows = session.execute(
+        select(QuarantinedRow.reason, func.count(QuarantinedRow.id))
+        .group_by(QuarantinedRow.reason)
+        .order_by(QuarantinedRow.reason)
+    )
+    return {str(r): int(n) for r, n in rows}
+
+
+def list_quarantine(
+    session: Session,
+    *,
+    source: str | None = None,
+    batch_id: str | None = None,
+    reason: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[QuarantinedRow]:
+    """Quarantined rows, filtered, in batch and row order."""
+    stmt = select(QuarantinedRow)
+    if source:
+        stmt = stmt.where(QuarantinedRow.source == source)
+    if batch_id:
+        stmt = stmt.where(QuarantinedRow.batch_id == batch_id)
+    if reason:
+        stmt = stmt.where(QuarantinedRow.reason == reason)
+    stmt = stmt.order_by(QuarantinedRow.id).limit(limit).offset(offset)
+    return list(session.scalars(stmt))
+
+
+def series_fields(rt: RecordType) -> list[str]:
+    """Names of the record type's monthly series fields."""
+    return [f.name for f in rt.fields if f.kind in SERIES_KINDS]

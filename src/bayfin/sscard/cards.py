@@ -1,0 +1,218 @@
+"""Use cases for banks, channels, holders and cards: seeding, issuance, state changes, e-cards, deposits.
+
+Card and identity numbers enter here and leave only as a keyed digest and a masked form.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bayfin.kernel.errors import Conflict, NotFound, ValidationFailed
+from bayfin.kernel.ids import new_id
+from bayfin.sscard import repository as repo
+from bayfin.sscard import seeds
+from bayfin.sscard.domain import (
+    CNY,
+    CURRENCIES,
+    CardKind,
+    CardState,
+    can_transition,
+    luhn_complete,
+    luhn_valid,
+    mask_id_number,
+    mask_pan,
+)
+from bayfin.sscard.ledger import AccountDirectory, Leg, ensure_system_accounts, post, system_account_name
+from bayfin.sscard.models import Account, Bank, Card, Cardholder, Channel, FxRate, LedgerTxn, TypeLimit
+
+
+@dataclass(frozen=True)
+class IssuedCard:
+    """A new card and its number, which is shown this once (for embossing) and never stored."""
+
+    card: Card
+    pan: str
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    """What seeding created."""
+
+    banks: int
+    channels: int
+    accounts: int
+
+
+class CardService:
+    """Cards and their accounts; needs the digest key so numbers can be found but not read back."""
+
+    def __init__(self, pan_key: bytes, accounts: AccountDirectory | None = None) -> None:
+        self.pan_key = pan_key
+        self.accounts = accounts or AccountDirectory()
+
+    # --- reference data --------------------------------------------------------------------------
+    def seed(self, session: Session, now: datetime) -> SeedReport:
+        """Load the 13 banks, 53 channels, type limits and system accounts (idempotent)."""
+        have_banks = set(session.scalars(select(Bank.id)))
+        new_banks = 0
+        for bank_id, name, iin in seeds.BANKS:
+            if bank_id not in have_banks:
+                session.add(Bank(id=bank_id, name=name, iin=iin, active=True, created_at=now))
+                new_banks += 1
+        have_channels = set(session.scalars(select(Channel.id)))
+        new_channels = 0
+        for channel_id, name, kind in seeds.channels():
+            if channel_id not in have_channels:
+                session.add(Channel(id=channel_id, name=name, kind=kind, active=True, created_at=now))
+                new_channels += 1
+        have_limits = set(session.scalars(select(TypeLimit.txn_type)))
+        for txn_type, limit in seeds.TYPE_LIMITS.items():
+            if txn_type not in have_limits:
+                session.add(TypeLimit(txn_type=txn_type, daily_limit_minor=limit))
+        session.flush()
+        created = ensure_system_accounts(session, list(session.scalars(select(Bank.id))), now)
+        return SeedReport(new_banks, new_channels, created)
+
+    def add_bank(self, session: Session, bank_id: str, name: str, iin: str, now: datetime) -> Bank:
+        """Register another cooperating bank with its issuer number and system accounts."""
+        if session.get(Bank, bank_id) is not None:
+            raise Conflict(f"bank {bank_id} already exists")
+        if len(iin) != 6 or not iin.isdigit():
+            raise ValidationFailed("an issuer identification number has six digits")
+        bank = Bank(id=bank_id, name=name, iin=iin, active=True, created_at=now)
+        session.add(bank)
+        session.flush()
+        ensure_system_accounts(session, [bank_id], now)
+        return bank
+
+    def set_fx_rate(self, session: Session, day: date, currency: int, mid_rate: Decimal,
+                    spread: Decimal) -> FxRate:
+        """Load (or replace) the day's middle rate to CNY and the spread for a currency."""
+        if currency not in CURRENCIES or currency == CNY:
+            raise ValidationFailed("rates are loaded for HKD (344) or MOP (446) against CNY")
+        if mid_rate <= 0 or spread < 0:
+            raise ValidationFailed("the rate must be positive and the spread non-negative")
+        row = session.get(FxRate, (day, currency, CNY))
+        if row is None:
+            row = FxRate(business_date=day, currency=currency, billing_currency=CNY,
+                         mid_rate=str(mid_rate), spread=str(spread))
+            session.add(row)
+        else:
+            row.mid_rate, row.spread = str(mid_rate), str(spread)
+        session.flush()
+        return row
+
+    # --- holders and cards -----------------------------------------------------------------------
+    def register_cardholder(self, session: Session, *, name: str, id_number: str, now: datetime,
+                            subject: str | None = None) -> Cardholder:
+        """Register a holder; the identity number is kept as a digest and a masked form only."""
+        id_number = id_number.strip().upper()
+        if len(id_number) < 8:
+            raise ValidationFailed("identity number too short")
+        digest = repo.keyed_digest(self.pan_key, "id:" + id_number)
+        if session.scalar(select(Cardholder.id).where(Cardholder.id_number_digest == digest)):
+            raise Conflict("a cardholder with this identity number already exists")
+        holder = Cardholder(id=new_id("ch"), name=name, id_number_digest=digest,
+                            id_number_masked=mask_id_number(id_number), subject=subject,
+                            created_at=now)
+        session.add(holder)
+        session.flush()
+        return holder
+
+    def issue_card(self, session: Session, *, cardholder_id: str, bank_id: str, now: datetime,
+                   pan: str | None = None,
+                   daily_limit_minor: int = seeds.DEFAULT_CARD_DAILY_LIMIT) -> IssuedCard:
+        """Issue a physical card with its own CNY account at a cooperating bank (state: issued)."""
+        bank = session.get(Bank, bank_id)
+        if bank is None or not bank.active:
+            raise NotFound(f"no active cooperating bank {bank_id}")
+        if session.get(Cardholder, cardholder_id) is None:
+            raise NotFound("no such cardholder")
+        pan = pan or luhn_complete(bank.iin + f"{secrets.randbelow(10**12):012d}")
+        if not luhn_valid(pan) or not 13 <= len(pan) <= 19:
+            raise ValidationFailed("card number fails the Luhn check")
+        card_id = new_id("card")
+        account = Account(name=f"card:{card_id}", kind="card", bank_id=bank_id, currency=CNY,
+                          balance_minor=0, may_go_negative=False, created_at=now)
+        session.add(account)
+        session.flush()
+        card = Card(id=card_id, cardholder_id=cardholder_id, bank_id=bank_id, kind=CardKind.physical,
+                    state=CardState.issued, pan_digest=repo.keyed_digest(self.pan_key, pan),
+                    pan_masked=mask_pan(pan), account_id=account.id, daily_limit_minor=daily_limit_minor,
+                    issued_at=now, updated_at=now)
+        session.add(card)
+        session.flush()
+        return IssuedCard(card, pan)
+
+    def change_state(self, session: Session, card_id: str, target: CardState, now: datetime) -> Card:
+        """Move a card through its life cycle (activate, report lost, freeze, unfreeze, cancel)."""
+        card = self.get(session, card_id)
+        if not can_transition(CardState(card.state), target):
+            raise Conflict(f"a {card.state} card cannot become {target}", card_state=card.state)
+        card.state, card.updated_at = target, now
+        if target in (CardState.lost, CardState.cancelled) and card.kind == CardKind.physical:
+            # An electronic card stands for its physical card: it stops when the physical one does.
+            for ecard in session.scalars(select(Card).where(Card.bound_card_id == card.id,
+                                                            Card.state != CardState.cancelled)):
+                ecard.state, ecard.updated_at = CardState.cancelled, now
+        session.flush()
+        return card
+
+    def issue_ecard(self, session: Session, *, physical_card_id: str, channel_id: str,
+                    now: datetime) -> IssuedCard:
+        """Issue an electronic card through a registered channel, bound to an active physical card."""
+        physical = self.get(session, physical_card_id)
+        if physical.kind != CardKind.physical:
+            raise ValidationFailed("an electronic card binds to a physical card")
+        if physical.state != CardState.active:
+            raise Conflict("the physical card must be active to bind an electronic card")
+        channel = session.get(Channel, channel_id)
+        if channel is None or not channel.active:
+            raise NotFound(f"no registered channel {channel_id}")
+        existing = session.scalar(select(Card.id).where(Card.bound_card_id == physical.id,
+                                                        Card.state != CardState.cancelled))
+        if existing is not None:
+            raise Conflict("this card already has an electronic card", card_id=existing)
+        bank = session.get(Bank, physical.bank_id)
+        assert bank is not None
+        pan = luhn_complete(bank.iin + "9" + f"{secrets.randbelow(10**11):011d}")
+        card = Card(id=new_id("ecard"), cardholder_id=physical.cardholder_id, bank_id=physical.bank_id,
+                    kind=CardKind.electronic, state=CardState.active,
+                    pan_digest=repo.keyed_digest(self.pan_key, pan), pan_masked=mask_pan(pan),
+                    account_id=physical.account_id, bound_card_id=physical.id, channel_id=channel.id,
+                    daily_limit_minor=physical.daily_limit_minor, issued_at=now, updated_at=now)
+        session.add(card)
+        session.flush()
+        return IssuedCard(card, pan)
+
+    def get(self, session: Session, card_id: str) -> Card:
+        """A card by id, or NotFound."""
+        card = repo.card(session, card_id)
+        if card is None:
+            raise NotFound("no such card")
+        return card
+
+    def deposit(self, session: Session, card_id: str, amount_minor: int, now: datetime) -> LedgerTxn:
+        """Credit a card's account from the bank counter (the funding account), in CNY fen."""
+        if amount_minor <= 0:
+            raise ValidationFailed("a deposit must be positive")
+        card = self.get(session, card_id)
+        funding = self.accounts.id_of(session, system_account_name("funding", CNY))
+        txn = LedgerTxn(kind="deposit", business_date=repo.business_date(now), created_at=now,
+                        card_id=card.id, bank_id=card.bank_id, region="GD", cross_border=False,
+                        amount_minor=amount_minor, currency=CNY, billing_minor=amount_minor,
+                        billing_currency=CNY, spread_minor=0, applied_rate="1")
+        return post(session, txn, [Leg(funding, card.account_id, CNY, amount_minor)])
+
+    def balance(self, session: Session, card_id: str) -> int:
+        """The available balance of a card's account in CNY fen."""
+        card = self.get(session, card_id)
+        account = session.get(Account, card.account_id)
+        assert account is not None
+        return account.balance_minor

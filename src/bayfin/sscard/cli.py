@@ -1,0 +1,208 @@
+"""``bayfin sscard …``: reference data, FX rates, the ISO 8583 switch, settlement, statistics, ledger."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import typer
+from sqlalchemy import select
+
+from bayfin.cli.context import open_platform
+from bayfin.cli.output import JsonOption, console, emit, err_console, print_json
+from bayfin.kernel.errors import AppError
+from bayfin.sscard.domain import currency_alpha
+from bayfin.sscard.ledger import check_ledger
+from bayfin.sscard.models import Bank, Channel, FxRate
+from bayfin.sscard.repository import business_date
+from bayfin.sscard.settlement import clearing, cross_border_stats, write_files
+from bayfin.sscard.wiring import services
+
+app = typer.Typer(help="Social-security-card financial services (社保卡) across Guangdong, HK and Macau.",
+                  no_args_is_help=True)
+banks_app = typer.Typer(help="Cooperating banks.", no_args_is_help=True)
+channels_app = typer.Typer(help="Registered e-card issuing channels.", no_args_is_help=True)
+rates_app = typer.Typer(help="Daily FX rates to CNY.", no_args_is_help=True)
+switch_app = typer.Typer(help="The ISO 8583 switch.", no_args_is_help=True)
+settlement_app = typer.Typer(help="End-of-day clearing and settlement.", no_args_is_help=True)
+stats_app = typer.Typer(help="Cross-border statistics.", no_args_is_help=True)
+ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
+for _sub, _name in ((banks_app, "banks"), (channels_app, "channels"), (rates_app, "rates"),
+                    (switch_app, "switch"), (settlement_app, "settlement"), (stats_app, "stats"),
+                    (ledger_app, "ledger")):
+    app.add_typer(_sub, name=_name)
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """Turn a business refusal into a one-line message and exit code 2 instead of a traceback."""
+    try:
+        yield
+    except AppError as exc:
+        err_console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from exc
+
+
+@app.command("seed")
+def seed(as_json: bool = JsonOption) -> None:
+    """Load the 13 cooperating banks, 53 channels, daily limits and system accounts (idempotent)."""
+    with open_platform() as platform, platform.unit_of_work() as uow:
+        report = services(platform).cards.seed(uow.session, platform.clock.now())
+        uow.commit()
+    emit({"banks_added": report.banks, "channels_added": report.channels,
+          "accounts_added": report.accounts}, as_json=as_json, title="sscard seed")
+
+
+@banks_app.command("list")
+def banks_list(as_json: bool = JsonOption) -> None:
+    """List the cooperating banks."""
+    with open_platform() as platform, platform.session_factory() as session:
+        rows = [{"id": b.id, "name": b.name, "iin": b.iin, "active": b.active}
+                for b in session.scalars(select(Bank).order_by(Bank.id))]
+    emit(rows, as_json=as_json, title="cooperating banks")
+
+
+@banks_app.command("add")
+def banks_add(bank_id: str = typer.Argument(..., help="Short code, e.g. HSB."),
+              name: str = typer.Option(..., help="Bank name."),
+              iin: str = typer.Option(..., help="Six-digit issuer identification number.")) -> None:
+    """Register another cooperating bank with its settlement accounts."""
+    with open_platform() as platform, platform.unit_of_work() as uow, _refusals():
+        services(platform).cards.add_bank(uow.session, bank_id, name, iin, platform.clock.now())
+        uow.commit()
+    console.print(f"[green]bank {bank_id} added[/green]")
+
+
+@channels_app.command("list")
+def channels_list(as_json: bool = JsonOption) -> None:
+    """List the registered e-card channels."""
+    with open_platform() as platform, platform.session_factory() as session:
+        rows = [{"id": c.id, "name": c.name, "kind": c.kind, "active": c.active}
+                for c in session.scalars(select(Channel).order_by(Channel.id))]
+    emit(rows, as_json=as_json, title="e-card channels")
+
+
+@rates_app.command("set")
+def rates_set(currency: int = typer.Option(..., help="ISO 4217 numeric: 344 HKD or 446 MOP."),
+              mid: str = typer.Option(..., help="Middle rate, CNY per unit."),
+              spread: str = typer.Option("0.005", help="Spread charged on top, e.g. 0.005."),
+              day: str = typer.Option(None, "--date", help="Business date (default: today).")) -> None:
+    """Load the day's middle rate and spread for a currency."""
+    try:
+        mid_rate, spread_rate = Decimal(mid), Decimal(spread)
+        on = date.fromisoformat(day) if day else None
+    except (InvalidOperation, ValueError) as exc:
+        err_console.print(f"[red]bad rate or date: {exc}[/red]")
+        raise typer.Exit(2) from exc
+    with open_platform() as platform, platform.unit_of_work() as uow, _refusals():
+        on = on or business_date(platform.clock.now())
+        services(platform).cards.set_fx_rate(uow.session, on, currency, mid_rate, spread_rate)
+        uow.commit()
+    console.print(f"[green]{currency_alpha(currency)} {mid_rate} (+{spread_rate}) for {on}[/green]")
+
+
+@rates_app.command("list")
+def rates_list(as_json: bool = JsonOption) -> None:
+    """List loaded FX rates, newest first."""
+    with open_platform() as platform, platform.session_factory() as session:
+        rows = [{"date": r.business_date, "currency": currency_alpha(r.currency), "mid": r.mid_rate,
+                 "spread": r.spread} for r in session.scalars(
+                     select(FxRate).order_by(FxRate.business_date.desc()).limit(60))]
+    emit(rows, as_json=as_json, title="FX rates to CNY")
+
+
+@switch_app.command("serve")
+def switch_serve(host: str = typer.Option("127.0.0.1", help="Bind address."),
+                 port: int = typer.Option(8583, help="TCP port."),
+                 workers: int = typer.Option(8, help="Database worker threads.")) -> None:
+    """Run the ISO 8583 switch (2-byte length-prefixed frames) until interrupted."""
+    from bayfin.sscard.server import SwitchServer
+
+    with open_platform() as platform:
+        server = SwitchServer(services(platform).processor(platform), host=host, port=port,
+                              workers=workers)
+
+        async def run() -> None:
+            bound = await server.start()
+            err_console.print(f"sscard switch listening on {bound[0]}:{bound[1]}")
+            try:
+                await server.serve_forever()
+            finally:
+                await server.close()
+
+        try:
+            asyncio.run(run())
+        except KeyboardInterrupt:
+            err_console.print("switch stopped")
+
+
+@switch_app.command("probe")
+def switch_probe(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8583),
+                 as_json: bool = JsonOption) -> None:
+    """Send an 0800 echo test to a running switch and show the answer."""
+    from bayfin.sscard.acquirer import Acquirer, SwitchConnection
+
+    async def probe() -> dict[str, str]:
+        conn = await SwitchConnection.open(host, port)
+        try:
+            return await conn.call(Acquirer().echo(), timeout=5)
+        finally:
+            await conn.close()
+
+    reply = asyncio.run(probe())
+    emit(reply, as_json=as_json, title="echo test")
+    if reply.get("39") != "00":
+        raise typer.Exit(1)
+
+
+@settlement_app.command("run")
+def settlement_run(day: str = typer.Option(None, "--date", help="Business date (default: today)."),
+                   out: Path = typer.Option(Path("var/sscard/settlement"), help="Output folder."),
+                   as_json: bool = JsonOption) -> None:
+    """Write the day's settlement files per bank and currency; exit 1 unless all reconcile to zero."""
+    with open_platform() as platform, platform.session_factory() as session:
+        on = date.fromisoformat(day) if day else business_date(platform.clock.now())
+        lines = clearing(session, on)
+    write_files(lines, on, out)
+    rows = [{"bank": ln.bank_id, "currency": currency_alpha(ln.currency), "count": ln.count,
+             "gross": ln.gross_minor, "reversed": ln.reversed_minor, "net": ln.net_minor,
+             "ledger": ln.ledger_net_minor, "difference": ln.difference_minor} for ln in lines]
+    emit(rows, as_json=as_json, title=f"settlement {on} (minor units) → {out / on.isoformat()}")
+    if any(ln.difference_minor for ln in lines):
+        raise typer.Exit(1)
+
+
+@stats_app.command("cross-border")
+def stats_cross_border(start: str = typer.Option(..., "--from", help="First business date."),
+                       end: str = typer.Option(..., "--to", help="Last business date."),
+                       as_json: bool = JsonOption) -> None:
+    """Standing cross-border transactions: count and CNY amount by region and type, with totals."""
+    with open_platform() as platform, platform.session_factory() as session:
+        stats = cross_border_stats(session, date.fromisoformat(start), date.fromisoformat(end))
+    rows = [{"region": x.region, "type": x.txn_type, "count": x.count,
+             "amount_yuan": Decimal(x.amount_cny_minor) / 100} for x in stats]
+    rows.append({"region": "all", "type": "all", "count": sum(x.count for x in stats),
+                 "amount_yuan": Decimal(sum(x.amount_cny_minor for x in stats)) / 100})
+    emit(rows, as_json=as_json, title="cross-border transactions")
+
+
+@ledger_app.command("check")
+def ledger_check(as_json: bool = JsonOption) -> None:
+    """Verify the ledger balances per currency and matches its entries; exit 1 if not."""
+    with open_platform() as platform, platform.session_factory() as session:
+        report = check_ledger(session)
+    totals = {currency_alpha(c): t for c, t in report.currency_totals.items()}
+    result = {"ok": report.ok, "currency_totals": totals,
+              "foreign_currency_entries": report.foreign_currency_entries,
+              "negative_holder_accounts": report.negative_holder_accounts,
+              "balance_mismatches": report.balance_mismatches}
+    if as_json:
+        print_json(result)
+    else:
+        emit(result, as_json=False, title="ledger check")
+    if not report.ok:
+        raise typer.Exit(1)

@@ -1,0 +1,95 @@
+"""Every query of the social-security-card module that more than one use case needs."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from bayfin.sscard import seeds
+from bayfin.sscard.models import Card, Cardholder, DailyUsage, Entry, FxRate, LedgerTxn, TypeLimit
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def business_date(now: datetime) -> date:
+    """The business (clearing) date: the calendar date in Beijing time."""
+    return now.astimezone(CHINA).date()
+
+
+def keyed_digest(key: bytes, value: str) -> str:
+    """HMAC-SHA256 of a card or ID number: lets us find a record without storing the number."""
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def derive_pan_key(secret: bytes) -> bytes:
+    """The module's digest key, derived from a platform secret so it differs from the audit key."""
+    return hmac.new(secret, b"bayfin.sscard.pan-digest", hashlib.sha256).digest()
+
+
+def card_by_pan_digest(session: Session, digest: str) -> Card | None:
+    """The card whose number has this digest."""
+    return session.scalar(select(Card).where(Card.pan_digest == digest))
+
+
+def card(session: Session, card_id: str) -> Card | None:
+    """A card by id."""
+    return session.get(Card, card_id)
+
+
+def cardholder_by_subject(session: Session, subject: str) -> Cardholder | None:
+    """The cardholder a login subject belongs to."""
+    return session.scalar(select(Cardholder).where(Cardholder.subject == subject))
+
+
+def cards_of(session: Session, cardholder_id: str) -> list[Card]:
+    """Every card of a holder, physical first."""
+    return list(session.scalars(select(Card).where(Card.cardholder_id == cardholder_id)
+                                .order_by(Card.kind.desc(), Card.issued_at)))
+
+
+def type_limit(session: Session, txn_type: str) -> int | None:
+    """The configured daily cross-border limit of a type (the seed's default when not configured)."""
+    found = session.get(TypeLimit, txn_type)
+    return found.daily_limit_minor if found else seeds.TYPE_LIMITS.get(txn_type)
+
+
+def usage_today(session: Session, card_id: str, day: date) -> dict[str, DailyUsage]:
+    """This card's cross-border usage rows for the day, by type."""
+    rows = session.scalars(select(DailyUsage).where(DailyUsage.card_id == card_id,
+                                                    DailyUsage.business_date == day)).all()
+    return {r.txn_type: r for r in rows}
+
+
+def fx_rate(session: Session, day: date, currency: int, billing_currency: int) -> tuple[Decimal, Decimal]:
+    """The day's (mid rate, spread): the latest loaded on or before ``day``, else the seed's default."""
+    row = session.scalar(select(FxRate).where(FxRate.currency == currency,
+                                              FxRate.billing_currency == billing_currency,
+                                              FxRate.business_date <= day)
+                         .order_by(FxRate.business_date.desc()).limit(1))
+    if row is not None:
+        return Decimal(row.mid_rate), Decimal(row.spread)
+    if currency in seeds.DEFAULT_RATES:
+        mid, spread = seeds.DEFAULT_RATES[currency]
+        return Decimal(mid), Decimal(spread)
+    raise LookupError(f"no rate for {currency}→{billing_currency}")
+
+
+def statement(session: Session, account_id: int, start: date, end: date,
+              limit: int = 500) -> list[tuple[LedgerTxn, int]]:
+    """Ledger transactions touching an account between two business dates, with the signed amount
+    each moved on it (credit positive), newest first."""
+    rows: dict[int, int] = {}
+    for e in session.scalars(select(Entry).join(LedgerTxn, LedgerTxn.id == Entry.txn_id).where(
+            or_(Entry.source_account_id == account_id, Entry.destination_account_id == account_id),
+            LedgerTxn.business_date >= start, LedgerTxn.business_date <= end)):
+        sign = 1 if e.destination_account_id == account_id else -1
+        rows[e.txn_id] = rows.get(e.txn_id, 0) + sign * e.amount_minor
+    txns = session.scalars(select(LedgerTxn).where(LedgerTxn.id.in_(list(rows)))
+                           .order_by(LedgerTxn.id.desc()).limit(limit)).all()
+    return [(t, rows[t.id]) for t in txns]

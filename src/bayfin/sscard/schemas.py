@@ -1,0 +1,124 @@
+"""API shapes of the social-security-card module; card and ID numbers only ever appear masked."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
+
+from bayfin.sscard.domain import CardState
+
+
+class CardOut(BaseModel):
+    """A card as its holder or an operator sees it."""
+
+    id: str
+    kind: str
+    state: str
+    bank_id: str
+    pan_masked: str
+    bound_card_id: str | None
+    channel_id: str | None
+    daily_limit_minor: int
+
+
+class CardholderView(BaseModel):
+    """A card with its holder, for operators: name and ID number masked."""
+
+    card: CardOut
+    holder_name_masked: str
+    id_number_masked: str
+    balance_minor: int
+
+
+class BalanceOut(BaseModel):
+    """Available balance of a card's account."""
+
+    card_id: str
+    currency: int = 156
+    balance_minor: int
+    balance_yuan: Decimal
+
+
+class StatementLine(BaseModel):
+    """One movement on the card's account, with the foreign amount and the FX spread shown."""
+
+    txn_id: int
+    kind: str
+    business_date: date
+    booked_at: datetime
+    amount_minor: int = Field(description="Signed CNY fen: negative leaves the account.")
+    region: str | None
+    original_amount_minor: int
+    original_currency: int
+    applied_rate: str
+    spread_minor: int
+    reverses_txn_id: int | None
+
+
+class EcardIn(BaseModel):
+    """Ask for an electronic card bound to a physical card, through a registered channel."""
+
+    physical_card_id: str = Field(max_length=40)
+    channel_id: str = Field(max_length=40)
+
+
+class QrOut(BaseModel):
+    """A single-use payment code and its expiry."""
+
+    payload: str
+    expires_at: datetime
+
+
+class StateIn(BaseModel):
+    """A card life-cycle change."""
+
+    state: CardState
+
+
+class QrPaymentIn(BaseModel):
+    """A merchant's or hospital's charge against a scanned payment code (CNY fen)."""
+
+    payload: str = Field(max_length=200)
+    amount_minor: int = Field(gt=0, le=10_000_000_00)
+
+
+class MedicalPaymentIn(BaseModel):
+    """A medical bill charged against a scanned payment code: total and the insurance-covered part."""
+
+    payload: str = Field(max_length=200)
+    total_minor: int = Field(gt=0, le=10_000_000_00)
+    covered_minor: int = Field(ge=0, le=10_000_000_00)
+    provider: str = Field(min_length=1, max_length=40)
+
+
+class PaymentOut(BaseModel):
+    """What a code payment booked, with the medical split when there is one."""
+
+    txn_id: int
+    amount_minor: int
+    fund_minor: int | None = None
+    personal_minor: int | None = None
+
+
+class StatOut(BaseModel):
+    """Standing cross-border transactions of one region and type."""
+
+    region: str
+    txn_type: str
+    count: int
+    amount_cny_minor: int
+
+
+class SettlementLineOut(BaseModel):
+    """One bank-and-currency clearing position and its reconciliation against the ledger."""
+
+    bank_id: str
+    currency: int
+    count: int
+    gross_minor: int
+    reversed_minor: int
+    net_minor: int
+    ledger_net_minor: int
+    difference_minor: int

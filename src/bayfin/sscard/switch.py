@@ -1,0 +1,365 @@
+"""The ISO 8583 switch's message processing: one database transaction per message, exactly-once money.
+
+For every money message the first statement inserts the exactly-once record keyed by
+(acquirer, message class, STAN, RRN); a duplicate fails that insert and is answered with the stored
+first response (or 94 when the "duplicate" carries different content). Decisions are made under the
+card account's lock, the ledger is posted, the response is stored in the same row, and the response
+is only returned once the transaction committed — so a crash before commit books nothing and the
+acquirer, seeing no answer, sends a reversal that is acknowledged without booking.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import cast
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bayfin.kernel.clock import Clock, SystemClock
+from bayfin.kernel.db import UnitOfWork
+from bayfin.sscard import iso
+from bayfin.sscard import repository as repo
+from bayfin.sscard.domain import (
+    CNY,
+    CROSS_BORDER_REGIONS,
+    CURRENCIES,
+    PROCESSING_CODES,
+    REGIONS,
+    CardState,
+    Conversion,
+    Rc,
+    TxnType,
+    check_daily_limits,
+    convert,
+    encode_conversion_rate,
+    state_response_code,
+)
+from bayfin.sscard.ledger import AccountDirectory, Leg, lock_accounts, post, reverse, system_account_name
+from bayfin.sscard.models import Account, Card, DailyUsage, Entry, LedgerTxn, SwitchMessage
+
+log = logging.getLogger(__name__)
+
+_MTI = re.compile(r"^0[1248]0[01]$")
+_CLASSES = {"1": "authorization", "2": "financial", "4": "reversal", "8": "network"}
+_REQUIRED = ("2", "3", "4", "7", "11", "19", "32", "37", "49")
+_ECHO = ("3", "4", "7", "11", "19", "32", "37", "41", "42", "49", "90", "103")
+_NETWORK_CODES = {"001": "sign-on", "002": "sign-off", "301": "echo test"}
+Fault = Callable[[str], None]
+
+
+class Decline(Exception):
+    """Stop processing with a response code; nothing is booked."""
+
+    def __init__(self, rc: Rc) -> None:
+        super().__init__(rc.value)
+        self.rc = rc
+
+
+@dataclass
+class Outcome:
+    """The response code and response fields a message earned, and the transaction it booked."""
+
+    rc: Rc
+    fields: dict[str, str] = field(default_factory=dict)
+    txn_id: int | None = None
+
+
+def _format_ok(fields: dict[str, str]) -> bool:
+    for name, width in iso.NUMERIC_FIELDS.items():
+        value = fields.get(name)
+        if value is not None and (len(value) != width or not value.isdigit()):
+            return False
+    pan = fields.get("2", "")
+    dest = fields.get("103")
+    return (pan.isdigit() and 12 <= len(pan) <= 19 and (dest is None or dest.isdigit())
+            and fields.get("37", "").isalnum() and fields.get("32", "").isdigit())
+
+
+class SwitchProcessor:
+    """Turns one request frame into one response frame against the ledger (thread-safe; stateless)."""
+
+    def __init__(self, session_factory: sessionmaker[Session] | Callable[[], Session], *,
+                 pan_key: bytes, clock: Clock | None = None, accounts: AccountDirectory | None = None,
+                 fault: Fault | None = None) -> None:
+        self._factory = session_factory
+        self._pan_key = pan_key
+        self._clock = clock or SystemClock()
+        self._accounts = accounts or AccountDirectory()
+        #: Test hook called at named points inside the transaction (crash and failure injection).
+        self.fault = fault
+        # Rates and limits change at most daily; a short cache saves two queries per message.
+        self._reference: dict[tuple[object, ...], tuple[float, object]] = {}
+        self.reference_ttl_seconds = 30.0
+
+    def _cached(self, key: tuple[object, ...], load: Callable[[], object]) -> object:
+        now = time.monotonic()
+        hit = self._reference.get(key)
+        if hit is not None and now - hit[0] < self.reference_ttl_seconds:
+            return hit[1]
+        value = load()
+        self._reference[key] = (now, value)
+        return value
+
+    # --- entry point -------------------------------------------------------------------------------
+    def handle(self, raw: bytes) -> bytes:
+        """Process one request and return the encoded response (every request gets one)."""
+        try:
+            fields = iso.decode(raw)
+        except ValueError:
+            mti = raw[:4].decode("ascii", "replace")
+            return iso.encode({"t": iso.response_mti(mti), "39": Rc.format_error.value})
+        mti = fields["t"]
+        reply_mti = iso.response_mti(mti)
+        if not _MTI.match(mti):
+            return self._reply(reply_mti, fields, Outcome(Rc.invalid_transaction))
+        klass = _CLASSES[mti[1]]
+        if klass == "network":
+            code = fields.get("70")
+            rc = Rc.approved if code in _NETWORK_CODES else Rc.invalid_transaction
+            return self._reply(reply_mti, fields, Outcome(rc, {"70": code} if code else {}))
+        if any(name not in fields for name in _REQUIRED) or not _format_ok(fields):
+            return self._reply(reply_mti, fields, Outcome(Rc.format_error))
+        try:
+            return self._money(klass, reply_mti, fields)
+        except Exception:
+            # Rolled back: nothing was booked or recorded, so a retry is processed afresh.
+            log.exception("switch message failed", extra={"mti": mti, "stan": fields.get("11")})
+            return self._reply(reply_mti, fields, Outcome(Rc.system_malfunction))
+
+    def _reply(self, mti: str, request: dict[str, str], outcome: Outcome) -> bytes:
+        out = {"t": mti, **{k: request[k] for k in _ECHO if k in request}, **outcome.fields,
+               "39": outcome.rc.value}
+        if "2" in request and request["2"].isdigit() and len(request["2"]) <= 19:
+            out["2"] = request["2"]
+        try:
+            return iso.encode(out)
+        except ValueError:  # an echoed field was itself malformed: answer with the bare code
+            return iso.encode({"t": mti, "39": outcome.rc.value})
+
+    def _fingerprint(self, klass: str, fields: dict[str, str]) -> str:
+        material = "|".join([klass, fields["2"], fields["3"], fields["4"], fields["49"],
+                             fields.get("103", ""), fields.get("90", "")])
+        return hmac.new(self._pan_key, material.encode(), hashlib.sha256).hexdigest()
+
+    def _key(self, klass: str, fields: dict[str, str]) -> tuple[str, str, str, str]:
+        # A reversal is keyed by the STAN of the message it reverses (field 90), so it meets the
+        # original's record and leaves a trace an original arriving late will find.
+        stan = fields["11"]
+        if klass == "reversal" and len(fields.get("90", "")) >= 10 and fields["90"][4:10].isdigit():
+            stan = fields["90"][4:10]
+        return fields["32"], klass, stan, fields["37"]
+
+    # --- exactly-once wrapper ----------------------------------------------------------------------
+    def _money(self, klass: str, reply_mti: str, fields: dict[str, str]) -> bytes:
+        acquirer, message_class, stan, rrn = self._key(klass, fields)
+        fingerprint = self._fingerprint(klass, fields)
+        now = self._clock.now()
+        with UnitOfWork(self._factory) as uow:
+            session = uow.session
+            record = SwitchMessage(acquirer_id=acquirer, message_class=message_class, stan=stan,
+                                   rrn=rrn, request_mti=fields["t"], fingerprint=fingerprint,
+                                   response_code=Rc.system_malfunction.value, response_fields={},
+                                   reversed=False, received_at=now)
+            session.add(record)
+            try:
+                session.flush()
+            except IntegrityError:
+                uow.rollback()
+                return self._replay(reply_mti, fields, (acquirer, message_class, stan, rrn), fingerprint)
+            try:
+                if klass == "reversal":
+                    outcome = self._reverse(session, fields, acquirer, stan, rrn, now)
+                else:
+                    outcome = self._book(session, klass, fields, acquirer, now)
+            except Decline as decline:
+                outcome = Outcome(decline.rc)
+            if outcome.rc is not Rc.approved and session.new:
+                raise RuntimeError("a declined message must not leave pending writes")
+            if klass == "reversal" and outcome.rc is not Rc.approved:
+                # A refused reversal must not occupy the key: the acquirer retries or corrects it.
+                uow.rollback()
+                return self._reply(reply_mti, fields, outcome)
+            record.response_code, record.response_fields = outcome.rc.value, outcome.fields
+            record.txn_id = outcome.txn_id
+            session.flush()
+            if self.fault:
+                self.fault("before_commit")
+            uow.commit()
+        return self._reply(reply_mti, fields, outcome)
+
+    def _replay(self, reply_mti: str, fields: dict[str, str], key: tuple[str, str, str, str],
+                fingerprint: str) -> bytes:
+        acquirer, message_class, stan, rrn = key
+        with self._factory() as session:
+            first = session.scalar(select(SwitchMessage).where(
+                SwitchMessage.acquirer_id == acquirer, SwitchMessage.message_class == message_class,
+                SwitchMessage.stan == stan, SwitchMessage.rrn == rrn))
+        if first is None:  # the first copy rolled back meanwhile: let the acquirer retry
+            return self._reply(reply_mti, fields, Outcome(Rc.system_malfunction))
+        if first.fingerprint != fingerprint:
+            return self._reply(reply_mti, fields, Outcome(Rc.duplicate))
+        return self._reply(reply_mti, fields, Outcome(Rc(first.response_code),
+                                                      dict(first.response_fields)))
+
+    # --- authorizations and financial messages -----------------------------------------------------
+    def _card(self, session: Session, pan: str) -> Card:
+        card = repo.card_by_pan_digest(session, repo.keyed_digest(self._pan_key, pan))
+        if card is None:
+            raise Decline(Rc.invalid_card)
+        return card
+
+    def _book(self, session: Session, klass: str, fields: dict[str, str], acquirer: str,
+              now: datetime) -> Outcome:
+        pcode = fields["3"][:2]
+        txn_type = PROCESSING_CODES.get(pcode)
+        if txn_type is None or (klass == "authorization" and txn_type is TxnType.transfer):
+            raise Decline(Rc.invalid_transaction)
+        region = REGIONS.get(int(fields["19"]))
+        currency = int(fields["49"])
+        if region is None or currency not in CURRENCIES:
+            raise Decline(Rc.format_error)
+        card = self._card(session, fields["2"])
+        dest: Card | None = None
+        if txn_type is TxnType.transfer:
+            if "103" not in fields:
+                raise Decline(Rc.format_error)
+            dest = self._card(session, fields["103"])
+            if dest.state != CardState.active or dest.account_id == card.account_id:
+                raise Decline(Rc.invalid_card)
+        # Lock every holder account involved (ascending ids) before reading anything we decide on.
+        balances = lock_accounts(session, [card.account_id] + ([dest.account_id] if dest else []))
+        blocked = state_response_code(CardState(card.state))
+        if blocked is not None:
+            raise Decline(blocked)
+        if self._reversed_already(session, acquirer, fields):
+            raise Decline(Rc.invalid_transaction)
+        balance = balances[card.account_id]
+        if txn_type is TxnType.balance_inquiry:
+            return Outcome(Rc.approved, {"54": iso.format_balance(balance, CNY)})
+        amount = int(fields["4"])
+        if amount <= 0:
+            raise Decline(Rc.invalid_amount)
+        day = repo.business_date(now)
+        try:
+            mid, spread = cast(tuple[Decimal, Decimal], self._cached(
+                ("rate", day, currency), lambda: repo.fx_rate(session, day, currency, CNY))
+                ) if currency != CNY else (Decimal(1), Decimal(0))
+        except LookupError as exc:
+            raise Decline(Rc.system_malfunction) from exc
+        conv = convert(amount, currency, CNY, mid, spread)
+        if conv.billing_minor > balance:
+            raise Decline(Rc.insufficient_funds)
+        cross_border = region in CROSS_BORDER_REGIONS
+        # Holds count against the authorization limit; a reversal gives back what its kind used.
+        kind = TxnType.authorization.value if klass == "authorization" else txn_type.value
+        if cross_border:
+            self._use_limit(session, card, day, kind, conv.billing_minor)
+        txn = LedgerTxn(kind=kind,
+                        business_date=day, created_at=now, card_id=card.id, bank_id=card.bank_id,
+                        region=region, cross_border=cross_border, amount_minor=amount, currency=currency,
+                        billing_minor=conv.billing_minor, billing_currency=CNY,
+                        spread_minor=conv.spread_minor, applied_rate=str(conv.applied_rate))
+        post(session, txn, self._legs(session, klass, txn_type, card, dest, conv))
+        if self.fault:
+            self.fault("after_posting")
+        out = {"38": f"{txn.id % 1_000_000:06d}", "6": f"{conv.billing_minor:012d}", "51": f"{CNY:03d}",
+               "10": encode_conversion_rate(conv.applied_rate),
+               "54": iso.format_balance(balance - conv.billing_minor, CNY)}
+        return Outcome(Rc.approved, out, txn.id)
+
+    def _legs(self, session: Session, klass: str, txn_type: TxnType, card: Card, dest: Card | None,
+              conv: Conversion) -> list[Leg]:
+        def acct(kind: str, currency: int, bank_id: str | None = None) -> int:
+            return self._accounts.id_of(session, system_account_name(kind, currency, bank_id))
+
+        # The holder pays the middle-rate value plus the visible spread, which the bank keeps.
+        spread = Leg(card.account_id, acct("fx_revenue", CNY), CNY, conv.spread_minor)
+        if dest is not None:  # transfer: the payee receives the middle-rate value in CNY
+            return [Leg(card.account_id, dest.account_id, CNY, conv.at_mid_minor), spread]
+        if klass == "authorization":  # a hold, released by its reversal
+            return [Leg(card.account_id, acct("holds", CNY, card.bank_id), CNY, conv.at_mid_minor),
+                    spread]
+        payee = acct("settlement", conv.currency, card.bank_id)
+        if conv.currency == CNY:
+            return [Leg(card.account_id, payee, CNY, conv.amount_minor)]
+        # Cross-currency: CNY into the FX position, the foreign amount out of it to the acquirer.
+        return [Leg(card.account_id, acct("fx_position", CNY), CNY, conv.at_mid_minor), spread,
+                Leg(acct("fx_position", conv.currency), payee, conv.currency, conv.amount_minor)]
+
+    def _use_limit(self, session: Session, card: Card, day: date, txn_type: str, amount: int) -> None:
+        usage = repo.usage_today(session, card.id, day)
+        used_total = sum(u.used_minor for u in usage.values())
+        row = usage.get(txn_type)
+        verdict = check_daily_limits(amount_minor=amount, used_card_total=used_total,
+                                     card_limit=card.daily_limit_minor,
+                                     used_type_total=row.used_minor if row else 0,
+                                     type_limit=cast(int | None, self._cached(
+                                         ("limit", txn_type), lambda: repo.type_limit(session, txn_type))))
+        if not verdict.allowed:
+            raise Decline(Rc.exceeds_limit)
+        if row is None:
+            session.add(DailyUsage(card_id=card.id, business_date=day, txn_type=txn_type,
+                                   used_minor=amount))
+        else:
+            row.used_minor += amount
+
+    def _reversed_already(self, session: Session, acquirer: str, fields: dict[str, str]) -> bool:
+        """True when a reversal for this message arrived first (the acquirer timed out and gave up)."""
+        return session.scalar(select(SwitchMessage.id).where(
+            SwitchMessage.acquirer_id == acquirer, SwitchMessage.message_class == "reversal",
+            SwitchMessage.stan == fields["11"], SwitchMessage.rrn == fields["37"])) is not None
+
+    # --- reversals ---------------------------------------------------------------------------------
+    def _reverse(self, session: Session, fields: dict[str, str], acquirer: str, stan: str, rrn: str,
+                 now: datetime) -> Outcome:
+        card = repo.card_by_pan_digest(session, repo.keyed_digest(self._pan_key, fields["2"]))
+        if card is None:
+            return Outcome(Rc.approved)  # never booked: acknowledged, nothing to undo
+        # Same lock the original takes, so a reversal racing its original sees it committed or not.
+        lock_accounts(session, [card.account_id])
+        classes = ["financial", "authorization"]
+        if len(fields.get("90", "")) >= 4 and fields["90"][1] in "12":
+            classes = [_CLASSES[fields["90"][1]]]
+        original = session.scalar(select(SwitchMessage).where(
+            SwitchMessage.acquirer_id == acquirer, SwitchMessage.message_class.in_(classes),
+            SwitchMessage.stan == stan, SwitchMessage.rrn == rrn,
+            SwitchMessage.response_code == Rc.approved.value, SwitchMessage.txn_id.is_not(None))
+            .order_by(SwitchMessage.id).limit(1))
+        if original is None or original.reversed or original.txn_id is None:
+            return Outcome(Rc.approved)
+        txn = session.get(LedgerTxn, original.txn_id)
+        assert txn is not None
+        if txn.card_id != card.id:
+            return Outcome(Rc.approved)
+        if int(fields["4"]) != txn.amount_minor:
+            raise Decline(Rc.invalid_amount)
+        holder_accounts = list(session.scalars(
+            select(Account.id).where(Account.may_go_negative.is_(False), Account.id.in_(
+                select(Entry.destination_account_id).where(Entry.txn_id == txn.id)))))
+        balances = lock_accounts(session, holder_accounts)
+        owed = {a: 0 for a in balances}
+        for entry in session.scalars(select(Entry).where(Entry.txn_id == txn.id)):
+            if entry.destination_account_id in owed:
+                owed[entry.destination_account_id] += entry.amount_minor
+        if any(balances[a] < owed[a] for a in owed):
+            raise Decline(Rc.insufficient_funds)  # the transfer's payee already spent it
+        mirror = reverse(session, txn, business_date=repo.business_date(now), now=now)
+        if self.fault:
+            self.fault("after_posting")
+        if txn.cross_border:
+            session.execute(update(DailyUsage).where(
+                DailyUsage.card_id == txn.card_id, DailyUsage.business_date == txn.business_date,
+                DailyUsage.txn_type == txn.kind)
+                .values(used_minor=DailyUsage.used_minor - txn.billing_minor))
+        original.reversed = True
+        return Outcome(Rc.approved, {"38": f"{mirror.id % 1_000_000:06d}"}, mirror.id)

@@ -1,0 +1,42 @@
+"""Start-up wiring: the module's services, hung on ``platform.extensions["sscard"]``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bayfin.kernel.platform import Platform
+from bayfin.sscard.cards import CardService
+from bayfin.sscard.ledger import AccountDirectory
+from bayfin.sscard.payments import PaymentService
+from bayfin.sscard.repository import derive_pan_key
+from bayfin.sscard.switch import SwitchProcessor
+
+
+@dataclass
+class SscardServices:
+    """What the API, CLI and switch of this module share."""
+
+    cards: CardService
+    payments: PaymentService
+    pan_key: bytes
+    accounts: AccountDirectory
+
+    def processor(self, platform: Platform) -> SwitchProcessor:
+        """A switch processor bound to the platform's database and clock."""
+        return SwitchProcessor(platform.session_factory, pan_key=self.pan_key, clock=platform.clock,
+                               accounts=self.accounts)
+
+
+def configure(platform: Platform) -> None:
+    """Build the card, payment and switch services from the platform's secret and clock."""
+    pan_key = derive_pan_key(platform.settings.audit_key.get_secret_value().encode())
+    accounts = AccountDirectory()
+    cards = CardService(pan_key, accounts)
+    platform.extensions["sscard"] = SscardServices(cards=cards, payments=PaymentService(cards),
+                                                   pan_key=pan_key, accounts=accounts)
+
+
+def services(platform: Platform) -> SscardServices:
+    """The module's services on a configured platform."""
+    found: SscardServices = platform.extensions["sscard"]
+    return found

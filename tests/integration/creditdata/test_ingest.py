@@ -1,0 +1,202 @@
+"""Ingesting deliveries into the hub: nothing lost, idempotent, corrections with history, point in time."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from bayfin.creditdata.mapping import load_mapping
+from bayfin.creditdata.models import DeliveryBatch, QuarantinedRow, RegistrationInformation, TaxPayment
+from bayfin.creditdata.service import enterprise_record, hub_status, ingest_file
+from bayfin.kernel.errors import NotFound
+from tests.integration.creditdata.deliveries import (
+    REG_HEADER,
+    TAX_REGION_HEADER,
+    code,
+    reg_line,
+    tax_line,
+    write,
+)
+
+REG = load_mapping("amr_registration")
+TAX = load_mapping("tax_region")
+
+
+def count(session, model):
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_every_input_row_ends_stored_or_quarantined_with_where_it_came_from(session, tmp_path):
+    path = write(
+        tmp_path / "reg.csv",
+        REG_HEADER,
+        [
+            reg_line(1),
+            reg_line(2),
+            reg_line(3, capital="abc"),
+            reg_line(4, status="失联"),
+            "only,three,fields",
+        ],
+    )
+    report = ingest_file(session, path, REG, date(2023, 1, 10))
+    c = report.counts
+    assert (c.rows_in, c.stored, c.updated, c.unchanged, c.quarantined) == (5, 2, 0, 0, 3)
+    assert c.reconciles
+    rows = session.scalars(select(QuarantinedRow).order_by(QuarantinedRow.row_number)).all()
+    assert [(q.row_number, q.reason) for q in rows] == [
+        (3, "invalid_amount"),
+        (4, "unknown_code"),
+        (5, "malformed_row"),
+    ]
+    assert all(q.batch_id == report.batch_id and q.source == "amr_registration" for q in rows)
+    assert rows[2].raw == "only,three,fields"
+    stored = session.scalars(select(RegistrationInformation)).all()
+    assert {(r.source, r.batch_id, r.as_of) for r in stored} == {
+        ("amr_registration", report.batch_id, date(2023, 1, 10))
+    }
+
+
+def test_ingesting_the_same_file_again_changes_nothing(session, tmp_path):
+    path = write(tmp_path / "reg.csv", REG_HEADER, [reg_line(1), reg_line(2), reg_line(3, capital="-1")])
+    first = ingest_file(session, path, REG, date(2023, 1, 10))
+    before = (
+        count(session, RegistrationInformation),
+        count(session, QuarantinedRow),
+        count(session, DeliveryBatch),
+    )
+    again = ingest_file(session, path, REG, date(2023, 1, 10))
+    assert again.already_ingested and again.batch_id == first.batch_id
+    assert (
+        count(session, RegistrationInformation),
+        count(session, QuarantinedRow),
+        count(session, DeliveryBatch),
+    ) == before
+
+
+def test_the_same_rows_in_a_new_delivery_count_as_unchanged(session, tmp_path):
+    ingest_file(
+        session, write(tmp_path / "a.csv", REG_HEADER, [reg_line(1), reg_line(2)]), REG, date(2023, 1, 10)
+    )
+    second = ingest_file(
+        session,
+        write(tmp_path / "b.csv", REG_HEADER, [reg_line(2), reg_line(1), reg_line(3)]),
+        REG,
+        date(2023, 7, 10),
+    )
+    assert (second.counts.stored, second.counts.updated, second.counts.unchanged) == (1, 0, 2)
+    assert count(session, RegistrationInformation) == 3
+
+
+def test_a_correction_supersedes_the_old_value_and_keeps_it_as_history(session, tmp_path):
+    ingest_file(
+        session, write(tmp_path / "a.csv", REG_HEADER, [reg_line(1, capital="100")]), REG, date(2023, 1, 10)
+    )
+    fix = ingest_file(
+        session, write(tmp_path / "b.csv", REG_HEADER, [reg_line(1, capital="250")]), REG, date(2024, 1, 10)
+    )
+    assert (fix.counts.updated, fix.counts.stored) == (1, 0)
+    now = enterprise_record(session, code(1))
+    assert now["registration"]["values"]["registered_capital_fen"] == 250 * 1_000_000
+    history = enterprise_record(session, code(1), history=True)["domains"]["registration"]
+    assert [(h["values"]["registered_capital_fen"], h["replaced_on"]) for h in history] == [
+        (100_000_000, date(2024, 1, 10)),
+        (250_000_000, None),
+    ]
+
+
+def test_a_point_in_time_read_shows_only_what_was_known_then(session, tmp_path):
+    ingest_file(
+        session, write(tmp_path / "a.csv", REG_HEADER, [reg_line(1, capital="100")]), REG, date(2023, 1, 10)
+    )
+    ingest_file(
+        session,
+        write(tmp_path / "b.csv", REG_HEADER, [reg_line(1, capital="250", status="吊销")]),
+        REG,
+        date(2024, 1, 10),
+    )
+    ingest_file(
+        session,
+        write(tmp_path / "t.csv", TAX_REGION_HEADER, [tax_line(code(1), period="2024年1月")]),
+        TAX,
+        date(2024, 7, 15),
+    )
+    mid = enterprise_record(session, code(1), as_of=date(2023, 6, 30))
+    assert mid["registration"]["values"]["status"] == "active"
+    assert mid["domains"]["tax_payment"] == []
+    late = enterprise_record(session, code(1), as_of=date(2024, 8, 1))
+    assert late["registration"]["values"]["status"] == "revoked"
+    assert [t["record_key"] for t in late["domains"]["tax_payment"]] == ["2024-01"]
+    with pytest.raises(NotFound):
+        enterprise_record(session, code(1), as_of=date(2022, 12, 31))
+
+
+def test_name_only_rows_resolve_through_registration_and_unknown_or_ambiguous_names_are_quarantined(
+    session, tmp_path
+):
+    ingest_file(
+        session,
+        write(
+            tmp_path / "r.csv",
+            REG_HEADER,
+            [
+                reg_line(1, name="独一无二有限公司"),
+                reg_line(2, name="同名有限公司"),
+                reg_line(3, name="同名有限公司"),
+            ],
+        ),
+        REG,
+        date(2023, 1, 10),
+    )
+    report = ingest_file(
+        session,
+        write(
+            tmp_path / "t.csv",
+            TAX_REGION_HEADER,
+            [
+                tax_line("", "独一无二有限公司"),
+                tax_line("", "同名有限公司"),
+                tax_line("", "查无此名有限公司"),
+            ],
+        ),
+        TAX,
+        date(2024, 7, 15),
+    )
+    assert (report.counts.stored, report.counts.quarantined) == (1, 2)
+    assert session.scalars(select(TaxPayment.credit_code)).all() == [code(1)]
+    reasons = dict(
+        session.execute(
+            select(QuarantinedRow.row_number, QuarantinedRow.reason).where(
+                QuarantinedRow.batch_id == report.batch_id
+            )
+        ).all()
+    )
+    assert reasons == {2: "ambiguous_name", 3: "unknown_name"}
+
+
+def test_a_second_row_for_the_same_record_in_one_delivery_is_quarantined_as_a_duplicate(session, tmp_path):
+    report = ingest_file(
+        session,
+        write(
+            tmp_path / "t.csv", TAX_REGION_HEADER, [tax_line(code(1), paid="1"), tax_line(code(1), paid="2")]
+        ),
+        TAX,
+        date(2024, 7, 15),
+    )
+    assert (report.counts.stored, report.counts.quarantined) == (1, 1)
+    assert session.scalar(select(QuarantinedRow.reason)) == "duplicate_in_batch"
+
+
+def test_status_reports_each_batch_and_the_counts_reconcile(session, tmp_path):
+    ingest_file(
+        session,
+        write(tmp_path / "r.csv", REG_HEADER, [reg_line(1), reg_line(2, capital="x")]),
+        REG,
+        date(2023, 1, 10),
+    )
+    ingest_file(
+        session, write(tmp_path / "t.csv", TAX_REGION_HEADER, [tax_line(code(1))]), TAX, date(2024, 7, 15)
+    )
+    status = hub_status(session)
+    assert status["totals"]["batches"] == 2 and status["quarantine_by_reason"] == {"invalid_amount": 1}
+    for b in status["batches"]:
+        assert b["rows_in"] == b["stored"] + b["updated"] + b["unchanged"] + b["quarantined"]
