@@ -148,13 +148,14 @@ _lifecycle("revoke", "Withdraw a consent for good; the very next query is refuse
             responses={**AUTH_ERRORS})
 def my_access_log(principal: Enterprise, session: Session,
                   limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                  before_seq: Annotated[int | None, Query(ge=1)] = None) -> list[AccessLogEntry]:
-    """Who looked at (or tried to look at) your enterprise's data, when, under which consent."""
+                  before_id: Annotated[int | None, Query(ge=1)] = None) -> list[AccessLogEntry]:
+    """Who looked at (or tried to look at) your enterprise's data, when, under which consent; newest
+    first, page back with ``before_id``."""
     if not principal.organization_id:
         raise ConsentNotFound("your token names no enterprise")
     rows = entries_for_subject(session, "enterprise", principal.organization_id, limit=limit,
-                               before_seq=before_seq)
-    return [AccessLogEntry(at=r.at, institution_id=r.actor_org, user=r.actor, action=r.action,
+                               before_id=before_id)
+    return [AccessLogEntry(id=r.id, at=r.at, institution_id=r.actor_org, user=r.actor, action=r.action,
                            outcome=r.outcome, purpose=r.purpose,
                            consent_id=(r.details or {}).get("consent_id"),
                            reason=(r.details or {}).get("reason")) for r in rows]

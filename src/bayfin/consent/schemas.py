@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bayfin.consent.domain import AccessMode, DataCategory, PeriodUnit, Purpose
-
-CREDIT_CODE_SHAPE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+from bayfin.creditdata import credit_code_problem
 
 
 class FrequencyIn(BaseModel):
@@ -48,8 +46,9 @@ class ConsentRequestIn(BaseModel):
     @classmethod
     def _shape(cls, value: str) -> str:
         value = value.strip().upper()
-        if not CREDIT_CODE_SHAPE.match(value):
-            raise ValueError("not a unified social credit code (18 characters, GB 32100)")
+        problem = credit_code_problem(value)
+        if problem is not None:
+            raise ValueError(f"not a unified social credit code per GB 32100 ({problem.value})")
         return value
 
     @model_validator(mode="after")
@@ -138,6 +137,7 @@ class VerifyOut(BaseModel):
 class AccessLogEntry(BaseModel):
     """One look at an enterprise's data."""
 
+    id: int
     at: datetime
     institution_id: str | None
     user: str

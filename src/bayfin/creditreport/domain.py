@@ -6,7 +6,7 @@ returns plain data. No database, no clock of its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -147,7 +147,7 @@ def headcount_trend(series: Mapping[date, int], until: date) -> dict[str, Any]:
             "direction": direction}
 
 
-def _latest(rows: list[Mapping[str, Any]], field: str) -> Any:
+def _latest(rows: Sequence[Mapping[str, Any]], field: str) -> Any:
     dated = [r for r in rows if r["values"].get(field) is not None]
     if not dated:
         return None
@@ -155,7 +155,7 @@ def _latest(rows: list[Mapping[str, Any]], field: str) -> Any:
     return best["values"][field]
 
 
-def indicators(domains: Mapping[str, list[Mapping[str, Any]]], categories: frozenset[str],
+def indicators(domains: Mapping[str, Sequence[Mapping[str, Any]]], categories: frozenset[str],
                until: date) -> dict[str, Any]:
     """Derived indicators, each only when its category is consented (so none leaks another's data)."""
     out: dict[str, Any] = {}

@@ -13,8 +13,15 @@ from bayfin.consent.service import ConsentService
 from bayfin.creditreport.models import MonitoringNotification, MonitoringSubscription
 from bayfin.creditreport.monitoring import Monitoring, deliver
 from bayfin.creditreport.render import render_report
-from bayfin.creditreport.schemas import (BatchIn, BatchOut, CreditReportOut, NotificationOut, ScanOut,
-                                         SubscribeIn, SubscriptionOut)
+from bayfin.creditreport.schemas import (
+    BatchIn,
+    BatchOut,
+    CreditReportOut,
+    NotificationOut,
+    ScanOut,
+    SubscribeIn,
+    SubscriptionOut,
+)
 from bayfin.creditreport.service import CreditReports
 from bayfin.kernel.security import Principal
 
@@ -122,5 +129,9 @@ def scan(principal: Operator, monitor: Monitor, uow: UoW, platform: PlatformDep)
     scan``); webhooks are pushed after the results commit."""
     summary = monitor.scan()
     ids = list(summary["notifications"])
-    uow.after_commit(lambda: deliver(platform.session_factory, ids, clock=platform.clock))
+
+    def push() -> None:
+        deliver(platform.session_factory, ids, clock=platform.clock)
+
+    uow.after_commit(push)
     return summary

@@ -114,7 +114,8 @@ class Monitoring:
         expired one ends the subscription.
         """
         now = self.clock.now()
-        summary = {"checked": 0, "changed": 0, "ended": 0, "paused": 0, "notifications": []}
+        counts = {"checked": 0, "changed": 0, "ended": 0, "paused": 0}
+        found: list[int] = []
         subs = self.session.scalars(select(MonitoringSubscription)
                                     .where(MonitoringSubscription.active.is_(True))
                                     .order_by(MonitoringSubscription.id)).all()
@@ -123,13 +124,13 @@ class Monitoring:
             status = cd.effective_status(terms_of(consent), now) if consent else \
                 cd.ConsentStatus.revoked
             if status is cd.ConsentStatus.paused:
-                summary["paused"] += 1
+                counts["paused"] += 1
                 continue
             if status is not cd.ConsentStatus.active or consent is None:
                 sub.active, sub.ended_reason = False, f"consent_{status.value}"
-                summary["ended"] += 1
+                counts["ended"] += 1
                 continue
-            summary["checked"] += 1
+            counts["checked"] += 1
             record = current_record(self.session, sub.credit_code)
             if record is None:
                 continue
@@ -146,10 +147,10 @@ class Monitoring:
             self.session.flush()
             self._audit("monitoring", "monitoring.notify", sub,
                         {"notification_id": note.id, "fields": [c["field"] for c in diff]})
-            summary["changed"] += 1
-            summary["notifications"].append(note.id)
+            counts["changed"] += 1
+            found.append(note.id)
         self.session.flush()
-        return summary
+        return {**counts, "notifications": found}
 
     def _own(self, principal: Principal, subscription_id: str) -> MonitoringSubscription:
         sub = self.session.get(MonitoringSubscription, subscription_id)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bayfin.consent import ConsentService
 from bayfin.consent.domain import AccessGrant, DataCategory
-from bayfin.creditdata.service import enterprise_record
+from bayfin.creditdata import enterprise_record
 from bayfin.creditreport.domain import consented_slice, indicators
 from bayfin.kernel.clock import Clock
 from bayfin.kernel.errors import AppError, NotFound

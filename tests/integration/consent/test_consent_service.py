@@ -11,7 +11,7 @@ from bayfin.kernel.clock import FixedClock
 from bayfin.kernel.security import Principal
 from tests.conftest import TEST_AUDIT_KEY
 
-FIRM = "91440101MA5CXXXX1X"
+FIRM = "91440101000000019F"
 BANK_A = Principal("officer-a", "bank-a", "institution", scopes=frozenset({"credit:read"}))
 BANK_B = Principal("officer-b", "bank-b", "institution")
 OWNER = Principal("owner", FIRM, "enterprise")

@@ -8,7 +8,7 @@ NOW = datetime(2026, 3, 10, 12, tzinfo=UTC)
 
 
 def terms(**over):
-    base = dict(consent_id="c1", credit_code="91440101MA5CXXXX1X", institution_id="bank-a",
+    base = dict(consent_id="c1", credit_code="91440101000000019F", institution_id="bank-a",
                 purpose=d.Purpose.loan_application,
                 categories=frozenset({d.DataCategory.tax, d.DataCategory.courts}),
                 access_mode=d.AccessMode.periodic, frequency=d.Frequency(d.PeriodUnit.month, 2),
@@ -20,7 +20,7 @@ def terms(**over):
 
 
 def req(**over):
-    base = dict(institution_id="bank-a", credit_code="91440101MA5CXXXX1X", categories=frozenset())
+    base = dict(institution_id="bank-a", credit_code="91440101000000019F", categories=frozenset())
     base.update(over)
     return d.AccessRequest(**base)
 
@@ -49,7 +49,7 @@ def test_another_institution_cannot_use_the_consent():
 
 
 def test_a_consent_covers_only_the_enterprise_that_gave_it():
-    out = d.evaluate_access(terms(), req(credit_code="91440300MA5DXXXX2Y"), NOW, 0)
+    out = d.evaluate_access(terms(), req(credit_code="914403000000000276"), NOW, 0)
     assert isinstance(out, d.AccessRefusal) and out.code == "consent_other_enterprise"
 
 
