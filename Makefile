@@ -17,7 +17,10 @@ install: $(STAMP) ## Create .venv and install bayfin with its test tools
 demo: $(STAMP) ## Migrate the embedded SQLite database, load a generated demo region, serve the API on :8000
 	$(BIN)/bayfin demo run
 
-test: $(STAMP) ## Run the whole test suite (PostgreSQL-backed tests skip with a reason when it is absent)
+test: $(STAMP) ## Lint (style, module contracts, types), then the whole test suite
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
+	$(BIN)/mypy src
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: $(STAMP) ## Style, imports between modules, types
