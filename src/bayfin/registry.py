@@ -21,6 +21,8 @@ MODULES: tuple[str, ...] = (
     "identity",
     "creditdata",
     "demo",
+    "consent",
+    "creditreport",
     "antifraud",
     "sscard",
     "supplychain",

@@ -15,7 +15,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # Resident identity card number (居民身份证号): 6-digit area, 8-digit birth date, 3 digits, check.
     (re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])"), r"\1********\2"),
     # Bank card / account / token numbers: 13-19 digits, keep first 6 and last 4 (PCI DSS style).
-    (re.compile(r"(?<!\d)(\d{6})\d{3,9}(\d{4})(?!\d)"), r"\1******\2"),
+    # Bounded by letters too, so that a unified social credit code of 17 digits and a letter stays.
+    (re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{3,9}(\d{4})(?![0-9A-Za-z])"), r"\1******\2"),
     # Mainland mobile numbers.
     (re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)"), r"\1****\2"),
     (re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})"), r"\1***@\2"),

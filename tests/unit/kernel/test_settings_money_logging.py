@@ -53,6 +53,7 @@ def test_logs_mask_identity_card_bank_card_phone_and_email():
 
 def test_unified_social_credit_codes_are_not_personal_data_and_stay_readable():
     assert mask("firm 91440101MA5CXXXX1X") == "firm 91440101MA5CXXXX1X"
+    assert mask("firm 91440101000000019F") == "firm 91440101000000019F"
 
 
 def test_problem_extension_members_never_replace_the_standard_ones():
