@@ -34,6 +34,9 @@ from bayfin.supplychain.risk import (
     new_circle_signals,
 )
 
+#: Where a region lists its graph deliveries (paths relative to the region directory).
+GRAPH_MANIFEST = "graph/manifest.json"
+
 
 def edge_rows(session: Session, batch_ids: Iterable[str] | None = None) -> Iterable[EdgeRow]:
     """Stored edges as graph rows (all of them, or those last written by the given batches)."""
@@ -95,10 +98,10 @@ def ingest_directory(
     cache: GraphCache | None = None,
     on_file: Callable[[GraphBatchReport], None] | None = None,
 ) -> list[GraphBatchReport]:
-    """Ingest every graph delivery a region's manifest lists, in order (flushes; the caller commits)."""
-    manifest = directory / "manifest.json"
+    """Ingest every graph delivery of a region's graph manifest, in order (flushes; the caller commits)."""
+    manifest = directory / GRAPH_MANIFEST
     if not manifest.is_file():
-        raise NotFound(f"{directory} has no manifest.json")
+        raise NotFound(f"{directory} has no {GRAPH_MANIFEST}")
     reports = []
     for entry in orjson.loads(manifest.read_bytes())["files"]:
         if entry["source"] not in SOURCES:
@@ -206,3 +209,18 @@ def stored_signals(session: Session, subject: str | None = None, limit: int = 50
         }
         for s in session.scalars(query)
     ]
+
+
+def graph_last_month(graph: SupplyGraph) -> str:
+    """The latest month with an invoice in the graph ("" when none)."""
+    return max(
+        (m for _, _, link in graph.graphs[EdgeKind.invoice].weighted_edge_list() for m in link.months),
+        default="",
+    )
+
+
+def add_to_manifest(directory: Path, entries: list[dict[str, Any]]) -> None:
+    """Write the region's graph manifest (kept apart from the hub's, whose sources it does not know)."""
+    path = directory / GRAPH_MANIFEST
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(orjson.dumps({"files": entries}, option=orjson.OPT_INDENT_2))
