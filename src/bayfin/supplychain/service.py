@@ -176,7 +176,7 @@ def run_signals(
         + guarantor_capacity_signals(graph, default_capacity(graph), month)
         + new_circle_signals(guarantee_circles(graph), known, month)
     )
-    raised = set(session.execute(select(GraphSignal.kind, GraphSignal.key)).tuples())
+    raised = {(kind, key) for kind, key in session.execute(select(GraphSignal.kind, GraphSignal.key))}
     fresh = [s for s in signals if (s.kind, s.key) not in raised]
     now = clock.now()
     for s in fresh:
