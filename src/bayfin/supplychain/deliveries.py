@@ -86,7 +86,7 @@ def plan_graph(pop: Population, rng: np.random.Generator) -> GraphPlan:
             subs = take(int(rng.integers(1, 4)))
             t2 += subs
             for s2 in subs:
-                plan.trade.append((s2, s, float(base[pop.size[s2]] * 100 * rng.uniform(0.5, 1.5)), 0, MONTHS))
+                plan.trade.append((s2, s, float(base[pop.size[s]] * 100 * rng.uniform(0.2, 0.6)), 0, MONTHS))
         dealers = take(int(rng.integers(3, 9)))
         plan.tiers[core] = {"upstream": [t1, t2], "downstream": [dealers]}
         for s in t1:

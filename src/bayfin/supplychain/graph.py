@@ -93,6 +93,19 @@ class SupplyGraph:
             applied += 1
         return applied
 
+    def add_parties(self, parties: list[str]) -> None:
+        """Add many new parties at once (bulk loading; each must not be known yet)."""
+        start = len(self.ids)
+        self.ids += parties
+        self.index.update((p, start + k) for k, p in enumerate(parties))
+        for g in self.graphs.values():
+            g.add_nodes_from(range(start, start + len(parties)))
+
+    def add_indexed(self, kind: EdgeKind, edges: list[tuple[int, int, Link]]) -> None:
+        """Add many new edges of one kind between known node indices (bulk loading, no folding)."""
+        self.graphs[kind].add_edges_from(edges)
+        self.edge_count += len(edges)
+
     def has(self, party: str) -> bool:
         """Whether the graph knows ``party``."""
         return party in self.index
