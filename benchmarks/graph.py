@@ -1,4 +1,4 @@
-"""Benchmark: the supply-chain graph on a full region (800k firms, millions of edges), rustworkx beside networkx.
+"""Benchmark: the supply-chain graph on a full region (800k firms, millions of edges), beside networkx.
 
     .venv/bin/python benchmarks/graph.py                     # 800 000 firms
     .venv/bin/python benchmarks/graph.py --firms 100000 --no-networkx
@@ -234,8 +234,9 @@ def main() -> None:
     seeds = rng.choice(n, size=1000, replace=False)
     distress = {graph.ids[int(i)]: 1.0 for i in seeds}
     contagion, results["contagion (DebtRank, 1000 defaults)"] = timed(lambda: debtrank(graph, distress))
+    exposed = int((contagion.final > contagion.initial).sum())
     print(f"circles {len(circles)}, rings {len(rings)}, groups {len(groups)}, "
-          f"contagion rounds {contagion.rounds}, firms exposed {(contagion.final > contagion.initial).sum():,}")
+          f"contagion rounds {contagion.rounds}, firms exposed {exposed:,}")
     probes = rng.choice(n, size=args.ego_queries, replace=False)
     lat = []
     for i in probes:

@@ -292,7 +292,8 @@ def ingest_graph_file(
         if status[k] != "unchanged"
     ]
     report = GraphBatchReport(
-        batch_id, source, path.name, len(rows), quarantined=len(quarantine), reasons=reasons, **counts
+        batch_id, source, path.name, len(rows), stored=counts["stored"], updated=counts["updated"],
+        unchanged=counts["unchanged"], quarantined=len(quarantine), reasons=reasons,
     )
     return report, changed
 

@@ -121,8 +121,8 @@ class Contagion:
         """The most exposed enterprises."""
         exposure = self.final - self.initial
         order = np.argsort(-exposure)
-        out = []
-        for i in order[: top * 4]:
+        out: list[tuple[str, float]] = []
+        for i in order:
             if exposure[i] <= 0 or len(out) >= top:
                 break
             if is_enterprise(self.graph.ids[int(i)]):
