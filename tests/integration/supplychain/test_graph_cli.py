@@ -39,7 +39,8 @@ def test_generate_build_and_ask_the_graph_from_the_command_line(cli, tmp_path):
     assert len(circles) == len(truth["guarantee_circles"])
     core = truth["cores"][0]
     chain = json.loads(cli("graph", "chain", core, "--json").output)
-    assert {m["credit_code"] for m in chain["upstream"] if m["tier"] == 1} == set(truth["tiers"][core]["upstream"][0])
+    tier1 = {m["credit_code"] for m in chain["upstream"] if m["tier"] == 1}
+    assert tier1 == set(truth["tiers"][core]["upstream"][0])
     offers = json.loads(cli("graph", "offers", core, "--json").output)
     assert offers and all(o["limit_fen"] > 0 for o in offers)
     assert cli("graph", "picture", core, "--out", str(tmp_path / "ego.svg")).exit_code == 0
