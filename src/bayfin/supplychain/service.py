@@ -142,7 +142,7 @@ def dishonest_debtors(session: Session, parties: Iterable[str], as_of: date | No
         except AppError:
             continue
         cases = record["domains"].get("judicial_case", [])
-        if any(c.get("case_kind") == "dishonest_debtor" for c in cases):
+        if any(c["values"].get("case_kind") == "dishonest_debtor" for c in cases):
             found.add(party)
     return found
 
@@ -163,12 +163,12 @@ def run_signals(
         cores = [graph.ids[i] for i in inv.node_indices() if inv.in_degree(i) >= 5]
     cores = list(cores)
     if dishonest is None:
-        neighbours = {
-            graph.ids[j]
-            for c in cores
-            for j in graph.graphs[EdgeKind.invoice].neighbors_undirected(graph.index[c])
-        } | set(cores)
-        dishonest = dishonest_debtors(session, sorted(neighbours))
+        # every firm that trades or guarantees: one hub read each (the hub's surface is per enterprise)
+        parties = set()
+        for kind in (EdgeKind.invoice, EdgeKind.guarantee):
+            g = graph.graphs[kind]
+            parties.update(graph.ids[i] for i in g.node_indices() if g.in_degree(i) or g.out_degree(i))
+        dishonest = dishonest_debtors(session, sorted(parties))
     known = set(session.scalars(select(GraphSignal.key).where(GraphSignal.kind == "new_guarantee_circle")))
     signals = (
         flow_drop_signals(graph, cores, month)
