@@ -329,6 +329,9 @@ def receivable_offers(
             - terms.score_discount * score,
         )
         months = sorted(link.months)
+        # the bank's own transfers buyer → supplier corroborate the invoices of the same months
+        paid = graph.link(EdgeKind.transfer, member.via, member.credit_code)
+        corroborated = sum(1 for m in window if paid and paid.months.get(m) and link.months.get(m))
         offers.append(
             {
                 "product_type": "supply_chain_receivable",
@@ -340,6 +343,7 @@ def receivable_offers(
                 "verified_monthly_fen": int(monthly),
                 "stability": float(steady),
                 "relation_months": month_span(months[0], last_month),
+                "bank_corroborated_months": corroborated,
                 "limit_fen": limit,
                 "annual_rate": str(rate.quantize(Decimal("0.0001"))),
             }

@@ -164,7 +164,7 @@ def run_signals(
     cores = list(cores)
     if dishonest is None:
         # every firm that trades or guarantees: one hub read each (the hub's surface is per enterprise)
-        parties = set()
+        parties: set[str] = set()
         for kind in (EdgeKind.invoice, EdgeKind.guarantee):
             g = graph.graphs[kind]
             parties.update(graph.ids[i] for i in g.node_indices() if g.in_degree(i) or g.out_degree(i))

@@ -174,6 +174,10 @@ def test_receivable_limit_and_rate_follow_the_verified_flow_and_chain_position(g
     assert tier1["limit_fen"] == 630_00 and tier1["tier"] == 1
     assert tier1["annual_rate"] == "0.0425"  # 6% − 1% tier 1 − 0.75% stability
     assert offers[C[3]]["tier"] == 2 and offers[C[3]]["annual_rate"] == "0.0475"
+    assert tier1["bank_corroborated_months"] == 0
+    graph.add([EdgeRow(EdgeKind.transfer, C[0], C[1], m, 270_00) for m in MONTHS[-2:]])
+    corroborated = {o["supplier"]: o for o in receivable_offers(graph, C[0], "2024-12")}
+    assert corroborated[C[1]]["bank_corroborated_months"] == 2
     scored = receivable_offers(graph, C[0], "2024-12", FinanceTerms(floor_rate=Decimal("0.04")),
                                scores={C[1]: 1.0})
     assert next(o for o in scored if o["supplier"] == C[1])["annual_rate"] == "0.0400"
