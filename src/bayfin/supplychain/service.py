@@ -1,0 +1,226 @@
+"""Use cases of the supply-chain graph: ingest deliveries, keep the in-memory graph current, analyse.
+
+The graph lives in memory (one per process, on ``platform.extensions["supplychain"]``) and is refreshed
+incrementally: only the edges of batches it has not yet seen are loaded and folded in. Analyses are
+the pure functions of :mod:`bayfin.supplychain.graph` and :mod:`bayfin.supplychain.risk`; this layer
+adds the database, the hub's court data and the stored signals.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bayfin.creditdata import enterprise_record
+from bayfin.kernel.clock import Clock, SystemClock
+from bayfin.kernel.errors import AppError, NotFound
+from bayfin.supplychain.graph import EdgeKind, EdgeRow, SupplyGraph, guarantee_circles
+from bayfin.supplychain.ingest import SOURCES, GraphBatchReport, ingest_graph_file
+from bayfin.supplychain.models import GraphBatch, GraphEdge, GraphSignal
+from bayfin.supplychain.risk import (
+    Signal,
+    default_capacity,
+    dishonest_counterparty_signals,
+    flow_drop_signals,
+    guarantor_capacity_signals,
+    new_circle_signals,
+)
+
+#: Where a region lists its graph deliveries (paths relative to the region directory).
+GRAPH_MANIFEST = "graph/manifest.json"
+
+
+def edge_rows(session: Session, batch_ids: Iterable[str] | None = None) -> Iterable[EdgeRow]:
+    """Stored edges as graph rows (all of them, or those last written by the given batches)."""
+    query = select(
+        GraphEdge.kind,
+        GraphEdge.source,
+        GraphEdge.target,
+        GraphEdge.month,
+        GraphEdge.record_key,
+        GraphEdge.amount_fen,
+        GraphEdge.share_bp,
+    ).order_by(GraphEdge.id)
+    ids = None if batch_ids is None else list(batch_ids)
+    if ids is not None:
+        if not ids:
+            return
+        query = query.where(GraphEdge.batch_id.in_(ids))
+    for kind, source, target, month, key, amount, share in session.execute(
+        query.execution_options(yield_per=20_000)
+    ):
+        k = EdgeKind(kind)
+        yield EdgeRow(k, source, target, key if k is EdgeKind.guarantee else month, amount, share)
+
+
+@dataclass
+class GraphCache:
+    """The process's graph, and which batches it already holds."""
+
+    graph: SupplyGraph = field(default_factory=SupplyGraph)
+    applied: set[str] = field(default_factory=set)
+    last_month: str = ""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def refresh(self, session: Session) -> SupplyGraph:
+        """Fold in the edges of batches ingested since the last refresh (the incremental rebuild)."""
+        with self.lock:
+            batches = set(session.scalars(select(GraphBatch.id)))
+            new = batches - self.applied
+            if new:
+                ids = sorted(new)
+                for start in range(0, len(ids), 500):
+                    self.graph.add(edge_rows(session, ids[start : start + 500]))
+                self.applied |= new
+                self.last_month = session.scalar(select(func.max(GraphEdge.month))) or ""
+            return self.graph
+
+
+def graph_cache(platform: Any) -> GraphCache:
+    """The platform's graph cache, created on first use."""
+    cache = platform.extensions.get("supplychain")
+    if cache is None:
+        cache = platform.extensions["supplychain"] = GraphCache()
+    return cache  # type: ignore[no-any-return]
+
+
+def ingest_directory(
+    session: Session,
+    directory: Path,
+    cache: GraphCache | None = None,
+    on_file: Callable[[GraphBatchReport], None] | None = None,
+) -> list[GraphBatchReport]:
+    """Ingest every graph delivery of a region's graph manifest, in order (flushes; the caller commits)."""
+    manifest = directory / GRAPH_MANIFEST
+    if not manifest.is_file():
+        raise NotFound(f"{directory} has no {GRAPH_MANIFEST}")
+    reports = []
+    for entry in orjson.loads(manifest.read_bytes())["files"]:
+        if entry["source"] not in SOURCES:
+            continue
+        report, changed = ingest_graph_file(
+            session, directory / entry["path"], entry["source"], date.fromisoformat(entry["as_of"])
+        )
+        if cache is not None and changed:
+            cache.graph.add(changed)
+            cache.applied.add(report.batch_id)
+        reports.append(report)
+        if on_file is not None:
+            on_file(report)
+    return reports
+
+
+def build_graph(session: Session) -> SupplyGraph:
+    """A fresh graph of every stored edge."""
+    graph = SupplyGraph()
+    graph.add(edge_rows(session))
+    return graph
+
+
+def require_party(graph: SupplyGraph, party: str) -> str:
+    """``party`` normalised, or NotFound when the graph has no edge touching it."""
+    code = party.strip().upper()
+    if code not in graph.index:
+        raise NotFound(f"the graph has no relation of {code}")
+    return code
+
+
+def dishonest_debtors(session: Session, parties: Iterable[str], as_of: date | None = None) -> set[str]:
+    """The parties the hub's court data lists as dishonest debtors (失信被执行人), as of a date."""
+    found = set()
+    for party in parties:
+        try:
+            record = enterprise_record(session, party, as_of)
+        except AppError:
+            continue
+        cases = record["domains"].get("judicial_case", [])
+        if any(c["values"].get("case_kind") == "dishonest_debtor" for c in cases):
+            found.add(party)
+    return found
+
+
+def run_signals(
+    session: Session,
+    graph: SupplyGraph,
+    month: str,
+    *,
+    cores: Iterable[str] | None = None,
+    dishonest: set[str] | None = None,
+    clock: Clock | None = None,
+) -> list[Signal]:
+    """Raise every signal of ``month`` not raised before; stores and returns the new ones."""
+    clock = clock or SystemClock()
+    if cores is None:
+        inv = graph.graphs[EdgeKind.invoice]
+        cores = [graph.ids[i] for i in inv.node_indices() if inv.in_degree(i) >= 5]
+    cores = list(cores)
+    if dishonest is None:
+        # every firm that trades or guarantees: one hub read each (the hub's surface is per enterprise)
+        parties: set[str] = set()
+        for kind in (EdgeKind.invoice, EdgeKind.guarantee):
+            g = graph.graphs[kind]
+            parties.update(graph.ids[i] for i in g.node_indices() if g.in_degree(i) or g.out_degree(i))
+        dishonest = dishonest_debtors(session, sorted(parties))
+    known = set(session.scalars(select(GraphSignal.key).where(GraphSignal.kind == "new_guarantee_circle")))
+    signals = (
+        flow_drop_signals(graph, cores, month)
+        + dishonest_counterparty_signals(graph, dishonest, month)
+        + guarantor_capacity_signals(graph, default_capacity(graph), month)
+        + new_circle_signals(guarantee_circles(graph), known, month)
+    )
+    raised = {(kind, key) for kind, key in session.execute(select(GraphSignal.kind, GraphSignal.key))}
+    fresh = [s for s in signals if (s.kind, s.key) not in raised]
+    now = clock.now()
+    for s in fresh:
+        session.add(
+            GraphSignal(
+                kind=s.kind,
+                key=s.key[:400],
+                subject=s.subject,
+                month=s.month,
+                raised_at=now,
+                details=s.details,
+            )
+        )
+    session.flush()
+    return fresh
+
+
+def stored_signals(session: Session, subject: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+    """Signals raised so far, newest first."""
+    query = select(GraphSignal).order_by(GraphSignal.id.desc()).limit(limit)
+    if subject:
+        query = query.where(GraphSignal.subject == subject)
+    return [
+        {
+            "kind": s.kind,
+            "subject": s.subject,
+            "month": s.month,
+            "raised_at": s.raised_at,
+            "details": s.details,
+        }
+        for s in session.scalars(query)
+    ]
+
+
+def graph_last_month(graph: SupplyGraph) -> str:
+    """The latest month with an invoice in the graph ("" when none)."""
+    return max(
+        (m for _, _, link in graph.graphs[EdgeKind.invoice].weighted_edge_list() for m in link.months),
+        default="",
+    )
+
+
+def add_to_manifest(directory: Path, entries: list[dict[str, Any]]) -> None:
+    """Write the region's graph manifest (kept apart from the hub's, whose sources it does not know)."""
+    path = directory / GRAPH_MANIFEST
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(orjson.dumps({"files": entries}, option=orjson.OPT_INDENT_2))
