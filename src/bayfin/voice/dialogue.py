@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from bayfin.voice.catalogue import Intent, catalogue
 from bayfin.voice.classifier import Ranked
-from bayfin.voice.slots import extract_slots, format_amount
+from bayfin.voice.slots import extract_slots, format_amount, strip_slots
 
 YES = re.compile(r"^(是|是的|对|对的|确认|好|好的|可以|yes|yeah|yep|confirm|correct|ok|okay)\b", re.I)
 NO = re.compile(r"^(不|不是|不对|否|no|nope|wrong)\b", re.I)
@@ -92,6 +92,11 @@ class Dialogue:
     def __init__(self, ranker: Ranker, intents: dict[str, Intent] | None = None) -> None:
         self.ranker = ranker
         self.intents = intents or catalogue()
+        # Saying a function's own name ("转账", "check balance") goes straight there: quick search.
+        self.by_name: dict[str, str] = {}
+        for intent in self.intents.values():
+            for name in (*intent.names_zh, *intent.names_en):
+                self.by_name.setdefault(name.lower(), intent.key)
 
     def turn(self, text: str, state: DialogueState) -> tuple[Reply, DialogueState]:
         """Handle one user utterance."""
@@ -125,7 +130,11 @@ class Dialogue:
             return self._proceed(self.intents[state.intent], slots, language)
         if not text:
             return self._fallback(language)
-        ranked = self.ranker.rank(text, top=3)
+        core = strip_slots(text)
+        if core.lower().strip("。.!！?？ ") in self.by_name:
+            return self._proceed(self.intents[self.by_name[core.lower().strip("。.!！?？ ")]],
+                                 extract_slots(text), language)
+        ranked = self.ranker.rank(core, top=3)
         best, score = ranked.intents[0], ranked.scores[0]
         margin = score - ranked.scores[1] if len(ranked.scores) > 1 else score
         if score >= ACCEPT_SCORE and margin >= ACCEPT_MARGIN:

@@ -156,7 +156,7 @@ class VoiceService:
             session.add(row)
         row.state, row.updated_at = state.to_json(), self.clock.now()
         session.flush()
-        self._audit(session, who, "assistant", intent=reply.intent, action=reply.action)
+        self._audit(session, who, "assistant", intent=reply.intent, reply=reply.action)
         return reply
 
     def assistant_audio(self, session: Session, who: Principal, recording: bytes) -> tuple[str, Reply]:

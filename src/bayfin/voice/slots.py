@@ -125,6 +125,20 @@ def extract_slots(text: str) -> dict[str, str | int]:
     return found
 
 
+def strip_slots(text: str) -> str:
+    """The utterance without its slot phrases, so the classifier sees the function words only."""
+    zh = any("\u4e00" <= ch <= "\u9fff" for ch in text)
+    t = text if zh else text.lower()
+    patterns = ([_AMOUNT_ZH, _ACCOUNT_TAIL_ZH, _DATE_ISO, _NEXT_WEEKDAY_ZH] if zh else
+                [_AMOUNT_EN, _ACCOUNT_TAIL_EN, _DATE_ISO, _NEXT_WEEKDAY_EN])
+    for pattern in patterns:
+        t = pattern.sub(" ", t)
+    if zh:
+        t = _PAYEE_ZH.sub(lambda m: m.group(0)[0] if m.group(0)[0] != "给" else "", t)
+    stripped = " ".join(t.split()).strip(" ，,")
+    return stripped or text
+
+
 def format_amount(fen: int, language: str) -> str:
     """Amount spoken plainly: '500.00 yuan' / '500.00元'."""
     text = f"{fen // 100}.{fen % 100:02d}"
