@@ -100,7 +100,8 @@ class FakeEmbedder:
     def embed(self, samples: np.ndarray) -> np.ndarray:
         """Project a 32-band log spectrum through a fixed random matrix."""
         x = np.asarray(samples, dtype=np.float32)
-        spectrum = np.abs(np.fft.rfft(x[: SAMPLE_RATE * 4], n=2048)) + 1e-6
+        frames = x[: (x.size // 1024) * 1024].reshape(-1, 1024) if x.size >= 1024 else x[None, :]
+        spectrum = np.abs(np.fft.rfft(frames, n=1024, axis=1)).mean(axis=0) + 1e-6
         bands = np.log(np.array([b.mean() for b in np.array_split(spectrum, 32)]))
         bands = bands - bands.mean()
         vec = self._projection @ bands.astype(np.float32)
