@@ -14,7 +14,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.speech import digits_text, espeak  # noqa: E402
+from tests.speech import digits_text, espeak
 
 from bayfin.voice.asr import PocketsphinxRecognizer, digits_match
 from bayfin.voice.audio import decode_wav

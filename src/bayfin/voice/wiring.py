@@ -16,6 +16,7 @@ from bayfin.voice.classifier import IntentClassifier, Ranked
 from bayfin.voice.corpus import generate_corpus, split_corpus
 from bayfin.voice.dialogue import Dialogue
 from bayfin.voice.embedder import OnnxDvectorEmbedder, SpeakerEmbedder
+from bayfin.voice.factor import VoiceprintFactor
 from bayfin.voice.service import VoiceService
 from bayfin.voice.voiceprint import TemplateCipher
 
@@ -81,4 +82,8 @@ def configure(platform: Platform) -> VoiceService:
                            PocketsphinxRecognizer(phrases), TemplateCipher.from_secret(secret.encode()),
                            Dialogue(LazyClassifier(per_intent)))
     platform.extensions["voice"] = service
+    identity = platform.extensions.get("identity")
+    if identity is not None:
+        # Offer the voiceprint through the identity module's factor plug-in interface.
+        identity.authenticator.factors.register(VoiceprintFactor(platform.tokens))
     return service
