@@ -26,7 +26,7 @@ from bayfin.voice.voiceprint import MAX_DIGIT_EDITS, THRESHOLDS, template_from
 
 BASES = ["en", "en-us", "en-gb-x-rp", "en-gb-scotland", "en-029", "en-gb-x-gbclan"]
 VARIANTS = ["m1", "m3", "f2", "f4"]
-ENROL = ["my voice is my password", "please verify me today", "the quick brown fox jumps over the lazy dog"]
+ENROL = ["my voice is my password", digits_text("4071"), digits_text("958362")]
 TESTS = ["I would like to check my balance", "transfer five hundred yuan to my mother"]
 
 
@@ -63,6 +63,8 @@ def speaker_eval(count: int) -> None:
     print(f"speakers={len(voices)} target trials={t.size} impostor trials={i.size} "
           f"embeddings/s={(len(voices) * (len(ENROL) + 4)) / elapsed:.1f}")
     print(f"EER={(far[k] + frr[k]) / 2 * 100:.2f}% at threshold {grid[k]:.3f}")
+    for th in (0.75, 0.80, 0.84, 0.88, 0.90):
+        print(f"threshold={th:.2f} FAR={(i >= th).mean() * 100:.2f}% FRR={(t < th).mean() * 100:.2f}%")
     for level, th in THRESHOLDS.items():
         print(f"level={level} threshold={th:.2f} FAR={(i >= th).mean() * 100:.2f}% "
               f"FRR={(t < th).mean() * 100:.2f}%")

@@ -18,7 +18,7 @@ MIN_SPEECH_SECONDS = 1.0
 #: Cosine thresholds per assurance level, chosen from the espeak-ng evaluation in docs/models.md:
 #: "login" near the equal-error point, "high" (withdrawals, transfers) trading more rejects for fewer
 #: false accepts.
-THRESHOLDS = {"login": 0.78, "high": 0.82}
+THRESHOLDS = {"login": 0.80, "high": 0.84}
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 CHALLENGE_DIGITS = 6

@@ -15,12 +15,14 @@ os.environ.setdefault("BAYFIN_VOICE_CORPUS_PER_INTENT", "16")
 
 OWNER = ("en+f2", 60, 120)
 IMPOSTOR = ("en+m1", 40, 120)
-ENROL_TEXTS = ["my voice is my password", "please verify me today",
-               "the quick brown fox jumps over the lazy dog"]
+ENROL_TEXTS = ["my voice is my password", digits_text("4071"), digits_text("958362")]
+#: A fixed challenge keeps the test deterministic (the service draws it from secrets otherwise).
+CHALLENGE = "516284"
 
 
 @pytest.fixture
-def user(auth_headers: Any) -> dict[str, str]:
+def user(auth_headers: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.setattr("bayfin.voice.voiceprint.new_challenge_digits", lambda: CHALLENGE)
     return auth_headers(subject="citizen-7", org="bank-1", org_type="institution", scopes=["voice"])
 
 
