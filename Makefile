@@ -10,6 +10,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	@# The voice tests speak with espeak-ng (Debian package); without it they skip with a reason.
+	command -v espeak-ng >/dev/null || (command -v apt-get >/dev/null && apt-get install -y -q espeak-ng) \
+	  || echo "espeak-ng is missing: voice tests with real audio will skip"
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install bayfin with its test tools

@@ -80,7 +80,7 @@ class VoiceService:
             raise ValidationFailed(f"enrolment needs {voiceprint.MIN_ENROL_UTTERANCES} recordings",
                                    received=len(recordings))
         embeddings = [self.embedder.embed(self._speech(r)) for r in recordings]
-        if voiceprint.consistency(embeddings) < voiceprint.threshold("login"):
+        if voiceprint.consistency(embeddings) < voiceprint.ENROL_CONSISTENCY:
             raise ValidationFailed("the recordings do not sound like one speaker", reason="inconsistent")
         now = self.clock.now()
         row = repository.template(session, who.subject)

@@ -16,9 +16,11 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 MIN_ENROL_UTTERANCES = 3
 MIN_SPEECH_SECONDS = 1.0
 #: Cosine thresholds per assurance level, chosen from the espeak-ng evaluation in docs/models.md:
-#: "login" near the equal-error point, "high" (withdrawals, transfers) trading more rejects for fewer
+#: "login" at the equal-error point, "high" (withdrawals, transfers) trading more rejects for fewer
 #: false accepts.
-THRESHOLDS = {"login": 0.80, "high": 0.84}
+THRESHOLDS = {"login": 0.88, "high": 0.90}
+#: Every enrolment recording must score this close to the template (one speaker, not a mix).
+ENROL_CONSISTENCY = 0.80
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 CHALLENGE_DIGITS = 6
