@@ -15,9 +15,10 @@ def template(session: Session, subject: str) -> VoiceTemplate | None:
 
 def delete_template(session: Session, subject: str) -> bool:
     """Remove the user's template and open challenges; True if a template existed."""
-    removed = session.execute(delete(VoiceTemplate).where(VoiceTemplate.subject == subject)).rowcount
+    existed = session.get(VoiceTemplate, subject) is not None
+    session.execute(delete(VoiceTemplate).where(VoiceTemplate.subject == subject))
     session.execute(delete(VoiceChallenge).where(VoiceChallenge.subject == subject))
-    return bool(removed)
+    return existed
 
 
 def challenge(session: Session, challenge_id: str, subject: str) -> VoiceChallenge | None:

@@ -27,7 +27,8 @@ class Lazy(Generic[T]):
     """Builds its value on first use, once, even under concurrent requests."""
 
     def __init__(self, build: Callable[[], T]) -> None:
-        self._build, self._value, self._lock = build, None, threading.Lock()
+        self._build, self._lock = build, threading.Lock()
+        self._value: T | None = None
         self._value_set = False
 
     def get(self) -> T:
