@@ -10,6 +10,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	@# The voice tests speak with espeak-ng (Debian package); without it they skip with a reason.
+	@command -v espeak-ng >/dev/null || echo "espeak-ng is missing (apt-get install espeak-ng): voice tests with real audio will skip"
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install bayfin with its test tools

@@ -1,0 +1,1 @@
+"""Voice: voiceprint verification as an authentication factor, and the voice banking assistant."""
