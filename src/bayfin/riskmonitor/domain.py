@@ -204,7 +204,10 @@ LINK_THRESHOLD = 0.75
 
 
 def _bigrams(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(len(text) - 1)} or {text}
+    # Adjacent pairs and pairs one character apart, so one misspelt character still shares a key.
+    grams = {text[i : i + 2] for i in range(len(text) - 1)}
+    grams |= {text[i] + "_" + text[i + 2] for i in range(len(text) - 2)}
+    return grams or {text}
 
 
 # ------------------------------------------------------------------------------------------ index levels

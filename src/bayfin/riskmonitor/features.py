@@ -11,6 +11,7 @@ Inputs (any may be empty, columns as named):
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import polars as pl
 
@@ -44,6 +45,18 @@ TAG_CONFIDENCE = 0.5
 CAPITAL_PER_HEAD_FEN = 20_000_000 * 100
 
 
+def _conform(frame: pl.DataFrame, schema: dict[str, Any]) -> pl.DataFrame:
+    """The frame with exactly the schema's columns and types (an empty frame may have no columns)."""
+    if frame.height == 0:
+        return pl.DataFrame(schema=schema)
+    return frame.select(
+        [
+            pl.col(k).cast(v) if k in frame.columns else pl.lit(None, dtype=v).alias(k)
+            for k, v in schema.items()
+        ]
+    )
+
+
 def related_pairs(firms: pl.DataFrame) -> pl.DataFrame:
     """Pairs (credit_code, related_code, relation): same legal representative in a city, or same address."""
     pairs = []
@@ -69,9 +82,8 @@ def build_features(
     firms: pl.DataFrame, evidence: pl.DataFrame, tags: pl.DataFrame, licences: pl.DataFrame, as_of: date
 ) -> pl.DataFrame:
     """One row per firm with every column :func:`bayfin.riskmonitor.index.score_frame` reads."""
-    firms = firms.cast(FIRM_SCHEMA)  # type: ignore[arg-type]
-    evidence = evidence.cast(EVIDENCE_SCHEMA)  # type: ignore[arg-type]
-    tags = tags.cast(TAG_SCHEMA)  # type: ignore[arg-type]
+    firms, evidence = _conform(firms, FIRM_SCHEMA), _conform(evidence, EVIDENCE_SCHEMA)
+    tags, licences = _conform(tags, TAG_SCHEMA), _conform(licences, LICENCE_SCHEMA)
     strong = tags.filter(pl.col("confidence") >= TAG_CONFIDENCE)
     cats = strong.filter(pl.col("tag").str.starts_with("category:")).select(
         "credit_code", pl.col("tag").str.strip_prefix("category:").alias("category")
@@ -79,7 +91,7 @@ def build_features(
     licence_map = pl.DataFrame(
         {"category": list(CATEGORY_LICENCE), "licence_type": list(CATEGORY_LICENCE.values())}
     )
-    held = licences.cast(LICENCE_SCHEMA).filter(pl.col("valid_until") >= as_of)  # type: ignore[arg-type]
+    held = licences.filter(pl.col("valid_until") >= as_of)
     unlicensed = (
         cats.unique()
         .join(licence_map, on="category", how="left")
