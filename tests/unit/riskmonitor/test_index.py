@@ -21,9 +21,9 @@ def test_unlicensed_business_with_lures_complaints_and_police_is_critical():
     out = score_frame(
         pl.DataFrame(
             {
-                "credit_code": ["A"], "unlicensed_categories": [2], "police_cases": [1], "max_rate_bp": [3000],
+                "credit_code": ["A"], "unlicensed_categories": [2], "police_cases": [1], "max_rate_bp": [3000],  # noqa: E501
                 "people": [300], "regions": [3], "complaints": [12], "recent_complaints": [6],
-                "evidence_hits": [8], "classifier_max": [0.97], "related_risky": [1], "withdrawal_blocked": [1],
+                "evidence_hits": [8], "classifier_max": [0.97], "related_risky": [1], "withdrawal_blocked": [1],  # noqa: E501
             }
         )
     )  # fmt: skip
