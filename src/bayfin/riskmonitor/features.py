@@ -11,11 +11,13 @@ Inputs (any may be empty, columns as named):
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
 from bayfin.riskmonitor.domain import CATEGORY_LICENCE
+
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 FIRM_SCHEMA = {
     "credit_code": pl.String,
@@ -57,7 +59,7 @@ def _conform(frame: pl.DataFrame, schema: dict[str, Any]) -> pl.DataFrame:
     )
 
 
-def related_pairs(firms: pl.DataFrame) -> pl.DataFrame:
+def related_pairs(firms: FrameT) -> FrameT:
     """Pairs (credit_code, related_code, relation): same legal representative in a city, or same address."""
     pairs = []
     for keys, relation in (
@@ -84,11 +86,18 @@ def build_features(
     """One row per firm with every column :func:`bayfin.riskmonitor.index.score_frame` reads."""
     firms, evidence = _conform(firms, FIRM_SCHEMA), _conform(evidence, EVIDENCE_SCHEMA)
     tags, licences = _conform(tags, TAG_SCHEMA), _conform(licences, LICENCE_SCHEMA)
+    # One lazy plan, collected once: a single firm's re-scoring pays polars' per-query cost once.
+    return _plan(firms.lazy(), evidence.lazy(), tags.lazy(), licences.lazy(), as_of).collect()
+
+
+def _plan(
+    firms: pl.LazyFrame, evidence: pl.LazyFrame, tags: pl.LazyFrame, licences: pl.LazyFrame, as_of: date
+) -> pl.LazyFrame:
     strong = tags.filter(pl.col("confidence") >= TAG_CONFIDENCE)
     cats = strong.filter(pl.col("tag").str.starts_with("category:")).select(
         "credit_code", pl.col("tag").str.strip_prefix("category:").alias("category")
     )
-    licence_map = pl.DataFrame(
+    licence_map = pl.LazyFrame(
         {"category": list(CATEGORY_LICENCE), "licence_type": list(CATEGORY_LICENCE.values())}
     )
     held = licences.filter(pl.col("valid_until") >= as_of)

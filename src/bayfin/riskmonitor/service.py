@@ -33,7 +33,7 @@ from bayfin.riskmonitor.domain import (
     promised_rate_bp,
     rule_hits,
 )
-from bayfin.riskmonitor.features import build_features
+from bayfin.riskmonitor.features import build_features, related_pairs
 from bayfin.riskmonitor.index import WEIGHTS, explain, score_frame
 from bayfin.riskmonitor.models import (
     RiskAlert,
@@ -84,6 +84,9 @@ class RiskMonitor:
     def __init__(self, clock: Clock | None = None, classifier: RiskTextClassifier | None = None) -> None:
         self.clock = clock or SystemClock()
         self._classifier = classifier
+        # Related firms (shared legal representative or address) as of the last full run; the event path
+        # reads them here instead of scanning every registration for each new piece of evidence.
+        self._related: dict[str, list[str]] | None = None
 
     @property
     def classifier(self) -> RiskTextClassifier:
@@ -91,6 +94,11 @@ class RiskMonitor:
         if self._classifier is None:
             self._classifier = default_classifier()
         return self._classifier
+
+    def remember_relations(self, firms: pl.DataFrame) -> None:
+        """Keep each firm's related firms (from a full firms frame) for the event-driven re-scoring."""
+        pairs = related_pairs(firms).group_by("credit_code").agg(pl.col("related_code"))
+        self._related = dict(pairs.iter_rows())
 
     def use_classifier(self, classifier: RiskTextClassifier) -> None:
         """Swap in a retrained classifier."""
@@ -268,6 +276,7 @@ class RiskMonitor:
         day = as_of or self.clock.now().date()
         if codes is None:
             firms = repo.firms_frame(session)
+            self.remember_relations(firms)
             frames = (repo.evidence_frame(session), repo.tags_frame(session), repo.licences_frame(session))
             return score_frame(build_features(firms, *frames, day))
         wanted = sorted(set(codes))
@@ -276,7 +285,11 @@ class RiskMonitor:
         missing = sorted(set(wanted) - set(own["credit_code"].to_list()))
         if missing:
             own = pl.concat([own, pl.DataFrame({"credit_code": missing})], how="diagonal_relaxed")
-        related = repo.related_firms_frame(session, own)
+        if self._related is None:
+            related = repo.related_firms_frame(session, own)
+        else:
+            linked = sorted({r for c in wanted for r in self._related.get(c, ())} - set(wanted))
+            related = repo.firms_frame(session, linked) if linked else own.clear()
         firms = pl.concat([own, related.filter(~pl.col("credit_code").is_in(wanted))], how="diagonal_relaxed")
         everyone = firms["credit_code"].to_list()
         features = build_features(
