@@ -82,7 +82,9 @@ def ingest(
     """Ingest evidence (stored or quarantined with a reason); the firms it touches are re-scored at once."""
     try:
         with open_platform() as platform:
-            if path.is_dir():
+            if path.is_dir() and as_json:
+                reports = ingest_risk_directory(platform, path)
+            elif path.is_dir():
                 with progress("ingesting risk deliveries") as advance:
 
                     def tick(name: str, _report: IngestReport) -> None:
