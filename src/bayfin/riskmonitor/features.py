@@ -17,6 +17,9 @@ import polars as pl
 
 from bayfin.riskmonitor.domain import CATEGORY_LICENCE
 
+#: Largest group of firms sharing a legal representative (in a city) or an address treated as related.
+MAX_RELATED_GROUP = 12
+
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 FIRM_SCHEMA = {
@@ -66,7 +69,9 @@ def related_pairs(firms: FrameT) -> FrameT:
         (["legal_representative", "city_code"], "legal_representative"),
         (["address"], "address"),
     ):
-        base = firms.select("credit_code", *keys).drop_nulls()
+        # A name or address shared by very many firms is a coincidence (common names, business centres),
+        # not a relation; such groups are left out, which also keeps the self-join linear in practice.
+        base = firms.select("credit_code", *keys).drop_nulls().filter(pl.len().over(keys) <= MAX_RELATED_GROUP)
         joined = base.join(base, on=keys, suffix="_other").filter(
             pl.col("credit_code") != pl.col("credit_code_other")
         )
