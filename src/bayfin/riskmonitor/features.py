@@ -71,7 +71,8 @@ def related_pairs(firms: FrameT) -> FrameT:
     ):
         # A name or address shared by very many firms is a coincidence (common names, business centres),
         # not a relation; such groups are left out, which also keeps the self-join linear in practice.
-        base = firms.select("credit_code", *keys).drop_nulls().filter(pl.len().over(keys) <= MAX_RELATED_GROUP)
+        base = firms.select("credit_code", *keys).drop_nulls()
+        base = base.filter(pl.len().over(keys) <= MAX_RELATED_GROUP)
         joined = base.join(base, on=keys, suffix="_other").filter(
             pl.col("credit_code") != pl.col("credit_code_other")
         )
