@@ -99,7 +99,8 @@ def build_features(
 def _plan(
     firms: pl.LazyFrame, evidence: pl.LazyFrame, tags: pl.LazyFrame, licences: pl.LazyFrame, as_of: date
 ) -> pl.LazyFrame:
-    strong = tags.filter(pl.col("confidence") >= TAG_CONFIDENCE)
+    # Aggregate tags are conclusions drawn from these features; counting them again would feed back.
+    strong = tags.filter((pl.col("confidence") >= TAG_CONFIDENCE) & (pl.col("method") != "aggregate"))
     cats = strong.filter(pl.col("tag").str.starts_with("category:")).select(
         "credit_code", pl.col("tag").str.strip_prefix("category:").alias("category")
     )

@@ -335,6 +335,7 @@ class RiskMonitor:
             .agg(pl.col("tag").str.strip_prefix("category:").unique().sort())
         )
         categories = dict(cats.iter_rows())
+        have = {c: set(t) for c, t in tags.group_by("credit_code").agg(pl.col("tag")).iter_rows()}
         now = self.clock.now()
         stored, raised = 0, []
         for row in table.iter_rows(named=True):
@@ -357,6 +358,7 @@ class RiskMonitor:
             )  # fmt: skip
             session.add(score)
             stored += 1
+            self._aggregate_tags(session, row, have.get(code, set()), now.date())
             old_level = before.level if before else "normal"
             if old_level != row["level"]:
                 raised.append(
@@ -366,6 +368,32 @@ class RiskMonitor:
                 )
         session.flush()
         return stored, raised
+
+    def _aggregate_tags(self, session: Session, row: dict[str, Any], have: set[str], today: date) -> None:
+        """Tags concluded from a firm's features (not one text), once each, with the figures as evidence."""
+        found = {
+            "unlicensed_finance": (row["unlicensed_categories"] > 0, f"{row['unlicensed_categories']}类无牌金融业务"),  # noqa: E501
+            "complaint_surge": (row["recent_complaints"] >= 3, f"近90天投诉{row['recent_complaints']}件"),
+            "capital_mismatch": (
+                row["capital_mismatch"] > 0, f"注册资本{row['capital_fen'] or 0}分，参保{row['headcount'] or 0}人"  # noqa: E501
+            ),
+            "frequent_changes": (row["frequent_changes"] > 0, f"法定代表人/住所变更{row['changes'] or 0}次"),
+            "related_risky_firms": (row["related_risky"] > 0, f"{row['related_risky']}家关联企业涉险"),
+        }  # fmt: skip
+        for tag, (present, snippet) in found.items():
+            if present and tag not in have:
+                session.add(
+                    RiskTag(
+                        credit_code=row["credit_code"],
+                        tag=tag,
+                        method="aggregate",
+                        confidence=1.0,
+                        evidence_id=None,
+                        source="index",
+                        occurred_on=today,
+                        snippet=snippet,
+                    )
+                )
 
     def _alert(
         self, session: Session, code: str, old: str, new: str, score: float, categories: list[str]

@@ -114,6 +114,8 @@ def test_the_portrait_shows_profile_tags_history_related_firms_and_leads(loaded,
     assert len(portrait["history"]) >= 2 and portrait["tags"]
     assert code(2) in [r["credit_code"] for r in portrait["related_firms"]]
     assert portrait["leads"]
+    aggregate = {t["tag"]: t for t in portrait["tags"] if t["method"] == "aggregate"}
+    assert "unlicensed_finance" in aggregate and aggregate["unlicensed_finance"]["source"] == "index"
 
 
 def test_a_reviewed_mention_is_linked_and_rescored(loaded, session):
