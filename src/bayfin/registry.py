@@ -27,6 +27,7 @@ MODULES: tuple[str, ...] = (
     "sscard",
     "supplychain",
     "voice",
+    "riskmonitor",
 )
 
 
