@@ -18,6 +18,8 @@ DEFAULT_REGISTRY = Path("var/fraud-models")
 
 def _features(table: Path | None, handbook: Path | None, label: str | None, time_col: str | None,
               card: str | None, delay_days: int) -> tuple[Any, str]:
+    import polars as pl
+
     from bayfin.antifraud.training import handbook_features, read_table
 
     if handbook is not None:
@@ -27,7 +29,7 @@ def _features(table: Path | None, handbook: Path | None, label: str | None, time
         raise typer.Exit(2)
     try:
         return read_table(table, label, time_col, card), f"table:{table}"
-    except ValueError as exc:
+    except (ValueError, OSError, pl.exceptions.PolarsError) as exc:
         err_console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
 

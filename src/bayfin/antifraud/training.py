@@ -77,7 +77,7 @@ def _scan(path: Path):  # type: ignore[no-untyped-def]
 
     if path.suffix.lower() in (".parquet", ".pq"):
         return pl.scan_parquet(path)
-    return pl.scan_csv(path, infer_schema_length=10_000)
+    return pl.scan_csv(path, infer_schema_length=10_000, try_parse_dates=True)
 
 
 def read_table(path: Path, label: str, time: str, card: str | None = None) -> FeatureTable:
@@ -97,7 +97,9 @@ def read_table(path: Path, label: str, time: str, card: str | None = None) -> Fe
     if not numeric:
         raise ValueError("the table has no numeric feature columns")
     kind = schema[time]
-    if kind.is_temporal():
+    if kind == pl.Utf8:
+        day_expr = pl.col(time).str.to_datetime().dt.epoch("d").alias("_day")
+    elif kind.is_temporal():
         day_expr = (pl.col(time).cast(pl.Datetime("us")).dt.epoch("d")).alias("_day")
     else:
         day_expr = (pl.col(time).cast(pl.Float64) // 86_400).cast(pl.Int64).alias("_day")
