@@ -49,3 +49,32 @@ def test_a_missing_label_column_is_refused_with_its_name(tmp_path):
     r = CliRunner().invoke(app, ["fraud", "train", "--table", str(table), "--label", "chargeback",
                                  "--time", "ts", "--registry", str(tmp_path / "m")])
     assert r.exit_code == 2 and "chargeback" in r.output
+
+
+def test_an_operator_works_cases_from_the_command_line(tmp_path, monkeypatch):
+    from bayfin.antifraud.cases import open_case
+    from bayfin.cli.context import open_platform
+    from bayfin.kernel.settings import get_settings
+
+    monkeypatch.setenv("BAYFIN_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("BAYFIN_DATABASE_URL", f"sqlite:///{tmp_path / 'var' / 'cli.db'}")
+    get_settings.cache_clear()
+    runner = CliRunner()
+    try:
+        assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+        with open_platform() as platform, platform.unit_of_work() as uow:
+            case_id = open_case(uow.session, event_id="ev-9", customer_id="c", amount_fen=500_000, score=70,
+                                rules=["R9"], institution_id=None).id
+            uow.commit()
+        listed = json.loads(runner.invoke(app, ["fraud", "cases", "list", "--json"]).output)
+        assert [c["event_id"] for c in listed] == ["ev-9"]
+        assert runner.invoke(app, ["fraud", "cases", "assign", str(case_id), "--to", "ana"]).exit_code == 0
+        assert runner.invoke(app, ["fraud", "cases", "note", str(case_id), "called", "--contact", "phone"]
+                             ).exit_code == 0
+        r = runner.invoke(app, ["fraud", "cases", "decide", str(case_id), "confirm", "--json"])
+        assert r.exit_code == 0 and json.loads(r.output)["status"] == "confirmed"
+        assert runner.invoke(app, ["fraud", "cases", "decide", str(case_id), "release"]).exit_code == 1
+        assert runner.invoke(app, ["fraud", "cases", "labels", str(tmp_path / "l.csv")]).exit_code == 0
+        assert (tmp_path / "l.csv").read_text().splitlines()[1].startswith("ev-9,1,")
+    finally:
+        get_settings.cache_clear()
