@@ -7,7 +7,8 @@ def _decision_row(event_id, outcome):
 
     now = datetime.now(UTC)
     return {"event_id": event_id, "occurred_at": now, "decided_at": now, "channel": "mobile",
-            "type": "mobile.transfer.inter_bank", "customer_id": "c1", "account_id": "a1", "amount_fen": 80_000,
+            "type": "mobile.transfer.inter_bank", "customer_id": "c1", "account_id": "a1",
+            "amount_fen": 80_000,
             "outcome": outcome, "score": 65, "primary_typology": "test", "rules": ["R1"], "shadow_rules": [],
             "reason_codes": ["X"], "amount_protected_fen": 0, "ruleset_version": "1", "institution_id": "b",
             "elapsed_us": 10, "details": {}}
@@ -21,9 +22,10 @@ def test_held_decisions_without_a_case_get_one_and_only_once(session):
 
 
 def test_confirmed_and_released_cases_become_labels_for_learning(session):
-    a = open_case(session, event_id="a", customer_id="c", amount_fen=1, score=1, rules=[], institution_id=None)
-    b = open_case(session, event_id="b", customer_id="c", amount_fen=1, score=1, rules=[], institution_id=None)
-    open_case(session, event_id="c", customer_id="c", amount_fen=1, score=1, rules=[], institution_id=None)
+    same = {"customer_id": "c", "amount_fen": 1, "score": 1, "rules": [], "institution_id": None}
+    a = open_case(session, event_id="a", **same)
+    b = open_case(session, event_id="b", **same)
+    open_case(session, event_id="c", **same)
     decide_case(session, a, "confirm", actor="ana")
     decide_case(session, b, "release", actor="ana")
     assert sorted((r["event_id"], r["is_fraud"]) for r in labels(session)) == [("a", 1), ("b", 0)]
