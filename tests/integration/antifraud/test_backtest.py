@@ -70,7 +70,8 @@ def test_backtest_from_the_command_line_reports_rules_and_the_difference(history
     from bayfin.cli.main import app
 
     r = CliRunner().invoke(app, ["fraud", "backtest", "--rules", str(default_rules_dir()),
-                                 "--events", str(history), "--features-cache", str(tmp_path / "f.parquet"), "--json"])
+                                 "--events", str(history), "--features-cache", str(tmp_path / "f.parquet"),
+                                 "--json"])
     assert r.exit_code == 0, r.output
     report = json.loads(r.output)
     assert report["difference"]["newly_flagged"] == 0 and report["candidate"]["rules"]
