@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bayfin.antifraud.catalogue import Catalogue, load_catalogue
+from bayfin.antifraud.degraded import DegradedPolicy
 from bayfin.antifraud.events import FraudEvent
 from bayfin.antifraud.features import FeatureComputer
 from bayfin.antifraud.learning import ModelScorer, ModelVerdict
@@ -57,6 +58,7 @@ class Decision:
     features: dict[str, Any] = field(repr=False, default_factory=dict)
     model: ModelVerdict | None = None
     model_failed: bool = False
+    degraded: bool = False
 
     @property
     def primary_typology(self) -> str | None:
@@ -78,7 +80,7 @@ class Decision:
             "amount_fen": self.amount_fen, "amount_protected_fen": self.amount_protected_fen,
             "ruleset_version": self.ruleset_version, "elapsed_us": self.elapsed_us,
             "model": self.model.as_dict() if self.model is not None else None,
-            "model_failed": self.model_failed,
+            "model_failed": self.model_failed, "degraded": self.degraded,
         }
 
 
@@ -92,7 +94,7 @@ class DecisionEngine:
 
     def __init__(self, rules: RuleRegistry, store: StateStore | None = None, lists: ListBook | None = None,
                  catalogue: Catalogue | None = None, remember: int = 100_000,
-                 model: ModelScorer | None = None) -> None:
+                 model: ModelScorer | None = None, degraded_policy: DegradedPolicy | None = None) -> None:
         self.rules = rules
         self.store: StateStore = store or InMemoryStateStore()
         self.lists = lists or ListBook()
@@ -101,6 +103,7 @@ class DecisionEngine:
         self._recent: OrderedDict[str, Decision] = OrderedDict()
         self._remember = remember
         self.model = model
+        self.degraded_policy = degraded_policy or DegradedPolicy()
 
     def decide(self, event: FraudEvent) -> Decision:
         """Decide one event. A repeated event id gets the first decision back and changes no state."""
@@ -123,6 +126,7 @@ class DecisionEngine:
         started = time.perf_counter_ns()
         ruleset: RuleSet = self.rules.current  # read once: a reload mid-decision cannot mix two sets
         features = self.computer.process(event, self.store)
+        degraded = bool(getattr(self.store, "last_degraded", False))  # the shared state was unreachable
         rules, n_active, evaluate = ruleset.evaluator(event.type)
         hits: list[RuleHit] = []
         shadow_hits: list[RuleHit] = []
@@ -153,6 +157,9 @@ class DecisionEngine:
             else:
                 score += ruleset.watch_score
                 outcome = max(outcome, ruleset.thresholds.outcome(score), Outcome.CHALLENGE)
+        if degraded and self.degraded_policy.holds(event.channel) and outcome < Outcome.REVIEW:
+            outcome = Outcome.REVIEW  # fail closed: without the customer's history, hold for an analyst
+            reasons.append("DEGRADED_HOLD")
         amount = event.amount_fen
         protected = amount if outcome is Outcome.BLOCK and features["flow"] == "out" else 0
         return Decision(
@@ -163,7 +170,7 @@ class DecisionEngine:
             type=event.type, customer_id=event.customer_id, account_id=event.account_id,
             occurred_at=event.occurred_at.timestamp(),
             elapsed_us=(time.perf_counter_ns() - started) // 1000, features=features, model=verdict,
-            model_failed=model_failed)
+            model_failed=model_failed, degraded=degraded)
 
     def _score_model(self, features: dict[str, Any]) -> tuple[ModelVerdict | None, bool]:
         """The model's verdict; a failing model is logged and the rules decide alone."""
