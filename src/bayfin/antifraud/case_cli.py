@@ -128,3 +128,38 @@ def export_labels(out: Path = typer.Argument(..., help="CSV: event_id, is_fraud,
         writer.writeheader()
         writer.writerows(rows)
     emit({"labels": len(rows), "file": str(out)}, as_json=False, title="labels written")
+
+
+def worker_command(
+    nats_url: str = typer.Option("nats://127.0.0.1:4222", "--nats", help="NATS server with JetStream."),
+    state: str = typer.Option("redis", help="Feature state: redis (shared between workers) or memory."),
+    fail_closed: str = typer.Option("", help="Comma-separated channels held for review when degraded."),
+) -> None:
+    """Consume events from NATS JetStream, decide, store and publish the decisions (Ctrl-C stops)."""
+    import asyncio
+    import signal
+
+    from bayfin.antifraud.degraded import DegradedPolicy, FallbackStateStore
+    from bayfin.antifraud.service import FraudService, FraudSettings
+    from bayfin.antifraud.state import InMemoryStateStore, RedisStateStore
+    from bayfin.antifraud.worker import WorkerConfig, run_worker
+
+    with open_platform() as platform:
+        store: Any = InMemoryStateStore()
+        if state == "redis":
+            if not platform.settings.redis_url:
+                err_console.print("[red]--state redis needs BAYFIN_REDIS_URL[/red]")
+                raise typer.Exit(2)
+            store = FallbackStateStore(RedisStateStore.from_url(platform.settings.redis_url))
+        service = FraudService.build(FraudSettings(), platform.session_factory, store=store)
+        service.engine.degraded_policy = DegradedPolicy(frozenset(c for c in fail_closed.split(",") if c))
+
+        async def main() -> int:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            return await run_worker(service, platform.session_factory, WorkerConfig(nats_url=nats_url), stop)
+
+        acked = asyncio.run(main())
+    emit({"acknowledged": acked}, as_json=False, title="worker stopped")

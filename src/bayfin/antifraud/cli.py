@@ -344,7 +344,7 @@ def lists_show(
 
 def _mount_learning() -> None:
     # the learning commands live in their own file: they pull in LightGBM only when run
-    from bayfin.antifraud.case_cli import cases_app
+    from bayfin.antifraud.case_cli import cases_app, worker_command
     from bayfin.antifraud.model_cli import backtest_command, evaluate_command, models_app, train_command
 
     app.command("train")(train_command)
@@ -352,6 +352,7 @@ def _mount_learning() -> None:
     app.command("backtest")(backtest_command)
     app.add_typer(models_app, name="models")
     app.add_typer(cases_app, name="cases")
+    app.command("worker")(worker_command)
 
 
 _mount_learning()
