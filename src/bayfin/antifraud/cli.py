@@ -340,3 +340,19 @@ def lists_show(
             for e in repository.active_list_entries(uow.session, datetime.now(UTC), kind)
         ]
     emit(rows, as_json=as_json, title="list entries")
+
+
+def _mount_learning() -> None:
+    # the learning commands live in their own file: they pull in LightGBM only when run
+    from bayfin.antifraud.case_cli import cases_app, worker_command
+    from bayfin.antifraud.model_cli import backtest_command, evaluate_command, models_app, train_command
+
+    app.command("train")(train_command)
+    app.command("evaluate")(evaluate_command)
+    app.command("backtest")(backtest_command)
+    app.add_typer(models_app, name="models")
+    app.add_typer(cases_app, name="cases")
+    app.command("worker")(worker_command)
+
+
+_mount_learning()

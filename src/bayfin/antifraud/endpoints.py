@@ -190,3 +190,13 @@ def ruleset_summary(rs: RuleSet) -> RuleSetOut:
     modes = {m: sum(1 for r in rs.rules if r.mode == m) for m in ("active", "shadow", "off")}
     return RuleSetOut(name=rs.name, version=rs.version, rules=len(rs.rules), **modes,
                       typologies={t: sum(1 for r in rs.rules if r.typology == t) for t in rs.typologies})
+
+
+def _mount_cases() -> None:
+    # the case API lives in its own file; one router per module is what the registry mounts
+    from bayfin.antifraud.case_endpoints import router as cases_router
+
+    router.include_router(cases_router)
+
+
+_mount_cases()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -9,13 +10,17 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bayfin.antifraud.catalogue import Catalogue, load_catalogue
+from bayfin.antifraud.degraded import DegradedPolicy
 from bayfin.antifraud.events import FraudEvent
 from bayfin.antifraud.features import FeatureComputer
+from bayfin.antifraud.learning import ModelScorer, ModelVerdict
 from bayfin.antifraud.lists import ListBook
 from bayfin.antifraud.ruleset import Outcome, Rule, RuleRegistry, RuleSet
 from bayfin.antifraud.state import InMemoryStateStore, StateStore
 
 __all__ = ["Decision", "DecisionEngine", "Outcome", "RuleHit"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +56,9 @@ class Decision:
     occurred_at: float
     elapsed_us: int
     features: dict[str, Any] = field(repr=False, default_factory=dict)
+    model: ModelVerdict | None = None
+    model_failed: bool = False
+    degraded: bool = False
 
     @property
     def primary_typology(self) -> str | None:
@@ -71,6 +79,8 @@ class Decision:
             "shadow_rules": [hit.rule_id for hit in self.shadow_hits],
             "amount_fen": self.amount_fen, "amount_protected_fen": self.amount_protected_fen,
             "ruleset_version": self.ruleset_version, "elapsed_us": self.elapsed_us,
+            "model": self.model.as_dict() if self.model is not None else None,
+            "model_failed": self.model_failed, "degraded": self.degraded,
         }
 
 
@@ -83,7 +93,8 @@ class DecisionEngine:
     """Decides events one at a time (thread-safe); the state store and the rule set are injected."""
 
     def __init__(self, rules: RuleRegistry, store: StateStore | None = None, lists: ListBook | None = None,
-                 catalogue: Catalogue | None = None, remember: int = 100_000) -> None:
+                 catalogue: Catalogue | None = None, remember: int = 100_000,
+                 model: ModelScorer | None = None, degraded_policy: DegradedPolicy | None = None) -> None:
         self.rules = rules
         self.store: StateStore = store or InMemoryStateStore()
         self.lists = lists or ListBook()
@@ -91,6 +102,8 @@ class DecisionEngine:
         self._lock = threading.Lock()
         self._recent: OrderedDict[str, Decision] = OrderedDict()
         self._remember = remember
+        self.model = model
+        self.degraded_policy = degraded_policy or DegradedPolicy()
 
     def decide(self, event: FraudEvent) -> Decision:
         """Decide one event. A repeated event id gets the first decision back and changes no state."""
@@ -113,6 +126,7 @@ class DecisionEngine:
         started = time.perf_counter_ns()
         ruleset: RuleSet = self.rules.current  # read once: a reload mid-decision cannot mix two sets
         features = self.computer.process(event, self.store)
+        degraded = bool(getattr(self.store, "last_degraded", False))  # the shared state was unreachable
         rules, n_active, evaluate = ruleset.evaluator(event.type)
         hits: list[RuleHit] = []
         shadow_hits: list[RuleHit] = []
@@ -127,6 +141,11 @@ class DecisionEngine:
             if h.action is not None and Outcome[h.action] > outcome:
                 outcome = Outcome[h.action]
         reasons = [h.reason for h in hits]
+        verdict, model_failed = self._score_model(features)
+        if verdict is not None and verdict.points:
+            score += verdict.points
+            outcome = max(outcome, ruleset.thresholds.outcome(score))
+            reasons.append("MODEL_HIGH_RISK")
         list_hits = self.lists.match(event, event.occurred_at.timestamp())
         if list_hits:
             kinds = {h.kind for h in list_hits}
@@ -138,6 +157,9 @@ class DecisionEngine:
             else:
                 score += ruleset.watch_score
                 outcome = max(outcome, ruleset.thresholds.outcome(score), Outcome.CHALLENGE)
+        if degraded and self.degraded_policy.holds(event.channel) and outcome < Outcome.REVIEW:
+            outcome = Outcome.REVIEW  # fail closed: without the customer's history, hold for an analyst
+            reasons.append("DEGRADED_HOLD")
         amount = event.amount_fen
         protected = amount if outcome is Outcome.BLOCK and features["flow"] == "out" else 0
         return Decision(
@@ -147,4 +169,15 @@ class DecisionEngine:
             amount_protected_fen=protected, ruleset_version=ruleset.version, channel=event.channel,
             type=event.type, customer_id=event.customer_id, account_id=event.account_id,
             occurred_at=event.occurred_at.timestamp(),
-            elapsed_us=(time.perf_counter_ns() - started) // 1000, features=features)
+            elapsed_us=(time.perf_counter_ns() - started) // 1000, features=features, model=verdict,
+            model_failed=model_failed, degraded=degraded)
+
+    def _score_model(self, features: dict[str, Any]) -> tuple[ModelVerdict | None, bool]:
+        """The model's verdict; a failing model is logged and the rules decide alone."""
+        if self.model is None:
+            return None, False
+        try:
+            return self.model.score(features), False
+        except (ValueError, TypeError, IndexError, OverflowError, KeyError):
+            log.exception("fraud model failed; deciding on rules alone")
+            return None, True

@@ -55,3 +55,38 @@ class FraudListEntry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+
+class FraudCase(Base):
+    """An analyst case opened from a REVIEW decision or an alert: priority, assignee, outcome."""
+
+    __tablename__ = "fraud_cases"
+    __table_args__ = (Index("ix_fraud_cases_status_priority", "status", "priority"),)
+
+    id: Mapped[int] = mapped_column(_BigInt, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(16))
+    customer_id: Mapped[str] = mapped_column(String(64), index=True)
+    institution_id: Mapped[str | None] = mapped_column(String(200))
+    amount_fen: Mapped[int] = mapped_column(_BigInt)
+    score: Mapped[int] = mapped_column(Integer)
+    priority: Mapped[int] = mapped_column(Integer)
+    rules: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(12))
+    assignee: Mapped[str | None] = mapped_column(String(200), index=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class FraudCaseEntry(Base):
+    """One line of a case's history: assignment, note, customer contact or analyst decision."""
+
+    __tablename__ = "fraud_case_entries"
+
+    id: Mapped[int] = mapped_column(_BigInt, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(_BigInt, index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    author: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    text: Mapped[str] = mapped_column(String(2000), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -17,11 +17,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.orm import Session
 
 from bayfin.antifraud import repository
+from bayfin.antifraud.cases import open_case
 from bayfin.antifraud.engine import Decision, DecisionEngine
 from bayfin.antifraud.events import FraudEvent
 from bayfin.antifraud.lists import ENTITY_TYPES, LIST_KINDS, ListBook, ListEntry
 from bayfin.antifraud.models import FraudListEntry
-from bayfin.antifraud.ruleset import RuleRegistry, RuleSet, load_ruleset
+from bayfin.antifraud.ruleset import Outcome, RuleRegistry, RuleSet, load_ruleset
 from bayfin.antifraud.state import InMemoryStateStore, RedisStateStore, StateStore
 from bayfin.kernel.errors import NotFound, ValidationFailed
 
@@ -216,6 +217,10 @@ class FraudService:
                 self.writer.submit(row)
             elif session is not None:
                 repository.insert_decisions(session, [row])
+                if decision.outcome is Outcome.REVIEW:  # held: an analyst works it as a case
+                    open_case(session, event_id=decision.event_id, customer_id=decision.customer_id,
+                              amount_fen=decision.amount_fen, score=decision.score,
+                              rules=[h.rule_id for h in decision.hits], institution_id=institution_id)
         return decision
 
     # -- lists ------------------------------------------------------------------------------

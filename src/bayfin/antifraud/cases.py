@@ -1,0 +1,161 @@
+"""Analyst cases: REVIEW decisions and alerts become cases worked from a priority queue.
+
+An analyst takes (or is assigned) a case, adds notes and the customer contact log, and decides:
+release (not fraud), confirm fraud, or escalate. Confirmed and released outcomes are the labels
+learning trains on; statistics give time to decision and the confirm rate per rule.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bayfin.antifraud.models import FraudCase, FraudCaseEntry, FraudDecisionRecord
+from bayfin.kernel.clock import utcnow
+from bayfin.kernel.errors import Conflict, NotFound
+
+__all__ = ["CLOSED", "CaseAction", "add_entry", "assign", "case_priority", "case_statistics", "decide_case",
+           "get_case", "labels", "open_case", "open_pending_cases", "queue"]
+
+CaseAction = Literal["release", "confirm", "escalate"]
+CLOSED = ("released", "confirmed")
+_STATUS = {"release": "released", "confirm": "confirmed", "escalate": "escalated"}
+
+
+def case_priority(amount_fen: int, score: int) -> int:
+    """Higher first: the rule/model score, plus 100 per tenfold of the amount in yuan (pure)."""
+    return score + int(100 * math.log10(1 + max(amount_fen, 0) / 100))
+
+
+def open_case(session: Session, *, event_id: str, customer_id: str, amount_fen: int, score: int,
+              rules: list[str], institution_id: str | None, source: str = "decision") -> FraudCase:
+    """Open a case for an event (a second call for the same event returns the existing case)."""
+    existing = session.scalars(select(FraudCase).where(FraudCase.event_id == event_id)).first()
+    if existing is not None:
+        return existing
+    case = FraudCase(event_id=event_id, source=source, customer_id=customer_id, institution_id=institution_id,
+                     amount_fen=amount_fen, score=score, priority=case_priority(amount_fen, score),
+                     rules=list(rules), status="open", opened_at=utcnow())
+    session.add(case)
+    session.flush()
+    return case
+
+
+def open_pending_cases(session: Session, limit: int = 10_000) -> int:
+    """Open a case for every recorded REVIEW decision that has none yet; returns how many."""
+    taken = select(FraudCase.event_id)
+    rows = session.scalars(select(FraudDecisionRecord).where(
+        FraudDecisionRecord.outcome == "REVIEW", FraudDecisionRecord.event_id.not_in(taken))
+        .limit(limit)).all()
+    for row in rows:
+        open_case(session, event_id=row.event_id, customer_id=row.customer_id, amount_fen=row.amount_fen,
+                  score=row.score, rules=list(row.rules), institution_id=row.institution_id)
+    return len(rows)
+
+
+def get_case(session: Session, case_id: int, institution_id: str | None = None) -> FraudCase:
+    """One case (within the institution when given), or NotFound."""
+    case = session.get(FraudCase, case_id)
+    if case is None or (institution_id is not None and case.institution_id != institution_id):
+        raise NotFound(f"no case {case_id}")
+    return case
+
+
+def queue(session: Session, *, status: str | None = "open", assignee: str | None = None,
+          institution_id: str | None = None, limit: int = 50) -> list[FraudCase]:
+    """Cases by priority (highest first), then oldest first."""
+    q = select(FraudCase)
+    if status is not None:
+        q = q.where(FraudCase.status == status)
+    if assignee is not None:
+        q = q.where(FraudCase.assignee == assignee)
+    if institution_id is not None:
+        q = q.where(FraudCase.institution_id == institution_id)
+    return list(session.scalars(q.order_by(FraudCase.priority.desc(), FraudCase.opened_at, FraudCase.id)
+                                .limit(limit)).all())
+
+
+def history(session: Session, case_id: int) -> list[FraudCaseEntry]:
+    """A case's entries, oldest first."""
+    return list(session.scalars(select(FraudCaseEntry).where(FraudCaseEntry.case_id == case_id)
+                                .order_by(FraudCaseEntry.id)).all())
+
+
+def add_entry(session: Session, case: FraudCase, *, kind: Literal["note", "contact", "assign", "decision"],
+              author: str, text: str = "", details: dict[str, Any] | None = None) -> FraudCaseEntry:
+    """Append a note, a customer contact, an assignment or a decision to the case history."""
+    entry = FraudCaseEntry(case_id=case.id, kind=kind, author=author, at=utcnow(), text=text[:2000],
+                           details=details or {})
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def assign(session: Session, case: FraudCase, assignee: str, *, actor: str) -> FraudCase:
+    """Give an open or escalated case to an analyst."""
+    if case.status in CLOSED:
+        raise Conflict(f"case {case.id} is already {case.status}")
+    case.assignee = assignee
+    if case.status == "open":
+        case.status = "assigned"
+    add_entry(session, case, kind="assign", author=actor, details={"assignee": assignee})
+    return case
+
+
+def decide_case(session: Session, case: FraudCase, action: CaseAction, *, actor: str,
+                note: str = "") -> FraudCase:
+    """Release, confirm fraud or escalate; a closed case cannot be decided again."""
+    if case.status in CLOSED:
+        raise Conflict(f"case {case.id} is already {case.status}")
+    case.status = _STATUS[action]
+    if action != "escalate":
+        case.decided_at = utcnow()
+    add_entry(session, case, kind="decision", author=actor, text=note, details={"action": action})
+    return case
+
+
+def labels(session: Session) -> list[dict[str, Any]]:
+    """Event ids with their analyst outcome (1 = confirmed fraud, 0 = released): labels for learning."""
+    rows = session.execute(select(FraudCase.event_id, FraudCase.status, FraudCase.decided_at)
+                           .where(FraudCase.status.in_(CLOSED)).order_by(FraudCase.decided_at)).all()
+    return [{"event_id": e, "is_fraud": int(s == "confirmed"), "labelled_at": at} for e, s, at in rows]
+
+
+def case_statistics(session: Session, institution_id: str | None = None,
+                    since: datetime | None = None) -> dict[str, Any]:
+    """Counts by status, mean and median hours to decision, confirm rate per rule."""
+    q = select(FraudCase)
+    if institution_id is not None:
+        q = q.where(FraudCase.institution_id == institution_id)
+    if since is not None:
+        q = q.where(FraudCase.opened_at >= since)
+    cases = list(session.scalars(q).all())
+    by_status: dict[str, int] = defaultdict(int)
+    hours: list[float] = []
+    per_rule: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # [decided, confirmed]
+    for case in cases:
+        by_status[case.status] += 1
+        if case.status in CLOSED and case.decided_at is not None:
+            hours.append((case.decided_at - case.opened_at).total_seconds() / 3600)
+            for rule in case.rules:
+                per_rule[rule][0] += 1
+                per_rule[rule][1] += case.status == "confirmed"
+    hours.sort()
+    return {
+        "cases": len(cases), "by_status": dict(by_status),
+        "mean_hours_to_decision": round(sum(hours) / len(hours), 3) if hours else None,
+        "median_hours_to_decision": round(hours[len(hours) // 2], 3) if hours else None,
+        "confirm_rate_by_rule": {r: {"decided": d, "confirmed": c, "rate": round(c / d, 3)}
+                                 for r, (d, c) in sorted(per_rule.items())},
+    }
+
+
+def count_open(session: Session) -> int:
+    """Open and assigned cases waiting for a decision."""
+    return int(session.scalar(select(func.count()).select_from(FraudCase)
+                              .where(FraudCase.status.in_(("open", "assigned", "escalated")))) or 0)

@@ -1,0 +1,197 @@
+"""``bayfin fraud train|evaluate`` and ``bayfin fraud models …``: learning from labelled history."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import typer
+
+from bayfin.cli.output import JsonOption, emit, err_console, print_table
+
+models_app = typer.Typer(help="Model registry: list, shadow, promote.", no_args_is_help=True)
+REGISTRY_HELP = "Model registry directory."
+DEFAULT_REGISTRY = Path("var/fraud-models")
+
+
+def _features(table: Path | None, handbook: Path | None, label: str | None, time_col: str | None,
+              card: str | None, delay_days: int) -> tuple[Any, str]:
+    import polars as pl
+
+    from bayfin.antifraud.training import handbook_features, read_table
+
+    if handbook is not None:
+        return handbook_features(handbook / "transactions.parquet", delay_days), f"handbook:{handbook}"
+    if table is None or label is None or time_col is None:
+        err_console.print("[red]give --handbook DIR, or --table FILE with --label and --time[/red]")
+        raise typer.Exit(2)
+    try:
+        return read_table(table, label, time_col, card), f"table:{table}"
+    except (ValueError, OSError, pl.exceptions.PolarsError) as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+
+
+def _run(table: Path | None, handbook: Path | None, label: str | None, time_col: str | None,
+         card: str | None, start_day: int, train_days: int, delay_days: int, test_days: int, folds: int,
+         rounds: int) -> tuple[dict[str, Any], Any, str]:
+    from bayfin.antifraud.learning import prequential, summarize
+
+    started = time.perf_counter()
+    ft, source = _features(table, handbook, label, time_col, card, delay_days)
+    results, booster = prequential(ft.x, ft.y, ft.day, ft.names, card=ft.card, start_day=start_day,
+                                   train_days=train_days, delay_days=delay_days, test_days=test_days,
+                                   folds=folds, rounds=rounds)
+    if booster is None:
+        err_console.print("[red]no fold had both training labels and test rows: check the day options[/red]")
+        raise typer.Exit(1)
+    summary = {**summarize(results), "rows": len(ft.y), "fraud_share": round(float(np.mean(ft.y)), 5),
+               "features": len(ft.names), "seconds": round(time.perf_counter() - started, 1),
+               "per_fold": [r.as_dict() for r in results]}
+    return summary, booster, source
+
+
+_TABLE = typer.Option(None, "--table", help="CSV or Parquet table of numeric features.")
+_HANDBOOK = typer.Option(None, "--handbook", help="Directory written by `fraud simulate --profile handbook`.")
+_LABEL = typer.Option(None, "--label", help="0/1 fraud label column (with --table).")
+_TIME = typer.Option(None, "--time", help="Time column: datetime, date or seconds (with --table).")
+_CARD = typer.Option(None, "--card", help="Card/customer column for card precision@100 (with --table).")
+
+
+def train_command(
+    table: Path | None = _TABLE, handbook: Path | None = _HANDBOOK, label: str | None = _LABEL,
+    time_col: str | None = _TIME, card: str | None = _CARD,
+    start_day: int = typer.Option(0, help="First training day (day 0 = earliest row)."),
+    train_days: int = typer.Option(7, help="Days in each training block."),
+    delay_days: int = typer.Option(7, help="Label delay: days between training and test blocks."),
+    test_days: int = typer.Option(7, help="Days in each test block."),
+    folds: int = typer.Option(4, help="Prequential folds."),
+    rounds: int = typer.Option(200, help="Boosting rounds."),
+    registry: Path = typer.Option(DEFAULT_REGISTRY, help=REGISTRY_HELP),
+    as_json: bool = JsonOption,
+) -> None:
+    """Train a LightGBM model with prequential validation and register it as a new version."""
+    from bayfin.antifraud.learning import ModelRegistry
+
+    summary, booster, source = _run(table, handbook, label, time_col, card, start_day, train_days,
+                                    delay_days, test_days, folds, rounds)
+    per_fold = summary.pop("per_fold")
+    summary["version"] = ModelRegistry(registry).register(booster, summary, source=source)
+    summary["per_fold"] = per_fold
+    emit(summary, as_json=as_json, title="model trained (prequential, mean over folds)")
+
+
+def evaluate_command(
+    table: Path | None = _TABLE, handbook: Path | None = _HANDBOOK, label: str | None = _LABEL,
+    time_col: str | None = _TIME, card: str | None = _CARD,
+    version: int | None = typer.Option(None, help="Registered version to score (default: live)."),
+    registry: Path = typer.Option(DEFAULT_REGISTRY, help=REGISTRY_HELP),
+    delay_days: int = typer.Option(7, help="Label delay used by the handbook features."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Score a labelled table with a registered model and print ROC-AUC, AP and card precision@100."""
+    import lightgbm as lgb
+
+    from bayfin.antifraud.learning import ModelRegistry, average_precision, card_precision_at_k, roc_auc
+
+    reg = ModelRegistry(registry)
+    chosen = version
+    if chosen is None:
+        live = [v for v in reg.versions() if v["status"] == "live"]
+        if not live:
+            err_console.print("[red]no live model: give --version[/red]")
+            raise typer.Exit(2)
+        chosen = live[0]["version"]
+    try:
+        booster = lgb.Booster(model_file=str(registry / f"v{chosen}" / "model.txt"))
+    except lgb.basic.LightGBMError as exc:
+        err_console.print(f"[red]model version {chosen} cannot be read[/red]")
+        raise typer.Exit(2) from exc
+    ft, _source = _features(table, handbook, label, time_col, card, delay_days)
+    if list(booster.feature_name()) != ft.names:
+        err_console.print("[red]the table's feature columns differ from the model's[/red]")
+        raise typer.Exit(2)
+    score = booster.predict(ft.x)
+    out: dict[str, Any] = {"version": chosen, "rows": len(ft.y), "auc": round(roc_auc(ft.y, score), 4),
+                           "average_precision": round(average_precision(ft.y, score), 4)}
+    if ft.card is not None:
+        out["card_precision_at_100"] = round(card_precision_at_k(ft.day, ft.card, ft.y, score), 4)
+    emit(out, as_json=as_json, title=f"model v{chosen} evaluated")
+
+
+@models_app.command("list")
+def models_list(registry: Path = typer.Option(DEFAULT_REGISTRY, help=REGISTRY_HELP),
+                as_json: bool = JsonOption) -> None:
+    """Registered model versions, their status and their prequential figures."""
+    from bayfin.antifraud.learning import ModelRegistry
+
+    rows = [{"version": v["version"], "status": v["status"], "created_at": v["created_at"],
+             "source": v["source"], "auc": v["metrics"].get("auc"),
+             "average_precision": v["metrics"].get("average_precision"),
+             "card_precision_at_100": v["metrics"].get("card_precision_at_100")}
+            for v in ModelRegistry(registry).versions()]
+    if as_json:
+        emit(rows, as_json=True)
+    else:
+        print_table(rows, title="fraud models")
+
+
+def _switch(action: str, version: int, registry: Path) -> None:
+    from bayfin.antifraud.learning import ModelRegistry
+
+    reg = ModelRegistry(registry)
+    try:
+        reg.promote(version) if action == "promote" else reg.set_shadow(version)
+    except KeyError as exc:
+        err_console.print(f"[red]{exc.args[0]}[/red]")
+        raise typer.Exit(2) from exc
+    emit({"version": version, "action": action}, as_json=False, title=f"model v{version}: {action}")
+
+
+@models_app.command("shadow")
+def models_shadow(version: int = typer.Argument(...),
+                  registry: Path = typer.Option(DEFAULT_REGISTRY, help=REGISTRY_HELP)) -> None:
+    """Score a version beside the live model (its score is recorded, it does not decide)."""
+    _switch("shadow", version, registry)
+
+
+@models_app.command("promote")
+def models_promote(version: int = typer.Argument(...),
+                   registry: Path = typer.Option(DEFAULT_REGISTRY, help=REGISTRY_HELP)) -> None:
+    """Make a version the live model."""
+    _switch("promote", version, registry)
+
+
+def backtest_command(
+    rules: Path = typer.Option(..., "--rules", help="Candidate rule-set directory."),
+    events: Path = typer.Option(..., "--events", help="Labelled event file or directory (CSV/Parquet)."),
+    live: Path | None = typer.Option(None, "--live", help="Live rule set (default: shipped)."),
+    features_cache: Path | None = typer.Option(None, help="Parquet file caching the features between runs."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Replay labelled history through a candidate rule set, vectorised: per rule and overall figures."""
+    from bayfin.antifraud.backtest import backtest, feature_frame
+    from bayfin.antifraud.ruleset import load_ruleset
+    from bayfin.kernel.errors import AppError
+
+    try:
+        candidate = load_ruleset(rules)
+        live_set = load_ruleset(live)
+    except (AppError, OSError) as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    started = time.perf_counter()
+    frame = feature_frame(events, cache=features_cache)
+    featured = time.perf_counter()
+    report = backtest(frame, candidate, live_set)
+    report["seconds"] = {"features": round(featured - started, 2),
+                         "rules": round(time.perf_counter() - featured, 2)}
+    if as_json:
+        emit(report, as_json=True)
+        return
+    print_table(report["candidate"]["rules"], title=f"candidate {candidate.version}: per rule")
+    overall = {k: v for k, v in report["candidate"].items() if k != "rules"}
+    emit(overall, as_json=False, title="candidate overall")
+    emit(report["difference"], as_json=False, title=f"difference against live {live_set.version}")

@@ -1,0 +1,101 @@
+"""Streaming mode: decide events consumed from NATS JetStream and publish the decisions.
+
+Every worker pulls from one durable JetStream consumer, so the stream's events are shared among
+them (a work queue). A message is acknowledged only after its decision is committed to the
+database; a worker killed before that leaves the message unacknowledged and JetStream redelivers it
+to another worker after ``ack_wait``. An event whose decision is already stored is not decided again
+(its stored decision is re-published), so a redelivery never decides or counts an event twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bayfin.antifraud import repository
+from bayfin.antifraud.events import FraudEvent
+from bayfin.antifraud.service import FraudService
+
+__all__ = ["WorkerConfig", "ensure_stream", "run_worker"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """Where events come from and decisions go."""
+
+    nats_url: str = "nats://127.0.0.1:4222"
+    stream: str = "FRAUD_EVENTS"
+    subject: str = "bayfin.fraud.events"
+    durable: str = "fraud-deciders"
+    decisions_subject: str = "bayfin.fraud.decisions"
+    batch: int = 100
+    ack_wait_seconds: float = 5.0
+
+
+async def ensure_stream(js: Any, config: WorkerConfig) -> None:
+    """Create the event stream and the shared durable pull consumer if they do not exist."""
+    from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
+    from nats.js.errors import NotFoundError
+
+    try:
+        await js.stream_info(config.stream)
+    except NotFoundError:
+        await js.add_stream(StreamConfig(name=config.stream, subjects=[config.subject]))
+    await js.add_consumer(config.stream, ConsumerConfig(
+        durable_name=config.durable, ack_policy=AckPolicy.EXPLICIT, ack_wait=config.ack_wait_seconds,
+        max_ack_pending=10_000))
+
+
+def _decide_and_store(service: FraudService, factory: sessionmaker[Session], data: bytes) -> dict[str, Any]:
+    """Decide one event and commit its decision (or return the one already stored)."""
+    try:
+        event = FraudEvent.model_validate_json(data)
+    except ValidationError as exc:
+        return {"rejected": True, "errors": len(exc.errors())}
+    with factory() as session:
+        stored = repository.get_decision(session, event.event_id, None)
+        if stored is not None:  # a redelivery: decided and stored before the previous worker died
+            return {"event_id": stored.event_id, "decision": stored.outcome, "score": stored.score,
+                    "reason_codes": stored.reason_codes, "repeat": True}
+        decision = service.decide(event, session=session)
+        session.commit()
+        return decision.as_dict()
+
+
+async def run_worker(service: FraudService, factory: sessionmaker[Session], config: WorkerConfig,
+                     stop: asyncio.Event, on_decided: Callable[[dict[str, Any]], None] | None = None) -> int:
+    """Consume until ``stop`` is set; returns how many messages were acknowledged."""
+    import nats
+    from nats.errors import TimeoutError as NatsTimeout
+
+    nc = await nats.connect(config.nats_url)
+    acked = 0
+    try:
+        js = nc.jetstream()
+        await ensure_stream(js, config)
+        sub = await js.pull_subscribe(config.subject, durable=config.durable, stream=config.stream)
+        while not stop.is_set():
+            try:
+                messages = await sub.fetch(config.batch, timeout=0.5)
+            except (TimeoutError, NatsTimeout):
+                continue
+            for msg in messages:
+                # the database work runs on a thread so the connection keeps answering heartbeats
+                result = await asyncio.to_thread(_decide_and_store, service, factory, msg.data)
+                await nc.publish(config.decisions_subject, json.dumps(result, default=str).encode())
+                await msg.ack()  # only now: the decision is committed
+                acked += 1
+                if on_decided is not None:
+                    on_decided(result)
+    finally:
+        await nc.drain()
+    return acked
