@@ -25,6 +25,7 @@ MODULES: tuple[str, ...] = (
     "creditreport",
     "antifraud",
     "sscard",
+    "scoring",
 )
 
 

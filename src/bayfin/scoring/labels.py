@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from datetime import date
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def labelled(
     return out.drop("default_month", "_y"), out["_y"].to_numpy().astype(np.int64)
 
 
-def split_firms(codes: pl.Series, test_share: float, seed: int) -> np.ndarray:
-    """A boolean mask of test firms, stable for a seed (firms are held out, not just months)."""
-    rng = np.random.default_rng(seed)
-    return rng.random(len(codes)) < test_share
+def held_out(codes: pl.Series, test_share: float, seed: int) -> np.ndarray:
+    """Boolean mask of test firms: a hash of the code and seed, so a firm is on the same side on any date."""
+    cut = int(test_share * 10_000)
+    return np.array([zlib.crc32(f"{seed}:{c}".encode()) % 10_000 < cut for c in codes.to_list()], dtype=bool)
