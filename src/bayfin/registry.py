@@ -26,6 +26,7 @@ MODULES: tuple[str, ...] = (
     "antifraud",
     "sscard",
     "scoring",
+    "financing",
 )
 
 

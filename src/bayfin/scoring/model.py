@@ -129,7 +129,9 @@ def fit_model(
 ) -> ScoringModel:
     """Fit the scorecard (and the LightGBM challenger), band PDs and PSI reference on one table."""
     cols = {c: features[c].to_numpy() for c in features.columns if c != "credit_code"}
-    card, ivs = fit_scorecard(cols, y, NUMERIC_FEATURES, CATEGORICAL_FEATURES, c=0.5, min_iv=0.01)
+    card, ivs = fit_scorecard(
+        cols, y, NUMERIC_FEATURES, CATEGORICAL_FEATURES, c=0.5, min_iv=0.01, min_bin_size=0.01
+    )
     scores, _ = card.score_points(cols)
     inner = np.quantile(scores, np.linspace(0, 1, len(BANDS) + 1)[1:-1])
     edges = np.unique(inner)
