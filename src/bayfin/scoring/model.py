@@ -42,16 +42,19 @@ class ScoringModel:
         cols = {c: features[c].to_numpy() for c in features.columns if c != "credit_code"}
         scores, pts = self.scorecard.score_points(cols)
         band = self.band_of(scores)
-        reasons = self.scorecard.reasons(pts, top)
-        return pl.DataFrame(
+        reasons = self.scorecard.reason_matrix(pts, top)
+        letters = np.array(BANDS[::-1], dtype=object)
+        frame = pl.DataFrame(
             {
                 "credit_code": features["credit_code"],
                 "score": np.round(scores).astype(np.int64),
-                "band": [BANDS[len(BANDS) - 1 - b] for b in band],
+                "band": pl.Series(letters[band], dtype=pl.Utf8),
                 "pd": np.asarray(self.band_pd)[band],
-                "reasons": reasons,
+                **{f"_r{k}": pl.Series(reasons[:, k], dtype=pl.Utf8) for k in range(reasons.shape[1])},
             }
         )
+        parts = [f"_r{k}" for k in range(reasons.shape[1])]
+        return frame.with_columns(pl.concat_list(parts).list.drop_nulls().alias("reasons")).drop(parts)
 
     def explain(self, features: pl.DataFrame) -> list[dict[str, Any]]:
         """One result per firm with reason codes in plain language (and the challenger's view)."""

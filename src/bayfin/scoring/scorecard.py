@@ -31,8 +31,11 @@ class CompiledVariable:
         """The bin of each value; ``len(woe) - 1`` is the missing (or unseen category) bin."""
         missing = len(self.woe) - 1
         if self.categorical:
+            import polars as pl
+
             lookup = {c: i for i, g in enumerate(self.groups) for c in g}
-            return np.fromiter((lookup.get(v, missing) for v in values), dtype=np.int64, count=len(values))
+            series = pl.Series(values, dtype=pl.Utf8, strict=False)
+            return series.replace_strict(lookup, default=missing, return_dtype=pl.Int64).to_numpy()
         x = values.astype(np.float64)
         idx = np.searchsorted(np.asarray(self.splits, dtype=np.float64), x, side="right")
         return np.where(np.isnan(x), missing, idx)
@@ -95,13 +98,24 @@ class Scorecard:
         logit = (self.offset - scores) / self.factor
         return 1.0 / (1.0 + np.exp(-logit))
 
+    def reason_matrix(self, pts: np.ndarray, top: int = 3) -> np.ndarray:
+        """(n, top) names of the variables that lost most points against their best bin; None if none."""
+        best = np.array([t.max() for t in self.points_table()])
+        lost = best[None, :] - pts
+        order = np.argsort(-lost, axis=1)[:, :top]
+        names = np.array([v.name for v in self.variables], dtype=object)
+        rows = np.arange(len(pts))[:, None]
+        return np.where(lost[rows, order] > 1e-9, names[order], None)
+
     def reasons(self, pts: np.ndarray, top: int = 3) -> list[list[str]]:
         """Per row, the variables that lost the most points against their best bin (adverse first)."""
         best = np.array([t.max() for t in self.points_table()])
         lost = best[None, :] - pts
         order = np.argsort(-lost, axis=1)[:, :top]
-        names = [v.name for v in self.variables]
-        return [[names[j] for j in row if lost[i, j] > 1e-9] for i, row in enumerate(order)]
+        names = np.array([v.name for v in self.variables], dtype=object)
+        rows = np.arange(len(pts))[:, None]
+        picked = np.where(lost[rows, order] > 1e-9, names[order], None)
+        return [[n for n in row if n is not None] for row in picked.tolist()]
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON form for the model registry."""
