@@ -87,27 +87,52 @@ class Match:
     failed: list[str] = field(default_factory=list)
 
 
-def _checks(p: Product, d: Demand, f: Firm, today: date) -> list[tuple[str, bool, str]]:
-    grade_ok = p.min_tax_grade is None or (
-        f.tax_grade in TAX_GRADE_ORDER
-        and TAX_GRADE_ORDER.index(f.tax_grade) <= TAX_GRADE_ORDER.index(p.min_tax_grade)
-    )
-    started = p.active_from is None or p.active_from <= today
-    active = started and (p.active_to is None or today <= p.active_to)
-    return [
-        ("active", active, "the product is on offer"),
-        ("amount", p.min_amount_fen <= d.amount_fen <= p.max_amount_fen, "the amount is in range"),
-        ("term", p.min_term_months <= d.term_months <= p.max_term_months, "the term is in range"),
-        ("city", not p.cities or f.city_code in p.cities, "the firm's city is served"),
-        ("industry", not p.industries or any((f.industry_code or "").startswith(i) for i in p.industries),
-         "the firm's industry is served"),
-        ("firm_age", f.firm_age_years >= p.min_firm_age_years, "the firm is old enough"),
-        ("tax_grade", grade_ok, "the tax credit grade is good enough"),
-        ("score", p.min_score is None or (f.score is not None and f.score >= p.min_score),
-         "the credit score meets the minimum"),
-        ("dishonest_debtor", not (p.no_dishonest_debtor and f.dishonest_debtor), "not a dishonest debtor"),
-        ("collateral", not p.collateral_required or d.collateral_offered, "collateral requirement met"),
-    ]  # fmt: skip
+#: What each criterion means when it holds (the "why it matched" of an eligible product).
+CRITERIA: dict[str, str] = {
+    "active": "the product is on offer",
+    "amount": "the amount is in range",
+    "term": "the term is in range",
+    "city": "the firm's city is served",
+    "industry": "the firm's industry is served",
+    "firm_age": "the firm is old enough",
+    "tax_grade": "the tax credit grade is good enough",
+    "score": "the credit score meets the minimum",
+    "dishonest_debtor": "not a dishonest debtor",
+    "collateral": "collateral requirement met",
+}
+
+
+def _failed(p: Product, d: Demand, f: Firm, today: date, stop_after: int = 2) -> list[str]:
+    """The criteria the product fails for this demand and firm (stops counting at ``stop_after``)."""
+    out: list[str] = []
+    if (p.active_from is not None and p.active_from > today) or (
+        p.active_to is not None and today > p.active_to
+    ):
+        out.append("active")
+    if not p.min_amount_fen <= d.amount_fen <= p.max_amount_fen:
+        out.append("amount")
+    if not p.min_term_months <= d.term_months <= p.max_term_months:
+        out.append("term")
+    if len(out) >= stop_after:
+        return out
+    if p.cities and f.city_code not in p.cities:
+        out.append("city")
+    if p.industries and not any((f.industry_code or "").startswith(i) for i in p.industries):
+        out.append("industry")
+    if f.firm_age_years < p.min_firm_age_years:
+        out.append("firm_age")
+    if p.min_tax_grade is not None and (
+        f.tax_grade not in TAX_GRADE_ORDER
+        or TAX_GRADE_ORDER.index(f.tax_grade) > TAX_GRADE_ORDER.index(p.min_tax_grade)
+    ):
+        out.append("tax_grade")
+    if p.min_score is not None and (f.score is None or f.score < p.min_score):
+        out.append("score")
+    if p.no_dishonest_debtor and f.dishonest_debtor:
+        out.append("dishonest_debtor")
+    if p.collateral_required and not d.collateral_offered:
+        out.append("collateral")
+    return out
 
 
 def _fit(p: Product, d: Demand, f: Firm) -> float:
@@ -131,10 +156,9 @@ def match(
     eligible: list[Match] = []
     near: list[Match] = []
     for p in products:
-        checks = _checks(p, demand, firm, today)
-        failed = [name for name, ok, _ in checks if not ok]
+        failed = _failed(p, demand, firm, today)
         if not failed:
-            reasons = [why for _name, _ok, why in checks]
+            reasons = list(CRITERIA.values())
             eligible.append(Match(p.id, p.institution_id, True, _fit(p, demand, firm), reasons, []))
         elif near_misses and len(failed) == 1:
             near.append(Match(p.id, p.institution_id, False, _fit(p, demand, firm), [], failed))
