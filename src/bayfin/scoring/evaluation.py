@@ -81,7 +81,7 @@ def _lightgbm(train: Any, y: np.ndarray, test: Any, numeric: list[str], categori
         subsample=0.8, subsample_freq=1, colsample_bytree=0.7, reg_lambda=5.0, verbose=-1, random_state=0,
     )  # fmt: skip
     model.fit(tr, y)
-    return np.asarray(model.predict_proba(te)[:, 1])
+    return np.asarray(model.predict_proba(te))[:, 1]
 
 
 MODELS: dict[str, Callable[..., np.ndarray]] = {

@@ -104,7 +104,7 @@ def load_facts(session: Session, as_of: date, codes: Iterable[str] | None = None
         )
         if wanted is not None:
             stmt = stmt.where(model.credit_code.in_(wanted))
-        rows = session.execute(stmt).all()
+        rows = list(session.execute(stmt).all())
         frames[name] = _frame(rows, ("credit_code", *columns))
     return frames
 

@@ -105,7 +105,7 @@ class Scorecard:
         order = np.argsort(-lost, axis=1)[:, :top]
         names = np.array([v.name for v in self.variables], dtype=object)
         rows = np.arange(len(pts))[:, None]
-        return np.where(lost[rows, order] > 1e-9, names[order], None)
+        return np.where(lost[rows, order] > 1e-9, names[order], np.full(order.shape, None, dtype=object))
 
     def reasons(self, pts: np.ndarray, top: int = 3) -> list[list[str]]:
         """Per row, the variables that lost the most points against their best bin (adverse first)."""
@@ -114,7 +114,7 @@ class Scorecard:
         order = np.argsort(-lost, axis=1)[:, :top]
         names = np.array([v.name for v in self.variables], dtype=object)
         rows = np.arange(len(pts))[:, None]
-        picked = np.where(lost[rows, order] > 1e-9, names[order], None)
+        picked = np.where(lost[rows, order] > 1e-9, names[order], np.full(order.shape, None, dtype=object))
         return [[n for n in row if n is not None] for row in picked.tolist()]
 
     def to_dict(self) -> dict[str, Any]:
