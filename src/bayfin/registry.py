@@ -28,6 +28,8 @@ MODULES: tuple[str, ...] = (
     "supplychain",
     "voice",
     "riskmonitor",
+    "scoring",
+    "financing",
 )
 
 

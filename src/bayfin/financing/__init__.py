@@ -1,0 +1,1 @@
+"""The financing marketplace: products, demands, matching (pure) and applications."""

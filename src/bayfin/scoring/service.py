@@ -1,0 +1,55 @@
+"""Scoring one enterprise or many from the hub with the registered model."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy.orm import Session
+
+from bayfin.creditdata.service import enterprise_record
+from bayfin.scoring import model as registry
+from bayfin.scoring.features import compute_features, facts_from_record, features_as_of
+from bayfin.scoring.model import ScoringModel
+
+
+class ScoringService:
+    """Holds the registered model (loaded once, reloaded on demand) and scores firms with it."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self._model: ScoringModel | None = None
+        self._lock = threading.Lock()
+
+    def model(self, version: str | None = None) -> ScoringModel:
+        """The latest registered model (cached) or a named version."""
+        if version is not None:
+            return registry.load(self.data_dir, version)
+        with self._lock:
+            if self._model is None:
+                self._model = registry.load(self.data_dir)
+            return self._model
+
+    def reload(self) -> None:
+        """Forget the cached model so the next call reads the registry again."""
+        with self._lock:
+            self._model = None
+
+    def features_of(self, session: Session, credit_code: str, as_of: date) -> pl.DataFrame:
+        """One firm's feature row from its point-in-time hub record (NotFound if the hub has none)."""
+        record = enterprise_record(session, credit_code, as_of)
+        return compute_features(facts_from_record(record), as_of)
+
+    def score(self, session: Session, credit_code: str, as_of: date) -> dict[str, Any]:
+        """Score, band, PD and plain-language reasons of one firm as of a date."""
+        features = self.features_of(session, credit_code, as_of)
+        result = self.model().explain(features)[0]
+        result["as_of"] = as_of.isoformat()
+        return result
+
+    def score_all(self, session: Session, as_of: date) -> pl.DataFrame:
+        """Scores of every firm the hub knows on ``as_of`` (bulk features, vectorised scoring)."""
+        return self.model().score_frame(features_as_of(session, as_of))
