@@ -66,7 +66,7 @@ def condition_expr(text: str) -> Any:
             if name == "round":
                 second = node.args[1] if len(node.args) > 1 else None
                 digits = second.value if isinstance(second, ast.Constant) else 0
-                return args[0].round(int(digits))
+                return args[0].round(digits if isinstance(digits, int) else 0)
         if isinstance(node, ast.IfExp):
             return pl.when(test(node.test)).then(value(node.body)).otherwise(value(node.orelse))
         return test(node)

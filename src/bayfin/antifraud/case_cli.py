@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import typer
 
@@ -86,7 +86,7 @@ def note_case(case_id: int = typer.Argument(...), text: str = typer.Argument(...
     """Add a note, or with --contact log a contact with the customer."""
     from bayfin.antifraud.cases import add_entry
 
-    kind = "contact" if contact else "note"
+    kind: Literal["note", "contact"] = "contact" if contact else "note"
     emit(_change(case_id, actor, kind, lambda s, c: add_entry(
         s, c, kind=kind, author=actor, text=text, details={"channel": contact} if contact else {}) and None),
          as_json=as_json, title=f"case {kind} added")

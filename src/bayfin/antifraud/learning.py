@@ -78,7 +78,7 @@ def card_precision_at_k(day: np.ndarray, card: np.ndarray, y: np.ndarray, score:
     per_card = frame.group_by(["day", "card"]).agg(pl.col("s").max(), pl.col("y").max())
     top = per_card.sort("s", descending=True).group_by("day").head(k)
     daily = top.group_by("day").agg((pl.col("y").sum() / k).alias("p"))
-    return float(daily["p"].mean()) if daily.height else float("nan")
+    return float(daily["p"].cast(pl.Float64).sum()) / daily.height if daily.height else float("nan")
 
 
 # ---------------------------------------------------------------- the compiled scorer

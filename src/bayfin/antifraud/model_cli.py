@@ -113,7 +113,7 @@ def evaluate_command(
     if list(booster.feature_name()) != ft.names:
         err_console.print("[red]the table's feature columns differ from the model's[/red]")
         raise typer.Exit(2)
-    score = booster.predict(ft.x)
+    score = np.asarray(booster.predict(ft.x), dtype=np.float64)
     out: dict[str, Any] = {"version": chosen, "rows": len(ft.y), "auc": round(roc_auc(ft.y, score), 4),
                            "average_precision": round(average_precision(ft.y, score), 4)}
     if ft.card is not None:
