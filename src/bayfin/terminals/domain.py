@@ -234,10 +234,11 @@ def update_baseline(baseline_milli_per_hour: int | None, count: int, seconds: fl
 
 
 def check_spike(baseline_milli_per_hour: int | None, count: int, seconds: float, *,
-                factor: float = 5.0, floor_per_hour: float = 60.0) -> Finding | None:
-    """A window whose rate is ``factor`` times the baseline, and above a floor (so quiet shops
-    going from one sale to five are not alarms)."""
-    if seconds <= 0 or count <= 0:
+                factor: float = 5.0, floor_per_hour: float = 120.0, min_count: int = 5) -> Finding | None:
+    """A window whose rate is ``factor`` times the baseline, above a floor and with a few sales at
+    least (one sale in a one-minute heartbeat is 60 an hour, but not a spike); no verdict while the
+    baseline is still being learnt."""
+    if seconds <= 0 or count < min_count or baseline_milli_per_hour is None:
         return None
     rate = count * 3600 / seconds
     base = (baseline_milli_per_hour or 0) / 1000

@@ -325,6 +325,14 @@ class TerminalsService:
                                           repo.active_site_alarm(session, site.id, finding.rule)))
         return raised
 
+    def scan_medical(self, session: Session, since: datetime, now: datetime) -> list[Alarm]:
+        """Run the non-medical-purchase rule over the card module's medical payments since a time."""
+        from bayfin.sscard import repository as cards_repo
+
+        booked = [d.MedicalTxn(p.txn_id, p.card_id, p.provider, p.total_minor, p.created_at)
+                  for p in cards_repo.medical_payments_since(session, since)]
+        return self.evaluate_medical(session, booked, now)
+
     # --- alarms --------------------------------------------------------------------------------
 
     def _raise(self, session: Session, terminal_id: str | None, site_id: str | None, finding: d.Finding,

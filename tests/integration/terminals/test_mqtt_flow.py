@@ -180,3 +180,22 @@ def test_commands_are_signed_for_the_device(fleet: Fleet, platform: Platform, cl
     topic, payload = sent[0]
     assert topic.endswith(f"{fleet.serial}/commands")
     assert json.loads(payload[65:])["action"] == "unlock"
+
+
+def test_a_moved_terminal_selling_after_hours_raises_both_alarms_over_the_broker(
+        worker: IngestWorker, mqtt_url: str, fleet: Fleet, session_factory: sessionmaker[Session],
+        clock: FixedClock) -> None:
+    answer = provision_via_worker(worker, mqtt_url, fleet)
+    device = Device(mqtt_url, fleet.serial, answer["device_key"])
+    try:
+        clock.advance(hours=13)  # 23:00 China time
+        device.telemetry({"ts": clock.now().timestamp(), "txn_counter": 1, "txn": {"count": 1},
+                          "position": {"lat": 22.30, "lon": 113.60, "accuracy_m": 20, "source": "gps"}})
+
+        def both() -> set[str]:
+            rules = {a.rule for a in alarms_of(session_factory, fleet.terminal_id)}
+            return rules if {"geofence", "after_hours"} <= rules else set()
+
+        assert pump_until(worker, both) == {"geofence", "after_hours"}
+    finally:
+        device.close()
