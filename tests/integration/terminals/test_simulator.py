@@ -40,7 +40,8 @@ def test_planted_faults_raise_their_alarms_and_healthy_terminals_stay_quiet(
     with session_factory() as s:
         keys = simulator.register_fleet(s, service, fleet, clock.now())
         s.commit()
-    worker = IngestWorker(service, session_factory, clock, mqtt_url, client_id=f"ingest-{uuid.uuid4().hex[:8]}")
+    worker = IngestWorker(service, session_factory, clock, mqtt_url,
+                          client_id=f"ingest-{uuid.uuid4().hex[:8]}")
     try:
         sim = threading.Thread(target=simulator.run, args=(mqtt_url, fleet, keys),
                                kwargs={"seconds": 3.0, "rate": 60.0, "client_id": f"sim-{seed}"})
