@@ -30,6 +30,7 @@ MODULES: tuple[str, ...] = (
     "riskmonitor",
     "scoring",
     "financing",
+    "terminals",
 )
 
 

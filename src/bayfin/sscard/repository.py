@@ -12,7 +12,16 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bayfin.sscard import seeds
-from bayfin.sscard.models import Card, Cardholder, DailyUsage, Entry, FxRate, LedgerTxn, TypeLimit
+from bayfin.sscard.models import (
+    Card,
+    Cardholder,
+    DailyUsage,
+    Entry,
+    FxRate,
+    LedgerTxn,
+    MedicalPayment,
+    TypeLimit,
+)
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -93,3 +102,9 @@ def statement(session: Session, account_id: int, start: date, end: date,
     txns = session.scalars(select(LedgerTxn).where(LedgerTxn.id.in_(list(rows)))
                            .order_by(LedgerTxn.id.desc()).limit(limit)).all()
     return [(t, rows[t.id]) for t in txns]
+
+
+def medical_payments_since(session: Session, since: datetime) -> list[MedicalPayment]:
+    """Medical-insurance payments booked since a time, oldest first (read by terminal compliance)."""
+    return list(session.scalars(select(MedicalPayment).where(MedicalPayment.created_at >= since)
+                                .order_by(MedicalPayment.created_at, MedicalPayment.id)).all())

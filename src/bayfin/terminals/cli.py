@@ -1,0 +1,200 @@
+"""``bayfin terminals …``: sites, profiles, terminals, alarms, the ingest service and the fleet simulator."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import typer
+
+from bayfin.cli.context import open_platform
+from bayfin.cli.output import JsonOption, console, emit, err_console, progress
+from bayfin.kernel.errors import AppError
+from bayfin.terminals import repository as repo
+from bayfin.terminals import simulator
+from bayfin.terminals.views import alarm_row, site_map, terminal_row
+from bayfin.terminals.wiring import terminals_service
+
+app = typer.Typer(help="IoT monitoring of social-security / medical-insurance card terminals.",
+                  no_args_is_help=True)
+sites_app = typer.Typer(help="Pharmacies and hospitals.", no_args_is_help=True)
+profiles_app = typer.Typer(help="Provisioning profiles.", no_args_is_help=True)
+alarms_app = typer.Typer(help="The alarm queue.", no_args_is_help=True)
+for _sub, _name in ((sites_app, "sites"), (profiles_app, "profiles"), (alarms_app, "alarms")):
+    app.add_typer(_sub, name=_name)
+
+DEFAULT_HOURS = json.dumps({str(day): [["08:00", "22:00"]] for day in range(1, 8)})
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """A business refusal becomes a one-line message and exit code 2."""
+    try:
+        yield
+    except AppError as exc:
+        err_console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from exc
+
+
+@sites_app.command("add")
+def sites_add(code: str = typer.Option(...), name: str = typer.Option(...),
+              kind: str = typer.Option("pharmacy", help="pharmacy or hospital"),
+              licence: str = typer.Option(...), lat: float = typer.Option(...),
+              lon: float = typer.Option(...),
+              geofence: int = typer.Option(150, help="Fence radius in metres."),
+              hours: str = typer.Option(DEFAULT_HOURS, help='JSON: {"1": [["08:00", "22:00"]], …}'),
+              as_json: bool = JsonOption) -> None:
+    """Register a site."""
+    with _refusals(), open_platform() as platform, platform.unit_of_work() as uow:
+        site = terminals_service(platform).create_site(
+            uow.session, code=code, name=name, kind=kind, licence=licence, lat=lat, lon=lon,
+            geofence_m=geofence, opening_hours=json.loads(hours), now=platform.clock.now())
+        uow.commit()
+    emit({"id": site.id, "code": site.code}, as_json=as_json, title="site")
+
+
+@sites_app.command("list")
+def sites_list(as_json: bool = JsonOption) -> None:
+    """Every site."""
+    with open_platform() as platform, platform.unit_of_work() as uow:
+        rows = [{"code": s.code, "name": s.name, "kind": s.kind, "lat": s.lat_micro / 1e6,
+                 "lon": s.lon_micro / 1e6, "geofence_m": s.geofence_m} for s in repo.sites(uow.session)]
+    emit(rows, as_json=as_json, title="sites")
+
+
+@profiles_app.command("create")
+def profiles_create(key: str = typer.Argument(...), bank: str = typer.Option(...),
+                    as_json: bool = JsonOption) -> None:
+    """Create a provisioning profile and print its secret (shown once: give it to the device maker)."""
+    with _refusals(), open_platform() as platform, platform.unit_of_work() as uow:
+        _, secret = terminals_service(platform).create_profile(uow.session, key, bank, platform.clock.now())
+        uow.commit()
+    emit({"profile": key, "secret": secret}, as_json=as_json, title="profile")
+
+
+@app.command("add")
+def terminals_add(serial: str = typer.Option(...), site: str = typer.Option(..., help="Site code."),
+                  profile: str = typer.Option(...), bank: str = typer.Option(...),
+                  model: str = typer.Option("PAX-A920"), firmware: str = typer.Option("1.0.0"),
+                  as_json: bool = JsonOption) -> None:
+    """Register a terminal at a site."""
+    with _refusals(), open_platform() as platform, platform.unit_of_work() as uow:
+        found = terminals_service(platform).register_terminal(
+            uow.session, serial=serial, model=model, firmware=firmware, site_code=site, bank_id=bank,
+            profile_key=profile)
+        uow.commit()
+    emit({"id": found.id, "serial": found.serial}, as_json=as_json, title="terminal")
+
+
+@app.command("list")
+def terminals_list(limit: int = typer.Option(100), as_json: bool = JsonOption) -> None:
+    """Terminals and their last known state."""
+    with open_platform() as platform, platform.unit_of_work() as uow:
+        rows = [terminal_row(t) for t in repo.terminals(uow.session, limit=limit)]
+    emit(rows, as_json=as_json, title="terminals",
+         columns=None if as_json else ["serial", "site_id", "connected", "locked", "last_seen", "firmware"])
+
+
+@alarms_app.command("list")
+def alarms_list(include_cleared: bool = typer.Option(False, "--all", help="Cleared alarms too."),
+                rule: str = typer.Option(None), limit: int = typer.Option(100),
+                as_json: bool = JsonOption) -> None:
+    """The alarm queue, newest first."""
+    with open_platform() as platform, platform.unit_of_work() as uow:
+        rows = [alarm_row(a) for a in repo.alarms(uow.session, cleared=None if include_cleared else False,
+                                                  rule=rule, limit=limit)]
+    emit(rows, as_json=as_json, title="alarms",
+         columns=None if as_json else ["id", "rule", "severity", "status", "terminal_id", "raised_at"])
+
+
+@alarms_app.command("ack")
+def alarms_ack(alarm_id: int = typer.Argument(...), who: str = typer.Option("cli")) -> None:
+    """Acknowledge an alarm."""
+    with _refusals(), open_platform() as platform, platform.unit_of_work() as uow:
+        terminals_service(platform).acknowledge(uow.session, alarm_id, who, platform.clock.now())
+        uow.commit()
+
+
+@alarms_app.command("clear")
+def alarms_clear(alarm_id: int = typer.Argument(...)) -> None:
+    """Clear an alarm."""
+    with _refusals(), open_platform() as platform, platform.unit_of_work() as uow:
+        terminals_service(platform).clear(uow.session, alarm_id, platform.clock.now())
+        uow.commit()
+
+
+@app.command("scan-medical")
+def scan_medical(hours: int = typer.Option(24, help="Look back this many hours."),
+                 as_json: bool = JsonOption) -> None:
+    """Run the non-medical-purchase rule over the card module's medical payments."""
+    with open_platform() as platform, platform.unit_of_work() as uow:
+        now = platform.clock.now()
+        raised = terminals_service(platform).scan_medical(uow.session, now - timedelta(hours=hours), now)
+        uow.commit()
+        rows = [alarm_row(a) for a in raised]
+    emit(rows, as_json=as_json, title="non-medical purchase alarms")
+
+
+@app.command("map")
+def map_svg(out: Path = typer.Option(Path("terminals-map.svg"), help="Where to write the SVG.")) -> None:
+    """Write the map of sites coloured by their worst active alarm."""
+    with open_platform() as platform, platform.unit_of_work() as uow:
+        out.write_text(site_map(uow.session), encoding="utf-8")
+    console.print(f"wrote {out}")
+
+
+@app.command("ingest")
+def ingest(duration: float = typer.Option(0, help="Seconds to run (0: until Ctrl-C)."),
+           offline_timeout: int = typer.Option(180, help="Seconds of silence before an offline alarm."),
+           as_json: bool = JsonOption) -> None:
+    """Consume device messages from MQTT, evaluate the rules and raise alarms (the ingest service)."""
+    from bayfin.terminals.mqtt import IngestWorker
+
+    with open_platform() as platform:
+        if not platform.settings.mqtt_url:
+            err_console.print("[red]BAYFIN_MQTT_URL is not set[/red]")
+            raise typer.Exit(2)
+        service = terminals_service(platform)
+        service.offline_timeout = timedelta(seconds=offline_timeout)
+        worker = IngestWorker(service, platform.session_factory, platform.clock,
+                              platform.settings.mqtt_url).start()
+        started = time.monotonic()
+        try:
+            while duration <= 0 or time.monotonic() - started < duration:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            worker.close()
+    stats = worker.stats
+    emit({"messages": stats.messages, "alarms": stats.alarms, "refused_provisioning": stats.refused},
+         as_json=as_json, title="ingest")
+
+
+@app.command("simulate")
+def simulate(terminals: int = typer.Option(2000, help="Fleet size."), seed: int = typer.Option(7),
+             duration: float = typer.Option(60, help="Seconds to publish."),
+             rate: float = typer.Option(1.0, help="Multiple of the normal message rate (one per 30 s)."),
+             as_json: bool = JsonOption) -> None:
+    """Register (once) and run a simulated fleet publishing telemetry over MQTT with planted faults."""
+    with open_platform() as platform:
+        url = platform.settings.mqtt_url
+        if not url:
+            err_console.print("[red]BAYFIN_MQTT_URL is not set[/red]")
+            raise typer.Exit(2)
+        fleet = simulator.build_fleet(terminals, seed, platform.clock.now())
+        with platform.unit_of_work() as uow, progress("registering fleet", terminals) as advance:
+            keys = simulator.register_fleet(uow.session, terminals_service(platform), fleet,
+                                            platform.clock.now(), advance)
+            uow.commit()
+    expected = int(duration * terminals * rate / simulator.NORMAL_INTERVAL_S)
+    with progress("publishing telemetry", expected) as advance:
+        report = simulator.run(url, fleet, keys, seconds=duration, rate=rate, progress=advance)
+    emit({"published": report.published, "seconds": round(report.seconds, 1),
+          "per_second": round(report.published / max(report.seconds, 1e-9)),
+          **{f"planted_{f}": len(fleet.faulty(f)) for f in simulator.FAULTS}}, as_json=as_json,
+         title="simulation")

@@ -1,0 +1,89 @@
+"""The device side of the protocol: what a terminal's firmware does, used by the simulator and tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import threading
+from typing import Any
+
+import paho.mqtt.client as paho
+
+from bayfin.terminals import domain as d
+from bayfin.terminals.mqtt import make_client
+from bayfin.terminals.service import PROVISION_REQUEST, TOPIC_ROOT, decode_signed, encode_signed
+
+
+def provisioning_request(serial: str, profile: str, profile_secret: str, nonce: str | None = None) -> bytes:
+    """The signed claim a device sends to get its own key."""
+    nonce = nonce or os.urandom(8).hex()
+    return json.dumps({"serial": serial, "profile": profile, "nonce": nonce,
+                       "signature": d.sign(profile_secret, f"{serial}:{nonce}")}).encode()
+
+
+def provision(url: str, serial: str, profile: str, profile_secret: str,
+              timeout: float = 10.0) -> dict[str, Any]:
+    """Ask for credentials over MQTT and wait for the answer."""
+    answers: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+    client = make_client(url, f"prov-{serial}-{os.urandom(3).hex()}",
+                         subscriptions=(f"bayfin/provision/{serial}/response",),
+                         on_message=lambda _c, _u, m: answers.put(m.payload))
+    try:
+        client.publish(PROVISION_REQUEST, provisioning_request(serial, profile, profile_secret), qos=1)
+        answer: dict[str, Any] = json.loads(answers.get(timeout=timeout))
+        return answer
+    finally:
+        client.loop_stop()
+        client.disconnect()
+
+
+class Device:
+    """A provisioned terminal connected with its last will; it acknowledges commands it receives."""
+
+    def __init__(self, url: str, serial: str, device_key: str, *, ack: bool = True) -> None:
+        self.serial = serial
+        self.key = device_key
+        self.seq = 0
+        self.locked = False
+        self.commands: list[dict[str, Any]] = []
+        self.received = threading.Event()
+        self._ack = ack
+        base = f"{TOPIC_ROOT}/{serial}"
+        self.client = make_client(url, f"dev-{serial}", will=(f"{base}/status", b"offline"),
+                                  subscriptions=(f"{base}/commands",), on_message=self._on_command)
+        self.client.publish(f"{base}/status", b"online", qos=1, retain=True)
+
+    def _on_command(self, _c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
+        signature, text = decode_signed(msg.payload)
+        if not d.signature_valid(self.key, text, signature):
+            return  # a device obeys only commands signed with its own key
+        body = json.loads(text)
+        self.commands.append(body)
+        self.received.set()
+        if body.get("action") in ("lock", "unlock"):
+            self.locked = body["action"] == "lock"
+        if self._ack:
+            self.client.publish(f"{TOPIC_ROOT}/{self.serial}/acks",
+                                encode_signed(self.key, {"command_id": body["command_id"], "status": "ok"}),
+                                qos=1)
+
+    def telemetry(self, body: dict[str, Any]) -> paho.MQTTMessageInfo:
+        """Publish one signed telemetry message."""
+        self.seq += 1
+        return self.client.publish(f"{TOPIC_ROOT}/{self.serial}/telemetry",
+                                   encode_signed(self.key, {"seq": self.seq, **body}), qos=1)
+
+    def drop(self) -> None:
+        """Lose the connection abruptly (the broker then publishes the last will)."""
+        sock = self.client.socket()
+        self.client.loop_stop()
+        if sock is not None:
+            sock.close()
+
+    def close(self) -> None:
+        """Disconnect cleanly (no last will)."""
+        self.client.publish(f"{TOPIC_ROOT}/{self.serial}/status", b"closed", qos=1,
+                            retain=True).wait_for_publish(5)
+        self.client.loop_stop()
+        self.client.disconnect()

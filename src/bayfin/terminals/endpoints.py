@@ -1,0 +1,165 @@
+"""Operator API of terminal monitoring: sites, terminals, the alarm queue, a terminal's history,
+commands and the status map. Reads need ``terminals:read``; changes need ``terminals:operate`` and
+the ``terminals_operator`` role. Every call is audited."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, UoW, require
+from bayfin.api.problems import problem_schema
+from bayfin.kernel.db import transaction
+from bayfin.kernel.errors import NotFound
+from bayfin.kernel.platform import Platform
+from bayfin.kernel.security import Principal
+from bayfin.terminals import repository as repo
+from bayfin.terminals import schemas as s
+from bayfin.terminals.models import Command, Site
+from bayfin.terminals.views import alarm_row, site_map, site_status, terminal_row
+from bayfin.terminals.wiring import terminals_service
+
+router = APIRouter(prefix="/v1/terminals", tags=["terminals"])
+
+Reader = Annotated[Principal, Depends(require(scopes=("terminals:read",),
+                                              roles=("terminals_operator", "regulator")))]
+Operator = Annotated[Principal, Depends(require(scopes=("terminals:operate",),
+                                                roles=("terminals_operator",)))]
+
+_Responses = dict[int | str, dict[str, Any]]
+_AUTH: _Responses = {code: dict(doc) for code, doc in AUTH_ERRORS.items()}
+_NOT_FOUND: _Responses = {404: problem_schema("No such site, terminal, profile or alarm")}
+_CONFLICT: _Responses = {409: problem_schema("It exists already")}
+_INVALID: _Responses = {422: problem_schema("The request does not hold")}
+
+
+def _audit(platform: Platform, session: Session, who: Principal, action: str, subject_type: str,
+           subject_id: str, **details: str | int) -> None:
+    platform.audit.record(session, actor=who.subject, actor_org=who.organization_id,
+                          action=f"terminals.{action}", subject_type=subject_type, subject_id=subject_id,
+                          purpose="terminal compliance monitoring", details=dict(details))
+
+
+def _site_out(site: Site, status: str) -> s.SiteOut:
+    return s.SiteOut(id=site.id, code=site.code, name=site.name, kind=site.kind, licence=site.licence,
+                     lat=site.lat_micro / 1e6, lon=site.lon_micro / 1e6, geofence_m=site.geofence_m,
+                     opening_hours=site.opening_hours, status=status)
+
+
+def _command_out(cmd: Command) -> s.CommandOut:
+    return s.CommandOut(id=cmd.id, terminal_id=cmd.terminal_id, action=cmd.action, params=cmd.params,
+                        state=cmd.state, requested_by=cmd.requested_by, created_at=cmd.created_at,
+                        sent_at=cmd.sent_at, acknowledged_at=cmd.acknowledged_at)
+
+
+@router.get("/sites", response_model=list[s.SiteOut], responses={**_AUTH})
+def list_sites(platform: PlatformDep, session: Session, who: Reader) -> list[s.SiteOut]:
+    """Every site with its status (its worst active alarm's severity, or OK)."""
+    status = site_status(session)
+    _audit(platform, session, who, "sites.list", "site", "*")
+    return [_site_out(site, status.get(site.code, "OK")) for site in repo.sites(session)]
+
+
+@router.post("/sites", response_model=s.SiteOut, status_code=201,
+             responses={**_AUTH, **_CONFLICT, **_INVALID})
+def create_site(body: s.SiteIn, platform: PlatformDep, session: Session, who: Operator) -> s.SiteOut:
+    """Register a pharmacy or hospital."""
+    site = terminals_service(platform).create_site(
+        session, code=body.code, name=body.name, kind=body.kind, licence=body.licence, lat=body.lat,
+        lon=body.lon, geofence_m=body.geofence_m, opening_hours=body.opening_hours, now=platform.clock.now())
+    _audit(platform, session, who, "sites.create", "site", site.id)
+    return _site_out(site, "OK")
+
+
+@router.get("/terminals", response_model=list[s.TerminalOut], responses={**_AUTH})
+def list_terminals(platform: PlatformDep, session: Session, who: Reader,
+                   limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+                   offset: Annotated[int, Query(ge=0)] = 0) -> list[s.TerminalOut]:
+    """Terminals by serial with their last known state."""
+    _audit(platform, session, who, "terminals.list", "terminal", "*")
+    return [s.TerminalOut(**terminal_row(t)) for t in repo.terminals(session, limit=limit, offset=offset)]
+
+
+@router.post("/terminals", response_model=s.TerminalOut, status_code=201,
+             responses={**_AUTH, **_NOT_FOUND, **_CONFLICT, **_INVALID})
+def register_terminal(body: s.TerminalIn, platform: PlatformDep, session: Session,
+                      who: Operator) -> s.TerminalOut:
+    """Register a terminal at a site under a provisioning profile."""
+    found = terminals_service(platform).register_terminal(
+        session, serial=body.serial, model=body.model, firmware=body.firmware, site_code=body.site_code,
+        bank_id=body.bank_id, profile_key=body.profile_key)
+    _audit(platform, session, who, "terminals.register", "terminal", found.id)
+    return s.TerminalOut(**terminal_row(found))
+
+
+@router.get("/terminals/{terminal_id}/history", response_model=s.HistoryOut,
+            responses={**_AUTH, **_NOT_FOUND})
+def terminal_history(terminal_id: str, platform: PlatformDep, session: Session, who: Reader,
+                     limit: Annotated[int, Query(ge=1, le=500)] = 100) -> s.HistoryOut:
+    """A terminal's recent telemetry, status changes, alarms and commands."""
+    found = repo.terminal(session, terminal_id)
+    if found is None:
+        raise NotFound("no such terminal")
+    _audit(platform, session, who, "terminals.history", "terminal", found.id)
+    return s.HistoryOut(
+        terminal=s.TerminalOut(**terminal_row(found)),
+        events=[s.EventOut(kind=e.kind, at=e.at, data=e.data)
+                for e in repo.events_of(session, found.id, limit)],
+        alarms=[s.AlarmOut(**alarm_row(a)) for a in repo.alarms(session, cleared=None, terminal_id=found.id,
+                                                                  limit=limit)],
+        commands=[_command_out(c) for c in repo.commands_of(session, found.id)])
+
+
+@router.get("/alarms", response_model=list[s.AlarmOut], responses={**_AUTH})
+def alarm_queue(platform: PlatformDep, session: Session, who: Reader,
+                include_cleared: bool = False, acknowledged: bool | None = None, rule: str | None = None,
+                limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[s.AlarmOut]:
+    """The alarm queue, newest first (active only unless ``include_cleared``)."""
+    _audit(platform, session, who, "alarms.list", "alarm", "*")
+    rows = repo.alarms(session, cleared=None if include_cleared else False, acknowledged=acknowledged,
+                       rule=rule, limit=limit)
+    return [s.AlarmOut(**alarm_row(a)) for a in rows]
+
+
+@router.post("/alarms/{alarm_id}/acknowledge", response_model=s.AlarmOut, responses={**_AUTH, **_NOT_FOUND})
+def acknowledge_alarm(alarm_id: int, platform: PlatformDep, session: Session, who: Operator) -> s.AlarmOut:
+    """Acknowledge an alarm (it stays active until cleared)."""
+    alarm = terminals_service(platform).acknowledge(session, alarm_id, who.subject, platform.clock.now())
+    _audit(platform, session, who, "alarms.acknowledge", "alarm", str(alarm.id), rule=alarm.rule)
+    return s.AlarmOut(**alarm_row(alarm))
+
+
+@router.post("/alarms/{alarm_id}/clear", response_model=s.AlarmOut, responses={**_AUTH, **_NOT_FOUND})
+def clear_alarm(alarm_id: int, platform: PlatformDep, session: Session, who: Operator) -> s.AlarmOut:
+    """Clear an alarm."""
+    alarm = terminals_service(platform).clear(session, alarm_id, platform.clock.now())
+    _audit(platform, session, who, "alarms.clear", "alarm", str(alarm.id), rule=alarm.rule)
+    return s.AlarmOut(**alarm_row(alarm))
+
+
+@router.post("/terminals/{terminal_id}/commands", response_model=s.CommandOut, status_code=202,
+             responses={**_AUTH, **_NOT_FOUND, **_INVALID})
+def send_command(terminal_id: str, body: s.CommandIn, platform: PlatformDep, uow: UoW,
+                 who: Operator) -> s.CommandOut:
+    """Queue a lock, unlock or configuration command; it is published once this request commits and
+    its state moves to acknowledged when the device answers."""
+    service = terminals_service(platform)
+
+    def mark_sent(command_id: str) -> None:
+        with transaction(platform.session_factory) as session:
+            service.mark_sent(session, command_id, platform.clock.now())
+
+    cmd = service.send_command(uow, terminal_id, body.action, body.params, who.subject, platform.clock.now(),
+                               mark_sent=mark_sent)
+    _audit(platform, uow.session, who, "commands.send", "terminal", terminal_id, command=body.action,
+           command_id=cmd.id)
+    return _command_out(cmd)
+
+
+@router.get("/map.svg", response_class=Response, responses={**_AUTH, 200: {"content": {"image/svg+xml": {}}}})
+def status_map(platform: PlatformDep, session: Session, who: Reader) -> Response:
+    """The SVG map of sites coloured by status, drawn from their coordinates (no tiles)."""
+    _audit(platform, session, who, "map.view", "site", "*")
+    return Response(site_map(session), media_type="image/svg+xml")

@@ -1,0 +1,242 @@
+"""MQTT adapter (paho-mqtt) and the ingest worker that turns device messages into rows and alarms.
+
+Topics (``<serial>`` is the terminal's serial number):
+- ``bayfin/provision/request`` — a device's signed claim; the answer goes to
+  ``bayfin/provision/<serial>/response``.
+- ``bayfin/terminals/<serial>/telemetry`` — signed heartbeat, position, counters, firmware, tamper.
+- ``bayfin/terminals/<serial>/status`` — "online" on connect, "offline" as the device's MQTT last will.
+- ``bayfin/terminals/<serial>/commands`` — signed commands to the device;
+  ``bayfin/terminals/<serial>/acks`` — its signed acknowledgements.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy.orm import Session, sessionmaker
+
+from bayfin.kernel.clock import Clock
+from bayfin.kernel.db import UnitOfWork
+from bayfin.terminals.models import Alarm
+from bayfin.terminals.service import PROVISION_REQUEST, TOPIC_ROOT, TerminalsService
+
+log = logging.getLogger(__name__)
+
+
+def make_client(url: str, client_id: str, *, will: tuple[str, bytes] | None = None,
+                on_message: Callable[[paho.Client, object, paho.MQTTMessage], None] | None = None,
+                subscriptions: tuple[str, ...] = (), timeout: float = 10.0) -> paho.Client:
+    """A connected paho client running its network loop on a thread; subscriptions are renewed on
+    every (re)connect so a broker restart does not silently stop ingestion."""
+    parsed = urlparse(url)
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+    client.max_queued_messages_set(0)
+    client.max_inflight_messages_set(1000)
+    if parsed.username:
+        client.username_pw_set(parsed.username, parsed.password)
+    if will is not None:
+        client.will_set(will[0], will[1], qos=1, retain=True)
+    connected = threading.Event()
+
+    def on_connect(c: paho.Client, _u: object, _f: object, reason: object, _p: object) -> None:
+        for topic in subscriptions:
+            c.subscribe(topic, qos=1)
+        connected.set()
+
+    client.on_connect = on_connect
+    if on_message is not None:
+        client.on_message = on_message
+    client.connect(parsed.hostname or "127.0.0.1", parsed.port or 1883, keepalive=30)
+    client.loop_start()
+    if not connected.wait(timeout):
+        client.loop_stop()
+        raise ConnectionError(f"MQTT broker at {url} did not accept the connection")
+    return client
+
+
+@dataclass
+class MqttPublisher:
+    """Publishes through a connected paho client."""
+
+    client: paho.Client
+
+    def publish(self, topic: str, payload: bytes, *, qos: int = 1) -> None:
+        """Send one message (paho queues it if the connection is briefly down)."""
+        self.client.publish(topic, payload, qos=qos)
+
+
+class LazyMqttPublisher:
+    """Connects to the broker on the first command, so processes that never send one never connect."""
+
+    def __init__(self, url: str, client_id: str = "bayfin-terminals-commands") -> None:
+        self._url = url
+        self._client_id = client_id
+        self._client: paho.Client | None = None
+        self._lock = threading.Lock()
+
+    def publish(self, topic: str, payload: bytes, *, qos: int = 1) -> None:
+        """Connect if needed, then send and wait until the broker has the message."""
+        with self._lock:
+            if self._client is None:
+                self._client = make_client(self._url, self._client_id)
+        self._client.publish(topic, payload, qos=qos).wait_for_publish(timeout=10)
+
+    def close(self) -> None:
+        """Disconnect."""
+        if self._client is not None:
+            self._client.loop_stop()
+            self._client.disconnect()
+            self._client = None
+
+
+@dataclass
+class IngestStats:
+    """What the worker has done, for the CLI and the benchmark."""
+
+    messages: int = 0
+    alarms: int = 0
+    refused: int = 0
+    #: Seconds from the event's own timestamp to the alarm's commit, per alarm raised.
+    latencies: list[float] = field(default_factory=list)
+
+
+class IngestWorker:
+    """Consumes device messages in batches (one transaction per batch) and sweeps for silent devices."""
+
+    def __init__(self, service: TerminalsService, session_factory: sessionmaker[Session], clock: Clock,
+                 url: str, *, batch: int = 500, sweep_every: float = 1.0,
+                 client_id: str = "bayfin-terminals-ingest") -> None:
+        self.service = service
+        self.session_factory = session_factory
+        self.clock = clock
+        self.stats = IngestStats()
+        self._batch = batch
+        self._sweep_every = sweep_every
+        self._inbox: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="terminals-ingest", daemon=True)
+        self.client = make_client(url, client_id, on_message=self._on_message, subscriptions=(
+            PROVISION_REQUEST, f"{TOPIC_ROOT}/+/telemetry", f"{TOPIC_ROOT}/+/status", f"{TOPIC_ROOT}/+/acks"))
+        service.publisher = MqttPublisher(self.client)
+
+    def _on_message(self, _c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
+        # The network thread only queues; database work happens on the worker thread.
+        self._inbox.put((msg.topic, msg.payload))
+
+    def start(self) -> IngestWorker:
+        """Start consuming."""
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Drain what has arrived, stop and disconnect."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+        self.client.loop_stop()
+        self.client.disconnect()
+
+    def pump(self, expect: int = 1, timeout: float = 10.0) -> int:
+        """Process arriving messages on the calling thread until ``expect`` have been handled (tests
+        and one-shot runs; the served worker uses its own thread instead)."""
+        done = 0
+        deadline = time.monotonic() + timeout
+        while done < expect and time.monotonic() < deadline:
+            batch: list[tuple[str, bytes]] = []
+            try:
+                batch.append(self._inbox.get(timeout=max(0.0, min(0.1, deadline - time.monotonic()))))
+                while len(batch) < self._batch:
+                    batch.append(self._inbox.get_nowait())
+            except queue.Empty:
+                pass
+            if batch:
+                self._process(batch)
+                done += len(batch)
+        return done
+
+    def pending(self) -> int:
+        """Messages received and not yet processed (approximate)."""
+        return self._inbox.qsize()
+
+    def _run(self) -> None:
+        next_sweep = time.monotonic()
+        while True:
+            batch: list[tuple[str, bytes]] = []
+            try:
+                batch.append(self._inbox.get(timeout=0.05))
+                while len(batch) < self._batch:
+                    batch.append(self._inbox.get_nowait())
+            except queue.Empty:
+                pass
+            if batch:
+                self._process(batch)
+            if time.monotonic() >= next_sweep:
+                next_sweep = time.monotonic() + self._sweep_every
+                self._guarded(lambda uow: self.service.sweep_offline(uow.session, self.clock.now()))
+            if self._stop.is_set() and self._inbox.empty():
+                return
+
+    def _guarded(self, work: Callable[[UnitOfWork], list[Alarm]]) -> None:
+        try:
+            with UnitOfWork(self.session_factory) as uow:
+                # Refreshed alarms are not new events: only rows still pending insert count.
+                alarms = [a for a in work(uow) if a in uow.session.new]
+                uow.commit()
+            self._count(alarms)
+        except Exception:
+            log.exception("terminal ingest batch failed")
+
+    def _count(self, alarms: list[Alarm]) -> None:
+        committed = self.clock.now()
+        for alarm in alarms:
+            self.stats.alarms += 1
+            self.stats.latencies.append(max(0.0, (committed - alarm.event_at).total_seconds()))
+
+    def _process(self, batch: list[tuple[str, bytes]]) -> None:
+        def work(uow: UnitOfWork) -> list[Alarm]:
+            raised: list[Alarm] = []
+            for topic, payload in batch:
+                raised.extend(self.handle(uow, topic, payload))
+            self.stats.messages += len(batch)
+            return raised
+
+        self._guarded(work)
+
+    def handle(self, uow: UnitOfWork, topic: str, payload: bytes) -> list[Alarm]:
+        """Route one message to its use case (answers are published after the batch commits)."""
+        at = self.clock.now()
+        session = uow.session
+        if topic == PROVISION_REQUEST:
+            try:
+                request = json.loads(payload)
+            except ValueError:
+                request = {}
+            result = self.service.provision(session, request if isinstance(request, dict) else {}, at)
+            if not result.accepted:
+                self.stats.refused += 1
+            answer = json.dumps({"accepted": result.accepted, "reason": result.reason,
+                                 "device_key": result.device_key, "terminal_id": result.terminal_id}).encode()
+            if result.serial:
+                uow.after_commit(lambda: self.service.publisher.publish(
+                    f"bayfin/provision/{result.serial}/response", answer))
+            return []
+        parts = topic.split("/")
+        if len(parts) != 4:
+            return []
+        serial, kind = parts[2], parts[3]
+        if kind == "telemetry":
+            return self.service.ingest(session, serial, payload, at)
+        if kind == "status":
+            return self.service.status(session, serial, payload.decode(errors="replace")[:16], at)
+        if kind == "acks":
+            self.service.acknowledge_command(session, serial, payload, at)
+        return []

@@ -1,0 +1,119 @@
+"""Every query of the terminal-monitoring module."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from bayfin.terminals.models import Alarm, Command, Event, Profile, Site, Terminal
+
+
+def site_by_code(session: Session, code: str) -> Site | None:
+    """The site with this code."""
+    return session.scalars(select(Site).where(Site.code == code)).first()
+
+
+def sites(session: Session) -> Sequence[Site]:
+    """Every site, by code."""
+    return session.scalars(select(Site).order_by(Site.code)).all()
+
+
+def profile(session: Session, key: str) -> Profile | None:
+    """A provisioning profile."""
+    return session.get(Profile, key)
+
+
+def terminal(session: Session, terminal_id: str) -> Terminal | None:
+    """A terminal by id."""
+    return session.get(Terminal, terminal_id)
+
+
+def terminal_by_serial(session: Session, serial: str) -> Terminal | None:
+    """A terminal by its serial number."""
+    return session.scalars(select(Terminal).where(Terminal.serial == serial)).first()
+
+
+def terminals(session: Session, *, site_id: str | None = None, limit: int = 500,
+              offset: int = 0) -> Sequence[Terminal]:
+    """Terminals by serial, optionally of one site."""
+    query = select(Terminal).order_by(Terminal.serial).limit(limit).offset(offset)
+    if site_id is not None:
+        query = query.where(Terminal.site_id == site_id)
+    return session.scalars(query).all()
+
+
+def active_alarms_of(session: Session, terminal_id: str) -> list[Alarm]:
+    """A terminal's uncleared alarms."""
+    return list(session.scalars(select(Alarm).where(Alarm.terminal_id == terminal_id,
+                                                     Alarm.cleared.is_(False))).all())
+
+
+def active_site_alarm(session: Session, site_id: str, rule: str) -> Alarm | None:
+    """A site-level uncleared alarm of one rule."""
+    return session.scalars(select(Alarm).where(Alarm.site_id == site_id, Alarm.terminal_id.is_(None),
+                                               Alarm.rule == rule, Alarm.cleared.is_(False))).first()
+
+
+def silent_terminals(session: Session, cutoff: datetime) -> Sequence[Terminal]:
+    """Provisioned terminals last heard before ``cutoff`` without an active offline alarm."""
+    already = exists().where(Alarm.terminal_id == Terminal.id, Alarm.rule == "offline",
+                             Alarm.cleared.is_(False))
+    return session.scalars(select(Terminal).where(Terminal.last_seen < cutoff, ~already)).all()
+
+
+def alarms(session: Session, *, cleared: bool | None = False, acknowledged: bool | None = None,
+           rule: str | None = None, terminal_id: str | None = None, limit: int = 200) -> Sequence[Alarm]:
+    """The alarm queue, newest first."""
+    query = select(Alarm).order_by(Alarm.raised_at.desc(), Alarm.id.desc()).limit(limit)
+    if cleared is not None:
+        query = query.where(Alarm.cleared.is_(cleared))
+    if acknowledged is not None:
+        query = query.where(Alarm.acknowledged.is_(acknowledged))
+    if rule is not None:
+        query = query.where(Alarm.rule == rule)
+    if terminal_id is not None:
+        query = query.where(Alarm.terminal_id == terminal_id)
+    return session.scalars(query).all()
+
+
+def alarm(session: Session, alarm_id: int) -> Alarm | None:
+    """One alarm."""
+    return session.get(Alarm, alarm_id)
+
+
+def active_alarm_counts_by_site(session: Session) -> dict[str, dict[str, int]]:
+    """Uncleared alarms per site and severity (site alarms and their terminals' alarms)."""
+    site_of = func.coalesce(Alarm.site_id, Terminal.site_id)
+    rows = session.execute(select(site_of, Alarm.severity, func.count())
+                           .select_from(Alarm).outerjoin(Terminal, Terminal.id == Alarm.terminal_id)
+                           .where(Alarm.cleared.is_(False)).group_by(site_of, Alarm.severity)).all()
+    counts: dict[str, dict[str, int]] = {}
+    for site_id, severity, n in rows:
+        counts.setdefault(site_id, {})[severity] = n
+    return counts
+
+
+def events_of(session: Session, terminal_id: str, limit: int = 100) -> Sequence[Event]:
+    """A terminal's recent history, newest first."""
+    return session.scalars(select(Event).where(Event.terminal_id == terminal_id)
+                           .order_by(Event.at.desc(), Event.id.desc()).limit(limit)).all()
+
+
+def refused_events(session: Session, limit: int = 100) -> Sequence[Event]:
+    """Recent refusals of unknown or badly signed devices."""
+    return session.scalars(select(Event).where(Event.kind.like("refused%"))
+                           .order_by(Event.at.desc(), Event.id.desc()).limit(limit)).all()
+
+
+def command(session: Session, command_id: str) -> Command | None:
+    """One command."""
+    return session.get(Command, command_id)
+
+
+def commands_of(session: Session, terminal_id: str, limit: int = 50) -> Sequence[Command]:
+    """A terminal's commands, newest first."""
+    return session.scalars(select(Command).where(Command.terminal_id == terminal_id)
+                           .order_by(Command.created_at.desc()).limit(limit)).all()

@@ -1,0 +1,120 @@
+"""Request and response bodies of the terminal-monitoring API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class SiteIn(BaseModel):
+    """A site to register."""
+
+    code: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=120)
+    kind: Literal["pharmacy", "hospital"]
+    licence: str = Field(min_length=1, max_length=64)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    geofence_m: int = Field(150, ge=10, le=50_000)
+    opening_hours: dict[str, list[list[str]]]
+
+
+class SiteOut(BaseModel):
+    """A registered site."""
+
+    id: str
+    code: str
+    name: str
+    kind: str
+    licence: str
+    lat: float
+    lon: float
+    geofence_m: int
+    opening_hours: dict[str, Any]
+    status: str
+
+
+class TerminalIn(BaseModel):
+    """A terminal to register."""
+
+    serial: str = Field(min_length=1, max_length=40)
+    model: str = Field(min_length=1, max_length=40)
+    firmware: str = Field(min_length=1, max_length=40)
+    site_code: str = Field(min_length=1, max_length=32)
+    bank_id: str = Field(min_length=1, max_length=20)
+    profile_key: str = Field(min_length=1, max_length=40)
+
+
+class TerminalOut(BaseModel):
+    """A terminal and its last known state."""
+
+    id: str
+    serial: str
+    model: str
+    firmware: str
+    bank_id: str
+    site_id: str
+    provisioned: bool
+    connected: bool
+    locked: bool
+    last_seen: datetime | None
+    position: dict[str, Any] | None
+    txn_counter: int | None
+    config: dict[str, Any]
+
+
+class AlarmOut(BaseModel):
+    """An alarm with its ThingsBoard-style status."""
+
+    id: int
+    rule: str
+    severity: str
+    status: str
+    terminal_id: str | None
+    site_id: str | None
+    evidence: dict[str, Any]
+    event_at: datetime
+    raised_at: datetime
+    cleared_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+
+
+class CommandIn(BaseModel):
+    """A command for a terminal."""
+
+    action: Literal["lock", "unlock", "configure"]
+    params: dict[str, str | int | bool] = Field(default_factory=dict)
+
+
+class CommandOut(BaseModel):
+    """A command and where it stands (queued → sent → acknowledged | failed)."""
+
+    id: str
+    terminal_id: str
+    action: str
+    params: dict[str, Any]
+    state: str
+    requested_by: str
+    created_at: datetime
+    sent_at: datetime | None
+    acknowledged_at: datetime | None
+
+
+class EventOut(BaseModel):
+    """One entry of a terminal's history."""
+
+    kind: str
+    at: datetime
+    data: dict[str, Any]
+
+
+class HistoryOut(BaseModel):
+    """A terminal, its recent events, alarms and commands."""
+
+    terminal: TerminalOut
+    events: list[EventOut]
+    alarms: list[AlarmOut]
+    commands: list[CommandOut]

@@ -1,0 +1,83 @@
+"""Fixtures for terminal monitoring against the database and the real Mosquitto."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bayfin.kernel.clock import FixedClock
+from bayfin.kernel.platform import Platform
+from bayfin.terminals.service import TerminalsService
+from bayfin.terminals.wiring import terminals_service
+from tests.services import require_service
+
+#: Always-open hours for a hospital; a pharmacy opens 08:00-22:00 China time every day.
+ALL_DAY = {str(day): [["00:00", "24:00"]] for day in range(1, 8)}
+SHOP_HOURS = {str(day): [["08:00", "22:00"]] for day in range(1, 8)}
+#: Wednesday 2026-11-25 10:00 China time: the pharmacy is open.
+OPEN_TIME = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+
+
+@dataclass
+class Fleet:
+    """A pharmacy and a hospital in Zhuhai, a profile and one registered terminal at the pharmacy."""
+
+    service: TerminalsService
+    serial: str
+    terminal_id: str
+    profile: str
+    secret: str
+    pharmacy: str
+    hospital: str
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """The test's clock, at a time the pharmacy is open."""
+    return FixedClock(OPEN_TIME)
+
+
+@pytest.fixture
+def fleet(platform: Platform, session_factory: sessionmaker[Session], clock: FixedClock) -> Fleet:
+    """Sites, a profile and a terminal, committed."""
+    service = terminals_service(platform)
+    tag = uuid.uuid4().hex[:8]
+    with platform.unit_of_work() as uow:
+        pharmacy = service.create_site(
+            uow.session, code=f"PH-{tag}", name="Gongbei pharmacy", kind="pharmacy",
+            licence="YP-440402-1", lat=22.2220, lon=113.5440, geofence_m=150,
+            opening_hours=SHOP_HOURS, now=clock.now())
+        hospital = service.create_site(
+            uow.session, code=f"HO-{tag}", name="Xiangzhou hospital", kind="hospital",
+            licence="YL-440402-9", lat=22.2710, lon=113.5670, geofence_m=300,
+            opening_hours=ALL_DAY, now=clock.now())
+        _, secret = service.create_profile(uow.session, f"icbc-{tag}", "ICBC", clock.now())
+        terminal = service.register_terminal(
+            uow.session, serial=f"SN{tag}", model="PAX-A920", firmware="1.0.0",
+            site_code=pharmacy.code, bank_id="ICBC", profile_key=f"icbc-{tag}")
+        uow.commit()
+    return Fleet(service, terminal.serial, terminal.id, f"icbc-{tag}", secret, pharmacy.code, hospital.code)
+
+
+@pytest.fixture
+def mqtt_url() -> str:
+    """The running Mosquitto."""
+    return require_service("mqtt")
+
+
+@pytest.fixture
+def worker(platform: Platform, session_factory: sessionmaker[Session], clock: FixedClock,
+           mqtt_url: str) -> Iterator[object]:
+    """An ingest worker subscribed to the broker, pumped by the test on its own thread."""
+    from bayfin.terminals.mqtt import IngestWorker
+
+    found = IngestWorker(terminals_service(platform), session_factory, clock, mqtt_url,
+                         client_id=f"ingest-{uuid.uuid4().hex[:8]}")
+    yield found
+    found.client.loop_stop()
+    found.client.disconnect()

@@ -1,0 +1,183 @@
+"""Every compliance rule on the database: planted faults raise alarms, healthy terminals stay quiet."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bayfin.kernel.clock import FixedClock
+from bayfin.kernel.platform import Platform
+from bayfin.sscard.domain import CardState
+from bayfin.sscard.payments import MedicalPolicy, PaymentService
+from bayfin.sscard.wiring import services as sscard_services
+from bayfin.terminals import domain as d
+from bayfin.terminals import repository as repo
+from bayfin.terminals.models import Alarm
+from bayfin.terminals.service import TerminalsService, encode_signed
+from tests.integration.terminals.conftest import Fleet
+
+AT_SHOP = {"lat": 22.2221, "lon": 113.5441, "accuracy_m": 10, "source": "gps"}
+AT_HOSPITAL = {"lat": 22.2711, "lon": 113.5671, "accuracy_m": 15, "source": "wifi"}
+
+
+class Terminal:
+    """Drives one provisioned terminal through the service, as the ingest worker would."""
+
+    def __init__(self, fleet: Fleet, session_factory: sessionmaker[Session], clock: FixedClock) -> None:
+        self.fleet, self.factory, self.clock = fleet, session_factory, clock
+        with session_factory() as s:
+            nonce = "abcdef0123"
+            sig = d.sign(fleet.secret, f"{fleet.serial}:{nonce}")
+            result = fleet.service.provision(s, {"serial": fleet.serial, "profile": fleet.profile,
+                                                 "nonce": nonce, "signature": sig}, clock.now())
+            s.commit()
+        assert result.accepted and result.device_key
+        self.key = result.device_key
+        self.counter = 0
+
+    @property
+    def service(self) -> TerminalsService:
+        return self.fleet.service
+
+    def send(self, *, txns: int = 0, position: dict[str, Any] | None = None, **extra: Any) -> list[Alarm]:
+        self.counter += txns
+        body: dict[str, Any] = {"ts": self.clock.now().timestamp(), "txn_counter": self.counter, **extra}
+        if txns:
+            body["txn"] = {"count": txns, "site": self.fleet.pharmacy}
+        if position is not None:
+            body["position"] = position
+        with self.factory() as s:
+            raised = self.service.ingest(s, self.fleet.serial, encode_signed(self.key, body),
+                                         self.clock.now())
+            s.commit()
+        return raised
+
+    def alarms(self) -> dict[str, Alarm]:
+        with self.factory() as s:
+            rows = s.scalars(select(Alarm).where(Alarm.terminal_id == self.fleet.terminal_id,
+                                                 Alarm.cleared.is_(False))).all()
+            return {a.rule: a for a in rows}
+
+
+@pytest.fixture
+def term(fleet: Fleet, session_factory: sessionmaker[Session], clock: FixedClock) -> Terminal:
+    return Terminal(fleet, session_factory, clock)
+
+
+def healthy_day(term: Terminal, hours: int = 3) -> None:
+    """A normal shop: a heartbeat a minute, a sale every few minutes, always at its counter."""
+    for minute in range(hours * 60):
+        term.clock.advance(minutes=1)
+        term.send(txns=1 if minute % 4 == 0 else 0, position=AT_SHOP if minute % 10 == 0 else None)
+
+
+def test_a_healthy_terminal_raises_nothing_over_hours_of_telemetry(term: Terminal) -> None:
+    healthy_day(term)
+    assert term.alarms() == {}
+
+
+def test_silence_beyond_the_timeout_raises_offline_and_the_next_heartbeat_clears_it(term: Terminal) -> None:
+    term.send()
+    with term.factory() as s:
+        term.clock.advance(seconds=179)
+        assert term.service.sweep_offline(s, term.clock.now()) == []
+        term.clock.advance(seconds=2)
+        raised = term.service.sweep_offline(s, term.clock.now())
+        s.commit()
+    assert [a.rule for a in raised] == ["offline"] and raised[0].evidence["silent_s"] == 181
+    with term.factory() as s:  # a second sweep does not duplicate the alarm
+        assert term.service.sweep_offline(s, term.clock.now()) == []
+    term.send()
+    assert "offline" not in term.alarms()
+
+
+def test_a_fix_outside_the_fence_raises_geofence_but_a_coarse_cell_fix_does_not(term: Terminal) -> None:
+    coarse = {"lat": 22.2260, "lon": 113.5440, "accuracy_m": 800, "source": "cell"}  # 440 m away, ±800 m
+    term.send(position=coarse)
+    assert "geofence" not in term.alarms()
+    moved = {"lat": 22.3500, "lon": 113.5900, "accuracy_m": 30, "source": "gps"}
+    term.send(position=moved)
+    alarm = term.alarms()["geofence"]
+    assert alarm.evidence["distance_m"] > 14_000 and alarm.severity == "CRITICAL"
+    term.send(position=AT_SHOP)
+    assert "geofence" not in term.alarms()
+
+
+def test_sales_after_closing_time_raise_after_hours(term: Terminal) -> None:
+    term.send(txns=2)
+    assert "after_hours" not in term.alarms()
+    term.clock.advance(hours=13)  # 23:00 China time, the pharmacy closed at 22:00
+    term.send(txns=1)
+    alarm = term.alarms()["after_hours"]
+    assert alarm.evidence == {"transactions": 1, "local_time": "Wed 23:00"}
+
+
+def test_sales_booked_for_the_pharmacy_from_a_terminal_seen_at_the_hospital_raise_cross_site(
+        term: Terminal) -> None:
+    term.send(txns=1, position=AT_HOSPITAL)
+    alarm = term.alarms()["cross_site"]
+    assert alarm.evidence["booked_site"] == term.fleet.pharmacy
+    assert alarm.evidence["seen_at_site"] == term.fleet.hospital
+
+
+def test_a_burst_far_above_the_baseline_raises_a_spike(term: Terminal) -> None:
+    healthy_day(term, hours=1)
+    assert "txn_spike" not in term.alarms()
+    term.clock.advance(minutes=1)
+    term.send(txns=12)  # 720 an hour against a baseline of about 15
+    alarm = term.alarms()["txn_spike"]
+    assert alarm.evidence["rate_per_hour"] == 720
+
+
+def test_tamper_flags_raise_a_critical_alarm(term: Terminal) -> None:
+    term.send(tamper=["case_open"])
+    assert term.alarms()["tamper"].severity == "CRITICAL"
+
+
+def test_round_medical_payments_at_a_pharmacy_raise_non_medical_and_ordinary_bills_do_not(
+        fleet: Fleet, platform: Platform, session: Session, clock: FixedClock) -> None:
+    cards = sscard_services(platform).cards
+    payments = PaymentService(cards, MedicalPolicy(Decimal("0.7"), 0, 10_000_000))
+    now = clock.now()
+    cards.seed(session, now)
+
+    def card(n: int) -> str:
+        holder = cards.register_cardholder(session, name="李明", id_number=f"4404021980010100{n}X", now=now)
+        issued = cards.issue_card(session, cardholder_id=holder.id, bank_id="ICBC", now=now).card
+        cards.change_state(session, issued.id, CardState.active, now)
+        cards.deposit(session, issued.id, 5_000_000, now)
+        return cards.issue_ecard(session, physical_card_id=issued.id, channel_id="gov-01", now=now).card.id
+
+    def pay(card_id: str, total: int, site: str, at: datetime) -> None:
+        code = payments.issue_qr(session, card_id, at)
+        payments.pay_medical(session, code.payload, total_minor=total, covered_minor=total,
+                             provider=site, now=at)
+
+    honest, abuser = card(1), card(2)
+    for i, total in enumerate([3_470, 12_850, 6_020, 2_210, 8_990, 4_460, 15_530]):
+        pay(honest, total, fleet.hospital, now + timedelta(minutes=5 * i))
+    for i in range(7):
+        pay(abuser, 20_000 if i % 2 else 50_000, fleet.pharmacy, now + timedelta(minutes=5 * i))
+    raised = fleet.service.scan_medical(session, now - timedelta(hours=1), now + timedelta(hours=1))
+    session.flush()
+    pharmacy = repo.site_by_code(session, fleet.pharmacy)
+    assert [(a.rule, a.site_id) for a in raised] == [("non_medical", pharmacy.id)]  # type: ignore[union-attr]
+    assert raised[0].evidence["round_amount_share"] == 1.0
+    assert len(raised[0].evidence["txn_ids"]) == 7
+
+
+def test_alarms_move_through_the_four_states(term: Terminal) -> None:
+    term.send(tamper=["pinpad_removed"])
+    alarm = term.alarms()["tamper"]
+    state = d.alarm_status(cleared=alarm.cleared, acknowledged=alarm.acknowledged)
+    assert state == d.AlarmStatus.active_unack
+    with term.factory() as s:
+        term.service.acknowledge(s, alarm.id, "ops-1", term.clock.now())
+        acked = term.service.clear(s, alarm.id, term.clock.now())
+        s.commit()
+    assert d.alarm_status(cleared=acked.cleared, acknowledged=acked.acknowledged) == d.AlarmStatus.cleared_ack
