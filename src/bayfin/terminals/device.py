@@ -28,7 +28,7 @@ def provision(url: str, serial: str, profile: str, profile_secret: str,
     answers: queue.SimpleQueue[bytes] = queue.SimpleQueue()
     client = make_client(url, f"prov-{serial}-{os.urandom(3).hex()}",
                          subscriptions=(f"bayfin/provision/{serial}/response",),
-                         on_message=lambda _c, _u, m: answers.put(m.payload))
+                         on_message=lambda _c, _u, m: answers.put(bytes(m.payload)))
     try:
         client.publish(PROVISION_REQUEST, provisioning_request(serial, profile, profile_secret), qos=1)
         answer: dict[str, Any] = json.loads(answers.get(timeout=timeout))
@@ -55,7 +55,7 @@ class Device:
         self.client.publish(f"{base}/status", b"online", qos=1, retain=True)
 
     def _on_command(self, _c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
-        signature, text = decode_signed(msg.payload)
+        signature, text = decode_signed(bytes(msg.payload))
         if not d.signature_valid(self.key, text, signature):
             return  # a device obeys only commands signed with its own key
         body = json.loads(text)

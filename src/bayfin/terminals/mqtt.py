@@ -130,7 +130,7 @@ class IngestWorker:
 
     def _on_message(self, _c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
         # The network thread only queues; database work happens on the worker thread.
-        self._inbox.put((msg.topic, msg.payload))
+        self._inbox.put((msg.topic, bytes(msg.payload)))
 
     def start(self) -> IngestWorker:
         """Start consuming."""

@@ -253,7 +253,8 @@ class TerminalsService:
                 seen_at = d.site_seen_at(others, fix)
             elif d.Rule.geofence in active:
                 clears.append(d.Rule.geofence)
-        txn = body.get("txn") if isinstance(body.get("txn"), dict) else {}
+        raw_txn = body.get("txn")
+        txn: dict[str, Any] = raw_txn if isinstance(raw_txn, dict) else {}
         count = int(txn.get("count", 0) or 0)
         counter = body.get("txn_counter")
         if isinstance(counter, int):
