@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bayfin.kernel.clock import Clock
 from bayfin.kernel.db import UnitOfWork
 from bayfin.terminals.models import Alarm
-from bayfin.terminals.service import PROVISION_REQUEST, TOPIC_ROOT, TerminalsService
+from bayfin.terminals.service import PROVISION_REQUEST, TOPIC_ROOT, Prefetched, TerminalsService
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,7 @@ class IngestStats:
     refused: int = 0
     #: Seconds from the event's own timestamp to the alarm's commit, per alarm raised.
     latencies: list[float] = field(default_factory=list)
+    latencies_by_rule: dict[str, list[float]] = field(default_factory=dict)
 
 
 class IngestWorker:
@@ -198,20 +199,25 @@ class IngestWorker:
     def _count(self, alarms: list[Alarm]) -> None:
         committed = self.clock.now()
         for alarm in alarms:
+            seconds = max(0.0, (committed - alarm.event_at).total_seconds())
             self.stats.alarms += 1
-            self.stats.latencies.append(max(0.0, (committed - alarm.event_at).total_seconds()))
+            self.stats.latencies.append(seconds)
+            self.stats.latencies_by_rule.setdefault(alarm.rule, []).append(seconds)
 
     def _process(self, batch: list[tuple[str, bytes]]) -> None:
         def work(uow: UnitOfWork) -> list[Alarm]:
             raised: list[Alarm] = []
+            telemetry = [t.split("/")[2] for t, _ in batch if t.endswith("/telemetry") and t.count("/") == 3]
+            prefetched = self.service.prefetch(uow.session, telemetry)
             for topic, payload in batch:
-                raised.extend(self.handle(uow, topic, payload))
+                raised.extend(self.handle(uow, topic, payload, prefetched))
             self.stats.messages += len(batch)
             return raised
 
         self._guarded(work)
 
-    def handle(self, uow: UnitOfWork, topic: str, payload: bytes) -> list[Alarm]:
+    def handle(self, uow: UnitOfWork, topic: str, payload: bytes,
+               prefetched: Prefetched | None = None) -> list[Alarm]:
         """Route one message to its use case (answers are published after the batch commits)."""
         at = self.clock.now()
         session = uow.session
@@ -234,7 +240,7 @@ class IngestWorker:
             return []
         serial, kind = parts[2], parts[3]
         if kind == "telemetry":
-            return self.service.ingest(session, serial, payload, at)
+            return self.service.ingest(session, serial, payload, at, prefetched)
         if kind == "status":
             return self.service.status(session, serial, payload.decode(errors="replace")[:16], at)
         if kind == "acks":

@@ -36,6 +36,22 @@ def terminal_by_serial(session: Session, serial: str) -> Terminal | None:
     return session.scalars(select(Terminal).where(Terminal.serial == serial)).first()
 
 
+def terminals_by_serials(session: Session, serials: Sequence[str]) -> dict[str, Terminal]:
+    """Terminals with any of these serials, by serial."""
+    if not serials:
+        return {}
+    rows = session.scalars(select(Terminal).where(Terminal.serial.in_(set(serials)))).all()
+    return {t.serial: t for t in rows}
+
+
+def active_alarms_of_many(session: Session, terminal_ids: Sequence[str]) -> Sequence[Alarm]:
+    """The uncleared alarms of several terminals."""
+    if not terminal_ids:
+        return []
+    return session.scalars(select(Alarm).where(Alarm.terminal_id.in_(terminal_ids),
+                                               Alarm.cleared.is_(False))).all()
+
+
 def terminals(session: Session, *, site_id: str | None = None, limit: int = 500,
               offset: int = 0) -> Sequence[Terminal]:
     """Terminals by serial, optionally of one site."""

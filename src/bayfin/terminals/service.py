@@ -55,6 +55,14 @@ class MemoryPublisher:
         self.sent.append((topic, payload))
 
 
+@dataclass
+class Prefetched:
+    """A batch's terminals by serial and their active alarms by terminal id and rule."""
+
+    terminals: dict[str, Terminal]
+    active: dict[str, dict[str, Alarm]]
+
+
 @dataclass(frozen=True)
 class ProvisionResult:
     """The answer to a provisioning request."""
@@ -203,9 +211,21 @@ class TerminalsService:
 
     # --- telemetry -----------------------------------------------------------------------------
 
-    def ingest(self, session: Session, serial: str, payload: bytes, now: datetime) -> list[Alarm]:
+    def prefetch(self, session: Session, serials: Sequence[str]) -> Prefetched:
+        """Load a batch's terminals and their active alarms in two queries, not two per message."""
+        terminals = repo.terminals_by_serials(session, serials)
+        active: dict[str, dict[str, Alarm]] = {t.id: {} for t in terminals.values()}
+        for alarm in repo.active_alarms_of_many(session, list(active)):
+            if alarm.terminal_id is not None:
+                active[alarm.terminal_id][alarm.rule] = alarm
+        return Prefetched(terminals, active)
+
+    def ingest(self, session: Session, serial: str, payload: bytes, now: datetime,
+               prefetched: Prefetched | None = None) -> list[Alarm]:
         """Verify and apply one telemetry message, evaluate the rules, return alarms raised."""
-        found = repo.terminal_by_serial(session, serial)
+        if prefetched is None:
+            prefetched = self.prefetch(session, [serial])
+        found = prefetched.terminals.get(serial)
         try:
             signature, text = decode_signed(payload)
         except (ValueError, UnicodeDecodeError):
@@ -224,12 +244,13 @@ class TerminalsService:
             session.add(Event(terminal_id=found.id, serial=serial, kind="refused_telemetry", at=now,
                               data={"reason": "malformed"}))
             return []
-        return self._apply(session, found, body, event_at, now)
+        return self._apply(session, found, body, event_at, now, prefetched.active[found.id])
 
     def _apply(self, session: Session, found: Terminal, body: Mapping[str, Any], event_at: datetime,
-               now: datetime) -> list[Alarm]:
+               now: datetime, active: dict[str, Alarm]) -> list[Alarm]:
+        """Update the terminal and run the rules; ``active`` (the terminal's uncleared alarms by rule)
+        is kept current so later messages of the same batch see this one's alarms."""
         site = self.site(session, found.site_id)
-        active = {a.rule: a for a in repo.active_alarms_of(session, found.id)}
         findings: list[d.Finding] = []
         clears: list[str] = []
         found.last_seen = now
@@ -284,7 +305,12 @@ class TerminalsService:
                           data=_history(body, fix, count)))
         for rule in clears:
             self._clear(active.pop(rule), now)
-        return [self._raise(session, found.id, None, f, event_at, now, active.get(f.rule)) for f in findings]
+        raised = []
+        for finding in findings:
+            alarm = self._raise(session, found.id, None, finding, event_at, now, active.get(finding.rule))
+            active[finding.rule] = alarm
+            raised.append(alarm)
+        return raised
 
     def status(self, session: Session, serial: str, state: str, now: datetime) -> list[Alarm]:
         """A device's online/offline status; "offline" is its MQTT last will after an abrupt drop."""

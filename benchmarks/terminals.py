@@ -1,0 +1,196 @@
+"""Benchmark: terminal telemetry ingestion over MQTT (Mosquitto) into PostgreSQL, with the rules.
+
+Phase 1 (sustained): the simulated fleet (default 2,000 terminals, planted faults) publishes at 10× its
+normal rate (one message per terminal every 3 s instead of 30 s) from a separate process; the ingest
+worker consumes, stores and evaluates every rule. Prints messages/s sustained, the backlog left,
+alarm latency from the event's own timestamp to the alarm's commit (p50/p99), and peak memory.
+Phase 2 (ceiling): a flood of the same signed messages, consumed once by a bare paho-mqtt subscriber
+(counting only) and once by the ingest worker; the ratio is ingest / bare subscriber.
+
+    .venv/bin/python benchmarks/terminals.py [--terminals 2000] [--seconds 60] [--flood 40000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import resource
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import create_engine, func, select, text
+
+from bayfin import migrations
+from bayfin.kernel.platform import build_platform
+from bayfin.kernel.settings import Settings
+from bayfin.terminals import simulator
+from bayfin.terminals.models import Alarm, Terminal
+from bayfin.terminals.mqtt import IngestWorker, make_client
+from bayfin.terminals.service import TOPIC_ROOT, encode_signed
+from bayfin.terminals.wiring import terminals_service
+
+ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+DB = "bayfin_bench_terminals"
+URL = f"postgresql://postgres@127.0.0.1:5432/{DB}"
+MQTT = "mqtt://127.0.0.1:1883"
+
+
+def fresh_database() -> None:
+    admin = create_engine(ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{DB}"'))
+    admin.dispose()
+
+
+def rss_mb() -> float:
+    """Current resident memory of this process."""
+    with open(f"/proc/{os.getpid()}/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def _simulate(fleet: simulator.Fleet, keys: dict[str, str], seconds: float, rate: float) -> None:
+    simulator.run(MQTT, fleet, keys, seconds=seconds, rate=rate, client_id="bench-sim")
+
+
+def _flood(keys: dict[str, str], count: int) -> None:
+    """Publish ``count`` signed heartbeats as fast as paho allows."""
+    client = make_client(MQTT, f"bench-flood-{os.getpid()}")
+    serials = list(keys)
+    for i in range(count):
+        serial = serials[i % len(serials)]
+        info = client.publish(f"{TOPIC_ROOT}/{serial}/telemetry",
+                              encode_signed(keys[serial], {"ts": time.time(), "seq": i, "txn_counter": i}),
+                              qos=1)
+        if i % 1000 == 999:
+            info.wait_for_publish(30)
+    client.loop_stop()
+    client.disconnect()
+
+
+def bare_subscriber(keys: dict[str, str], count: int) -> float:
+    """Messages/s a counting-only paho subscriber receives from the flood."""
+    got = 0
+    first = last = 0.0
+    done = threading.Event()
+
+    def on_message(_c: Any, _u: Any, _m: Any) -> None:
+        nonlocal got, first, last
+        got += 1
+        last = time.monotonic()
+        if got == 1:
+            first = last
+        if got >= count:
+            done.set()
+
+    client = make_client(MQTT, "bench-bare", subscriptions=(f"{TOPIC_ROOT}/+/telemetry",),
+                         on_message=on_message)
+    proc = multiprocessing.Process(target=_flood, args=(keys, count))
+    proc.start()
+    done.wait(timeout=300)
+    proc.join()
+    client.loop_stop()
+    client.disconnect()
+    return got / max(last - first, 1e-9)
+
+
+def ingest_flood(worker: IngestWorker, keys: dict[str, str], count: int) -> tuple[float, int]:
+    """Messages/s the ingest worker processes from the same flood (received → stored → rules), and
+    how many it never saw (the broker drops QoS 1 messages beyond a slow client's queue limit)."""
+    before = worker.stats.messages
+    proc = multiprocessing.Process(target=_flood, args=(keys, count))
+    start = last_progress = time.monotonic()
+    seen = 0
+    proc.start()
+    while seen < count and time.monotonic() - last_progress < 5:
+        time.sleep(0.05)
+        if worker.stats.messages - before > seen:
+            seen, last_progress = worker.stats.messages - before, time.monotonic()
+    proc.join()
+    return seen / (last_progress - start), count - seen
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--terminals", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--rate", type=float, default=10.0)
+    parser.add_argument("--flood", type=int, default=40_000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    fresh_database()
+    settings = Settings(environment="test", database_url=URL, mqtt_url=MQTT, log_level="WARNING",
+                        audit_key="bench-audit-key-0123456789abcdef0123456789", audit_seal_interval=0)
+    platform = build_platform(settings)
+    migrations.upgrade(platform.engine)
+    service = terminals_service(platform)
+    # Three missed reports at 10x rate (one every 3 s): short enough for dead terminals to be found
+    # within the run, long enough that healthy ones never trip it.
+    service.offline_timeout = timedelta(seconds=10)
+    fleet = simulator.build_fleet(args.terminals, args.seed, platform.clock.now())
+    t0 = time.monotonic()
+    with platform.unit_of_work() as uow:
+        keys = simulator.register_fleet(uow.session, service, fleet, platform.clock.now())
+        uow.commit()
+    print(f"registered {len(fleet.sites)} sites, {len(fleet.terminals)} terminals "
+          f"in {time.monotonic() - t0:.1f}s")
+
+    rss_before = rss_mb()
+    worker = IngestWorker(service, platform.session_factory, platform.clock, MQTT).start()
+    offered = args.terminals * args.rate / simulator.NORMAL_INTERVAL_S
+    sim = multiprocessing.Process(target=_simulate, args=(fleet, keys, args.seconds, args.rate))
+    start = time.monotonic()
+    sim.start()
+    peak_rss, max_backlog = rss_before, 0
+    while sim.is_alive():
+        time.sleep(0.5)
+        peak_rss, max_backlog = max(peak_rss, rss_mb()), max(max_backlog, worker.pending())
+    published_window = time.monotonic() - start
+    processed_in_window = worker.stats.messages
+    while worker.pending() and time.monotonic() - start < args.seconds + 120:
+        time.sleep(0.2)
+    latencies = list(worker.stats.latencies)
+    with platform.unit_of_work() as uow:
+        serial_of = {r.id: r.serial for r in uow.session.execute(select(Terminal.id, Terminal.serial))}
+        by_rule = {r.rule: r.n for r in uow.session.execute(
+            select(Alarm.rule, func.count().label("n")).group_by(Alarm.rule))}
+        alarmed = {serial_of[a] for a in uow.session.scalars(select(Alarm.terminal_id)) if a}
+    faulty = {t.serial for t in fleet.terminals if t.fault}
+    print(f"\nphase 1: {args.terminals} terminals at {args.rate:g}x normal rate for {args.seconds:g}s "
+          f"(offered {offered:.0f} msg/s)")
+    print(f"  processed during the run : {processed_in_window / published_window:8.0f} msg/s sustained")
+    print(f"  total processed          : {worker.stats.messages}  max backlog {max_backlog}")
+    print(f"  alarm latency event→alarm: p50 {pct(latencies, 0.5) * 1000:.0f} ms  "
+          f"p99 {pct(latencies, 0.99) * 1000:.0f} ms  (n={len(latencies)}, offline alarms count from "
+          f"last_seen+timeout)")
+    for rule, values in sorted(worker.stats.latencies_by_rule.items()):
+        print(f"    {rule:12s} p50 {pct(values, 0.5) * 1000:6.0f} ms  "
+              f"p99 {pct(values, 0.99) * 1000:6.0f} ms  "
+              f"n={len(values)}")
+    print(f"  alarms by rule           : {by_rule}")
+    print(f"  planted faults found     : {len(faulty & alarmed)}/{len(faulty)}  "
+          f"healthy terminals alarmed: {len(alarmed - faulty)}")
+    print(f"  memory (ingest process)  : {rss_before:.0f} MB before, peak {peak_rss:.0f} MB "
+          f"(ru_maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
+
+    ingest_rate, lost = ingest_flood(worker, keys, args.flood)
+    worker.close()
+    bare_rate = bare_subscriber(keys, args.flood)
+    print(f"\nphase 2: flood of {args.flood} signed messages")
+    print(f"  ingest worker (store + rules): {ingest_rate:8.0f} msg/s  (not received: {lost})")
+    print(f"  bare paho subscriber (count) : {bare_rate:8.0f} msg/s")
+    print(f"  ratio ingest / bare          : {ingest_rate / bare_rate:.2f}")
+    platform.dispose()
+
+
+if __name__ == "__main__":
+    main()
