@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -65,9 +68,16 @@ def fleet(platform: Platform, session_factory: sessionmaker[Session], clock: Fix
 
 
 @pytest.fixture
-def mqtt_url() -> str:
-    """The running Mosquitto."""
-    return require_service("mqtt")
+def mqtt_url() -> Iterator[str]:
+    """The running Mosquitto, held by one test at a time across xdist workers: every ingest worker
+    subscribes to the shared provisioning topic, so two tests' workers would answer each other."""
+    url = require_service("mqtt")
+    with open(os.path.join(tempfile.gettempdir(), "bayfin-mqtt-tests.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield url
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture
