@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from enum import StrEnum
 
@@ -136,9 +136,14 @@ def is_working_day(day: date, holidays: frozenset[date]) -> bool:
 def add_working_days(start: datetime, days: int, holidays: frozenset[date],
                      tz: timezone = CHINA_TZ) -> datetime:
     """The moment ``days`` working days after ``start`` (same local time of day; weekends and
-    holidays skipped on the local calendar), returned in UTC."""
+    holidays skipped on the local calendar), returned in UTC. A start on a non-working day counts
+    from the beginning of the next working day, so the bank always gets ``days`` full working days."""
     local = start.astimezone(tz)
     day = local.date()
+    if not is_working_day(day, holidays):
+        while not is_working_day(day, holidays):
+            day += timedelta(days=1)
+        local = datetime.combine(day, time(0, 0), tz)
     added = 0
     while added < days:
         day += timedelta(days=1)
