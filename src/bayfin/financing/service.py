@@ -265,9 +265,12 @@ class FinancingService:
         if self.scoring is None:
             return facts, None
         try:
-            row = self.scoring.features_of(self.session, credit_code, self.today()).row(0, named=True)
+            frame = self.scoring.features_of(self.session, credit_code, self.today())
         except NotFound:
             return facts, None
+        if frame.height == 0:  # the hub knows the firm but holds no registration in force
+            return facts, None
+        row = frame.row(0, named=True)
         age = row.get("firm_age_years")
         grade = row.get("tax_grade")
         facts.update(city_code=row.get("city_code"), industry_code=row.get("industry_code"),
