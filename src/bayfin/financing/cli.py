@@ -83,7 +83,7 @@ def match(demand_id: str = typer.Argument(..., help="The demand to match."),
             owner, demand_id, top_k=top)
         uow.commit()
     rows: list[dict[str, Any]] = [
-        {"product_id": m.product_id, "name": products_by_id[m.product_id].name,
+        {"product_id": m.product_id, "name": products_by_id[m.product_id][0],
          "institution_id": m.institution_id, "eligible": m.eligible, "fit": m.fit,
          "failed": ", ".join(m.failed)} for m in [*eligible, *near]]
     if as_json:

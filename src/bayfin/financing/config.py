@@ -9,10 +9,12 @@ are not counted as working days, which only ever gives the bank more time.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from bayfin.financing.book import ProductBook
 from bayfin.financing.domain import SERVICE_WINDOW_WORKING_DAYS, parse_holidays
 
 
@@ -48,3 +50,46 @@ class FinancingConfig:
         if days < 1:
             raise ValueError("BAYFIN_FINANCING_SERVICE_DAYS must be at least 1")
         return cls(holidays=holidays, service_window_days=days)
+
+
+#: Each product's (name, type) by id, for showing matches.
+Labels = dict[str, tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class ActiveProducts:
+    """The active products as a column-wise book, with each product's name and type for display."""
+
+    book: ProductBook
+    labels: Labels
+
+
+class ProductBookCache:
+    """The active-product book, kept per process and rebuilt only when the products change.
+
+    Callers pass a cheap version key read from the database (count and latest change of the active
+    products), so a change made by any process is seen on the next match.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: Hashable | None = None
+        self._value: ActiveProducts | None = None
+
+    def get(self, key: Hashable, build: Callable[[], ActiveProducts]) -> ActiveProducts:
+        """The cached book when ``key`` is unchanged, else a freshly built one."""
+        with self._lock:
+            if self._value is not None and self._key == key:
+                return self._value
+        value = build()
+        with self._lock:
+            self._key, self._value = key, value
+        return value
+
+
+@dataclass
+class FinancingRuntime:
+    """What the marketplace keeps on ``platform.extensions["financing"]``."""
+
+    config: FinancingConfig = field(default_factory=FinancingConfig)
+    books: ProductBookCache = field(default_factory=ProductBookCache)

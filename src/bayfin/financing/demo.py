@@ -80,7 +80,7 @@ def seed_demo(platform: Platform, workdir: Path, seed: int) -> dict[str, Any]:
             return {"seeded": False}
         base = service_for(uow.session, platform)
         service = FinancingService(uow.session, platform.audit, clock, platform.tokens.keys,
-                                   base.scoring, base.config)
+                                   base.scoring, base.runtime)
         products = []
         for i, (name, kind, (low, high), (t_low, t_high), (r_low, r_high), extra) in enumerate(PRODUCTS):
             bank = BANKS[i % len(BANKS)]

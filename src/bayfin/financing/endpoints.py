@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, Query
 from bayfin.api.deps import AUTH_ERRORS, CurrentPrincipal, PlatformDep, Session
 from bayfin.api.problems import Responses, problem_schema
 from bayfin.financing import domain as d
+from bayfin.financing.config import Labels
 from bayfin.financing.matching import Match
-from bayfin.financing.models import LoanProduct
 from bayfin.financing.schemas import (
     AlertOut,
     ApplicationOut,
@@ -151,10 +151,10 @@ def close_demand(demand_id: str, principal: Enterprise, service: Service) -> Dem
     return demand_out(service.close_demand(principal, demand_id))
 
 
-def _match_out(m: Match, products: dict[str, LoanProduct]) -> MatchOut:
-    p = products[m.product_id]
-    return MatchOut(product_id=m.product_id, institution_id=m.institution_id, product_name=p.name,
-                    product_type=p.product_type, eligible=m.eligible, fit=m.fit, reasons=m.reasons,
+def _match_out(m: Match, labels: Labels) -> MatchOut:
+    name, kind = labels[m.product_id]
+    return MatchOut(product_id=m.product_id, institution_id=m.institution_id, product_name=name,
+                    product_type=kind, eligible=m.eligible, fit=m.fit, reasons=m.reasons,
                     failed=m.failed)
 
 

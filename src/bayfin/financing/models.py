@@ -42,6 +42,8 @@ class LoanProduct(Base):
     active_from: Mapped[date | None] = mapped_column(Date)
     active_to: Mapped[date | None] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(Boolean, index=True)
+    #: Bumped on every change: the sum over products tells a cached product book it is stale.
+    version: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -44,12 +45,13 @@ class FinancingRepository:
             stmt = stmt.limit(limit).offset(offset)
         return self.session.scalars(stmt).all()
 
-    def products_by_id(self, ids: Sequence[str]) -> dict[str, LoanProduct]:
-        """Products keyed by id."""
-        if not ids:
-            return {}
-        rows = self.session.scalars(select(LoanProduct).where(LoanProduct.id.in_(set(ids)))).all()
-        return {p.id: p for p in rows}
+    def products_version(self) -> tuple[Any, ...]:
+        """How many products exist, the sum of their versions, the newest id and the latest change:
+        every creation and every change moves it, so it is the cache key of the active-product book."""
+        row = self.session.execute(
+            select(func.count(LoanProduct.id), func.coalesce(func.sum(LoanProduct.version), 0),
+                   func.max(LoanProduct.id), func.max(LoanProduct.updated_at))).one()
+        return tuple(row)
 
     # -- demands ------------------------------------------------------------------------------
     def demand(self, demand_id: str) -> FinancingDemand | None:

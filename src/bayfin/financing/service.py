@@ -21,7 +21,7 @@ from bayfin.consent.domain import AccessMode, Frequency, PeriodUnit
 from bayfin.consent.service import ConsentRequestData
 from bayfin.financing import domain as d
 from bayfin.financing.book import ProductBook, decimal_years
-from bayfin.financing.config import FinancingConfig
+from bayfin.financing.config import ActiveProducts, FinancingConfig, FinancingRuntime, Labels
 from bayfin.financing.matching import TAX_GRADE_ORDER, Demand, Firm, Match, Product, ProductType
 from bayfin.financing.models import (
     ApplicationEvent,
@@ -100,14 +100,15 @@ class FinancingService:
     """The marketplace's use cases on one session."""
 
     def __init__(self, session: Session, audit: AuditLog, clock: Clock, keys: KeyStore,
-                 scoring: ScoringService | None = None, config: FinancingConfig | None = None) -> None:
+                 scoring: ScoringService | None = None, runtime: FinancingRuntime | None = None) -> None:
         self.session = session
         self.repo = FinancingRepository(session)
         self.audit = audit
         self.clock = clock
         self.consent = ConsentService(session, audit, clock, keys)
         self.scoring = scoring
-        self.config = config or FinancingConfig()
+        self.runtime = runtime or FinancingRuntime()
+        self.config: FinancingConfig = self.runtime.config
 
     def today(self) -> date:
         """The platform's calendar date (China Standard Time)."""
@@ -131,7 +132,7 @@ class FinancingService:
             collateral_required=bool(data.collateral_required),
             consent_categories=sorted(c.value for c in data.consent_categories
                                       or DEFAULT_CONSENT_CATEGORIES),
-            active_from=data.active_from, active_to=data.active_to, active=True,
+            active_from=data.active_from, active_to=data.active_to, active=True, version=1,
             created_by=principal.subject, created_at=now, updated_at=now)
         self.repo.add(product)
         self.session.flush()
@@ -178,6 +179,7 @@ class FinancingService:
                 product.product_type = value.value
             else:
                 setattr(product, key, value)
+        product.version += 1
         product.updated_at = self.clock.now()
         self.session.flush()
         self._audit(principal, "financing.product.update", "loan_product", product.id,
@@ -188,6 +190,7 @@ class FinancingService:
         """The institution takes its product off the marketplace (open applications go on)."""
         product = self._own_product(principal, product_id)
         product.active = False
+        product.version += 1
         product.updated_at = self.clock.now()
         self.session.flush()
         self._audit(principal, "financing.product.deactivate", "loan_product", product.id)
@@ -284,23 +287,32 @@ class FinancingService:
         return facts, score
 
     def matches(self, principal: Principal, demand_id: str, *,
-                top_k: int = 20) -> tuple[FinancingDemand, list[Match], list[Match], dict[str, LoanProduct]]:
+                top_k: int = 20) -> tuple[FinancingDemand, list[Match], list[Match], Labels]:
         """Eligible active products ranked by fit with why, and near misses with the failed criterion,
-        from fresh firm facts (and score); the demand's snapshot is refreshed."""
+        from fresh firm facts (and score); the demand's snapshot is refreshed. Returns the demand, the
+        eligible matches, the near misses and each product's (name, type)."""
         demand = self.get_demand(principal, demand_id)
         facts, score = self.firm_facts(demand.credit_code)
         for key, value in facts.items():
             setattr(demand, key, value)
         demand.score = score
         self.session.flush()
-        rows = self.repo.products(active_only=True)
-        book = ProductBook([to_product(r) for r in rows])
+        active = self.active_products()
         pure_demand, firm = to_demand(demand)
-        found = book.match(pure_demand, firm, self.today(), top_k=top_k)
+        found = active.book.match(pure_demand, firm, self.today(), top_k=top_k)
         self._audit(principal, "financing.demand.match", "enterprise", demand.credit_code,
                     {"demand_id": demand.id, "scored": score is not None})
         return (demand, [m for m in found if m.eligible], [m for m in found if not m.eligible],
-                {r.id: r for r in rows})
+                active.labels)
+
+    def active_products(self) -> ActiveProducts:
+        """The active products as a column-wise book, rebuilt only when a product has changed."""
+        def build() -> ActiveProducts:
+            rows = self.repo.products(active_only=True)
+            return ActiveProducts(ProductBook([to_product(r) for r in rows]),
+                                  {r.id: (r.name, r.product_type) for r in rows})
+
+        return self.runtime.books.get(self.repo.products_version(), build)
 
     def leads(self, principal: Principal, *, limit: int = 200) -> list[tuple[FinancingDemand, str, float]]:
         """The institution's lead list: open demands that fit its active products, best fit first."""
@@ -544,6 +556,6 @@ def service_for(session: Session, platform: Platform) -> FinancingService:
     scoring = platform.extensions.get("scoring")
     if not isinstance(scoring, ScoringService):
         scoring = ScoringService(platform.settings.data_dir)
-    config = platform.extensions.get("financing")
+    runtime = platform.extensions.get("financing")
     return FinancingService(session, platform.audit, platform.clock, platform.tokens.keys, scoring,
-                            config if isinstance(config, FinancingConfig) else None)
+                            runtime if isinstance(runtime, FinancingRuntime) else None)

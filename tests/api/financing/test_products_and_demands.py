@@ -127,3 +127,18 @@ def test_a_bank_lead_list_shows_open_demands_fitting_its_products_and_audits_eac
         rows = s.execute(text("select subject_id from audit_log where action = 'financing.leads'")).all()
     assert [r[0] for r in rows] == [FIRM]
     assert client.get("/v1/financing/leads", headers=firm).status_code == 403
+
+
+def test_matches_see_a_new_changed_or_deactivated_product_at_once(client, hub, clock, bank, firm):
+    first = make_product(client, bank, name="first")
+    demand = make_demand(client, firm)
+    url = f"/v1/financing/demands/{demand['id']}/matches"
+    assert [m["product_id"] for m in client.get(url, headers=firm).json()["eligible"]] == [first["id"]]
+    second = make_product(client, bank, name="second", min_rate="0.0200", max_rate="0.0300")
+    assert [m["product_id"] for m in client.get(url, headers=firm).json()["eligible"]] == [
+        second["id"], first["id"]]
+    client.patch(f"/v1/financing/products/{second['id']}", headers=bank, json={"cities": ["440300"]})
+    body = client.get(url, headers=firm).json()
+    assert [m["product_id"] for m in body["near_misses"]] == [second["id"]]
+    client.post(f"/v1/financing/products/{first['id']}/deactivate", headers=bank)
+    assert client.get(url, headers=firm).json()["eligible"] == []

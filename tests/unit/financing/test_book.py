@@ -94,3 +94,18 @@ def test_the_books_lead_list_equals_the_reference_lead_list():
 def test_an_empty_book_matches_nothing():
     demand, firm = _case(random.Random(1), 0)
     assert ProductBook([]).match(demand, firm, TODAY) == []
+
+
+def test_the_book_cache_rebuilds_only_when_the_version_key_changes():
+    from bayfin.financing.config import ActiveProducts, ProductBookCache
+
+    built = []
+
+    def build():
+        built.append(1)
+        return ActiveProducts(ProductBook([]), {})
+
+    cache = ProductBookCache()
+    first = cache.get((3, "t1"), build)
+    assert cache.get((3, "t1"), build) is first and len(built) == 1
+    assert cache.get((3, "t2"), build) is not first and len(built) == 2

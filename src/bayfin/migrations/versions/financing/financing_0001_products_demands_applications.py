@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("active_from", sa.Date(), nullable=True),
         sa.Column("active_to", sa.Date(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_by", sa.String(200), nullable=False),
         sa.Column("created_at", TS(), nullable=False),
         sa.Column("updated_at", TS(), nullable=False),
