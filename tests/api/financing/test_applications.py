@@ -188,3 +188,22 @@ def test_a_bank_that_misses_the_five_working_day_window_is_flagged_once_and_the_
     assert n == 1
     assert client.get("/v1/financing/alerts", headers=bank).status_code == 403
     assert client.get("/v1/financing/alerts").status_code == 401
+
+
+def test_the_operator_follows_every_application_and_each_firm_read_is_audited(
+        client, bank, firm, operator, session_factory, auth_headers):
+    product = make_product(client, bank)
+    aid = make_application(client, firm, make_demand(client, firm)["id"], product["id"])["id"]
+    listed = client.get("/v1/financing/applications", headers=operator).json()
+    assert [(a["id"], a["allowed_next"]) for a in listed] == [(aid, ["accepted", "rejected", "withdrawn"])]
+    assert client.get("/v1/financing/applications", headers=operator,
+                      params={"state": "approved"}).json() == []
+    assert client.get("/v1/financing/applications", headers=operator,
+                      params={"state": "nonsense"}).status_code == 422
+    assert move(client, operator, aid, "accepted").status_code == 403
+    with session_factory() as s:
+        rows = s.execute(text("select subject_id from audit_log "
+                              "where action = 'financing.application.list'")).all()
+    assert [r[0] for r in rows] == [FIRM]
+    regulator = auth_headers("reg", org="PBC", org_type="regulator", scopes=["financing:statistics"])
+    assert client.get("/v1/financing/applications", headers=regulator).status_code == 403
