@@ -142,3 +142,20 @@ def test_matches_see_a_new_changed_or_deactivated_product_at_once(client, hub, c
     assert [m["product_id"] for m in body["near_misses"]] == [second["id"]]
     client.post(f"/v1/financing/products/{first['id']}/deactivate", headers=bank)
     assert client.get(url, headers=firm).json()["eligible"] == []
+
+
+def test_with_a_registered_model_matching_uses_the_firms_score(client, hub, clock, bank, firm, platform):
+    from bayfin.scoring import model as registry
+    from tests.unit.scoring.test_scorecard import synthetic
+
+    features, y = synthetic(1200)
+    registry.save(registry.fit_model(features, y, challenger=False), platform.settings.data_dir)
+    platform.extensions["scoring"].reload()
+    demand = make_demand(client, firm)
+    assert isinstance(demand["score"], int)
+    reachable = make_product(client, bank, name="reachable", min_score=demand["score"])
+    too_high = make_product(client, bank, name="too high", min_score=demand["score"] + 1)
+    body = client.get(f"/v1/financing/demands/{demand['id']}/matches", headers=firm).json()
+    assert body["scored"] is True and body["score"] == demand["score"]
+    assert [m["product_id"] for m in body["eligible"]] == [reachable["id"]]
+    assert [(m["product_id"], m["failed"]) for m in body["near_misses"]] == [(too_high["id"], ["score"])]
