@@ -62,6 +62,8 @@ def test_a_demand_carries_the_firm_facts_from_the_hub_and_is_audited(
 
 def test_demands_are_closed_once_by_their_own_enterprise_only(client, firm, second, bank):
     demand = make_demand(client, firm)
+    assert client.get(f"/v1/financing/demands/{demand['id']}", headers=firm).json() == demand
+    assert client.get(f"/v1/financing/demands/{demand['id']}", headers=second).status_code == 404
     assert client.post(f"/v1/financing/demands/{demand['id']}/close", headers=second).status_code == 404
     assert client.post(f"/v1/financing/demands/{demand['id']}/close", headers=bank).status_code == 403
     r = client.post(f"/v1/financing/demands/{demand['id']}/close", headers=firm)
