@@ -129,6 +129,10 @@ def test_a_bank_lead_list_shows_open_demands_fitting_its_products_and_audits_eac
         rows = s.execute(text("select subject_id from audit_log where action = 'financing.leads'")).all()
     assert [r[0] for r in rows] == [FIRM]
     assert client.get("/v1/financing/leads", headers=firm).status_code == 403
+    applied = client.post("/v1/financing/applications", headers=firm,
+                          json={"demand_id": fits["id"], "product_id": product["id"]})
+    assert applied.status_code == 201
+    assert client.get("/v1/financing/leads", headers=bank).json() == []  # it is in the queue now
 
 
 def test_matches_see_a_new_changed_or_deactivated_product_at_once(client, hub, clock, bank, firm):
