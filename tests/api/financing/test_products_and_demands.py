@@ -31,7 +31,7 @@ def test_product_endpoints_refuse_strangers_other_banks_and_bad_input(
     assert r.status_code == 403 and r.json()["required_scopes"] == ["financing:products"]
     for bad in ({"min_amount_fen": 9, "max_amount_fen": 5}, {"min_rate": "0.03505"},
                 {"max_rate": "1.5"}, {"min_tax_grade": "Z"}, {"product_type": "pawn"},
-                {"cities": ["44 01"]}, {"unknown": 1}):
+                {"cities": ["44 01"]}, {"unknown": 1}, {"max_amount_fen": 10**19}):
         r = client.post("/v1/financing/products", headers=bank, json=product_body(**bad))
         assert r.status_code == 422, bad
     product = make_product(client, bank)
@@ -75,7 +75,8 @@ def test_demands_are_closed_once_by_their_own_enterprise_only(client, firm, seco
 
 
 def test_demand_input_is_validated(client, firm, bank):
-    for bad in ({"amount_fen": 0}, {"term_months": 0}, {"purpose": ""}, {"urgency": "asap"}):
+    for bad in ({"amount_fen": 0}, {"amount_fen": 10**19}, {"term_months": 0}, {"purpose": ""},
+                {"urgency": "asap"}):
         body = {"amount_fen": 1, "term_months": 1, "purpose": "x", **bad}
         assert client.post("/v1/financing/demands", headers=firm, json=body).status_code == 422, bad
     assert client.post("/v1/financing/demands", headers=bank,
