@@ -134,6 +134,7 @@ def worker_command(
     nats_url: str = typer.Option("nats://127.0.0.1:4222", "--nats", help="NATS server with JetStream."),
     state: str = typer.Option("redis", help="Feature state: redis (shared between workers) or memory."),
     fail_closed: str = typer.Option("", help="Comma-separated channels held for review when degraded."),
+    models: Path | None = typer.Option(None, help="Model registry (live + shadow, reloaded)."),
 ) -> None:
     """Consume events from NATS JetStream, decide, store and publish the decisions (Ctrl-C stops)."""
     import asyncio
@@ -151,7 +152,8 @@ def worker_command(
                 err_console.print("[red]--state redis needs BAYFIN_REDIS_URL[/red]")
                 raise typer.Exit(2)
             store = FallbackStateStore(RedisStateStore.from_url(platform.settings.redis_url))
-        service = FraudService.build(FraudSettings(), platform.session_factory, store=store)
+        settings = FraudSettings() if models is None else FraudSettings(models_dir=models)
+        service = FraudService.build(settings, platform.session_factory, store=store)
         service.engine.degraded_policy = DegradedPolicy(frozenset(c for c in fail_closed.split(",") if c))
 
         async def main() -> int:

@@ -256,6 +256,20 @@ class ModelRegistry:
         path = self.root / "state.json"
         return json.loads(path.read_text()) if path.exists() else {"live": None, "shadow": None}
 
+    def state(self) -> dict[str, int | None]:
+        """The live and the shadow version numbers (None when not set)."""
+        state = self._state()
+        return {"live": state.get("live"), "shadow": state.get("shadow")}
+
+    def scorer(self, **options: Any) -> ModelScorer | None:
+        """The engine's scorer for the current live (and shadow) versions; None without a live model."""
+        state = self.state()
+        if state["live"] is None:
+            return None
+        shadow = state["shadow"]
+        return ModelScorer(self.load(state["live"]), state["live"],
+                           self.load(shadow) if shadow is not None else None, shadow, **options)
+
     def _write_state(self, state: dict[str, Any]) -> None:
         tmp = self.root / "state.json.tmp"
         tmp.write_text(json.dumps(state))
@@ -355,8 +369,11 @@ class ModelScorer:
     def score(self, features: dict[str, Any]) -> ModelVerdict:
         """Probability, points and top contributing features of the live model (and the shadow score)."""
         probability, top = self.live.explain(features, self.top)
-        shadow = self.shadow.predict(features) if self.shadow is not None else None
-        return ModelVerdict(probability, self.points(probability), tuple(top), self.version, shadow)
+        if self.shadow is None:
+            return ModelVerdict(probability, self.points(probability), tuple(top), self.version)
+        shadow = self.shadow.predict(features)
+        return ModelVerdict(probability, self.points(probability), tuple(top), self.version, shadow,
+                            self.shadow_version, self.points(shadow))
 
 
 @dataclass(frozen=True)
@@ -368,10 +385,13 @@ class ModelVerdict:
     top_features: tuple[tuple[str, float], ...]
     version: int | None
     shadow_probability: float | None = None
+    shadow_version: int | None = None
+    shadow_points: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form, shown beside the rule reasons."""
         return {"probability": round(self.probability, 4), "points": self.points, "version": self.version,
                 "top_features": [{"feature": n, "contribution": c} for n, c in self.top_features],
                 "shadow_probability": None if self.shadow_probability is None
-                else round(self.shadow_probability, 4)}
+                else round(self.shadow_probability, 4),
+                "shadow_version": self.shadow_version, "shadow_points": self.shadow_points}

@@ -164,6 +164,35 @@ def models_promote(version: int = typer.Argument(...),
     _switch("promote", version, registry)
 
 
+def shadow_report_command(
+    hours: int = typer.Option(24 * 7, min=1, help="Decisions of the last HOURS."),
+    disagreement: float = typer.Option(0.5, help="|live − shadow probability| counted as a disagreement."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Compare the shadow model with the live one on recent decisions and the analysts' case outcomes."""
+    from datetime import UTC, datetime, timedelta
+
+    from bayfin.antifraud.shadow import shadow_report
+    from bayfin.cli.context import open_platform
+
+    with open_platform() as platform, platform.unit_of_work() as uow:
+        report = shadow_report(uow.session, since=datetime.now(UTC) - timedelta(hours=hours),
+                               disagreement=disagreement)
+    if as_json:
+        emit(report, as_json=True)
+        return
+    labelled = report.pop("labelled", None)
+    changes = report.pop("decision_changes", {})
+    emit(report, as_json=False, title=f"shadow against live, last {hours} h")
+    if changes:
+        print_table([{"live->shadow": k, "decisions": v} for k, v in changes.items()],
+                    title="decisions the shadow model would change")
+    if labelled:
+        print_table([{"model": m, **labelled[m]} for m in ("live", "shadow")],
+                    title=f"on {labelled['cases']} decided cases ({labelled['confirmed']} confirmed fraud)")
+    err_console.print("promote with `bayfin fraud models promote VERSION` (running engines reload it)")
+
+
 def backtest_command(
     rules: Path = typer.Option(..., "--rules", help="Candidate rule-set directory."),
     events: Path = typer.Option(..., "--events", help="Labelled event file or directory (CSV/Parquet)."),
