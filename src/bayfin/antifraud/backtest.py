@@ -181,6 +181,7 @@ def _rule_columns(frame: Any, ruleset: RuleSet, catalogue: Catalogue, prefix: st
     frame = frame.with_columns(exprs) if exprs else frame
     score = pl.sum_horizontal([pl.col(f"{prefix}{r.id}").cast(pl.Int32) * r.score for r in active]) \
         if active else pl.lit(0)
+    frame = frame.with_columns(score.cast(pl.Int64).alias(f"{prefix}score"))
     t = ruleset.thresholds
     outcome = (pl.when(score >= t.block).then(3).when(score >= t.review).then(2)
                .when(score >= t.challenge).then(1).otherwise(0))
@@ -239,3 +240,9 @@ def backtest(frame: Any, candidate: RuleSet, live: RuleSet | None = None,
             ((pl.col("c:outcome") < 2) & (pl.col("l:outcome") >= 2)).sum().alias("no_longer_flagged")).row(0)
         report["difference"].update(newly_flagged=int(changed[0]), no_longer_flagged=int(changed[1]))
     return report
+
+
+def rule_scores(frame: Any, ruleset: RuleSet, catalogue: Catalogue | None = None) -> tuple[Any, Any]:
+    """Each row's active-rule score and rule outcome (0 ALLOW … 3 BLOCK), as the engine's rules give them."""
+    scored, _active = _rule_columns(frame, ruleset, catalogue or load_catalogue(), "r:")
+    return scored["r:score"], scored["r:outcome"]
