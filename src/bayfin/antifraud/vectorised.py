@@ -49,11 +49,12 @@ from bayfin.antifraud.features import (
 )
 from bayfin.antifraud.features import _distinct as _engine_distinct
 from bayfin.antifraud.features import _known as _engine_known
-from bayfin.antifraud.geo import haversine_km
+from bayfin.antifraud.geo import EARTH_RADIUS_KM
 
 __all__ = ["NotExact", "vectorised_features"]
 
 _SHIFT = np.int64(1) << np.int64(34)  # relative seconds (and days) stay below 2**34; entity codes below 2**29
+_EVER = int(_SHIFT)  # a window span covering the whole history
 _OWN_BANK = "BOC"
 
 
@@ -72,16 +73,30 @@ def _codes(values: Any) -> np.ndarray:
     return np.asarray(codes, dtype=np.int64)
 
 
+_ORDERS: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # one pass's entity orders, by array identity
+
+
 def _sorted_by_entity(g: np.ndarray) -> np.ndarray:
+    """Row numbers of the entity's rows grouped by entity, in row order within each (cached per pass)."""
+    cached = _ORDERS.get(id(g))
+    if cached is not None and cached[0] is g:
+        return cached[1]
     rows = np.flatnonzero(g >= 0)
-    return rows[np.argsort(g[rows], kind="stable")]
+    order = rows[np.argsort(g[rows], kind="stable")]
+    _ORDERS[id(g)] = (g, order)  # the array is held, so its id cannot be reused during the pass
+    return order
 
 
 def _window(g: np.ndarray, t: np.ndarray, span: int, values: list[np.ndarray]) -> list[np.ndarray]:
     """Per row: the sums of ``values`` over the entity's rows up to it whose time is in (t − span, t]."""
     order = _sorted_by_entity(g)
-    key = g[order] * _SHIFT + t[order]
-    first = np.searchsorted(key, g[order] * _SHIFT + np.maximum(t[order] - span, -1), side="right")
+    gs = g[order]
+    if span >= _SHIFT:  # everything so far: the window starts at the entity's first row
+        start = np.r_[True, gs[1:] != gs[:-1]] if len(order) else np.zeros(0, bool)
+        first = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0)) if len(order) else order
+    else:
+        key = gs * _SHIFT + t[order]
+        first = np.searchsorted(key, gs * _SHIFT + np.maximum(t[order] - span, -1), side="right")
     position = np.arange(1, len(order) + 1)
     out = []
     for v in values:
@@ -130,7 +145,7 @@ def _distinct(g: np.ndarray, v: np.ndarray, present: np.ndarray, t: np.ndarray, 
     np.maximum.at(last, run, t[rows])
     run_entity = g[rows[gap]]
     ends = np.sort(run_entity * _SHIFT + last + span)
-    begun = _window(g, t, 1 << 40, [start])[0]  # every run begun so far
+    begun = _window(g, t, _EVER, [start])[0]  # every run begun so far
     ended = (np.searchsorted(ends, g * _SHIFT + t, side="right")
              - np.searchsorted(ends, g * _SHIFT, side="left"))
     return np.where(g >= 0, begun - ended, 0)
@@ -194,10 +209,16 @@ def vectorised_features(events: Any, catalogue: Catalogue | None = None,
     Returns a polars frame with one column per feature of ``FEATURE_DEFAULTS`` plus ``_fraud``,
     ``_amount_fen``, ``_channel`` and ``_type``, in the rows' order; raises ``NotExact`` when the
     events would make the engine forget state (see the module docstring)."""
+    _ORDERS.clear()
+    try:
+        return _features(events, catalogue or load_catalogue(), on_step or (lambda _name: None))
+    finally:
+        _ORDERS.clear()  # the cache holds the pass's arrays: release them
+
+
+def _features(events: Any, catalogue: Catalogue, step: Callable[[str], None]) -> Any:
     import polars as pl
 
-    step = on_step or (lambda _name: None)
-    catalogue = catalogue or load_catalogue()
     types = catalogue.types
     frame = events.filter(pl.col("type").is_in(list(types))
                           & (pl.col("type").str.split(".").list.first() == pl.col("channel")))
@@ -361,6 +382,14 @@ def _known(prev_t: np.ndarray, t: np.ndarray) -> np.ndarray:
     return (prev_t >= 0) & (prev_t > t - KEEP)
 
 
+def _haversine(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    """``geo.haversine_km`` over arrays, operation for operation (rounded by Python's ``round`` after)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(lon2 - lon1)
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a))), dtype=np.float64)
+
+
 def _customer_features(f: dict[str, Any], n: int, t: np.ndarray, cday: np.ndarray, hour: np.ndarray,
                        channel: np.ndarray, sub_type: np.ndarray, amount: np.ndarray, out: np.ndarray,
                        small: np.ndarray, cash: np.ndarray, fail: np.ndarray, transfer: np.ndarray,
@@ -373,7 +402,7 @@ def _customer_features(f: dict[str, Any], n: int, t: np.ndarray, cday: np.ndarra
     o24, s24, c24, cs24, fl24 = _window(cust, t, DAY, [out, out * amount, cash, cash * amount, fail])
     c7, s7 = _window(cust, cday, 7, [out, out * amount])
     (s30,) = _window(cust, cday, 30, [out * amount])
-    (count,) = _window(cust, t, 1 << 40, [ones])
+    (count,) = _window(cust, t, _EVER, [ones])
     previous = count - 1
     known = previous > 0
     f.update(cust_known=known, cust_age_days=(t - _first_time(cust, t)) // DAY, cust_event_count=previous,
@@ -476,28 +505,32 @@ def _sequential_habits(f: dict[str, Any], n: int, t: np.ndarray, amount: np.ndar
         h[3] = max(h[3], a)
     f.update(cust_avg_amount_yuan=avg, cust_max_amount_yuan=mx, amount_to_avg_ratio=to_avg,
              amount_to_max_ratio=to_max, amount_zscore=zscore)
-    lat: dict[str, list[float]] = {c: frame[c].fill_null(0.0).to_list() if c in frame.columns else [0.0] * n
-                                   for c in ("gps_lat", "gps_lon", "ipgeo_lat", "ipgeo_lon")}
+    coords = {c: np.asarray(frame[c].fill_null(0.0).to_numpy(), dtype=np.float64) if c in frame.columns
+              else np.zeros(n) for c in ("gps_lat", "gps_lon", "ipgeo_lat", "ipgeo_lon")}
+    both = gps & ipgeo
     gps_ip: list[Any] = [None] * n
+    apart = _haversine(coords["gps_lat"][both], coords["gps_lon"][both], coords["ipgeo_lat"][both],
+                       coords["ipgeo_lon"][both])
+    for i, km in zip(np.flatnonzero(both).tolist(), apart.tolist(), strict=True):
+        gps_ip[i] = round(km, 1)
+    # geo-velocity: against the customer's previous located event
+    located = np.flatnonzero(gps | ipgeo)
+    lat_ = np.where(gps, coords["gps_lat"], coords["ipgeo_lat"])[located]
+    lon_ = np.where(gps, coords["gps_lon"], coords["ipgeo_lon"])[located]
+    owner = cust[located]
+    order = np.argsort(owner, kind="stable")
+    same = np.r_[False, owner[order][1:] == owner[order][:-1]] if len(order) else np.zeros(0, bool)
+    here, before = order[same], order[np.flatnonzero(same) - 1]
+    km = _haversine(lat_[before], lon_[before], lat_[here], lon_[here])
+    minutes = np.maximum(0.0, (t[located][here] - t[located][before]) / 60)
+    kmh = km / np.maximum(minutes / 60, 1 / 60)
     km_from: list[Any] = [None] * n
     speed: list[Any] = [None] * n
-    impossible = [False] * n
-    last_geo: dict[int, tuple[int, float, float]] = {}
-    seconds = t.tolist()
-    for i in np.flatnonzero(gps | ipgeo).tolist():
-        if gps[i] and ipgeo[i]:
-            gps_ip[i] = round(haversine_km(lat["gps_lat"][i], lat["gps_lon"][i], lat["ipgeo_lat"][i],
-                                           lat["ipgeo_lon"][i]), 1)
-        point = ((lat["gps_lat"][i], lat["gps_lon"][i]) if gps[i]
-                 else (lat["ipgeo_lat"][i], lat["ipgeo_lon"][i]))
-        previous = last_geo.get(owners[i])
-        if previous is not None:
-            km = haversine_km(previous[1], previous[2], point[0], point[1])
-            minutes = max(0.0, (seconds[i] - previous[0]) / 60)
-            kmh = km / max(minutes / 60, 1 / 60)
-            km_from[i], speed[i] = round(km, 1), round(kmh, 1)
-            impossible[i] = km >= 100 and kmh >= 800
-        last_geo[owners[i]] = (seconds[i], point[0], point[1])
+    impossible = np.zeros(n, bool)
+    rows = located[here]
+    impossible[rows] = (km >= 100) & (kmh >= 800)
+    for i, k, v in zip(rows.tolist(), km.tolist(), kmh.tolist(), strict=True):
+        km_from[i], speed[i] = round(k, 1), round(v, 1)
     f.update(gps_ip_km=gps_ip, km_from_last=km_from, speed_kmh=speed, impossible_travel=impossible)
 
 
@@ -507,7 +540,7 @@ def _entity_features(f: dict[str, Any], n: int, t: np.ndarray, amount: np.ndarra
                      mer: np.ndarray, has_ben: np.ndarray, text: Callable[[str], Any]) -> None:
     ones = np.ones(n, np.int64)
     on_dev, on_ip = dev >= 0, ipc >= 0
-    (dev_count,) = _window(dev, t, 1 << 40, [ones])
+    (dev_count,) = _window(dev, t, _EVER, [ones])
     (dev_out,) = _window(dev, t, 3600, [out])
     dev_customers = _Map("cust", dev, cust, on_dev, t, (DAY, KEEP)).distinct
     f.update(dev_known=on_dev & (dev_count > 1), dev_customers_24h=dev_customers[DAY],
@@ -530,7 +563,7 @@ def _entity_features(f: dict[str, Any], n: int, t: np.ndarray, amount: np.ndarra
     paid = np.where(out, ben, -1)
     on_ben = paid >= 0
     payers = _Map("payer", paid, cust, on_ben, t, (DAY, 7 * DAY), (DAY,))
-    (ben_count,) = _window(paid, t, 1 << 40, [ones])
+    (ben_count,) = _window(paid, t, _EVER, [ones])
     ben_in, ben_sum = _window(paid, t, DAY, [ones, amount])
     f.update(ben_known=on_ben & (ben_count > 1),
              ben_age_days=np.where(on_ben, (t - _first_time(ben, t)) // DAY, 0),
@@ -540,7 +573,7 @@ def _entity_features(f: dict[str, Any], n: int, t: np.ndarray, amount: np.ndarra
     # the card and its merchant
     on_card, on_mer = card >= 0, mer >= 0
     country = _codes(text("merchant_country").fill_null("CN").replace("", "CN"))
-    (card_count,) = _window(card, t, 1 << 40, [ones])
+    (card_count,) = _window(card, t, _EVER, [ones])
     merchants = _Map("mer", card, mer, on_mer, t, (3600,))
     card_out, card_small = _window(card, t, 3600, [out, small])
     mer_small = _window(mer, t, 3600, [small])[0]
