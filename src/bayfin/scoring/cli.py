@@ -135,8 +135,7 @@ def score(
         service = ScoringService(platform.settings.data_dir)
         when = _date(as_of) if as_of else platform.clock.now().date()
         with platform.session_factory() as session:
-            features = service.features_of(session, credit_code, when)
-        result = service.model(version).explain(features)[0]
+            result = service.score(session, credit_code, when, version)
     if as_json:
         emit(result, as_json=True)
         return
