@@ -52,15 +52,17 @@ class ScoringModel:
         band = self.band_of(scores)
         reasons = self.scorecard.reason_indices(pts, top)
         names = pl.Series("reasons", [v.name for v in self.scorecard.variables], dtype=pl.Utf8)
-        # One gather of the names by flat index (-1 → null), folded back to a list per row.
+        # One gather of the names by flat index (-1 → null), folded back to a list per row; a row's
+        # reasons are a prefix of its slots, so keeping the first `count` drops the nulls cheaply.
         flat = pl.Series(reasons.ravel()).cast(pl.UInt32, strict=False)
-        picked = names.gather(flat)
-        width = reasons.shape[1]
-        lists = (
-            picked.reshape((len(scores), width)).arr.to_list().list.drop_nulls()
-            if width and len(scores)
-            else pl.Series("reasons", [[] for _ in range(len(scores))], dtype=pl.List(pl.Utf8))
-        )
+        width, n = reasons.shape[1], len(scores)
+        if width and n:
+            slots = pl.DataFrame(
+                {"s": names.gather(flat).reshape((n, width)).arr.to_list(), "n": (reasons >= 0).sum(axis=1)}
+            )
+            lists = slots.select(pl.col("s").list.head(pl.col("n"))).to_series()
+        else:
+            lists = pl.Series("reasons", [[] for _ in range(n)], dtype=pl.List(pl.Utf8))
         letters = pl.Series(BANDS[::-1], dtype=pl.Utf8)
         return pl.DataFrame(
             {
@@ -93,7 +95,9 @@ class ScoringModel:
         }
         if self.challenger is not None:
             row = challenger_row(values, self.meta["categories"])
-            item["challenger"] = self._contributions(self.challenger.predict(row, pred_contrib=True))[0]
+            # One thread: for a single row, waking LightGBM's thread pool costs ~20x the work itself.
+            contrib = self.challenger.predict(row, pred_contrib=True, num_threads=1)
+            item["challenger"] = self._contributions(contrib)[0]
         return item
 
     def challenger_contributions(self, features: pl.DataFrame, top: int = 3) -> list[dict[str, Any]]:

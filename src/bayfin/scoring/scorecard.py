@@ -127,9 +127,12 @@ class Scorecard:
     def score_points(self, columns: Mapping[str, Column]) -> tuple[np.ndarray, np.ndarray]:
         """Total score and the (n, variables) points matrix."""
         table = self.points_table()
-        pts = np.empty((_rows(columns), len(self.variables)), dtype=np.float64)
+        # Filled column by column in Fortran order (contiguous writes), then made row-major: the
+        # row sums then add in the same order as a row-major stack, bit for bit.
+        by_column = np.empty((_rows(columns), len(self.variables)), dtype=np.float64, order="F")
         for j, v in enumerate(self.variables):
-            pts[:, j] = table[j][v.bin_index(columns[v.name])]
+            np.take(table[j], v.bin_index(columns[v.name]), out=by_column[:, j])
+        pts = np.ascontiguousarray(by_column)
         return pts.sum(axis=1), pts
 
     def probability(self, scores: np.ndarray) -> np.ndarray:
