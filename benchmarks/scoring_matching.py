@@ -71,6 +71,8 @@ def online_with_hub_read(data_dir: str, model: ScoringModel, as_of: date) -> Non
     with open_platform() as platform, platform.session_factory() as session:
         reg = FACT_MODELS["registration"]
         codes = list(session.scalars(select(reg.credit_code).distinct().limit(1000)))
+        for code in codes:  # warm SQLite's page cache once, so neither path below pays for cold reads
+            service.feature_values(session, code, as_of)
         for label, score in (
             ("plain-Python features", lambda c: service.score(session, c, as_of)),
             ("polars features (before)", lambda c: model.explain(service.features_of(session, c, as_of))),
