@@ -107,15 +107,6 @@ def main() -> None:
     model = fit_model(sample, y[:50_000], challenger=True)
     print(f"fit on 50,000 rows (scorecard + LightGBM challenger): {time.perf_counter() - t:.1f} s")
 
-    t = time.perf_counter()
-    scored = model.score_frame(features)
-    ours = time.perf_counter() - t
-    print(f"batch score (with reasons, bands, PD) of {args.n:,}: {ours:.2f} s, {args.n / ours:,.0f}/s")
-    t = time.perf_counter()
-    model.scorecard.score(model.columns(features))
-    ours_score_only = time.perf_counter() - t
-    print(f"batch score only (no reasons) of {args.n:,}: {ours_score_only:.2f} s")
-
     from optbinning import BinningProcess, Scorecard
     from sklearn.linear_model import LogisticRegression
 
@@ -128,9 +119,24 @@ def main() -> None:
     )
     peer.fit(to_pandas(sample.select(names)), y[:50_000])
     frame = to_pandas(features.select(names))
-    t = time.perf_counter()
-    peer.score(frame)
-    theirs = time.perf_counter() - t
+
+    # Three rounds, the three scorers in turn each round; the best of each counts (others' jobs on
+    # the shared cores only ever add time).
+    runs: dict[str, list[float]] = {"ours": [], "ours score only": [], "optbinning": []}
+    for _ in range(3):
+        t = time.perf_counter()
+        scored = model.score_frame(features)
+        runs["ours"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        model.scorecard.score(model.columns(features))
+        runs["ours score only"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        peer.score(frame)
+        runs["optbinning"].append(time.perf_counter() - t)
+    ours, ours_score_only, theirs = (min(runs[k]) for k in ("ours", "ours score only", "optbinning"))
+    print("rounds (s): " + "; ".join(f"{k} {', '.join(f'{v:.2f}' for v in vs)}" for k, vs in runs.items()))
+    print(f"batch score (with reasons, bands, PD) of {args.n:,}: {ours:.2f} s, {args.n / ours:,.0f}/s")
+    print(f"batch score only (no reasons) of {args.n:,}: {ours_score_only:.2f} s")
     print(f"optbinning Scorecard.score of {args.n:,}: {theirs:.2f} s (score only, no reasons)")
     print(f"ratio optbinning score-only / bayfin with reasons: {theirs / ours:.2f}x")
     print(f"ratio optbinning score-only / bayfin score-only: {theirs / ours_score_only:.2f}x")
