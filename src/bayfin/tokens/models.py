@@ -44,7 +44,7 @@ class Account(Base):
 
     __tablename__ = "tokens_accounts"
 
-    id: Mapped[str] = mapped_column(String(30), primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
     number_digest: Mapped[str] = mapped_column(String(64), unique=True)
     par: Mapped[str] = mapped_column(String(29), index=True)
     last4: Mapped[str] = mapped_column(String(4))
@@ -66,7 +66,7 @@ class Token(Base):
     __tablename__ = "tokens_tokens"
     __table_args__ = (UniqueConstraint("account_id", "requestor_id", "device_id"),)
 
-    id: Mapped[str] = mapped_column(String(30), primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
     number: Mapped[str] = mapped_column(String(19), unique=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("tokens_accounts.id"), index=True)
     requestor_id: Mapped[str] = mapped_column(ForeignKey("tokens_requestors.id"), index=True)
@@ -85,9 +85,9 @@ class Webhook(Base):
     __tablename__ = "tokens_webhooks"
     __table_args__ = (Index("ix_tokens_webhooks_due", "state", "next_attempt_at"),)
 
-    id: Mapped[str] = mapped_column(String(30), primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
     requestor_id: Mapped[str] = mapped_column(ForeignKey("tokens_requestors.id"), index=True)
-    token_id: Mapped[str] = mapped_column(String(30))
+    token_id: Mapped[str] = mapped_column(String(32))
     event: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(12))  # pending | delivered | failed

@@ -52,7 +52,7 @@ class WebhookDispatcher:
 
     def __init__(self, session_factory: Callable[[], Session], secret_for: Callable[[str], bytes],
                  clock: Clock, *, attempts_now: int = 3, backoff: float = 0.2, give_up_after: int = 10,
-                 timeout: float = 5.0) -> None:
+                 timeout: float = 5.0, background: bool = True) -> None:
         self._sessions = session_factory
         self._secret_for = secret_for
         self._clock = clock
@@ -63,11 +63,16 @@ class WebhookDispatcher:
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tokens-webhooks")
         self._pending: set[Future[None]] = set()
         self._lock = threading.Lock()
+        #: False: deliver in the caller's thread (tests whose sessions share one connection, the CLI).
+        self.background = background
 
     def submit(self, webhook_ids: Iterable[str]) -> None:
         """Deliver these outbox rows in the background (called after the transaction commits)."""
         ids = list(webhook_ids)
         if not ids:
+            return
+        if not self.background:
+            self.deliver(ids)
             return
         future = self._pool.submit(self.deliver, ids)
         with self._lock:

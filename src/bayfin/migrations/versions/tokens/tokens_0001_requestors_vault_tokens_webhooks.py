@@ -37,7 +37,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "tokens_accounts",
-        sa.Column("id", sa.String(30), nullable=False),
+        sa.Column("id", sa.String(32), nullable=False),
         sa.Column("number_digest", sa.String(64), nullable=False),
         sa.Column("par", sa.String(29), nullable=False),
         sa.Column("last4", sa.String(4), nullable=False),
@@ -57,9 +57,9 @@ def upgrade() -> None:
         op.create_index(op.f(f"ix_tokens_accounts_{col}"), "tokens_accounts", [col])
     op.create_table(
         "tokens_tokens",
-        sa.Column("id", sa.String(30), nullable=False),
+        sa.Column("id", sa.String(32), nullable=False),
         sa.Column("number", sa.String(19), nullable=False),
-        sa.Column("account_id", sa.String(30), nullable=False),
+        sa.Column("account_id", sa.String(32), nullable=False),
         sa.Column("requestor_id", sa.String(11), nullable=False),
         sa.Column("device_id", sa.String(100), nullable=False),
         sa.Column("state", sa.String(12), nullable=False),
@@ -81,9 +81,9 @@ def upgrade() -> None:
         op.create_index(op.f(f"ix_tokens_tokens_{col}"), "tokens_tokens", [col])
     op.create_table(
         "tokens_webhooks",
-        sa.Column("id", sa.String(30), nullable=False),
+        sa.Column("id", sa.String(32), nullable=False),
         sa.Column("requestor_id", sa.String(11), nullable=False),
-        sa.Column("token_id", sa.String(30), nullable=False),
+        sa.Column("token_id", sa.String(32), nullable=False),
         sa.Column("event", sa.String(40), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("state", sa.String(12), nullable=False),
