@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bayfin.kernel.platform import Platform
-from bayfin.tokens.banks import BankDirectory
+from bayfin.tokens.banks import BankDirectory, HttpBank
 from bayfin.tokens.domain import TokenBinRange
 from bayfin.tokens.risk import FixedRisk, FraudEngineRisk, RiskAssessor
 from bayfin.tokens.service import Keys, TokenService
@@ -29,6 +29,8 @@ class TokensSettings(BaseSettings):
     bin_controller: str = "BYFN"
     #: 64-hex AES key to derive token numbers with FF1 instead of at random (empty: random tokens).
     ff1_key: str = ""
+    #: Banks reached over HTTP, as ``CODE=https://bank.example/api,CODE2=…``.
+    banks: str = ""
 
 
 @dataclass
@@ -58,7 +60,7 @@ def key_ring(settings: TokensSettings, platform_secret: bytes) -> KeyRing:
 
 def configure(platform: Platform, settings: TokensSettings | None = None) -> TokensRuntime:
     """Build the token service: keys from settings, the anti-fraud engine as the risk assessor when it
-    is configured, no bank connected yet (``service.banks.register`` connects one)."""
+    is configured, the HTTP banks named in settings (``service.banks.register`` connects more)."""
     settings = settings or TokensSettings()
     secret = platform.settings.audit_key.get_secret_value().encode()
     keys = Keys(ring=key_ring(settings, secret), digest=derive_key(secret, "digest"),
@@ -66,7 +68,11 @@ def configure(platform: Platform, settings: TokensSettings | None = None) -> Tok
                 webhook=derive_key(secret, "webhook"), ff1_hex=settings.ff1_key or None)
     fraud = platform.extensions.get("antifraud")
     risk: RiskAssessor = FraudEngineRisk(fraud.decide) if fraud is not None else FixedRisk("ALLOW")
-    service = TokenService(keys, platform.audit, platform.clock, BankDirectory(), risk,
+    banks = BankDirectory()
+    for item in filter(None, (part.strip() for part in settings.banks.split(","))):
+        code, _, url = item.partition("=")
+        banks.register(code.strip(), HttpBank(url.strip()))
+    service = TokenService(keys, platform.audit, platform.clock, banks, risk,
                            bin_range=TokenBinRange(settings.bin_prefix, settings.token_length),
                            bin_controller=settings.bin_controller)
     dispatcher = WebhookDispatcher(platform.session_factory, service.webhook_secret, platform.clock)

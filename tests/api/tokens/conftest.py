@@ -22,8 +22,8 @@ from bayfin.kernel.platform import Platform
 from bayfin.tokens import domain
 from bayfin.tokens.banks import HttpBank, InMemoryBank
 from bayfin.tokens.risk import FixedRisk
-from bayfin.tokens.wiring import TokensRuntime, tokens_runtime
 from bayfin.tokens.webhooks import WebhookDispatcher
+from bayfin.tokens.wiring import TokensRuntime, tokens_runtime
 from tests.conftest import TokenFactory
 
 
@@ -64,7 +64,7 @@ def receiver() -> Iterator[Receiver]:
     state = Receiver(url=f"http://127.0.0.1:{port}/hooks")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["content-length"]))
             if state.fail > 0:
                 state.fail -= 1

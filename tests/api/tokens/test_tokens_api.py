@@ -27,8 +27,8 @@ def provision_for_shop(env: Env, number: str = BOB_A, holder: str = "bob") -> di
     return data
 
 
-def test_registering_a_requestor_needs_the_operator_and_gives_an_11_digit_id(env: Env,
-                                                                              auth_headers: TokenFactory) -> None:
+def test_registering_a_requestor_needs_the_operator_and_gives_an_11_digit_id(
+        env: Env, auth_headers: TokenFactory) -> None:
     assert len(env.wallet_id) == 11 and env.wallet_id.isdigit()
     bank_user = auth_headers("x", org="BANKA", org_type="institution", scopes=["tokens:admin"])
     refused = env.client.post("/v1/tokens/requestors", headers=bank_user, json={
@@ -147,7 +147,8 @@ def test_a_failed_webhook_is_retried_and_an_undeliverable_one_waits_in_the_outbo
 def test_another_requestor_cannot_change_a_token(env: Env) -> None:
     token = provision_for_shop(env)["token"]
     assert isinstance(token, dict)
-    stranger = env.auth("svc", org="X", org_type="merchant", scopes=["tokens:request"], client_id="wallet-app")
+    stranger = env.auth("svc", org="X", org_type="merchant", scopes=["tokens:request"],
+                        client_id="wallet-app")
     response = env.client.post(f"/v1/tokens/{token['id']}/suspend", headers=stranger)
     assert response.status_code == 403 and response.json()["reason"] == "REQUESTOR_MISMATCH"
 

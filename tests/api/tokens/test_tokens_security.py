@@ -14,7 +14,17 @@ from sqlalchemy import select
 from bayfin.kernel.audit import AuditEntry
 from bayfin.kernel.clock import FixedClock
 from bayfin.tokens.models import Account, Requestor, Token, Webhook
-from tests.api.tokens.conftest import ALICE_A, ALICE_B, BOB_A, EXPIRY, SHOP_MERCHANT, Env, bind, card, pay_body
+from tests.api.tokens.conftest import (
+    ALICE_A,
+    ALICE_B,
+    BOB_A,
+    EXPIRY,
+    SHOP_MERCHANT,
+    Env,
+    bind,
+    card,
+    pay_body,
+)
 
 
 def shop_token(env: Env) -> dict[str, object]:
@@ -35,7 +45,8 @@ def refused(response: httpx.Response, reason: str) -> None:
 def refusals_audited(env: Env) -> list[str]:
     with env.platform.unit_of_work() as uow:
         return [e.details["reason"] for e in uow.session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "tokens.detokenize", AuditEntry.outcome == "refused")
+            select(AuditEntry)
+            .where(AuditEntry.action == "tokens.detokenize", AuditEntry.outcome == "refused")
             .order_by(AuditEntry.id))]
 
 
@@ -76,7 +87,8 @@ def test_a_suspended_token_is_refused(env: Env) -> None:
 def test_an_expired_token_is_refused(env: Env) -> None:
     token = bind(env)
     env.runtime.service.clock = FixedClock(datetime(2030, 7, 1, 9, tzinfo=UTC))  # EXPIRY is 2030-06-30
-    refused(env.client.post("/v1/wallet/payments", headers=env.alice(), json=pay_body(token)), "TOKEN_EXPIRED")
+    refused(env.client.post("/v1/wallet/payments", headers=env.alice(), json=pay_body(token)),
+            "TOKEN_EXPIRED")
 
 
 def test_a_replayed_or_altered_cryptogram_is_refused(env: Env) -> None:
@@ -154,7 +166,8 @@ def test_no_account_number_appears_in_any_log_response_error_audit_entry_or_webh
                              "purpose": e.purpose, "outcome": e.outcome})
                  for e in uow.session.scalars(select(AuditEntry))]
         stored = [json.dumps({c.name: str(getattr(row, c.name)) for c in row.__table__.columns})
-                  for model in (Account, Token, Requestor, Webhook) for row in uow.session.scalars(select(model))]
+                  for model in (Account, Token, Requestor, Webhook)
+                  for row in uow.session.scalars(select(model))]
     assert any("tokens.detokenize" in a for a in audit) or len(audit) > 10
     logs = [f"{r.getMessage()} {r.__dict__!r}" for r in caplog.records]
     hooks = [body.decode() + json.dumps(headers) for headers, body in env.receiver.received]

@@ -34,9 +34,11 @@ def test_paying_by_token_is_authorised_by_the_bank_over_http_and_in_memory(env: 
     memory = bind(env, ALICE_A, "BANKA")
     remote = bind(env, ALICE_B, "BANKB")
     paid = env.client.post("/v1/wallet/payments", headers=env.alice(), json=pay_body(memory, amount=2500))
-    assert paid.status_code == 200 and paid.json()["approved"] is True and paid.json()["response_code"] == "00"
+    assert paid.status_code == 200 and paid.json()["approved"] is True
+    assert paid.json()["response_code"] == "00"
     assert env.memory_bank.authorizations[-1][:3] == (ALICE_A, 2500, "M-CAFE")
-    over_http = env.client.post("/v1/wallet/payments", headers=env.alice(), json=pay_body(remote, amount=3000))
+    over_http = env.client.post("/v1/wallet/payments", headers=env.alice(),
+                                json=pay_body(remote, amount=3000))
     assert over_http.status_code == 200 and over_http.json()["approved"] is True
     too_much = env.client.post("/v1/wallet/payments", headers=env.alice(),
                                json=pay_body(remote, amount=10_000_000, atc=2))
@@ -68,6 +70,7 @@ def test_malformed_payments_are_refused_with_a_problem_not_a_crash(env: Env) -> 
     token = bind(env)
     for bad in ({"amount_fen": 10.5}, {"amount_fen": -1}, {"cryptogram": "zz"}, {"channel": "fax"},
                 {"atc": 0}, {"token_number": "12"}):
-        response = env.client.post("/v1/wallet/payments", headers=env.alice(), json={**pay_body(token), **bad})
+        response = env.client.post("/v1/wallet/payments", headers=env.alice(),
+                                   json={**pay_body(token), **bad})
         assert response.status_code == 422, bad
         assert response.headers["content-type"].startswith("application/problem+json")

@@ -107,7 +107,8 @@ def test_a_use_inside_every_control_passes_and_state_is_checked_first() -> None:
         is Reason.TOKEN_SUSPENDED
     assert domain.check_use(TokenState.REQUESTED, "10000000001", ACTIVE_CONTROLS, GOOD_USE) \
         is Reason.TOKEN_INACTIVE
-    assert domain.check_use(TokenState.DELETED, "10000000001", ACTIVE_CONTROLS, GOOD_USE) is Reason.TOKEN_DELETED
+    assert domain.check_use(TokenState.DELETED, "10000000001", ACTIVE_CONTROLS, GOOD_USE) \
+        is Reason.TOKEN_DELETED
 
 
 def test_controls_survive_a_round_trip_through_json() -> None:
@@ -138,7 +139,8 @@ def test_a_cryptogram_verifies_once_and_refuses_a_replay_or_an_altered_amount() 
 def test_another_tokens_key_does_not_make_a_valid_cryptogram() -> None:
     mac = domain.cryptogram(domain.cryptogram_key(b"m" * 32, "tok_2"), "6299980100000001", 1000, "M1", 1)
     key = domain.cryptogram_key(b"m" * 32, "tok_1")
-    assert domain.verify_cryptogram(key, "6299980100000001", 1000, "M1", 1, mac, 0) is Reason.CRYPTOGRAM_INVALID
+    assert domain.verify_cryptogram(key, "6299980100000001", 1000, "M1", 1, mac, 0) \
+        is Reason.CRYPTOGRAM_INVALID
 
 
 @pytest.mark.parametrize(("risk", "acr", "verdict", "assurance"), [
