@@ -85,5 +85,6 @@ def test_registering_a_requestor_from_the_cli_prints_its_id_and_secret(cli_env: 
     created = _json(cli_env, "requestors", "add", "--name", "Pay Co", "--client-id", "payco",
                     "--kind", "payment_institution", "--channel", "qr")
     assert isinstance(created, dict) and len(created["id"]) == 11 and len(created["webhook_secret"]) == 64
-    bad = cli_env.invoke(app, ["tokens", "requestors", "add", "--name", "X", "--client-id", "x", "--kind", "bank"])
+    bad = cli_env.invoke(app, ["tokens", "requestors", "add", "--name", "X", "--client-id", "x",
+                               "--kind", "bank"])
     assert bad.exit_code == 2
