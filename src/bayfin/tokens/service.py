@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bayfin.kernel.audit import AuditLog
 from bayfin.kernel.clock import Clock
@@ -352,7 +353,7 @@ class TokenService:
         self.record(session, principal, "detokenize", "payment_token", token.id, par=account.par,
                     bank_code=account.bank_code, **details)
         authorization = self.banks.get(account.bank_code).authorize(number, amount_fen, merchant_id, token.id)
-        session.refresh(token)
+        set_committed_value(token, "atc", atc)  # already written by the conditional update
         self.record(session, principal, "authorize", "payment_token", token.id,
                     outcome="approved" if authorization.approved else "declined",
                     bank_code=account.bank_code, response_code=authorization.code, amount_fen=amount_fen)
