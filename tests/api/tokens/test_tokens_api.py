@@ -197,3 +197,19 @@ def test_master_key_rotation_rewraps_in_batches_while_every_record_stays_readabl
         assert {a.master_key_id for a in accounts} == {"k2"}
         assert all(service._open(a).startswith("6222029") for a in accounts)
     assert isinstance(old_ring, KeyRing)
+
+
+def test_with_an_ff1_key_token_numbers_are_format_preserving_and_still_unique(env: Env) -> None:
+    from dataclasses import replace
+
+    service = env.runtime.service
+    key = "2B7E151628AED2A6ABF7158809CF4F3CEF4359D8D580AA4F7F036D6F04FC6A94"
+    service.keys = replace(service.keys, ff1_hex=key)
+    service.bin_range = domain.TokenBinRange("629998", 19)
+    first = bind(env, ALICE_A)
+    assert first["token"]["number"] == domain.ff1_token_number(service.bin_range, ALICE_A, key)  # type: ignore[index]
+    # the same account for another requestor: the FF1 number is taken, so a random one is drawn
+    second = provision_for_shop(env, ALICE_A, holder="alice")["token"]
+    assert isinstance(second, dict)
+    assert second["number"] != first["token"]["number"]  # type: ignore[index]
+    assert domain.luhn_valid(second["number"]) and second["number"].startswith("629998")
