@@ -209,6 +209,10 @@ class TokenService:
         if idv.verdict is domain.Verdict.DECLINE:
             self.record(session, principal, "provision", "payment_account", account.par, outcome="refused",
                         reason=Reason.PROVISIONING_DECLINED.value, requestor_id=requestor.id, risk=outcome)
+            if not repo.tokens_of_accounts(session, [account.id]):
+                # vaulted for this request only: a declined binding must not claim the account
+                session.delete(account)
+                session.flush()
             raise Refused(Reason.PROVISIONING_DECLINED, "the issuer declined to provision a token")
         state = TokenState.ACTIVE if idv.verdict is domain.Verdict.APPROVE else TokenState.REQUESTED
         number = self._new_number(session, self._open(account))

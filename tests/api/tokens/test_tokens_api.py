@@ -78,15 +78,18 @@ def test_a_challenged_provisioning_waits_for_the_holders_step_up(env: Env) -> No
     assert env.receiver.events() == ["token.requested", "token.active"]
 
 
-def test_a_blocked_provisioning_is_declined_and_the_refusal_is_audited(env: Env) -> None:
-    env.risk.outcome = "BLOCK"
-    response = env.client.post("/v1/wallet/accounts", headers=env.alice(), json={
+def test_a_blocked_provisioning_is_declined_audited_and_does_not_claim_the_account(env: Env) -> None:
+    env.risk.outcome = "BLOCK"  # bob tries to bind alice's card
+    response = env.client.post("/v1/wallet/accounts", headers=env.bob(), json={
         "bank_code": "BANKA", "account_number": ALICE_A, "expiry_month": EXPIRY.month,
         "expiry_year": EXPIRY.year, "device_id": "alice-phone"})
     assert response.status_code == 403 and response.json()["reason"] == "PROVISIONING_DECLINED"
     with env.platform.unit_of_work() as uow:
         entry = uow.session.scalars(select(AuditEntry).where(AuditEntry.action == "tokens.provision")).one()
         assert entry.outcome == "refused" and entry.details["risk"] == "BLOCK"
+        assert uow.session.scalars(select(Account)).all() == []  # the declined binding claims nothing
+    env.risk.outcome = "ALLOW"  # alice can still bind her own card
+    assert bind(env, ALICE_A, who=env.alice())["token"]["state"] == "active"  # type: ignore[index]
 
 
 def test_the_anti_fraud_engine_is_the_risk_assessor_when_it_is_configured(env: Env) -> None:
