@@ -108,6 +108,12 @@ def webhooks_by_ids(session: Session, ids: Sequence[str]) -> Sequence[Webhook]:
     return session.scalars(select(Webhook).where(Webhook.id.in_(ids)).order_by(Webhook.id)).all()
 
 
+def record_delivery(session: Session, webhook_id: str, **values: object) -> None:
+    """Write a delivery attempt's outcome onto its outbox row."""
+    session.execute(update(Webhook).where(Webhook.id == webhook_id).values(**values)
+                    .execution_options(synchronize_session=False))
+
+
 def due_webhooks(session: Session, now: datetime, limit: int) -> Sequence[Webhook]:
     """Pending outbox rows whose next attempt is due."""
     return session.scalars(select(Webhook).where(Webhook.state == "pending", Webhook.next_attempt_at <= now)

@@ -13,8 +13,9 @@ import hmac
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
@@ -92,62 +93,86 @@ class WebhookDispatcher:
 
     def deliver(self, webhook_ids: list[str]) -> None:
         """Try each row now, with ``attempts_now`` tries and backoff; record the outcome."""
-        session = self._sessions()
-        try:
-            for webhook in repo.webhooks_by_ids(session, webhook_ids):
-                self._attempt(session, webhook, self._attempts_now)
-                session.commit()
-        finally:
-            session.close()
+        for delivery in self._load(lambda session: repo.webhooks_by_ids(session, webhook_ids)):
+            self._attempt(delivery, self._attempts_now)
 
     def dispatch_due(self, limit: int = 500) -> tuple[int, int]:
         """Retry every pending row whose time has come: (delivered, still pending or failed)."""
-        session = self._sessions()
         delivered = failed = 0
-        try:
-            for webhook in repo.due_webhooks(session, self._clock.now(), limit):
-                if self._attempt(session, webhook, 1):
-                    delivered += 1
-                else:
-                    failed += 1
-                session.commit()
-        finally:
-            session.close()
+        for delivery in self._load(lambda session: repo.due_webhooks(session, self._clock.now(), limit)):
+            if self._attempt(delivery, 1):
+                delivered += 1
+            else:
+                failed += 1
         return delivered, failed
 
-    def _attempt(self, session: Session, webhook: Webhook, tries: int) -> bool:
-        url = repo.requestor_webhook_url(session, webhook.requestor_id)
-        if webhook.state != "pending" or not url:
-            return False
-        body = orjson.dumps({"id": webhook.id, "event": webhook.event, **webhook.payload})
+    def _load(self, query: Callable[[Session], Sequence[Webhook]]) -> list[_Delivery]:
+        """The pending rows as plain data, read in a short transaction: no transaction stays open
+        while the requestor's server is being called."""
+        session = self._sessions()
+        try:
+            return [_Delivery(w.id, w.requestor_id, w.event, dict(w.payload), w.attempts, url)
+                    for w in query(session)
+                    if w.state == "pending" and (url := repo.requestor_webhook_url(session, w.requestor_id))]
+        finally:
+            session.rollback()
+            session.close()
+
+    def _attempt(self, delivery: _Delivery, tries: int) -> bool:
+        body = orjson.dumps({"id": delivery.id, "event": delivery.event, **delivery.payload})
+        error: str | None = None
+        made = 0
         for attempt in range(tries):
-            webhook.attempts += 1
+            made += 1
             timestamp = int(self._clock.now().timestamp())
-            headers = {"content-type": "application/json", "x-bayfin-event": webhook.event,
-                       "x-bayfin-delivery": webhook.id,
-                       "x-bayfin-signature": sign(self._secret_for(webhook.requestor_id), timestamp, body)}
+            headers = {"content-type": "application/json", "x-bayfin-event": delivery.event,
+                       "x-bayfin-delivery": delivery.id,
+                       "x-bayfin-signature": sign(self._secret_for(delivery.requestor_id), timestamp, body)}
             try:
-                response = self._http.post(url, content=body, headers=headers)
+                response = self._http.post(delivery.url, content=body, headers=headers)
                 if 200 <= response.status_code < 300:
-                    webhook.state, webhook.delivered_at, webhook.last_error = ("delivered",
-                                                                               self._clock.now(), None)
+                    self._record(delivery, made, None)
                     return True
-                webhook.last_error = f"HTTP {response.status_code}"
+                error = f"HTTP {response.status_code}"
             except httpx.HTTPError as exc:
-                webhook.last_error = type(exc).__name__
+                error = type(exc).__name__
             if attempt + 1 < tries:
                 time.sleep(self._backoff * 2 ** attempt)
-        log.warning("webhook not delivered", extra={"webhook_id": webhook.id, "attempts": webhook.attempts,
-                                                    "error": webhook.last_error})
-        if webhook.attempts >= self._give_up_after:
-            webhook.state = "failed"
-        webhook.next_attempt_at = self._clock.now() + _retry_delay(webhook.attempts)
+        log.warning("webhook not delivered", extra={"webhook_id": delivery.id,
+                                                    "attempts": delivery.attempts + made, "error": error})
+        self._record(delivery, made, error)
         return False
+
+    def _record(self, delivery: _Delivery, made: int, error: str | None) -> None:
+        """Write one delivery's outcome in its own short transaction."""
+        attempts = delivery.attempts + made
+        now = self._clock.now()
+        if error is None:
+            values: dict[str, object] = {"state": "delivered", "delivered_at": now, "last_error": None}
+        else:
+            values = {"state": "failed" if attempts >= self._give_up_after else "pending",
+                      "last_error": error, "next_attempt_at": now + _retry_delay(attempts)}
+        session = self._sessions()
+        try:
+            repo.record_delivery(session, delivery.id, attempts=attempts, **values)
+            session.commit()
+        finally:
+            session.close()
 
     def close(self) -> None:
         """Stop the pool (waiting for running deliveries) and close connections."""
         self._pool.shutdown(wait=True)
         self._http.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _Delivery:
+    id: str
+    requestor_id: str
+    event: str
+    payload: dict[str, object]
+    attempts: int
+    url: str
 
 
 def _retry_delay(attempts: int) -> timedelta:
