@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
 from bayfin.kernel.audit import AuditEntry
 from bayfin.tokens import domain
 from bayfin.tokens.models import Account, Webhook
-from bayfin.tokens.risk import FraudEngineRisk
+from bayfin.tokens.risk import FraudEngineRisk, ProvisioningRequest
 from bayfin.tokens.vault import KeyRing
 from bayfin.tokens.webhooks import verify
 from tests.api.tokens.conftest import ALICE_A, BOB_A, EXPIRY, SHOP_MERCHANT, Env, bind, card, pay_body
@@ -98,6 +99,10 @@ def test_the_anti_fraud_engine_is_the_risk_assessor_when_it_is_configured(env: E
     runtime = configure(env.platform)
     try:
         assert isinstance(runtime.service.risk, FraudEngineRisk)
+        outcome = runtime.service.risk.assess(ProvisioningRequest(
+            holder="alice@example", par="BYFN" + "A" * 25, requestor_id=env.wallet_id, device_id="phone 1",
+            at=datetime.now(UTC), ip="10.1.2.3"))
+        assert outcome in {"ALLOW", "CHALLENGE", "REVIEW", "BLOCK"}
     finally:
         runtime.close()
 
