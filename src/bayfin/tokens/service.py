@@ -225,7 +225,7 @@ class TokenService:
         self.record(session, principal, "provision", "payment_token", token.id, requestor_id=requestor.id,
                     verdict=idv.verdict.value, risk=outcome, assurance=idv.assurance)
         self._notify(session, token, account, f"token.{state.value}")
-        key = domain.cryptogram_key(self.keys.cryptogram, token.id).hex()
+        key = self._cryptogram_key(token).hex()
         return Provisioned(token, account, idv.verdict, key)
 
     def _controls(self, requestor: Requestor, account: Account, device_id: str | None,
@@ -344,7 +344,7 @@ class TokenService:
             reason = domain.check_use(TokenState(token.state), token.requestor_id,
                                       Controls.from_dict(token.controls), use)
         if reason is None:
-            key = domain.cryptogram_key(self.keys.cryptogram, token.id)
+            key = self._cryptogram_key(token)
             reason = domain.verify_cryptogram(key, token.number, amount_fen, merchant_id, atc, cryptogram,
                                               token.atc)
         if reason is None and not repo.advance_counter(session, token.id, atc):
@@ -372,6 +372,10 @@ class TokenService:
                           action=f"tokens.{action}", subject_type=subject_type, subject_id=subject_id,
                           outcome=outcome, purpose="payment tokenisation", details=details,
                           at=self.clock.now())
+
+    def _cryptogram_key(self, token: Token) -> bytes:
+        # bound to the number too: a deleted token provisioned again (same row) gets a new key
+        return domain.cryptogram_key(self.keys.cryptogram, f"{token.id}:{token.number}")
 
     def _notify(self, session: Session, token: Token, account: Account, event: str) -> None:
         now = self.clock.now()

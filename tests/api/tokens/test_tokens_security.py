@@ -177,3 +177,16 @@ def test_no_account_number_appears_in_any_log_response_error_audit_entry_or_webh
         for number in numbers:
             found = [h for h in haystack if number in h]
             assert not found, f"an account number leaked into {haystack_name}: {found[0][:300]}"
+
+
+def test_a_deleted_token_provisioned_again_gets_a_new_number_and_the_old_key_is_useless(env: Env) -> None:
+    old = bind(env)
+    token_id = old["token"]["id"]  # type: ignore[index]
+    assert env.client.post(f"/v1/wallet/tokens/{token_id}/delete", headers=env.alice()).status_code == 200
+    new = bind(env)
+    assert new["token"]["number"] != old["token"]["number"]  # type: ignore[index]
+    assert new["cryptogram_key"] != old["cryptogram_key"]
+    # the old device still holds the old key: with it, a cryptogram over the new number does not pass
+    forged = pay_body({**new, "cryptogram_key": old["cryptogram_key"]})
+    refused(env.client.post("/v1/wallet/payments", headers=env.alice(), json=forged), "CRYPTOGRAM_INVALID")
+    assert env.client.post("/v1/wallet/payments", headers=env.alice(), json=pay_body(new)).json()["approved"]
