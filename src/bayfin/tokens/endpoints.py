@@ -117,8 +117,11 @@ def list_tokens(platform: PlatformDep, session: Session, who: TokenRequestor,
                 limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                 offset: Annotated[int, Query(ge=0)] = 0) -> list[s.TokenOut]:
     """The calling requestor's tokens, newest first."""
-    requestor = tokens_runtime(platform).service.requestor_of(session, who)
-    return [_token_out(t) for t in repo.tokens_of_requestor(session, requestor.id, limit, offset)]
+    service = tokens_runtime(platform).service
+    requestor = service.requestor_of(session, who)
+    tokens = repo.tokens_of_requestor(session, requestor.id, limit, offset)
+    service.record(session, who, "list", "token_requestor", requestor.id, tokens=len(tokens))
+    return [_token_out(t) for t in tokens]
 
 
 @router.post("/v1/tokens/accounts/update", response_model=s.AccountUpdateOut, responses=_ALL)

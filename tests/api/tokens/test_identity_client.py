@@ -3,7 +3,10 @@ registered as the requestor can use its tokens."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from bayfin.identity.service import SYSTEM
+from bayfin.kernel.audit import AuditEntry
 from tests.api.tokens.conftest import EXPIRY, Env, card
 
 
@@ -35,3 +38,7 @@ def test_a_payment_institution_tokenises_with_its_identity_platform_client_crede
     listed = env.client.get("/v1/tokens", headers=bearer).json()
     assert [t["id"] for t in listed] == [created.json()["token"]["id"]]
     assert env.client.get("/v1/tokens", headers=env.shop()).json() == []
+    with env.platform.unit_of_work() as uow:
+        listings = uow.session.scalars(select(AuditEntry.actor)
+                                       .where(AuditEntry.action == "tokens.list")).all()
+    assert sorted(listings) == ["payco-core", "svc-shop"]
