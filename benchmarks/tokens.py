@@ -13,7 +13,7 @@
 The risk assessor is the fixed ALLOW (the anti-fraud engine has its own benchmark); no webhook URL is
 set, so nothing leaves the process.
 
-    .venv/bin/python benchmarks/tokens.py [--tokens 2000] [--crypto 50000]
+    .venv/bin/python benchmarks/tokens.py [--tokens 2000] [--crypto 50000] [--clients 1]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import resource
 import secrets
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 from sqlalchemy import create_engine, text
@@ -66,6 +67,23 @@ def timed(n: int, op: Callable[[int], object]) -> tuple[float, list[float]]:
     return n / (time.perf_counter() - started), latencies
 
 
+def timed_parallel(n: int, op: Callable[[int], object], clients: int) -> tuple[float, list[float]]:
+    """``timed`` with ``clients`` threads sharing the n operations."""
+    if clients <= 1:
+        return timed(n, op)
+    latencies: list[float] = []
+
+    def one(i: int) -> float:
+        t0 = time.perf_counter()
+        op(i)
+        return (time.perf_counter() - t0) * 1000
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        latencies.extend(pool.map(one, range(n)))
+    return n / (time.perf_counter() - started), latencies
+
+
 def report(name: str, rate: float, latencies: list[float], unit: str = "ms") -> None:
     scale = 1000.0 if unit == "µs" else 1.0
     print(f"  {name:<32} {rate:>10,.0f}/s   p50 {pct(latencies, 0.5) * scale:8.3f} {unit}"
@@ -81,6 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tokens", type=int, default=2000)
     parser.add_argument("--crypto", type=int, default=50_000)
+    parser.add_argument("--clients", type=int, default=1, help="client threads for the database phases")
     args = parser.parse_args()
     from bayfin.kernel.settings import Settings
 
@@ -102,7 +121,7 @@ def main() -> None:
                                                client_id="bench-wallet", merchants=[], channels=[],
                                                webhook_url=None)
         uow.commit()
-    provisioned: list[tuple[str, bytes, str]] = []
+    provisioned: dict[int, tuple[str, bytes, str]] = {}
 
     def tokenize(i: int) -> None:
         holder = Principal(subject=f"holder-{i}", client_id="bench-wallet")
@@ -111,7 +130,7 @@ def main() -> None:
                                     holder=holder.subject)
             done = service.provision(uow.session, holder, requestor, account, device_id=f"dev-{i}")
             uow.commit()
-        provisioned.append((done.token.number, bytes.fromhex(done.cryptogram_key), holder.subject))
+        provisioned[i] = (done.token.number, bytes.fromhex(done.cryptogram_key), holder.subject)
 
     def detokenize(i: int) -> None:
         number, key, subject = provisioned[i]
@@ -124,9 +143,10 @@ def main() -> None:
             uow.commit()
         assert payment.authorization.approved
 
-    print(f"PostgreSQL {DB}; {args.tokens:,} tokens; one transaction per operation, one client thread")
-    report("tokenize", *timed(args.tokens, tokenize))
-    report("detokenize-with-cryptogram", *timed(args.tokens, detokenize))
+    print(f"PostgreSQL {DB}; {args.tokens:,} tokens; one transaction per operation, "
+          f"{args.clients} client thread(s)")
+    report("tokenize", *timed_parallel(args.tokens, tokenize, args.clients))
+    report("detokenize-with-cryptogram", *timed_parallel(args.tokens, detokenize, args.clients))
 
     key = secrets.token_bytes(32)
     macs = [domain.cryptogram(key, "6299980112345678", i, "M1", i + 1) for i in range(args.crypto)]
