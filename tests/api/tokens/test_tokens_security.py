@@ -190,3 +190,16 @@ def test_a_deleted_token_provisioned_again_gets_a_new_number_and_the_old_key_is_
     forged = pay_body({**new, "cryptogram_key": old["cryptogram_key"]})
     refused(env.client.post("/v1/wallet/payments", headers=env.alice(), json=forged), "CRYPTOGRAM_INVALID")
     assert env.client.post("/v1/wallet/payments", headers=env.alice(), json=pay_body(new)).json()["approved"]
+
+
+def test_a_payment_over_the_tokens_amount_limit_is_refused(env: Env) -> None:
+    response = env.client.post("/v1/tokens", headers=env.shop(), json={
+        "account_number": BOB_A, "bank_code": "BANKA", "cardholder": "bob", "max_amount_fen": 5_000,
+        "expiry_month": EXPIRY.month, "expiry_year": EXPIRY.year})
+    assert response.status_code == 201 and response.json()["token"]["max_amount_fen"] == 5_000
+    over = pay_body(response.json(), amount=5_001, merchant=SHOP_MERCHANT, channel="ecommerce", device=None)
+    refused(env.client.post("/v1/tokens/payments", headers=env.shop(), json=over), "AMOUNT_OVER_LIMIT")
+    wider = env.client.post("/v1/tokens", headers=env.shop(), json={
+        "account_number": ALICE_A, "bank_code": "BANKA", "cardholder": "alice", "channels": ["nfc"],
+        "expiry_month": EXPIRY.month, "expiry_year": EXPIRY.year})
+    assert wider.status_code == 422 and wider.json()["reason"] == "CHANNEL_NOT_ALLOWED"  # never widened
