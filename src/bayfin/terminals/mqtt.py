@@ -111,10 +111,12 @@ class IngestStats:
 
 
 class IngestWorker:
-    """Consumes device messages in batches (one transaction per batch) and sweeps for silent devices."""
+    """Consumes device messages in batches (one transaction per batch), sweeps for silent devices every
+    ``sweep_every`` seconds and reads the card module's new medical payments every ``medical_every``
+    seconds for the non-medical-purchase rule."""
 
     def __init__(self, service: TerminalsService, session_factory: sessionmaker[Session], clock: Clock,
-                 url: str, *, batch: int = 500, sweep_every: float = 1.0,
+                 url: str, *, batch: int = 500, sweep_every: float = 1.0, medical_every: float = 10.0,
                  client_id: str = "bayfin-terminals-ingest") -> None:
         self.service = service
         self.session_factory = session_factory
@@ -122,6 +124,8 @@ class IngestWorker:
         self.stats = IngestStats()
         self._batch = batch
         self._sweep_every = sweep_every
+        self._medical_every = medical_every
+        self._next_sweep = self._next_medical = time.monotonic()
         self._inbox: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="terminals-ingest", daemon=True)
@@ -152,37 +156,51 @@ class IngestWorker:
         done = 0
         deadline = time.monotonic() + timeout
         while done < expect and time.monotonic() < deadline:
-            batch: list[tuple[str, bytes]] = []
-            try:
-                batch.append(self._inbox.get(timeout=max(0.0, min(0.1, deadline - time.monotonic()))))
-                while len(batch) < self._batch:
-                    batch.append(self._inbox.get_nowait())
-            except queue.Empty:
-                pass
+            batch = self._take(max(0.0, min(0.1, deadline - time.monotonic())))
             if batch:
                 self._process(batch)
                 done += len(batch)
         return done
 
+    def tick(self, wait: float = 0.05) -> int:
+        """One turn of the worker's loop: a batch of whatever has arrived (waiting up to ``wait``
+        seconds for the first message), then each periodic job that is due; returns the batch size."""
+        batch = self._take(wait)
+        if batch:
+            self._process(batch)
+        if time.monotonic() >= self._next_sweep:
+            self._next_sweep = time.monotonic() + self._sweep_every
+            self.sweep()
+        if time.monotonic() >= self._next_medical:
+            self._next_medical = time.monotonic() + self._medical_every
+            self.scan_medical()
+        return len(batch)
+
     def pending(self) -> int:
         """Messages received and not yet processed (approximate)."""
         return self._inbox.qsize()
 
+    def sweep(self) -> None:
+        """One offline sweep in its own transaction."""
+        self._guarded(lambda uow: self.service.sweep_offline(uow.session, self.clock.now()))
+
+    def scan_medical(self) -> None:
+        """One incremental non-medical-purchase scan in its own transaction."""
+        self._guarded(lambda uow: self.service.scan_medical_increment(uow.session, self.clock.now()))
+
+    def _take(self, wait: float) -> list[tuple[str, bytes]]:
+        batch: list[tuple[str, bytes]] = []
+        try:
+            batch.append(self._inbox.get(timeout=wait))
+            while len(batch) < self._batch:
+                batch.append(self._inbox.get_nowait())
+        except queue.Empty:
+            pass
+        return batch
+
     def _run(self) -> None:
-        next_sweep = time.monotonic()
         while True:
-            batch: list[tuple[str, bytes]] = []
-            try:
-                batch.append(self._inbox.get(timeout=0.05))
-                while len(batch) < self._batch:
-                    batch.append(self._inbox.get_nowait())
-            except queue.Empty:
-                pass
-            if batch:
-                self._process(batch)
-            if time.monotonic() >= next_sweep:
-                next_sweep = time.monotonic() + self._sweep_every
-                self._guarded(lambda uow: self.service.sweep_offline(uow.session, self.clock.now()))
+            self.tick()
             if self._stop.is_set() and self._inbox.empty():
                 return
 
@@ -242,7 +260,7 @@ class IngestWorker:
         if kind == "telemetry":
             return self.service.ingest(session, serial, payload, at, prefetched)
         if kind == "status":
-            return self.service.status(session, serial, payload.decode(errors="replace")[:16], at)
+            return self.service.status(session, serial, payload, at)
         if kind == "acks":
             self.service.acknowledge_command(session, serial, payload, at)
         return []

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from bayfin.terminals.models import Alarm, Command, Event, Profile, Site, Terminal
+from bayfin.terminals.models import Alarm, Command, Event, Profile, ScanCursor, Site, Terminal
 
 
 def site_by_code(session: Session, code: str) -> Site | None:
@@ -133,3 +133,36 @@ def commands_of(session: Session, terminal_id: str, limit: int = 50) -> Sequence
     """A terminal's commands, newest first."""
     return session.scalars(select(Command).where(Command.terminal_id == terminal_id)
                            .order_by(Command.created_at.desc()).limit(limit)).all()
+
+
+def sites_by_codes(session: Session, codes: Sequence[str]) -> dict[str, Site]:
+    """Sites with any of these codes, by code."""
+    if not codes:
+        return {}
+    return {s.code: s for s in session.scalars(select(Site).where(Site.code.in_(set(codes)))).all()}
+
+
+def active_site_alarms(session: Session, site_ids: Sequence[str], rule: str) -> dict[str, Alarm]:
+    """The uncleared site-level alarms of one rule, by site id."""
+    if not site_ids:
+        return {}
+    rows = session.scalars(select(Alarm).where(Alarm.site_id.in_(site_ids), Alarm.terminal_id.is_(None),
+                                               Alarm.rule == rule, Alarm.cleared.is_(False))).all()
+    return {a.site_id: a for a in rows if a.site_id is not None}
+
+
+def last_site_clearances(session: Session, site_ids: Sequence[str], rule: str) -> dict[str, datetime]:
+    """When each site's latest cleared site-level alarm of one rule was cleared, by site id."""
+    if not site_ids:
+        return {}
+    rows = session.execute(select(Alarm.site_id, func.max(Alarm.cleared_at))
+                           .where(Alarm.site_id.in_(site_ids), Alarm.terminal_id.is_(None),
+                                  Alarm.rule == rule, Alarm.cleared.is_(True))
+                           .group_by(Alarm.site_id)).all()
+    return {site_id: at for site_id, at in rows if site_id is not None and at is not None}
+
+
+def scan_cursor(session: Session, name: str) -> ScanCursor | None:
+    """A periodic scan's cursor, locked for this transaction (PostgreSQL) so two workers never read
+    the same increment."""
+    return session.scalars(select(ScanCursor).where(ScanCursor.name == name).with_for_update()).first()

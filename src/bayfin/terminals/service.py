@@ -19,12 +19,16 @@ from bayfin.kernel.errors import Conflict, NotFound, ValidationFailed
 from bayfin.kernel.ids import new_id
 from bayfin.terminals import domain as d
 from bayfin.terminals import repository as repo
-from bayfin.terminals.models import Alarm, Command, Event, Profile, Site, Terminal
+from bayfin.terminals.models import Alarm, Command, Event, Profile, ScanCursor, Site, Terminal
 
 TOPIC_ROOT = "bayfin/terminals"
 PROVISION_REQUEST = "bayfin/provision/request"
 SITE_KINDS = ("pharmacy", "hospital")
 COMMAND_ACTIONS = ("lock", "unlock", "configure")
+#: The cursor of the periodic non-medical-purchase scan over the card module's medical payments.
+MEDICAL_CURSOR = "sscard.medical_payments"
+#: How far back a site's medical payments are judged together when it books new ones.
+MEDICAL_WINDOW = timedelta(hours=24)
 
 
 def micro(degrees: float) -> int:
@@ -312,22 +316,62 @@ class TerminalsService:
             raised.append(alarm)
         return raised
 
-    def status(self, session: Session, serial: str, state: str, now: datetime) -> list[Alarm]:
-        """A device's online/offline status; "offline" is its MQTT last will after an abrupt drop."""
+    def status(self, session: Session, serial: str, payload: bytes, now: datetime) -> list[Alarm]:
+        """A device's signed status: "online" (announcing the nonce of the last will it armed at
+        connect), "closed" (a clean disconnect) or "offline" (that last will, published by the broker
+        after an abrupt drop). Unsigned, forged and replayed messages are refused and reported, so no
+        other client can raise an offline alarm for someone else's terminal."""
         found = repo.terminal_by_serial(session, serial)
         if found is None or found.provisioned_at is None:
             return []
-        session.add(Event(terminal_id=found.id, serial=serial, kind=f"status_{state[:12]}", at=now, data={}))
-        if state in ("online", "closed"):  # "closed": a clean disconnect, left to the timeout rule
-            found.connected = state == "online"
+        verdict = self._status_verdict(found, payload)
+        if isinstance(verdict, str):
+            if verdict != "duplicate":  # QoS 1 redelivery and retained copies are not attacks
+                session.add(Event(terminal_id=found.id, serial=serial, kind="refused_status", at=now,
+                                  data={"reason": verdict}))
             return []
+        state, sent_at, nonce = verdict
+        session.add(Event(terminal_id=found.id, serial=serial, kind=f"status_{state}", at=now, data={}))
         if state != "offline":
+            found.status_at = sent_at
+            found.connected = state == "online"
+            found.will_nonce, found.will_consumed = (nonce, False) if state == "online" else (None, False)
             return []
+        found.will_consumed = True
         found.connected = False
         finding = d.check_offline(found.last_seen, now, self.offline_timeout, disconnected=True)
         active = {a.rule: a for a in repo.active_alarms_of(session, found.id)}
         assert finding is not None
         return [self._raise(session, found.id, None, finding, now, now, active.get(d.Rule.offline))]
+
+    def _status_verdict(self, found: Terminal, payload: bytes) -> tuple[str, datetime, str | None] | str:
+        """(state, device time, will nonce) of an acceptable status message, or why it is refused."""
+        try:
+            signature, text = decode_signed(payload)
+        except (ValueError, UnicodeDecodeError):
+            return "unsigned"
+        if not d.signature_valid(self.device_key(found), text, signature):
+            return "bad_signature"
+        try:
+            body = json.loads(text)
+            state = str(body["state"])
+            sent_at = datetime.fromtimestamp(float(body["ts"]), UTC)
+            nonce = body.get("will") if state == "online" else body.get("nonce")
+        except (ValueError, TypeError, KeyError, OverflowError):
+            return "malformed"
+        if state not in ("online", "closed", "offline") or not isinstance(nonce, str | None):
+            return "malformed"
+        if state == "offline":
+            # The will was signed at connect time, before the "online" that armed it: it is judged
+            # by its nonce, accepted once, and never by its (older) timestamp.
+            if found.will_nonce is None or nonce != found.will_nonce:
+                return "replay"
+            return "duplicate" if found.will_consumed else (state, sent_at, nonce)
+        if state == "online" and (nonce is None or not 8 <= len(nonce) <= 32):
+            return "malformed"
+        if found.status_at is not None and sent_at <= found.status_at:
+            return "duplicate" if sent_at == found.status_at else "replay"
+        return state, sent_at, nonce
 
     def sweep_offline(self, session: Session, now: datetime) -> list[Alarm]:
         """Raise an offline alarm for every terminal silent longer than the timeout."""
@@ -359,6 +403,53 @@ class TerminalsService:
         booked = [d.MedicalTxn(p.txn_id, p.card_id, p.provider, p.total_minor, p.created_at)
                   for p in cards_repo.medical_payments_since(session, since)]
         return self.evaluate_medical(session, booked, now)
+
+    def scan_medical_increment(self, session: Session, now: datetime, *, window: timedelta = MEDICAL_WINDOW,
+                               limit: int = 5_000) -> list[Alarm]:
+        """The ingest worker's periodic non-medical-purchase check: read the card module's medical
+        payments booked since the last scan (by increasing id), and judge each site that has new ones
+        over its recent window — the last ``window`` before its newest payment, or less if an operator
+        cleared its alarm since (what was judged then is not judged again). The cursor moves in the same
+        transaction as the alarms, and a site keeps one active alarm, so repeated or interrupted scans
+        never duplicate one."""
+        from bayfin.sscard import repository as cards_repo
+
+        cursor = repo.scan_cursor(session, MEDICAL_CURSOR)
+        if cursor is None:
+            cursor = ScanCursor(name=MEDICAL_CURSOR, position=0, updated_at=now)
+            session.add(cursor)
+        fresh = cards_repo.medical_payments_after(session, cursor.position, limit)
+        if not fresh:
+            return []
+        cursor.position, cursor.updated_at = fresh[-1].id, now
+        newest: dict[str, datetime] = {}
+        for payment in fresh:
+            seen = newest.get(payment.provider)
+            newest[payment.provider] = payment.created_at if seen is None else max(seen, payment.created_at)
+        sites = repo.sites_by_codes(session, list(newest))
+        if not sites:
+            return []
+        site_ids = [site.id for site in sites.values()]
+        active = repo.active_site_alarms(session, site_ids, d.Rule.non_medical)
+        cleared = repo.last_site_clearances(session, site_ids, d.Rule.non_medical)
+
+        def judged(payment_at: datetime, code: str) -> bool:
+            after = cleared.get(sites[code].id)
+            return payment_at >= newest[code] - window and (after is None or payment_at > after)
+
+        booked = d.group_by_site(
+            d.MedicalTxn(p.txn_id, p.card_id, p.provider, p.total_minor, p.created_at)
+            for p in cards_repo.medical_payments_at(session, list(sites),
+                                                    min(newest[code] for code in sites) - window)
+            if judged(p.created_at, p.provider))
+        raised = []
+        for code, payments in sorted(booked.items()):
+            finding = d.check_non_medical(payments)
+            if finding is not None:
+                site_id = sites[code].id
+                raised.append(self._raise(session, None, site_id, finding, max(p.at for p in payments), now,
+                                          active.get(site_id)))
+        return raised
 
     # --- alarms --------------------------------------------------------------------------------
 

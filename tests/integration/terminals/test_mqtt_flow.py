@@ -199,3 +199,36 @@ def test_a_moved_terminal_selling_after_hours_raises_both_alarms_over_the_broker
         assert pump_until(worker, both) == {"geofence", "after_hours"}
     finally:
         device.close()
+
+
+def test_an_offline_forged_by_another_client_raises_nothing_but_the_real_last_will_does(
+        worker: IngestWorker, mqtt_url: str, fleet: Fleet, session_factory: sessionmaker[Session]) -> None:
+    from bayfin.terminals.device import status_message
+    from bayfin.terminals.mqtt import make_client
+
+    answer = provision_via_worker(worker, mqtt_url, fleet)
+    device = Device(mqtt_url, fleet.serial, answer["device_key"])
+    intruder = make_client(mqtt_url, f"intruder-{fleet.serial}")
+    topic = f"bayfin/terminals/{fleet.serial}/status"
+    try:
+        intruder.publish(topic, b"offline", qos=1).wait_for_publish(5)
+        intruder.publish(topic, status_message("0" * 64, "offline", nonce=device.will_nonce),
+                         qos=1).wait_for_publish(5)
+
+        def refused() -> list[str]:
+            with session_factory() as s:
+                rows = s.scalars(select(Event).where(Event.terminal_id == fleet.terminal_id,
+                                                     Event.kind == "refused_status")).all()
+                return sorted(e.data["reason"] for e in rows) if len(rows) == 2 else []
+
+        assert pump_until(worker, refused) == ["bad_signature", "unsigned"]
+        assert [a for a in alarms_of(session_factory, fleet.terminal_id) if a.rule == "offline"] == []
+        device.drop()
+
+        def offline() -> list[Alarm]:
+            return [a for a in alarms_of(session_factory, fleet.terminal_id) if a.rule == "offline"]
+
+        assert pump_until(worker, offline, timeout=15)[0].evidence["reason"] == "last_will"
+    finally:
+        intruder.loop_stop()
+        intruder.disconnect()
