@@ -22,6 +22,8 @@ from tests.services import require_service
 #: Always-open hours for a hospital; a pharmacy opens 08:00-22:00 China time every day.
 ALL_DAY = {str(day): [["00:00", "24:00"]] for day in range(1, 8)}
 SHOP_HOURS = {str(day): [["08:00", "22:00"]] for day in range(1, 8)}
+#: Ordinary pharmacy and hospital bills in fen: odd amounts, one payment each.
+HONEST_BILLS = [3_470, 12_850, 6_020, 2_210, 8_990, 4_460, 15_530]
 #: Wednesday 2026-11-25 10:00 China time: the pharmacy is open.
 OPEN_TIME = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from decimal import Decimal
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,15 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bayfin.kernel.clock import FixedClock
-from bayfin.kernel.platform import Platform
-from bayfin.sscard.domain import CardState
-from bayfin.sscard.payments import MedicalPolicy, PaymentService
-from bayfin.sscard.wiring import services as sscard_services
 from bayfin.terminals import domain as d
 from bayfin.terminals import repository as repo
 from bayfin.terminals.models import Alarm
 from bayfin.terminals.service import TerminalsService, encode_signed
-from tests.integration.terminals.conftest import Fleet
+from tests.integration.terminals.conftest import HONEST_BILLS, CardPayments, Fleet
 
 AT_SHOP = {"lat": 22.2221, "lon": 113.5441, "accuracy_m": 10, "source": "gps"}
 AT_HOSPITAL = {"lat": 22.2711, "lon": 113.5671, "accuracy_m": 15, "source": "wifi"}
@@ -140,29 +135,14 @@ def test_tamper_flags_raise_a_critical_alarm(term: Terminal) -> None:
 
 
 def test_round_medical_payments_at_a_pharmacy_raise_non_medical_and_ordinary_bills_do_not(
-        fleet: Fleet, platform: Platform, session: Session, clock: FixedClock) -> None:
-    cards = sscard_services(platform).cards
-    payments = PaymentService(cards, MedicalPolicy(Decimal("0.7"), 0, 10_000_000))
+        fleet: Fleet, session: Session, card_payments: CardPayments, clock: FixedClock) -> None:
     now = clock.now()
-    cards.seed(session, now)
-
-    def card(n: int) -> str:
-        holder = cards.register_cardholder(session, name="李明", id_number=f"4404021980010100{n}X", now=now)
-        issued = cards.issue_card(session, cardholder_id=holder.id, bank_id="ICBC", now=now).card
-        cards.change_state(session, issued.id, CardState.active, now)
-        cards.deposit(session, issued.id, 5_000_000, now)
-        return cards.issue_ecard(session, physical_card_id=issued.id, channel_id="gov-01", now=now).card.id
-
-    def pay(card_id: str, total: int, site: str, at: datetime) -> None:
-        code = payments.issue_qr(session, card_id, at)
-        payments.pay_medical(session, code.payload, total_minor=total, covered_minor=total,
-                             provider=site, now=at)
-
-    honest, abuser = card(1), card(2)
-    for i, total in enumerate([3_470, 12_850, 6_020, 2_210, 8_990, 4_460, 15_530]):
-        pay(honest, total, fleet.hospital, now + timedelta(minutes=5 * i))
+    honest, abuser = card_payments.card(session, now), card_payments.card(session, now)
+    for i, total in enumerate(HONEST_BILLS):
+        card_payments.pay(session, honest, total, fleet.hospital, now + timedelta(minutes=5 * i))
     for i in range(7):
-        pay(abuser, 20_000 if i % 2 else 50_000, fleet.pharmacy, now + timedelta(minutes=5 * i))
+        card_payments.pay(session, abuser, 20_000 if i % 2 else 50_000, fleet.pharmacy,
+                          now + timedelta(minutes=5 * i))
     raised = fleet.service.scan_medical(session, now - timedelta(hours=1), now + timedelta(hours=1))
     session.flush()
     pharmacy = repo.site_by_code(session, fleet.pharmacy)
