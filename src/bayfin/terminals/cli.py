@@ -14,8 +14,8 @@ import typer
 from bayfin.cli.context import open_platform
 from bayfin.cli.output import JsonOption, console, emit, err_console, progress
 from bayfin.kernel.errors import AppError
+from bayfin.terminals import medical, simulator
 from bayfin.terminals import repository as repo
-from bayfin.terminals import simulator
 from bayfin.terminals.views import alarm_queue, alarm_row, refusals, site_map, terminal_history, terminal_row
 from bayfin.terminals.wiring import terminals_service
 
@@ -158,7 +158,7 @@ def scan_medical(hours: int = typer.Option(24, help="Look back this many hours."
     """Run the non-medical-purchase rule over the card module's medical payments."""
     with open_platform() as platform, platform.unit_of_work() as uow:
         now = platform.clock.now()
-        raised = terminals_service(platform).scan_medical(uow.session, now - timedelta(hours=hours), now)
+        raised = medical.scan_since(uow.session, now - timedelta(hours=hours), now)
         uow.commit()
         rows = [alarm_row(a) for a in raised]
     emit(rows, as_json=as_json, title="non-medical purchase alarms")

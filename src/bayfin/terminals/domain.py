@@ -201,8 +201,9 @@ def check_offline(last_seen: datetime | None, now: datetime, timeout: timedelta,
 
 def check_cross_site(registered: SiteView, booked_site_code: str, seen_at: SiteView | None,
                      count: int) -> Finding | None:
-    """Transactions booked for one site from a terminal whose position puts it at another site."""
-    if count <= 0 or seen_at is None or seen_at.site_id == registered.site_id:
+    """Transactions booked for one site from a terminal whose position puts it at another site: a
+    terminal carried to another pharmacy, or one booking its sales under another site's name."""
+    if count <= 0 or seen_at is None or seen_at.code == booked_site_code:
         return None
     return Finding(Rule.cross_site, Severity.critical, {
         "booked_site": booked_site_code, "registered_site": registered.code,

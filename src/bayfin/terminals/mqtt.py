@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bayfin.kernel.clock import Clock
 from bayfin.kernel.db import UnitOfWork
+from bayfin.terminals import medical
 from bayfin.terminals.models import Alarm
 from bayfin.terminals.service import PROVISION_REQUEST, TOPIC_ROOT, Prefetched, TerminalsService
 
@@ -186,7 +187,7 @@ class IngestWorker:
 
     def scan_medical(self) -> None:
         """One incremental non-medical-purchase scan in its own transaction."""
-        self._guarded(lambda uow: self.service.scan_medical_increment(uow.session, self.clock.now()))
+        self._guarded(lambda uow: medical.scan_increment(uow.session, self.clock.now()))
 
     def _take(self, wait: float) -> list[tuple[str, bytes]]:
         batch: list[tuple[str, bytes]] = []

@@ -19,16 +19,13 @@ from bayfin.kernel.errors import Conflict, NotFound, ValidationFailed
 from bayfin.kernel.ids import new_id
 from bayfin.terminals import domain as d
 from bayfin.terminals import repository as repo
-from bayfin.terminals.models import Alarm, Command, Event, Profile, ScanCursor, Site, Terminal
+from bayfin.terminals.alarms import clear_alarm, raise_alarm
+from bayfin.terminals.models import Alarm, Command, Event, Profile, Site, Terminal
 
 TOPIC_ROOT = "bayfin/terminals"
 PROVISION_REQUEST = "bayfin/provision/request"
 SITE_KINDS = ("pharmacy", "hospital")
 COMMAND_ACTIONS = ("lock", "unlock", "configure")
-#: The cursor of the periodic non-medical-purchase scan over the card module's medical payments.
-MEDICAL_CURSOR = "sscard.medical_payments"
-#: How far back a site's medical payments are judged together when it books new ones.
-MEDICAL_WINDOW = timedelta(hours=24)
 
 
 def micro(degrees: float) -> int:
@@ -267,20 +264,18 @@ class TerminalsService:
                               data={"from": found.firmware, "to": firmware[:40]}))
             found.firmware = firmware[:40]
         fix = _fix(body.get("position"))
-        seen_at: d.SiteView | None = None
         if fix is not None:
             found.last_lat_micro, found.last_lon_micro = micro(fix.lat), micro(fix.lon)
             found.last_accuracy_m, found.last_fix_source = round(fix.accuracy_m), fix.source[:8]
             outside = d.check_geofence(site, fix)
             if outside is not None:
                 findings.append(outside)
-                others = (s for s in self.all_sites(session) if s.site_id != site.site_id)
-                seen_at = d.site_seen_at(others, fix)
             elif d.Rule.geofence in active:
                 clears.append(d.Rule.geofence)
         raw_txn = body.get("txn")
         txn: dict[str, Any] = raw_txn if isinstance(raw_txn, dict) else {}
-        count = int(txn.get("count", 0) or 0)
+        raw_count = txn.get("count", 0)
+        count = raw_count if isinstance(raw_count, int) and 0 <= raw_count <= 10_000 else 0
         counter = body.get("txn_counter")
         if isinstance(counter, int):
             previous, previous_at = found.txn_counter, found.txn_counter_at
@@ -296,8 +291,10 @@ class TerminalsService:
                                                                       delta, seconds)
             found.txn_counter, found.txn_counter_at = counter, event_at
         if count > 0:
+            # Where the terminal is: this message's fix, else the last one it reported.
+            seen_at = self._seen_at(session, site, fix or _last_fix(found))
             for finding in (d.check_after_hours(site, event_at, count),
-                            d.check_cross_site(site, str(txn.get("site", site.code)), seen_at, count)):
+                            d.check_cross_site(site, str(txn.get("site", site.code))[:32], seen_at, count)):
                 if finding is not None:
                     findings.append(finding)
         tamper = body.get("tamper")
@@ -308,13 +305,22 @@ class TerminalsService:
         session.add(Event(terminal_id=found.id, serial=found.serial, kind="telemetry", at=event_at,
                           data=_history(body, fix, count)))
         for rule in clears:
-            self._clear(active.pop(rule), now)
+            clear_alarm(active.pop(rule), now)
         raised = []
         for finding in findings:
-            alarm = self._raise(session, found.id, None, finding, event_at, now, active.get(finding.rule))
+            alarm = raise_alarm(session, found.id, None, finding, event_at, now, active.get(finding.rule))
             active[finding.rule] = alarm
             raised.append(alarm)
         return raised
+
+    def _seen_at(self, session: Session, site: d.SiteView, fix: d.Fix | None) -> d.SiteView | None:
+        """The site a fix puts the terminal at: its own when inside its fence, else the nearest other
+        site whose fence the fix reaches, else none (unknown position, or nowhere registered)."""
+        if fix is None:
+            return None
+        if d.check_geofence(site, fix) is None:
+            return site
+        return d.site_seen_at((s for s in self.all_sites(session) if s.site_id != site.site_id), fix)
 
     def status(self, session: Session, serial: str, payload: bytes, now: datetime) -> list[Alarm]:
         """A device's signed status: "online" (announcing the nonce of the last will it armed at
@@ -342,7 +348,7 @@ class TerminalsService:
         finding = d.check_offline(found.last_seen, now, self.offline_timeout, disconnected=True)
         active = {a.rule: a for a in repo.active_alarms_of(session, found.id)}
         assert finding is not None
-        return [self._raise(session, found.id, None, finding, now, now, active.get(d.Rule.offline))]
+        return [raise_alarm(session, found.id, None, finding, now, now, active.get(d.Rule.offline))]
 
     def _status_verdict(self, found: Terminal, payload: bytes) -> tuple[str, datetime, str | None] | str:
         """(state, device time, will nonce) of an acceptable status message, or why it is refused."""
@@ -380,94 +386,11 @@ class TerminalsService:
             finding = d.check_offline(found.last_seen, now, self.offline_timeout)
             if finding is not None:
                 assert found.last_seen is not None
-                raised.append(self._raise(session, found.id, None, finding,
+                raised.append(raise_alarm(session, found.id, None, finding,
                                           found.last_seen + self.offline_timeout, now, None))
         return raised
 
-    def evaluate_medical(self, session: Session, payments: Sequence[d.MedicalTxn],
-                         now: datetime) -> list[Alarm]:
-        """Site alarms for patterns of non-medical purchases on medical-insurance cards."""
-        raised = []
-        for code, booked in d.group_by_site(payments).items():
-            site = repo.site_by_code(session, code)
-            finding = d.check_non_medical(booked) if site is not None else None
-            if site is not None and finding is not None:
-                raised.append(self._raise(session, None, site.id, finding, max(p.at for p in booked), now,
-                                          repo.active_site_alarm(session, site.id, finding.rule)))
-        return raised
-
-    def scan_medical(self, session: Session, since: datetime, now: datetime) -> list[Alarm]:
-        """Run the non-medical-purchase rule over the card module's medical payments since a time."""
-        from bayfin.sscard import repository as cards_repo
-
-        booked = [d.MedicalTxn(p.txn_id, p.card_id, p.provider, p.total_minor, p.created_at)
-                  for p in cards_repo.medical_payments_since(session, since)]
-        return self.evaluate_medical(session, booked, now)
-
-    def scan_medical_increment(self, session: Session, now: datetime, *, window: timedelta = MEDICAL_WINDOW,
-                               limit: int = 5_000) -> list[Alarm]:
-        """The ingest worker's periodic non-medical-purchase check: read the card module's medical
-        payments booked since the last scan (by increasing id), and judge each site that has new ones
-        over its recent window — the last ``window`` before its newest payment, or less if an operator
-        cleared its alarm since (what was judged then is not judged again). The cursor moves in the same
-        transaction as the alarms, and a site keeps one active alarm, so repeated or interrupted scans
-        never duplicate one."""
-        from bayfin.sscard import repository as cards_repo
-
-        cursor = repo.scan_cursor(session, MEDICAL_CURSOR)
-        if cursor is None:
-            cursor = ScanCursor(name=MEDICAL_CURSOR, position=0, updated_at=now)
-            session.add(cursor)
-        fresh = cards_repo.medical_payments_after(session, cursor.position, limit)
-        if not fresh:
-            return []
-        cursor.position, cursor.updated_at = fresh[-1].id, now
-        newest: dict[str, datetime] = {}
-        for payment in fresh:
-            seen = newest.get(payment.provider)
-            newest[payment.provider] = payment.created_at if seen is None else max(seen, payment.created_at)
-        sites = repo.sites_by_codes(session, list(newest))
-        if not sites:
-            return []
-        site_ids = [site.id for site in sites.values()]
-        active = repo.active_site_alarms(session, site_ids, d.Rule.non_medical)
-        cleared = repo.last_site_clearances(session, site_ids, d.Rule.non_medical)
-
-        def judged(payment_at: datetime, code: str) -> bool:
-            after = cleared.get(sites[code].id)
-            return payment_at >= newest[code] - window and (after is None or payment_at > after)
-
-        booked = d.group_by_site(
-            d.MedicalTxn(p.txn_id, p.card_id, p.provider, p.total_minor, p.created_at)
-            for p in cards_repo.medical_payments_at(session, list(sites),
-                                                    min(newest[code] for code in sites) - window)
-            if judged(p.created_at, p.provider))
-        raised = []
-        for code, payments in sorted(booked.items()):
-            finding = d.check_non_medical(payments)
-            if finding is not None:
-                site_id = sites[code].id
-                raised.append(self._raise(session, None, site_id, finding, max(p.at for p in payments), now,
-                                          active.get(site_id)))
-        return raised
-
     # --- alarms --------------------------------------------------------------------------------
-
-    def _raise(self, session: Session, terminal_id: str | None, site_id: str | None, finding: d.Finding,
-               event_at: datetime, now: datetime, existing: Alarm | None) -> Alarm:
-        if existing is not None:  # one active alarm per terminal and rule: refresh its evidence
-            existing.evidence = {**finding.evidence, "repeats": int(existing.evidence.get("repeats", 0)) + 1}
-            existing.severity = finding.severity
-            return existing
-        alarm = Alarm(terminal_id=terminal_id, site_id=site_id, rule=finding.rule, severity=finding.severity,
-                      cleared=False, acknowledged=False, evidence=dict(finding.evidence), event_at=event_at,
-                      raised_at=now)
-        session.add(alarm)
-        return alarm
-
-    @staticmethod
-    def _clear(alarm: Alarm, now: datetime) -> None:
-        alarm.cleared, alarm.cleared_at = True, now
 
     def acknowledge(self, session: Session, alarm_id: int, who: str, now: datetime) -> Alarm:
         """An operator takes note of an alarm (it stays active until cleared)."""
@@ -485,7 +408,7 @@ class TerminalsService:
         if alarm is None:
             raise NotFound(f"no alarm {alarm_id}")
         if not alarm.cleared:
-            self._clear(alarm, now)
+            clear_alarm(alarm, now)
         session.flush()
         return alarm
 
@@ -558,6 +481,13 @@ def _fix(raw: Any) -> d.Fix | None:
     if not (-90 <= lat <= 90 and -180 <= lon <= 180) or accuracy < 0:
         return None
     return d.Fix(lat, lon, accuracy, str(raw.get("source", "gps")))
+
+
+def _last_fix(found: Terminal) -> d.Fix | None:
+    if found.last_lat_micro is None or found.last_lon_micro is None:
+        return None
+    return d.Fix(found.last_lat_micro / 1e6, found.last_lon_micro / 1e6, float(found.last_accuracy_m or 0),
+                 found.last_fix_source or "gps")
 
 
 def _history(body: Mapping[str, Any], fix: d.Fix | None, count: int) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bayfin.kernel.clock import FixedClock
 from bayfin.kernel.platform import Platform
+from bayfin.terminals import medical
 from bayfin.terminals import repository as repo
 from bayfin.terminals.models import Alarm
 from bayfin.terminals.mqtt import IngestWorker
@@ -35,22 +36,22 @@ def test_a_scan_raises_a_site_alarm_for_round_bills_once_and_leaves_honest_bills
     honest, abuser = card_payments.card(session, clock.now()), card_payments.card(session, clock.now())
     book(session, card_payments, honest, HONEST_BILLS, fleet.hospital, clock)
     book(session, card_payments, abuser, [50_000, 20_000] * 3 + [50_000], fleet.pharmacy, clock)
-    raised = fleet.service.scan_medical_increment(session, clock.now())
+    raised = medical.scan_increment(session, clock.now())
     session.flush()
     assert [a.evidence["payments"] for a in raised] == [7]
     assert [a.rule for a in site_alarms(session, fleet.pharmacy)] == ["non_medical"]
     assert site_alarms(session, fleet.hospital) == []
-    assert fleet.service.scan_medical_increment(session, clock.now()) == []  # nothing new, nothing raised
+    assert medical.scan_increment(session, clock.now()) == []  # nothing new, nothing raised
 
 
 def test_new_payments_refresh_the_active_alarm_instead_of_raising_another(
         fleet: Fleet, session: Session, card_payments: CardPayments, clock: FixedClock) -> None:
     abuser = card_payments.card(session, clock.now())
     book(session, card_payments, abuser, [30_000] * 6, fleet.pharmacy, clock)
-    first = fleet.service.scan_medical_increment(session, clock.now())
+    first = medical.scan_increment(session, clock.now())
     session.flush()
     book(session, card_payments, abuser, [40_000], fleet.pharmacy, clock)
-    again = fleet.service.scan_medical_increment(session, clock.now())
+    again = medical.scan_increment(session, clock.now())
     session.flush()
     assert again == first and again[0].evidence["payments"] == 7 and again[0].evidence["repeats"] == 1
     assert len(site_alarms(session, fleet.pharmacy)) == 1
@@ -60,13 +61,13 @@ def test_after_an_operator_clears_it_only_later_payments_are_judged(
         fleet: Fleet, session: Session, card_payments: CardPayments, clock: FixedClock) -> None:
     abuser = card_payments.card(session, clock.now())
     book(session, card_payments, abuser, [30_000] * 6, fleet.pharmacy, clock)
-    [alarm] = fleet.service.scan_medical_increment(session, clock.now())
+    [alarm] = medical.scan_increment(session, clock.now())
     session.flush()
     fleet.service.clear(session, alarm.id, clock.now())
     book(session, card_payments, abuser, [30_000], fleet.pharmacy, clock)
-    assert fleet.service.scan_medical_increment(session, clock.now()) == []  # one new bill is no pattern
+    assert medical.scan_increment(session, clock.now()) == []  # one new bill is no pattern
     book(session, card_payments, abuser, [10_000] * 5, fleet.pharmacy, clock)
-    [second] = fleet.service.scan_medical_increment(session, clock.now())
+    [second] = medical.scan_increment(session, clock.now())
     session.flush()
     assert second.id != alarm.id and second.evidence["payments"] == 6
 
@@ -75,10 +76,10 @@ def test_payments_older_than_the_window_are_not_judged_with_new_ones(
         fleet: Fleet, session: Session, card_payments: CardPayments, clock: FixedClock) -> None:
     abuser = card_payments.card(session, clock.now())
     book(session, card_payments, abuser, [30_000] * 3, fleet.pharmacy, clock)
-    assert fleet.service.scan_medical_increment(session, clock.now()) == []
+    assert medical.scan_increment(session, clock.now()) == []
     clock.advance(days=2)
     book(session, card_payments, abuser, [30_000] * 3, fleet.pharmacy, clock)
-    assert fleet.service.scan_medical_increment(session, clock.now()) == []
+    assert medical.scan_increment(session, clock.now()) == []
 
 
 @pytest.mark.mqtt

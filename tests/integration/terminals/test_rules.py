@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bayfin.kernel.clock import FixedClock
 from bayfin.terminals import domain as d
+from bayfin.terminals import medical
 from bayfin.terminals import repository as repo
 from bayfin.terminals.models import Alarm
 from bayfin.terminals.service import TerminalsService, encode_signed
@@ -39,11 +40,12 @@ class Terminal:
     def service(self) -> TerminalsService:
         return self.fleet.service
 
-    def send(self, *, txns: int = 0, position: dict[str, Any] | None = None, **extra: Any) -> list[Alarm]:
+    def send(self, *, txns: int = 0, position: dict[str, Any] | None = None, booked_at: str | None = None,
+             **extra: Any) -> list[Alarm]:
         self.counter += txns
         body: dict[str, Any] = {"ts": self.clock.now().timestamp(), "txn_counter": self.counter, **extra}
         if txns:
-            body["txn"] = {"count": txns, "site": self.fleet.pharmacy}
+            body["txn"] = {"count": txns, "site": booked_at or self.fleet.pharmacy}
         if position is not None:
             body["position"] = position
         with self.factory() as s:
@@ -120,6 +122,37 @@ def test_sales_booked_for_the_pharmacy_from_a_terminal_seen_at_the_hospital_rais
     assert alarm.evidence["seen_at_site"] == term.fleet.hospital
 
 
+def test_a_sale_without_a_fix_is_placed_by_the_last_fix_the_terminal_reported(term: Terminal) -> None:
+    term.send(position=AT_HOSPITAL)
+    assert "cross_site" not in term.alarms()  # no sale yet: only the geofence alarm
+    term.clock.advance(minutes=1)
+    term.send(txns=2)
+    alarm = term.alarms()["cross_site"]
+    assert (alarm.evidence["seen_at_site"], alarm.evidence["transactions"]) == (term.fleet.hospital, 2)
+
+
+def test_sales_booked_under_another_sites_name_at_the_terminals_own_counter_raise_cross_site(
+        term: Terminal) -> None:
+    term.send(txns=1, position=AT_SHOP)
+    assert "cross_site" not in term.alarms()
+    term.send(txns=1, booked_at=term.fleet.hospital)
+    alarm = term.alarms()["cross_site"]
+    assert (alarm.evidence["booked_site"], alarm.evidence["seen_at_site"]) == (term.fleet.hospital,
+                                                                              term.fleet.pharmacy)
+
+
+def test_a_sale_from_a_terminal_that_never_reported_a_fix_raises_no_cross_site(term: Terminal) -> None:
+    term.send(txns=3, booked_at=term.fleet.hospital)
+    assert term.alarms() == {}
+
+
+def test_a_malformed_sale_count_is_ignored_without_losing_the_heartbeat(term: Terminal) -> None:
+    term.send(position=AT_SHOP, txn={"count": "lots"})
+    with term.factory() as s:
+        assert repo.terminal_by_serial(s, term.fleet.serial).last_accuracy_m == 10  # type: ignore[union-attr]
+    assert term.alarms() == {}
+
+
 def test_a_burst_far_above_the_baseline_raises_a_spike(term: Terminal) -> None:
     healthy_day(term, hours=1)
     assert "txn_spike" not in term.alarms()
@@ -143,7 +176,7 @@ def test_round_medical_payments_at_a_pharmacy_raise_non_medical_and_ordinary_bil
     for i in range(7):
         card_payments.pay(session, abuser, 20_000 if i % 2 else 50_000, fleet.pharmacy,
                           now + timedelta(minutes=5 * i))
-    raised = fleet.service.scan_medical(session, now - timedelta(hours=1), now + timedelta(hours=1))
+    raised = medical.scan_since(session, now - timedelta(hours=1), now + timedelta(hours=1))
     session.flush()
     pharmacy = repo.site_by_code(session, fleet.pharmacy)
     assert [(a.rule, a.site_id) for a in raised] == [("non_medical", pharmacy.id)]  # type: ignore[union-attr]
