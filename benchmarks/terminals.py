@@ -76,6 +76,26 @@ def _flood(keys: dict[str, str], count: int) -> None:
     client.disconnect()
 
 
+def _count_received(seconds: float, result: Any) -> None:
+    """In its own process: count telemetry messages received for ``seconds`` after the first one."""
+    got = 0
+    first = last = 0.0
+
+    def on_message(_c: Any, _u: Any, _m: Any) -> None:
+        nonlocal got, first, last
+        got += 1
+        last = time.monotonic()
+        if got == 1:
+            first = last
+
+    client = make_client(MQTT, "bench-bare-live", subscriptions=(f"{TOPIC_ROOT}/+/telemetry",),
+                         on_message=on_message)
+    time.sleep(seconds)
+    client.loop_stop()
+    client.disconnect()
+    result.put((got, last - first))
+
+
 def bare_subscriber(keys: dict[str, str], count: int) -> float:
     """Messages/s a counting-only paho subscriber receives from the flood."""
     got = 0
@@ -148,6 +168,12 @@ def main() -> None:
     worker = IngestWorker(service, platform.session_factory, platform.clock, MQTT).start()
     offered = args.terminals * args.rate / simulator.NORMAL_INTERVAL_S
     sim = multiprocessing.Process(target=_simulate, args=(fleet, keys, args.seconds, args.rate))
+    # The ceiling under the same load: a counting-only paho subscriber on the same broker, in its own
+    # process, receiving the same simulated fleet's messages at the same time.
+    bare_result: multiprocessing.Queue[tuple[int, float]] = multiprocessing.Queue()
+    bare = multiprocessing.Process(target=_count_received, args=(args.seconds + 2, bare_result))
+    bare.start()
+    time.sleep(1.0)
     start = time.monotonic()
     sim.start()
     peak_rss, max_backlog = rss_before, 0
@@ -156,6 +182,8 @@ def main() -> None:
         peak_rss, max_backlog = max(peak_rss, rss_mb()), max(max_backlog, worker.pending())
     published_window = time.monotonic() - start
     processed_in_window = worker.stats.messages
+    bare_got, bare_window = bare_result.get(timeout=60)
+    bare.join()
     while worker.pending() and time.monotonic() - start < args.seconds + 120:
         time.sleep(0.2)
     latencies = list(worker.stats.latencies)
@@ -167,7 +195,11 @@ def main() -> None:
     faulty = {t.serial for t in fleet.terminals if t.fault}
     print(f"\nphase 1: {args.terminals} terminals at {args.rate:g}x normal rate for {args.seconds:g}s "
           f"(offered {offered:.0f} msg/s)")
-    print(f"  processed during the run : {processed_in_window / published_window:8.0f} msg/s sustained")
+    ingest_live = processed_in_window / published_window
+    bare_live = bare_got / max(bare_window, 1e-9)
+    print(f"  processed during the run : {ingest_live:8.0f} msg/s sustained")
+    print(f"  bare paho subscriber     : {bare_live:8.0f} msg/s received ({bare_got} messages)  "
+          f"ratio ingest / bare {ingest_live / bare_live:.2f}")
     print(f"  total processed          : {worker.stats.messages}  max backlog {max_backlog}")
     print(f"  alarm latency event→alarm: p50 {pct(latencies, 0.5) * 1000:.0f} ms  "
           f"p99 {pct(latencies, 0.99) * 1000:.0f} ms  (n={len(latencies)}, offline alarms count from "

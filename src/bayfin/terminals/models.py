@@ -68,6 +68,9 @@ class Terminal(Base):
     txn_counter_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     baseline_milli_per_hour: Mapped[int | None] = mapped_column(BigInt)
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Device time and sequence number of the last telemetry applied: an older message is a replay.
+    telemetry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    telemetry_seq: Mapped[int] = mapped_column(BigInt, default=0)
     #: The device's own timestamp on its last accepted status message: an older one is a replay.
     status_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: The nonce of the last will armed at the current connection (announced in the signed "online")

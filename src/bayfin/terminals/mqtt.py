@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urlparse
 
 import paho.mqtt.client as paho
@@ -31,6 +32,9 @@ from bayfin.terminals.models import Alarm
 from bayfin.terminals.service import PROVISION_REQUEST, TOPIC_ROOT, Prefetched, TerminalsService
 
 log = logging.getLogger(__name__)
+
+#: A message as the network thread hands it to the worker: topic, payload, when it arrived.
+Inbound = tuple[str, bytes, datetime]
 
 
 def make_client(url: str, client_id: str, *, will: tuple[str, bytes] | None = None,
@@ -127,7 +131,7 @@ class IngestWorker:
         self._sweep_every = sweep_every
         self._medical_every = medical_every
         self._next_sweep = self._next_medical = time.monotonic()
-        self._inbox: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
+        self._inbox: queue.SimpleQueue[Inbound] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="terminals-ingest", daemon=True)
         self.client = make_client(url, client_id, on_message=self._on_message, subscriptions=(
@@ -136,7 +140,7 @@ class IngestWorker:
 
     def _on_message(self, _c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
         # The network thread only queues; database work happens on the worker thread.
-        self._inbox.put((msg.topic, bytes(msg.payload)))
+        self._inbox.put((msg.topic, bytes(msg.payload), self.clock.now()))
 
     def start(self) -> IngestWorker:
         """Start consuming."""
@@ -171,7 +175,9 @@ class IngestWorker:
             self._process(batch)
         if time.monotonic() >= self._next_sweep:
             self._next_sweep = time.monotonic() + self._sweep_every
-            self.sweep()
+            # Behind a backlog, judge silence as of the last message processed: a heartbeat still
+            # waiting in the inbox is not silence.
+            self.sweep(batch[-1][2] if batch and not self._inbox.empty() else None)
         if time.monotonic() >= self._next_medical:
             self._next_medical = time.monotonic() + self._medical_every
             self.scan_medical()
@@ -181,16 +187,16 @@ class IngestWorker:
         """Messages received and not yet processed (approximate)."""
         return self._inbox.qsize()
 
-    def sweep(self) -> None:
-        """One offline sweep in its own transaction."""
-        self._guarded(lambda uow: self.service.sweep_offline(uow.session, self.clock.now()))
+    def sweep(self, as_of: datetime | None = None) -> None:
+        """One offline sweep in its own transaction, judging silence as of ``as_of`` (default now)."""
+        self._guarded(lambda uow: self.service.sweep_offline(uow.session, as_of or self.clock.now()))
 
     def scan_medical(self) -> None:
         """One incremental non-medical-purchase scan in its own transaction."""
         self._guarded(lambda uow: medical.scan_increment(uow.session, self.clock.now()))
 
-    def _take(self, wait: float) -> list[tuple[str, bytes]]:
-        batch: list[tuple[str, bytes]] = []
+    def _take(self, wait: float) -> list[Inbound]:
+        batch: list[Inbound] = []
         try:
             batch.append(self._inbox.get(timeout=wait))
             while len(batch) < self._batch:
@@ -223,22 +229,24 @@ class IngestWorker:
             self.stats.latencies.append(seconds)
             self.stats.latencies_by_rule.setdefault(alarm.rule, []).append(seconds)
 
-    def _process(self, batch: list[tuple[str, bytes]]) -> None:
+    def _process(self, batch: list[Inbound]) -> None:
         def work(uow: UnitOfWork) -> list[Alarm]:
             raised: list[Alarm] = []
-            telemetry = [t.split("/")[2] for t, _ in batch if t.endswith("/telemetry") and t.count("/") == 3]
+            telemetry = [topic.split("/")[2] for topic, _, _ in batch
+                         if topic.endswith("/telemetry") and topic.count("/") == 3]
             prefetched = self.service.prefetch(uow.session, telemetry)
-            for topic, payload in batch:
-                raised.extend(self.handle(uow, topic, payload, prefetched))
+            for topic, payload, arrived in batch:
+                raised.extend(self.handle(uow, topic, payload, prefetched, arrived))
             self.stats.messages += len(batch)
             return raised
 
         self._guarded(work)
 
-    def handle(self, uow: UnitOfWork, topic: str, payload: bytes,
-               prefetched: Prefetched | None = None) -> list[Alarm]:
-        """Route one message to its use case (answers are published after the batch commits)."""
-        at = self.clock.now()
+    def handle(self, uow: UnitOfWork, topic: str, payload: bytes, prefetched: Prefetched | None = None,
+               arrived: datetime | None = None) -> list[Alarm]:
+        """Route one message to its use case (answers are published after the batch commits); a
+        device counts as seen when its message arrived, not when a backlog let it be processed."""
+        at = arrived or self.clock.now()
         session = uow.session
         if topic == PROVISION_REQUEST:
             try:

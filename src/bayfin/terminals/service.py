@@ -7,6 +7,7 @@ published by an after-commit hook, so a rolled-back request never reaches a devi
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -96,7 +97,11 @@ class TerminalsService:
     master_key: bytes
     publisher: Publisher
     offline_timeout: timedelta = timedelta(seconds=180)
+    #: How long the list of every site is trusted before it is read again (sites registered by
+    #: another process appear within this time; this process's own appear at once).
+    sites_refresh: timedelta = timedelta(seconds=60)
     _sites: dict[str, d.SiteView] = field(default_factory=dict)
+    _sites_listed_at: float | None = None
 
     def close(self) -> None:
         """Release the publisher's connection."""
@@ -173,9 +178,12 @@ class TerminalsService:
         return view
 
     def all_sites(self, session: Session) -> list[d.SiteView]:
-        """Every site's rule view (loads the cache once)."""
-        for row in repo.sites(session):
-            self._sites.setdefault(row.id, site_view(row))
+        """Every site's rule view, from the cache (re-read every ``sites_refresh``)."""
+        listed_at = self._sites_listed_at
+        if listed_at is None or time.monotonic() - listed_at > self.sites_refresh.total_seconds():
+            for row in repo.sites(session):
+                self._sites.setdefault(row.id, site_view(row))
+            self._sites_listed_at = time.monotonic()
         return list(self._sites.values())
 
     # --- provisioning --------------------------------------------------------------------------
@@ -241,10 +249,19 @@ class TerminalsService:
         try:
             body = json.loads(text)
             event_at = datetime.fromtimestamp(float(body.get("ts", now.timestamp())), UTC)
-        except (ValueError, TypeError, OverflowError):
+            seq = int(body.get("seq") or 0)
+        except (ValueError, TypeError, OverflowError, AttributeError):
             session.add(Event(terminal_id=found.id, serial=serial, kind="refused_telemetry", at=now,
                               data={"reason": "malformed"}))
             return []
+        # A message must be newer than the last one applied, by (device time, sequence): a replayed
+        # heartbeat would otherwise keep a dead terminal looking alive.
+        if found.telemetry_at is not None and (event_at, seq) <= (found.telemetry_at, found.telemetry_seq):
+            if (event_at, seq) < (found.telemetry_at, found.telemetry_seq):
+                session.add(Event(terminal_id=found.id, serial=serial, kind="refused_telemetry", at=now,
+                                  data={"reason": "replay"}))
+            return []  # the same message again (QoS 1 redelivery) is simply not applied twice
+        found.telemetry_at, found.telemetry_seq = event_at, seq
         return self._apply(session, found, body, event_at, now, prefetched.active[found.id])
 
     def _apply(self, session: Session, found: Terminal, body: Mapping[str, Any], event_at: datetime,

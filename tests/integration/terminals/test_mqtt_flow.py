@@ -232,3 +232,48 @@ def test_an_offline_forged_by_another_client_raises_nothing_but_the_real_last_wi
     finally:
         intruder.loop_stop()
         intruder.disconnect()
+
+
+def test_a_heartbeat_waiting_behind_a_backlog_is_not_taken_for_silence(
+        platform: Platform, mqtt_url: str, fleet: Fleet, session_factory: sessionmaker[Session],
+        clock: FixedClock) -> None:
+    import uuid
+
+    from bayfin.terminals import domain as d
+
+    slow = IngestWorker(fleet.service, session_factory, clock, mqtt_url, batch=1, sweep_every=0.0,
+                        client_id=f"ingest-{uuid.uuid4().hex[:8]}")
+    with session_factory() as s:
+        claim = {"serial": fleet.serial, "profile": fleet.profile, "nonce": "0123456789",
+                 "signature": d.sign(fleet.secret, f"{fleet.serial}:0123456789")}
+        key = fleet.service.provision(s, claim, clock.now()).device_key
+        s.commit()
+    assert key is not None
+    slow.pump(expect=10**6, timeout=1.0)  # retained statuses of earlier runs' terminals
+    device = Device(mqtt_url, fleet.serial, key)
+    try:
+        device.telemetry({"ts": clock.now().timestamp()})
+
+        def seen() -> bool:
+            with session_factory() as s:
+                found = repo.terminal(s, fleet.terminal_id)
+                return found is not None and found.telemetry_at is not None
+
+        pump_until(slow, seen)
+        clock.advance(seconds=170)
+        device.client.publish(f"bayfin/terminals/NOBODY-{fleet.serial}/telemetry", b"x", qos=1)
+        device.telemetry({"ts": clock.now().timestamp()}).wait_for_publish(5)
+        deadline = time.monotonic() + 10
+        while slow.pending() < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        clock.advance(seconds=100)  # the heartbeat is 100 s old when the worker reaches it
+        slow.tick()  # the stranger's message; the heartbeat still waits
+        slow.tick()  # the heartbeat
+        assert slow.pending() == 0
+        assert [a.rule for a in alarms_of(session_factory, fleet.terminal_id)] == []
+        slow.tick()  # an idle turn sweeps as of now: 100 s of silence is within the timeout
+        assert alarms_of(session_factory, fleet.terminal_id) == []
+    finally:
+        device.close()
+        slow.client.loop_stop()
+        slow.client.disconnect()

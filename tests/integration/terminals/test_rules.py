@@ -34,7 +34,7 @@ class Terminal:
             s.commit()
         assert result.accepted and result.device_key
         self.key = result.device_key
-        self.counter = 0
+        self.counter = self.seq = 0
 
     @property
     def service(self) -> TerminalsService:
@@ -43,7 +43,9 @@ class Terminal:
     def send(self, *, txns: int = 0, position: dict[str, Any] | None = None, booked_at: str | None = None,
              **extra: Any) -> list[Alarm]:
         self.counter += txns
-        body: dict[str, Any] = {"ts": self.clock.now().timestamp(), "txn_counter": self.counter, **extra}
+        self.seq += 1
+        body: dict[str, Any] = {"ts": self.clock.now().timestamp(), "seq": self.seq,
+                                "txn_counter": self.counter, **extra}
         if txns:
             body["txn"] = {"count": txns, "site": booked_at or self.fleet.pharmacy}
         if position is not None:
@@ -194,3 +196,23 @@ def test_alarms_move_through_the_four_states(term: Terminal) -> None:
         acked = term.service.clear(s, alarm.id, term.clock.now())
         s.commit()
     assert d.alarm_status(cleared=acked.cleared, acknowledged=acked.acknowledged) == d.AlarmStatus.cleared_ack
+
+
+def test_a_replayed_heartbeat_cannot_keep_a_silent_terminal_alive(term: Terminal) -> None:
+    captured = encode_signed(term.key, {"ts": term.clock.now().timestamp(), "seq": 1})
+    with term.factory() as s:  # an eavesdropper keeps a copy of a genuine heartbeat
+        term.service.ingest(s, term.fleet.serial, captured, term.clock.now())
+        s.commit()
+    term.clock.advance(seconds=100)
+    term.send()  # the terminal's last real heartbeat
+    for _ in range(3):
+        term.clock.advance(seconds=100)
+        with term.factory() as s:
+            assert term.service.ingest(s, term.fleet.serial, captured, term.clock.now()) == []
+            s.commit()
+    with term.factory() as s:
+        raised = term.service.sweep_offline(s, term.clock.now())
+        s.commit()
+        refused = [e.data["reason"] for e in repo.refused_events(s) if e.serial == term.fleet.serial]
+    assert [a.rule for a in raised] == ["offline"] and raised[0].evidence["silent_s"] == 300
+    assert refused == ["replay"] * 3

@@ -1,4 +1,4 @@
-"""terminals: signed status messages (replay-proof last will) and the incremental scan cursor
+"""terminals: replay-proof telemetry and status (signed last will) and the incremental scan cursor
 
 Revision ID: terminals_0002
 Revises: terminals_0001
@@ -23,6 +23,8 @@ TS = bayfin.kernel.db.UTCDateTime
 
 def upgrade() -> None:
     with op.batch_alter_table("terminals_terminals") as batch:
+        batch.add_column(sa.Column("telemetry_at", TS(), nullable=True))
+        batch.add_column(sa.Column("telemetry_seq", BigInt, nullable=False, server_default="0"))
         batch.add_column(sa.Column("status_at", TS(), nullable=True))
         batch.add_column(sa.Column("will_nonce", sa.String(32), nullable=True))
         batch.add_column(sa.Column("will_consumed", sa.Boolean(), nullable=False,
@@ -42,3 +44,5 @@ def downgrade() -> None:
         batch.drop_column("will_consumed")
         batch.drop_column("will_nonce")
         batch.drop_column("status_at")
+        batch.drop_column("telemetry_seq")
+        batch.drop_column("telemetry_at")
