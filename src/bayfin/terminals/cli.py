@@ -175,8 +175,10 @@ def map_svg(out: Path = typer.Option(Path("terminals-map.svg"), help="Where to w
 @app.command("ingest")
 def ingest(duration: float = typer.Option(0, help="Seconds to run (0: until Ctrl-C)."),
            offline_timeout: int = typer.Option(180, help="Seconds of silence before an offline alarm."),
+           medical_every: float = typer.Option(10.0, help="Seconds between scans of new card payments."),
            as_json: bool = JsonOption) -> None:
-    """Consume device messages from MQTT, evaluate the rules and raise alarms (the ingest service)."""
+    """Consume device messages from MQTT, evaluate the rules (and scan new card payments for the
+    non-medical-purchase rule) and raise alarms: the ingest service."""
     from bayfin.terminals.mqtt import IngestWorker
 
     with open_platform() as platform:
@@ -185,8 +187,8 @@ def ingest(duration: float = typer.Option(0, help="Seconds to run (0: until Ctrl
             raise typer.Exit(2)
         service = terminals_service(platform)
         service.offline_timeout = timedelta(seconds=offline_timeout)
-        worker = IngestWorker(service, platform.session_factory, platform.clock,
-                              platform.settings.mqtt_url).start()
+        worker = IngestWorker(service, platform.session_factory, platform.clock, platform.settings.mqtt_url,
+                              medical_every=medical_every).start()
         started = time.monotonic()
         try:
             while duration <= 0 or time.monotonic() - started < duration:

@@ -16,6 +16,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -110,9 +111,14 @@ class IngestStats:
     messages: int = 0
     alarms: int = 0
     refused: int = 0
-    #: Seconds from the event's own timestamp to the alarm's commit, per alarm raised.
-    latencies: list[float] = field(default_factory=list)
-    latencies_by_rule: dict[str, list[float]] = field(default_factory=dict)
+    #: The latest alarms raised (bounded, so a long-running worker does not grow): rule, the event's
+    #: own time, and seconds from that time to the alarm's commit.
+    raised: deque[tuple[str, datetime, float]] = field(default_factory=lambda: deque(maxlen=100_000))
+
+    def latencies(self, rule: str | None = None, until: datetime | None = None) -> list[float]:
+        """Seconds from event to committed alarm, of one rule or all, for events up to ``until``."""
+        return [seconds for name, event_at, seconds in self.raised
+                if (rule is None or name == rule) and (until is None or event_at <= until)]
 
 
 class IngestWorker:
@@ -226,8 +232,7 @@ class IngestWorker:
         for alarm in alarms:
             seconds = max(0.0, (committed - alarm.event_at).total_seconds())
             self.stats.alarms += 1
-            self.stats.latencies.append(seconds)
-            self.stats.latencies_by_rule.setdefault(alarm.rule, []).append(seconds)
+            self.stats.raised.append((alarm.rule, alarm.event_at, seconds))
 
     def _process(self, batch: list[Inbound]) -> None:
         def work(uow: UnitOfWork) -> list[Alarm]:
