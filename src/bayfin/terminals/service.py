@@ -213,6 +213,10 @@ class TerminalsService:
         found.key_generation += 1
         found.provisioned_at = now
         found.last_seen = now
+        # A new key makes every captured message useless, so the replay marks start afresh: a device
+        # whose clock was reset recovers by provisioning again.
+        found.telemetry_at, found.telemetry_seq = None, 0
+        found.status_at, found.will_nonce, found.will_consumed = None, None, False
         session.add(Event(terminal_id=found.id, serial=serial, kind="provisioned", at=now,
                           data={"generation": found.key_generation}))
         session.flush()

@@ -216,3 +216,16 @@ def test_a_replayed_heartbeat_cannot_keep_a_silent_terminal_alive(term: Terminal
         refused = [e.data["reason"] for e in repo.refused_events(s) if e.serial == term.fleet.serial]
     assert [a.rule for a in raised] == ["offline"] and raised[0].evidence["silent_s"] == 300
     assert refused == ["replay"] * 3
+
+
+def test_a_device_whose_clock_went_back_recovers_by_provisioning_again(term: Terminal) -> None:
+    term.send()
+    term.clock.advance(hours=-1)  # its real-time clock was reset
+    term.send(txns=1)
+    with term.factory() as s:
+        assert repo.terminal_by_serial(s, term.fleet.serial).txn_counter == 0  # type: ignore[union-attr]
+    fresh = Terminal(term.fleet, term.factory, term.clock)  # provisions again: a new key
+    fresh.counter = term.counter
+    fresh.send()
+    with term.factory() as s:
+        assert repo.terminal_by_serial(s, term.fleet.serial).txn_counter == 1  # type: ignore[union-attr]
