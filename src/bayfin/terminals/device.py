@@ -25,14 +25,17 @@ def provisioning_request(serial: str, profile: str, profile_secret: str, nonce: 
 
 def provision(url: str, serial: str, profile: str, profile_secret: str,
               timeout: float = 10.0) -> dict[str, Any]:
-    """Ask for credentials over MQTT and wait for the answer."""
+    """Ask for credentials over MQTT, wait for the answer and open the sealed key in it."""
     answers: queue.SimpleQueue[bytes] = queue.SimpleQueue()
     client = make_client(url, f"prov-{serial}-{os.urandom(3).hex()}",
                          subscriptions=(f"bayfin/provision/{serial}/response",),
                          on_message=lambda _c, _u, m: answers.put(bytes(m.payload)))
+    nonce = os.urandom(8).hex()
     try:
-        client.publish(PROVISION_REQUEST, provisioning_request(serial, profile, profile_secret), qos=1)
+        client.publish(PROVISION_REQUEST, provisioning_request(serial, profile, profile_secret, nonce), qos=1)
         answer: dict[str, Any] = json.loads(answers.get(timeout=timeout))
+        sealed = answer.pop("sealed_key", None)
+        answer["device_key"] = None if sealed is None else d.seal_key(profile_secret, nonce, str(sealed))
         return answer
     finally:
         client.loop_stop()

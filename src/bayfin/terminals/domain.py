@@ -85,6 +85,17 @@ def signature_valid(key: str, message: str, signature: str) -> bool:
     return hmac.compare_digest(sign(key, message), signature or "")
 
 
+def seal_key(profile_secret: str, nonce: str, key_hex: str) -> str:
+    """A device key masked for its way back over MQTT, where any client could read the answer topic:
+    XOR with HMAC(profile secret, nonce), which only the device that sent the nonce can rebuild.
+    The same call with the sealed key opens it."""
+    mask = hmac.new(profile_secret.encode(), f"seal:{nonce}".encode(), hashlib.sha256).digest()
+    raw = bytes.fromhex(key_hex)
+    if len(raw) != len(mask):
+        raise ValueError("a device key is 32 bytes")
+    return bytes(a ^ b for a, b in zip(raw, mask, strict=True)).hex()
+
+
 # --- geometry ----------------------------------------------------------------------------------
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -261,8 +261,9 @@ class IngestWorker:
             result = self.service.provision(session, request if isinstance(request, dict) else {}, at)
             if not result.accepted:
                 self.stats.refused += 1
+            # Any client may read the answer topic: the key travels sealed for the requesting device.
             answer = json.dumps({"accepted": result.accepted, "reason": result.reason,
-                                 "device_key": result.device_key, "terminal_id": result.terminal_id}).encode()
+                                 "sealed_key": result.sealed_key, "terminal_id": result.terminal_id}).encode()
             if result.serial:
                 uow.after_commit(lambda: self.service.publisher.publish(
                     f"bayfin/provision/{result.serial}/response", answer))

@@ -74,6 +74,8 @@ class ProvisionResult:
     reason: str | None = None
     device_key: str | None = None
     terminal_id: str | None = None
+    #: The device key sealed for the MQTT answer (see ``domain.seal_key``); never the key in clear.
+    sealed_key: str | None = None
 
 
 def encode_signed(key: str, body: Mapping[str, Any]) -> bytes:
@@ -220,7 +222,9 @@ class TerminalsService:
         session.add(Event(terminal_id=found.id, serial=serial, kind="provisioned", at=now,
                           data={"generation": found.key_generation}))
         session.flush()
-        return ProvisionResult(True, serial, device_key=self.device_key(found), terminal_id=found.id)
+        key = self.device_key(found)
+        return ProvisionResult(True, serial, device_key=key, terminal_id=found.id,
+                               sealed_key=d.seal_key(self.profile_secret(profile_key), nonce, key))
 
     # --- telemetry -----------------------------------------------------------------------------
 

@@ -277,3 +277,31 @@ def test_a_heartbeat_waiting_behind_a_backlog_is_not_taken_for_silence(
         device.close()
         slow.client.loop_stop()
         slow.client.disconnect()
+
+
+def test_a_client_listening_on_the_answer_topic_never_sees_the_device_key(
+        worker: IngestWorker, mqtt_url: str, fleet: Fleet) -> None:
+    import queue
+
+    from bayfin.terminals.mqtt import make_client
+
+    overheard: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+    eavesdropper = make_client(mqtt_url, f"eavesdropper-{fleet.serial}",
+                               subscriptions=("bayfin/provision/+/response",),
+                               on_message=lambda _c, _u, m: overheard.put(bytes(m.payload)))
+    try:
+        answer = provision_via_worker(worker, mqtt_url, fleet)
+        heard = json.loads(overheard.get(timeout=5))
+    finally:
+        eavesdropper.loop_stop()
+        eavesdropper.disconnect()
+    assert answer["accepted"] is True and len(answer["device_key"]) == 64
+    assert answer["device_key"] not in json.dumps(heard) and "device_key" not in heard
+    assert fleet.service.device_key(fleet_terminal(fleet, worker)) == answer["device_key"]
+
+
+def fleet_terminal(fleet: Fleet, worker: IngestWorker) -> Terminal:
+    with worker.session_factory() as s:
+        found = repo.terminal(s, fleet.terminal_id)
+        assert found is not None
+        return found

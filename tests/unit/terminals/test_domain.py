@@ -61,3 +61,12 @@ def test_cross_site_compares_the_site_a_sale_is_booked_for_with_where_the_termin
     assert moved is not None and moved.evidence["seen_at_site"] == "HO-1"
     relabelled = d.check_cross_site(SITE, "HO-1", SITE, 1)
     assert relabelled is not None and relabelled.evidence["booked_site"] == "HO-1"
+
+
+def test_a_sealed_device_key_opens_only_with_the_profile_secret_and_the_nonce() -> None:
+    key = d.derive_secret(b"master", "device:SN1:1")
+    sealed = d.seal_key("profile-secret", "nonce-1", key)
+    assert sealed != key
+    assert d.seal_key("profile-secret", "nonce-1", sealed) == key
+    assert d.seal_key("another-secret", "nonce-1", sealed) != key
+    assert d.seal_key("profile-secret", "nonce-2", sealed) != key
