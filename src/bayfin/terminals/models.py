@@ -112,6 +112,17 @@ class Alarm(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(200))
 
 
+class ProvisionNonce(Base):
+    """A nonce a terminal has provisioned with: each is accepted once, so a captured request cannot be
+    replayed to rotate the device's key from under it."""
+
+    __tablename__ = "terminals_provision_nonces"
+
+    terminal_id: Mapped[str] = mapped_column(ForeignKey("terminals_terminals.id"), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class ScanCursor(Base):
     """How far a periodic scan has read another module's records (by their increasing id)."""
 

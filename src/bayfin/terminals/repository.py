@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from bayfin.terminals.models import Alarm, Command, Event, Profile, ScanCursor, Site, Terminal
+from bayfin.terminals.models import Alarm, Command, Event, Profile, ProvisionNonce, ScanCursor, Site, Terminal
 
 
 def site_by_code(session: Session, code: str) -> Site | None:
@@ -188,3 +188,8 @@ def terminal_counts_by_site(session: Session) -> dict[str, tuple[int, int]]:
                                   func.count().filter(Terminal.connected.is_(True)))
                            .group_by(Terminal.site_id)).all()
     return {site_id: (total, connected) for site_id, total, connected in rows}
+
+
+def provision_nonce_used(session: Session, terminal_id: str, nonce: str) -> bool:
+    """Whether a terminal has provisioned with this nonce before."""
+    return session.get(ProvisionNonce, (terminal_id, nonce)) is not None

@@ -21,7 +21,7 @@ from bayfin.kernel.ids import new_id
 from bayfin.terminals import domain as d
 from bayfin.terminals import repository as repo
 from bayfin.terminals.alarms import clear_alarm, raise_alarm
-from bayfin.terminals.models import Alarm, Command, Event, Profile, Site, Terminal
+from bayfin.terminals.models import Alarm, Command, Event, Profile, ProvisionNonce, Site, Terminal
 
 TOPIC_ROOT = "bayfin/terminals"
 PROVISION_REQUEST = "bayfin/provision/request"
@@ -203,15 +203,18 @@ class TerminalsService:
             reason = "unknown_device"
         elif profile_row is None or not profile_row.active or found.profile_key != profile_key:
             reason = "wrong_profile"
-        elif len(nonce) < 8 or not d.signature_valid(self.profile_secret(profile_key), f"{serial}:{nonce}",
-                                                     str(request.get("signature", ""))):
+        elif not 8 <= len(nonce) <= 64 or not d.signature_valid(
+                self.profile_secret(profile_key), f"{serial}:{nonce}", str(request.get("signature", ""))):
             reason = "bad_signature"
+        elif repo.provision_nonce_used(session, found.id, nonce):
+            reason = "replayed_request"
         if reason is not None or found is None:
             session.add(Event(terminal_id=None if found is None else found.id, serial=serial or "?",
                               kind="refused_provisioning", at=now,
                               data={"reason": reason, "profile": profile_key[:40]}))
             session.flush()
             return ProvisionResult(False, serial, reason=reason)
+        session.add(ProvisionNonce(terminal_id=found.id, nonce=nonce, used_at=now))
         found.key_generation += 1
         found.provisioned_at = now
         found.last_seen = now

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -27,7 +28,7 @@ class Terminal:
     def __init__(self, fleet: Fleet, session_factory: sessionmaker[Session], clock: FixedClock) -> None:
         self.fleet, self.factory, self.clock = fleet, session_factory, clock
         with session_factory() as s:
-            nonce = "abcdef0123"
+            nonce = uuid.uuid4().hex
             sig = d.sign(fleet.secret, f"{fleet.serial}:{nonce}")
             result = fleet.service.provision(s, {"serial": fleet.serial, "profile": fleet.profile,
                                                  "nonce": nonce, "signature": sig}, clock.now())

@@ -10,6 +10,7 @@ from bayfin.kernel.clock import FixedClock
 from bayfin.kernel.errors import NotFound
 from bayfin.terminals import alarm_queue, refusals, sites_with_status, terminal_history
 from bayfin.terminals import domain as d
+from bayfin.terminals import repository as repo
 from bayfin.terminals.service import encode_signed
 from tests.integration.terminals.conftest import Fleet
 
@@ -81,3 +82,17 @@ def test_refusals_report_unknown_devices_and_wrong_secrets(
     assert sorted((r["serial"], r["reason"]) for r in mine) == [
         (fleet.serial, "bad_signature"), (f"X{fleet.serial}", "unknown_device")]
     assert {r["kind"] for r in mine} == {"refused_provisioning"}
+
+
+def test_a_replayed_provisioning_request_is_refused_and_keeps_the_device_key(
+        fleet: Fleet, session: Session, clock: FixedClock) -> None:
+    nonce = "0123456789"
+    claim = {"serial": fleet.serial, "profile": fleet.profile, "nonce": nonce,
+             "signature": d.sign(fleet.secret, f"{fleet.serial}:{nonce}")}
+    first = fleet.service.provision(session, claim, clock.now())
+    again = fleet.service.provision(session, claim, clock.now())
+    session.flush()
+    assert first.accepted and (again.accepted, again.reason) == (False, "replayed_request")
+    found = repo.terminal(session, fleet.terminal_id)
+    assert found is not None and fleet.service.device_key(found) == first.device_key
+    assert [r["reason"] for r in refusals(session) if r["serial"] == fleet.serial] == ["replayed_request"]

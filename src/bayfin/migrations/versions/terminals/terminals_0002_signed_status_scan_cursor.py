@@ -1,4 +1,4 @@
-"""terminals: replay-proof telemetry and status (signed last will) and the incremental scan cursor
+"""terminals: replay-proof provisioning, telemetry and status (signed last will); the scan cursor
 
 Revision ID: terminals_0002
 Revises: terminals_0001
@@ -30,6 +30,15 @@ def upgrade() -> None:
         batch.add_column(sa.Column("will_consumed", sa.Boolean(), nullable=False,
                                    server_default=sa.false()))
     op.create_table(
+        "terminals_provision_nonces",
+        sa.Column("terminal_id", sa.String(26), nullable=False),
+        sa.Column("nonce", sa.String(64), nullable=False),
+        sa.Column("used_at", TS(), nullable=False),
+        sa.ForeignKeyConstraint(["terminal_id"], ["terminals_terminals.id"],
+                                name=op.f("fk_terminals_provision_nonces_terminal_id_terminals_terminals")),
+        sa.PrimaryKeyConstraint("terminal_id", "nonce", name=op.f("pk_terminals_provision_nonces")),
+    )
+    op.create_table(
         "terminals_scan_cursors",
         sa.Column("name", sa.String(40), nullable=False),
         sa.Column("position", BigInt, nullable=False),
@@ -40,6 +49,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("terminals_scan_cursors")
+    op.drop_table("terminals_provision_nonces")
     with op.batch_alter_table("terminals_terminals") as batch:
         batch.drop_column("will_consumed")
         batch.drop_column("will_nonce")
