@@ -41,8 +41,9 @@ Inbound = tuple[str, bytes, datetime]
 def make_client(url: str, client_id: str, *, will: tuple[str, bytes] | None = None,
                 on_message: Callable[[paho.Client, object, paho.MQTTMessage], None] | None = None,
                 subscriptions: tuple[str, ...] = (), timeout: float = 10.0) -> paho.Client:
-    """A connected paho client running its network loop on a thread; subscriptions are renewed on
-    every (re)connect so a broker restart does not silently stop ingestion."""
+    """A connected paho client running its network loop on a thread, returned once its subscriptions
+    are confirmed; they are renewed on every (re)connect so a broker restart does not silently stop
+    ingestion."""
     parsed = urlparse(url)
     client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
     client.max_queued_messages_set(0)
@@ -52,13 +53,26 @@ def make_client(url: str, client_id: str, *, will: tuple[str, bytes] | None = No
     if will is not None:
         client.will_set(will[0], will[1], qos=1, retain=True)
     connected = threading.Event()
+    awaiting: set[int] = set()
 
+    # Both callbacks run on the network thread. The client counts as connected once the broker has
+    # confirmed every subscription: a message published meanwhile by another client would be lost.
     def on_connect(c: paho.Client, _u: object, _f: object, reason: object, _p: object) -> None:
+        awaiting.clear()
         for topic in subscriptions:
-            c.subscribe(topic, qos=1)
-        connected.set()
+            mid = c.subscribe(topic, qos=1)[1]
+            if mid is not None:
+                awaiting.add(mid)
+        if not awaiting:
+            connected.set()
+
+    def on_subscribe(_c: paho.Client, _u: object, mid: int, _codes: object, _p: object) -> None:
+        awaiting.discard(mid)
+        if not awaiting:
+            connected.set()
 
     client.on_connect = on_connect
+    client.on_subscribe = on_subscribe
     if on_message is not None:
         client.on_message = on_message
     client.connect(parsed.hostname or "127.0.0.1", parsed.port or 1883, keepalive=30)

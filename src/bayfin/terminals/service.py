@@ -355,6 +355,8 @@ class TerminalsService:
         connect), "closed" (a clean disconnect) or "offline" (that last will, published by the broker
         after an abrupt drop). Unsigned, forged and replayed messages are refused and reported, so no
         other client can raise an offline alarm for someone else's terminal."""
+        if not payload:  # the broker clearing a retained status: no claim at all
+            return []
         found = repo.terminal_by_serial(session, serial)
         if found is None or found.provisioned_at is None:
             return []

@@ -83,14 +83,17 @@ def mqtt_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def worker(platform: Platform, session_factory: sessionmaker[Session], clock: FixedClock,
+def worker(platform: Platform, session_factory: sessionmaker[Session], clock: FixedClock, fleet: Fleet,
            mqtt_url: str) -> Iterator[object]:
-    """An ingest worker subscribed to the broker, pumped by the test on its own thread."""
+    """An ingest worker subscribed to the broker, pumped by the test on its own thread; afterwards the
+    test terminal's retained status is cleared, so the broker does not collect them run after run."""
     from bayfin.terminals.mqtt import IngestWorker
 
     found = IngestWorker(terminals_service(platform), session_factory, clock, mqtt_url,
                          client_id=f"ingest-{uuid.uuid4().hex[:8]}")
     yield found
+    found.client.publish(f"bayfin/terminals/{fleet.serial}/status", b"", qos=1,
+                         retain=True).wait_for_publish(5)
     found.client.loop_stop()
     found.client.disconnect()
 
