@@ -1,6 +1,6 @@
 """A real bayfin server for the console's browser tests: a migrated SQLite database with a small
-generated region ingested, the identity demo directory, one console user per role, uvicorn on a
-free port."""
+generated region ingested (hub, risk deliveries, a simulated anti-fraud stream), the identity demo
+directory, one console user per role, a fitted scorecard, and uvicorn on a free port."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pathlib import Path
 import uvicorn
 
 from bayfin import migrations
+from bayfin.antifraud.demo import seed_demo as seed_fraud
 from bayfin.api.app import create_app
 from bayfin.creditdata.workflows import ingest_directory
 from bayfin.demo.generate import generate_region
@@ -22,7 +23,11 @@ from bayfin.identity.demo import seed_demo as seed_identity
 from bayfin.kernel.db import make_engine
 from bayfin.kernel.platform import Platform, build_platform
 from bayfin.kernel.settings import Settings
+from bayfin.riskmonitor.demo import seed_demo as seed_risk
+from bayfin.scoring import model as scoring_model
+from bayfin.scoring.service import ScoringService
 from bayfin.web.demo import demo_firm, seed_console_users
+from tests.unit.scoring.test_scorecard import synthetic
 
 PASSWORD = "console e2e 42!"
 
@@ -59,6 +64,12 @@ def console_server(workdir: Path, enterprises: int = 60) -> Iterator[ConsoleServ
     region = workdir / "region"
     generate_region(region, enterprises, 7, defect_rate=0.03)
     ingest_directory(platform, region)
+    seed_risk(platform, region, 7)
+    seed_fraud(platform, region, 7)
+    # a scorecard fitted on synthetic features (as the scoring API tests do), so reports carry scores
+    features, defaulted = synthetic(1200)
+    scoring_model.save(scoring_model.fit_model(features, defaulted, challenger=False), workdir)
+    platform.extensions["scoring"] = ScoringService(workdir)
     seed_identity(platform, workdir, 7)
     firm = demo_firm(platform)
     assert firm is not None, "the generated region has no registered firm"

@@ -169,6 +169,8 @@ def test_an_officer_requests_consent_the_firm_narrows_it_and_the_officer_reads_t
     assert officer.get_by_role("heading", level=1).inner_text().startswith("Credit report")
     assert officer.locator("#sec-judicial_case").count() == 0, "the firm took courts out"
     assert officer.locator("#sec-tax_payment").count() == 1
+    assert 300 <= int(officer.get_by_test_id("score").inner_text()) <= 900
+    assert officer.get_by_test_id("reasons").locator("li").count() >= 1
     screenshot(officer, "22-officer-report")
 
     firm.get_by_role("link", name="Who viewed my data").click()
@@ -192,3 +194,49 @@ def test_an_officer_requests_consent_the_firm_narrows_it_and_the_officer_reads_t
     assert "/oauth2/login" in officer.url, "signing out ended the SSO session too"
     officer.context.close()
     firm.context.close()
+
+
+def test_a_risk_analyst_sees_the_index_distribution_the_leads_and_a_firms_portrait(browser, server):
+    from bayfin.riskmonitor import repository as risk_repo
+
+    page = new_page(browser, server, "en")
+    sign_in(page, server, "analyst")
+    assert page.url.endswith("/console/risk")
+    with server.platform.session_factory() as s:
+        scores = risk_repo.latest_scores(s)
+    assert page.get_by_test_id("rated").inner_text() == f"{len(scores):,}"
+    page.wait_for_function("() => echarts.getInstanceByDom(document.getElementById('chart-risk'))")
+    screenshot(page, "40-risk-overview")
+    worst = max(scores.values(), key=lambda s: s.score)
+    page.goto(f"/console/risk/firms/{worst.credit_code}")
+    assert page.get_by_test_id("risk-index").inner_text() == f"{worst.score:.1f}"
+    screenshot(page, "41-risk-portrait")
+    with server.platform.session_factory() as s:
+        audited = s.scalar(select(func.count(AuditEntry.id)).where(
+            AuditEntry.action == "riskmonitor.portrait.read", AuditEntry.subject_id == worst.credit_code))
+    assert audited == 1
+    page.context.close()
+
+
+def test_a_fraud_analyst_sees_the_blocked_amount_by_typology_of_their_own_bank(browser, server):
+    from bayfin.antifraud import repository as fraud_repo
+
+    page = new_page(browser, server, "en")
+    sign_in(page, server, "operator", "/console/fraud")
+    with server.platform.session_factory() as s:
+        totals = fraud_repo.totals(s, by="typology", since=None, until=None, institution_id=None)
+    protected = sum(r["amount_protected_fen"] for r in totals)
+    assert protected > 0
+    assert page.get_by_test_id("protected").inner_text() == f"{protected / 100:,.2f}"
+    assert page.get_by_test_id("decision-stream").locator("tbody tr").count() == 50
+    screenshot(page, "50-fraud")
+    page.goto("/console/terminals")
+    assert page.get_by_role("img", name="Map of sites by status").is_visible()
+    screenshot(page, "60-terminals")
+    page.context.close()
+
+    other_bank = new_page(browser, server, "en")
+    sign_in(other_bank, server, "fraud", "/console/fraud")
+    # the demo stream was decided for "demo-bank": another institution sees none of it (API rule)
+    assert other_bank.get_by_test_id("protected").inner_text() == "0.00"
+    other_bank.context.close()

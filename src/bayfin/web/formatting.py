@@ -30,6 +30,8 @@ def cell(name: str, value: Any) -> str:
     """One value of a record, by field name (``*_fen`` is money)."""
     if value is None:
         return "—"
+    if isinstance(value, list):
+        return ", ".join(cell(name, v) for v in value)
     if name.endswith("_fen") and isinstance(value, int):
         return yuan(value)
     if isinstance(value, (date, datetime)):
@@ -41,8 +43,16 @@ def cell(name: str, value: Any) -> str:
     return str(value)
 
 
+def label(name: str) -> str:
+    """A field name for people: money fields say they are in yuan (``arrears_fen`` → ``arrears (元)``)."""
+    if name.endswith("_fen"):
+        return name.removesuffix("_fen").replace("_", " ") + " (元)"
+    return name.replace("_", " ")
+
+
 def install(env: Any) -> None:
     """Register the filters on a Jinja environment."""
+    env.filters["label"] = label
     env.filters["yuan"] = yuan
     env.filters["when"] = when
     env.filters["cell"] = cell
