@@ -59,7 +59,10 @@ def console_server(workdir: Path, enterprises: int = 60) -> Iterator[ConsoleServ
     migrations.upgrade(engine)
     engine.dispose()
     settings = Settings(environment="test", data_dir=workdir, database_url=url, issuer=base,
-                        audit_key="console-e2e-audit-key-0123456789abcdef", log_level="WARNING")
+                        audit_key="console-e2e-audit-key-0123456789abcdef", log_level="WARNING",
+                        # tokens this short make the console refresh them (with rotation) on almost
+                        # every page after the first second, so the flows exercise the refresh path
+                        access_token_ttl_seconds=31)
     platform = build_platform(settings)
     region = workdir / "region"
     generate_region(region, enterprises, 7, defect_rate=0.03)
