@@ -26,6 +26,7 @@ from bayfin.kernel.settings import Settings
 from bayfin.riskmonitor.demo import seed_demo as seed_risk
 from bayfin.scoring import model as scoring_model
 from bayfin.scoring.service import ScoringService
+from bayfin.terminals.wiring import terminals_service
 from bayfin.web.demo import demo_firm, seed_console_users
 from tests.unit.scoring.test_scorecard import synthetic
 
@@ -41,6 +42,24 @@ class ConsoleServer:
     firm_code: str
     firm_name: str
     password: str = PASSWORD
+
+
+def _terminal_sites(platform: Platform) -> None:
+    """Two Zhuhai sites and a registered terminal (the terminals module has no demo seeder)."""
+    service = terminals_service(platform)
+    hours = {str(day): [["08:00", "22:00"]] for day in range(1, 8)}
+    now = platform.clock.now()
+    with platform.unit_of_work() as uow:
+        service.create_site(uow.session, code="PH-GONGBEI", name="Gongbei pharmacy", kind="pharmacy",
+                            licence="YP-440402-1", lat=22.2220, lon=113.5440, geofence_m=150,
+                            opening_hours=hours, now=now)
+        service.create_site(uow.session, code="HO-XIANGZHOU", name="Xiangzhou hospital", kind="hospital",
+                            licence="YL-440402-9", lat=22.2710, lon=113.5670, geofence_m=300,
+                            opening_hours=hours, now=now)
+        service.create_profile(uow.session, "icbc-zh", "ICBC", now)
+        service.register_terminal(uow.session, serial="SN-E2E-0001", model="PAX-A920", firmware="1.0.0",
+                                  site_code="PH-GONGBEI", bank_id="ICBC", profile_key="icbc-zh")
+        uow.commit()
 
 
 def _free_port() -> int:
@@ -74,6 +93,7 @@ def console_server(workdir: Path, enterprises: int = 60) -> Iterator[ConsoleServ
     scoring_model.save(scoring_model.fit_model(features, defaulted, challenger=False), workdir)
     platform.extensions["scoring"] = ScoringService(workdir)
     seed_identity(platform, workdir, 7)
+    _terminal_sites(platform)
     firm = demo_firm(platform)
     assert firm is not None, "the generated region has no registered firm"
     seed_console_users(platform, firm[0], firm[1], PASSWORD)

@@ -236,7 +236,11 @@ def test_a_fraud_analyst_sees_the_blocked_amount_by_typology_of_their_own_bank(b
     screenshot(page, "50-fraud")
     page.goto("/console/terminals")
     assert page.get_by_role("img", name="Map of sites by status").is_visible()
+    assert page.evaluate("document.querySelector('img.terminal-map').naturalWidth") > 0
     screenshot(page, "60-terminals")
+    page.get_by_role("link", name="SN-E2E-0001").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Terminal history: SN-E2E-0001"
+    screenshot(page, "61-terminal-history")
     page.context.close()
 
     other_bank = new_page(browser, server, "en")

@@ -239,6 +239,9 @@ class PageRoute(APIRoute):
                 first = exc.errors()[0] if exc.errors() else {}
                 where = ".".join(str(p) for p in first.get("loc", ()))
                 return error_page(request, 422, "error_title", f"{where}: {first.get('msg', '')}")
+            except Exception:  # the cause goes to the log; the user gets the layout, not a trace
+                log.exception("console page failed", extra={"path": request.url.path})
+                return error_page(request, 500, "error_500")
             refreshed = getattr(request.state, "console_session", None)
             if isinstance(refreshed, ConsoleSession):
                 write_session(console_of(request), response, refreshed)

@@ -25,6 +25,7 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "error_401": ("请先登录。", "Please sign in first."),
     "error_403": ("您的角色无权访问此页面。", "Your role may not open this page."),
     "error_404": ("找不到该页面或记录。", "There is no such page or record."),
+    "error_500": ("服务器出错，已记录，请稍后重试。", "Something went wrong on our side; it is logged. Try again later."),
     "error_csrf": ("表单已过期，请返回重试。", "The form has expired. Go back and try again."),
     "error_sso": ("登录未完成，请重试。", "The sign-in did not complete. Please try again."),
     "back_home": ("返回首页", "Back to the start page"),
