@@ -189,7 +189,8 @@ def test_an_officer_requests_consent_the_firm_narrows_it_and_the_officer_reads_t
     assert refusals == 1
 
     with server.platform.session_factory() as s:
-        issued = s.scalars(select(AuditEntry.details).where(AuditEntry.action == "identity.token.issue")).all()
+        issued = s.scalars(select(AuditEntry.details)
+                           .where(AuditEntry.action == "identity.token.issue")).all()
     assert any(d.get("grant_type") == "refresh_token" for d in issued), "31 s tokens were refreshed"
 
     officer.get_by_role("button", name="Sign out").click()
