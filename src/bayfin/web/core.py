@@ -191,7 +191,8 @@ def render(page: Page, template: str, status: int = 200, **context: Any) -> Resp
         "page": page, "t": page.t, "lang": page.lang, "principal": page.principal,
         "user_name": page.session.name if page.session else None,
         "csrf_token": csrf_token(page.console, page.session), "nav": navigation(page.principal),
-        "path": request.url.path, "now": page.platform.clock.now(), **context}, status_code=status)
+        "path": request.url.path, "now": page.platform.clock.now(),
+        "field": lambda name: i18n.field_label(name, page.lang), **context}, status_code=status)
     return secure_headers(response, page.console)
 
 

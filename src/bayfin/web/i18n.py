@@ -191,6 +191,75 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "term.none": ("尚无数据。", "No data yet."),
 }
 
+#: The hub's record types and fields (GB/T 40478 / GB/T 22120 data items) and report indicators.
+FIELDS: dict[str, tuple[str, str]] = {
+    "tax": ("纳税", "Tax"),
+    "social_security": ("社保", "Social security"),
+    "customs": ("海关", "Customs"),
+    "courts": ("司法", "Courts"),
+    "utilities": ("水电", "Utilities"),
+    "score": ("信用评分", "Credit score"),
+    "registration": ("登记注册信息", "Registration"),
+    "abnormal_operation": ("经营异常名录", "Abnormal operation"),
+    "administrative_penalty": ("行政处罚", "Administrative penalties"),
+    "tax_payment": ("纳税信息", "Tax"),
+    "social_insurance": ("社会保险", "Social insurance"),
+    "customs_trade": ("海关进出口", "Customs"),
+    "judicial_case": ("司法案件", "Court cases"),
+    "utility_payment": ("水电缴费", "Utilities"),
+    "provident_fund": ("住房公积金", "Housing provident fund"),
+    "intellectual_property": ("知识产权", "Intellectual property"),
+    "name": ("企业名称", "Name"),
+    "legal_representative": ("法定代表人", "Legal representative"),
+    "registered_capital_fen": ("注册资本（元）", "Registered capital (yuan)"),
+    "founded_on": ("成立日期", "Founded on"),
+    "industry_code": ("行业代码", "Industry (GB/T 4754)"),
+    "city_code": ("所在地区划", "Division code"),
+    "address": ("住所", "Address"),
+    "status": ("状态", "Status"),
+    "listed_on": ("列入日期", "Listed on"),
+    "reason": ("原因", "Reason"),
+    "authority": ("决定机关", "Authority"),
+    "removed_on": ("移出日期", "Removed on"),
+    "decision_no": ("决定书文号", "Decision no."),
+    "decided_on": ("决定日期", "Decided on"),
+    "violation": ("违法行为", "Violation"),
+    "fine_fen": ("罚款（元）", "Fine (yuan)"),
+    "period": ("所属期", "Period"),
+    "credit_grade": ("纳税信用等级", "Tax credit grade"),
+    "tax_paid_fen": ("实缴税额（元）", "Tax paid (yuan)"),
+    "vat_sales_fen": ("增值税销售额（元）", "VAT sales (yuan)"),
+    "arrears_fen": ("欠缴（元）", "Arrears (yuan)"),
+    "insured_headcount": ("参保人数", "Insured headcount"),
+    "customs_grade": ("海关信用等级", "Customs grade"),
+    "import_fen": ("进口额（元）", "Imports (yuan)"),
+    "export_fen": ("出口额（元）", "Exports (yuan)"),
+    "case_no": ("案号", "Case no."),
+    "role": ("诉讼地位", "Role"),
+    "case_kind": ("案件类型", "Case kind"),
+    "filed_on": ("立案日期", "Filed on"),
+    "amount_fen": ("标的金额（元）", "Amount (yuan)"),
+    "electricity_kwh": ("用电量（千瓦时）", "Electricity (kWh)"),
+    "water_m3": ("用水量（立方米）", "Water (m³)"),
+    "contributors": ("缴存人数", "Contributors"),
+    "registration_no": ("登记号", "Registration no."),
+    "ip_kind": ("类型", "Kind"),
+    "title": ("名称", "Title"),
+    "granted_on": ("授权日期", "Granted on"),
+    "revenue_trend": ("营收趋势", "Revenue trend"),
+    "tax_credit_grade": ("纳税信用等级", "Tax credit grade"),
+    "tax_arrears_fen": ("欠税（元）", "Tax arrears (yuan)"),
+    "headcount_trend": ("用工趋势", "Headcount trend"),
+    "social_insurance_arrears_fen": ("社保欠费（元）", "Social insurance arrears (yuan)"),
+    "abnormal_operations": ("经营异常", "Abnormal operation"),
+    "administrative_penalties": ("行政处罚次数", "Administrative penalties"),
+    "dishonest_debtor": ("失信被执行人", "Dishonest debtor"),
+    "enforcement_cases": ("执行案件", "Enforcement cases"),
+    "open_enforcement_cases": ("未结执行案件", "Open enforcement cases"),
+    "litigation_as_defendant": ("被告案件", "Cases as defendant"),
+    "litigation_as_plaintiff": ("原告案件", "Cases as plaintiff"),
+}
+
 TEXTS: dict[str, dict[str, str]] = {
     "zh": {key: pair[0] for key, pair in _PAIRS.items()},
     "en": {key: pair[1] for key, pair in _PAIRS.items()},
@@ -201,6 +270,14 @@ def pick(cookie: str | None, accept_language: str | None) -> str:
     """``zh`` or ``en``: the user's choice (cookie) first, then the browser's Accept-Language, with
     the identity platform's own rule so sign-in pages and console agree."""
     return pick_language(cookie if cookie in LANGUAGES else None, accept_language)
+
+
+def field_label(name: str, lang: str) -> str:
+    """A record type's, field's or indicator's name in the language (the name itself when unknown)."""
+    pair = FIELDS.get(name)
+    if pair is None:
+        return name.replace("_", " ")
+    return pair[0] if lang == "zh" else pair[1]
 
 
 def texts(lang: str) -> dict[str, str]:
