@@ -129,13 +129,27 @@ class ConsentService:
         """An institution asks an enterprise for consent."""
         if principal.organization_type != "institution" or not principal.organization_id:
             raise Forbidden("only a financial institution can request consent")
+        return self._create(principal.organization_id, principal, data, "consent.request",
+                            "institution_request")
+
+    def request_for(self, institution_id: str, requested_by: Principal,
+                    data: ConsentRequestData) -> Consent:
+        """The platform asks for consent on an institution's behalf (e.g. when an enterprise applies
+        for one of its loan products); same validation as :meth:`request`, audited as the caller's."""
+        if not institution_id:
+            raise ValidationFailed("name the institution the consent is for")
+        return self._create(institution_id, requested_by, data, "consent.request_for",
+                            "platform_request")
+
+    def _create(self, institution_id: str, principal: Principal, data: ConsentRequestData,
+                action: str, reason: str) -> Consent:
         if data.data_from > data.data_to:
             raise ValidationFailed("data_from must not be after data_to")
         if not data.categories:
             raise ValidationFailed("name at least one data category")
         now = self.clock.now()
         consent = Consent(
-            id=new_id("cst"), credit_code=data.credit_code, institution_id=principal.organization_id,
+            id=new_id("cst"), credit_code=data.credit_code, institution_id=institution_id,
             requested_by=principal.subject, approved_by=None, purpose_code=data.purpose.value,
             purpose_text=data.purpose_text, requested_categories=sorted(data.categories),
             categories=sorted(data.categories), access_mode=data.access_mode.value,
@@ -147,9 +161,8 @@ class ConsentService:
             linked_application_id=data.linked_application_id, use_count=0, created_at=now)
         self.repo.add(consent)
         self.session.flush()
-        self._event(consent, "request", None, d.ConsentStatus.requested, "institution_request",
-                    principal)
-        self._audit(principal, "consent.request", consent, "ok")
+        self._event(consent, "request", None, d.ConsentStatus.requested, reason, principal)
+        self._audit(principal, action, consent, "ok")
         return consent
 
     def approve(self, principal: Principal, consent_id: str, *,

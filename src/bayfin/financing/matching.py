@@ -135,7 +135,7 @@ def _failed(p: Product, d: Demand, f: Firm, today: date, stop_after: int = 2) ->
     return out
 
 
-def _fit(p: Product, d: Demand, f: Firm) -> float:
+def expected_fit(p: Product, d: Demand, f: Firm) -> float:
     """Expected fit in [0, 1]: cheaper, amount nearer the range's middle, likelier approval."""
     rate = float((p.min_rate + p.max_rate) / 2)
     rate_part = max(0.0, 1.0 - rate / 0.24)  # 24% a year: the judicial ceiling on private lending
@@ -159,9 +159,10 @@ def match(
         failed = _failed(p, demand, firm, today)
         if not failed:
             reasons = list(CRITERIA.values())
-            eligible.append(Match(p.id, p.institution_id, True, _fit(p, demand, firm), reasons, []))
+            fit = expected_fit(p, demand, firm)
+            eligible.append(Match(p.id, p.institution_id, True, fit, reasons, []))
         elif near_misses and len(failed) == 1:
-            near.append(Match(p.id, p.institution_id, False, _fit(p, demand, firm), [], failed))
+            near.append(Match(p.id, p.institution_id, False, expected_fit(p, demand, firm), [], failed))
     eligible.sort(key=lambda m: (-m.fit, m.product_id))
     near.sort(key=lambda m: (-m.fit, m.product_id))
     return eligible + near
