@@ -1,6 +1,7 @@
 """A real bayfin server for the console's browser tests: a migrated SQLite database with a small
-generated region ingested (hub, risk deliveries, a simulated anti-fraud stream), the identity demo
-directory, one console user per role, a fitted scorecard, and uvicorn on a free port."""
+generated region ingested (hub, risk deliveries, a simulated anti-fraud stream, the financing
+marketplace), the identity demo directory, one console user per role, a fitted scorecard, and
+uvicorn on a free port."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from bayfin.antifraud.demo import seed_demo as seed_fraud
 from bayfin.api.app import create_app
 from bayfin.creditdata.workflows import ingest_directory
 from bayfin.demo.generate import generate_region
+from bayfin.financing.demo import seed_demo as seed_financing
 from bayfin.identity.demo import seed_demo as seed_identity
 from bayfin.kernel.db import make_engine
 from bayfin.kernel.platform import Platform, build_platform
@@ -93,6 +95,7 @@ def console_server(workdir: Path, enterprises: int = 60) -> Iterator[ConsoleServ
     scoring_model.save(scoring_model.fit_model(features, defaulted, challenger=False), workdir)
     platform.extensions["scoring"] = ScoringService(workdir)
     seed_identity(platform, workdir, 7)
+    seed_financing(platform, region, 7)
     _terminal_sites(platform)
     firm = demo_firm(platform)
     assert firm is not None, "the generated region has no registered firm"

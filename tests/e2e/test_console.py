@@ -249,3 +249,73 @@ def test_a_fraud_analyst_sees_the_blocked_amount_by_typology_of_their_own_bank(b
     # the demo stream was decided for "demo-bank": another institution sees none of it (API rule)
     assert other_bank.get_by_test_id("protected").inner_text() == "0.00"
     other_bank.context.close()
+
+
+def test_a_firm_publishes_a_demand_applies_and_the_bank_works_its_queue(browser, server):
+    from bayfin.financing import domain as fd
+    from bayfin.financing.models import LoanApplication
+
+    firm = new_page(browser, server, "en")
+    sign_in(firm, server, "firm", "/console/financing/demands")
+    firm.fill("#amount", "abc")
+    firm.get_by_test_id("publish-demand").click()
+    assert firm.locator("#amount-error").is_visible() and firm.locator("#purpose-error").is_visible()
+    assert firm.evaluate("document.activeElement.id") == "amount"
+    assert firm.input_value("#amount") == "abc"
+    firm.fill("#amount", "300000")
+    firm.fill("#purpose", "working capital for orders in hand")
+    firm.get_by_test_id("publish-demand").click()
+    assert "/console/financing/demands/" in firm.url
+    assert firm.get_by_role("status").inner_text() == "The demand is published."
+    eligible = firm.get_by_test_id("eligible")
+    assert eligible.locator("tbody tr").count() >= 1
+    assert eligible.locator("ul.reasons li").count() >= 1, "every match says why"
+    screenshot(firm, "70-firm-matches")
+    eligible.locator("button").first.click()
+    assert firm.url.endswith("/console/financing/applications?done=apply")
+    rows = firm.get_by_test_id("applications").locator("tbody tr")
+    assert "submitted" in rows.first.inner_text()
+    screenshot(firm, "71-firm-applications")
+    with server.platform.session_factory() as s:
+        mine = s.scalars(select(LoanApplication).where(LoanApplication.credit_code == server.firm_code)).one()
+    firm.context.close()
+
+    officer = new_page(browser, server, "en")
+    sign_in(officer, server, "officer", "/console/financing/queue")
+    queue = officer.get_by_test_id("queue")
+    with server.platform.session_factory() as s:
+        breached = s.scalar(select(func.count(LoanApplication.id)).where(
+            LoanApplication.institution_id == "BANK-GD-GZ", LoanApplication.window_breached_at.is_not(None),
+            LoanApplication.responded_at.is_(None)))
+    if mine.institution_id == "BANK-GD-GZ":
+        assert officer.get_by_test_id(f"move-{mine.id}").is_visible()
+        officer.select_option(f"#to-{mine.id}", "accepted")
+        officer.get_by_test_id(f"move-{mine.id}").click()
+        assert officer.get_by_role("status").inner_text() == "The application moved on."
+    if breached:
+        assert officer.get_by_test_id("breached-warning").is_visible()
+    assert queue.locator("tbody tr").count() >= 1
+    screenshot(officer, "72-officer-queue")
+
+    officer.get_by_role("link", name="Loan products").click()
+    officer.fill("#name", "Console e2e micro loan")
+    officer.fill("#min_rate", "four percent")
+    officer.get_by_test_id("publish-product").click()
+    assert officer.locator("#min_rate-error").is_visible()
+    assert officer.input_value("#name") == "Console e2e micro loan"
+    officer.fill("#min_rate", "0.0400")
+    officer.get_by_test_id("publish-product").click()
+    assert "Console e2e micro loan" in officer.get_by_test_id("products").inner_text()
+    screenshot(officer, "73-officer-products")
+    officer.get_by_role("link", name="Lead list").click()
+    screenshot(officer, "74-officer-leads")
+    officer.context.close()
+
+    operator = new_page(browser, server, "en")
+    sign_in(operator, server, "operator")
+    with server.platform.session_factory() as s:
+        financed = s.scalar(select(func.count(LoanApplication.id))
+                            .where(LoanApplication.state.in_(sorted(fd.FINANCED))))
+    assert financed and operator.get_by_test_id("financings").inner_text() == f"{financed:,}"
+    screenshot(operator, "13-operator-dashboard-financing")
+    operator.context.close()

@@ -37,7 +37,8 @@ def seed_demo(platform: Platform, workdir: Path, seed: int) -> None:
                        scopes=["openid", "profile", "identity:read", "identity:admin",
                                # what the web console's pages call (bayfin.web.wiring.SCOPES)
                                "consent:manage", "consent:request", "credit:read", "fraud:read",
-                               "terminals:read"],
+                               "terminals:read", "financing:apply", "financing:products",
+                               "financing:review", "financing:statistics"],
                        organization="OPERATOR", first_party=True)
         svc.create_role(s, SYSTEM, app="bayfin-console", name="identity-admin",
                         permissions=["identity:read", "identity:admin"])

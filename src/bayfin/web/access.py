@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from bayfin.api.deps import require
+from bayfin.financing import endpoints as fin
 from bayfin.kernel.errors import Forbidden
 from bayfin.kernel.security import Principal
 
@@ -16,9 +18,13 @@ class Need:
     scopes: tuple[str, ...] = ()
     roles: tuple[str, ...] = ()
     org_types: tuple[str, ...] = ()
+    #: A module's own check when its API uses one (financing's per-organization-type scopes).
+    custom: Callable[[Principal], Principal] | None = field(default=None, compare=False)
 
     def check(self, principal: Principal) -> Principal:
         """Admit the principal or raise Forbidden, with the API's own check."""
+        if self.custom is not None:
+            return self.custom(principal)
         return require(scopes=self.scopes, roles=self.roles, org_types=self.org_types)(principal)
 
     def allows(self, principal: Principal | None) -> bool:
@@ -33,7 +39,7 @@ class Need:
 
 
 # The API's requirements, page by page (consent/, creditreport/, creditdata/, antifraud/, riskmonitor/,
-# terminals/ endpoints).
+# terminals/, financing/ endpoints).
 ENTERPRISE = Need(scopes=("consent:manage",), org_types=("enterprise",))
 CONSENT_REQUESTER = Need(scopes=("consent:request",), org_types=("institution",))
 CREDIT_READER = Need(scopes=("credit:read",), org_types=("institution",))
@@ -41,6 +47,10 @@ OPERATOR = Need(roles=("operator",))
 FRAUD_READER = Need(scopes=("fraud:read",), roles=("fraud_analyst", "operator"))
 RISK_ANALYST = Need(org_types=("regulator",), roles=("risk_analyst", "risk_supervisor"))
 TERMINALS_READER = Need(scopes=("terminals:read",), roles=("terminals_operator", "regulator"))
+FINANCING_APPLICANT = Need(custom=fin.scoped(fin.APPLY))
+FINANCING_PRODUCTS = Need(custom=fin.scoped(fin.PRODUCTS))
+FINANCING_REVIEWER = Need(custom=fin.scoped(fin.REVIEW))
+FINANCING_STATISTICS = Need(custom=fin.scoped(fin.STATISTICS))
 
 #: (text key, path, requirement) in menu order; the first one a user passes is their start page.
 NAVIGATION: tuple[tuple[str, str, Need], ...] = (
@@ -50,8 +60,13 @@ NAVIGATION: tuple[tuple[str, str, Need], ...] = (
     ("nav.firm", "/console/firm", ENTERPRISE),
     ("nav.firm_consents", "/console/firm/consents", ENTERPRISE),
     ("nav.firm_access", "/console/firm/access-log", ENTERPRISE),
+    ("nav.financing_demands", "/console/financing/demands", FINANCING_APPLICANT),
+    ("nav.financing_applications", "/console/financing/applications", FINANCING_APPLICANT),
     ("nav.credit_search", "/console/credit/search", CONSENT_REQUESTER),
     ("nav.credit_consents", "/console/credit/consents", CONSENT_REQUESTER),
+    ("nav.financing_products", "/console/financing/products", FINANCING_PRODUCTS),
+    ("nav.financing_leads", "/console/financing/leads", FINANCING_REVIEWER),
+    ("nav.financing_queue", "/console/financing/queue", FINANCING_REVIEWER),
     ("nav.risk", "/console/risk", RISK_ANALYST),
     ("nav.fraud", "/console/fraud", FRAUD_READER),
     ("nav.terminals", "/console/terminals", TERMINALS_READER),

@@ -17,9 +17,9 @@ from bayfin.web.wiring import CLIENT_ID
 
 #: role → the permissions (scopes) it grants in the console app; same names the APIs require.
 ROLES: dict[str, list[str]] = {
-    "operator": ["fraud:read"],
-    "enterprise_admin": ["consent:manage"],
-    "credit_officer": ["consent:request", "credit:read"],
+    "operator": ["fraud:read", "financing:statistics"],
+    "enterprise_admin": ["consent:manage", "financing:apply"],
+    "credit_officer": ["consent:request", "credit:read", "financing:products", "financing:review"],
     "risk_analyst": [],
     "fraud_analyst": ["fraud:read"],
     "terminals_operator": ["terminals:read"],

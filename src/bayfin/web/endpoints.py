@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from bayfin.kernel.errors import NotFound
-from bayfin.web import analyst, auth, enterprise, institution, operator
+from bayfin.web import analyst, auth, enterprise, financing, institution, operator
 from bayfin.web.access import navigation
 from bayfin.web.core import AnyPage, PageRoute, render
 
@@ -55,6 +55,7 @@ router.include_router(enterprise.router)
 router.include_router(institution.router)
 router.include_router(operator.router)
 router.include_router(analyst.router)
+router.include_router(financing.router)
 
 
 @pages.get("/console/{rest:path}")

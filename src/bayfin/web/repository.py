@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select
 from sqlalchemy.orm import Session
 
 from bayfin.creditdata import is_valid_credit_code
@@ -55,6 +55,15 @@ def enterprises_by_industry(session: Session) -> dict[str, int]:
     rows = session.execute(select(section, func.count(func.distinct(Reg.credit_code)))
                            .where(Reg.replaced_on.is_(None)).group_by(section)).all()
     return {str(s): int(n) for s, n in rows if s}
+
+
+def enterprises_by_founding_year(session: Session) -> dict[str, int]:
+    """Enterprises per year founded (the registration's 成立日期)."""
+    year = func.substr(func.cast(Reg.founded_on, String), 1, 4)
+    rows = session.execute(select(year, func.count(func.distinct(Reg.credit_code)))
+                           .where(Reg.replaced_on.is_(None), Reg.founded_on.is_not(None))
+                           .group_by(year).order_by(year)).all()
+    return {str(y): int(n) for y, n in rows if y}
 
 
 def quarantine_by_source_and_reason(session: Session) -> dict[str, dict[str, int]]:
