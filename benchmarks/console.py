@@ -117,6 +117,9 @@ def main() -> None:
         ("officer", "/console/credit/consents"),
         ("officer", f"/console/credit/report/{firm_code}?consent_id={consent_id}"),
         ("analyst", "/console/risk"), ("analyst", f"/console/risk/firms/{riskiest}"),
+        ("firm", "/console/financing/demands"), ("firm", "/console/financing/applications"),
+        ("officer", "/console/financing/products"), ("officer", "/console/financing/leads"),
+        ("officer", "/console/financing/queue"),
     ]
     print(f"demo data: {data_dir} ({args.enterprises:,} enterprises); {args.requests} timed requests per "
           "page after 3 warm-up; in-process ASGI; shared 2-core machine")
