@@ -84,8 +84,9 @@ def charts(f: dict[str, Any], t: dict[str, str]) -> dict[str, dict[str, Any]]:
     }
     if financing:
         banks = _rows(financing, "by_institution")
-        out["bank"] = _bars([str(b["key"]) for b in banks], [b["amount_fen"] / 100 for b in banks],
-                            t["dash.financing_amount"], "#1d6b32")
+        out["bank"] = _bars([str(b["key"]) for b in banks],  # in 万元 (10,000 yuan) so the axis reads
+                            [round(b["amount_fen"] / 1_000_000, 2) for b in banks],
+                            t["dash.amount_wan"], "#1d6b32")
         kinds = _rows(financing, "by_product_type")
         out["product_type"] = _bars([str(k["key"]) for k in kinds], [int(k["financings"]) for k in kinds],
                                     t["dash.financings"], "#7a4b00")
