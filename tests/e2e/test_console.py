@@ -139,6 +139,8 @@ def test_an_officer_requests_consent_the_firm_narrows_it_and_the_officer_reads_t
     assert officer.locator("#purpose_text").get_attribute("aria-invalid") == "true"
     assert officer.evaluate("document.activeElement.id") == "purpose_text"
     assert officer.input_value("#data_from") == "2031-01-01"
+    assert officer.locator("#data_from-error").inner_text() == "The start must not be after the end."
+    assert officer.locator("#purpose_text-error").inner_text() == "This field is required."
     assert officer.input_value("#credit_code") == server.firm_code
     screenshot(officer, "21-officer-request-errors")
     officer.fill("#purpose_text", "Working-capital loan review")

@@ -20,6 +20,7 @@ from bayfin.financing.service import FinancingService, service_for
 from bayfin.financing.views import application_out
 from bayfin.kernel.errors import AppError
 from bayfin.kernel.money import to_fen
+from bayfin.web import i18n
 from bayfin.web import repository as repo
 from bayfin.web.access import FINANCING_APPLICANT, FINANCING_PRODUCTS, FINANCING_REVIEWER
 from bayfin.web.core import Page, PageRoute, SignedIn, form_of, render
@@ -34,28 +35,28 @@ def financing_of(page: Page, session: OrmSession) -> FinancingService:
     return service_for(session, page.platform)
 
 
-def _yuan_to_fen(value: str, field: str, errors: dict[str, str]) -> int | None:
+def _yuan_to_fen(value: str, field: str, errors: dict[str, str], lang: str) -> int | None:
     try:
         fen = to_fen(value.strip().replace(",", ""))
     except (ValueError, InvalidOperation, ArithmeticError):
-        errors[field] = "0.00"
+        errors[field] = i18n.texts(lang)["err.number"]
         return None
     if fen <= 0:
-        errors[field] = "> 0"
+        errors[field] = i18n.texts(lang)["err.number"] + " > 0"
         return None
     return fen
 
 
-def _validate(model: type[BaseModel], data: dict[str, Any], errors: dict[str, str],
+def _validate(page: Page, model: type[BaseModel], data: dict[str, Any], errors: dict[str, str],
               names: dict[str, str]) -> Any:
-    """Validate as the API does; each error lands on the form field it concerns."""
+    """Validate as the API does; each error lands, in the user's language, on the field it concerns."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors():
             loc = str(err["loc"][0]) if err["loc"] else ""
             errors.setdefault(names.get(loc, next(iter(names.values()))),
-                              err["msg"].removeprefix("Value error, "))
+                              i18n.validation_message(dict(err), page.lang))
     return None
 
 
@@ -86,8 +87,8 @@ async def publish(request: Request, page: SignedIn, session: Session) -> Respons
     form = await form_of(request, page)
     principal = FINANCING_APPLICANT.check(page.require_principal())
     errors: dict[str, str] = {}
-    amount = _yuan_to_fen(form.get("amount", ""), "amount", errors)
-    body = _validate(DemandIn, {
+    amount = _yuan_to_fen(form.get("amount", ""), "amount", errors, page.lang)
+    body = _validate(page, DemandIn, {
         "amount_fen": amount or 1, "term_months": form.get("term_months") or None,
         "purpose": form.get("purpose", "").strip(), "collateral_offered": form.get("collateral") == "on",
         "urgency": form.get("urgency") or "normal"}, errors,
@@ -148,11 +149,11 @@ def products(page: SignedIn, session: Session) -> Response:
     return _products_page(page, session)
 
 
-def _rate(value: str, field: str, errors: dict[str, str]) -> Decimal | None:
+def _rate(value: str, field: str, errors: dict[str, str], lang: str) -> Decimal | None:
     try:
         return Decimal(value.strip())
     except InvalidOperation:
-        errors[field] = "0.0385"
+        errors[field] = i18n.texts(lang)["err.number"] + " (0.0385)"
         return None
 
 
@@ -162,15 +163,15 @@ async def create_product(request: Request, page: SignedIn, session: Session) -> 
     form = await form_of(request, page)
     principal = FINANCING_PRODUCTS.check(page.require_principal())
     errors: dict[str, str] = {}
-    low = _yuan_to_fen(form.get("min_amount", ""), "min_amount", errors)
-    high = _yuan_to_fen(form.get("max_amount", ""), "max_amount", errors)
-    body = _validate(ProductIn, {
+    low = _yuan_to_fen(form.get("min_amount", ""), "min_amount", errors, page.lang)
+    high = _yuan_to_fen(form.get("max_amount", ""), "max_amount", errors, page.lang)
+    body = _validate(page, ProductIn, {
         "name": form.get("name", "").strip(), "product_type": form.get("product_type"),
         "min_amount_fen": low or 1, "max_amount_fen": high or 1,
         "min_term_months": form.get("min_term_months") or None,
         "max_term_months": form.get("max_term_months") or None,
-        "min_rate": _rate(form.get("min_rate", ""), "min_rate", errors),
-        "max_rate": _rate(form.get("max_rate", ""), "max_rate", errors),
+        "min_rate": _rate(form.get("min_rate", ""), "min_rate", errors, page.lang),
+        "max_rate": _rate(form.get("max_rate", ""), "max_rate", errors, page.lang),
         "min_firm_age_months": form.get("min_firm_age_months") or None,
         "collateral_required": form.get("collateral_required") == "on"}, errors,
         {"name": "name", "product_type": "product_type", "min_amount_fen": "min_amount",
@@ -229,12 +230,13 @@ async def move(application_id: str, request: Request, page: SignedIn, session: S
     to = form.get("to", "")
     data: dict[str, Any] = {"to": to}
     if to in WITH_TERMS:
-        data["amount_fen"] = _yuan_to_fen(form.get("amount", ""), f"amount-{application_id}", errors)
-        data["rate"] = _rate(form.get("rate", ""), f"rate-{application_id}", errors)
+        data["amount_fen"] = _yuan_to_fen(form.get("amount", ""), f"amount-{application_id}", errors,
+                                         page.lang)
+        data["rate"] = _rate(form.get("rate", ""), f"rate-{application_id}", errors, page.lang)
         data["term_months"] = form.get("term_months") or None
     if form.get("reason"):
         data["reason"] = form["reason"]
-    body = _validate(TransitionIn, data, errors, {"to": f"to-{application_id}",
+    body = _validate(page, TransitionIn, data, errors, {"to": f"to-{application_id}",
                                                   "amount_fen": f"amount-{application_id}",
                                                   "rate": f"rate-{application_id}",
                                                   "term_months": f"term-{application_id}"})

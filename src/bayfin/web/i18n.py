@@ -33,6 +33,11 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "no_access_pages": ("您的账户没有可用的控制台页面。", "Your account has no console pages."),
     "fix_errors": ("请更正标出的字段。", "Please correct the marked fields."),
     "required": ("必填", "required"),
+    "err.required": ("此项必填。", "This field is required."),
+    "err.number": ("请输入有效的数字", "Enter a valid number"),
+    "err.date": ("请输入有效日期（年-月-日）。", "Enter a valid date (YYYY-MM-DD)."),
+    "err.range": ("起始日不能晚于截止日。", "The start must not be after the end."),
+    "err.choice": ("请选择列出的选项之一。", "Choose one of the listed options."),
     "none": ("无", "none"),
     "submit": ("提交", "Submit"),
     "print": ("打印", "Print"),
@@ -330,6 +335,24 @@ def pick(cookie: str | None, accept_language: str | None) -> str:
     """``zh`` or ``en``: the user's choice (cookie) first, then the browser's Accept-Language, with
     the identity platform's own rule so sign-in pages and console agree."""
     return pick_language(cookie if cookie in LANGUAGES else None, accept_language)
+
+
+_NUMBER_ERRORS = ("int_parsing", "decimal_parsing", "float_parsing", "greater_than", "greater_than_equal",
+                  "less_than", "less_than_equal", "int_from_float", "decimal_max_places")
+
+
+def validation_message(error: dict[str, object], lang: str) -> str:
+    """One Pydantic error said plainly in the language (the API's own rules, the user's words)."""
+    kind, t = str(error.get("type", "")), texts(lang)
+    if kind in ("missing", "string_too_short", "too_short"):
+        return t["err.required"]
+    if kind in _NUMBER_ERRORS:
+        return f"{t['err.number']}: {error.get('msg', '')}"
+    if kind.startswith("date"):
+        return t["err.date"]
+    if kind in ("enum", "literal_error"):
+        return t["err.choice"]
+    return str(error.get("msg", "")).removeprefix("Value error, ")
 
 
 def field_label(name: str, lang: str) -> str:

@@ -16,7 +16,7 @@ from bayfin.consent.service import ConsentRequestData
 from bayfin.creditreport.service import CreditReports
 from bayfin.kernel.errors import AppError
 from bayfin.scoring.service import ScoringService
-from bayfin.web import geography
+from bayfin.web import geography, i18n
 from bayfin.web import repository as repo
 from bayfin.web.access import CONSENT_REQUESTER, CREDIT_READER
 from bayfin.web.core import Page, PageRoute, SignedIn, form_lists, form_of, render
@@ -92,7 +92,9 @@ async def create_request(request: Request, page: SignedIn, session: Session) -> 
         for err in exc.errors():
             loc = [str(p) for p in err["loc"]]
             name = loc[0] if loc and loc[0] in FORM_FIELDS else "data_to"
-            errors.setdefault(name, err["msg"].removeprefix("Value error, "))
+            errors.setdefault(name, i18n.validation_message(dict(err), page.lang))
+    if values["data_from"] and values["data_to"] and values["data_from"] > values["data_to"]:
+        errors.setdefault("data_from", page.t["err.range"])  # ISO dates compare as text
     if errors or body is None:
         return _request_form(page, session, values, errors, status=422)
     consents_of(page, session).request(principal, ConsentRequestData(

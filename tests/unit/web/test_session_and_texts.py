@@ -60,3 +60,13 @@ def test_each_role_gets_the_menu_its_api_rights_allow():
     assert "/console/fraud" in [p for _, p in navigation(operator)]
     assert [p for _, p in navigation(analyst)] == ["/console/risk"]
     assert navigation(None) == []
+
+
+def test_validation_errors_are_said_plainly_in_the_users_language():
+    too_short = {"type": "string_too_short", "msg": "String should have at least 1 character"}
+    assert i18n.validation_message(too_short, "zh") == "此项必填。"
+    assert i18n.validation_message({"type": "missing"}, "en") == "This field is required."
+    assert i18n.validation_message({"type": "int_parsing", "msg": "Input should be a valid integer"},
+                                   "en").startswith("Enter a valid number")
+    assert i18n.validation_message({"type": "value_error", "msg": "Value error, not a unified social "
+                                    "credit code"}, "en") == "not a unified social credit code"
