@@ -70,6 +70,10 @@ def test_a_visitor_sees_the_sign_in_page_in_either_language_and_html_error_pages
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     assert "登录" in page.get_by_test_id("sign-in").inner_text()
     screenshot(page, "01-welcome-zh")
+    page.keyboard.press("Tab")  # the first stop is the skip link, and it lands on the main content
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
     page.get_by_role("link", name="Switch to English").click()
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_test_id("sign-in").inner_text() == "Sign in with bayfin SSO"
