@@ -144,6 +144,12 @@ def list_demands(principal: DemandReader, service: Service,
                                                         offset=offset)]
 
 
+@router.get("/demands/{demand_id}", response_model=DemandOut, responses={**AUTH_ERRORS, **NOT_FOUND})
+def get_demand(demand_id: str, principal: Enterprise, service: Service) -> DemandOut:
+    """One of your enterprise's demands."""
+    return demand_out(service.get_demand(principal, demand_id))
+
+
 @router.post("/demands/{demand_id}/close", response_model=DemandOut,
              responses={**AUTH_ERRORS, **NOT_FOUND, **CONFLICT})
 def close_demand(demand_id: str, principal: Enterprise, service: Service) -> DemandOut:

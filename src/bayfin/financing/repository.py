@@ -95,6 +95,12 @@ class FinancingRepository:
             stmt = stmt.limit(limit).offset(offset)
         return self.session.scalars(stmt).all()
 
+    def applied_pairs(self, institution_id: str) -> set[tuple[str, str]]:
+        """(demand id, product id) of every application to the institution's products."""
+        stmt = select(LoanApplication.demand_id, LoanApplication.product_id).where(
+            LoanApplication.institution_id == institution_id)
+        return {(d, p) for d, p in self.session.execute(stmt).all()}
+
     def unanswered_past_due(self, now: datetime) -> Sequence[LoanApplication]:
         """Submitted applications the bank has not answered by their due time and not yet flagged."""
         stmt = (select(LoanApplication)

@@ -13,6 +13,8 @@ from bayfin.consent.domain import DataCategory
 from bayfin.financing.matching import TAX_GRADE_ORDER, ProductType
 
 Rate = Decimal
+#: The largest amount the marketplace accepts: 1 trillion yuan, well inside a 64-bit fen column.
+MAX_FEN = 10**14
 DEFAULT_CONSENT_CATEGORIES = [DataCategory.registration, DataCategory.tax, DataCategory.social_security,
                               DataCategory.courts, DataCategory.score]
 
@@ -34,8 +36,8 @@ class ProductFields(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=120)
     product_type: ProductType | None = None
-    min_amount_fen: int | None = Field(default=None, gt=0)
-    max_amount_fen: int | None = Field(default=None, gt=0)
+    min_amount_fen: int | None = Field(default=None, gt=0, le=MAX_FEN)
+    max_amount_fen: int | None = Field(default=None, gt=0, le=MAX_FEN)
     min_term_months: int | None = Field(default=None, ge=1, le=360)
     max_term_months: int | None = Field(default=None, ge=1, le=360)
     min_rate: Rate | None = None
@@ -76,8 +78,8 @@ class ProductIn(ProductFields):
 
     name: str = Field(min_length=1, max_length=120)
     product_type: ProductType
-    min_amount_fen: int = Field(gt=0)
-    max_amount_fen: int = Field(gt=0)
+    min_amount_fen: int = Field(gt=0, le=MAX_FEN)
+    max_amount_fen: int = Field(gt=0, le=MAX_FEN)
     min_term_months: int = Field(ge=1, le=360)
     max_term_months: int = Field(ge=1, le=360)
     min_rate: Rate
@@ -130,7 +132,7 @@ class DemandIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    amount_fen: int = Field(gt=0, le=10**14)
+    amount_fen: int = Field(gt=0, le=MAX_FEN)
     term_months: int = Field(ge=1, le=360)
     purpose: str = Field(min_length=1, max_length=200)
     collateral_offered: bool = False
@@ -196,7 +198,7 @@ class TransitionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     to: str = Field(min_length=1, max_length=20)
-    amount_fen: int | None = Field(default=None, gt=0)
+    amount_fen: int | None = Field(default=None, gt=0, le=MAX_FEN)
     rate: Rate | None = None
     term_months: int | None = Field(default=None, ge=1, le=360)
     reason: str | None = Field(default=None, max_length=500)

@@ -315,13 +315,16 @@ class FinancingService:
         return self.runtime.books.get(self.repo.products_version(), build)
 
     def leads(self, principal: Principal, *, limit: int = 200) -> list[tuple[FinancingDemand, str, float]]:
-        """The institution's lead list: open demands that fit its active products, best fit first."""
+        """The institution's lead list: open demands that fit its active products and have not yet
+        applied for them, best fit first."""
         institution = self._institution(principal)
         products = [to_product(r) for r in self.repo.products(institution_id=institution,
                                                               active_only=True)]
         demands = {r.id: r for r in self.repo.demands(status="open")}
+        applied = self.repo.applied_pairs(institution)
         pairs = ProductBook(products).lead_list([to_demand(r) for r in demands.values()], self.today())
-        out = [(demands[demand_id], product_id, fit) for demand_id, product_id, fit in pairs[:limit]]
+        fresh = [(d_id, p_id, fit) for d_id, p_id, fit in pairs if (d_id, p_id) not in applied]
+        out = [(demands[demand_id], product_id, fit) for demand_id, product_id, fit in fresh[:limit]]
         for code in sorted({row.credit_code for row, _, _ in out}):
             self._audit(principal, "financing.leads", "enterprise", code)
         return out

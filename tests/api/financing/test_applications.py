@@ -120,6 +120,9 @@ def test_offers_and_approvals_need_terms_and_rejections_need_a_reason(client, ba
     r = move(client, bank, aid, "offered", amount_fen=100)
     assert r.status_code == 422 and r.json()["current_state"] == "under_review"
     assert move(client, bank, aid, "offered", amount_fen=1, rate="0.041234", term_months=1).status_code == 422
+    too_big = move(client, bank, aid, "offered", amount_fen=10**19, rate="0.04", term_months=1)
+    assert too_big.status_code == 422
+    assert move(client, bank, aid + "x" * 500, "offered").status_code == 404
     assert move(client, bank, aid, "rejected").status_code == 422
     assert move(client, bank, aid, "rejected", reason="  ").status_code == 422
     r = move(client, bank, aid, "rejected", reason="cash flow too thin")

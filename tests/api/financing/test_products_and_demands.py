@@ -31,7 +31,7 @@ def test_product_endpoints_refuse_strangers_other_banks_and_bad_input(
     assert r.status_code == 403 and r.json()["required_scopes"] == ["financing:products"]
     for bad in ({"min_amount_fen": 9, "max_amount_fen": 5}, {"min_rate": "0.03505"},
                 {"max_rate": "1.5"}, {"min_tax_grade": "Z"}, {"product_type": "pawn"},
-                {"cities": ["44 01"]}, {"unknown": 1}):
+                {"cities": ["44 01"]}, {"unknown": 1}, {"max_amount_fen": 10**19}):
         r = client.post("/v1/financing/products", headers=bank, json=product_body(**bad))
         assert r.status_code == 422, bad
     product = make_product(client, bank)
@@ -62,6 +62,8 @@ def test_a_demand_carries_the_firm_facts_from_the_hub_and_is_audited(
 
 def test_demands_are_closed_once_by_their_own_enterprise_only(client, firm, second, bank):
     demand = make_demand(client, firm)
+    assert client.get(f"/v1/financing/demands/{demand['id']}", headers=firm).json() == demand
+    assert client.get(f"/v1/financing/demands/{demand['id']}", headers=second).status_code == 404
     assert client.post(f"/v1/financing/demands/{demand['id']}/close", headers=second).status_code == 404
     assert client.post(f"/v1/financing/demands/{demand['id']}/close", headers=bank).status_code == 403
     r = client.post(f"/v1/financing/demands/{demand['id']}/close", headers=firm)
@@ -73,7 +75,8 @@ def test_demands_are_closed_once_by_their_own_enterprise_only(client, firm, seco
 
 
 def test_demand_input_is_validated(client, firm, bank):
-    for bad in ({"amount_fen": 0}, {"term_months": 0}, {"purpose": ""}, {"urgency": "asap"}):
+    for bad in ({"amount_fen": 0}, {"amount_fen": 10**19}, {"term_months": 0}, {"purpose": ""},
+                {"urgency": "asap"}):
         body = {"amount_fen": 1, "term_months": 1, "purpose": "x", **bad}
         assert client.post("/v1/financing/demands", headers=firm, json=body).status_code == 422, bad
     assert client.post("/v1/financing/demands", headers=bank,
@@ -127,6 +130,10 @@ def test_a_bank_lead_list_shows_open_demands_fitting_its_products_and_audits_eac
         rows = s.execute(text("select subject_id from audit_log where action = 'financing.leads'")).all()
     assert [r[0] for r in rows] == [FIRM]
     assert client.get("/v1/financing/leads", headers=firm).status_code == 403
+    applied = client.post("/v1/financing/applications", headers=firm,
+                          json={"demand_id": fits["id"], "product_id": product["id"]})
+    assert applied.status_code == 201
+    assert client.get("/v1/financing/leads", headers=bank).json() == []  # it is in the queue now
 
 
 def test_matches_see_a_new_changed_or_deactivated_product_at_once(client, hub, clock, bank, firm):
