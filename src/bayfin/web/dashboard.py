@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bayfin.financing.service import service_for
+from bayfin.financing import service_for
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
 from bayfin.web import geography

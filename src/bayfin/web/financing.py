@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session as OrmSession
 from starlette.responses import RedirectResponse, Response
 
 from bayfin.api.deps import Session
+from bayfin.financing import FinancingService, WindowStatus, service_for
 from bayfin.financing import domain as fd
 from bayfin.financing.matching import ProductType
 from bayfin.financing.schemas import DemandIn, ProductIn, TransitionIn
-from bayfin.financing.service import FinancingService, service_for
 from bayfin.financing.views import application_out
 from bayfin.kernel.errors import AppError
 from bayfin.kernel.money import to_fen
@@ -209,7 +209,7 @@ def _queue_page(page: Page, session: OrmSession, errors: dict[str, str] | None =
     rows = [application_out(service, a, fd.Party.institution)
             for a in service.list_applications(principal, limit=200)]
     names = {a.credit_code: repo.firm_name(session, a.credit_code) for a in rows}
-    breached = sum(1 for a in rows if a.window_status == fd.WindowStatus.breached)
+    breached = sum(1 for a in rows if a.window_status == WindowStatus.breached)
     return render(page, "fin_queue.html", status=status, applications=rows, names=names,
                   breached=breached, errors=errors or {}, with_terms=WITH_TERMS, done=_done(page))
 
