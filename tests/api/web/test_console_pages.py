@@ -150,3 +150,34 @@ def test_pages_carry_a_strict_content_security_policy_and_assets_are_served_by_b
     assert client.get("/console/static/../wiring.py").status_code == 404
     assert client.get("/console/static/vendor/MANIFEST.json").status_code == 404
     assert client.get("/", follow_redirects=False).headers["location"] == "/console"
+
+
+def test_the_firm_rejects_one_request_and_revokes_a_live_consent_which_stops_the_next_report(
+        client, platform, hub, session):  # noqa: F811
+    sign_in(client, platform, "officer-a", "BANK-A", "institution", scopes=("consent:request", "credit:read"))
+    for _ in range(2):
+        _, data = _requested(client, FIRM)
+        assert client.post("/console/credit/consents", data=data, follow_redirects=False).status_code == 303
+    first, second = session.query(Consent).filter_by(credit_code=FIRM).order_by(Consent.created_at).all()
+
+    sign_in(client, platform, "finance-1", FIRM, "enterprise", scopes=("consent:manage",))
+    token = csrf(client.get("/console/firm/consents").text)
+    r = client.post(f"/console/firm/consents/{first.id}/reject", data={"csrf_token": token},
+                    follow_redirects=False)
+    assert r.headers["location"].endswith("done=reject")
+    client.post(f"/console/firm/consents/{second.id}/approve", data={
+        "csrf_token": token, "categories": ["registration", "tax"]})
+    sign_in(client, platform, "officer-a", "BANK-A", "institution", scopes=("consent:request", "credit:read"))
+    assert client.get(f"/console/credit/report/{FIRM}?consent_id={second.id}").status_code == 200
+
+    sign_in(client, platform, "finance-1", FIRM, "enterprise", scopes=("consent:manage",))
+    assert client.post(f"/console/firm/consents/{second.id}/revoke", data={"csrf_token": token},
+                       follow_redirects=False).status_code == 303
+    again = client.post(f"/console/firm/consents/{second.id}/revoke", data={"csrf_token": token})
+    assert again.status_code == 409, "a revoked consent cannot be revoked twice"
+    sign_in(client, platform, "officer-a", "BANK-A", "institution", scopes=("consent:request", "credit:read"))
+    refused = client.get(f"/console/credit/report/{FIRM}?consent_id={second.id}")
+    assert refused.status_code == 403 and "<main" in refused.text
+    session.expire_all()
+    assert session.get(Consent, first.id).status == "rejected"
+    assert session.get(Consent, second.id).status == "revoked"
