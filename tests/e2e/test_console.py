@@ -282,6 +282,10 @@ def test_a_firm_publishes_a_demand_applies_and_the_bank_works_its_queue(browser,
     rows = firm.get_by_test_id("applications").locator("tbody tr")
     assert "submitted" in rows.first.inner_text()
     screenshot(firm, "71-firm-applications")
+    rows.first.get_by_role("link").click()
+    assert firm.get_by_test_id("events").locator("li").count() >= 1
+    assert firm.get_by_test_id("withdraw").is_visible(), "before a decision the firm may withdraw"
+    screenshot(firm, "72-firm-application")
     with server.platform.session_factory() as s:
         mine = s.scalars(select(LoanApplication).where(LoanApplication.credit_code == server.firm_code)).one()
     firm.context.close()
@@ -301,7 +305,7 @@ def test_a_firm_publishes_a_demand_applies_and_the_bank_works_its_queue(browser,
     if breached:
         assert officer.get_by_test_id("breached-warning").is_visible()
     assert queue.locator("tbody tr").count() >= 1
-    screenshot(officer, "72-officer-queue")
+    screenshot(officer, "75-officer-queue")
 
     officer.get_by_role("link", name="Loan products").click()
     officer.fill("#name", "Console e2e micro loan")

@@ -22,7 +22,12 @@ from bayfin.kernel.errors import AppError
 from bayfin.kernel.money import to_fen
 from bayfin.web import i18n
 from bayfin.web import repository as repo
-from bayfin.web.access import FINANCING_APPLICANT, FINANCING_PRODUCTS, FINANCING_REVIEWER
+from bayfin.web.access import (
+    FINANCING_APPLICANT,
+    FINANCING_FOLLOWER,
+    FINANCING_PRODUCTS,
+    FINANCING_REVIEWER,
+)
 from bayfin.web.core import Page, PageRoute, SignedIn, form_of, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -125,6 +130,31 @@ def applications(page: SignedIn, session: Session) -> Response:
     rows = [application_out(service, a, fd.Party.enterprise)
             for a in service.list_applications(principal, limit=200)]
     return render(page, "fin_applications.html", applications=rows, done=_done(page))
+
+
+def _party(page: Page) -> fd.Party | None:
+    kind = page.require_principal().organization_type
+    return fd.Party(kind) if kind in ("institution", "enterprise") else None
+
+
+@router.get("/console/financing/applications/{application_id}")
+def application(application_id: str, page: SignedIn, session: Session) -> Response:
+    """One application: its terms, service window, every transition, and the moves open to you."""
+    principal = FINANCING_FOLLOWER.check(page.require_principal())
+    service = financing_of(page, session)
+    found = service.get_application(principal, application_id)
+    return render(page, "fin_application.html", a=application_out(service, found, _party(page)),
+                  events=service.events(found), name=repo.firm_name(session, found.credit_code),
+                  done=_done(page))
+
+
+@router.post("/console/financing/applications/{application_id}/withdraw")
+async def withdraw(application_id: str, request: Request, page: SignedIn, session: Session) -> Response:
+    """The enterprise withdraws its application before a decision (the service refuses after)."""
+    await form_of(request, page)
+    principal = FINANCING_APPLICANT.check(page.require_principal())
+    financing_of(page, session).transition(principal, application_id, TransitionIn(to="withdrawn"))
+    return RedirectResponse(f"/console/financing/applications/{application_id}?done=move", status_code=303)
 
 
 # -- institution --------------------------------------------------------------------------------

@@ -116,6 +116,7 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "fin.move": ("办理", "Move to"),
     "fin.rate": ("年利率", "Rate"),
     "fin.reason": ("原因", "Reason"),
+    "fin.withdraw": ("撤回申请", "Withdraw the application"),
     "fin.none": ("暂无。", "None yet."),
     "fin.done.demand": ("融资需求已发布。", "The demand is published."),
     "fin.done.apply": ("申请已提交。", "The application is submitted."),
