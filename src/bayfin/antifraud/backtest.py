@@ -1,8 +1,10 @@
 """Backtesting a candidate rule set on labelled history, vectorised with polars.
 
-Two passes. First the events are turned into the engine's features by the engine's own
-``FeatureComputer`` (one pass in Python, cached as ``features.parquet`` beside nothing else, so a
-rule set can be backtested many times on the same history). Then every rule's condition, already
+Two passes. First the events are turned into the engine's features: by the vectorised pass of
+``vectorised.py`` (the same definitions as the engine's ``FeatureComputer``, computed for all events
+at once and tested equal to it), or, where that pass cannot be exact, by ``FeatureComputer`` itself
+event by event; optionally cached as a Parquet file so a rule set can be backtested many times on
+the same history. Then every rule's condition, already
 checked against the rule language's allow-list, is translated node by node into a polars expression
 and all rules are evaluated over all rows at once, with the same null semantics as the engine (a
 comparison involving an unknown feature is false). Lists are not applied: a backtest measures rules.
@@ -11,18 +13,22 @@ comparison involving an unknown feature is false). Lists are not applied: a back
 from __future__ import annotations
 
 import ast
+import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from bayfin.antifraud.catalogue import Catalogue, load_catalogue
-from bayfin.antifraud.eventfile import event_from_row, read_rows
+from bayfin.antifraud.eventfile import event_from_row, read_frame
 from bayfin.antifraud.features import FeatureComputer
 from bayfin.antifraud.rulelang import RuleSyntaxError
 from bayfin.antifraud.ruleset import Outcome, RuleSet
 from bayfin.antifraud.state import InMemoryStateStore
+from bayfin.antifraud.vectorised import NotExact, vectorised_features
 
-__all__ = ["backtest", "condition_expr", "feature_frame"]
+__all__ = ["backtest", "condition_expr", "feature_frame", "per_event_features"]
+
+log = logging.getLogger(__name__)
 
 _CMP: dict[type, Callable[[Any, Any], Any]] = {
     ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b, ast.Lt: lambda a, b: a < b,
@@ -100,19 +106,42 @@ def condition_expr(text: str) -> Any:
 
 
 def feature_frame(events: Path, cache: Path | None = None, catalogue: Catalogue | None = None,
-                  on_rows: Callable[[int], None] | None = None) -> Any:
-    """Features of every event under ``events`` (engine definition), with label, amount, channel, type."""
+                  on_rows: Callable[[int], None] | None = None, vectorised: bool = True) -> Any:
+    """Features of every event under ``events`` (engine definition), with label, amount, channel, type.
+
+    The events are taken in time order (stable, across files). The vectorised pass computes them all
+    at once; where it cannot be exact (an entity past one of the engine's state caps) or when
+    ``vectorised`` is off, every event goes through the engine's ``FeatureComputer`` one by one."""
     import polars as pl
 
     if cache is not None and cache.exists():
         return pl.read_parquet(cache)
     catalogue = catalogue or load_catalogue()
-    computer = FeatureComputer(catalogue)
+    table = read_frame(events).sort("occurred_at", maintain_order=True)
+    frame = None
+    if vectorised:
+        try:
+            frame = vectorised_features(table, catalogue)
+        except NotExact as exc:
+            log.info("vectorised feature pass not exact (%s): computing event by event", exc)
+    if frame is None:
+        frame = per_event_features(table, catalogue, on_rows)
+    if cache is not None:
+        frame.write_parquet(cache)
+    return frame
+
+
+def per_event_features(table: Any, catalogue: Catalogue | None = None,
+                       on_rows: Callable[[int], None] | None = None) -> Any:
+    """Features of every valid row of a time-ordered event table, through ``FeatureComputer`` one by one."""
+    import polars as pl
+
+    computer = FeatureComputer(catalogue or load_catalogue())
     rows: list[dict[str, Any]] = []
     labels: list[dict[str, Any]] = []
 
     def stream() -> Iterable[Any]:
-        for row in read_rows(events):
+        for row in table.iter_rows(named=True):
             try:
                 event = event_from_row(row)
             except (ValueError, TypeError):
@@ -126,10 +155,7 @@ def feature_frame(events: Path, cache: Path | None = None, catalogue: Catalogue 
                      if isinstance(v, bool | int | float | str) or v is None})
         if on_rows is not None and len(rows) % 10_000 == 0:
             on_rows(10_000)
-    frame = pl.DataFrame(rows, infer_schema_length=None).hstack(pl.DataFrame(labels))
-    if cache is not None:
-        frame.write_parquet(cache)
-    return frame
+    return pl.DataFrame(rows, infer_schema_length=None).hstack(pl.DataFrame(labels))
 
 
 def _rule_columns(frame: Any, ruleset: RuleSet, catalogue: Catalogue, prefix: str) -> tuple[Any, list[Any]]:
@@ -155,6 +181,7 @@ def _rule_columns(frame: Any, ruleset: RuleSet, catalogue: Catalogue, prefix: st
     frame = frame.with_columns(exprs) if exprs else frame
     score = pl.sum_horizontal([pl.col(f"{prefix}{r.id}").cast(pl.Int32) * r.score for r in active]) \
         if active else pl.lit(0)
+    frame = frame.with_columns(score.cast(pl.Int64).alias(f"{prefix}score"))
     t = ruleset.thresholds
     outcome = (pl.when(score >= t.block).then(3).when(score >= t.review).then(2)
                .when(score >= t.challenge).then(1).otherwise(0))
@@ -213,3 +240,9 @@ def backtest(frame: Any, candidate: RuleSet, live: RuleSet | None = None,
             ((pl.col("c:outcome") < 2) & (pl.col("l:outcome") >= 2)).sum().alias("no_longer_flagged")).row(0)
         report["difference"].update(newly_flagged=int(changed[0]), no_longer_flagged=int(changed[1]))
     return report
+
+
+def rule_scores(frame: Any, ruleset: RuleSet, catalogue: Catalogue | None = None) -> tuple[Any, Any]:
+    """Each row's active-rule score and rule outcome (0 ALLOW … 3 BLOCK), as the engine's rules give them."""
+    scored, _active = _rule_columns(frame, ruleset, catalogue or load_catalogue(), "r:")
+    return scored["r:score"], scored["r:outcome"]

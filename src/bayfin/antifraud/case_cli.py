@@ -134,6 +134,10 @@ def worker_command(
     nats_url: str = typer.Option("nats://127.0.0.1:4222", "--nats", help="NATS server with JetStream."),
     state: str = typer.Option("redis", help="Feature state: redis (shared between workers) or memory."),
     fail_closed: str = typer.Option("", help="Comma-separated channels held for review when degraded."),
+    models: Path | None = typer.Option(None, help="Model registry (live + shadow, reloaded)."),
+    stream: str = typer.Option("FRAUD_EVENTS", help="JetStream stream of events."),
+    subject: str = typer.Option("bayfin.fraud.events", help="Subject the events are published on."),
+    durable: str = typer.Option("fraud-deciders", help="Durable consumer shared by the workers."),
 ) -> None:
     """Consume events from NATS JetStream, decide, store and publish the decisions (Ctrl-C stops)."""
     import asyncio
@@ -151,15 +155,18 @@ def worker_command(
                 err_console.print("[red]--state redis needs BAYFIN_REDIS_URL[/red]")
                 raise typer.Exit(2)
             store = FallbackStateStore(RedisStateStore.from_url(platform.settings.redis_url))
-        service = FraudService.build(FraudSettings(), platform.session_factory, store=store)
+        settings = FraudSettings() if models is None else FraudSettings(models_dir=models)
+        service = FraudService.build(settings, platform.session_factory, store=store)
         service.engine.degraded_policy = DegradedPolicy(frozenset(c for c in fail_closed.split(",") if c))
+
+        config = WorkerConfig(nats_url=nats_url, stream=stream, subject=subject, durable=durable)
 
         async def main() -> int:
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-            return await run_worker(service, platform.session_factory, WorkerConfig(nats_url=nats_url), stop)
+            return await run_worker(service, platform.session_factory, config, stop)
 
         acked = asyncio.run(main())
     emit({"acknowledged": acked}, as_json=False, title="worker stopped")

@@ -12,13 +12,15 @@ from bayfin.antifraud import cases
 from bayfin.antifraud.models import FraudCase
 from bayfin.api.deps import AUTH_ERRORS, PlatformDep, UoW, require
 from bayfin.api.problems import problem_schema
-from bayfin.kernel.errors import Forbidden
+from bayfin.kernel.errors import Conflict, Forbidden
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
 
 router = APIRouter(prefix="/cases", tags=["anti-fraud cases"])  # mounted under /v1/fraud
 
 Analyst = Annotated[Principal, Depends(require(scopes=("fraud:cases",), roles=("fraud_analyst",)))]
+Alerter = Annotated[Principal, Depends(require(scopes=("fraud:alerts",),
+                                               org_types=("institution", "operator")))]
 Supervisor = Annotated[Principal, Depends(require(scopes=("fraud:cases",), roles=("fraud_supervisor",)))]
 ERRORS: dict[int | str, dict[str, Any]] = {code: dict(doc) for code, doc in AUTH_ERRORS.items()}
 ONE: dict[int | str, dict[str, Any]] = {**ERRORS, 404: problem_schema("No such case"),
@@ -59,6 +61,19 @@ class CaseDetailOut(CaseOut):
     """A case with its history."""
 
     history: list[EntryOut]
+
+
+class AlertIn(BaseModel):
+    """An alert raised by another system (a card switch, a mule-network monitor…) about one event."""
+
+    model_config = ConfigDict(extra="forbid")
+    source: Literal["alert"] = "alert"
+    event_id: str = Field(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
+    customer_id: str = Field(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
+    amount_fen: int = Field(0, ge=0, le=1_000_000_000_000, strict=True)
+    score: int = Field(0, ge=0, le=10_000, strict=True)
+    system: str = Field(..., min_length=1, max_length=60, description="The system raising the alert.")
+    reason: str = Field(..., min_length=1, max_length=200, description="Why, as a code or short text.")
 
 
 class AssignIn(BaseModel):
@@ -108,6 +123,23 @@ def list_cases(principal: Analyst, uow: UoW,
     rows = cases.queue(uow.session, status=status, assignee=principal.subject if mine else None,
                        institution_id=_scope(principal), limit=limit)
     return [CaseOut.model_validate(r) for r in rows]
+
+
+@router.post("", response_model=CaseOut, status_code=201,
+             responses={**ERRORS, 409: problem_schema("A case for this event exists"),
+                        422: problem_schema("The alert is malformed")})
+def post_alert(body: AlertIn, principal: Alerter, platform: PlatformDep, uow: UoW) -> CaseOut:
+    """Open a case from an alert another system raised (source ``alert``), queued by priority."""
+    existing = cases.find_case(uow.session, body.event_id)
+    if existing is not None:
+        raise Conflict("a case for this event is already open", case_id=existing.id)
+    case = cases.open_case(uow.session, event_id=body.event_id, customer_id=body.customer_id,
+                           amount_fen=body.amount_fen, score=body.score, rules=[],
+                           institution_id=_scope(principal), source=body.source)
+    cases.add_entry(uow.session, case, kind="alert", author=principal.subject, text=body.reason,
+                    details={"alerts": [body.source], "system": body.system})
+    _audit(platform, uow, principal, "alert", case, {"system": body.system})
+    return CaseOut.model_validate(case)
 
 
 @router.get("/stats", responses=ERRORS)

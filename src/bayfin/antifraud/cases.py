@@ -20,7 +20,8 @@ from bayfin.kernel.clock import utcnow
 from bayfin.kernel.errors import Conflict, NotFound
 
 __all__ = ["CLOSED", "CaseAction", "add_entry", "assign", "case_priority", "case_statistics", "decide_case",
-           "get_case", "labels", "open_case", "open_pending_cases", "queue"]
+           "find_case", "get_case", "labels", "open_case", "open_decision_case",
+           "open_pending_cases", "queue"]
 
 CaseAction = Literal["release", "confirm", "escalate"]
 CLOSED = ("released", "confirmed")
@@ -32,10 +33,15 @@ def case_priority(amount_fen: int, score: int) -> int:
     return score + int(100 * math.log10(1 + max(amount_fen, 0) / 100))
 
 
+def find_case(session: Session, event_id: str) -> FraudCase | None:
+    """The case of an event, if one was opened."""
+    return session.scalars(select(FraudCase).where(FraudCase.event_id == event_id)).first()
+
+
 def open_case(session: Session, *, event_id: str, customer_id: str, amount_fen: int, score: int,
               rules: list[str], institution_id: str | None, source: str = "decision") -> FraudCase:
     """Open a case for an event (a second call for the same event returns the existing case)."""
-    existing = session.scalars(select(FraudCase).where(FraudCase.event_id == event_id)).first()
+    existing = find_case(session, event_id)
     if existing is not None:
         return existing
     case = FraudCase(event_id=event_id, source=source, customer_id=customer_id, institution_id=institution_id,
@@ -43,6 +49,18 @@ def open_case(session: Session, *, event_id: str, customer_id: str, amount_fen: 
                      rules=list(rules), status="open", opened_at=utcnow())
     session.add(case)
     session.flush()
+    return case
+
+
+def open_decision_case(session: Session, row: dict[str, Any], source: str,
+                       alerts: tuple[str, ...] = ()) -> FraudCase:
+    """Open the case of a recorded decision row; its alerts go into the case history."""
+    case = open_case(session, event_id=row["event_id"], customer_id=row["customer_id"],
+                     amount_fen=row["amount_fen"], score=row["score"], rules=list(row["rules"]),
+                     institution_id=row["institution_id"], source=source)
+    if alerts and not history(session, case.id):
+        add_entry(session, case, kind="alert", author="antifraud-engine", text=", ".join(alerts),
+                  details={"alerts": list(alerts), "reason_codes": list(row["reason_codes"])})
     return case
 
 
@@ -86,7 +104,10 @@ def history(session: Session, case_id: int) -> list[FraudCaseEntry]:
                                 .order_by(FraudCaseEntry.id)).all())
 
 
-def add_entry(session: Session, case: FraudCase, *, kind: Literal["note", "contact", "assign", "decision"],
+EntryKind = Literal["note", "contact", "assign", "decision", "alert"]
+
+
+def add_entry(session: Session, case: FraudCase, *, kind: EntryKind,
               author: str, text: str = "", details: dict[str, Any] | None = None) -> FraudCaseEntry:
     """Append a note, a customer contact, an assignment or a decision to the case history."""
     entry = FraudCaseEntry(case_id=case.id, kind=kind, author=author, at=utcnow(), text=text[:2000],

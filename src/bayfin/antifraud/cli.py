@@ -345,11 +345,18 @@ def lists_show(
 def _mount_learning() -> None:
     # the learning commands live in their own file: they pull in LightGBM only when run
     from bayfin.antifraud.case_cli import cases_app, worker_command
-    from bayfin.antifraud.model_cli import backtest_command, evaluate_command, models_app, train_command
+    from bayfin.antifraud.model_cli import (
+        backtest_command,
+        evaluate_command,
+        models_app,
+        shadow_report_command,
+        train_command,
+    )
 
     app.command("train")(train_command)
     app.command("evaluate")(evaluate_command)
     app.command("backtest")(backtest_command)
+    app.command("shadow-report")(shadow_report_command)
     app.add_typer(models_app, name="models")
     app.add_typer(cases_app, name="cases")
     app.command("worker")(worker_command)

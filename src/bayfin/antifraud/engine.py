@@ -14,7 +14,7 @@ from bayfin.antifraud.degraded import DegradedPolicy
 from bayfin.antifraud.events import FraudEvent
 from bayfin.antifraud.features import FeatureComputer
 from bayfin.antifraud.learning import ModelScorer, ModelVerdict
-from bayfin.antifraud.lists import ListBook
+from bayfin.antifraud.lists import ListBook, ListHit
 from bayfin.antifraud.ruleset import Outcome, Rule, RuleRegistry, RuleSet
 from bayfin.antifraud.state import InMemoryStateStore, StateStore
 
@@ -59,6 +59,7 @@ class Decision:
     model: ModelVerdict | None = None
     model_failed: bool = False
     degraded: bool = False
+    shadow_outcome: Outcome | None = None  # the decision the shadow model would have made instead
 
     @property
     def primary_typology(self) -> str | None:
@@ -82,6 +83,39 @@ class Decision:
             "model": self.model.as_dict() if self.model is not None else None,
             "model_failed": self.model_failed, "degraded": self.degraded,
         }
+
+
+def _rule_outcome(ruleset: RuleSet, hits: list[RuleHit]) -> Outcome:
+    """The outcome of the rules alone: the score's threshold, raised by any rule's action."""
+    outcome = ruleset.thresholds.outcome(sum(h.score for h in hits))
+    for h in hits:
+        if h.action is not None and Outcome[h.action] > outcome:
+            outcome = Outcome[h.action]
+    return outcome
+
+
+def _finish(ruleset: RuleSet, score: int, outcome: Outcome, rule_reasons: list[str], model_points: int,
+            list_hits: list[ListHit], degraded_hold: bool) -> tuple[int, Outcome, list[str]]:
+    """Add the model's points, then the lists and the degraded policy, to the rules' score and outcome."""
+    reasons = list(rule_reasons)
+    if model_points:
+        score += model_points
+        outcome = max(outcome, ruleset.thresholds.outcome(score))
+        reasons.append("MODEL_HIGH_RISK")
+    if list_hits:
+        kinds = {h.kind for h in list_hits}
+        reasons = [h.reason_code for h in list_hits] + reasons
+        if "block" in kinds:
+            outcome = Outcome.BLOCK
+        elif "allow" in kinds:
+            outcome = Outcome.ALLOW  # a vetted customer or payee: rule hits are kept as information
+        else:
+            score += ruleset.watch_score
+            outcome = max(outcome, ruleset.thresholds.outcome(score), Outcome.CHALLENGE)
+    if degraded_hold and outcome < Outcome.REVIEW:
+        outcome = Outcome.REVIEW  # fail closed: without the customer's history, hold for an analyst
+        reasons.append("DEGRADED_HOLD")
+    return score, outcome, reasons
 
 
 def _hit(rule: Rule, shadow: bool = False) -> RuleHit:
@@ -135,31 +169,19 @@ class DecisionEngine:
                 hits.append(_hit(rules[index]))
             else:
                 shadow_hits.append(_hit(rules[index], shadow=True))
-        score = sum(h.score for h in hits)
-        outcome = ruleset.thresholds.outcome(score)
-        for h in hits:
-            if h.action is not None and Outcome[h.action] > outcome:
-                outcome = Outcome[h.action]
-        reasons = [h.reason for h in hits]
+        rule_score, rule_outcome = sum(h.score for h in hits), _rule_outcome(ruleset, hits)
+        rule_reasons = [h.reason for h in hits]
         verdict, model_failed = self._score_model(features)
-        if verdict is not None and verdict.points:
-            score += verdict.points
-            outcome = max(outcome, ruleset.thresholds.outcome(score))
-            reasons.append("MODEL_HIGH_RISK")
         list_hits = self.lists.match(event, event.occurred_at.timestamp())
-        if list_hits:
-            kinds = {h.kind for h in list_hits}
-            reasons = [h.reason_code for h in list_hits] + reasons
-            if "block" in kinds:
-                outcome = Outcome.BLOCK
-            elif "allow" in kinds:
-                outcome = Outcome.ALLOW  # a vetted customer or payee: rule hits are kept as information
-            else:
-                score += ruleset.watch_score
-                outcome = max(outcome, ruleset.thresholds.outcome(score), Outcome.CHALLENGE)
-        if degraded and self.degraded_policy.holds(event.channel) and outcome < Outcome.REVIEW:
-            outcome = Outcome.REVIEW  # fail closed: without the customer's history, hold for an analyst
-            reasons.append("DEGRADED_HOLD")
+        degraded_hold = degraded and self.degraded_policy.holds(event.channel)
+        points = verdict.points if verdict is not None else 0
+        score, outcome, reasons = _finish(ruleset, rule_score, rule_outcome, rule_reasons, points, list_hits,
+                                          degraded_hold)
+        shadow_outcome = None
+        if verdict is not None and verdict.shadow_points is not None:
+            # what the shadow model would have decided in the live one's place (recorded, never applied)
+            shadow_outcome = _finish(ruleset, rule_score, rule_outcome, rule_reasons, verdict.shadow_points,
+                                     list_hits, degraded_hold)[1]
         amount = event.amount_fen
         protected = amount if outcome is Outcome.BLOCK and features["flow"] == "out" else 0
         return Decision(
@@ -170,14 +192,15 @@ class DecisionEngine:
             type=event.type, customer_id=event.customer_id, account_id=event.account_id,
             occurred_at=event.occurred_at.timestamp(),
             elapsed_us=(time.perf_counter_ns() - started) // 1000, features=features, model=verdict,
-            model_failed=model_failed, degraded=degraded)
+            model_failed=model_failed, degraded=degraded, shadow_outcome=shadow_outcome)
 
     def _score_model(self, features: dict[str, Any]) -> tuple[ModelVerdict | None, bool]:
         """The model's verdict; a failing model is logged and the rules decide alone."""
-        if self.model is None:
+        model = self.model  # read once: the model watcher may swap in a new scorer at any moment
+        if model is None:
             return None, False
         try:
-            return self.model.score(features), False
+            return model.score(features), False
         except (ValueError, TypeError, IndexError, OverflowError, KeyError):
             log.exception("fraud model failed; deciding on rules alone")
             return None, True

@@ -167,6 +167,21 @@ def read_rows(path: Path, batch_size: int = 50_000) -> Iterator[dict[str, Any]]:
             yield from frame.slice(offset, batch_size).iter_rows(named=True)
 
 
+def read_frame(path: Path) -> Any:
+    """Every event table under ``path`` as one polars frame, in the order ``read_rows`` yields them."""
+    import polars as pl
+
+    frames = []
+    for file in event_files(path):
+        frame = (
+            pl.read_parquet(file)
+            if file.suffix == ".parquet"
+            else pl.read_csv(file, schema_overrides=polars_schema(), try_parse_dates=True)
+        )
+        frames.append(frame.sort("occurred_at", maintain_order=True))
+    return pl.concat(frames, how="diagonal_relaxed")
+
+
 def count_rows(path: Path) -> int:
     """How many events the tables under ``path`` hold (for progress bars)."""
     import polars as pl

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CompiledModel", "FoldResult", "ModelRegistry", "ModelScorer", "ModelVerdict",
+__all__ = ["MODEL_BANDS", "CompiledModel", "FoldResult", "ModelRegistry", "ModelScorer", "ModelVerdict",
            "average_precision", "card_precision_at_k",
            "prequential", "roc_auc", "train_model"]
 
@@ -208,8 +208,12 @@ class FoldResult:
 def prequential(x: np.ndarray, y: np.ndarray, day: np.ndarray, feature_names: list[str], *,
                 card: np.ndarray | None = None, start_day: int = 0, train_days: int = 7,
                 delay_days: int = 7, test_days: int = 7, folds: int = 4, rounds: int = 200,
-                params: dict[str, Any] | None = None) -> tuple[list[FoldResult], Any]:
-    """Prequential folds (train, delay gap, test) sliding forward; returns folds and the last model."""
+                params: dict[str, Any] | None = None,
+                on_fold: Callable[[np.ndarray, np.ndarray], None] | None = None,
+                ) -> tuple[list[FoldResult], Any]:
+    """Prequential folds (train, delay gap, test) sliding forward; returns folds and the last model.
+
+    ``on_fold(test_mask, scores)`` sees each fold's test rows and the model's scores for them."""
     results: list[FoldResult] = []
     booster = None
     for i in range(folds):
@@ -223,6 +227,8 @@ def prequential(x: np.ndarray, y: np.ndarray, day: np.ndarray, feature_names: li
             break
         booster = train_model(x[train], y[train], feature_names, rounds=rounds, params=params)
         score = booster.predict(x[test])
+        if on_fold is not None:
+            on_fold(test, score)
         cp = (card_precision_at_k(day[test], card[test], y[test], score)
               if card is not None else None)
         results.append(FoldResult((t0, t1), (s0, s1), int(train.sum()), int(test.sum()),
@@ -255,6 +261,20 @@ class ModelRegistry:
     def _state(self) -> dict[str, Any]:
         path = self.root / "state.json"
         return json.loads(path.read_text()) if path.exists() else {"live": None, "shadow": None}
+
+    def state(self) -> dict[str, int | None]:
+        """The live and the shadow version numbers (None when not set)."""
+        state = self._state()
+        return {"live": state.get("live"), "shadow": state.get("shadow")}
+
+    def scorer(self, **options: Any) -> ModelScorer | None:
+        """The engine's scorer for the current live (and shadow) versions; None without a live model."""
+        state = self.state()
+        if state["live"] is None:
+            return None
+        shadow = state["shadow"]
+        return ModelScorer(self.load(state["live"]), state["live"],
+                           self.load(shadow) if shadow is not None else None, shadow, **options)
 
     def _write_state(self, state: dict[str, Any]) -> None:
         tmp = self.root / "state.json.tmp"
@@ -330,6 +350,10 @@ class ModelRegistry:
 
 # ---------------------------------------------------------------- combining the model with the rules
 
+#: Probability floors and the rule points the model adds at each (highest band first).
+MODEL_BANDS: tuple[tuple[float, int], ...] = ((0.9, 100), (0.6, 60), (0.3, 30))
+
+
 @dataclass
 class ModelScorer:
     """The live model (and an optional shadow) as the engine uses them: probability → rule points.
@@ -342,7 +366,7 @@ class ModelScorer:
     version: int | None = None
     shadow: CompiledModel | None = None
     shadow_version: int | None = None
-    bands: tuple[tuple[float, int], ...] = ((0.9, 100), (0.6, 60), (0.3, 30))
+    bands: tuple[tuple[float, int], ...] = MODEL_BANDS
     top: int = 3
 
     def points(self, probability: float) -> int:
@@ -355,8 +379,11 @@ class ModelScorer:
     def score(self, features: dict[str, Any]) -> ModelVerdict:
         """Probability, points and top contributing features of the live model (and the shadow score)."""
         probability, top = self.live.explain(features, self.top)
-        shadow = self.shadow.predict(features) if self.shadow is not None else None
-        return ModelVerdict(probability, self.points(probability), tuple(top), self.version, shadow)
+        if self.shadow is None:
+            return ModelVerdict(probability, self.points(probability), tuple(top), self.version)
+        shadow = self.shadow.predict(features)
+        return ModelVerdict(probability, self.points(probability), tuple(top), self.version, shadow,
+                            self.shadow_version, self.points(shadow))
 
 
 @dataclass(frozen=True)
@@ -368,10 +395,13 @@ class ModelVerdict:
     top_features: tuple[tuple[str, float], ...]
     version: int | None
     shadow_probability: float | None = None
+    shadow_version: int | None = None
+    shadow_points: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form, shown beside the rule reasons."""
         return {"probability": round(self.probability, 4), "points": self.points, "version": self.version,
                 "top_features": [{"feature": n, "contribution": c} for n, c in self.top_features],
                 "shadow_probability": None if self.shadow_probability is None
-                else round(self.shadow_probability, 4)}
+                else round(self.shadow_probability, 4),
+                "shadow_version": self.shadow_version, "shadow_points": self.shadow_points}

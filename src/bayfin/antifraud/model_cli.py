@@ -89,10 +89,18 @@ def evaluate_command(
     version: int | None = typer.Option(None, help="Registered version to score (default: live)."),
     registry: Path = typer.Option(DEFAULT_REGISTRY, help=REGISTRY_HELP),
     delay_days: int = typer.Option(7, help="Label delay used by the handbook features."),
+    combined: bool = typer.Option(False, "--combined", help="With --handbook: rules + model as the engine "
+                                  "combines them, beside model only and rules only (prequential folds)."),
+    start_day: int = typer.Option(115, help="With --combined: first training day."),
+    folds: int = typer.Option(4, help="With --combined: prequential folds."),
     as_json: bool = JsonOption,
 ) -> None:
     """Score a labelled table with a registered model and print ROC-AUC, AP and card precision@100."""
     import lightgbm as lgb
+
+    if combined:
+        _evaluate_combined(handbook, delay_days, start_day, folds, as_json)
+        return
 
     from bayfin.antifraud.learning import ModelRegistry, average_precision, card_precision_at_k, roc_auc
 
@@ -119,6 +127,28 @@ def evaluate_command(
     if ft.card is not None:
         out["card_precision_at_100"] = round(card_precision_at_k(ft.day, ft.card, ft.y, score), 4)
     emit(out, as_json=as_json, title=f"model v{chosen} evaluated")
+
+
+def _evaluate_combined(handbook: Path | None, delay_days: int, start_day: int, folds: int,
+                       as_json: bool) -> None:
+    from bayfin.antifraud.combined import evaluate_combined
+
+    if handbook is None:
+        err_console.print("[red]--combined needs --handbook DIR (the rules are replayed on its events)[/red]")
+        raise typer.Exit(2)
+    report = evaluate_combined(handbook, start_day=start_day, delay_days=delay_days, folds=folds)
+    if as_json:
+        emit(report, as_json=True)
+        return
+    rows = [{"scored by": kind, **report["mean"][kind]} for kind in ("model", "rules", "combined")]
+    print_table(rows, title=f"handbook profile, {len(report['folds'])} prequential folds (mean, sd)")
+    print_table([{"test days": f"{f['test_days'][0]}–{f['test_days'][1] - 1}", "fraud": f["fraud"],
+                  "rule hits": f["rule_hits"], "rules: flagged / precision / recall":
+                  f"{f['rules_decisions']['flagged']} / {f['rules_decisions']['precision']} / "
+                  f"{f['rules_decisions']['recall']}", "rules + model: flagged / precision / recall":
+                  f"{f['combined_decisions']['flagged']} / {f['combined_decisions']['precision']} / "
+                  f"{f['combined_decisions']['recall']}"} for f in report["folds"]],
+                title="REVIEW or worse, per fold")
 
 
 @models_app.command("list")
@@ -162,6 +192,35 @@ def models_promote(version: int = typer.Argument(...),
                    registry: Path = typer.Option(DEFAULT_REGISTRY, help=REGISTRY_HELP)) -> None:
     """Make a version the live model."""
     _switch("promote", version, registry)
+
+
+def shadow_report_command(
+    hours: int = typer.Option(24 * 7, min=1, help="Decisions of the last HOURS."),
+    disagreement: float = typer.Option(0.5, help="|live − shadow probability| counted as a disagreement."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Compare the shadow model with the live one on recent decisions and the analysts' case outcomes."""
+    from datetime import UTC, datetime, timedelta
+
+    from bayfin.antifraud.shadow import shadow_report
+    from bayfin.cli.context import open_platform
+
+    with open_platform() as platform, platform.unit_of_work() as uow:
+        report = shadow_report(uow.session, since=datetime.now(UTC) - timedelta(hours=hours),
+                               disagreement=disagreement)
+    if as_json:
+        emit(report, as_json=True)
+        return
+    labelled = report.pop("labelled", None)
+    changes = report.pop("decision_changes", {})
+    emit(report, as_json=False, title=f"shadow against live, last {hours} h")
+    if changes:
+        print_table([{"live->shadow": k, "decisions": v} for k, v in changes.items()],
+                    title="decisions the shadow model would change")
+    if labelled:
+        print_table([{"model": m, **labelled[m]} for m in ("live", "shadow")],
+                    title=f"on {labelled['cases']} decided cases ({labelled['confirmed']} confirmed fraud)")
+    err_console.print("promote with `bayfin fraud models promote VERSION` (running engines reload it)")
 
 
 def backtest_command(

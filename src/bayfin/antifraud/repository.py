@@ -10,7 +10,7 @@ from sqlalchemy import Select, Table, case, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bayfin.antifraud.models import FraudDecisionRecord, FraudListEntry
+from bayfin.antifraud.models import FraudCase, FraudDecisionRecord, FraudListEntry
 
 GROUPS = {"typology": FraudDecisionRecord.primary_typology, "channel": FraudDecisionRecord.channel,
           "outcome": FraudDecisionRecord.outcome, "type": FraudDecisionRecord.type}
@@ -95,3 +95,27 @@ def active_list_entries(session: Session, now: datetime, kind: str | None = None
     if kind is not None:
         stmt = stmt.where(FraudListEntry.kind == kind)
     return list(session.scalars(stmt.order_by(FraudListEntry.id.desc())))
+
+
+def scored_decisions(session: Session, *, since: datetime | None, institution_id: str | None,
+                     limit: int) -> list[tuple[str, str, dict[str, Any]]]:
+    """Recent decisions (newest first) as (event id, outcome, details), for the shadow-model report."""
+    d = FraudDecisionRecord
+    stmt = select(d.event_id, d.outcome, d.details)
+    if since is not None:
+        stmt = stmt.where(d.decided_at >= since)
+    if institution_id is not None:
+        stmt = stmt.where(d.institution_id == institution_id)
+    rows = session.execute(stmt.order_by(d.decided_at.desc(), d.id.desc()).limit(limit))
+    return [(e, o, dict(details or {})) for e, o, details in rows]
+
+
+def case_outcomes(session: Session, event_ids: Sequence[str], chunk: int = 1_000) -> dict[str, int]:
+    """Analyst outcomes of these events' closed cases: 1 = confirmed fraud, 0 = released."""
+    found: dict[str, int] = {}
+    for start in range(0, len(event_ids), chunk):
+        part = list(event_ids[start:start + chunk])
+        stmt = select(FraudCase.event_id, FraudCase.status).where(
+            FraudCase.event_id.in_(part), FraudCase.status.in_(("released", "confirmed")))
+        found.update({e: int(s == "confirmed") for e, s in session.execute(stmt)})
+    return found

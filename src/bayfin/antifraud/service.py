@@ -17,12 +17,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.orm import Session
 
 from bayfin.antifraud import repository
-from bayfin.antifraud.cases import open_case
+from bayfin.antifraud.alerts import AlertPolicy, CaseSpec, case_for
+from bayfin.antifraud.cases import open_decision_case
 from bayfin.antifraud.engine import Decision, DecisionEngine
 from bayfin.antifraud.events import FraudEvent
+from bayfin.antifraud.learning import ModelRegistry
 from bayfin.antifraud.lists import ENTITY_TYPES, LIST_KINDS, ListBook, ListEntry
 from bayfin.antifraud.models import FraudListEntry
-from bayfin.antifraud.ruleset import Outcome, RuleRegistry, RuleSet, load_ruleset
+from bayfin.antifraud.ruleset import RuleRegistry, RuleSet, load_ruleset
+from bayfin.antifraud.shadow import ModelWatcher
 from bayfin.antifraud.state import InMemoryStateStore, RedisStateStore, StateStore
 from bayfin.kernel.errors import NotFound, ValidationFailed
 
@@ -44,6 +47,10 @@ class FraudSettings(BaseSettings):
     #: Serving: collect garbage less often (feature states are long-lived; frequent full collections
     #: over them showed up as latency spikes) and move start-up objects out of the collector's sight.
     tune_gc: bool = False
+    models_dir: Path | None = None  # the model registry; live and shadow versions are loaded from it
+    model_reload_seconds: float = Field(default=5.0, ge=0)  # how often to look for a changed registry
+    alert_block_amount_fen: int = Field(default=5_000_000, ge=0)  # a BLOCK this large opens a case
+    alert_shadow_disagreement: float = Field(default=0.5, gt=0, le=1)  # |live − shadow| opening a case
 
 
 def decision_row(decision: Decision, institution_id: str | None, decided_at: datetime) -> dict[str, Any]:
@@ -58,8 +65,28 @@ def decision_row(decision: Decision, institution_id: str | None, decided_at: dat
         "reason_codes": list(decision.reason_codes),
         "amount_protected_fen": decision.amount_protected_fen, "ruleset_version": decision.ruleset_version,
         "institution_id": institution_id, "elapsed_us": decision.elapsed_us,
-        "details": {"typologies": list(decision.typologies)},
+        "details": _details(decision),
     }
+
+
+def _details(decision: Decision) -> dict[str, Any]:
+    details: dict[str, Any] = {"typologies": list(decision.typologies)}
+    verdict = decision.model
+    if verdict is not None:
+        details["model"] = {"version": verdict.version, "probability": round(verdict.probability, 5),
+                            "points": verdict.points}
+        if verdict.shadow_probability is not None and decision.shadow_outcome is not None:
+            details["shadow"] = {"version": verdict.shadow_version,
+                                 "probability": round(verdict.shadow_probability, 5),
+                                 "points": verdict.shadow_points, "outcome": decision.shadow_outcome.name}
+    return details
+
+
+def record_decision(session: Session, row: dict[str, Any], case: CaseSpec | None) -> None:
+    """Insert a decision row and open the case it calls for (with its alerts in the case history)."""
+    repository.insert_decisions(session, [row])
+    if case is not None:
+        open_decision_case(session, row, case.source, case.alerts)
 
 
 class DecisionWriter:
@@ -75,21 +102,25 @@ class DecisionWriter:
         self._factory = session_factory
         self._batch_size = batch_size
         self._interval = interval
-        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[dict[str, Any], CaseSpec | None] | None] = queue.Queue()
         self.written = 0
         self.failures = 0
         self._thread = threading.Thread(target=self._run, name="fraud-decision-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, row: dict[str, Any]) -> None:
-        """Queue one row."""
-        self._queue.put(row)
+    def submit(self, row: dict[str, Any], case: CaseSpec | None = None) -> None:
+        """Queue one row (and the case it opens, if any)."""
+        self._queue.put((row, case))
 
-    def _write(self, rows: list[dict[str, Any]]) -> None:
+    def _write(self, items: list[tuple[dict[str, Any], CaseSpec | None]]) -> None:
+        rows = [row for row, _case in items]
         while True:
             try:
                 with self._factory() as session:
                     repository.insert_decisions(session, rows)
+                    for row, case in items:
+                        if case is not None:
+                            open_decision_case(session, row, case.source, case.alerts)
                     session.commit()
                 self.written += len(rows)
                 return
@@ -101,7 +132,7 @@ class DecisionWriter:
     def _run(self) -> None:
         stop = False
         while not stop:
-            rows: list[dict[str, Any]] = []
+            rows: list[tuple[dict[str, Any], CaseSpec | None]] = []
             try:
                 item = self._queue.get(timeout=self._interval)
             except queue.Empty:
@@ -144,6 +175,12 @@ class FraudService:
         if settings.write_mode == "batched" and session_factory is not None:
             self.writer = DecisionWriter(session_factory, settings.batch_size)
         self._lists_loaded_at = -1.0
+        self.alert_policy = AlertPolicy(settings.alert_block_amount_fen, settings.alert_shadow_disagreement)
+        self.models: ModelWatcher | None = None
+        if settings.models_dir is not None:
+            registry = ModelRegistry(settings.models_dir)
+            self.models = ModelWatcher(registry, engine, settings.model_reload_seconds)
+            self.models.start()
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         if settings.warm_rules:
@@ -213,14 +250,11 @@ class FraudService:
         decision, new = self.engine.decide_once(event)
         if new:
             row = decision_row(decision, institution_id, datetime.now(UTC))
+            case = case_for(decision, self.alert_policy)  # held for review, or an alert: an analyst looks
             if self.writer is not None:
-                self.writer.submit(row)
+                self.writer.submit(row, case)
             elif session is not None:
-                repository.insert_decisions(session, [row])
-                if decision.outcome is Outcome.REVIEW:  # held: an analyst works it as a case
-                    open_case(session, event_id=decision.event_id, customer_id=decision.customer_id,
-                              amount_fen=decision.amount_fen, score=decision.score,
-                              rules=[h.rule_id for h in decision.hits], institution_id=institution_id)
+                record_decision(session, row, case)
         return decision
 
     # -- lists ------------------------------------------------------------------------------
@@ -267,6 +301,8 @@ class FraudService:
     def close(self) -> None:
         """Stop the rule watcher, drain the writer and release the state store."""
         self._stop.set()
+        if self.models is not None:
+            self.models.stop()
         if self.writer is not None:
             self.writer.close()
             self.writer = None

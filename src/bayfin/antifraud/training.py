@@ -27,6 +27,7 @@ class FeatureTable:
     day: np.ndarray
     names: list[str]
     card: np.ndarray | None = None
+    ids: np.ndarray | None = None  # the rows' transaction ids, where the table has them
 
 
 def handbook_features(transactions: Path, delay_days: int = DELAY_DAYS) -> FeatureTable:
@@ -39,8 +40,8 @@ def handbook_features(transactions: Path, delay_days: int = DELAY_DAYS) -> Featu
     import polars as pl
 
     lf = pl.scan_parquet(transactions).select(
-        "TX_DATETIME", "CUSTOMER_ID", "TERMINAL_ID", "TX_AMOUNT", "TX_TIME_DAYS", "TX_FRAUD"
-    ).sort("TX_DATETIME").with_columns(
+        "TRANSACTION_ID", "TX_DATETIME", "CUSTOMER_ID", "TERMINAL_ID", "TX_AMOUNT", "TX_TIME_DAYS", "TX_FRAUD"
+    ).sort("TX_DATETIME", "TRANSACTION_ID").with_columns(
         (pl.col("TX_DATETIME").dt.weekday() >= 6).cast(pl.Int8).alias("TX_DURING_WEEKEND"),
         (pl.col("TX_DATETIME").dt.hour() < 6).cast(pl.Int8).alias("TX_DURING_NIGHT"),
     )
@@ -69,7 +70,7 @@ def handbook_features(transactions: Path, delay_days: int = DELAY_DAYS) -> Featu
     x = frame.select(names).cast(pl.Float32).to_numpy()
     return FeatureTable(x, frame["TX_FRAUD"].to_numpy().astype(np.int8),
                         frame["TX_TIME_DAYS"].to_numpy().astype(np.int64), names,
-                        frame["CUSTOMER_ID"].to_numpy())
+                        frame["CUSTOMER_ID"].to_numpy(), frame["TRANSACTION_ID"].to_numpy())
 
 
 def _scan(path: Path):  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 import polars as pl
 
-from bayfin.creditdata.domain import Reason
+from bayfin.creditdata.domain import FieldKind, Reason
 from bayfin.creditdata.mapping import Mapping
 from bayfin.kernel.errors import ValidationFailed
 
@@ -267,32 +267,55 @@ def read_xml(data: bytes, mapping: Mapping, origin: str) -> RawRows:
 
 
 def read_xlsx(path: Path, mapping: Mapping, origin: str) -> RawRows:
-    """Read the first sheet of an .xlsx delivery, streaming (openpyxl read-only mode)."""
-    from openpyxl import load_workbook
+    """Read the first sheet of an .xlsx delivery with calamine (Rust; about 7x openpyxl's read-only
+    mode, which made the provident-fund workbooks the slowest part of a region's ingest)."""
+    from python_calamine import CalamineError, CalamineWorkbook
 
-    wb = load_workbook(path, read_only=True, data_only=True)
     try:
-        rows = wb.worksheets[0].iter_rows(values_only=True)
-        header_row = next(rows, None)
-        if header_row is None:
-            raise ValidationFailed(f"{origin}: the workbook is empty")
-        header = [str(h).strip() if h is not None else "" for h in header_row]
-        _require_columns(header, mapping, origin)
-        records: list[tuple[int, str, dict[str, Any] | None, str]] = []
-        number = 0
-        for values in rows:
-            if all(v is None for v in values):
-                continue
-            number += 1
-            record = dict(zip(header, values, strict=False))
-            raw = orjson.dumps([_text(v) for v in values]).decode()
-            if len(values) > len(header) and any(v is not None for v in values[len(header) :]):
-                records.append((number, raw, None, f"{len(values)} cells where the header has {len(header)}"))
-                continue
-            records.append((number, raw, record, ""))
-    finally:
-        wb.close()
+        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+        rows = iter(sheet.iter_rows())
+    except CalamineError as exc:
+        raise ValidationFailed(f"{origin}: not a readable .xlsx workbook ({exc})") from exc
+    header_row = next(rows, None)
+    if header_row is None or all(v == "" for v in header_row):
+        raise ValidationFailed(f"{origin}: the workbook is empty")
+    header = [str(h).strip() for h in header_row]
+    while header and header[-1] == "":
+        header.pop()  # calamine pads every row to the sheet's widest one
+    _require_columns(header, mapping, origin)
+    date_columns = _date_columns(mapping)
+    records: list[tuple[int, str, dict[str, Any] | None, str]] = []
+    number = 0
+    for cells in rows:
+        # calamine reports an empty cell as "" (openpyxl as None); a workbook cannot hold an empty
+        # string, so "" is always an empty cell.
+        values = [None if v == "" else v for v in cells]
+        while values and values[-1] is None:
+            values.pop()
+        if not values:
+            continue
+        number += 1
+        record: dict[str, Any] = dict(zip(header, values, strict=False))
+        for column, fmt in date_columns.items():
+            cell = record.get(column)
+            if isinstance(cell, date):
+                # a real date cell, written in the format the mapping declares for its column
+                record[column] = cell.strftime(fmt)
+        raw = orjson.dumps([_text(v) for v in values]).decode()
+        if len(values) > len(header):
+            records.append((number, raw, None, f"{len(values)} cells where the header has {len(header)}"))
+            continue
+        records.append((number, raw, record, ""))
     return _from_records(records, mapping)
+
+
+def _date_columns(mapping: Mapping) -> dict[str, str]:
+    """Delivery column → the first format its date or month field declares."""
+    found: dict[str, str] = {}
+    for name, fm in mapping.fields.items():
+        if mapping.record_type.field(name).kind in (FieldKind.date, FieldKind.month) and fm.column:
+            found[fm.column] = mapping.date_formats(name)[0]
+    return found
 
 
 def read_delivery(path: Path, mapping: Mapping) -> RawRows:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Table, func, or_, select, update
+from sqlalchemy import Date, Row, Select, Table, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bayfin.creditdata.domain import SERIES_KINDS, RecordType
-from bayfin.creditdata.models import FACT_MODELS, DeliveryBatch, FactRow, QuarantinedRow
+from bayfin.creditdata.models import FACT_MODELS, DeliveryBatch, QuarantinedRow
 
 LOOKUP_CHUNK = 5000
 SQLITE_CHUNK = 900
@@ -141,20 +142,31 @@ def codes_by_name(session: Session, names: Sequence[str]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={"lookup_name": pl.Utf8, "resolved_code": pl.Utf8}, orient="row")
 
 
+@functools.cache
+def _facts_statement(record_type: str, mode: str) -> Select[Any]:
+    """One prepared statement per record type and read mode, built once: constructing the select
+    (column coercions) cost more than running it for one firm's rows."""
+    model = fact_model(record_type)
+    # Plain rows, not ORM objects: a report reads ten tables per firm and identity-map hydration
+    # is wasted on read-only facts; the rows answer the same attribute names.
+    stmt = select(*model.__table__.columns).where(model.credit_code == bindparam("code"))
+    if mode == "current":
+        stmt = stmt.where(model.replaced_on.is_(None))
+    elif mode == "as_of":
+        as_of = bindparam("as_of", type_=Date)
+        stmt = stmt.where(model.as_of <= as_of, or_(model.replaced_on.is_(None), model.replaced_on > as_of))
+    return stmt.order_by(model.record_key, model.as_of, model.id)
+
+
 def facts_of(
     session: Session, record_type: str, credit_code: str, as_of: date | None, history: bool = False
-) -> list[FactRow]:
+) -> list[Row[Any]]:
     """An enterprise's rows of one type: current ones, the ones in force on ``as_of``, or all (history)."""
-    model = fact_model(record_type)
-    stmt = select(model).where(model.credit_code == credit_code)
-    if not history:
-        if as_of is None:
-            stmt = stmt.where(model.replaced_on.is_(None))
-        else:
-            stmt = stmt.where(
-                model.as_of <= as_of, or_(model.replaced_on.is_(None), model.replaced_on > as_of)
-            )
-    return list(session.scalars(stmt.order_by(model.record_key, model.as_of, model.id)))
+    mode = "history" if history else "current" if as_of is None else "as_of"
+    params: dict[str, Any] = {"code": credit_code}
+    if mode == "as_of":
+        params["as_of"] = as_of
+    return list(session.execute(_facts_statement(record_type, mode), params))
 
 
 def list_batches(session: Session, limit: int = 1000) -> list[DeliveryBatch]:

@@ -169,11 +169,17 @@ class AuditSealer:
         return self
 
     def _run(self) -> None:
+        failing = False
         while not self._stop.wait(self._interval):
             try:
                 self._audit.seal_all(self._factory)
+                failing = False
             except Exception:  # a database hiccup must not kill the sealer; the next round retries
-                log.exception("audit sealing failed; will retry")
+                # Once per outage, not four times a second: a process started before `bayfin db
+                # upgrade` (no audit tables yet) or a restarting database would flood the log.
+                if not failing:
+                    log.exception("audit sealing failed; retrying quietly until it succeeds")
+                failing = True
 
     def close(self) -> None:
         """Stop the thread and seal what is left."""

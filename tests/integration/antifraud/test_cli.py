@@ -76,3 +76,29 @@ def test_the_catalogue_and_rule_listings(cli):
     assert types and all(t["code"].startswith("terminal.") for t in types)
     rules = json.loads(cli.invoke(app, ["fraud", "rules", "list", "--typology", "sim_swap", "--json"]).output)
     assert len(rules) >= 20 and {r["typology"] for r in rules} == {"sim_swap"}
+
+
+def test_the_shadow_report_command_compares_the_models_on_the_recorded_decisions(cli, tmp_path):
+    from bayfin.antifraud.engine import DecisionEngine
+    from bayfin.antifraud.service import FraudService, FraudSettings
+    from bayfin.cli.context import open_platform
+    from tests.antifraud_events import event
+    from tests.antifraud_models import quiet_rules, registry_with_two_models
+
+    registry = registry_with_two_models(tmp_path / "models")
+    registry.promote(1)
+    registry.set_shadow(2)
+    service = FraudService(DecisionEngine(quiet_rules(tmp_path)), FraudSettings(
+        models_dir=registry.root, model_reload_seconds=0, lists_refresh_seconds=0))
+    with open_platform() as platform, platform.unit_of_work() as uow:
+        for n in range(3):
+            amount = 1_500_000 if n else 100_000
+            service.decide(event(n, amount_fen=amount, minutes=n * 5), session=uow.session)
+        uow.commit()
+    r = cli.invoke(app, ["fraud", "shadow-report", "--json"])
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.output)
+    assert report["decisions"] == 3 and report["decision_changes"] == {"ALLOW->BLOCK": 2}
+    assert report["labelled"]["cases"] == 0  # the two shadow alerts are open cases, not yet decided
+    r = cli.invoke(app, ["fraud", "shadow-report"])
+    assert r.exit_code == 0 and "ALLOW->BLOCK" in r.output

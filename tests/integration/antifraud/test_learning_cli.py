@@ -78,3 +78,30 @@ def test_an_operator_works_cases_from_the_command_line(tmp_path, monkeypatch):
         assert (tmp_path / "l.csv").read_text().splitlines()[1].startswith("ev-9,1,")
     finally:
         get_settings.cache_clear()
+
+
+def test_rules_and_model_are_evaluated_together_on_the_handbook_profile(tmp_path):
+    from bayfin.antifraud.handbook import simulate_handbook
+    from bayfin.antifraud.learning import prequential
+    from bayfin.antifraud.training import handbook_features
+
+    simulate_handbook(tmp_path / "hb", customers=400, terminals=800, days=45, seed=2)
+    runner = CliRunner()
+    r = runner.invoke(app, ["fraud", "evaluate", "--handbook", str(tmp_path / "hb"), "--combined",
+                            "--start-day", "10", "--folds", "2", "--json"])
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.output)
+    assert len(report["folds"]) == 2 and report["rules"] == 207
+    table = handbook_features(tmp_path / "hb" / "transactions.parquet")
+    alone, _model = prequential(table.x, table.y, table.day, table.names, card=table.card, start_day=10,
+                                folds=2)
+    for fold, expected in zip(report["folds"], alone, strict=True):
+        assert fold["model"]["auc"] == round(expected.auc, 4)  # the same folds and model as `fraud train`
+        # the model only adds points: everything the rules hold, rules + model hold too
+        assert fold["combined_decisions"]["flagged"] >= fold["rules_decisions"]["flagged"]
+        assert fold["combined_decisions"]["caught"] >= fold["rules_decisions"]["caught"]
+    assert report["mean"]["combined"]["average_precision"] > report["mean"]["rules"]["average_precision"]
+    r = runner.invoke(app, ["fraud", "evaluate", "--handbook", str(tmp_path / "hb"), "--combined",
+                            "--start-day", "10", "--folds", "1"])
+    assert r.exit_code == 0 and "rules + model" in r.output
+    assert runner.invoke(app, ["fraud", "evaluate", "--combined"]).exit_code == 2

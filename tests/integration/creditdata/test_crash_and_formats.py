@@ -21,6 +21,7 @@ from bayfin.creditdata.models import (
 from bayfin.creditdata.service import ingest_file
 from bayfin.creditdata.workflows import ingest_directory
 from bayfin.kernel.db import make_engine, make_session_factory
+from bayfin.kernel.errors import ValidationFailed
 from tests.integration.creditdata.deliveries import REG_HEADER, code, reg_line, write
 
 REG = load_mapping("amr_registration")
@@ -63,6 +64,7 @@ from pathlib import Path
 from bayfin.creditdata.mapping import load_mapping
 from bayfin.creditdata.service import ingest_file
 from bayfin.kernel.db import make_engine, make_session_factory
+from bayfin.kernel.errors import ValidationFailed
 session = make_session_factory(make_engine(sys.argv[1]))()
 def die(written):
     session.connection().exec_driver_sql("SELECT 1")
@@ -109,6 +111,42 @@ def test_an_xlsx_delivery_streams_from_its_first_sheet(session, tmp_path):
     assert (report.counts.stored, report.counts.quarantined) == (1, 1)
     row = session.scalars(select(HousingProvidentFundPayment)).one()
     assert row.contributors == list(range(10, 22)) and row.period == date(2023, 1, 1)
+
+
+def _provident_workbook(path, *rows):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["单位统一社会信用代码", "单位名称", "缴存年月起", *[f"缴存人数{i}月" for i in range(1, 13)],
+               "欠缴金额(元)"])
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def test_an_xlsx_delivery_skips_blank_rows_and_quarantines_a_row_wider_than_its_header(session, tmp_path):
+    path = _provident_workbook(
+        tmp_path / "pf.xlsx",
+        [code(1), "甲", "2023-01", *range(10, 22), 0],
+        [],
+        [code(2), "乙", "2023-01", *range(10, 22), 0, "stray"],
+        [code(3), "丙", date(2023, 2, 1), *range(1, 13), 12.5],
+        [code(4), "丁", "2023-02", *range(1, 13), 12.5],
+    )
+    report = ingest_file(session, path, load_mapping("provident_fund"), date(2024, 1, 20))
+    assert (report.counts.rows_in, report.counts.stored, report.counts.quarantined) == (4, 3, 1)
+    fund = HousingProvidentFundPayment
+    first, third, fourth = session.scalars(select(fund).order_by(fund.credit_code)).all()
+    assert first.contributors == list(range(10, 22)) and all(isinstance(v, int) for v in first.contributors)
+    # a real date cell reads like the text "2023-02" beside it
+    assert (third.period, third.arrears_fen) == (fourth.period, fourth.arrears_fen)
+
+
+def test_a_file_that_is_not_a_workbook_is_refused_with_a_clear_error(session, tmp_path):
+    path = tmp_path / "pf.xlsx"
+    path.write_bytes(b"PK\x03\x04 this is not a zip archive")
+    with pytest.raises(ValidationFailed, match=r"not a readable \.xlsx workbook"):
+        ingest_file(session, path, load_mapping("provident_fund"), date(2024, 1, 20))
 
 
 def test_a_gbk_delivery_and_a_manifest_directory_ingest_in_order(platform, tmp_path):
