@@ -82,8 +82,7 @@ def risk(page: SignedIn, session: Session) -> Response:
            "financial risk monitoring", firms=len(watch))
     chart = {
         "tooltip": {"trigger": "axis"}, "grid": {"left": 50, "right": 20, "top": 20, "bottom": 40},
-        "xAxis": {"type": "category", "name": page.t["risk.index"],
-                  "data": [f"{b * 10}–{b * 10 + 10}" for b in range(10)]},
+        "xAxis": {"type": "category", "data": [f"{b * 10}–{b * 10 + 10}" for b in range(10)]},
         "yAxis": {"type": "value"},
         "series": [{"type": "bar", "data": [bins.get(b, 0) for b in range(10)],
                     "itemStyle": {"color": "#0b5cad"}}]}

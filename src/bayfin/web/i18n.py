@@ -267,6 +267,8 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "risk.title": ("区域金融风险监测", "Regional financial-risk monitoring"),
     "risk.distribution": ("风险指数分布", "Risk-index distribution"),
     "risk.leads": ("线索队列", "Lead queue"),
+    "risk.rated": ("已评级企业", "Firms rated"),
+    "risk.watchlist": ("重点监测名单（高风险及以上）", "Watchlist (high and above)"),
     "risk.portrait": ("企业风险画像", "Firm risk portrait"),
     "risk.index": ("风险指数", "Risk index"),
     "risk.level": ("等级", "Level"),
