@@ -259,7 +259,7 @@ def test_a_fraud_analyst_sees_the_blocked_amount_by_typology_of_their_own_bank(b
 
 def test_a_firm_publishes_a_demand_applies_and_the_bank_works_its_queue(browser, server):
     from bayfin.financing import domain as fd
-    from bayfin.financing.models import LoanApplication
+    from bayfin.financing.models import LoanApplication, OperatorAlert
 
     firm = new_page(browser, server, "en")
     sign_in(firm, server, "firm", "/console/financing/demands")
@@ -327,5 +327,8 @@ def test_a_firm_publishes_a_demand_applies_and_the_bank_works_its_queue(browser,
         financed = s.scalar(select(func.count(LoanApplication.id))
                             .where(LoanApplication.state.in_(sorted(fd.FINANCED))))
     assert financed and operator.get_by_test_id("financings").inner_text() == f"{financed:,}"
+    with server.platform.session_factory() as s:
+        late = s.scalar(select(func.count(OperatorAlert.id)))
+    assert late and operator.get_by_test_id("window-alerts").locator("tbody tr").count() == min(late, 20)
     screenshot(operator, "13-operator-dashboard-financing")
     operator.context.close()

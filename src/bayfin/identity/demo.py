@@ -38,7 +38,7 @@ def seed_demo(platform: Platform, workdir: Path, seed: int) -> None:
                                # what the web console's pages call (bayfin.web.wiring.SCOPES)
                                "consent:manage", "consent:request", "credit:read", "fraud:read",
                                "terminals:read", "financing:apply", "financing:products",
-                               "financing:review", "financing:statistics"],
+                               "financing:review", "financing:statistics", "financing:operate"],
                        organization="OPERATOR", first_party=True)
         svc.create_role(s, SYSTEM, app="bayfin-console", name="identity-admin",
                         permissions=["identity:read", "identity:admin"])

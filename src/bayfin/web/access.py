@@ -51,6 +51,7 @@ FINANCING_APPLICANT = Need(custom=fin.scoped(fin.APPLY))
 FINANCING_PRODUCTS = Need(custom=fin.scoped(fin.PRODUCTS))
 FINANCING_REVIEWER = Need(custom=fin.scoped(fin.REVIEW))
 FINANCING_STATISTICS = Need(custom=fin.scoped(fin.STATISTICS))
+FINANCING_OPERATOR = Need(custom=fin.scoped(fin.OPERATE))
 FINANCING_FOLLOWER = Need(custom=fin.scoped(fin.REVIEW, fin.APPLY, fin.OPERATE))
 
 #: (text key, path, requirement) in menu order; the first one a user passes is their start page.

@@ -13,7 +13,7 @@ from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
 from bayfin.web import geography
 from bayfin.web import repository as repo
-from bayfin.web.access import FINANCING_STATISTICS
+from bayfin.web.access import FINANCING_OPERATOR, FINANCING_STATISTICS
 
 
 def financing_statistics(session: Session, platform: Platform, principal: Principal) -> dict[str, Any] | None:
@@ -46,9 +46,12 @@ def figures(session: Session, platform: Platform, principal: Principal, lang: st
     industries = sorted(((geography.section_name(k, lang), v)
                          for k, v in repo.enterprises_by_industry(session).items()),
                         key=lambda kv: -kv[1])
+    alerts = (service_for(session, platform).alerts(principal, limit=20)
+              if FINANCING_OPERATOR.allows(principal) else [])
     return {"enterprises": repo.registered_enterprises(session), "cities": cities,
             "cities_covered": sum(1 for c in cities if c["enterprises"]), "industries": industries,
-            "founded": repo.enterprises_by_founding_year(session), "financing": financing}
+            "founded": repo.enterprises_by_founding_year(session), "financing": financing,
+            "alerts": alerts}
 
 
 def _bars(names: list[str], values: list[float], label: str, colour: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from bayfin.web.wiring import CLIENT_ID
 
 #: role → the permissions (scopes) it grants in the console app; same names the APIs require.
 ROLES: dict[str, list[str]] = {
-    "operator": ["fraud:read", "financing:statistics"],
+    "operator": ["fraud:read", "financing:statistics", "financing:operate"],
     "enterprise_admin": ["consent:manage", "financing:apply"],
     "credit_officer": ["consent:request", "credit:read", "financing:products", "financing:review"],
     "risk_analyst": [],

@@ -146,6 +146,7 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "fin.done.deactivate": ("产品已下架。", "The product is off the market."),
     "fin.done.move": ("申请状态已更新。", "The application moved on."),
     "fin.breached_warning": ("有申请已超过服务时限！", "Some applications are past their service window!"),
+    "dash.alerts": ("超过服务时限的银行（最新）", "Banks past the service window (newest)"),
     "dash.amount_wan": ("融资金额（万元）", "Financing amount (10,000 yuan)"),
     "dash.by_product_type": ("按产品类型", "By product type"),
     "dash.avg_decision": ("平均审批时长（小时）", "Average hours to decision"),

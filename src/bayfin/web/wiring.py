@@ -15,7 +15,7 @@ CLIENT_ID = "bayfin-console"
 #: What the console asks the identity platform for; the user's roles decide what is granted.
 SCOPES = ("openid", "profile", "consent:manage", "consent:request", "credit:read", "fraud:read",
           "terminals:read", "financing:apply", "financing:products", "financing:review",
-          "financing:statistics")
+          "financing:statistics", "financing:operate")
 
 
 @dataclass
