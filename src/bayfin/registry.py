@@ -31,6 +31,7 @@ MODULES: tuple[str, ...] = (
     "scoring",
     "financing",
     "terminals",
+    "tokens",
     "web",
 )
 

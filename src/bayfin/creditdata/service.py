@@ -78,6 +78,23 @@ def _report(batch: DeliveryBatch, already: bool) -> BatchReport:
     )
 
 
+def _message(template: str, *values: pl.Expr) -> pl.Expr:
+    """``template`` with each ``{}`` replaced by the next value, per row (null if any value is null).
+
+    The same result as ``pl.format``, built with ``pl.concat_str``: polars 2.1.0's ``format`` panics
+    (``assertion failed: i < self.len()``) when run on more than one thread over a column whose first
+    chunk is empty, which is what filtering a concatenated frame produces (duplicates that all come
+    from the name-resolved part of a delivery).
+    """
+    parts = template.split("{}")
+    if len(parts) != len(values) + 1:
+        raise ValueError(f"{template!r} has {len(parts) - 1} placeholders for {len(values)} values")
+    pieces: list[pl.Expr] = [pl.lit(parts[0])]
+    for value, text in zip(values, parts[1:], strict=True):
+        pieces += [value.cast(pl.Utf8), pl.lit(text)]
+    return pl.concat_str(pieces)
+
+
 def _quarantine(frame: pl.DataFrame, reason: Reason, message: pl.Expr) -> pl.DataFrame:
     return frame.select(
         pl.col("row_number"),
@@ -109,12 +126,12 @@ def _resolve_names(session: Session, valid: pl.DataFrame) -> tuple[pl.DataFrame,
         _quarantine(
             unknown,
             Reason.unknown_name,
-            pl.format("no registered enterprise is named {}", pl.col("lookup_name")),
+            _message("no registered enterprise is named {}", pl.col("lookup_name")),
         ),
         _quarantine(
             ambiguous,
             Reason.ambiguous_name,
-            pl.format(
+            _message(
                 "{} registered enterprises are named {}; not guessed", pl.col("n"), pl.col("lookup_name")
             ),
         ),
@@ -159,7 +176,7 @@ def ingest_file(
             _quarantine(
                 duplicates,
                 Reason.duplicate_in_batch,
-                pl.format(
+                _message(
                     "a row for {} {} came earlier in the same delivery",
                     pl.col("credit_code"),
                     pl.col("record_key"),

@@ -76,6 +76,10 @@ def evaluate(
     truth: Path = _TRUTH,
     version: str | None = typer.Option(None, help="Model version (default: latest)."),
     german: bool = typer.Option(False, "--german/--no-german", help="Also run 5-fold CV on German credit."),
+    german_seed: int = typer.Option(42, "--german-seed", help="German credit: seed of the first fold split."),
+    repeats: int = typer.Option(
+        1, min=1, help="German credit: repeats of the 5-fold split (seeds seed, seed+1, …)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Out-of-time, out-of-sample metrics on held-out firms, calibration, PSI; optionally German credit."""
@@ -92,9 +96,15 @@ def evaluate(
         result["demo"]["psi"] = fitted.psi(features)
         result["demo"]["as_of"] = as_of
         if german:
-            from bayfin.scoring.evaluation import german_credit_cv
+            from bayfin.scoring.evaluation import WINNER, german_credit_cv
 
-            result["german_credit_cv5"] = german_credit_cv()
+            result["german_credit_cv5"] = german_credit_cv(seed=german_seed, repeats=repeats)
+            result["german_credit_protocol"] = {
+                "folds": 5,
+                "seed": german_seed,
+                "repeats": repeats,
+                "winner": WINNER,
+            }
         registry.update_metrics(data_dir, fitted.version, result)
     if as_json:
         emit(result, as_json=True)
@@ -116,10 +126,10 @@ def evaluate(
     if german:
         print_table(
             [
-                {"model": k, **{m: round(v, 4) for m, v in vals.items()}}
+                {"model": f"{k} *" if k == WINNER else k, **{m: round(v, 4) for m, v in vals.items()}}
                 for k, vals in result["german_credit_cv5"].items()
             ],
-            title="German credit, stratified 5-fold CV",
+            title=f"German credit, stratified 5-fold CV × {repeats} (seed {german_seed}); * = bayfin's model",
         )
 
 
@@ -135,8 +145,7 @@ def score(
         service = ScoringService(platform.settings.data_dir)
         when = _date(as_of) if as_of else platform.clock.now().date()
         with platform.session_factory() as session:
-            features = service.features_of(session, credit_code, when)
-        result = service.model(version).explain(features)[0]
+            result = service.score(session, credit_code, when, version)
     if as_json:
         emit(result, as_json=True)
         return

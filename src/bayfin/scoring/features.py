@@ -330,3 +330,127 @@ def features_as_of(session: Session, as_of: date, codes: Iterable[str] | None = 
 def is_missing(value: Any) -> bool:
     """Whether a feature value is absent (None or NaN)."""
     return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+# --- one firm, plain Python -------------------------------------------------------------------------
+# The online path: the same definitions as ``compute_features`` over one firm's hub record, without
+# building data frames (a polars pipeline of ~40 operations costs milliseconds for a single row).
+# tests/integration/scoring/test_features.py holds the two equal on every firm of a generated region.
+
+
+def features_of_record(record: Mapping[str, Any], as_of: date) -> dict[str, Any] | None:
+    """One firm's feature values from its ``enterprise_record``; None without a registration in force."""
+    reg = record.get("registration")
+    if not reg:
+        return None
+    values = reg["values"]
+    domains = record["domains"]
+    limit = as_of.year * 12 + as_of.month - 1
+    founded, capital = values.get("founded_on"), values.get("registered_capital_fen")
+    out: dict[str, Any] = {
+        "credit_code": record["credit_code"],
+        "firm_age_years": None if founded is None else (as_of - founded).days / 365.25,
+        "log_capital": None if capital is None else math.log10(float(capital) / 100.0 + 1.0),
+    }
+    tax = _by_period(domains, "tax_payment")
+    tax_months = _months(tax, ("tax_paid_fen", "vat_sales_fen"), limit)
+    graded = [r for r in tax if r.get("credit_grade") is not None]
+    grades = [TAX_GRADES.get(r["credit_grade"]) for r in graded]
+    out["tax_grade"] = float(grades[-1]) if grades and grades[-1] is not None else None
+    if not grades:
+        out["tax_grade_change"] = None
+    elif len(grades) > 1 and grades[-1] is not None and grades[-2] is not None:
+        out["tax_grade_change"] = float(grades[-1] - grades[-2])
+    else:
+        out["tax_grade_change"] = 0.0
+    level, out["tax_trend"] = _level_trend(tax_months, "tax_paid_fen", limit)
+    out["log_tax_paid"] = math.log10((level or 0.0) / 100.0 + 1.0)
+    level, out["vat_trend"] = _level_trend(tax_months, "vat_sales_fen", limit)
+    out["log_vat_sales"] = math.log10((level or 0.0) / 100.0 + 1.0)
+    out["tax_arrears"] = _log_fen(_last(graded, "arrears_fen"))
+    si = _by_period(domains, "social_insurance")
+    level, out["headcount_trend"] = _level_trend(
+        _months(si, ("insured_headcount",), limit), "insured_headcount", limit
+    )
+    out["headcount"] = float(level or 0.0)
+    out["si_arrears"] = _log_fen(_last(si, "arrears_fen"))
+    customs = _by_period(domains, "customs_trade")
+    window = [m for k, m in _months(customs, ("import_fen", "export_fen"), limit).items() if k >= limit - 12]
+    out["customs_active"] = float(sum((m["import_fen"] or 0) + (m["export_fen"] or 0) for m in window) > 0)
+    grade = _last(customs, "customs_grade")
+    out["customs_grade"] = None if grade is None else _float_or_none(CUSTOMS_GRADES.get(grade))
+    cases = _before(domains, "judicial_case", "filed_on", as_of)
+    out["lawsuits_as_defendant"] = float(
+        sum(r.get("role") == "defendant" and r.get("case_kind") == "civil_judgment" for r in cases)
+    )
+    out["enforcements"] = float(sum(r.get("case_kind") == "enforcement" for r in cases))
+    out["dishonest_debtor"] = float(any(r.get("case_kind") == "dishonest_debtor" for r in cases))
+    listings = _before(domains, "abnormal_operation", "listed_on", as_of)
+    out["abnormal_listings"] = float(len(listings))
+    out["abnormal_now"] = float(any(r.get("removed_on") is None or r["removed_on"] > as_of for r in listings))
+    out["penalties"] = float(len(_before(domains, "administrative_penalty", "decided_on", as_of)))
+    util = _by_period(domains, "utility_payment")
+    _, out["electricity_trend"] = _level_trend(
+        _months(util, ("electricity_kwh",), limit), "electricity_kwh", limit
+    )
+    out["utility_arrears"] = _log_fen(_last(util, "arrears_fen"))
+    out["months_reported"] = float(len(tax_months))
+    out["industry_code"] = values.get("industry_code") or "unknown"
+    out["city_code"] = values.get("city_code") or "unknown"
+    return {name: out[name] for name in ("credit_code", *FEATURES)}
+
+
+def _by_period(domains: Mapping[str, Any], name: str) -> list[dict[str, Any]]:
+    rows = [r["values"] for r in domains.get(name, [])]
+    # polars' sort: nulls first, ties keep their order
+    return sorted(rows, key=lambda r: (r.get("period") is not None, r.get("period") or date.min))
+
+
+def _before(domains: Mapping[str, Any], name: str, column: str, as_of: date) -> list[dict[str, Any]]:
+    return [
+        r["values"] for r in domains.get(name, []) if (d := r["values"].get(column)) is not None and d < as_of
+    ]
+
+
+def _months(rows: list[dict[str, Any]], series: tuple[str, ...], limit: int) -> dict[int, dict[str, Any]]:
+    """Month index → the last non-null value of each series that month, for months before ``limit``."""
+    months: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        period, first = row.get("period"), row.get(series[0])
+        if period is None or not first:
+            continue
+        base = period.year * 12 + period.month - 1
+        for i in range(len(first)):
+            if base + i >= limit:
+                continue
+            slot = months.setdefault(base + i, dict.fromkeys(series))
+            for name in series:
+                values = row.get(name)
+                if values is not None and i < len(values) and values[i] is not None:
+                    slot[name] = values[i]
+    return months
+
+
+def _level_trend(
+    months: Mapping[int, Mapping[str, Any]], column: str, limit: int
+) -> tuple[float | None, float | None]:
+    """Mean of the last 6 months and the log ratio to the 6 before (None, None for a firm with no months)."""
+    if not months:
+        return None, None
+    recent = [m[column] for k, m in months.items() if k >= limit - 6 and m[column] is not None]
+    prior = [m[column] for k, m in months.items() if limit - 12 <= k < limit - 6 and m[column] is not None]
+    level = sum(recent) / len(recent) if recent else None
+    before = sum(prior) / len(prior) if prior else None
+    return level, math.log(((level or 0.0) + 1.0) / ((before or 0.0) + 1.0))
+
+
+def _last(rows: list[dict[str, Any]], column: str) -> Any:
+    return next((r[column] for r in reversed(rows) if r.get(column) is not None), None)
+
+
+def _log_fen(value: Any) -> float:
+    return math.log10(float(value or 0) / 100.0 + 1.0)
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,9 +15,9 @@ import orjson
 import polars as pl
 
 from bayfin.kernel.errors import NotFound
-from bayfin.scoring.features import CATEGORICAL_FEATURES, DESCRIPTIONS, NUMERIC_FEATURES
+from bayfin.scoring.features import CATEGORICAL_FEATURES, DESCRIPTIONS, NUMERIC_FEATURES, is_missing
 from bayfin.scoring.metrics import PSI_WARNING, calibration, score_edges, summary
-from bayfin.scoring.scorecard import Scorecard, fit_scorecard
+from bayfin.scoring.scorecard import Column, Scorecard, fit_scorecard
 
 BANDS = ("A", "B", "C", "D", "E", "F", "G", "H")
 
@@ -37,48 +39,74 @@ class ScoringModel:
         """Band index per score (0 = worst)."""
         return np.searchsorted(np.asarray(self.band_edges), scores, side="right")
 
+    def columns(self, features: pl.DataFrame) -> dict[str, Column]:
+        """The card's input columns: numbers as numpy arrays, categories left as polars Series."""
+        return {
+            v.name: features[v.name] if v.categorical else features[v.name].to_numpy()
+            for v in self.scorecard.variables
+        }
+
     def score_frame(self, features: pl.DataFrame, top: int = 3) -> pl.DataFrame:
         """Scores, bands, calibrated PD and adverse reason codes for every row of a feature table."""
-        cols = {c: features[c].to_numpy() for c in features.columns if c != "credit_code"}
-        scores, pts = self.scorecard.score_points(cols)
+        scores, pts = self.scorecard.score_points(self.columns(features))
         band = self.band_of(scores)
-        reasons = self.scorecard.reason_matrix(pts, top)
-        letters = np.array(BANDS[::-1], dtype=object)
-        frame = pl.DataFrame(
+        reasons = self.scorecard.reason_indices(pts, top)
+        names = pl.Series("reasons", [v.name for v in self.scorecard.variables], dtype=pl.Utf8)
+        # One gather of the names by flat index (-1 → null), folded back to a list per row; a row's
+        # reasons are a prefix of its slots, so keeping the first `count` drops the nulls cheaply.
+        flat = pl.Series(reasons.ravel()).cast(pl.UInt32, strict=False)
+        width, n = reasons.shape[1], len(scores)
+        if width and n:
+            slots = pl.DataFrame(
+                {"s": names.gather(flat).reshape((n, width)).arr.to_list(), "n": (reasons >= 0).sum(axis=1)}
+            )
+            lists = slots.select(pl.col("s").list.head(pl.col("n"))).to_series()
+        else:
+            lists = pl.Series("reasons", [[] for _ in range(n)], dtype=pl.List(pl.Utf8))
+        letters = pl.Series(BANDS[::-1], dtype=pl.Utf8)
+        return pl.DataFrame(
             {
                 "credit_code": features["credit_code"],
                 "score": np.round(scores).astype(np.int64),
-                "band": pl.Series(letters[band], dtype=pl.Utf8),
+                "band": letters.gather(band),
                 "pd": np.asarray(self.band_pd)[band],
-                **{f"_r{k}": pl.Series(reasons[:, k], dtype=pl.Utf8) for k in range(reasons.shape[1])},
+                "reasons": lists,
             }
         )
-        parts = [f"_r{k}" for k in range(reasons.shape[1])]
-        return frame.with_columns(pl.concat_list(parts).list.drop_nulls().alias("reasons")).drop(parts)
 
     def explain(self, features: pl.DataFrame) -> list[dict[str, Any]]:
         """One result per firm with reason codes in plain language (and the challenger's view)."""
-        frame = self.score_frame(features)
-        out = []
-        contrib = self.challenger_contributions(features) if self.challenger is not None else None
-        for i, row in enumerate(frame.iter_rows(named=True)):
-            item = {
-                "credit_code": row["credit_code"],
-                "score": row["score"],
-                "band": row["band"],
-                "pd": round(float(row["pd"]), 4),
-                "reasons": [{"code": r, "text": DESCRIPTIONS.get(r, r)} for r in row["reasons"]],
-                "model_version": self.version,
-            }
-            if contrib is not None:
-                item["challenger"] = contrib[i]
-            out.append(item)
-        return out
+        return [self.explain_one(row) for row in features.iter_rows(named=True)]
+
+    def explain_one(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Score, band, PD, reasons (and the challenger's view) of one firm from its feature values.
+
+        The online path: plain Python over the compiled bins, no data frame; equal to ``score_frame``.
+        """
+        score, reasons = self.scorecard.score_one(values)
+        band = bisect.bisect_right(self.band_edges, score)
+        item: dict[str, Any] = {
+            "credit_code": values.get("credit_code"),
+            "score": int(np.round(score)),
+            "band": BANDS[::-1][band],
+            "pd": round(float(self.band_pd[band]), 4),
+            "reasons": [{"code": r, "text": DESCRIPTIONS.get(r, r)} for r in reasons],
+            "model_version": self.version,
+        }
+        if self.challenger is not None:
+            row = challenger_row(values, self.meta["categories"])
+            # One thread: for a single row, waking LightGBM's thread pool costs ~20x the work itself.
+            contrib = self.challenger.predict(row, pred_contrib=True, num_threads=1)
+            item["challenger"] = self._contributions(contrib)[0]
+        return item
 
     def challenger_contributions(self, features: pl.DataFrame, top: int = 3) -> list[dict[str, Any]]:
         """LightGBM PD and the features that pushed it up most (pred_contrib), per firm."""
         x = challenger_matrix(features, self.meta["categories"])
-        raw = self.challenger.predict(x, pred_contrib=True)
+        return self._contributions(self.challenger.predict(x, pred_contrib=True), top)
+
+    @staticmethod
+    def _contributions(raw: np.ndarray, top: int = 3) -> list[dict[str, Any]]:
         names = list(NUMERIC_FEATURES) + list(CATEGORICAL_FEATURES)
         out = []
         for row in raw:
@@ -98,7 +126,7 @@ class ScoringModel:
 
     def psi(self, features: pl.DataFrame) -> dict[str, Any]:
         """Population stability of a live feature table's scores against training."""
-        scores, _ = self.scorecard.score_points({c: features[c].to_numpy() for c in features.columns})
+        scores = self.scorecard.score(self.columns(features))
         value = _psi_from_shares(np.asarray(self.psi_expected), scores, np.asarray(self.psi_edges))
         return {"psi": value, "warning": value > PSI_WARNING, "threshold": PSI_WARNING, "n": len(scores)}
 
@@ -119,6 +147,18 @@ def challenger_matrix(features: pl.DataFrame, categories: dict[str, list[str]]) 
     return np.column_stack(parts)
 
 
+def challenger_row(values: Mapping[str, Any], categories: dict[str, list[str]]) -> np.ndarray:
+    """One firm's (1, features) LightGBM row from plain values; the same encoding as ``challenger_matrix``."""
+    row: list[float] = []
+    for c in NUMERIC_FEATURES:
+        value = values.get(c)
+        row.append(np.nan if value is None or is_missing(value) else float(value))
+    for c in CATEGORICAL_FEATURES:
+        value = values.get(c)
+        row.append(float(categories[c].index(value)) if value in categories[c] else np.nan)
+    return np.asarray([row], dtype=np.float64)
+
+
 def fingerprint(features: pl.DataFrame, y: np.ndarray) -> str:
     """SHA-256 over the training rows and labels, so a model names exactly the data it learnt from."""
     h = hashlib.sha256()
@@ -131,7 +171,7 @@ def fit_model(
     features: pl.DataFrame, y: np.ndarray, *, seed: int = 7, challenger: bool = True, version: str = "dev"
 ) -> ScoringModel:
     """Fit the scorecard (and the LightGBM challenger), band PDs and PSI reference on one table."""
-    cols = {c: features[c].to_numpy() for c in features.columns if c != "credit_code"}
+    cols: dict[str, Column] = {c: features[c].to_numpy() for c in features.columns if c != "credit_code"}
     card, ivs = fit_scorecard(
         cols, y, NUMERIC_FEATURES, CATEGORICAL_FEATURES, c=0.5, min_iv=0.01, min_bin_size=0.01
     )

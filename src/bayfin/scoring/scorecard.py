@@ -8,12 +8,25 @@ points against their best bin).
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import polars as pl
+
+#: A column of feature values: a numpy array or a polars Series (strings stay in polars, no copy).
+Column = np.ndarray | pl.Series
+
+
+#: Points lost below this count as none (floating-point noise), so a firm in its best bins has no reasons.
+LOSS_EPSILON = 1e-9
+
+
+def _rows(columns: Mapping[str, Column]) -> int:
+    return len(next(iter(columns.values()))) if columns else 0
 
 
 @dataclass
@@ -27,18 +40,32 @@ class CompiledVariable:
     woe: list[float] = field(default_factory=list)  # per bin, then the missing bin last
     coef: float = 0.0
 
-    def bin_index(self, values: np.ndarray) -> np.ndarray:
+    def bin_index(self, values: Column) -> np.ndarray:
         """The bin of each value; ``len(woe) - 1`` is the missing (or unseen category) bin."""
         missing = len(self.woe) - 1
         if self.categorical:
-            import polars as pl
-
-            lookup = {c: i for i, g in enumerate(self.groups) for c in g}
-            series = pl.Series(values, dtype=pl.Utf8, strict=False)
-            return series.replace_strict(lookup, default=missing, return_dtype=pl.Int64).to_numpy()
-        x = values.astype(np.float64)
+            if not isinstance(values, pl.Series):
+                values = pl.Series(values, dtype=pl.Utf8, strict=False)
+            lookup = self.category_bins()
+            bins = values.cast(pl.Utf8).replace_strict(lookup, default=missing, return_dtype=pl.Int64)
+            return bins.to_numpy()
+        x = np.asarray(values.to_numpy() if isinstance(values, pl.Series) else values, dtype=np.float64)
         idx = np.searchsorted(np.asarray(self.splits, dtype=np.float64), x, side="right")
-        return np.where(np.isnan(x), missing, idx)
+        idx[np.isnan(x)] = missing
+        return idx
+
+    def category_bins(self) -> dict[str, int]:
+        """Category → bin index (categorical variables)."""
+        return {c: i for i, g in enumerate(self.groups) for c in g}
+
+    def bin_of(self, value: Any) -> int:
+        """The bin of one value, without numpy or polars (the single-firm path); same as ``bin_index``."""
+        missing = len(self.woe) - 1
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return missing
+        if self.categorical:
+            return self.category_bins().get(str(value), missing)
+        return bisect.bisect_right(self.splits, float(value))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON form for the model registry."""
@@ -77,20 +104,35 @@ class Scorecard:
         share = (self.offset - self.factor * self.intercept) / max(len(self.variables), 1)
         return [share - self.factor * v.coef * np.asarray(v.woe) for v in self.variables]
 
-    def bins(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+    def bins(self, columns: Mapping[str, Column]) -> np.ndarray:
         """The (n, variables) bin index matrix."""
-        return np.column_stack([v.bin_index(np.asarray(columns[v.name])) for v in self.variables])
+        return np.column_stack([v.bin_index(columns[v.name]) for v in self.variables])
 
-    def woe_matrix(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+    def woe_matrix(self, columns: Mapping[str, Column]) -> np.ndarray:
         """The (n, variables) WoE matrix the logistic regression is fitted on."""
         b = self.bins(columns)
         return np.column_stack([np.asarray(v.woe)[b[:, j]] for j, v in enumerate(self.variables)])
 
-    def score_points(self, columns: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Total score and the (n, variables) points matrix."""
-        b = self.bins(columns)
+    def score(self, columns: Mapping[str, Column]) -> np.ndarray:
+        """Total score only: one lookup per variable, added up (no points matrix, no reasons)."""
         table = self.points_table()
-        pts = np.column_stack([table[j][b[:, j]] for j in range(len(self.variables))])
+        total: np.ndarray | None = None
+        for j, v in enumerate(self.variables):
+            pts = table[j][v.bin_index(columns[v.name])]
+            total = pts if total is None else total + pts
+        if total is None:
+            return np.zeros(_rows(columns), dtype=np.float64)
+        return total
+
+    def score_points(self, columns: Mapping[str, Column]) -> tuple[np.ndarray, np.ndarray]:
+        """Total score and the (n, variables) points matrix."""
+        table = self.points_table()
+        # Filled column by column in Fortran order (contiguous writes), then made row-major: the
+        # row sums then add in the same order as a row-major stack, bit for bit.
+        by_column = np.empty((_rows(columns), len(self.variables)), dtype=np.float64, order="F")
+        for j, v in enumerate(self.variables):
+            np.take(table[j], v.bin_index(columns[v.name]), out=by_column[:, j])
+        pts = np.ascontiguousarray(by_column)
         return pts.sum(axis=1), pts
 
     def probability(self, scores: np.ndarray) -> np.ndarray:
@@ -98,24 +140,47 @@ class Scorecard:
         logit = (self.offset - scores) / self.factor
         return 1.0 / (1.0 + np.exp(-logit))
 
-    def reason_matrix(self, pts: np.ndarray, top: int = 3) -> np.ndarray:
-        """(n, top) names of the variables that lost most points against their best bin; None if none."""
+    def reason_indices(self, pts: np.ndarray, top: int = 3) -> np.ndarray:
+        """(n, top) indices of the variables that lost most points against their best bin; -1 if none.
+
+        ``argpartition`` picks each row's ``top`` biggest losses (linear time), then only those are
+        ordered: biggest loss first, the earlier variable first on a tie.
+        """
+        n, k = pts.shape
+        top = min(top, k)
+        if n == 0 or top == 0:
+            return np.full((n, top), -1, dtype=np.int64)
         best = np.array([t.max() for t in self.points_table()])
         lost = best[None, :] - pts
-        order = np.argsort(-lost, axis=1)[:, :top]
-        names = np.array([v.name for v in self.variables], dtype=object)
-        rows = np.arange(len(pts))[:, None]
-        return np.where(lost[rows, order] > 1e-9, names[order], np.full(order.shape, None, dtype=object))
+        if top < k:
+            picked = np.sort(np.argpartition(-lost, top - 1, axis=1)[:, :top], axis=1)
+        else:
+            picked = np.broadcast_to(np.arange(k), (n, k))
+        picked_lost = np.take_along_axis(lost, picked, axis=1)
+        order = np.argsort(-picked_lost, axis=1, kind="stable")
+        idx = np.take_along_axis(picked, order, axis=1)
+        return np.where(np.take_along_axis(picked_lost, order, axis=1) > LOSS_EPSILON, idx, -1)
+
+    def reason_matrix(self, pts: np.ndarray, top: int = 3) -> np.ndarray:
+        """(n, top) names of the variables that lost most points against their best bin; None if none."""
+        idx = self.reason_indices(pts, top)
+        names = np.array([v.name for v in self.variables] + [None], dtype=object)
+        picked: np.ndarray = names[idx]  # -1 picks the trailing None
+        return picked
 
     def reasons(self, pts: np.ndarray, top: int = 3) -> list[list[str]]:
         """Per row, the variables that lost the most points against their best bin (adverse first)."""
-        best = np.array([t.max() for t in self.points_table()])
-        lost = best[None, :] - pts
-        order = np.argsort(-lost, axis=1)[:, :top]
-        names = np.array([v.name for v in self.variables], dtype=object)
-        rows = np.arange(len(pts))[:, None]
-        picked = np.where(lost[rows, order] > 1e-9, names[order], np.full(order.shape, None, dtype=object))
-        return [[n for n in row if n is not None] for row in picked.tolist()]
+        return [[n for n in row if n is not None] for row in self.reason_matrix(pts, top).tolist()]
+
+    def score_one(self, values: Mapping[str, Any], top: int = 3) -> tuple[float, list[str]]:
+        """Score and top adverse reasons of one firm from plain values (no frames); equals the batch path."""
+        table = self.points_table()
+        pts = [float(table[j][v.bin_of(values.get(v.name))]) for j, v in enumerate(self.variables)]
+        # numpy's pairwise sum, so the total matches ``score_points`` bit for bit.
+        total = float(np.asarray(pts, dtype=np.float64).sum()) if pts else 0.0
+        lost = [float(t.max()) - p for t, p in zip(table, pts, strict=True)]
+        ranked = sorted(range(len(lost)), key=lambda j: -lost[j])[:top]
+        return total, [self.variables[j].name for j in ranked if lost[j] > LOSS_EPSILON]
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON form for the model registry."""
@@ -153,7 +218,7 @@ def compile_binning(name: str, optb: Any, categorical: bool) -> CompiledVariable
 
 
 def fit_scorecard(
-    columns: Mapping[str, np.ndarray],
+    columns: Mapping[str, Column],
     y: np.ndarray,
     numeric: Sequence[str],
     categorical: Sequence[str],
@@ -161,12 +226,15 @@ def fit_scorecard(
     c: float = 1.0,
     min_bin_size: float = 0.05,
     min_iv: float = 0.005,
+    numeric_trend: str = "auto_asc_desc",
     pdo: float = 20.0,
     base_score: float = 600.0,
     base_odds: float = 50.0,
 ) -> tuple[Scorecard, dict[str, float]]:
     """Bin each variable (monotonic trend chosen per variable), fit LR on WoE; returns IV per variable too.
 
+    ``numeric_trend`` is optbinning's ``monotonic_trend`` for numeric variables (``auto_asc_desc``:
+    ascending or descending, whichever fits; ``auto`` also allows one peak or valley).
     ``y`` is 1 for default (the event). Variables whose information value is below ``min_iv`` are left
     out, as credit-risk teams drop non-predictive characteristics.
     """
@@ -184,7 +252,7 @@ def fit_scorecard(
         optb = OptimalBinning(
             name=name,
             dtype="categorical" if is_cat else "numerical",
-            monotonic_trend=None if is_cat else "auto_asc_desc",
+            monotonic_trend=None if is_cat else numeric_trend,
             min_bin_size=min_bin_size,
             cat_cutoff=0.01 if is_cat else None,
         )

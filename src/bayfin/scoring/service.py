@@ -11,8 +11,9 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from bayfin.creditdata.service import enterprise_record
+from bayfin.kernel.errors import NotFound
 from bayfin.scoring import model as registry
-from bayfin.scoring.features import compute_features, facts_from_record, features_as_of
+from bayfin.scoring.features import compute_features, facts_from_record, features_as_of, features_of_record
 from bayfin.scoring.model import ScoringModel
 
 
@@ -43,10 +44,20 @@ class ScoringService:
         record = enterprise_record(session, credit_code, as_of)
         return compute_features(facts_from_record(record), as_of)
 
-    def score(self, session: Session, credit_code: str, as_of: date) -> dict[str, Any]:
+    def feature_values(self, session: Session, credit_code: str, as_of: date) -> dict[str, Any]:
+        """One firm's feature values as a plain mapping (the online path: no data frames)."""
+        record = enterprise_record(session, credit_code, as_of)
+        values = features_of_record(record, as_of)
+        if values is None:
+            raise NotFound(f"the hub holds no registration in force for {record['credit_code']} on {as_of}")
+        return values
+
+    def score(
+        self, session: Session, credit_code: str, as_of: date, version: str | None = None
+    ) -> dict[str, Any]:
         """Score, band, PD and plain-language reasons of one firm as of a date."""
-        features = self.features_of(session, credit_code, as_of)
-        result = self.model().explain(features)[0]
+        values = self.feature_values(session, credit_code, as_of)
+        result = self.model(version).explain_one(values)
         result["as_of"] = as_of.isoformat()
         return result
 

@@ -1,9 +1,16 @@
 """Hub features are point-in-time: nothing delivered after the date, no month at or after it."""
 
 from datetime import date
+from pathlib import Path
 
-from bayfin.creditdata.service import enterprise_record
-from bayfin.scoring.features import compute_features, facts_from_record, features_as_of
+import pytest
+from pytest import approx
+
+from bayfin.creditdata.mapping import load_mapping
+from bayfin.creditdata.service import enterprise_record, ingest_file
+from bayfin.creditdata.workflows import read_manifest
+from bayfin.demo.generate import generate_region
+from bayfin.scoring.features import compute_features, facts_from_record, features_as_of, features_of_record
 from tests.api.creditreport.test_credit_reports import FIRM, OTHER, hub  # noqa: F401
 
 
@@ -23,3 +30,27 @@ def test_one_firm_from_its_record_gets_the_same_features_as_the_bulk_path(platfo
         bulk = features_as_of(s, when)
         single = compute_features(facts_from_record(enterprise_record(s, OTHER, when)), when)
     assert single.row(0) == bulk.filter(bulk["credit_code"] == OTHER).row(0)
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("region")
+    generate_region(out, 150, seed=11, defect_rate=0.03)
+    return out
+
+
+def test_the_plain_python_features_of_one_firm_equal_the_bulk_features_for_every_firm(session, region):
+    for entry in read_manifest(region):
+        ingest_file(session, entry.path, load_mapping(entry.source), entry.as_of)
+    checked = 0
+    for when in (date(2023, 8, 1), date(2024, 8, 1), date(2025, 3, 1)):
+        bulk = features_as_of(session, when)
+        for row in bulk.iter_rows(named=True):
+            one = features_of_record(enterprise_record(session, row["credit_code"], when), when)
+            assert one is not None and one.keys() == row.keys()
+            for name, value in row.items():
+                assert one[name] == (value if value is None or isinstance(value, str) else approx(value)), (
+                    name
+                )
+            checked += 1
+    assert checked > 300

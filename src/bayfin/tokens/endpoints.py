@@ -1,0 +1,244 @@
+"""Open API of the token service (``/v1/tokens``: requestors, provisioning, lifecycle, issuer updates,
+payment by token) and of the wallet (``/v1/wallet``). Requestors call with their identity-platform
+client credentials (``tokens:request``); issuers with ``tokens:issuer``; the wallet with ``wallet``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, UoW, require
+from bayfin.api.problems import problem_schema
+from bayfin.kernel.db import UnitOfWork
+from bayfin.kernel.errors import Forbidden
+from bayfin.kernel.security import Principal
+from bayfin.tokens import repository as repo
+from bayfin.tokens import schemas as s
+from bayfin.tokens.domain import Controls
+from bayfin.tokens.models import Account, Requestor, Token
+from bayfin.tokens.service import Payment, Provisioned, expiry_from, pending_webhooks
+from bayfin.tokens.wiring import TokensRuntime, tokens_runtime
+
+router = APIRouter(tags=["tokens"])
+
+Admin = Annotated[Principal, Depends(require(scopes=("tokens:admin",), org_types=("operator",)))]
+TokenRequestor = Annotated[Principal, Depends(require(scopes=("tokens:request",)))]
+Issuer = Annotated[Principal, Depends(require(scopes=("tokens:issuer",), org_types=("institution",)))]
+Holder = Annotated[Principal, Depends(require(scopes=("wallet",)))]
+
+_Responses = dict[int | str, dict[str, Any]]
+_AUTH: _Responses = {code: dict(doc) for code, doc in AUTH_ERRORS.items()}
+_REFUSED: _Responses = {403: problem_schema("Refused, with a reason code (`reason`)")}
+_NOT_FOUND: _Responses = {404: problem_schema("No such token or account")}
+_CONFLICT: _Responses = {409: problem_schema("It exists already, or the state does not allow it")}
+_INVALID: _Responses = {422: problem_schema("The request does not hold")}
+_ALL: _Responses = {**_AUTH, **_REFUSED, **_NOT_FOUND, **_CONFLICT, **_INVALID}
+
+
+def _send_webhooks_after_commit(uow: UnitOfWork, runtime: TokensRuntime) -> None:
+    ids = pending_webhooks(uow.session)
+    if ids:
+        uow.after_commit(lambda: runtime.webhooks.submit(ids))
+
+
+def _requestor_out(found: Requestor) -> s.RequestorOut:
+    return s.RequestorOut(id=found.id, name=found.name, kind=found.kind, client_id=found.client_id,
+                          merchants=list(found.merchants), channels=list(found.channels),
+                          webhook_url=found.webhook_url)
+
+
+def _token_out(token: Token) -> s.TokenOut:
+    controls = Controls.from_dict(token.controls)
+    return s.TokenOut(id=token.id, number=token.number, requestor_id=token.requestor_id,
+                      device_id=token.device_id or None, state=token.state, assurance=token.assurance,
+                      expires_on=controls.expires_on, merchants=sorted(controls.merchants),
+                      channels=sorted(controls.channels), max_amount_fen=controls.max_amount_fen)
+
+
+def _provision_out(done: Provisioned) -> s.ProvisionOut:
+    return s.ProvisionOut(token=_token_out(done.token), verdict=done.verdict.value,
+                          par=done.account.par, account_last4=done.account.last4,
+                          cryptogram_key=done.cryptogram_key)
+
+
+def _payment_out(done: Payment) -> s.PaymentOut:
+    return s.PaymentOut(approved=done.authorization.approved, response_code=done.authorization.code,
+                        authorization_id=done.authorization.authorization_id, token_id=done.token.id,
+                        par=done.account.par)
+
+
+def _client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+# ---------------------------------------------------------------- token service
+
+
+@router.post("/v1/tokens/requestors", response_model=s.RequestorCreated, status_code=201,
+             responses={**_AUTH, **_CONFLICT, **_INVALID})
+def register_requestor(body: s.RequestorIn, platform: PlatformDep, session: Session,
+                       who: Admin) -> s.RequestorCreated:
+    """Register a token requestor (wallet, merchant or payment institution) with its identity client,
+    allowed merchants and channels; the webhook signing secret is shown this once."""
+    service = tokens_runtime(platform).service
+    found = service.register_requestor(session, who, name=body.name, kind=body.kind, client_id=body.client_id,
+                                       merchants=list(body.merchants), channels=list(body.channels),
+                                       webhook_url=body.webhook_url)
+    return s.RequestorCreated(**_requestor_out(found).model_dump(),
+                              webhook_secret=service.webhook_secret(found.id).hex())
+
+
+@router.get("/v1/tokens/requestors", response_model=list[s.RequestorOut], responses={**_AUTH})
+def list_requestors(session: Session, who: Admin) -> list[s.RequestorOut]:
+    """Every registered token requestor."""
+    return [_requestor_out(found) for found in repo.requestors(session)]
+
+
+@router.post("/v1/tokens", response_model=s.ProvisionOut, status_code=201, responses=_ALL)
+def provision_token(body: s.ProvisionIn, request: Request, platform: PlatformDep, uow: UoW,
+                    who: TokenRequestor) -> s.ProvisionOut:
+    """Tokenise a card or account for the calling requestor after ID&V (approve, step-up or decline)."""
+    runtime = tokens_runtime(platform)
+    service, session = runtime.service, uow.session
+    requestor = service.requestor_of(session, who)
+    account = service.vault(session, number=body.account_number, bank_code=body.bank_code,
+                            expires_on=expiry_from(body.expiry_year, body.expiry_month),
+                            holder=body.cardholder)
+    done = service.provision(session, who, requestor, account, device_id=body.device_id,
+                             merchants=body.merchants, channels=list(body.channels or []),
+                             max_amount_fen=body.max_amount_fen, ip=_client_ip(request))
+    _send_webhooks_after_commit(uow, runtime)
+    return _provision_out(done)
+
+
+@router.get("/v1/tokens", response_model=list[s.TokenOut], responses={**_AUTH, **_REFUSED})
+def list_tokens(platform: PlatformDep, session: Session, who: TokenRequestor,
+                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                offset: Annotated[int, Query(ge=0)] = 0) -> list[s.TokenOut]:
+    """The calling requestor's tokens, newest first."""
+    service = tokens_runtime(platform).service
+    requestor = service.requestor_of(session, who)
+    tokens = repo.tokens_of_requestor(session, requestor.id, limit, offset)
+    service.record(session, who, "list", "token_requestor", requestor.id, tokens=len(tokens))
+    return [_token_out(t) for t in tokens]
+
+
+@router.post("/v1/tokens/accounts/update", response_model=s.AccountUpdateOut, responses=_ALL)
+def update_account(body: s.AccountUpdateIn, platform: PlatformDep, uow: UoW,
+                   who: Issuer) -> s.AccountUpdateOut:
+    """The issuing bank replaces an account's number and/or expiry; every token carries over and each
+    requestor is notified."""
+    runtime = tokens_runtime(platform)
+    account, changed = runtime.service.update_account(
+        uow.session, who, current_number=body.current_number, new_number=body.new_number,
+        new_expires_on=expiry_from(body.expiry_year, body.expiry_month))
+    _send_webhooks_after_commit(uow, runtime)
+    return s.AccountUpdateOut(par=account.par, account_last4=account.last4, expires_on=account.expires_on,
+                              tokens_updated=changed)
+
+
+@router.post("/v1/tokens/{token_id}/{action}", response_model=s.TokenOut, responses=_ALL)
+def change_token(token_id: str, action: Literal["suspend", "resume", "delete"], platform: PlatformDep,
+                 uow: UoW, who: Annotated[Principal, Depends(require())]) -> s.TokenOut:
+    """Suspend, resume or delete a token: by its requestor (``tokens:request``) or its issuing bank
+    (``tokens:issuer``); the requestor is notified by webhook."""
+    if not (who.has_scope("tokens:request") or who.has_scope("tokens:issuer")):
+        raise Forbidden("the token lacks scope tokens:request or tokens:issuer")
+    runtime = tokens_runtime(platform)
+    token, account = runtime.service.token_for_change(uow.session, who, token_id)
+    runtime.service.transition(uow.session, who, token, account, action)
+    _send_webhooks_after_commit(uow, runtime)
+    return _token_out(token)
+
+
+@router.post("/v1/tokens/payments", response_model=s.PaymentOut, responses=_ALL)
+def pay_by_token(body: s.PaymentIn, platform: PlatformDep, session: Session,
+                 who: TokenRequestor) -> s.PaymentOut:
+    """Pay with a token: cryptogram, domain controls and state are checked, then the issuing bank alone
+    sees the account number and authorises."""
+    service = tokens_runtime(platform).service
+    requestor = service.requestor_of(session, who)
+    return _payment_out(service.pay(session, who, requestor, token_number=body.token_number,
+                                    amount_fen=body.amount_fen, merchant_id=body.merchant_id,
+                                    channel=body.channel, atc=body.atc, cryptogram=body.cryptogram,
+                                    device_id=body.device_id))
+
+
+# ---------------------------------------------------------------- wallet
+
+
+def _wallet_account_out(account: Account, tokens: list[Token]) -> s.WalletAccountOut:
+    return s.WalletAccountOut(id=account.id, bank_code=account.bank_code, account_last4=account.last4,
+                              par=account.par, expires_on=account.expires_on, is_default=account.is_default,
+                              tokens=[_token_out(t) for t in tokens])
+
+
+@router.post("/v1/wallet/accounts", response_model=s.ProvisionOut, status_code=201, responses=_ALL)
+def bind_account(body: s.BindIn, request: Request, platform: PlatformDep, uow: UoW,
+                 who: Holder) -> s.ProvisionOut:
+    """Bind a bank account to your wallet on this device: the bank confirms it, a token is provisioned."""
+    runtime = tokens_runtime(platform)
+    done = runtime.wallet.bind(uow.session, who, bank_code=body.bank_code, number=body.account_number,
+                               expires_on=expiry_from(body.expiry_year, body.expiry_month),
+                               device_id=body.device_id, ip=_client_ip(request))
+    _send_webhooks_after_commit(uow, runtime)
+    return _provision_out(done)
+
+
+@router.get("/v1/wallet/accounts", response_model=list[s.WalletAccountOut], responses={**_AUTH})
+def wallet_accounts(platform: PlatformDep, session: Session, who: Holder) -> list[s.WalletAccountOut]:
+    """Your accounts from every bank, default first, each with its tokens."""
+    return [_wallet_account_out(item.account, list(item.tokens))
+            for item in tokens_runtime(platform).wallet.accounts(session, who)]
+
+
+@router.post("/v1/wallet/accounts/{account_id}/default", response_model=s.WalletAccountOut,
+             responses={**_AUTH, **_NOT_FOUND})
+def set_default_account(account_id: str, platform: PlatformDep, session: Session,
+                        who: Holder) -> s.WalletAccountOut:
+    """Make this account your default for payments."""
+    account = tokens_runtime(platform).wallet.set_default(session, who, account_id)
+    return _wallet_account_out(account, list(repo.tokens_of_accounts(session, [account.id])))
+
+
+@router.post("/v1/wallet/tokens/{token_id}/activate", response_model=s.TokenOut, responses=_ALL)
+def activate_token(token_id: str, platform: PlatformDep, uow: UoW, who: Holder) -> s.TokenOut:
+    """Activate a token waiting for step-up: sign in with OTP or voiceprint first (the token's ``acr``)."""
+    runtime = tokens_runtime(platform)
+    token, account = runtime.wallet.token_of_holder(uow.session, who, token_id)
+    runtime.service.transition(uow.session, who, token, account, "activate")
+    _send_webhooks_after_commit(uow, runtime)
+    return _token_out(token)
+
+
+@router.post("/v1/wallet/tokens/{token_id}/{action}", response_model=s.TokenOut, responses=_ALL)
+def change_wallet_token(token_id: str, action: Literal["suspend", "resume", "delete"],
+                        platform: PlatformDep, uow: UoW, who: Holder) -> s.TokenOut:
+    """Suspend, resume or delete one of your tokens."""
+    runtime = tokens_runtime(platform)
+    token, account = runtime.wallet.token_of_holder(uow.session, who, token_id)
+    runtime.service.transition(uow.session, who, token, account, action)
+    _send_webhooks_after_commit(uow, runtime)
+    return _token_out(token)
+
+
+@router.post("/v1/wallet/devices/{device_id}/suspend", response_model=s.DeviceSuspended,
+             responses={**_AUTH, **_INVALID})
+def suspend_device(device_id: str, platform: PlatformDep, uow: UoW, who: Holder) -> s.DeviceSuspended:
+    """A lost device: suspend every token of yours bound to it, in one action."""
+    runtime = tokens_runtime(platform)
+    tokens = runtime.wallet.suspend_device(uow.session, who, device_id)
+    _send_webhooks_after_commit(uow, runtime)
+    return s.DeviceSuspended(device_id=device_id, suspended=[t.id for t in tokens])
+
+
+@router.post("/v1/wallet/payments", response_model=s.PaymentOut, responses=_ALL)
+def wallet_pay(body: s.PaymentIn, platform: PlatformDep, session: Session, who: Holder) -> s.PaymentOut:
+    """Pay with one of your tokens; a token of someone else's account is refused (ACCOUNT_MISMATCH)."""
+    service = tokens_runtime(platform).service
+    requestor = service.requestor_of(session, who)
+    return _payment_out(service.pay(session, who, requestor, token_number=body.token_number,
+                                    amount_fen=body.amount_fen, merchant_id=body.merchant_id,
+                                    channel=body.channel, atc=body.atc, cryptogram=body.cryptogram,
+                                    device_id=body.device_id, holder=who.subject))

@@ -1,0 +1,125 @@
+"""Every query of the tokens module."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from bayfin.tokens.models import Account, Requestor, Token, Webhook
+
+
+def requestor(session: Session, requestor_id: str) -> Requestor | None:
+    """The requestor with this 11-digit id."""
+    return session.get(Requestor, requestor_id)
+
+
+def requestor_by_client(session: Session, client_id: str) -> Requestor | None:
+    """The requestor that signs in as identity client ``client_id``."""
+    return session.scalars(select(Requestor).where(Requestor.client_id == client_id)).one_or_none()
+
+
+def requestors(session: Session) -> Sequence[Requestor]:
+    """Every requestor by id."""
+    return session.scalars(select(Requestor).order_by(Requestor.id)).all()
+
+
+def requestor_webhook_url(session: Session, requestor_id: str) -> str | None:
+    """Where the requestor wants its notifications."""
+    return session.scalars(select(Requestor.webhook_url).where(Requestor.id == requestor_id)).one_or_none()
+
+
+def account(session: Session, account_id: str) -> Account | None:
+    """The vault record with this id."""
+    return session.get(Account, account_id)
+
+
+def account_by_digest(session: Session, digest: str) -> Account | None:
+    """The vault record of the account number with this keyed digest."""
+    return session.scalars(select(Account).where(Account.number_digest == digest)).one_or_none()
+
+
+def accounts_of(session: Session, holder: str) -> Sequence[Account]:
+    """A person's accounts, default first, then in binding order."""
+    return session.scalars(select(Account).where(Account.holder == holder)
+                           .order_by(Account.is_default.desc(), Account.created_at, Account.id)).all()
+
+
+def accounts_to_rewrap(session: Session, active_key_id: str, limit: int) -> Sequence[Account]:
+    """Up to ``limit`` vault records whose data key is wrapped by another master key than the active one."""
+    return session.scalars(select(Account).where(Account.master_key_id != active_key_id)
+                           .order_by(Account.id).limit(limit)).all()
+
+
+def count_by_master_key(session: Session) -> dict[str, int]:
+    """How many vault records each master key wraps."""
+    rows = session.execute(select(Account.master_key_id, func.count()).group_by(Account.master_key_id))
+    return {key: int(n) for key, n in rows.all()}
+
+
+def token(session: Session, token_id: str) -> Token | None:
+    """The token with this id."""
+    return session.get(Token, token_id)
+
+
+def token_by_number(session: Session, number: str) -> Token | None:
+    """The token with this number."""
+    return session.scalars(select(Token).where(Token.number == number)).one_or_none()
+
+
+def token_number_taken(session: Session, number: str) -> bool:
+    """True if a token already has this number."""
+    return session.scalar(select(func.count()).where(Token.number == number)) != 0
+
+
+def token_for(session: Session, account_id: str, requestor_id: str, device_id: str) -> Token | None:
+    """The token of this account for this requestor and device."""
+    return session.scalars(select(Token).where(Token.account_id == account_id,
+                                               Token.requestor_id == requestor_id,
+                                               Token.device_id == device_id)).one_or_none()
+
+
+def tokens_of_accounts(session: Session, account_ids: Sequence[str]) -> Sequence[Token]:
+    """Every token of these accounts."""
+    if not account_ids:
+        return []
+    return session.scalars(select(Token).where(Token.account_id.in_(account_ids))
+                           .order_by(Token.created_at, Token.id)).all()
+
+
+def tokens_of_requestor(session: Session, requestor_id: str, limit: int, offset: int) -> Sequence[Token]:
+    """A requestor's tokens, newest first."""
+    return session.scalars(select(Token).where(Token.requestor_id == requestor_id)
+                           .order_by(Token.created_at.desc(), Token.id).limit(limit).offset(offset)).all()
+
+
+def advance_counter(session: Session, token_id: str, atc: int) -> bool:
+    """Record ``atc`` as the token's last counter if it is higher than the one seen; False when another
+    transaction used this counter first (a conditional update: a replay race cannot pass twice)."""
+    result = session.execute(update(Token).where(Token.id == token_id, Token.atc < atc).values(atc=atc)
+                             .execution_options(synchronize_session=False))
+    return bool(getattr(result, "rowcount", 0))
+
+
+def webhooks_by_ids(session: Session, ids: Sequence[str]) -> Sequence[Webhook]:
+    """These outbox rows, oldest first."""
+    return session.scalars(select(Webhook).where(Webhook.id.in_(ids)).order_by(Webhook.id)).all()
+
+
+def record_delivery(session: Session, webhook_id: str, **values: object) -> None:
+    """Write a delivery attempt's outcome onto its outbox row."""
+    session.execute(update(Webhook).where(Webhook.id == webhook_id).values(**values)
+                    .execution_options(synchronize_session=False))
+
+
+def due_webhooks(session: Session, now: datetime, limit: int) -> Sequence[Webhook]:
+    """Pending outbox rows whose next attempt is due."""
+    return session.scalars(select(Webhook).where(Webhook.state == "pending", Webhook.next_attempt_at <= now)
+                           .order_by(Webhook.next_attempt_at, Webhook.id).limit(limit)).all()
+
+
+def webhooks_of_token(session: Session, token_id: str) -> Sequence[Webhook]:
+    """A token's notifications in order."""
+    return session.scalars(select(Webhook).where(Webhook.token_id == token_id).order_by(Webhook.id)).all()
