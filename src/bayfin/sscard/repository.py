@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -107,4 +108,20 @@ def statement(session: Session, account_id: int, start: date, end: date,
 def medical_payments_since(session: Session, since: datetime) -> list[MedicalPayment]:
     """Medical-insurance payments booked since a time, oldest first (read by terminal compliance)."""
     return list(session.scalars(select(MedicalPayment).where(MedicalPayment.created_at >= since)
+                                .order_by(MedicalPayment.created_at, MedicalPayment.id)).all())
+
+
+def medical_payments_after(session: Session, after_id: int, limit: int) -> list[MedicalPayment]:
+    """Up to ``limit`` medical-insurance payments with an id above ``after_id``, in id order (for
+    incremental readers such as terminal compliance)."""
+    return list(session.scalars(select(MedicalPayment).where(MedicalPayment.id > after_id)
+                                .order_by(MedicalPayment.id).limit(limit)).all())
+
+
+def medical_payments_at(session: Session, providers: Sequence[str], since: datetime) -> list[MedicalPayment]:
+    """Medical-insurance payments booked at any of these providers since a time, oldest first."""
+    if not providers:
+        return []
+    return list(session.scalars(select(MedicalPayment).where(MedicalPayment.provider.in_(providers),
+                                                             MedicalPayment.created_at >= since)
                                 .order_by(MedicalPayment.created_at, MedicalPayment.id)).all())

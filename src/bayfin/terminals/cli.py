@@ -14,9 +14,9 @@ import typer
 from bayfin.cli.context import open_platform
 from bayfin.cli.output import JsonOption, console, emit, err_console, progress
 from bayfin.kernel.errors import AppError
+from bayfin.terminals import medical, simulator
 from bayfin.terminals import repository as repo
-from bayfin.terminals import simulator
-from bayfin.terminals.views import alarm_row, site_map, terminal_row
+from bayfin.terminals.views import alarm_queue, alarm_row, refusals, site_map, terminal_history, terminal_row
 from bayfin.terminals.wiring import terminals_service
 
 app = typer.Typer(help="IoT monitoring of social-security / medical-insurance card terminals.",
@@ -101,14 +101,39 @@ def terminals_list(limit: int = typer.Option(100), as_json: bool = JsonOption) -
 
 @alarms_app.command("list")
 def alarms_list(include_cleared: bool = typer.Option(False, "--all", help="Cleared alarms too."),
-                rule: str = typer.Option(None), limit: int = typer.Option(100),
-                as_json: bool = JsonOption) -> None:
+                rule: str = typer.Option(None), severity: str = typer.Option(None, help="e.g. CRITICAL"),
+                site: str = typer.Option(None, help="Site code: its own alarms and its terminals'."),
+                unacknowledged: bool = typer.Option(False, "--unacked", help="Only unacknowledged ones."),
+                limit: int = typer.Option(100), as_json: bool = JsonOption) -> None:
     """The alarm queue, newest first."""
     with open_platform() as platform, platform.unit_of_work() as uow:
-        rows = [alarm_row(a) for a in repo.alarms(uow.session, cleared=None if include_cleared else False,
-                                                  rule=rule, limit=limit)]
-    emit(rows, as_json=as_json, title="alarms",
-         columns=None if as_json else ["id", "rule", "severity", "status", "terminal_id", "raised_at"])
+        rows = alarm_queue(uow.session, include_cleared=include_cleared,
+                           acknowledged=False if unacknowledged else None, rule=rule, severity=severity,
+                           site_code=site, limit=limit)
+    columns = ["id", "rule", "severity", "status", "site_code", "serial", "raised_at"]
+    emit(rows, as_json=as_json, title="alarms", columns=None if as_json else columns)
+
+
+@app.command("history")
+def history(terminal_id: str = typer.Argument(...), limit: int = typer.Option(30),
+            as_json: bool = JsonOption) -> None:
+    """One terminal's recent events (telemetry, status, refusals, command acks)."""
+    with _refusals(), open_platform() as platform, platform.unit_of_work() as uow:
+        found = terminal_history(uow.session, terminal_id, limit)
+    if as_json:
+        emit(found, as_json=True)
+        return
+    emit(found["events"], as_json=False, title=f"history of {found['terminal']['serial']}",
+         columns=["at", "kind", "data"])
+
+
+@app.command("refusals")
+def refusals_list(limit: int = typer.Option(100), as_json: bool = JsonOption) -> None:
+    """Refused devices and messages: unknown serials, wrong secrets, forged or replayed messages."""
+    with open_platform() as platform, platform.unit_of_work() as uow:
+        rows = refusals(uow.session, limit)
+    emit(rows, as_json=as_json, title="refusals",
+         columns=None if as_json else ["at", "kind", "serial", "reason"])
 
 
 @alarms_app.command("ack")
@@ -133,7 +158,7 @@ def scan_medical(hours: int = typer.Option(24, help="Look back this many hours."
     """Run the non-medical-purchase rule over the card module's medical payments."""
     with open_platform() as platform, platform.unit_of_work() as uow:
         now = platform.clock.now()
-        raised = terminals_service(platform).scan_medical(uow.session, now - timedelta(hours=hours), now)
+        raised = medical.scan_since(uow.session, now - timedelta(hours=hours), now)
         uow.commit()
         rows = [alarm_row(a) for a in raised]
     emit(rows, as_json=as_json, title="non-medical purchase alarms")
@@ -150,8 +175,10 @@ def map_svg(out: Path = typer.Option(Path("terminals-map.svg"), help="Where to w
 @app.command("ingest")
 def ingest(duration: float = typer.Option(0, help="Seconds to run (0: until Ctrl-C)."),
            offline_timeout: int = typer.Option(180, help="Seconds of silence before an offline alarm."),
+           medical_every: float = typer.Option(10.0, help="Seconds between scans of new card payments."),
            as_json: bool = JsonOption) -> None:
-    """Consume device messages from MQTT, evaluate the rules and raise alarms (the ingest service)."""
+    """Consume device messages from MQTT, evaluate the rules (and scan new card payments for the
+    non-medical-purchase rule) and raise alarms: the ingest service."""
     from bayfin.terminals.mqtt import IngestWorker
 
     with open_platform() as platform:
@@ -160,8 +187,8 @@ def ingest(duration: float = typer.Option(0, help="Seconds to run (0: until Ctrl
             raise typer.Exit(2)
         service = terminals_service(platform)
         service.offline_timeout = timedelta(seconds=offline_timeout)
-        worker = IngestWorker(service, platform.session_factory, platform.clock,
-                              platform.settings.mqtt_url).start()
+        worker = IngestWorker(service, platform.session_factory, platform.clock, platform.settings.mqtt_url,
+                              medical_every=medical_every).start()
         started = time.monotonic()
         try:
             while duration <= 0 or time.monotonic() - started < duration:

@@ -6,6 +6,7 @@ import json
 import os
 import queue
 import threading
+import time
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -24,22 +25,34 @@ def provisioning_request(serial: str, profile: str, profile_secret: str, nonce: 
 
 def provision(url: str, serial: str, profile: str, profile_secret: str,
               timeout: float = 10.0) -> dict[str, Any]:
-    """Ask for credentials over MQTT and wait for the answer."""
+    """Ask for credentials over MQTT, wait for the answer and open the sealed key in it."""
     answers: queue.SimpleQueue[bytes] = queue.SimpleQueue()
     client = make_client(url, f"prov-{serial}-{os.urandom(3).hex()}",
                          subscriptions=(f"bayfin/provision/{serial}/response",),
                          on_message=lambda _c, _u, m: answers.put(bytes(m.payload)))
+    nonce = os.urandom(8).hex()
     try:
-        client.publish(PROVISION_REQUEST, provisioning_request(serial, profile, profile_secret), qos=1)
+        client.publish(PROVISION_REQUEST, provisioning_request(serial, profile, profile_secret, nonce), qos=1)
         answer: dict[str, Any] = json.loads(answers.get(timeout=timeout))
+        sealed = answer.pop("sealed_key", None)
+        answer["device_key"] = None if sealed is None else d.seal_key(profile_secret, nonce, str(sealed))
         return answer
     finally:
         client.loop_stop()
         client.disconnect()
 
 
+def status_message(key: str, state: str, *, nonce: str | None = None, at: float | None = None) -> bytes:
+    """A signed status: "online" names the nonce of the last will armed at connect; "offline" (that
+    last will) carries the same nonce, so the ingest accepts it once and only from this device."""
+    body: dict[str, Any] = {"state": state, "ts": time.time() if at is None else at}
+    if nonce is not None:
+        body["will" if state == "online" else "nonce"] = nonce
+    return encode_signed(key, body)
+
+
 class Device:
-    """A provisioned terminal connected with its last will; it acknowledges commands it receives."""
+    """A provisioned terminal connected with its signed last will; it acknowledges commands it receives."""
 
     def __init__(self, url: str, serial: str, device_key: str, *, ack: bool = True) -> None:
         self.serial = serial
@@ -50,9 +63,14 @@ class Device:
         self.received = threading.Event()
         self._ack = ack
         base = f"{TOPIC_ROOT}/{serial}"
-        self.client = make_client(url, f"dev-{serial}", will=(f"{base}/status", b"offline"),
+        # The will is fixed when connecting, so it is signed now with a fresh nonce; the "online"
+        # that follows arms that nonce at the ingest.
+        self.will_nonce = os.urandom(8).hex()
+        self.will = status_message(device_key, "offline", nonce=self.will_nonce)
+        self.client = make_client(url, f"dev-{serial}", will=(f"{base}/status", self.will),
                                   subscriptions=(f"{base}/commands",), on_message=self._on_command)
-        self.client.publish(f"{base}/status", b"online", qos=1, retain=True)
+        self.client.publish(f"{base}/status", status_message(device_key, "online", nonce=self.will_nonce),
+                            qos=1, retain=True)
 
     def _on_command(self, _c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
         signature, text = decode_signed(bytes(msg.payload))
@@ -83,7 +101,7 @@ class Device:
 
     def close(self) -> None:
         """Disconnect cleanly (no last will)."""
-        self.client.publish(f"{TOPIC_ROOT}/{self.serial}/status", b"closed", qos=1,
+        self.client.publish(f"{TOPIC_ROOT}/{self.serial}/status", status_message(self.key, "closed"), qos=1,
                             retain=True).wait_for_publish(5)
         self.client.loop_stop()
         self.client.disconnect()

@@ -85,6 +85,17 @@ def signature_valid(key: str, message: str, signature: str) -> bool:
     return hmac.compare_digest(sign(key, message), signature or "")
 
 
+def seal_key(profile_secret: str, nonce: str, key_hex: str) -> str:
+    """A device key masked for its way back over MQTT, where any client could read the answer topic:
+    XOR with HMAC(profile secret, nonce), which only the device that sent the nonce can rebuild.
+    The same call with the sealed key opens it."""
+    mask = hmac.new(profile_secret.encode(), f"seal:{nonce}".encode(), hashlib.sha256).digest()
+    raw = bytes.fromhex(key_hex)
+    if len(raw) != len(mask):
+        raise ValueError("a device key is 32 bytes")
+    return bytes(a ^ b for a, b in zip(raw, mask, strict=True)).hex()
+
+
 # --- geometry ----------------------------------------------------------------------------------
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -201,8 +212,9 @@ def check_offline(last_seen: datetime | None, now: datetime, timeout: timedelta,
 
 def check_cross_site(registered: SiteView, booked_site_code: str, seen_at: SiteView | None,
                      count: int) -> Finding | None:
-    """Transactions booked for one site from a terminal whose position puts it at another site."""
-    if count <= 0 or seen_at is None or seen_at.site_id == registered.site_id:
+    """Transactions booked for one site from a terminal whose position puts it at another site: a
+    terminal carried to another pharmacy, or one booking its sales under another site's name."""
+    if count <= 0 or seen_at is None or seen_at.code == booked_site_code:
         return None
     return Finding(Rule.cross_site, Severity.critical, {
         "booked_site": booked_site_code, "registered_site": registered.code,

@@ -12,13 +12,21 @@ from fastapi.responses import Response
 from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, UoW, require
 from bayfin.api.problems import problem_schema
 from bayfin.kernel.db import transaction
-from bayfin.kernel.errors import NotFound
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
 from bayfin.terminals import repository as repo
 from bayfin.terminals import schemas as s
-from bayfin.terminals.models import Command, Site
-from bayfin.terminals.views import alarm_row, site_map, site_status, terminal_row
+from bayfin.terminals.models import Site
+from bayfin.terminals.views import (
+    alarm_queue,
+    alarm_row,
+    command_row,
+    refusals,
+    site_map,
+    sites_with_status,
+    terminal_history,
+    terminal_row,
+)
 from bayfin.terminals.wiring import terminals_service
 
 router = APIRouter(prefix="/v1/terminals", tags=["terminals"])
@@ -48,18 +56,11 @@ def _site_out(site: Site, status: str) -> s.SiteOut:
                      opening_hours=site.opening_hours, status=status)
 
 
-def _command_out(cmd: Command) -> s.CommandOut:
-    return s.CommandOut(id=cmd.id, terminal_id=cmd.terminal_id, action=cmd.action, params=cmd.params,
-                        state=cmd.state, requested_by=cmd.requested_by, created_at=cmd.created_at,
-                        sent_at=cmd.sent_at, acknowledged_at=cmd.acknowledged_at)
-
-
 @router.get("/sites", response_model=list[s.SiteOut], responses={**_AUTH})
 def list_sites(platform: PlatformDep, session: Session, who: Reader) -> list[s.SiteOut]:
-    """Every site with its status (its worst active alarm's severity, or OK)."""
-    status = site_status(session)
+    """Every site with its position and status (its worst active alarm's severity, or OK)."""
     _audit(platform, session, who, "sites.list", "site", "*")
-    return [_site_out(site, status.get(site.code, "OK")) for site in repo.sites(session)]
+    return [s.SiteOut(**row) for row in sites_with_status(session)]
 
 
 @router.post("/sites", response_model=s.SiteOut, status_code=201,
@@ -96,31 +97,38 @@ def register_terminal(body: s.TerminalIn, platform: PlatformDep, session: Sessio
 
 @router.get("/terminals/{terminal_id}/history", response_model=s.HistoryOut,
             responses={**_AUTH, **_NOT_FOUND})
-def terminal_history(terminal_id: str, platform: PlatformDep, session: Session, who: Reader,
-                     limit: Annotated[int, Query(ge=1, le=500)] = 100) -> s.HistoryOut:
+def history(terminal_id: str, platform: PlatformDep, session: Session, who: Reader,
+            limit: Annotated[int, Query(ge=1, le=500)] = 100) -> s.HistoryOut:
     """A terminal's recent telemetry, status changes, alarms and commands."""
-    found = repo.terminal(session, terminal_id)
-    if found is None:
-        raise NotFound("no such terminal")
-    _audit(platform, session, who, "terminals.history", "terminal", found.id)
-    return s.HistoryOut(
-        terminal=s.TerminalOut(**terminal_row(found)),
-        events=[s.EventOut(kind=e.kind, at=e.at, data=e.data)
-                for e in repo.events_of(session, found.id, limit)],
-        alarms=[s.AlarmOut(**alarm_row(a)) for a in repo.alarms(session, cleared=None, terminal_id=found.id,
-                                                                  limit=limit)],
-        commands=[_command_out(c) for c in repo.commands_of(session, found.id)])
+    found = terminal_history(session, terminal_id, limit)
+    _audit(platform, session, who, "terminals.history", "terminal", terminal_id)
+    return s.HistoryOut.model_validate(found)
 
 
 @router.get("/alarms", response_model=list[s.AlarmOut], responses={**_AUTH})
-def alarm_queue(platform: PlatformDep, session: Session, who: Reader,
-                include_cleared: bool = False, acknowledged: bool | None = None, rule: str | None = None,
-                limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[s.AlarmOut]:
-    """The alarm queue, newest first (active only unless ``include_cleared``)."""
+def list_alarms(platform: PlatformDep, session: Session, who: Reader,
+                include_cleared: bool = False, acknowledged: bool | None = None,
+                rule: Annotated[str | None, Query(max_length=20)] = None,
+                severity: Annotated[str | None, Query(max_length=10)] = None,
+                site_code: Annotated[str | None, Query(max_length=32)] = None,
+                terminal_id: Annotated[str | None, Query(max_length=26)] = None,
+                limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+                offset: Annotated[int, Query(ge=0)] = 0) -> list[s.AlarmOut]:
+    """The alarm queue, newest first (active only unless ``include_cleared``), filtered by state,
+    rule, severity, site or terminal."""
     _audit(platform, session, who, "alarms.list", "alarm", "*")
-    rows = repo.alarms(session, cleared=None if include_cleared else False, acknowledged=acknowledged,
-                       rule=rule, limit=limit)
-    return [s.AlarmOut(**alarm_row(a)) for a in rows]
+    rows = alarm_queue(session, include_cleared=include_cleared, acknowledged=acknowledged, rule=rule,
+                       severity=severity, site_code=site_code, terminal_id=terminal_id, limit=limit,
+                       offset=offset)
+    return [s.AlarmOut(**row) for row in rows]
+
+
+@router.get("/refusals", response_model=list[s.RefusalOut], responses={**_AUTH})
+def list_refusals(platform: PlatformDep, session: Session, who: Reader,
+                  limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[s.RefusalOut]:
+    """Recent refusals: unknown or badly signed devices and forged or replayed messages."""
+    _audit(platform, session, who, "refusals.list", "terminal", "*")
+    return [s.RefusalOut(**row) for row in refusals(session, limit)]
 
 
 @router.post("/alarms/{alarm_id}/acknowledge", response_model=s.AlarmOut, responses={**_AUTH, **_NOT_FOUND})
@@ -155,7 +163,7 @@ def send_command(terminal_id: str, body: s.CommandIn, platform: PlatformDep, uow
                                mark_sent=mark_sent)
     _audit(platform, uow.session, who, "commands.send", "terminal", terminal_id, command=body.action,
            command_id=cmd.id)
-    return _command_out(cmd)
+    return s.CommandOut(**command_row(cmd))
 
 
 @router.get("/map.svg", response_class=Response, responses={**_AUTH, 200: {"content": {"image/svg+xml": {}}}})

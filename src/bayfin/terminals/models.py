@@ -68,6 +68,15 @@ class Terminal(Base):
     txn_counter_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     baseline_milli_per_hour: Mapped[int | None] = mapped_column(BigInt)
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Device time and sequence number of the last telemetry applied: an older message is a replay.
+    telemetry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    telemetry_seq: Mapped[int] = mapped_column(BigInt, default=0)
+    #: The device's own timestamp on its last accepted status message: an older one is a replay.
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The nonce of the last will armed at the current connection (announced in the signed "online")
+    #: and whether that will has fired: a will is accepted once.
+    will_nonce: Mapped[str | None] = mapped_column(String(32))
+    will_consumed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Event(Base):
@@ -101,6 +110,27 @@ class Alarm(Base):
     cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acknowledged_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class ProvisionNonce(Base):
+    """A nonce a terminal has provisioned with: each is accepted once, so a captured request cannot be
+    replayed to rotate the device's key from under it."""
+
+    __tablename__ = "terminals_provision_nonces"
+
+    terminal_id: Mapped[str] = mapped_column(ForeignKey("terminals_terminals.id"), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ScanCursor(Base):
+    """How far a periodic scan has read another module's records (by their increasing id)."""
+
+    __tablename__ = "terminals_scan_cursors"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInt)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Command(Base):

@@ -16,8 +16,10 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urlparse
 
 import paho.mqtt.client as paho
@@ -26,17 +28,22 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bayfin.kernel.clock import Clock
 from bayfin.kernel.db import UnitOfWork
+from bayfin.terminals import medical
 from bayfin.terminals.models import Alarm
 from bayfin.terminals.service import PROVISION_REQUEST, TOPIC_ROOT, Prefetched, TerminalsService
 
 log = logging.getLogger(__name__)
 
+#: A message as the network thread hands it to the worker: topic, payload, when it arrived.
+Inbound = tuple[str, bytes, datetime]
+
 
 def make_client(url: str, client_id: str, *, will: tuple[str, bytes] | None = None,
                 on_message: Callable[[paho.Client, object, paho.MQTTMessage], None] | None = None,
                 subscriptions: tuple[str, ...] = (), timeout: float = 10.0) -> paho.Client:
-    """A connected paho client running its network loop on a thread; subscriptions are renewed on
-    every (re)connect so a broker restart does not silently stop ingestion."""
+    """A connected paho client running its network loop on a thread, returned once its subscriptions
+    are confirmed; they are renewed on every (re)connect so a broker restart does not silently stop
+    ingestion."""
     parsed = urlparse(url)
     client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
     client.max_queued_messages_set(0)
@@ -46,13 +53,26 @@ def make_client(url: str, client_id: str, *, will: tuple[str, bytes] | None = No
     if will is not None:
         client.will_set(will[0], will[1], qos=1, retain=True)
     connected = threading.Event()
+    awaiting: set[int] = set()
 
+    # Both callbacks run on the network thread. The client counts as connected once the broker has
+    # confirmed every subscription: a message published meanwhile by another client would be lost.
     def on_connect(c: paho.Client, _u: object, _f: object, reason: object, _p: object) -> None:
+        awaiting.clear()
         for topic in subscriptions:
-            c.subscribe(topic, qos=1)
-        connected.set()
+            mid = c.subscribe(topic, qos=1)[1]
+            if mid is not None:
+                awaiting.add(mid)
+        if not awaiting:
+            connected.set()
+
+    def on_subscribe(_c: paho.Client, _u: object, mid: int, _codes: object, _p: object) -> None:
+        awaiting.discard(mid)
+        if not awaiting:
+            connected.set()
 
     client.on_connect = on_connect
+    client.on_subscribe = on_subscribe
     if on_message is not None:
         client.on_message = on_message
     client.connect(parsed.hostname or "127.0.0.1", parsed.port or 1883, keepalive=30)
@@ -105,16 +125,23 @@ class IngestStats:
     messages: int = 0
     alarms: int = 0
     refused: int = 0
-    #: Seconds from the event's own timestamp to the alarm's commit, per alarm raised.
-    latencies: list[float] = field(default_factory=list)
-    latencies_by_rule: dict[str, list[float]] = field(default_factory=dict)
+    #: The latest alarms raised (bounded, so a long-running worker does not grow): rule, the event's
+    #: own time, and seconds from that time to the alarm's commit.
+    raised: deque[tuple[str, datetime, float]] = field(default_factory=lambda: deque(maxlen=100_000))
+
+    def latencies(self, rule: str | None = None, until: datetime | None = None) -> list[float]:
+        """Seconds from event to committed alarm, of one rule or all, for events up to ``until``."""
+        return [seconds for name, event_at, seconds in self.raised
+                if (rule is None or name == rule) and (until is None or event_at <= until)]
 
 
 class IngestWorker:
-    """Consumes device messages in batches (one transaction per batch) and sweeps for silent devices."""
+    """Consumes device messages in batches (one transaction per batch), sweeps for silent devices every
+    ``sweep_every`` seconds and reads the card module's new medical payments every ``medical_every``
+    seconds for the non-medical-purchase rule."""
 
     def __init__(self, service: TerminalsService, session_factory: sessionmaker[Session], clock: Clock,
-                 url: str, *, batch: int = 500, sweep_every: float = 1.0,
+                 url: str, *, batch: int = 500, sweep_every: float = 1.0, medical_every: float = 10.0,
                  client_id: str = "bayfin-terminals-ingest") -> None:
         self.service = service
         self.session_factory = session_factory
@@ -122,7 +149,9 @@ class IngestWorker:
         self.stats = IngestStats()
         self._batch = batch
         self._sweep_every = sweep_every
-        self._inbox: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
+        self._medical_every = medical_every
+        self._next_sweep = self._next_medical = time.monotonic()
+        self._inbox: queue.SimpleQueue[Inbound] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="terminals-ingest", daemon=True)
         self.client = make_client(url, client_id, on_message=self._on_message, subscriptions=(
@@ -131,7 +160,7 @@ class IngestWorker:
 
     def _on_message(self, _c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
         # The network thread only queues; database work happens on the worker thread.
-        self._inbox.put((msg.topic, bytes(msg.payload)))
+        self._inbox.put((msg.topic, bytes(msg.payload), self.clock.now()))
 
     def start(self) -> IngestWorker:
         """Start consuming."""
@@ -152,37 +181,53 @@ class IngestWorker:
         done = 0
         deadline = time.monotonic() + timeout
         while done < expect and time.monotonic() < deadline:
-            batch: list[tuple[str, bytes]] = []
-            try:
-                batch.append(self._inbox.get(timeout=max(0.0, min(0.1, deadline - time.monotonic()))))
-                while len(batch) < self._batch:
-                    batch.append(self._inbox.get_nowait())
-            except queue.Empty:
-                pass
+            batch = self._take(max(0.0, min(0.1, deadline - time.monotonic())))
             if batch:
                 self._process(batch)
                 done += len(batch)
         return done
 
+    def tick(self, wait: float = 0.05) -> int:
+        """One turn of the worker's loop: a batch of whatever has arrived (waiting up to ``wait``
+        seconds for the first message), then each periodic job that is due; returns the batch size."""
+        batch = self._take(wait)
+        if batch:
+            self._process(batch)
+        if time.monotonic() >= self._next_sweep:
+            self._next_sweep = time.monotonic() + self._sweep_every
+            # Behind a backlog, judge silence as of the last message processed: a heartbeat still
+            # waiting in the inbox is not silence.
+            self.sweep(batch[-1][2] if batch and not self._inbox.empty() else None)
+        if time.monotonic() >= self._next_medical:
+            self._next_medical = time.monotonic() + self._medical_every
+            self.scan_medical()
+        return len(batch)
+
     def pending(self) -> int:
         """Messages received and not yet processed (approximate)."""
         return self._inbox.qsize()
 
+    def sweep(self, as_of: datetime | None = None) -> None:
+        """One offline sweep in its own transaction, judging silence as of ``as_of`` (default now)."""
+        self._guarded(lambda uow: self.service.sweep_offline(uow.session, as_of or self.clock.now()))
+
+    def scan_medical(self) -> None:
+        """One incremental non-medical-purchase scan in its own transaction."""
+        self._guarded(lambda uow: medical.scan_increment(uow.session, self.clock.now()))
+
+    def _take(self, wait: float) -> list[Inbound]:
+        batch: list[Inbound] = []
+        try:
+            batch.append(self._inbox.get(timeout=wait))
+            while len(batch) < self._batch:
+                batch.append(self._inbox.get_nowait())
+        except queue.Empty:
+            pass
+        return batch
+
     def _run(self) -> None:
-        next_sweep = time.monotonic()
         while True:
-            batch: list[tuple[str, bytes]] = []
-            try:
-                batch.append(self._inbox.get(timeout=0.05))
-                while len(batch) < self._batch:
-                    batch.append(self._inbox.get_nowait())
-            except queue.Empty:
-                pass
-            if batch:
-                self._process(batch)
-            if time.monotonic() >= next_sweep:
-                next_sweep = time.monotonic() + self._sweep_every
-                self._guarded(lambda uow: self.service.sweep_offline(uow.session, self.clock.now()))
+            self.tick()
             if self._stop.is_set() and self._inbox.empty():
                 return
 
@@ -201,25 +246,26 @@ class IngestWorker:
         for alarm in alarms:
             seconds = max(0.0, (committed - alarm.event_at).total_seconds())
             self.stats.alarms += 1
-            self.stats.latencies.append(seconds)
-            self.stats.latencies_by_rule.setdefault(alarm.rule, []).append(seconds)
+            self.stats.raised.append((alarm.rule, alarm.event_at, seconds))
 
-    def _process(self, batch: list[tuple[str, bytes]]) -> None:
+    def _process(self, batch: list[Inbound]) -> None:
         def work(uow: UnitOfWork) -> list[Alarm]:
             raised: list[Alarm] = []
-            telemetry = [t.split("/")[2] for t, _ in batch if t.endswith("/telemetry") and t.count("/") == 3]
+            telemetry = [topic.split("/")[2] for topic, _, _ in batch
+                         if topic.endswith("/telemetry") and topic.count("/") == 3]
             prefetched = self.service.prefetch(uow.session, telemetry)
-            for topic, payload in batch:
-                raised.extend(self.handle(uow, topic, payload, prefetched))
+            for topic, payload, arrived in batch:
+                raised.extend(self.handle(uow, topic, payload, prefetched, arrived))
             self.stats.messages += len(batch)
             return raised
 
         self._guarded(work)
 
-    def handle(self, uow: UnitOfWork, topic: str, payload: bytes,
-               prefetched: Prefetched | None = None) -> list[Alarm]:
-        """Route one message to its use case (answers are published after the batch commits)."""
-        at = self.clock.now()
+    def handle(self, uow: UnitOfWork, topic: str, payload: bytes, prefetched: Prefetched | None = None,
+               arrived: datetime | None = None) -> list[Alarm]:
+        """Route one message to its use case (answers are published after the batch commits); a
+        device counts as seen when its message arrived, not when a backlog let it be processed."""
+        at = arrived or self.clock.now()
         session = uow.session
         if topic == PROVISION_REQUEST:
             try:
@@ -229,8 +275,9 @@ class IngestWorker:
             result = self.service.provision(session, request if isinstance(request, dict) else {}, at)
             if not result.accepted:
                 self.stats.refused += 1
+            # Any client may read the answer topic: the key travels sealed for the requesting device.
             answer = json.dumps({"accepted": result.accepted, "reason": result.reason,
-                                 "device_key": result.device_key, "terminal_id": result.terminal_id}).encode()
+                                 "sealed_key": result.sealed_key, "terminal_id": result.terminal_id}).encode()
             if result.serial:
                 uow.after_commit(lambda: self.service.publisher.publish(
                     f"bayfin/provision/{result.serial}/response", answer))
@@ -242,7 +289,7 @@ class IngestWorker:
         if kind == "telemetry":
             return self.service.ingest(session, serial, payload, at, prefetched)
         if kind == "status":
-            return self.service.status(session, serial, payload.decode(errors="replace")[:16], at)
+            return self.service.status(session, serial, payload, at)
         if kind == "acks":
             self.service.acknowledge_command(session, serial, payload, at)
         return []

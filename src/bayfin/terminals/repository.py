@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from bayfin.terminals.models import Alarm, Command, Event, Profile, Site, Terminal
+from bayfin.terminals.models import Alarm, Command, Event, Profile, ProvisionNonce, ScanCursor, Site, Terminal
 
 
 def site_by_code(session: Session, code: str) -> Site | None:
@@ -81,9 +81,10 @@ def silent_terminals(session: Session, cutoff: datetime) -> Sequence[Terminal]:
 
 
 def alarms(session: Session, *, cleared: bool | None = False, acknowledged: bool | None = None,
-           rule: str | None = None, terminal_id: str | None = None, limit: int = 200) -> Sequence[Alarm]:
-    """The alarm queue, newest first."""
-    query = select(Alarm).order_by(Alarm.raised_at.desc(), Alarm.id.desc()).limit(limit)
+           rule: str | None = None, terminal_id: str | None = None, severity: str | None = None,
+           site_id: str | None = None, limit: int = 200, offset: int = 0) -> Sequence[Alarm]:
+    """The alarm queue, newest first; ``site_id`` keeps a site's own alarms and its terminals'."""
+    query = select(Alarm).order_by(Alarm.raised_at.desc(), Alarm.id.desc()).limit(limit).offset(offset)
     if cleared is not None:
         query = query.where(Alarm.cleared.is_(cleared))
     if acknowledged is not None:
@@ -92,6 +93,11 @@ def alarms(session: Session, *, cleared: bool | None = False, acknowledged: bool
         query = query.where(Alarm.rule == rule)
     if terminal_id is not None:
         query = query.where(Alarm.terminal_id == terminal_id)
+    if severity is not None:
+        query = query.where(Alarm.severity == severity)
+    if site_id is not None:
+        at_site = select(Terminal.id).where(Terminal.site_id == site_id)
+        query = query.where(or_(Alarm.site_id == site_id, Alarm.terminal_id.in_(at_site)))
     return session.scalars(query).all()
 
 
@@ -133,3 +139,57 @@ def commands_of(session: Session, terminal_id: str, limit: int = 50) -> Sequence
     """A terminal's commands, newest first."""
     return session.scalars(select(Command).where(Command.terminal_id == terminal_id)
                            .order_by(Command.created_at.desc()).limit(limit)).all()
+
+
+def sites_by_codes(session: Session, codes: Sequence[str]) -> dict[str, Site]:
+    """Sites with any of these codes, by code."""
+    if not codes:
+        return {}
+    return {s.code: s for s in session.scalars(select(Site).where(Site.code.in_(set(codes)))).all()}
+
+
+def active_site_alarms(session: Session, site_ids: Sequence[str], rule: str) -> dict[str, Alarm]:
+    """The uncleared site-level alarms of one rule, by site id."""
+    if not site_ids:
+        return {}
+    rows = session.scalars(select(Alarm).where(Alarm.site_id.in_(site_ids), Alarm.terminal_id.is_(None),
+                                               Alarm.rule == rule, Alarm.cleared.is_(False))).all()
+    return {a.site_id: a for a in rows if a.site_id is not None}
+
+
+def last_site_clearances(session: Session, site_ids: Sequence[str], rule: str) -> dict[str, datetime]:
+    """When each site's latest cleared site-level alarm of one rule was cleared, by site id."""
+    if not site_ids:
+        return {}
+    rows = session.execute(select(Alarm.site_id, func.max(Alarm.cleared_at))
+                           .where(Alarm.site_id.in_(site_ids), Alarm.terminal_id.is_(None),
+                                  Alarm.rule == rule, Alarm.cleared.is_(True))
+                           .group_by(Alarm.site_id)).all()
+    return {site_id: at for site_id, at in rows if site_id is not None and at is not None}
+
+
+def scan_cursor(session: Session, name: str) -> ScanCursor | None:
+    """A periodic scan's cursor, locked for this transaction (PostgreSQL) so two workers never read
+    the same increment."""
+    return session.scalars(select(ScanCursor).where(ScanCursor.name == name).with_for_update()).first()
+
+
+def terminals_by_ids(session: Session, terminal_ids: Sequence[str]) -> dict[str, Terminal]:
+    """Terminals with any of these ids, by id."""
+    if not terminal_ids:
+        return {}
+    rows = session.scalars(select(Terminal).where(Terminal.id.in_(set(terminal_ids)))).all()
+    return {t.id: t for t in rows}
+
+
+def terminal_counts_by_site(session: Session) -> dict[str, tuple[int, int]]:
+    """Per site id: (terminals, of which connected)."""
+    rows = session.execute(select(Terminal.site_id, func.count(),
+                                  func.count().filter(Terminal.connected.is_(True)))
+                           .group_by(Terminal.site_id)).all()
+    return {site_id: (total, connected) for site_id, total, connected in rows}
+
+
+def provision_nonce_used(session: Session, terminal_id: str, nonce: str) -> bool:
+    """Whether a terminal has provisioned with this nonce before."""
+    return session.get(ProvisionNonce, (terminal_id, nonce)) is not None

@@ -22,7 +22,7 @@ class SiteIn(BaseModel):
 
 
 class SiteOut(BaseModel):
-    """A registered site."""
+    """A registered site and its map status."""
 
     id: str
     code: str
@@ -34,6 +34,9 @@ class SiteOut(BaseModel):
     geofence_m: int
     opening_hours: dict[str, Any]
     status: str
+    active_alarms: dict[str, int] = Field(default_factory=dict)
+    terminals: int = 0
+    connected_terminals: int = 0
 
 
 class TerminalIn(BaseModel):
@@ -80,6 +83,8 @@ class AlarmOut(BaseModel):
     cleared_at: datetime | None
     acknowledged_at: datetime | None
     acknowledged_by: str | None
+    serial: str | None = None
+    site_code: str | None = None
 
 
 class CommandIn(BaseModel):
@@ -101,6 +106,7 @@ class CommandOut(BaseModel):
     created_at: datetime
     sent_at: datetime | None
     acknowledged_at: datetime | None
+    result: str | None = None
 
 
 class EventOut(BaseModel):
@@ -118,3 +124,14 @@ class HistoryOut(BaseModel):
     events: list[EventOut]
     alarms: list[AlarmOut]
     commands: list[CommandOut]
+
+
+class RefusalOut(BaseModel):
+    """A refused provisioning request, telemetry or status message."""
+
+    kind: str
+    serial: str
+    terminal_id: str | None
+    at: datetime
+    reason: str | None
+    profile: str | None

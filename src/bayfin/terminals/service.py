@@ -7,6 +7,7 @@ published by an after-commit hook, so a rolled-back request never reaches a devi
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,8 @@ from bayfin.kernel.errors import Conflict, NotFound, ValidationFailed
 from bayfin.kernel.ids import new_id
 from bayfin.terminals import domain as d
 from bayfin.terminals import repository as repo
-from bayfin.terminals.models import Alarm, Command, Event, Profile, Site, Terminal
+from bayfin.terminals.alarms import clear_alarm, raise_alarm
+from bayfin.terminals.models import Alarm, Command, Event, Profile, ProvisionNonce, Site, Terminal
 
 TOPIC_ROOT = "bayfin/terminals"
 PROVISION_REQUEST = "bayfin/provision/request"
@@ -72,6 +74,8 @@ class ProvisionResult:
     reason: str | None = None
     device_key: str | None = None
     terminal_id: str | None = None
+    #: The device key sealed for the MQTT answer (see ``domain.seal_key``); never the key in clear.
+    sealed_key: str | None = None
 
 
 def encode_signed(key: str, body: Mapping[str, Any]) -> bytes:
@@ -95,7 +99,11 @@ class TerminalsService:
     master_key: bytes
     publisher: Publisher
     offline_timeout: timedelta = timedelta(seconds=180)
+    #: How long the list of every site is trusted before it is read again (sites registered by
+    #: another process appear within this time; this process's own appear at once).
+    sites_refresh: timedelta = timedelta(seconds=60)
     _sites: dict[str, d.SiteView] = field(default_factory=dict)
+    _sites_listed_at: float | None = None
 
     def close(self) -> None:
         """Release the publisher's connection."""
@@ -172,9 +180,12 @@ class TerminalsService:
         return view
 
     def all_sites(self, session: Session) -> list[d.SiteView]:
-        """Every site's rule view (loads the cache once)."""
-        for row in repo.sites(session):
-            self._sites.setdefault(row.id, site_view(row))
+        """Every site's rule view, from the cache (re-read every ``sites_refresh``)."""
+        listed_at = self._sites_listed_at
+        if listed_at is None or time.monotonic() - listed_at > self.sites_refresh.total_seconds():
+            for row in repo.sites(session):
+                self._sites.setdefault(row.id, site_view(row))
+            self._sites_listed_at = time.monotonic()
         return list(self._sites.values())
 
     # --- provisioning --------------------------------------------------------------------------
@@ -192,22 +203,31 @@ class TerminalsService:
             reason = "unknown_device"
         elif profile_row is None or not profile_row.active or found.profile_key != profile_key:
             reason = "wrong_profile"
-        elif len(nonce) < 8 or not d.signature_valid(self.profile_secret(profile_key), f"{serial}:{nonce}",
-                                                     str(request.get("signature", ""))):
+        elif not 8 <= len(nonce) <= 64 or not d.signature_valid(
+                self.profile_secret(profile_key), f"{serial}:{nonce}", str(request.get("signature", ""))):
             reason = "bad_signature"
+        elif repo.provision_nonce_used(session, found.id, nonce):
+            reason = "replayed_request"
         if reason is not None or found is None:
             session.add(Event(terminal_id=None if found is None else found.id, serial=serial or "?",
                               kind="refused_provisioning", at=now,
                               data={"reason": reason, "profile": profile_key[:40]}))
             session.flush()
             return ProvisionResult(False, serial, reason=reason)
+        session.add(ProvisionNonce(terminal_id=found.id, nonce=nonce, used_at=now))
         found.key_generation += 1
         found.provisioned_at = now
         found.last_seen = now
+        # A new key makes every captured message useless, so the replay marks start afresh: a device
+        # whose clock was reset recovers by provisioning again.
+        found.telemetry_at, found.telemetry_seq = None, 0
+        found.status_at, found.will_nonce, found.will_consumed = None, None, False
         session.add(Event(terminal_id=found.id, serial=serial, kind="provisioned", at=now,
                           data={"generation": found.key_generation}))
         session.flush()
-        return ProvisionResult(True, serial, device_key=self.device_key(found), terminal_id=found.id)
+        key = self.device_key(found)
+        return ProvisionResult(True, serial, device_key=key, terminal_id=found.id,
+                               sealed_key=d.seal_key(self.profile_secret(profile_key), nonce, key))
 
     # --- telemetry -----------------------------------------------------------------------------
 
@@ -240,10 +260,19 @@ class TerminalsService:
         try:
             body = json.loads(text)
             event_at = datetime.fromtimestamp(float(body.get("ts", now.timestamp())), UTC)
-        except (ValueError, TypeError, OverflowError):
+            seq = int(body.get("seq") or 0)
+        except (ValueError, TypeError, OverflowError, AttributeError):
             session.add(Event(terminal_id=found.id, serial=serial, kind="refused_telemetry", at=now,
                               data={"reason": "malformed"}))
             return []
+        # A message must be newer than the last one applied, by (device time, sequence): a replayed
+        # heartbeat would otherwise keep a dead terminal looking alive.
+        if found.telemetry_at is not None and (event_at, seq) <= (found.telemetry_at, found.telemetry_seq):
+            if (event_at, seq) < (found.telemetry_at, found.telemetry_seq):
+                session.add(Event(terminal_id=found.id, serial=serial, kind="refused_telemetry", at=now,
+                                  data={"reason": "replay"}))
+            return []  # the same message again (QoS 1 redelivery) is simply not applied twice
+        found.telemetry_at, found.telemetry_seq = event_at, seq
         return self._apply(session, found, body, event_at, now, prefetched.active[found.id])
 
     def _apply(self, session: Session, found: Terminal, body: Mapping[str, Any], event_at: datetime,
@@ -263,20 +292,18 @@ class TerminalsService:
                               data={"from": found.firmware, "to": firmware[:40]}))
             found.firmware = firmware[:40]
         fix = _fix(body.get("position"))
-        seen_at: d.SiteView | None = None
         if fix is not None:
             found.last_lat_micro, found.last_lon_micro = micro(fix.lat), micro(fix.lon)
             found.last_accuracy_m, found.last_fix_source = round(fix.accuracy_m), fix.source[:8]
             outside = d.check_geofence(site, fix)
             if outside is not None:
                 findings.append(outside)
-                others = (s for s in self.all_sites(session) if s.site_id != site.site_id)
-                seen_at = d.site_seen_at(others, fix)
             elif d.Rule.geofence in active:
                 clears.append(d.Rule.geofence)
         raw_txn = body.get("txn")
         txn: dict[str, Any] = raw_txn if isinstance(raw_txn, dict) else {}
-        count = int(txn.get("count", 0) or 0)
+        raw_count = txn.get("count", 0)
+        count = raw_count if isinstance(raw_count, int) and 0 <= raw_count <= 10_000 else 0
         counter = body.get("txn_counter")
         if isinstance(counter, int):
             previous, previous_at = found.txn_counter, found.txn_counter_at
@@ -292,8 +319,10 @@ class TerminalsService:
                                                                       delta, seconds)
             found.txn_counter, found.txn_counter_at = counter, event_at
         if count > 0:
+            # Where the terminal is: this message's fix, else the last one it reported.
+            seen_at = self._seen_at(session, site, fix or _last_fix(found))
             for finding in (d.check_after_hours(site, event_at, count),
-                            d.check_cross_site(site, str(txn.get("site", site.code)), seen_at, count)):
+                            d.check_cross_site(site, str(txn.get("site", site.code))[:32], seen_at, count)):
                 if finding is not None:
                     findings.append(finding)
         tamper = body.get("tamper")
@@ -304,30 +333,81 @@ class TerminalsService:
         session.add(Event(terminal_id=found.id, serial=found.serial, kind="telemetry", at=event_at,
                           data=_history(body, fix, count)))
         for rule in clears:
-            self._clear(active.pop(rule), now)
+            clear_alarm(active.pop(rule), now)
         raised = []
         for finding in findings:
-            alarm = self._raise(session, found.id, None, finding, event_at, now, active.get(finding.rule))
+            alarm = raise_alarm(session, found.id, None, finding, event_at, now, active.get(finding.rule))
             active[finding.rule] = alarm
             raised.append(alarm)
         return raised
 
-    def status(self, session: Session, serial: str, state: str, now: datetime) -> list[Alarm]:
-        """A device's online/offline status; "offline" is its MQTT last will after an abrupt drop."""
+    def _seen_at(self, session: Session, site: d.SiteView, fix: d.Fix | None) -> d.SiteView | None:
+        """The site a fix puts the terminal at: its own when inside its fence, else the nearest other
+        site whose fence the fix reaches, else none (unknown position, or nowhere registered)."""
+        if fix is None:
+            return None
+        if d.check_geofence(site, fix) is None:
+            return site
+        return d.site_seen_at((s for s in self.all_sites(session) if s.site_id != site.site_id), fix)
+
+    def status(self, session: Session, serial: str, payload: bytes, now: datetime) -> list[Alarm]:
+        """A device's signed status: "online" (announcing the nonce of the last will it armed at
+        connect), "closed" (a clean disconnect) or "offline" (that last will, published by the broker
+        after an abrupt drop). Unsigned, forged and replayed messages are refused and reported, so no
+        other client can raise an offline alarm for someone else's terminal."""
+        if not payload:  # the broker clearing a retained status: no claim at all
+            return []
         found = repo.terminal_by_serial(session, serial)
         if found is None or found.provisioned_at is None:
             return []
-        session.add(Event(terminal_id=found.id, serial=serial, kind=f"status_{state[:12]}", at=now, data={}))
-        if state in ("online", "closed"):  # "closed": a clean disconnect, left to the timeout rule
-            found.connected = state == "online"
+        verdict = self._status_verdict(found, payload)
+        if isinstance(verdict, str):
+            if verdict != "duplicate":  # QoS 1 redelivery and retained copies are not attacks
+                session.add(Event(terminal_id=found.id, serial=serial, kind="refused_status", at=now,
+                                  data={"reason": verdict}))
             return []
+        state, sent_at, nonce = verdict
+        session.add(Event(terminal_id=found.id, serial=serial, kind=f"status_{state}", at=now, data={}))
         if state != "offline":
+            found.status_at = sent_at
+            found.connected = state == "online"
+            found.will_nonce, found.will_consumed = (nonce, False) if state == "online" else (None, False)
             return []
+        found.will_consumed = True
         found.connected = False
         finding = d.check_offline(found.last_seen, now, self.offline_timeout, disconnected=True)
         active = {a.rule: a for a in repo.active_alarms_of(session, found.id)}
         assert finding is not None
-        return [self._raise(session, found.id, None, finding, now, now, active.get(d.Rule.offline))]
+        return [raise_alarm(session, found.id, None, finding, now, now, active.get(d.Rule.offline))]
+
+    def _status_verdict(self, found: Terminal, payload: bytes) -> tuple[str, datetime, str | None] | str:
+        """(state, device time, will nonce) of an acceptable status message, or why it is refused."""
+        try:
+            signature, text = decode_signed(payload)
+        except (ValueError, UnicodeDecodeError):
+            return "unsigned"
+        if not d.signature_valid(self.device_key(found), text, signature):
+            return "bad_signature"
+        try:
+            body = json.loads(text)
+            state = str(body["state"])
+            sent_at = datetime.fromtimestamp(float(body["ts"]), UTC)
+            nonce = body.get("will") if state == "online" else body.get("nonce")
+        except (ValueError, TypeError, KeyError, OverflowError):
+            return "malformed"
+        if state not in ("online", "closed", "offline") or not isinstance(nonce, str | None):
+            return "malformed"
+        if state == "offline":
+            # The will was signed at connect time, before the "online" that armed it: it is judged
+            # by its nonce, accepted once, and never by its (older) timestamp.
+            if found.will_nonce is None or nonce != found.will_nonce:
+                return "replay"
+            return "duplicate" if found.will_consumed else (state, sent_at, nonce)
+        if state == "online" and (nonce is None or not 8 <= len(nonce) <= 32):
+            return "malformed"
+        if found.status_at is not None and sent_at <= found.status_at:
+            return "duplicate" if sent_at == found.status_at else "replay"
+        return state, sent_at, nonce
 
     def sweep_offline(self, session: Session, now: datetime) -> list[Alarm]:
         """Raise an offline alarm for every terminal silent longer than the timeout."""
@@ -336,47 +416,11 @@ class TerminalsService:
             finding = d.check_offline(found.last_seen, now, self.offline_timeout)
             if finding is not None:
                 assert found.last_seen is not None
-                raised.append(self._raise(session, found.id, None, finding,
+                raised.append(raise_alarm(session, found.id, None, finding,
                                           found.last_seen + self.offline_timeout, now, None))
         return raised
 
-    def evaluate_medical(self, session: Session, payments: Sequence[d.MedicalTxn],
-                         now: datetime) -> list[Alarm]:
-        """Site alarms for patterns of non-medical purchases on medical-insurance cards."""
-        raised = []
-        for code, booked in d.group_by_site(payments).items():
-            site = repo.site_by_code(session, code)
-            finding = d.check_non_medical(booked) if site is not None else None
-            if site is not None and finding is not None:
-                raised.append(self._raise(session, None, site.id, finding, max(p.at for p in booked), now,
-                                          repo.active_site_alarm(session, site.id, finding.rule)))
-        return raised
-
-    def scan_medical(self, session: Session, since: datetime, now: datetime) -> list[Alarm]:
-        """Run the non-medical-purchase rule over the card module's medical payments since a time."""
-        from bayfin.sscard import repository as cards_repo
-
-        booked = [d.MedicalTxn(p.txn_id, p.card_id, p.provider, p.total_minor, p.created_at)
-                  for p in cards_repo.medical_payments_since(session, since)]
-        return self.evaluate_medical(session, booked, now)
-
     # --- alarms --------------------------------------------------------------------------------
-
-    def _raise(self, session: Session, terminal_id: str | None, site_id: str | None, finding: d.Finding,
-               event_at: datetime, now: datetime, existing: Alarm | None) -> Alarm:
-        if existing is not None:  # one active alarm per terminal and rule: refresh its evidence
-            existing.evidence = {**finding.evidence, "repeats": int(existing.evidence.get("repeats", 0)) + 1}
-            existing.severity = finding.severity
-            return existing
-        alarm = Alarm(terminal_id=terminal_id, site_id=site_id, rule=finding.rule, severity=finding.severity,
-                      cleared=False, acknowledged=False, evidence=dict(finding.evidence), event_at=event_at,
-                      raised_at=now)
-        session.add(alarm)
-        return alarm
-
-    @staticmethod
-    def _clear(alarm: Alarm, now: datetime) -> None:
-        alarm.cleared, alarm.cleared_at = True, now
 
     def acknowledge(self, session: Session, alarm_id: int, who: str, now: datetime) -> Alarm:
         """An operator takes note of an alarm (it stays active until cleared)."""
@@ -394,7 +438,7 @@ class TerminalsService:
         if alarm is None:
             raise NotFound(f"no alarm {alarm_id}")
         if not alarm.cleared:
-            self._clear(alarm, now)
+            clear_alarm(alarm, now)
         session.flush()
         return alarm
 
@@ -467,6 +511,13 @@ def _fix(raw: Any) -> d.Fix | None:
     if not (-90 <= lat <= 90 and -180 <= lon <= 180) or accuracy < 0:
         return None
     return d.Fix(lat, lon, accuracy, str(raw.get("source", "gps")))
+
+
+def _last_fix(found: Terminal) -> d.Fix | None:
+    if found.last_lat_micro is None or found.last_lon_micro is None:
+        return None
+    return d.Fix(found.last_lat_micro / 1e6, found.last_lon_micro / 1e6, float(found.last_accuracy_m or 0),
+                 found.last_fix_source or "gps")
 
 
 def _history(body: Mapping[str, Any], fix: d.Fix | None, count: int) -> dict[str, Any]:

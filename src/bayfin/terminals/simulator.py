@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import os
 import random
 import time
 from collections.abc import Callable
@@ -119,7 +120,7 @@ def register_fleet(session: Session, service: TerminalsService, fleet: Fleet, no
         if repo.terminal_by_serial(session, term.serial) is None:
             service.register_terminal(session, serial=term.serial, model=term.model, firmware="2.4.1",
                                       site_code=term.site.code, bank_id=term.bank, profile_key=profile_key)
-        nonce = f"{fleet.seed:08d}{n:08d}"
+        nonce = f"{fleet.seed:08d}{n:08d}{os.urandom(4).hex()}"  # each provisioning nonce is used once
         result = service.provision(session, {"serial": term.serial, "profile": profile_key, "nonce": nonce,
                                              "signature": d.sign(secret, f"{term.serial}:{nonce}")}, now)
         assert result.device_key is not None

@@ -108,3 +108,20 @@ def test_the_map_colours_a_site_with_a_critical_alarm_red(
     assert "http" not in svg.text.replace("http://www.w3.org/2000/svg", "")  # no tiles, no CDN
     sites = client.get("/v1/terminals/sites", headers=headers).json()
     assert sites[0]["status"] == "CRITICAL"
+
+
+def test_the_alarm_queue_filters_by_site_and_severity_and_refusals_are_listed(
+        client: TestClient, platform: Platform, auth_headers: TokenFactory) -> None:
+    headers = operator(auth_headers)
+    setup_terminal(client, platform, headers)
+    at_site = client.get("/v1/terminals/alarms", headers=headers,
+                         params={"site_code": "PH-API-1", "severity": "CRITICAL"}).json()
+    assert [(a["rule"], a["serial"], a["site_code"]) for a in at_site] == [("tamper", "SN-API-1", "PH-API-1")]
+    assert client.get("/v1/terminals/alarms", headers=headers, params={"severity": "MINOR"}).json() == []
+    assert client.get("/v1/terminals/alarms", headers=headers, params={"limit": 0}).status_code == 422
+    service = terminals_service(platform)
+    with platform.unit_of_work() as uow:
+        service.provision(uow.session, {"serial": "SN-STRANGER", "profile": "icbc-api"}, platform.clock.now())
+        uow.commit()
+    listed = client.get("/v1/terminals/refusals", headers=headers).json()
+    assert [(r["serial"], r["reason"]) for r in listed] == [("SN-STRANGER", "unknown_device")]

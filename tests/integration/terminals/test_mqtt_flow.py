@@ -199,3 +199,117 @@ def test_a_moved_terminal_selling_after_hours_raises_both_alarms_over_the_broker
         assert pump_until(worker, both) == {"geofence", "after_hours"}
     finally:
         device.close()
+
+
+def test_an_offline_forged_by_another_client_raises_nothing_but_the_real_last_will_does(
+        worker: IngestWorker, mqtt_url: str, fleet: Fleet, session_factory: sessionmaker[Session]) -> None:
+    from bayfin.terminals.device import status_message
+    from bayfin.terminals.mqtt import make_client
+
+    answer = provision_via_worker(worker, mqtt_url, fleet)
+    device = Device(mqtt_url, fleet.serial, answer["device_key"])
+    intruder = make_client(mqtt_url, f"intruder-{fleet.serial}")
+    topic = f"bayfin/terminals/{fleet.serial}/status"
+    try:
+        intruder.publish(topic, b"offline", qos=1).wait_for_publish(5)
+        intruder.publish(topic, status_message("0" * 64, "offline", nonce=device.will_nonce),
+                         qos=1).wait_for_publish(5)
+
+        def refused() -> list[str]:
+            with session_factory() as s:
+                rows = s.scalars(select(Event).where(Event.terminal_id == fleet.terminal_id,
+                                                     Event.kind == "refused_status")).all()
+                return sorted(e.data["reason"] for e in rows) if len(rows) == 2 else []
+
+        assert pump_until(worker, refused) == ["bad_signature", "unsigned"]
+        assert [a for a in alarms_of(session_factory, fleet.terminal_id) if a.rule == "offline"] == []
+        device.drop()
+
+        def offline() -> list[Alarm]:
+            return [a for a in alarms_of(session_factory, fleet.terminal_id) if a.rule == "offline"]
+
+        assert pump_until(worker, offline, timeout=15)[0].evidence["reason"] == "last_will"
+    finally:
+        intruder.loop_stop()
+        intruder.disconnect()
+
+
+def test_a_heartbeat_waiting_behind_a_backlog_is_not_taken_for_silence(
+        platform: Platform, mqtt_url: str, fleet: Fleet, session_factory: sessionmaker[Session],
+        clock: FixedClock) -> None:
+    import uuid
+    from datetime import timedelta
+
+    from bayfin.terminals import domain as d
+
+    slow = IngestWorker(fleet.service, session_factory, clock, mqtt_url, batch=1, sweep_every=0.0,
+                        client_id=f"ingest-{uuid.uuid4().hex[:8]}")
+    with session_factory() as s:
+        claim = {"serial": fleet.serial, "profile": fleet.profile, "nonce": "0123456789",
+                 "signature": d.sign(fleet.secret, f"{fleet.serial}:0123456789")}
+        key = fleet.service.provision(s, claim, clock.now()).device_key
+        s.commit()
+    assert key is not None
+    slow.pump(expect=10**6, timeout=1.0)  # retained statuses of earlier runs' terminals
+    device = Device(mqtt_url, fleet.serial, key)
+    try:
+        device.telemetry({"ts": clock.now().timestamp()})
+
+        def seen() -> bool:
+            with session_factory() as s:
+                found = repo.terminal(s, fleet.terminal_id)
+                return found is not None and found.telemetry_at is not None
+
+        pump_until(slow, seen)
+        clock.advance(seconds=170)
+        device.client.publish(f"bayfin/terminals/NOBODY-{fleet.serial}/telemetry", b"x", qos=1)
+        device.telemetry({"ts": clock.now().timestamp()}).wait_for_publish(5)
+        deadline = time.monotonic() + 10
+        while slow.pending() < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        deadline = time.monotonic() + 10
+        clock.advance(seconds=100)  # the heartbeat is 100 s old when the worker reaches it
+
+        def heartbeat_applied() -> bool:
+            with session_factory() as s:
+                found = repo.terminal(s, fleet.terminal_id)
+                return found is not None and found.telemetry_at == clock.now() - timedelta(seconds=100)
+
+        while not heartbeat_applied() and time.monotonic() < deadline:
+            slow.tick()  # first the stranger's message, one at a time, with a sweep after each
+            assert alarms_of(session_factory, fleet.terminal_id) == []
+        assert heartbeat_applied()
+        slow.tick()  # an idle turn sweeps as of now: 100 s of silence is within the timeout
+        assert alarms_of(session_factory, fleet.terminal_id) == []
+    finally:
+        device.close()
+        slow.client.loop_stop()
+        slow.client.disconnect()
+
+
+def test_a_client_listening_on_the_answer_topic_never_sees_the_device_key(
+        worker: IngestWorker, mqtt_url: str, fleet: Fleet) -> None:
+    import queue
+
+    from bayfin.terminals.mqtt import make_client
+
+    overheard: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+    eavesdropper = make_client(mqtt_url, f"eavesdropper-{fleet.serial}",
+                               subscriptions=("bayfin/provision/+/response",),
+                               on_message=lambda _c, _u, m: overheard.put(bytes(m.payload)))
+    try:
+        answer = provision_via_worker(worker, mqtt_url, fleet)
+        heard = json.loads(overheard.get(timeout=5))
+    finally:
+        eavesdropper.loop_stop()
+        eavesdropper.disconnect()
+    assert answer["accepted"] is True and len(answer["device_key"]) == 64
+    assert answer["device_key"] not in json.dumps(heard) and "device_key" not in heard
+    assert fleet.service.device_key(fleet_terminal(fleet, worker)) == answer["device_key"]
+
+
+def fleet_terminal(fleet: Fleet, worker: IngestWorker) -> Terminal:
+    with worker.session_factory() as s:
+        found = repo.terminal(s, fleet.terminal_id)
+        assert found is not None
+        return found

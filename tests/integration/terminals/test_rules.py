@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from decimal import Decimal
+import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,15 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bayfin.kernel.clock import FixedClock
-from bayfin.kernel.platform import Platform
-from bayfin.sscard.domain import CardState
-from bayfin.sscard.payments import MedicalPolicy, PaymentService
-from bayfin.sscard.wiring import services as sscard_services
 from bayfin.terminals import domain as d
+from bayfin.terminals import medical
 from bayfin.terminals import repository as repo
 from bayfin.terminals.models import Alarm
 from bayfin.terminals.service import TerminalsService, encode_signed
-from tests.integration.terminals.conftest import Fleet
+from tests.integration.terminals.conftest import HONEST_BILLS, CardPayments, Fleet
 
 AT_SHOP = {"lat": 22.2221, "lon": 113.5441, "accuracy_m": 10, "source": "gps"}
 AT_HOSPITAL = {"lat": 22.2711, "lon": 113.5671, "accuracy_m": 15, "source": "wifi"}
@@ -31,24 +28,27 @@ class Terminal:
     def __init__(self, fleet: Fleet, session_factory: sessionmaker[Session], clock: FixedClock) -> None:
         self.fleet, self.factory, self.clock = fleet, session_factory, clock
         with session_factory() as s:
-            nonce = "abcdef0123"
+            nonce = uuid.uuid4().hex
             sig = d.sign(fleet.secret, f"{fleet.serial}:{nonce}")
             result = fleet.service.provision(s, {"serial": fleet.serial, "profile": fleet.profile,
                                                  "nonce": nonce, "signature": sig}, clock.now())
             s.commit()
         assert result.accepted and result.device_key
         self.key = result.device_key
-        self.counter = 0
+        self.counter = self.seq = 0
 
     @property
     def service(self) -> TerminalsService:
         return self.fleet.service
 
-    def send(self, *, txns: int = 0, position: dict[str, Any] | None = None, **extra: Any) -> list[Alarm]:
+    def send(self, *, txns: int = 0, position: dict[str, Any] | None = None, booked_at: str | None = None,
+             **extra: Any) -> list[Alarm]:
         self.counter += txns
-        body: dict[str, Any] = {"ts": self.clock.now().timestamp(), "txn_counter": self.counter, **extra}
+        self.seq += 1
+        body: dict[str, Any] = {"ts": self.clock.now().timestamp(), "seq": self.seq,
+                                "txn_counter": self.counter, **extra}
         if txns:
-            body["txn"] = {"count": txns, "site": self.fleet.pharmacy}
+            body["txn"] = {"count": txns, "site": booked_at or self.fleet.pharmacy}
         if position is not None:
             body["position"] = position
         with self.factory() as s:
@@ -125,6 +125,37 @@ def test_sales_booked_for_the_pharmacy_from_a_terminal_seen_at_the_hospital_rais
     assert alarm.evidence["seen_at_site"] == term.fleet.hospital
 
 
+def test_a_sale_without_a_fix_is_placed_by_the_last_fix_the_terminal_reported(term: Terminal) -> None:
+    term.send(position=AT_HOSPITAL)
+    assert "cross_site" not in term.alarms()  # no sale yet: only the geofence alarm
+    term.clock.advance(minutes=1)
+    term.send(txns=2)
+    alarm = term.alarms()["cross_site"]
+    assert (alarm.evidence["seen_at_site"], alarm.evidence["transactions"]) == (term.fleet.hospital, 2)
+
+
+def test_sales_booked_under_another_sites_name_at_the_terminals_own_counter_raise_cross_site(
+        term: Terminal) -> None:
+    term.send(txns=1, position=AT_SHOP)
+    assert "cross_site" not in term.alarms()
+    term.send(txns=1, booked_at=term.fleet.hospital)
+    alarm = term.alarms()["cross_site"]
+    assert (alarm.evidence["booked_site"], alarm.evidence["seen_at_site"]) == (term.fleet.hospital,
+                                                                              term.fleet.pharmacy)
+
+
+def test_a_sale_from_a_terminal_that_never_reported_a_fix_raises_no_cross_site(term: Terminal) -> None:
+    term.send(txns=3, booked_at=term.fleet.hospital)
+    assert term.alarms() == {}
+
+
+def test_a_malformed_sale_count_is_ignored_without_losing_the_heartbeat(term: Terminal) -> None:
+    term.send(position=AT_SHOP, txn={"count": "lots"})
+    with term.factory() as s:
+        assert repo.terminal_by_serial(s, term.fleet.serial).last_accuracy_m == 10  # type: ignore[union-attr]
+    assert term.alarms() == {}
+
+
 def test_a_burst_far_above_the_baseline_raises_a_spike(term: Terminal) -> None:
     healthy_day(term, hours=1)
     assert "txn_spike" not in term.alarms()
@@ -140,30 +171,15 @@ def test_tamper_flags_raise_a_critical_alarm(term: Terminal) -> None:
 
 
 def test_round_medical_payments_at_a_pharmacy_raise_non_medical_and_ordinary_bills_do_not(
-        fleet: Fleet, platform: Platform, session: Session, clock: FixedClock) -> None:
-    cards = sscard_services(platform).cards
-    payments = PaymentService(cards, MedicalPolicy(Decimal("0.7"), 0, 10_000_000))
+        fleet: Fleet, session: Session, card_payments: CardPayments, clock: FixedClock) -> None:
     now = clock.now()
-    cards.seed(session, now)
-
-    def card(n: int) -> str:
-        holder = cards.register_cardholder(session, name="李明", id_number=f"4404021980010100{n}X", now=now)
-        issued = cards.issue_card(session, cardholder_id=holder.id, bank_id="ICBC", now=now).card
-        cards.change_state(session, issued.id, CardState.active, now)
-        cards.deposit(session, issued.id, 5_000_000, now)
-        return cards.issue_ecard(session, physical_card_id=issued.id, channel_id="gov-01", now=now).card.id
-
-    def pay(card_id: str, total: int, site: str, at: datetime) -> None:
-        code = payments.issue_qr(session, card_id, at)
-        payments.pay_medical(session, code.payload, total_minor=total, covered_minor=total,
-                             provider=site, now=at)
-
-    honest, abuser = card(1), card(2)
-    for i, total in enumerate([3_470, 12_850, 6_020, 2_210, 8_990, 4_460, 15_530]):
-        pay(honest, total, fleet.hospital, now + timedelta(minutes=5 * i))
+    honest, abuser = card_payments.card(session, now), card_payments.card(session, now)
+    for i, total in enumerate(HONEST_BILLS):
+        card_payments.pay(session, honest, total, fleet.hospital, now + timedelta(minutes=5 * i))
     for i in range(7):
-        pay(abuser, 20_000 if i % 2 else 50_000, fleet.pharmacy, now + timedelta(minutes=5 * i))
-    raised = fleet.service.scan_medical(session, now - timedelta(hours=1), now + timedelta(hours=1))
+        card_payments.pay(session, abuser, 20_000 if i % 2 else 50_000, fleet.pharmacy,
+                          now + timedelta(minutes=5 * i))
+    raised = medical.scan_since(session, now - timedelta(hours=1), now + timedelta(hours=1))
     session.flush()
     pharmacy = repo.site_by_code(session, fleet.pharmacy)
     assert [(a.rule, a.site_id) for a in raised] == [("non_medical", pharmacy.id)]  # type: ignore[union-attr]
@@ -181,3 +197,36 @@ def test_alarms_move_through_the_four_states(term: Terminal) -> None:
         acked = term.service.clear(s, alarm.id, term.clock.now())
         s.commit()
     assert d.alarm_status(cleared=acked.cleared, acknowledged=acked.acknowledged) == d.AlarmStatus.cleared_ack
+
+
+def test_a_replayed_heartbeat_cannot_keep_a_silent_terminal_alive(term: Terminal) -> None:
+    captured = encode_signed(term.key, {"ts": term.clock.now().timestamp(), "seq": 1})
+    with term.factory() as s:  # an eavesdropper keeps a copy of a genuine heartbeat
+        term.service.ingest(s, term.fleet.serial, captured, term.clock.now())
+        s.commit()
+    term.clock.advance(seconds=100)
+    term.send()  # the terminal's last real heartbeat
+    for _ in range(3):
+        term.clock.advance(seconds=100)
+        with term.factory() as s:
+            assert term.service.ingest(s, term.fleet.serial, captured, term.clock.now()) == []
+            s.commit()
+    with term.factory() as s:
+        raised = term.service.sweep_offline(s, term.clock.now())
+        s.commit()
+        refused = [e.data["reason"] for e in repo.refused_events(s) if e.serial == term.fleet.serial]
+    assert [a.rule for a in raised] == ["offline"] and raised[0].evidence["silent_s"] == 300
+    assert refused == ["replay"] * 3
+
+
+def test_a_device_whose_clock_went_back_recovers_by_provisioning_again(term: Terminal) -> None:
+    term.send()
+    term.clock.advance(hours=-1)  # its real-time clock was reset
+    term.send(txns=1)
+    with term.factory() as s:
+        assert repo.terminal_by_serial(s, term.fleet.serial).txn_counter == 0  # type: ignore[union-attr]
+    fresh = Terminal(term.fleet, term.factory, term.clock)  # provisions again: a new key
+    fresh.counter = term.counter
+    fresh.send()
+    with term.factory() as s:
+        assert repo.terminal_by_serial(s, term.fleet.serial).txn_counter == 1  # type: ignore[union-attr]

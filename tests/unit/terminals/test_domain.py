@@ -50,3 +50,23 @@ def test_a_spike_needs_a_learnt_baseline_and_several_sales() -> None:
 def test_alarm_states_combine_cleared_and_acknowledged() -> None:
     assert d.alarm_status(cleared=False, acknowledged=True) is d.AlarmStatus.active_ack
     assert d.alarm_status(cleared=True, acknowledged=False) is d.AlarmStatus.cleared_unack
+
+
+def test_cross_site_compares_the_site_a_sale_is_booked_for_with_where_the_terminal_is() -> None:
+    hospital = d.SiteView("s2", "HO-1", 22.2710, 113.5670, 300, {})
+    assert d.check_cross_site(SITE, "PH-1", SITE, 1) is None
+    assert d.check_cross_site(SITE, "PH-1", None, 1) is None  # position unknown: no verdict
+    assert d.check_cross_site(SITE, "PH-1", hospital, 0) is None
+    moved = d.check_cross_site(SITE, "PH-1", hospital, 2)
+    assert moved is not None and moved.evidence["seen_at_site"] == "HO-1"
+    relabelled = d.check_cross_site(SITE, "HO-1", SITE, 1)
+    assert relabelled is not None and relabelled.evidence["booked_site"] == "HO-1"
+
+
+def test_a_sealed_device_key_opens_only_with_the_profile_secret_and_the_nonce() -> None:
+    key = d.derive_secret(b"master", "device:SN1:1")
+    sealed = d.seal_key("profile-secret", "nonce-1", key)
+    assert sealed != key
+    assert d.seal_key("profile-secret", "nonce-1", sealed) == key
+    assert d.seal_key("another-secret", "nonce-1", sealed) != key
+    assert d.seal_key("profile-secret", "nonce-2", sealed) != key
