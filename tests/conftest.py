@@ -145,3 +145,15 @@ def auth_headers(platform: Platform) -> TokenFactory:
         return {"Authorization": f"Bearer {token}"}
 
     return make
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int,
+                            config: pytest.Config) -> None:
+    """In CI (BAYFIN_REQUIRE_SERVICES=1) a skipped test is a failed run: whatever it needed — a
+    service, a Debian package, an optional library — the CI machine must have, or the gap stays hidden."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if os.environ.get("BAYFIN_REQUIRE_SERVICES") == "1" and skipped:
+        terminalreporter.section("skips are failures in CI", sep="=", red=True, bold=True)
+        for report in skipped:
+            terminalreporter.line(f"{report.nodeid}: {report.longrepr}")
+        terminalreporter._session.exitstatus = pytest.ExitCode.TESTS_FAILED  # type: ignore[attr-defined]

@@ -32,6 +32,7 @@ MODULES: tuple[str, ...] = (
     "financing",
     "terminals",
     "tokens",
+    "web",
 )
 
 

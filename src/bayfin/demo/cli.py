@@ -107,6 +107,12 @@ def run(
         console.print(
             f"  e.g. quarantined: {sample[0]['source']} row {sample[0]['row_number']}: {sample[0]['reason']}"
         )
+    users = workdir / "console-users.txt"
+    if users.is_file():
+        console.print(
+            f"\n[bold]Web console[/bold]  {settings.issuer.rstrip('/')}/console  "
+            f"(sign in as [bold]operator[/bold] for the dashboard; every demo user and the password: {users})"
+        )
     if serve:
         import uvicorn
 

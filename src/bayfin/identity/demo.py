@@ -33,8 +33,12 @@ def seed_demo(platform: Platform, workdir: Path, seed: int) -> None:
         base = platform.settings.issuer.rstrip("/")
         svc.create_app(s, SYSTEM, client_id="bayfin-console", name="bayfin console",
                        client_type="public", redirect_uris=[f"{base}/console/callback"],
-                       post_logout_redirect_uris=[f"{base}/"],
-                       scopes=["openid", "profile", "identity:read", "identity:admin"],
+                       post_logout_redirect_uris=[f"{base}/", f"{base}/console/signed-out"],
+                       scopes=["openid", "profile", "identity:read", "identity:admin",
+                               # what the web console's pages call (bayfin.web.wiring.SCOPES)
+                               "consent:manage", "consent:request", "credit:read", "fraud:read",
+                               "terminals:read", "financing:apply", "financing:products",
+                               "financing:review", "financing:statistics", "financing:operate"],
                        organization="OPERATOR", first_party=True)
         svc.create_role(s, SYSTEM, app="bayfin-console", name="identity-admin",
                         permissions=["identity:read", "identity:admin"])

@@ -1,0 +1,141 @@
+"""Risk and fraud analysts' pages: anti-fraud decisions and blocked amounts by typology, the
+risk-index distribution, firm portraits and the lead queue, and the card terminals' operator view.
+
+Each page reads through the module's own read functions and writes the audit entry its API writes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy import select
+from sqlalchemy.orm import Session as OrmSession
+from starlette.responses import Response
+
+from bayfin.antifraud import repository as fraud_repo
+from bayfin.antifraud.models import FraudDecisionRecord
+from bayfin.api.deps import Session
+from bayfin.kernel.errors import NotFound
+from bayfin.kernel.security import Principal
+from bayfin.riskmonitor import leads as risk_leads
+from bayfin.riskmonitor import repository as risk_repo
+from bayfin.riskmonitor.domain import LEVEL_RANK
+from bayfin.terminals import repository as term_repo
+from bayfin.terminals.views import alarm_row, site_map, terminal_row
+from bayfin.web.access import FRAUD_READER, RISK_ANALYST, TERMINALS_READER
+from bayfin.web.core import Page, PageRoute, SignedIn, render, secure_headers
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+LEVEL_COLOURS = {"normal": "#1d6b32", "attention": "#b58100", "high": "#c2410c", "critical": "#a3160b"}
+
+
+def _audit(page: Page, session: OrmSession, principal: Principal, action: str, subject_type: str,
+           subject_id: str, purpose: str, **details: Any) -> None:
+    page.platform.audit.record(session, actor=principal.subject, actor_org=principal.organization_id,
+                               action=action, subject_type=subject_type, subject_id=subject_id,
+                               purpose=purpose, details={"via": "console", **details})
+
+
+def _fraud_scope(principal: Principal) -> str | None:
+    """Institutions see their own decisions; operators and regulators see all (as the API)."""
+    return None if principal.organization_type in ("operator", "regulator") else principal.organization_id
+
+
+def latest_decisions(session: OrmSession, institution_id: str | None, limit: int = 50) -> list[Any]:
+    """The newest recorded decisions, within the institution when one is given."""
+    stmt = select(FraudDecisionRecord).order_by(FraudDecisionRecord.id.desc()).limit(limit)
+    if institution_id is not None:
+        stmt = stmt.where(FraudDecisionRecord.institution_id == institution_id)
+    return list(session.scalars(stmt).all())
+
+
+@router.get("/console/fraud")
+def fraud(page: SignedIn, session: Session) -> Response:
+    """Blocked amount by typology and the latest decisions (htmx refreshes the stream)."""
+    principal = FRAUD_READER.check(page.require_principal())
+    scope = _fraud_scope(principal)
+    totals = fraud_repo.totals(session, by="typology", since=None, until=None, institution_id=scope)
+    decisions = latest_decisions(session, scope)
+    chart = {
+        "tooltip": {"trigger": "axis"}, "grid": {"left": 150, "right": 20, "top": 10, "bottom": 30},
+        "xAxis": {"type": "value", "name": page.t["amount"]},
+        "yAxis": {"type": "category", "inverse": True, "data": [r["group"] for r in totals]},
+        "series": [{"type": "bar", "itemStyle": {"color": "#a3160b"},
+                    "data": [r["amount_protected_fen"] / 100 for r in totals]}]}
+    template = "fraud_stream.html" if page.request.headers.get("hx-request") else "fraud.html"
+    return render(page, template, totals=totals, decisions=decisions, chart=chart,
+                  protected=sum(r["amount_protected_fen"] for r in totals))
+
+
+@router.get("/console/risk")
+def risk(page: SignedIn, session: Session) -> Response:
+    """The risk-index distribution, the watchlist and the lead queue."""
+    principal = RISK_ANALYST.check(page.require_principal())
+    scores = list(risk_repo.latest_scores(session).values())
+    bins = Counter(min(int(s.score // 10), 9) for s in scores)
+    levels = Counter(s.level for s in scores)
+    watch = sorted((s for s in scores if LEVEL_RANK[s.level] >= LEVEL_RANK["high"]), key=lambda s: -s.score)
+    leads = [risk_leads.lead_view(lead) for lead in risk_repo.leads(session)[:50]]
+    _audit(page, session, principal, "riskmonitor.watchlist.read", "enterprise", "*",
+           "financial risk monitoring", firms=len(watch))
+    chart = {
+        "tooltip": {"trigger": "axis"}, "grid": {"left": 50, "right": 20, "top": 20, "bottom": 40},
+        "xAxis": {"type": "category", "data": [f"{b * 10}–{b * 10 + 10}" for b in range(10)]},
+        "yAxis": {"type": "value"},
+        "series": [{"type": "bar", "data": [bins.get(b, 0) for b in range(10)],
+                    "itemStyle": {"color": "#0b5cad"}}]}
+    return render(page, "risk.html", chart=chart, levels=levels, total=len(scores), watch=watch[:25],
+                  leads=leads, colours=LEVEL_COLOURS)
+
+
+@router.get("/console/risk/firms/{credit_code}")
+def portrait(credit_code: str, page: SignedIn, session: Session) -> Response:
+    """One firm's risk portrait: index history, tags with evidence, related firms, leads (audited)."""
+    principal = RISK_ANALYST.check(page.require_principal())
+    result = risk_leads.portrait(session, credit_code)
+    _audit(page, session, principal, "riskmonitor.portrait.read", "enterprise", result["credit_code"],
+           "financial risk monitoring")
+    chart = {
+        "tooltip": {"trigger": "axis"}, "grid": {"left": 50, "right": 20, "top": 20, "bottom": 40},
+        "xAxis": {"type": "category",
+                  "data": [h["scored_at"].strftime("%Y-%m-%d") for h in result["history"]]},
+        "yAxis": {"type": "value", "min": 0, "max": 100},
+        "series": [{"type": "line", "data": [round(h["score"], 1) for h in result["history"]],
+                    "itemStyle": {"color": "#a3160b"}}]}
+    return render(page, "risk_portrait.html", p=result, chart=chart, colours=LEVEL_COLOURS)
+
+
+@router.get("/console/terminals")
+def terminals(page: SignedIn, session: Session) -> Response:
+    """The sites map coloured by status, the alarm queue and the terminals."""
+    principal = TERMINALS_READER.check(page.require_principal())
+    alarms = [alarm_row(a) for a in term_repo.alarms(session, cleared=False, limit=100)]
+    rows = [terminal_row(t) for t in term_repo.terminals(session, limit=200, offset=0)]
+    _audit(page, session, principal, "terminals.alarms.list", "alarm", "*", "terminal compliance monitoring")
+    return render(page, "terminals.html", alarms=alarms, terminals=rows)
+
+
+@router.get("/console/terminals/map.svg")
+def terminals_map(page: SignedIn, session: Session) -> Response:
+    """The SVG map of sites coloured by status (the terminals module draws it)."""
+    principal = TERMINALS_READER.check(page.require_principal())
+    _audit(page, session, principal, "terminals.map.view", "site", "*", "terminal compliance monitoring")
+    return secure_headers(Response(site_map(session), media_type="image/svg+xml"), page.console)
+
+
+@router.get("/console/terminals/{terminal_id}")
+def terminal_history(terminal_id: str, page: SignedIn, session: Session) -> Response:
+    """One terminal's recent events, alarms and commands."""
+    principal = TERMINALS_READER.check(page.require_principal())
+    found = term_repo.terminal(session, terminal_id)
+    if found is None:
+        raise NotFound("no such terminal")
+    _audit(page, session, principal, "terminals.terminals.history", "terminal", found.id,
+           "terminal compliance monitoring")
+    return render(page, "terminal.html", terminal=terminal_row(found),
+                  events=term_repo.events_of(session, found.id, 100),
+                  alarms=[alarm_row(a) for a in term_repo.alarms(session, cleared=None,
+                                                                 terminal_id=found.id, limit=100)],
+                  commands=term_repo.commands_of(session, found.id))
