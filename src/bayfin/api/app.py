@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 import uuid
@@ -72,6 +73,11 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         owned = app.state.platform is None
         if owned:
             app.state.platform = build_platform(settings)
+        # Everything loaded at start-up (modules, models, rule sets, the platform) lives for the
+        # process: move it out of the collector's reach, so a full collection during a request
+        # walks only what requests made (it cost 400-700 ms pauses on the console's pages).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
