@@ -94,6 +94,9 @@ def main() -> None:
     riskiest = max(scores.values(), key=lambda x: x.score).credit_code if scores else firm_code
     clients: dict[str, TestClient] = {}
     app = create_app(platform=platform)
+    # Enter the app's lifespan once, as uvicorn does (its start-up freezes the start-up heap out of
+    # the garbage collector's reach); the other clients share the started app.
+    TestClient(app).__enter__()
     for user in ("operator", "firm", "officer", "analyst"):
         c = TestClient(app)
         c.cookies.set(SESSION_COOKIE, _session_cookie(platform, user), path="/console")
