@@ -13,7 +13,7 @@ from bayfin.cli.output import JsonOption, emit, print_table, progress
 from bayfin.scoring import model as registry
 from bayfin.scoring.features import features_as_of
 from bayfin.scoring.labels import held_out, labelled
-from bayfin.scoring.service import ScoringService
+from bayfin.scoring.service import ScoringService, train_and_register
 
 app = typer.Typer(
     help="Credit scoring: train, evaluate and score with the registered scorecard.", no_args_is_help=True
@@ -44,15 +44,10 @@ def train(
 ) -> None:
     """Fit the scorecard and challenger on the firms not held out; register a new version."""
     when = _date(as_of)
-    with open_platform() as platform:
-        with progress("features", total=None), platform.session_factory() as session:
-            features = features_as_of(session, when)
-        table, y = labelled(features, truth, when, horizon)
-        train_mask = ~held_out(table["credit_code"], test_share, seed)
-        with progress("fitting", total=None):
-            fitted = registry.fit_model(table.filter(train_mask), y[train_mask], seed=seed)
-        fitted.meta.update({"as_of": as_of, "horizon_months": horizon, "test_share": test_share})
-        folder = registry.save(fitted, platform.settings.data_dir)
+    with open_platform() as platform, progress("features and fitting", total=None), \
+            platform.session_factory() as session:
+        fitted, folder = train_and_register(session, platform.settings.data_dir, truth, when,
+                                            horizon_months=horizon, seed=seed, test_share=test_share)
     emit(
         {"version": fitted.version, "path": str(folder), "rows": fitted.meta["rows"],
          "defaults": fitted.meta["defaults"], "fingerprint": fitted.meta["fingerprint"],

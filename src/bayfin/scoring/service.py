@@ -64,3 +64,20 @@ class ScoringService:
     def score_all(self, session: Session, as_of: date) -> pl.DataFrame:
         """Scores of every firm the hub knows on ``as_of`` (bulk features, vectorised scoring)."""
         return self.model().score_frame(features_as_of(session, as_of))
+
+
+def train_and_register(
+    session: Session, data_dir: Path, truth_csv: Path, as_of: date, *,
+    horizon_months: int = 12, seed: int = 7, test_share: float = 0.3,
+) -> tuple[ScoringModel, Path]:
+    """Fit the scorecard and challenger on the firms not held out (features as of ``as_of``, defaults in
+    the following ``horizon_months`` from ``truth_csv``) and register the next version."""
+    from bayfin.scoring.labels import held_out, labelled
+
+    table, y = labelled(features_as_of(session, as_of), truth_csv, as_of, horizon_months)
+    train_mask = ~held_out(table["credit_code"], test_share, seed)
+    fitted = registry.fit_model(table.filter(train_mask), y[train_mask], seed=seed)
+    fitted.meta.update(
+        {"as_of": as_of.isoformat(), "horizon_months": horizon_months, "test_share": test_share}
+    )
+    return fitted, registry.save(fitted, data_dir)

@@ -22,8 +22,11 @@ def test_demo_run_without_serving_migrates_generates_ingests_and_explains_how_to
         db = sqlite3.connect(tmp_path / "bayfin.db")
         batches, stored = db.execute("SELECT count(*), sum(stored) FROM hub_batch").fetchone()
         assert batches > 50 and stored > 1000
+        models = tmp_path / "models" / "scoring"
+        assert (models / "v1" / "model.json").is_file()  # reports and matches carry a score from the start
         again = CliRunner().invoke(app, ["demo", "run", "--enterprises", "120", "--no-serve"])
         assert again.exit_code == 0, again.output
+        assert sorted(p.name for p in models.iterdir()) == ["v1"]  # a rerun keeps the registered model
         assert db.execute("SELECT count(*), sum(stored) FROM hub_batch").fetchone() == (batches, stored)
         assert db.execute(
             "SELECT sum(rows_in) = sum(stored + updated + unchanged + quarantined) FROM hub_batch"
