@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, UoW, require
+from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, UoW, rate_limited, require
 from bayfin.api.problems import problem_schema
 from bayfin.kernel.db import UnitOfWork
 from bayfin.kernel.errors import Forbidden
@@ -34,6 +34,11 @@ _NOT_FOUND: _Responses = {404: problem_schema("No such token or account")}
 _CONFLICT: _Responses = {409: problem_schema("It exists already, or the state does not allow it")}
 _INVALID: _Responses = {422: problem_schema("The request does not hold")}
 _ALL: _Responses = {**_AUTH, **_REFUSED, **_NOT_FOUND, **_CONFLICT, **_INVALID}
+_LIMITED: _Responses = {**_ALL, 429: problem_schema("The organization's rate limit or daily quota is spent")}
+# Provisioning and payments are what an attacker with a stolen credential would hammer (card testing,
+# token farming): each counts against the caller's organization (or the person, for the wallet).
+_PROVISIONING = [Depends(rate_limited("token_provisioning"))]
+_PAYMENTS = [Depends(rate_limited("token_payments"))]
 
 
 def _send_webhooks_after_commit(uow: UnitOfWork, runtime: TokensRuntime) -> None:
@@ -95,7 +100,8 @@ def list_requestors(session: Session, who: Admin) -> list[s.RequestorOut]:
     return [_requestor_out(found) for found in repo.requestors(session)]
 
 
-@router.post("/v1/tokens", response_model=s.ProvisionOut, status_code=201, responses=_ALL)
+@router.post("/v1/tokens", response_model=s.ProvisionOut, status_code=201, responses=_LIMITED,
+             dependencies=_PROVISIONING)
 def provision_token(body: s.ProvisionIn, request: Request, platform: PlatformDep, uow: UoW,
                     who: TokenRequestor) -> s.ProvisionOut:
     """Tokenise a card or account for the calling requestor after ID&V (approve, step-up or decline)."""
@@ -152,7 +158,7 @@ def change_token(token_id: str, action: Literal["suspend", "resume", "delete"], 
     return _token_out(token)
 
 
-@router.post("/v1/tokens/payments", response_model=s.PaymentOut, responses=_ALL)
+@router.post("/v1/tokens/payments", response_model=s.PaymentOut, responses=_LIMITED, dependencies=_PAYMENTS)
 def pay_by_token(body: s.PaymentIn, platform: PlatformDep, session: Session,
                  who: TokenRequestor) -> s.PaymentOut:
     """Pay with a token: cryptogram, domain controls and state are checked, then the issuing bank alone
@@ -174,7 +180,8 @@ def _wallet_account_out(account: Account, tokens: list[Token]) -> s.WalletAccoun
                               tokens=[_token_out(t) for t in tokens])
 
 
-@router.post("/v1/wallet/accounts", response_model=s.ProvisionOut, status_code=201, responses=_ALL)
+@router.post("/v1/wallet/accounts", response_model=s.ProvisionOut, status_code=201, responses=_LIMITED,
+             dependencies=_PROVISIONING)
 def bind_account(body: s.BindIn, request: Request, platform: PlatformDep, uow: UoW,
                  who: Holder) -> s.ProvisionOut:
     """Bind a bank account to your wallet on this device: the bank confirms it, a token is provisioned."""
@@ -233,7 +240,7 @@ def suspend_device(device_id: str, platform: PlatformDep, uow: UoW, who: Holder)
     return s.DeviceSuspended(device_id=device_id, suspended=[t.id for t in tokens])
 
 
-@router.post("/v1/wallet/payments", response_model=s.PaymentOut, responses=_ALL)
+@router.post("/v1/wallet/payments", response_model=s.PaymentOut, responses=_LIMITED, dependencies=_PAYMENTS)
 def wallet_pay(body: s.PaymentIn, platform: PlatformDep, session: Session, who: Holder) -> s.PaymentOut:
     """Pay with one of your tokens; a token of someone else's account is refused (ACCOUNT_MISMATCH)."""
     service = tokens_runtime(platform).service

@@ -203,3 +203,24 @@ def test_a_payment_over_the_tokens_amount_limit_is_refused(env: Env) -> None:
         "account_number": ALICE_A, "bank_code": "BANKA", "cardholder": "alice", "channels": ["nfc"],
         "expiry_month": EXPIRY.month, "expiry_year": EXPIRY.year})
     assert wider.status_code == 422 and wider.json()["reason"] == "CHANNEL_NOT_ALLOWED"  # never widened
+
+
+def test_a_merchant_hammering_payments_is_slowed_to_its_rate_limit_without_touching_others(env: Env) -> None:
+    """Card testing: a stolen merchant credential firing payments gets 429 once its burst is spent,
+    whether the attempts are good or bad; a person's wallet payments have their own budget."""
+    token = shop_token(env)
+    env.platform.settings.rate_limit_overrides = {"SHOP": {"rate_per_second": 0.01, "rate_burst": 3}}
+    codes = []
+    for atc in range(1, 5):
+        body = pay_body(token, merchant=SHOP_MERCHANT, channel="ecommerce", device=None, atc=atc)
+        if atc == 2:
+            good = str(body["cryptogram"])
+            body["cryptogram"] = good[:-1] + ("0" if good[-1] != "0" else "1")  # a bad guess counts too
+        codes.append(env.client.post("/v1/tokens/payments", headers=env.shop(), json=body))
+    assert [r.status_code for r in codes] == [200, 403, 200, 429]
+    limited = codes[-1]
+    assert limited.headers["content-type"].startswith("application/problem+json")
+    assert int(limited.headers["retry-after"]) >= 1
+    alice = bind(env)
+    paid = env.client.post("/v1/wallet/payments", headers=env.alice(), json=pay_body(alice))
+    assert paid.status_code == 200
