@@ -301,3 +301,4 @@ class StatisticsOut(BaseModel):
     by_industry: list[BreakdownRow]
     by_institution: list[BreakdownRow]
     by_product_type: list[BreakdownRow]
+    by_month: list[BreakdownRow]  # key "YYYY-MM" (China time), oldest first, empty months included

@@ -93,4 +93,19 @@ def charts(f: dict[str, Any], t: dict[str, str]) -> dict[str, dict[str, Any]]:
         kinds = _rows(financing, "by_product_type")
         out["product_type"] = _bars([str(k["key"]) for k in kinds], [int(k["financings"]) for k in kinds],
                                     t["dash.financings"], "#7a4b00")
+        months = _rows(financing, "by_month")
+        if months:  # financings and amounts per month of disbursement: the pilot's monthly report
+            out["monthly"] = {
+                "tooltip": {"trigger": "axis"}, "legend": {"top": 0},
+                "grid": {"left": 50, "right": 60, "top": 40, "bottom": 30},
+                "xAxis": {"type": "category", "data": [str(m["key"]) for m in months]},
+                "yAxis": [{"type": "value", "minInterval": 1}, {"type": "value"}],  # the legend names them
+                "series": [
+                    {"type": "bar", "name": t["dash.financings"], "itemStyle": {"color": "#0b5cad"},
+                     "data": [int(m["financings"]) for m in months]},
+                    {"type": "line", "name": t["dash.amount_wan"], "yAxisIndex": 1,
+                     "itemStyle": {"color": "#1d6b32"},
+                     "data": [round(int(m["amount_fen"]) / 1_000_000, 2) for m in months]},
+                ],
+            }
     return out

@@ -236,6 +236,7 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "dash.by_industry": ("按行业", "By industry"),
     "dash.by_bank": ("按银行", "By bank"),
     "dash.trend": ("新设企业（按成立年份）", "New enterprises by year founded"),
+    "dash.monthly": ("融资趋势（按放款月份）", "Financings by month of disbursement"),
     "dash.map_label": ("广东省地市地图", "Map of Guangdong's prefecture cities"),
     "dash.table_city": ("地市", "City"),
     "dash.no_financing": ("融资模块尚无数据。", "The financing module has no data yet."),

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from bayfin.financing.domain import CHINA_TZ
 from tests.api.financing.conftest import MONDAY, make_application, make_demand, make_product, move
 
 
@@ -66,6 +67,8 @@ def test_statistics_equal_the_records_figure_by_figure(
                                    {"key": "BANK-B", "financings": 1, "amount_fen": 50_000_000}]
     assert s["by_product_type"] == [{"key": "credit", "financings": 2, "amount_fen": 110_000_000},
                                     {"key": "guarantee", "financings": 1, "amount_fen": 50_000_000}]
+    disbursed_in = (MONDAY + timedelta(hours=50)).astimezone(CHINA_TZ).strftime("%Y-%m")
+    assert s["by_month"] == [{"key": disbursed_in, "financings": 3, "amount_fen": 160_000_000}]
     regulator = auth_headers("reg", org="PBC-GZ", org_type="regulator", scopes=["financing:statistics"])
     assert client.get("/v1/financing/statistics", headers=regulator).json() == s
 

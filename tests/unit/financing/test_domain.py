@@ -122,3 +122,22 @@ def test_statistics_break_financings_down_and_count_each_firms_first_financing_o
                             {"key": "unknown", "financings": 1, "amount_fen": 70}]
     assert s["by_institution"] == [{"key": "BANK-A", "financings": 2, "amount_fen": 170},
                                    {"key": "BANK-B", "financings": 1, "amount_fen": 50}]
+
+
+def test_statistics_give_a_monthly_trend_in_china_time_with_empty_months_filled():
+    def on(when, amount):
+        return d.Financing("a", "F1", "440100", "C39", "BANK-A", "credit", amount, when)
+
+    financings = [on(datetime(2026, 1, 10, tzinfo=UTC), 100),
+                  on(datetime(2026, 1, 31, 20, tzinfo=UTC), 40),  # 1 February 04:00 in Guangzhou
+                  on(datetime(2026, 4, 2, tzinfo=UTC), 7)]
+    s = d.statistics(registered_enterprises=1, demands=3, open_demands=0, applications=3,
+                     financings=financings, decided=[])
+    assert s["by_month"] == [{"key": "2026-01", "financings": 1, "amount_fen": 100},
+                             {"key": "2026-02", "financings": 1, "amount_fen": 40},
+                             {"key": "2026-03", "financings": 0, "amount_fen": 0},
+                             {"key": "2026-04", "financings": 1, "amount_fen": 7}]
+    assert sum(m["amount_fen"] for m in s["by_month"]) == s["financed_amount_fen"]
+    empty = d.statistics(registered_enterprises=0, demands=0, open_demands=0, applications=0,
+                         financings=[], decided=[])
+    assert empty["by_month"] == []
