@@ -89,3 +89,16 @@ def track(items: Iterable[Any], description: str, total: int | None = None) -> I
         for item in items:
             yield item
             advance()
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """Turn a business refusal (an ``AppError``) into a one-line message on stderr and exit code 2,
+    instead of a traceback: the CLI's answer to what the API answers with problem+json."""
+    from bayfin.kernel.errors import AppError
+
+    try:
+        yield
+    except AppError as exc:
+        err_console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from exc

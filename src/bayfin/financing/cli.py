@@ -7,18 +7,16 @@ shows one bank's products or queue as that bank sees it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import typer
 
 from bayfin.cli.context import open_platform
-from bayfin.cli.output import JsonOption, console, emit, err_console
+from bayfin.cli.output import JsonOption, console, emit, refusals
 from bayfin.financing.repository import FinancingRepository
 from bayfin.financing.service import service_for
 from bayfin.financing.views import alert_out, application_out, demand_out, product_out
-from bayfin.kernel.errors import AppError, NotFound
+from bayfin.kernel.errors import NotFound
 from bayfin.kernel.security import Principal
 
 app = typer.Typer(help="The financing marketplace (粤信融): products, demands, matching, applications.",
@@ -31,15 +29,6 @@ InstitutionOption = typer.Option(None, "--institution", help="Act as this instit
 def _institution(code: str) -> Principal:
     return Principal(subject="cli:operator", organization_id=code, organization_type="institution")
 
-
-@contextmanager
-def _refusals() -> Iterator[None]:
-    """A business refusal becomes a one-line message and exit code 2."""
-    try:
-        yield
-    except AppError as exc:
-        err_console.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(2) from exc
 
 
 @app.command("products")
@@ -73,7 +62,7 @@ def demands(status: str | None = typer.Option(None, help="open or closed"),
 def match(demand_id: str = typer.Argument(..., help="The demand to match."),
           top: int = typer.Option(10, min=1, max=100), as_json: bool = JsonOption) -> None:
     """Eligible products for a demand ranked by fit, then near misses with the failed criterion."""
-    with _refusals(), open_platform() as platform, platform.unit_of_work() as uow:
+    with refusals(), open_platform() as platform, platform.unit_of_work() as uow:
         found = FinancingRepository(uow.session).demand(demand_id)
         if found is None:
             raise NotFound("no such demand")
@@ -99,7 +88,7 @@ def applications(institution: str | None = InstitutionOption,
                  limit: int = typer.Option(100), as_json: bool = JsonOption) -> None:
     """Applications with their service-window status (one institution's queue with --institution)."""
     principal = _institution(institution) if institution else OPERATOR
-    with _refusals(), open_platform() as platform, platform.unit_of_work() as uow:
+    with refusals(), open_platform() as platform, platform.unit_of_work() as uow:
         service = service_for(uow.session, platform)
         rows = [application_out(service, a).model_dump(mode="json")
                 for a in service.list_applications(principal, states=state, limit=limit)]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -13,8 +11,7 @@ import typer
 from sqlalchemy import select
 
 from bayfin.cli.context import open_platform
-from bayfin.cli.output import JsonOption, console, emit, err_console, print_json
-from bayfin.kernel.errors import AppError
+from bayfin.cli.output import JsonOption, console, emit, err_console, print_json, refusals
 from bayfin.sscard.domain import currency_alpha
 from bayfin.sscard.ledger import check_ledger
 from bayfin.sscard.models import Bank, Channel, FxRate
@@ -36,15 +33,6 @@ for _sub, _name in ((banks_app, "banks"), (channels_app, "channels"), (rates_app
                     (ledger_app, "ledger")):
     app.add_typer(_sub, name=_name)
 
-
-@contextmanager
-def _refusals() -> Iterator[None]:
-    """Turn a business refusal into a one-line message and exit code 2 instead of a traceback."""
-    try:
-        yield
-    except AppError as exc:
-        err_console.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(2) from exc
 
 
 @app.command("seed")
@@ -71,7 +59,7 @@ def banks_add(bank_id: str = typer.Argument(..., help="Short code, e.g. HSB."),
               name: str = typer.Option(..., help="Bank name."),
               iin: str = typer.Option(..., help="Six-digit issuer identification number.")) -> None:
     """Register another cooperating bank with its settlement accounts."""
-    with open_platform() as platform, platform.unit_of_work() as uow, _refusals():
+    with open_platform() as platform, platform.unit_of_work() as uow, refusals():
         services(platform).cards.add_bank(uow.session, bank_id, name, iin, platform.clock.now())
         uow.commit()
     console.print(f"[green]bank {bank_id} added[/green]")
@@ -98,7 +86,7 @@ def rates_set(currency: int = typer.Option(..., help="ISO 4217 numeric: 344 HKD 
     except (InvalidOperation, ValueError) as exc:
         err_console.print(f"[red]bad rate or date: {exc}[/red]")
         raise typer.Exit(2) from exc
-    with open_platform() as platform, platform.unit_of_work() as uow, _refusals():
+    with open_platform() as platform, platform.unit_of_work() as uow, refusals():
         on = on or business_date(platform.clock.now())
         services(platform).cards.set_fx_rate(uow.session, on, currency, mid_rate, spread_rate)
         uow.commit()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,7 +11,7 @@ import typer
 
 from bayfin.cli.context import open_platform
 from bayfin.cli.output import JsonOption, console, emit, err_console, progress
-from bayfin.kernel.errors import AppError
+from bayfin.cli.output import refusals as business_refusals
 from bayfin.terminals import medical, simulator
 from bayfin.terminals import repository as repo
 from bayfin.terminals.views import alarm_queue, alarm_row, refusals, site_map, terminal_history, terminal_row
@@ -30,15 +28,6 @@ for _sub, _name in ((sites_app, "sites"), (profiles_app, "profiles"), (alarms_ap
 DEFAULT_HOURS = json.dumps({str(day): [["08:00", "22:00"]] for day in range(1, 8)})
 
 
-@contextmanager
-def _refusals() -> Iterator[None]:
-    """A business refusal becomes a one-line message and exit code 2."""
-    try:
-        yield
-    except AppError as exc:
-        err_console.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(2) from exc
-
 
 @sites_app.command("add")
 def sites_add(code: str = typer.Option(...), name: str = typer.Option(...),
@@ -49,7 +38,7 @@ def sites_add(code: str = typer.Option(...), name: str = typer.Option(...),
               hours: str = typer.Option(DEFAULT_HOURS, help='JSON: {"1": [["08:00", "22:00"]], …}'),
               as_json: bool = JsonOption) -> None:
     """Register a site."""
-    with _refusals(), open_platform() as platform, platform.unit_of_work() as uow:
+    with business_refusals(), open_platform() as platform, platform.unit_of_work() as uow:
         site = terminals_service(platform).create_site(
             uow.session, code=code, name=name, kind=kind, licence=licence, lat=lat, lon=lon,
             geofence_m=geofence, opening_hours=json.loads(hours), now=platform.clock.now())
@@ -70,7 +59,7 @@ def sites_list(as_json: bool = JsonOption) -> None:
 def profiles_create(key: str = typer.Argument(...), bank: str = typer.Option(...),
                     as_json: bool = JsonOption) -> None:
     """Create a provisioning profile and print its secret (shown once: give it to the device maker)."""
-    with _refusals(), open_platform() as platform, platform.unit_of_work() as uow:
+    with business_refusals(), open_platform() as platform, platform.unit_of_work() as uow:
         _, secret = terminals_service(platform).create_profile(uow.session, key, bank, platform.clock.now())
         uow.commit()
     emit({"profile": key, "secret": secret}, as_json=as_json, title="profile")
@@ -82,7 +71,7 @@ def terminals_add(serial: str = typer.Option(...), site: str = typer.Option(...,
                   model: str = typer.Option("PAX-A920"), firmware: str = typer.Option("1.0.0"),
                   as_json: bool = JsonOption) -> None:
     """Register a terminal at a site."""
-    with _refusals(), open_platform() as platform, platform.unit_of_work() as uow:
+    with business_refusals(), open_platform() as platform, platform.unit_of_work() as uow:
         found = terminals_service(platform).register_terminal(
             uow.session, serial=serial, model=model, firmware=firmware, site_code=site, bank_id=bank,
             profile_key=profile)
@@ -118,7 +107,7 @@ def alarms_list(include_cleared: bool = typer.Option(False, "--all", help="Clear
 def history(terminal_id: str = typer.Argument(...), limit: int = typer.Option(30),
             as_json: bool = JsonOption) -> None:
     """One terminal's recent events (telemetry, status, refusals, command acks)."""
-    with _refusals(), open_platform() as platform, platform.unit_of_work() as uow:
+    with business_refusals(), open_platform() as platform, platform.unit_of_work() as uow:
         found = terminal_history(uow.session, terminal_id, limit)
     if as_json:
         emit(found, as_json=True)
@@ -139,7 +128,7 @@ def refusals_list(limit: int = typer.Option(100), as_json: bool = JsonOption) ->
 @alarms_app.command("ack")
 def alarms_ack(alarm_id: int = typer.Argument(...), who: str = typer.Option("cli")) -> None:
     """Acknowledge an alarm."""
-    with _refusals(), open_platform() as platform, platform.unit_of_work() as uow:
+    with business_refusals(), open_platform() as platform, platform.unit_of_work() as uow:
         terminals_service(platform).acknowledge(uow.session, alarm_id, who, platform.clock.now())
         uow.commit()
 
@@ -147,7 +136,7 @@ def alarms_ack(alarm_id: int = typer.Argument(...), who: str = typer.Option("cli
 @alarms_app.command("clear")
 def alarms_clear(alarm_id: int = typer.Argument(...)) -> None:
     """Clear an alarm."""
-    with _refusals(), open_platform() as platform, platform.unit_of_work() as uow:
+    with business_refusals(), open_platform() as platform, platform.unit_of_work() as uow:
         terminals_service(platform).clear(uow.session, alarm_id, platform.clock.now())
         uow.commit()
 

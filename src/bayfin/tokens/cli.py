@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import typer
 
 from bayfin.cli.context import open_platform
-from bayfin.cli.output import JsonOption, emit, err_console, progress
-from bayfin.kernel.errors import AppError
+from bayfin.cli.output import JsonOption, emit, progress, refusals
 from bayfin.kernel.security import Principal
 from bayfin.tokens import repository as repo
 from bayfin.tokens.wiring import tokens_runtime
@@ -25,15 +21,6 @@ for _sub, _name in ((requestors_app, "requestors"), (keys_app, "keys"), (webhook
 CLI_ACTOR = Principal(subject="cli", organization_type="operator")
 
 
-@contextmanager
-def _refusals() -> Iterator[None]:
-    """A business refusal becomes a one-line message and exit code 2."""
-    try:
-        yield
-    except AppError as exc:
-        err_console.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(2) from exc
-
 
 @requestors_app.command("add")
 def requestors_add(name: str = typer.Option(...),
@@ -43,7 +30,7 @@ def requestors_add(name: str = typer.Option(...),
                    channel: list[str] = typer.Option([], help="in_app, ecommerce, qr or nfc (repeat)."),
                    webhook_url: str | None = typer.Option(None), as_json: bool = JsonOption) -> None:
     """Register a token requestor; prints its 11-digit id and webhook secret (shown once)."""
-    with _refusals(), open_platform() as platform, platform.unit_of_work() as uow:
+    with refusals(), open_platform() as platform, platform.unit_of_work() as uow:
         service = tokens_runtime(platform).service
         found = service.register_requestor(uow.session, CLI_ACTOR, name=name, kind=kind, client_id=client_id,
                                            merchants=merchant, channels=channel, webhook_url=webhook_url)
