@@ -21,14 +21,23 @@ from typing import Any
 import numpy as np
 
 __all__ = ["MODEL_BANDS", "CompiledModel", "FoldResult", "ModelRegistry", "ModelScorer", "ModelVerdict",
-           "average_precision", "card_precision_at_k",
-           "prequential", "roc_auc", "train_model"]
+           "average_precision", "card_precision_at_k", "known_compromised",
+           "prequential", "roc_auc", "select_params", "train_model"]
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "binary", "learning_rate": 0.05, "num_leaves": 31, "min_data_in_leaf": 50,
     "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1, "verbose": -1,
     "num_threads": 1, "seed": 0,
 }
+
+# candidates for ``select_params``: the defaults, then smaller and more regularised trees
+PARAM_GRID: tuple[dict[str, Any], ...] = (
+    {},
+    {"num_leaves": 15, "min_data_in_leaf": 100},
+    {"num_leaves": 15, "min_data_in_leaf": 100, "feature_fraction": 0.5},
+    {"num_leaves": 7, "min_data_in_leaf": 100, "feature_fraction": 0.5},
+    {"num_leaves": 31, "min_data_in_leaf": 200, "feature_fraction": 0.5, "lambda_l2": 10.0},
+)
 
 
 # ---------------------------------------------------------------- metrics (numpy, no sklearn needed)
@@ -66,19 +75,46 @@ def average_precision(y: np.ndarray, score: np.ndarray) -> float:
 
 
 def card_precision_at_k(day: np.ndarray, card: np.ndarray, y: np.ndarray, score: np.ndarray,
-                        k: int = 100) -> float:
+                        k: int = 100, *, remove_detected: bool = True) -> float:
     """Mean over days of the share of fraudulent cards among the day's ``k`` riskiest cards.
 
     A card's daily risk is its highest transaction score that day, and it is fraudulent that day if
-    any of its transactions is (the handbook's definition of card precision top-k).
+    any of its transactions is. As in the handbook (chapter 4.2, ``card_precision_top_k``), a card
+    found fraudulent in an earlier day's top ``k`` is already blocked, so it is left out of the
+    following days (``remove_detected=False`` counts it again every day).
     """
     import polars as pl
 
     frame = pl.DataFrame({"day": day, "card": card, "y": np.asarray(y).astype(np.int8), "s": score})
     per_card = frame.group_by(["day", "card"]).agg(pl.col("s").max(), pl.col("y").max())
-    top = per_card.sort("s", descending=True).group_by("day").head(k)
-    daily = top.group_by("day").agg((pl.col("y").sum() / k).alias("p"))
-    return float(daily["p"].cast(pl.Float64).sum()) / daily.height if daily.height else float("nan")
+    detected = per_card["card"].head(0)
+    daily: list[float] = []
+    for (_day,), today in sorted(per_card.partition_by("day", as_dict=True).items()):
+        if remove_detected and detected.len():
+            today = today.filter(~pl.col("card").is_in(detected.implode()))
+        found = today.sort("s", descending=True).head(k).filter(pl.col("y") == 1)["card"]
+        daily.append(found.len() / k)
+        detected = detected.append(found)
+    return float(np.mean(daily)) if daily else float("nan")
+
+
+def known_compromised(day: np.ndarray, card: np.ndarray, y: np.ndarray, *, since_day: int,
+                      delay_days: int) -> np.ndarray:
+    """Rows whose card was already known to be compromised on the row's day.
+
+    A fraud on a card becomes known ``delay_days`` after it happened (chargebacks arrive late), so a
+    row of day ``d`` is known-compromised when its card has a fraud on a day in
+    ``[since_day, d - delay_days)``. The handbook removes these rows from its test sets (chapter 3.4,
+    ``get_train_test_set``): a bank has blocked those cards already, and scoring them would credit a
+    model for frauds that were caught before."""
+    import polars as pl
+
+    frame = pl.DataFrame({"card": card, "day": np.asarray(day, dtype=np.int64),
+                          "y": np.asarray(y).astype(np.int8)})
+    first = (frame.lazy().filter((pl.col("y") == 1) & (pl.col("day") >= since_day))
+             .group_by("card").agg(pl.col("day").min().alias("_first")))
+    joined = frame.lazy().join(first, on="card", how="left", maintain_order="left").collect()
+    return (joined["_first"] < joined["day"] - delay_days).fill_null(False).to_numpy()
 
 
 # ---------------------------------------------------------------- the compiled scorer
@@ -195,11 +231,13 @@ class FoldResult:
     auc: float
     average_precision: float
     card_precision_at_100: float | None
+    known_excluded: int = 0  # test rows of cards already known to be compromised, left out
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready figures."""
         return {"train_days": list(self.train_days), "test_days": list(self.test_days),
-                "rows_train": self.rows_train, "rows_test": self.rows_test, "auc": round(self.auc, 4),
+                "rows_train": self.rows_train, "rows_test": self.rows_test,
+                "known_excluded": self.known_excluded, "auc": round(self.auc, 4),
                 "average_precision": round(self.average_precision, 4),
                 "card_precision_at_100": None if self.card_precision_at_100 is None
                 else round(self.card_precision_at_100, 4)}
@@ -208,11 +246,14 @@ class FoldResult:
 def prequential(x: np.ndarray, y: np.ndarray, day: np.ndarray, feature_names: list[str], *,
                 card: np.ndarray | None = None, start_day: int = 0, train_days: int = 7,
                 delay_days: int = 7, test_days: int = 7, folds: int = 4, rounds: int = 200,
-                params: dict[str, Any] | None = None,
+                params: dict[str, Any] | None = None, exclude_known: bool = True,
                 on_fold: Callable[[np.ndarray, np.ndarray], None] | None = None,
                 ) -> tuple[list[FoldResult], Any]:
     """Prequential folds (train, delay gap, test) sliding forward; returns folds and the last model.
 
+    With ``card`` given, the test rows of cards already known to be compromised (a fraud on them
+    in the training block or the days since, up to the label delay) are left out, as the handbook
+    does (``known_compromised``), unless ``exclude_known`` is false.
     ``on_fold(test_mask, scores)`` sees each fold's test rows and the model's scores for them."""
     results: list[FoldResult] = []
     booster = None
@@ -223,6 +264,14 @@ def prequential(x: np.ndarray, y: np.ndarray, day: np.ndarray, feature_names: li
         s1 = s0 + test_days
         train = (day >= t0) & (day < t1)
         test = (day >= s0) & (day < s1)
+        excluded = 0
+        if card is not None and exclude_known and test.any():
+            span = (day >= t0) & (day < s1)
+            known = np.zeros(len(day), dtype=bool)
+            known[span] = known_compromised(day[span], card[span], y[span], since_day=t0,
+                                            delay_days=delay_days)
+            excluded = int((test & known).sum())
+            test &= ~known
         if not train.any() or not test.any() or y[train].sum() == 0:
             break
         booster = train_model(x[train], y[train], feature_names, rounds=rounds, params=params)
@@ -232,8 +281,36 @@ def prequential(x: np.ndarray, y: np.ndarray, day: np.ndarray, feature_names: li
         cp = (card_precision_at_k(day[test], card[test], y[test], score)
               if card is not None else None)
         results.append(FoldResult((t0, t1), (s0, s1), int(train.sum()), int(test.sum()),
-                                  roc_auc(y[test], score), average_precision(y[test], score), cp))
+                                  roc_auc(y[test], score), average_precision(y[test], score), cp,
+                                  excluded))
     return results, booster
+
+
+def select_params(x: np.ndarray, y: np.ndarray, day: np.ndarray, feature_names: list[str], *,
+                  card: np.ndarray | None = None, start_day: int, train_days: int = 7, delay_days: int = 7,
+                  test_days: int = 7, folds: int = 4, rounds: int = 200,
+                  grid: Sequence[dict[str, Any]] = PARAM_GRID) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Hyper-parameters chosen on validation folds that lie wholly before the test folds.
+
+    The handbook's model selection (chapter 5): each candidate runs the same prequential folds placed
+    ``folds * test_days`` days earlier, so the last validation test block ends where the first test
+    block (of folds starting at ``start_day``) begins and the test blocks are never looked at; the
+    best mean validation ROC-AUC wins. Returns the chosen parameters and every candidate's figures."""
+    val_start = start_day - folds * test_days
+    if val_start < 0:
+        raise ValueError(f"model selection needs {folds * test_days} days of history before day {start_day}")
+    trials: list[dict[str, Any]] = []
+    for candidate in grid:
+        params = {**DEFAULT_PARAMS, **candidate}
+        results, _ = prequential(x, y, day, feature_names, card=card, start_day=val_start,
+                                 train_days=train_days, delay_days=delay_days, test_days=test_days,
+                                 folds=folds, rounds=rounds, params=params)
+        trials.append({"params": candidate, "validation": summarize(results)})
+    scored = [t for t in trials if "auc" in t["validation"]]
+    if not scored:
+        raise ValueError("no validation fold had both training labels and test rows")
+    best = max(scored, key=lambda t: t["validation"]["auc"])
+    return {**DEFAULT_PARAMS, **best["params"]}, trials
 
 
 def summarize(folds: Sequence[FoldResult]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from bayfin.antifraud.learning import (
     ModelScorer,
     average_precision,
     card_precision_at_k,
+    known_compromised,
     prequential,
     roc_auc,
     train_model,
@@ -41,6 +42,48 @@ def test_card_precision_counts_a_card_once_per_day_at_its_riskiest_transaction()
     score = np.array([0.9, 0.1, 0.5, 0.2])
     # day 0: card 1 is fraudulent (one fraud tx) and top-1 ⇒ 1.0; day 1 ⇒ 0.0
     assert card_precision_at_k(day, card, y, score, k=1) == pytest.approx(0.5)
+
+
+def test_a_card_caught_in_an_earlier_days_top_k_is_not_counted_again():
+    # card 1 is fraudulent and riskiest on both days; card 2 is fraudulent on day 1 only
+    day = np.array([0, 0, 1, 1])
+    card = np.array([1, 2, 1, 2])
+    y = np.array([1, 0, 1, 1])
+    score = np.array([0.9, 0.1, 0.9, 0.5])
+    # day 0: card 1 caught (1.0); day 1: card 1 is blocked already, card 2 is the top-1 (1.0)
+    assert card_precision_at_k(day, card, y, score, k=1) == pytest.approx(1.0)
+    # counted again, card 1 takes day 1's place too: no change here, but with card 2 clean ...
+    y_clean2 = np.array([1, 0, 1, 0])
+    assert card_precision_at_k(day, card, y_clean2, score, k=1) == pytest.approx(0.5)
+    assert card_precision_at_k(day, card, y_clean2, score, k=1, remove_detected=False) == pytest.approx(1.0)
+
+
+def test_a_fraud_makes_its_card_known_only_after_the_label_delay():
+    day = np.array([0, 3, 4, 5, 5, 9])
+    card = np.array(["a", "a", "a", "a", "b", "b"])
+    y = np.array([1, 0, 0, 0, 1, 0])
+    known = known_compromised(day, card, y, since_day=0, delay_days=3)
+    # card a's fraud on day 0 is known from day 4 (0 < d - 3); card b's day-5 fraud from day 9
+    assert known.tolist() == [False, False, True, True, False, True]
+    # a fraud before since_day (here the fraud on day 0) does not count
+    assert not known_compromised(day, card, y, since_day=1, delay_days=3)[:4].any()
+
+
+def test_prequential_leaves_already_known_compromised_cards_out_of_the_test_block():
+    x, y, day = _toy()
+    card = np.arange(len(y)) % 1000  # each card once every 10 days
+    seen: list[np.ndarray] = []
+    folds, _ = prequential(x, y, day, ["big", "noise"], card=card, folds=2, rounds=10,
+                           on_fold=lambda test, _s: seen.append(test))
+    kept, _ = prequential(x, y, day, ["big", "noise"], card=card, folds=2, rounds=10, exclude_known=False)
+    for fold, test, whole in zip(folds, seen, kept, strict=True):
+        assert fold.known_excluded > 0 and fold.rows_test == whole.rows_test - fold.known_excluded
+        assert int(test.sum()) == fold.rows_test
+        t0 = fold.train_days[0]
+        fraud_days = {c: [d for d, cc, yy in zip(day, card, y, strict=True) if cc == c and yy and d >= t0]
+                      for c in set(card[test].tolist())}
+        for d, c in zip(day[test], card[test], strict=True):  # no kept row's card had a fraud known by then
+            assert not any(f < d - 7 for f in fraud_days[c])
 
 
 def _toy(n=4000, seed=0):
