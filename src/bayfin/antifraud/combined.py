@@ -14,6 +14,9 @@ three rankings are measured on the same rows with the field's metrics:
   across a point, since points are whole numbers and the probability is below 1).
 
 Decision figures (precision and recall of REVIEW-or-worse) are given for rules alone and combined.
+Test blocks leave out the cards already known to be compromised, as the handbook does (see
+``learning.known_compromised``). With ``engine_features`` the model learns from the handbook's
+features and the engine's own numeric features of the same events side by side.
 """
 
 from __future__ import annotations
@@ -30,12 +33,13 @@ from bayfin.antifraud.learning import (
     card_precision_at_k,
     prequential,
     roc_auc,
+    select_params,
 )
 from bayfin.antifraud.ruleset import Outcome, RuleSet, load_ruleset
 from bayfin.antifraud.training import handbook_features
 from bayfin.antifraud.vectorised import vectorised_features
 
-__all__ = ["evaluate_combined", "handbook_events"]
+__all__ = ["engine_feature_matrix", "evaluate_combined", "handbook_events"]
 
 POS_TYPE = "terminal.card.pos_chip"
 
@@ -60,6 +64,15 @@ def handbook_events(transactions: Path, until_day: int | None = None) -> Any:
     ).collect()
 
 
+def engine_feature_matrix(features: Any) -> tuple[np.ndarray, list[str]]:
+    """The engine's numeric and boolean features of a ``vectorised_features`` frame as float32 columns."""
+    import polars as pl
+
+    names = [c for c, kind in features.schema.items()
+             if not c.startswith("_") and (kind.is_numeric() or kind == pl.Boolean)]
+    return features.select(pl.col(c).cast(pl.Float32) for c in names).to_numpy(), names
+
+
 def _metrics(y: np.ndarray, day: np.ndarray, card: np.ndarray, score: np.ndarray) -> dict[str, float]:
     return {"auc": roc_auc(y, score), "average_precision": average_precision(y, score),
             "card_precision_at_100": card_precision_at_k(day, card, y, score)}
@@ -74,28 +87,43 @@ def _decisions(y: np.ndarray, flagged: np.ndarray) -> dict[str, Any]:
 
 def evaluate_combined(handbook: Path, *, ruleset: RuleSet | None = None, start_day: int = 115,
                       train_days: int = 7, delay_days: int = 7, test_days: int = 7, folds: int = 4,
-                      rounds: int = 200,
+                      rounds: int = 200, engine_features: bool = False, select: bool = False,
                       scorer_bands: tuple[tuple[float, int], ...] | None = None) -> dict[str, Any]:
-    """Per fold and mean: model only, rules only and rules + model (the engine's total) on the same rows."""
+    """Per fold and mean: model only, rules only and rules + model (the engine's total) on the same rows.
+
+    With ``select`` the model's hyper-parameters are first chosen on validation folds before the
+    test folds (``learning.select_params``)."""
     ruleset = ruleset or load_ruleset()
     table = handbook_features(handbook / "transactions.parquet", delay_days)
     last_day = start_day + (folds - 1) * test_days + train_days + delay_days + test_days
+    selection: dict[str, Any] | None = None
     events = handbook_events(handbook / "transactions.parquet", until_day=last_day)
     features = vectorised_features(events.drop("TRANSACTION_ID"))
     rows = events.height
     assert table.ids is not None and np.array_equal(table.ids[:rows], events["TRANSACTION_ID"].to_numpy())
     rule_score_s, rule_outcome_s = rule_scores(features, ruleset)
-    rule_score = np.zeros(len(table.y), dtype=np.int64)
-    rule_outcome = np.zeros(len(table.y), dtype=np.int64)
-    rule_score[:rows] = rule_score_s.to_numpy()
-    rule_outcome[:rows] = rule_outcome_s.to_numpy()
+    rule_score = rule_score_s.to_numpy().astype(np.int64)
+    rule_outcome = rule_outcome_s.to_numpy().astype(np.int64)
+    x, names = table.x[:rows], list(table.names)
+    if engine_features:
+        engine_x, engine_names = engine_feature_matrix(features)
+        x, names = np.hstack([x, engine_x]), names + [f"engine.{n}" for n in engine_names]
+    y_all, day_all = table.y[:rows], table.day[:rows]
+    card_all = table.card[:rows] if table.card is not None else None
+    params = None
+    if select:
+        params, trials = select_params(x, y_all, day_all, names, card=card_all, start_day=start_day,
+                                       train_days=train_days, delay_days=delay_days, test_days=test_days,
+                                       folds=folds, rounds=rounds)
+        selection = {"chosen": {k: params.get(k) for k in sorted({k for t in trials for k in t["params"]})},
+                     "trials": trials}
     bands = scorer_bands or MODEL_BANDS
     thresholds = ruleset.thresholds
     per_fold: list[dict[str, Any]] = []
 
     def fold(test: np.ndarray, probability: np.ndarray) -> None:
-        y = table.y[test].astype(bool)
-        day, card = table.day[test], table.card[test] if table.card is not None else table.day[test]
+        y = y_all[test].astype(bool)
+        day, card = day_all[test], card_all[test] if card_all is not None else day_all[test]
         points = np.select([probability >= floor for floor, _pts in bands],
                            [np.full(len(probability), pts) for _f, pts in bands], 0)
         total = rule_score[test] + points
@@ -113,9 +141,11 @@ def evaluate_combined(handbook: Path, *, ruleset: RuleSet | None = None, start_d
             "rule_hits": int((rule_score[test] > 0).sum()),
         })
 
-    prequential(table.x, table.y, table.day, table.names, card=table.card, start_day=start_day,
+    results, _booster = prequential(x, y_all, day_all, names, card=card_all, start_day=start_day,
                 train_days=train_days, delay_days=delay_days, test_days=test_days, folds=folds, rounds=rounds,
-                on_fold=fold)
+                params=params, on_fold=fold)
+    for f, result in zip(per_fold, results, strict=True):
+        f["known_excluded"] = result.known_excluded
     mean: dict[str, Any] = {}
     for kind in ("model", "rules", "combined"):
         mean[kind] = {m: round(float(np.mean([f[kind][m] for f in per_fold])), 4) for m in per_fold[0][kind]}
@@ -125,4 +155,5 @@ def evaluate_combined(handbook: Path, *, ruleset: RuleSet | None = None, start_d
         for kind in ("model", "rules", "combined"):
             f[kind] = {m: round(v, 4) for m, v in f[kind].items()}
     return {"ruleset": ruleset.version, "rules": len(ruleset.rules), "bands": [list(b) for b in bands],
-            "rows_replayed": rows, "folds": per_fold, "mean": mean}
+            "features": len(names), "train_days": train_days, "rows_replayed": rows, "selection": selection,
+            "folds": per_fold, "mean": mean}

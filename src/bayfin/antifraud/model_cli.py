@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +18,26 @@ REGISTRY_HELP = "Model registry directory."
 DEFAULT_REGISTRY = Path("var/fraud-models")
 
 
-def _features(table: Path | None, handbook: Path | None, label: str | None, time_col: str | None,
-              card: str | None, delay_days: int) -> tuple[Any, str]:
-    import polars as pl
+def _features(handbook: Path, delay_days: int) -> tuple[Any, str]:
+    from bayfin.antifraud.training import handbook_features
 
-    from bayfin.antifraud.training import handbook_features, read_table
+    return handbook_features(handbook / "transactions.parquet", delay_days), f"handbook:{handbook}"
 
-    if handbook is not None:
-        return handbook_features(handbook / "transactions.parquet", delay_days), f"handbook:{handbook}"
+
+def _table_options(table: Path | None, label: str | None, time_col: str | None) -> tuple[Path, str, str]:
     if table is None or label is None or time_col is None:
         err_console.print("[red]give --handbook DIR, or --table FILE with --label and --time[/red]")
         raise typer.Exit(2)
+    return table, label, time_col
+
+
+@contextmanager
+def _unreadable_table_exits() -> Iterator[None]:
+    """A table that cannot be read (a missing column, no features, a bad file) exits 2 with the cause."""
+    import polars as pl
+
     try:
-        return read_table(table, label, time_col, card), f"table:{table}"
+        yield
     except (ValueError, OSError, pl.exceptions.PolarsError) as exc:
         err_console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -38,17 +47,29 @@ def _run(table: Path | None, handbook: Path | None, label: str | None, time_col:
          card: str | None, start_day: int, train_days: int, delay_days: int, test_days: int, folds: int,
          rounds: int) -> tuple[dict[str, Any], Any, str]:
     from bayfin.antifraud.learning import prequential, summarize
+    from bayfin.antifraud.training import prequential_table
 
     started = time.perf_counter()
-    ft, source = _features(table, handbook, label, time_col, card, delay_days)
-    results, booster = prequential(ft.x, ft.y, ft.day, ft.names, card=ft.card, start_day=start_day,
-                                   train_days=train_days, delay_days=delay_days, test_days=test_days,
-                                   folds=folds, rounds=rounds)
+    if handbook is not None:
+        ft, source = _features(handbook, delay_days)
+        results, booster = prequential(ft.x, ft.y, ft.day, ft.names, card=ft.card, start_day=start_day,
+                                       train_days=train_days, delay_days=delay_days, test_days=test_days,
+                                       folds=folds, rounds=rounds)
+        rows, fraud_share, names = len(ft.y), float(np.mean(ft.y)), ft.names
+    else:
+        path, label, time_col = _table_options(table, label, time_col)
+        source = f"table:{path}"
+        with _unreadable_table_exits():
+            # streamed: one fold window of the table in memory at a time
+            results, booster, info = prequential_table(
+                path, label, time_col, card, start_day=start_day, train_days=train_days,
+                delay_days=delay_days, test_days=test_days, folds=folds, rounds=rounds)
+        rows, fraud_share, names = info.rows, info.fraud_share, info.names
     if booster is None:
         err_console.print("[red]no fold had both training labels and test rows: check the day options[/red]")
         raise typer.Exit(1)
-    summary = {**summarize(results), "rows": len(ft.y), "fraud_share": round(float(np.mean(ft.y)), 5),
-               "features": len(ft.names), "seconds": round(time.perf_counter() - started, 1),
+    summary = {**summarize(results), "rows": rows, "fraud_share": round(fraud_share, 5),
+               "features": len(names), "seconds": round(time.perf_counter() - started, 1),
                "per_fold": [r.as_dict() for r in results]}
     return summary, booster, source
 
@@ -93,13 +114,19 @@ def evaluate_command(
                                   "combines them, beside model only and rules only (prequential folds)."),
     start_day: int = typer.Option(115, help="With --combined: first training day."),
     folds: int = typer.Option(4, help="With --combined: prequential folds."),
+    train_days: int = typer.Option(7, help="With --combined: days in each training block (the book: 7)."),
+    engine_features: bool = typer.Option(False, "--engine-features", help="With --combined: the model also "
+                                         "learns from the engine's own features of the replayed events."),
+    select: bool = typer.Option(False, "--select", help="With --combined: choose the model's "
+                                "hyper-parameters on validation folds before the test folds."),
     as_json: bool = JsonOption,
 ) -> None:
     """Score a labelled table with a registered model and print ROC-AUC, AP and card precision@100."""
     import lightgbm as lgb
 
     if combined:
-        _evaluate_combined(handbook, delay_days, start_day, folds, as_json)
+        _evaluate_combined(handbook, delay_days, start_day, folds, train_days, engine_features, select,
+                           as_json)
         return
 
     from bayfin.antifraud.learning import ModelRegistry, average_precision, card_precision_at_k, roc_auc
@@ -117,31 +144,52 @@ def evaluate_command(
     except lgb.basic.LightGBMError as exc:
         err_console.print(f"[red]model version {chosen} cannot be read[/red]")
         raise typer.Exit(2) from exc
-    ft, _source = _features(table, handbook, label, time_col, card, delay_days)
-    if list(booster.feature_name()) != ft.names:
-        err_console.print("[red]the table's feature columns differ from the model's[/red]")
-        raise typer.Exit(2)
-    score = np.asarray(booster.predict(ft.x), dtype=np.float64)
-    out: dict[str, Any] = {"version": chosen, "rows": len(ft.y), "auc": round(roc_auc(ft.y, score), 4),
-                           "average_precision": round(average_precision(ft.y, score), 4)}
-    if ft.card is not None:
-        out["card_precision_at_100"] = round(card_precision_at_k(ft.day, ft.card, ft.y, score), 4)
+    if handbook is not None:
+        ft, _source = _features(handbook, delay_days)
+        if list(booster.feature_name()) != ft.names:
+            err_console.print("[red]the table's feature columns differ from the model's[/red]")
+            raise typer.Exit(2)
+        y, day, cards = ft.y, ft.day, ft.card
+        score = np.asarray(booster.predict(ft.x), dtype=np.float64)
+    else:
+        from bayfin.antifraud.training import score_table, table_features
+
+        path, label, time_col = _table_options(table, label, time_col)
+        with _unreadable_table_exits():
+            names = table_features(path, label, time_col, card)
+        if list(booster.feature_name()) != names:
+            err_console.print("[red]the table's feature columns differ from the model's[/red]")
+            raise typer.Exit(2)
+        with _unreadable_table_exits():
+            # scored in batches: only the scores, labels, days and cards of all rows are kept
+            scored = score_table(path, label, time_col, booster.predict, card)
+        y, day, cards, score = scored.y, scored.day, scored.card, scored.score
+    out: dict[str, Any] = {"version": chosen, "rows": len(y), "auc": round(roc_auc(y, score), 4),
+                           "average_precision": round(average_precision(y, score), 4)}
+    if cards is not None:
+        out["card_precision_at_100"] = round(card_precision_at_k(day, cards, y, score), 4)
     emit(out, as_json=as_json, title=f"model v{chosen} evaluated")
 
 
 def _evaluate_combined(handbook: Path | None, delay_days: int, start_day: int, folds: int,
-                       as_json: bool) -> None:
+                       train_days: int, engine_features: bool, select: bool, as_json: bool) -> None:
     from bayfin.antifraud.combined import evaluate_combined
 
     if handbook is None:
         err_console.print("[red]--combined needs --handbook DIR (the rules are replayed on its events)[/red]")
         raise typer.Exit(2)
-    report = evaluate_combined(handbook, start_day=start_day, delay_days=delay_days, folds=folds)
+    try:
+        report = evaluate_combined(handbook, start_day=start_day, delay_days=delay_days, folds=folds,
+                                   train_days=train_days, engine_features=engine_features, select=select)
+    except ValueError as exc:  # e.g. too little history before the test folds for model selection
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
     if as_json:
         emit(report, as_json=True)
         return
     rows = [{"scored by": kind, **report["mean"][kind]} for kind in ("model", "rules", "combined")]
-    print_table(rows, title=f"handbook profile, {len(report['folds'])} prequential folds (mean, sd)")
+    print_table(rows, title=f"handbook profile, {len(report['folds'])} prequential folds of "
+                f"{train_days} training days, {report['features']} features (mean, sd)")
     print_table([{"test days": f"{f['test_days'][0]}–{f['test_days'][1] - 1}", "fraud": f["fraud"],
                   "rule hits": f["rule_hits"], "rules: flagged / precision / recall":
                   f"{f['rules_decisions']['flagged']} / {f['rules_decisions']['precision']} / "
@@ -149,6 +197,10 @@ def _evaluate_combined(handbook: Path | None, delay_days: int, start_day: int, f
                   f"{f['combined_decisions']['flagged']} / {f['combined_decisions']['precision']} / "
                   f"{f['combined_decisions']['recall']}"} for f in report["folds"]],
                 title="REVIEW or worse, per fold")
+    if report["selection"] is not None:
+        print_table([{"params": str(t["params"] or "defaults"), **t["validation"]}
+                     for t in report["selection"]["trials"]],
+                    title=f"model selection on the validation folds: chosen {report['selection']['chosen']}")
 
 
 @models_app.command("list")

@@ -105,3 +105,39 @@ def test_rules_and_model_are_evaluated_together_on_the_handbook_profile(tmp_path
                             "--start-day", "10", "--folds", "1"])
     assert r.exit_code == 0 and "rules + model" in r.output
     assert runner.invoke(app, ["fraud", "evaluate", "--combined"]).exit_code == 2
+
+
+def test_the_model_can_learn_from_the_engines_own_features_beside_the_handbooks(tmp_path):
+    from bayfin.antifraud.handbook import simulate_handbook
+
+    simulate_handbook(tmp_path / "hb", customers=400, terminals=800, days=50, seed=3)
+    runner = CliRunner()
+    common = ["fraud", "evaluate", "--handbook", str(tmp_path / "hb"), "--combined", "--train-days", "14",
+              "--folds", "2", "--engine-features"]
+    r = runner.invoke(app, [*common, "--start-day", "5", "--json"])
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.output)
+    assert report["train_days"] == 14 and report["features"] > 15 + 20  # the book's 15 and the engine's
+    assert [f["test_days"][0] for f in report["folds"]] == [5 + 14 + 7, 5 + 14 + 7 + 7]
+    for fold in report["folds"]:
+        assert fold["known_excluded"] > 0  # cards caught before the test week are not scored again
+        assert fold["model"]["auc"] > 0.7
+
+
+def test_hyper_parameters_are_chosen_on_validation_folds_before_the_test_folds(tmp_path):
+    from bayfin.antifraud.handbook import simulate_handbook
+    from bayfin.antifraud.learning import PARAM_GRID
+
+    simulate_handbook(tmp_path / "hb", customers=300, terminals=600, days=60, seed=4)
+    runner = CliRunner()
+    common = ["fraud", "evaluate", "--handbook", str(tmp_path / "hb"), "--combined", "--folds", "2",
+              "--select"]
+    r = runner.invoke(app, [*common, "--start-day", "20", "--json"])
+    assert r.exit_code == 0, r.output
+    selection = json.loads(r.output)["selection"]
+    assert len(selection["trials"]) == len(PARAM_GRID)
+    best = max(selection["trials"], key=lambda t: t["validation"]["auc"])
+    assert all(selection["chosen"].get(k) == v for k, v in best["params"].items())
+    # too little history before day 10 for two validation weeks: refused, not a traceback
+    r = runner.invoke(app, [*common, "--start-day", "10"])
+    assert r.exit_code == 2 and "model selection needs 14 days" in r.output
