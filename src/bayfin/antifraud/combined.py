@@ -115,8 +115,8 @@ def evaluate_combined(handbook: Path, *, ruleset: RuleSet | None = None, start_d
         params, trials = select_params(x, y_all, day_all, names, card=card_all, start_day=start_day,
                                        train_days=train_days, delay_days=delay_days, test_days=test_days,
                                        folds=folds, rounds=rounds)
-        selection = {"chosen": {k: params.get(k) for k in sorted({k for t in trials for k in t["params"]})},
-                     "trials": trials}
+        tuned = sorted({k for t in trials for k in t["params"]})
+        selection = {"chosen": {k: params[k] for k in tuned if k in params}, "trials": trials}
     bands = scorer_bands or MODEL_BANDS
     thresholds = ruleset.thresholds
     per_fold: list[dict[str, Any]] = []

@@ -92,7 +92,9 @@ def card_precision_at_k(day: np.ndarray, card: np.ndarray, y: np.ndarray, score:
     for (_day,), today in sorted(per_card.partition_by("day", as_dict=True).items()):
         if remove_detected and detected.len():
             today = today.filter(~pl.col("card").is_in(detected.implode()))
-        found = today.sort("s", descending=True).head(k).filter(pl.col("y") == 1)["card"]
+        # ties (many rows share a rule score) are broken by card, so the figure is reproducible
+        found = (today.sort(["s", "card"], descending=[True, False]).head(k)
+                 .filter(pl.col("y") == 1)["card"])
         daily.append(found.len() / k)
         detected = detected.append(found)
     return float(np.mean(daily)) if daily else float("nan")
