@@ -92,6 +92,33 @@ DESCRIPTIONS: dict[str, str] = {
 }
 
 
+#: What each feature is about, for the reason given when its value is missing.
+SUBJECTS: dict[str, str] = {
+    "firm_age_years": "founding date",
+    "log_capital": "registered capital",
+    "tax_grade": "tax credit grade",
+    "tax_grade_change": "tax credit grade history",
+    "log_tax_paid": "tax paid",
+    "tax_trend": "tax paid over time",
+    "log_vat_sales": "VAT-declared sales",
+    "vat_trend": "VAT-declared sales over time",
+    "headcount": "insured headcount",
+    "headcount_trend": "insured headcount over time",
+    "customs_grade": "customs credit grade",
+    "electricity_trend": "electricity use",
+    "months_reported": "reported months",
+    "industry_code": "industry",
+    "city_code": "city",
+}
+
+
+def reason_text(feature: str, *, missing: bool = False) -> str:
+    """The plain-language adverse reason for a feature; a missing value says that no data was reported."""
+    if missing:
+        return f"no {SUBJECTS.get(feature, feature)} data reported"
+    return DESCRIPTIONS.get(feature, feature)
+
+
 def load_facts(session: Session, as_of: date, codes: Iterable[str] | None = None) -> dict[str, pl.DataFrame]:
     """The fact rows in force on ``as_of`` for the features' sources (all firms, or ``codes``)."""
     wanted = list(codes) if codes is not None else None

@@ -15,7 +15,13 @@ import orjson
 import polars as pl
 
 from bayfin.kernel.errors import NotFound
-from bayfin.scoring.features import CATEGORICAL_FEATURES, DESCRIPTIONS, NUMERIC_FEATURES, is_missing
+from bayfin.scoring.features import (
+    CATEGORICAL_FEATURES,
+    DESCRIPTIONS,
+    NUMERIC_FEATURES,
+    is_missing,
+    reason_text,
+)
 from bayfin.scoring.metrics import PSI_WARNING, calibration, score_edges, summary
 from bayfin.scoring.scorecard import Column, Scorecard, fit_scorecard
 
@@ -90,7 +96,8 @@ class ScoringModel:
             "score": int(np.round(score)),
             "band": BANDS[::-1][band],
             "pd": round(float(self.band_pd[band]), 4),
-            "reasons": [{"code": r, "text": DESCRIPTIONS.get(r, r)} for r in reasons],
+            "reasons": [{"code": r, "text": reason_text(r, missing=is_missing(values.get(r)))}
+                        for r in reasons],
             "model_version": self.version,
         }
         if self.challenger is not None:

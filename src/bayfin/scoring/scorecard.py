@@ -3,7 +3,7 @@
 Fitting uses optbinning's ``BinningProcess``; scoring does not: the fitted bins are compiled into
 plain arrays (split points, points per bin) so one firm scores in microseconds and a million firms in
 a vectorised pass, and every score carries its adverse reason codes (the features that lost the most
-points against their best bin).
+points against their best value bin).
 """
 
 from __future__ import annotations
@@ -104,6 +104,16 @@ class Scorecard:
         share = (self.offset - self.factor * self.intercept) / max(len(self.variables), 1)
         return [share - self.factor * v.coef * np.asarray(v.woe) for v in self.variables]
 
+    def best_points(self, table: Sequence[np.ndarray] | None = None) -> np.ndarray:
+        """Per variable, the points of its best *value* bin: what a firm's reasons are measured against.
+
+        The missing bin (last) is left out: a firm cannot improve by reporting nothing, and for
+        features filled with 0 when absent it holds no training row at all (WoE 0), so measuring
+        against it would name "tax arrears outstanding" for a firm with none. A firm whose value is
+        missing is measured against the best value bin like any other."""
+        table = self.points_table() if table is None else table
+        return np.array([t[:-1].max() if len(t) > 1 else t.max() for t in table])
+
     def bins(self, columns: Mapping[str, Column]) -> np.ndarray:
         """The (n, variables) bin index matrix."""
         return np.column_stack([v.bin_index(columns[v.name]) for v in self.variables])
@@ -141,7 +151,7 @@ class Scorecard:
         return 1.0 / (1.0 + np.exp(-logit))
 
     def reason_indices(self, pts: np.ndarray, top: int = 3) -> np.ndarray:
-        """(n, top) indices of the variables that lost most points against their best bin; -1 if none.
+        """(n, top) indices of the variables that lost most points against their best value bin; -1 if none.
 
         ``argpartition`` picks each row's ``top`` biggest losses (linear time), then only those are
         ordered: biggest loss first, the earlier variable first on a tie.
@@ -150,8 +160,7 @@ class Scorecard:
         top = min(top, k)
         if n == 0 or top == 0:
             return np.full((n, top), -1, dtype=np.int64)
-        best = np.array([t.max() for t in self.points_table()])
-        lost = best[None, :] - pts
+        lost = self.best_points()[None, :] - pts
         if top < k:
             picked = np.sort(np.argpartition(-lost, top - 1, axis=1)[:, :top], axis=1)
         else:
@@ -162,14 +171,14 @@ class Scorecard:
         return np.where(np.take_along_axis(picked_lost, order, axis=1) > LOSS_EPSILON, idx, -1)
 
     def reason_matrix(self, pts: np.ndarray, top: int = 3) -> np.ndarray:
-        """(n, top) names of the variables that lost most points against their best bin; None if none."""
+        """(n, top) names of the variables that lost most points against their best value bin, or None."""
         idx = self.reason_indices(pts, top)
         names = np.array([v.name for v in self.variables] + [None], dtype=object)
         picked: np.ndarray = names[idx]  # -1 picks the trailing None
         return picked
 
     def reasons(self, pts: np.ndarray, top: int = 3) -> list[list[str]]:
-        """Per row, the variables that lost the most points against their best bin (adverse first)."""
+        """Per row, the variables that lost the most points against their best value bin (adverse first)."""
         return [[n for n in row if n is not None] for row in self.reason_matrix(pts, top).tolist()]
 
     def score_one(self, values: Mapping[str, Any], top: int = 3) -> tuple[float, list[str]]:
@@ -178,7 +187,7 @@ class Scorecard:
         pts = [float(table[j][v.bin_of(values.get(v.name))]) for j, v in enumerate(self.variables)]
         # numpy's pairwise sum, so the total matches ``score_points`` bit for bit.
         total = float(np.asarray(pts, dtype=np.float64).sum()) if pts else 0.0
-        lost = [float(t.max()) - p for t, p in zip(table, pts, strict=True)]
+        lost = [float(b) - p for b, p in zip(self.best_points(table), pts, strict=True)]
         ranked = sorted(range(len(lost)), key=lambda j: -lost[j])[:top]
         return total, [self.variables[j].name for j in ranked if lost[j] > LOSS_EPSILON]
 

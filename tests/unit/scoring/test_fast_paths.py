@@ -9,12 +9,13 @@ from tests.unit.scoring.test_scorecard import synthetic
 
 
 def reference_scores_and_reasons(card, features, top=3):
-    """The first implementation: column_stack of per-bin points, a full argsort of the points lost."""
+    """The first implementation: column_stack of per-bin points, a full argsort of the points lost
+    against each variable's best value bin."""
     columns = {c: features[c].to_numpy() for c in features.columns if c != "credit_code"}
     table = card.points_table()
     bins = np.column_stack([v.bin_index(np.asarray(columns[v.name])) for v in card.variables])
     pts = np.column_stack([table[j][bins[:, j]] for j in range(len(card.variables))])
-    best = np.array([t.max() for t in table])
+    best = np.array([t[:-1].max() for t in table])  # the best value bin (the missing bin is last)
     lost = best[None, :] - pts
     order = np.argsort(-lost, axis=1)[:, :top]
     names = np.array([v.name for v in card.variables], dtype=object)
@@ -93,3 +94,38 @@ def test_a_firm_in_its_best_bin_everywhere_has_no_reasons(fitted):
     batch = model.score_frame(pl.DataFrame([{"credit_code": "X", **best}], schema=features.schema))
     assert batch["reasons"].to_list() == [[]]
     assert one["score"] == int(np.round(sum(float(t.max()) for t in card.points_table())))
+
+
+def test_a_firm_in_its_best_value_bin_is_not_given_that_reason_when_the_missing_bin_scores_higher(fitted):
+    features, model = fitted
+    card = model.scorecard
+    j, v = next((j, v) for j, v in enumerate(card.variables) if not v.categorical)
+    best_value_bin = int(np.argmax(card.points_table()[j][:-1]))
+    saved = v.woe[-1]
+    # the missing bin made the top scorer, as the empty missing bin of a zero-filled feature can be
+    v.woe[-1] = v.woe[best_value_bin] - np.sign(v.coef or 1.0) * 5.0
+    try:
+        table = card.points_table()[j]
+        assert table[-1] > table[best_value_bin]
+        value = v.splits[best_value_bin - 1] if best_value_bin else v.splits[0] - 1.0
+        row = {**features.row(0, named=True), v.name: value}
+        assert v.name not in [r["code"] for r in model.explain_one(row)["reasons"]]
+        batch = model.score_frame(pl.DataFrame([row], schema=features.schema))
+        assert v.name not in batch["reasons"].to_list()[0]
+    finally:
+        v.woe[-1] = saved
+
+
+def test_a_reason_from_a_missing_value_says_no_data_was_reported(fitted):
+    features, model = fitted
+    rows = random_rows(features, 400, seed=21)
+    said = []
+    for values in rows.iter_rows(named=True):
+        for reason in model.explain_one(values)["reasons"]:
+            value = values[reason["code"]]
+            if value is None or (isinstance(value, float) and np.isnan(value)):
+                said.append(reason["text"])
+            else:
+                assert not reason["text"].endswith(" data reported")
+    assert said, "some random rows lose points for their missing values"
+    assert all(t.startswith("no ") and t.endswith(" data reported") for t in said)
