@@ -239,8 +239,14 @@ def test_a_fraud_analyst_sees_the_blocked_amount_by_typology_of_their_own_bank(b
     protected = sum(r["amount_protected_fen"] for r in totals)
     assert protected > 0
     assert page.get_by_test_id("protected").inner_text() == f"{protected / 100:,.2f}"
-    assert page.get_by_test_id("decision-stream").locator("tbody tr").count() == 50
+    stream = page.get_by_test_id("decision-stream").locator("tbody tr")
+    assert stream.count() == 50  # held decisions first: what the analyst works
+    assert "ALLOW" not in page.get_by_test_id("decision-stream").inner_text()
     screenshot(page, "50-fraud")
+    page.get_by_role("link", name="All decisions").click()
+    page.wait_for_url("**/console/fraud?show=all")
+    assert page.get_by_test_id("decision-stream").locator("tbody tr").count() == 50
+    assert "ALLOW" in page.get_by_test_id("decision-stream").inner_text()
     page.goto("/console/terminals")
     assert page.get_by_role("img", name="Map of sites by status").is_visible()
     assert page.evaluate("document.querySelector('img.terminal-map').naturalWidth") > 0

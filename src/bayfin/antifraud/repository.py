@@ -65,6 +65,18 @@ def totals(session: Session, *, by: str, since: datetime | None, until: datetime
             for row in session.execute(stmt)]
 
 
+def latest_decisions(session: Session, institution_id: str | None, *, held_only: bool = False,
+                     limit: int = 50) -> list[FraudDecisionRecord]:
+    """The newest recorded decisions (within the institution when one is given); ``held_only``
+    keeps those that stopped the transaction or asked for more (CHALLENGE, REVIEW, BLOCK)."""
+    stmt = select(FraudDecisionRecord).order_by(FraudDecisionRecord.id.desc()).limit(limit)
+    if institution_id is not None:
+        stmt = stmt.where(FraudDecisionRecord.institution_id == institution_id)
+    if held_only:
+        stmt = stmt.where(FraudDecisionRecord.outcome != "ALLOW")
+    return list(session.scalars(stmt).all())
+
+
 def count_decisions(session: Session) -> int:
     """How many decisions are recorded."""
     return int(session.scalar(select(func.count()).select_from(FraudDecisionRecord)) or 0)

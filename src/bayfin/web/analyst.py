@@ -10,12 +10,10 @@ from collections import Counter
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 from starlette.responses import Response
 
 from bayfin.antifraud import repository as fraud_repo
-from bayfin.antifraud.models import FraudDecisionRecord
 from bayfin.api.deps import Session
 from bayfin.kernel.errors import NotFound
 from bayfin.kernel.security import Principal
@@ -43,21 +41,15 @@ def _fraud_scope(principal: Principal) -> str | None:
     return None if principal.organization_type in ("operator", "regulator") else principal.organization_id
 
 
-def latest_decisions(session: OrmSession, institution_id: str | None, limit: int = 50) -> list[Any]:
-    """The newest recorded decisions, within the institution when one is given."""
-    stmt = select(FraudDecisionRecord).order_by(FraudDecisionRecord.id.desc()).limit(limit)
-    if institution_id is not None:
-        stmt = stmt.where(FraudDecisionRecord.institution_id == institution_id)
-    return list(session.scalars(stmt).all())
-
-
 @router.get("/console/fraud")
 def fraud(page: SignedIn, session: Session) -> Response:
     """Blocked amount by typology and the latest decisions (htmx refreshes the stream)."""
     principal = FRAUD_READER.check(page.require_principal())
     scope = _fraud_scope(principal)
     totals = fraud_repo.totals(session, by="typology", since=None, until=None, institution_id=scope)
-    decisions = latest_decisions(session, scope)
+    # analysts work the held decisions: those are shown unless all are asked for
+    show_all = page.request.query_params.get("show") == "all"
+    decisions = fraud_repo.latest_decisions(session, scope, held_only=not show_all)
     chart = {
         "tooltip": {"trigger": "axis"}, "grid": {"left": 150, "right": 20, "top": 10, "bottom": 30},
         "xAxis": {"type": "value", "name": page.t["amount"]},
@@ -65,7 +57,7 @@ def fraud(page: SignedIn, session: Session) -> Response:
         "series": [{"type": "bar", "itemStyle": {"color": "#a3160b"},
                     "data": [r["amount_protected_fen"] / 100 for r in totals]}]}
     template = "fraud_stream.html" if page.request.headers.get("hx-request") else "fraud.html"
-    return render(page, template, totals=totals, decisions=decisions, chart=chart,
+    return render(page, template, totals=totals, decisions=decisions, chart=chart, show_all=show_all,
                   protected=sum(r["amount_protected_fen"] for r in totals))
 
 
