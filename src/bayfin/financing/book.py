@@ -27,6 +27,7 @@ from bayfin.financing.matching import (
     Match,
     Product,
     expected_fit,
+    why,
 )
 
 Bools = npt.NDArray[np.bool_]
@@ -163,12 +164,11 @@ class ProductBook:
             kth = np.partition(fits[rows], len(rows) - top_k)[len(rows) - top_k]
             rows = rows[fits[rows] >= kth - _MARGIN]
         out: list[Match] = []
-        reasons = list(CRITERIA.values())
         for i in rows.tolist():
             p = self.products[i]
             fit = expected_fit(p, demand, firm)
             if stacked is None:
-                out.append(Match(p.id, p.institution_id, True, fit, list(reasons), []))
+                out.append(Match(p.id, p.institution_id, True, fit, why(p, demand, firm), []))
             else:
                 criterion = _ORDER[int(np.argmax(stacked[:, i]))]
                 out.append(Match(p.id, p.institution_id, False, fit, [], [criterion]))

@@ -98,7 +98,7 @@ CRITERIA: dict[str, str] = {
     "tax_grade": "the tax credit grade is good enough",
     "score": "the credit score meets the minimum",
     "dishonest_debtor": "not a dishonest debtor",
-    "collateral": "collateral requirement met",
+    "collateral": "collateral offered as required",
 }
 
 
@@ -135,6 +135,15 @@ def _failed(p: Product, d: Demand, f: Firm, today: date, stop_after: int = 2) ->
     return out
 
 
+def approval_likelihood(p: Product, f: Firm) -> float | None:
+    """The approval likelihood implied by the firm's score against the product's minimum (20 points
+    double the odds, even odds at the minimum); None when the product sets no minimum or the firm has
+    no score."""
+    if p.min_score is None or f.score is None:
+        return None
+    return 1.0 / (1.0 + float(2.0 ** (-(f.score - p.min_score) / 20.0)))
+
+
 def expected_fit(p: Product, d: Demand, f: Firm) -> float:
     """Expected fit in [0, 1]: cheaper, amount nearer the range's middle, likelier approval."""
     rate = float((p.min_rate + p.max_rate) / 2)
@@ -142,11 +151,35 @@ def expected_fit(p: Product, d: Demand, f: Firm) -> float:
     span = max(p.max_amount_fen - p.min_amount_fen, 1)
     centre = (p.min_amount_fen + p.max_amount_fen) / 2
     amount_part = max(0.0, 1.0 - abs(d.amount_fen - centre) / span)
-    if p.min_score is None or f.score is None:
-        approval = 0.5
-    else:
-        approval = 1.0 / (1.0 + pow(2.0, -(f.score - p.min_score) / 20.0))  # 20 points double the odds
+    likelihood = approval_likelihood(p, f)
+    approval = 0.5 if likelihood is None else likelihood
     return round(0.4 * approval + 0.35 * rate_part + 0.25 * amount_part, 6)
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen // 100:,}"
+
+
+def _percent(rate: Decimal) -> str:
+    return f"{rate * 100:.2f}%"
+
+
+def why(p: Product, d: Demand, f: Firm) -> list[str]:
+    """Why an eligible product matched, in plain language: what its fit rests on (the rate, where the
+    amount sits in the product's range, the approval likelihood from the score), then each condition
+    the product sets that the firm meets. Conditions the product does not set are not listed."""
+    out = [f"rate {_percent(p.min_rate)}–{_percent(p.max_rate)} a year",
+           f"{_yuan(d.amount_fen)} yuan within its {_yuan(p.min_amount_fen)}–{_yuan(p.max_amount_fen)} "
+           f"yuan range, for {d.term_months} months ({p.min_term_months}–{p.max_term_months})"]
+    likelihood = approval_likelihood(p, f)
+    if likelihood is not None:
+        out.append(f"credit score {f.score} against its minimum {p.min_score}: "
+                   f"approval likelihood {likelihood:.0%}")
+    imposed = {"city": bool(p.cities), "industry": bool(p.industries),
+               "firm_age": p.min_firm_age_years > 0, "tax_grade": p.min_tax_grade is not None,
+               "dishonest_debtor": p.no_dishonest_debtor, "collateral": p.collateral_required}
+    out += [CRITERIA[c] for c, sets in imposed.items() if sets]
+    return out
 
 
 def match(
@@ -158,9 +191,8 @@ def match(
     for p in products:
         failed = _failed(p, demand, firm, today)
         if not failed:
-            reasons = list(CRITERIA.values())
             fit = expected_fit(p, demand, firm)
-            eligible.append(Match(p.id, p.institution_id, True, fit, reasons, []))
+            eligible.append(Match(p.id, p.institution_id, True, fit, why(p, demand, firm), []))
         elif near_misses and len(failed) == 1:
             near.append(Match(p.id, p.institution_id, False, expected_fit(p, demand, firm), [], failed))
     eligible.sort(key=lambda m: (-m.fit, m.product_id))

@@ -98,7 +98,8 @@ def test_matches_rank_eligible_products_with_why_and_name_the_failed_criterion_o
     assert body["scored"] is False
     assert [m["product_id"] for m in body["eligible"]] == [cheap["id"], dear["id"]]
     assert body["eligible"][0]["fit"] > body["eligible"][1]["fit"]
-    assert "the firm's city is served" in body["eligible"][0]["reasons"]
+    assert body["eligible"][0]["reasons"][0] == "rate 3.00%–4.00% a year"
+    assert "the firm's city is served" not in body["eligible"][0]["reasons"]  # "cheap" serves every city
     near = {m["product_id"]: m["failed"] for m in body["near_misses"]}
     assert near == {shenzhen["id"]: ["city"], secured["id"]: ["collateral"]}
     assert far["id"] not in near  # fails two criteria: not a near miss

@@ -82,3 +82,29 @@ def test_the_firm_withdraws_its_application_from_its_page(client, platform, hub,
     again = client.post(f"/console/financing/applications/{application.id}/withdraw",
                         data={"csrf_token": token})
     assert again.status_code == 409 and "<main" in again.text
+
+
+def test_the_matches_page_says_why_in_terms_and_names_a_near_miss_plainly(client, platform, hub, session):  # noqa: F811
+    from decimal import Decimal
+
+    from bayfin.financing import service_for
+    from bayfin.financing.schemas import ProductIn
+    from bayfin.kernel.security import Principal
+
+    bank = Principal("officer-a", "BANK-A", "institution", scopes=frozenset({"financing:products"}))
+    service = service_for(session, platform)
+    for name, secured in (("Micro loan", False), ("Secured loan", True)):
+        service.create_product(bank, ProductIn(
+            name=name, product_type="credit", min_amount_fen=100_000, max_amount_fen=100_000_000,
+            min_term_months=3, max_term_months=36, min_rate=Decimal("0.04"), max_rate=Decimal("0.08"),
+            collateral_required=secured))
+    session.commit()
+    sign_in(client, platform, "finance-1", FIRM, "enterprise", scopes=("financing:apply",))
+    token = csrf(client.get("/console/financing/demands").text)
+    r = client.post("/console/financing/demands", follow_redirects=True, data={
+        "csrf_token": token, "amount": "50000", "term_months": "12", "purpose": "stock"})
+    assert r.status_code == 200
+    assert "rate 4.00%–8.00% a year" in r.text  # the domain's why, beside the product
+    assert ("the product needs collateral the demand does not offer" in r.text
+            or "产品要求抵押，需求未提供" in r.text)
+    assert ">collateral<" not in r.text  # not the raw criterion code

@@ -18,9 +18,20 @@ def product(pid, **kw):
 
 
 def test_an_eligible_product_says_why_it_matched():
-    [m] = match(DEMAND, FIRM, [product("p1")], TODAY)
+    [m] = match(DEMAND, FIRM, [product("p1", min_score=630, cities=frozenset({"440100"}))], TODAY)
     assert m.eligible and not m.failed
-    assert "the credit score meets the minimum" in m.reasons
+    assert m.reasons[:3] == [
+        "rate 4.00%–6.00% a year",
+        "500,000 yuan within its 100,000–1,000,000 yuan range, for 12 months (6–36)",
+        "credit score 650 against its minimum 630: approval likelihood 67%",
+    ]
+    assert "the firm's city is served" in m.reasons and "not a dishonest debtor" in m.reasons
+
+
+def test_the_why_leaves_out_conditions_the_product_does_not_set():
+    [m] = match(DEMAND, FIRM, [product("p1", no_dishonest_debtor=False)], TODAY)
+    assert len(m.reasons) == 2  # the rate and the amount: no score minimum, no city list, no collateral
+    assert not any("score" in r or "city" in r or "collateral" in r for r in m.reasons)
 
 
 def test_a_near_miss_names_the_one_criterion_that_failed():
