@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bayfin.antifraud import repository
@@ -79,6 +80,7 @@ async def run_worker(service: FraudService, factory: sessionmaker[Session], conf
 
     nc = await nats.connect(config.nats_url)
     acked = 0
+    sub = None
     try:
         js = nc.jetstream()
         await ensure_stream(js, config)
@@ -90,12 +92,24 @@ async def run_worker(service: FraudService, factory: sessionmaker[Session], conf
                 continue
             for msg in messages:
                 # the database work runs on a thread so the connection keeps answering heartbeats
-                result = await asyncio.to_thread(_decide_and_store, service, factory, msg.data)
+                try:
+                    result = await asyncio.to_thread(_decide_and_store, service, factory, msg.data)
+                except OperationalError as exc:
+                    # a passing storage failure (SQLite busy, a dropped PostgreSQL connection): the
+                    # event is not acknowledged, JetStream delivers it again, and the worker goes on
+                    log.warning("fraud worker: decision not stored, redelivery requested (%s)",
+                                type(exc.orig).__name__)
+                    await msg.nak(delay=config.ack_wait_seconds)
+                    continue
                 await nc.publish(config.decisions_subject, json.dumps(result, default=str).encode())
                 await msg.ack()  # only now: the decision is committed
                 acked += 1
                 if on_decided is not None:
                     on_decided(result)
     finally:
+        if sub is not None:
+            # without this, draining a connection whose pull subscription has fetched messages waits
+            # for nats-py's 30 s drain timeout and fails (nats-py 2.x)
+            await sub.unsubscribe()
         await nc.drain()
     return acked

@@ -22,6 +22,17 @@ def _service(session_factory, prefix):
                               store=store)
 
 
+async def _stored(session_factory, tag, n, polls=600):
+    """Wait until ``n`` decisions of the run are stored (a fresh read each time: one long read
+    transaction would keep seeing its first snapshot)."""
+    for _ in range(polls):
+        with session_factory() as s:
+            if s.scalar(select(func.count()).select_from(FraudDecisionRecord)
+                        .where(FraudDecisionRecord.event_id.startswith(tag))) >= n:
+                return
+        await asyncio.sleep(0.05)
+
+
 async def _scenario(session_factory, nats_url):
     import nats
 
@@ -49,12 +60,7 @@ async def _scenario(session_factory, nats_url):
         await asyncio.sleep(0.01)
     task_a.cancel()  # killed mid-stream: whatever it had fetched but not acknowledged is redelivered
     task_b = asyncio.create_task(run_worker(b, session_factory, config, stop_b))
-    with session_factory() as s:
-        for _ in range(600):
-            if s.scalar(select(func.count()).select_from(FraudDecisionRecord)
-                        .where(FraudDecisionRecord.event_id.startswith(tag))) >= N:
-                break
-            await asyncio.sleep(0.05)
+    await _stored(session_factory, tag, N)
     await asyncio.sleep(1.5)  # let redeliveries of already-stored events arrive and be acknowledged
     stop_b.set()
     await task_b
@@ -74,6 +80,54 @@ def test_a_worker_killed_mid_stream_loses_no_event_and_none_is_decided_twice(eng
     fresh = [p["event_id"] for p in published if not p.get("repeat")]
     assert len(fresh) == len(set(fresh))  # no event decided twice, even when redelivered
     assert {p["event_id"] for p in published} == set(ids)  # every decision was published
+
+
+class _FailingOnce:
+    """A session factory whose first session cannot be opened, as when the database is busy."""
+
+    def __init__(self, factory):
+        self.factory, self.failed = factory, False
+
+    def __call__(self):
+        if not self.failed:
+            self.failed = True
+            from sqlalchemy.exc import OperationalError
+
+            raise OperationalError("BEGIN", {}, Exception("database is locked"))
+        return self.factory()
+
+
+def test_a_worker_that_cannot_store_a_decision_leaves_it_unacknowledged_and_goes_on(engine):
+    nats_url = require_service("nats")
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+
+    async def run():
+        import nats
+
+        tag = uuid.uuid4().hex[:8]
+        config = WorkerConfig(nats_url=nats_url, stream=f"T_{tag}", subject=f"test.{tag}.events",
+                              durable=f"d_{tag}", decisions_subject=f"test.{tag}.decisions", batch=5,
+                              ack_wait_seconds=0.5)
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream()
+        await ensure_stream(js, config)
+        for i in range(5):
+            await js.publish(config.subject, json.dumps(event_data(i, event_id=f"{tag}-{i}")).encode())
+        flaky = _FailingOnce(factory)
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_worker(_service(factory, f"test:{tag}:"), flaky, config, stop))
+        await _stored(factory, tag, 5)
+        stop.set()
+        acked = await task
+        await nc.drain()
+        return tag, flaky.failed, acked
+
+    tag, failed, acked = asyncio.run(run())
+    assert failed  # the first decision could not be stored ...
+    with factory() as s:  # ... and was delivered again: all five stored, each once
+        ids = sorted(s.scalars(select(FraudDecisionRecord.event_id)
+                               .where(FraudDecisionRecord.event_id.startswith(tag))))
+    assert ids == sorted(f"{tag}-{i}" for i in range(5)) and acked == 5
 
 
 @pytest.fixture(autouse=True)
