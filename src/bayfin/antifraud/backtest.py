@@ -4,29 +4,34 @@ Two passes. First the events are turned into the engine's features: by the vecto
 ``vectorised.py`` (the same definitions as the engine's ``FeatureComputer``, computed for all events
 at once and tested equal to it), or, where that pass cannot be exact, by ``FeatureComputer`` itself
 event by event; optionally cached as a Parquet file so a rule set can be backtested many times on
-the same history. Then every rule's condition, already
-checked against the rule language's allow-list, is translated node by node into a polars expression
-and all rules are evaluated over all rows at once, with the same null semantics as the engine (a
-comparison involving an unknown feature is false). Lists are not applied: a backtest measures rules.
+the same history. Given the rule sets (``rule_features``), only the features their active rules
+name are computed, and integer features are stored in their narrowest type. Then every rule's
+condition, already checked against the rule language's allow-list, is translated node by node into
+a polars expression and all rules are evaluated over all rows at once, with the same null semantics
+as the engine (a comparison involving an unknown feature is false) and 64-bit integer arithmetic
+(narrow columns are widened before any). Lists are not applied: a backtest measures rules.
 """
 
 from __future__ import annotations
 
 import ast
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from bayfin.antifraud.catalogue import Catalogue, load_catalogue
-from bayfin.antifraud.eventfile import event_from_row, read_frame
-from bayfin.antifraud.features import FeatureComputer
-from bayfin.antifraud.rulelang import RuleSyntaxError
+from bayfin.antifraud.eventfile import event_files, event_from_row, read_frame
+from bayfin.antifraud.features import FEATURE_DEFAULTS, FeatureComputer
+from bayfin.antifraud.rulelang import FUNCTIONS, RuleSyntaxError
 from bayfin.antifraud.ruleset import Outcome, RuleSet
 from bayfin.antifraud.state import InMemoryStateStore
-from bayfin.antifraud.vectorised import NotExact, vectorised_features
+from bayfin.antifraud.vectorised import EVENT_COLUMNS, NotExact, vectorised_features
 
-__all__ = ["backtest", "condition_expr", "feature_frame", "per_event_features"]
+__all__ = ["backtest", "condition_expr", "event_scan", "event_table", "feature_frame", "per_event_features",
+           "rule_features"]
 
 log = logging.getLogger(__name__)
 
@@ -47,23 +52,43 @@ def _truthy(expr: Any) -> Any:
     return expr.fill_null(False).cast(pl.Boolean)
 
 
-def condition_expr(text: str) -> Any:
-    """Translate an allow-listed rule condition into a boolean polars expression."""
+def rule_features(*rulesets: RuleSet | None) -> set[str]:
+    """The features the active rules of these rule sets read (what a backtest of them must compute)."""
+    names: set[str] = set()
+    for ruleset in rulesets:
+        for rule in ruleset.rules if ruleset is not None else ():
+            if rule.mode != "active":
+                continue  # only active rules are evaluated (``_rule_columns``)
+            tree = ast.parse(" ".join(rule.condition_text.split()), mode="eval")
+            called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+            names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in called
+                      and n.id not in FUNCTIONS}
+    return names & FEATURE_DEFAULTS.keys()
+
+
+def condition_expr(text: str, schema: Mapping[str, Any] | None = None) -> Any:
+    """Translate an allow-listed rule condition into a boolean polars expression.
+
+    ``schema`` (the frame's column types) lets integer columns narrower than 64 bits be widened
+    wherever they enter arithmetic, so results never depend on how a column is stored."""
     import polars as pl
 
-    def value(node: ast.AST) -> Any:
+    narrow = {name for name, dtype in (schema or {}).items()
+              if dtype.is_integer() and dtype not in (pl.Int64, pl.UInt64)}
+
+    def value(node: ast.AST, wide: bool = False) -> Any:
         if isinstance(node, ast.Name):
-            return pl.col(node.id)
+            return pl.col(node.id).cast(pl.Int64) if wide and node.id in narrow else pl.col(node.id)
         if isinstance(node, ast.Constant):
             return pl.lit(node.value)
         if isinstance(node, ast.BinOp):
-            return _BIN[type(node.op)](value(node.left), value(node.right))
+            return _BIN[type(node.op)](value(node.left, True), value(node.right, True))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            return -value(node.operand)
+            return -value(node.operand, True)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd):
-            return value(node.operand)
+            return value(node.operand, True)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            args = [value(a) for a in node.args]
+            args = [value(a, True) for a in node.args]
             name = node.func.id
             if name == "abs":
                 return args[0].abs()
@@ -74,7 +99,7 @@ def condition_expr(text: str) -> Any:
                 digits = second.value if isinstance(second, ast.Constant) else 0
                 return args[0].round(digits if isinstance(digits, int) else 0)
         if isinstance(node, ast.IfExp):
-            return pl.when(test(node.test)).then(value(node.body)).otherwise(value(node.orelse))
+            return pl.when(test(node.test)).then(value(node.body, True)).otherwise(value(node.orelse, True))
         return test(node)
 
     def test(node: ast.AST) -> Any:
@@ -96,7 +121,7 @@ def condition_expr(text: str) -> Any:
             return value(left).is_null() if isinstance(op, ast.Eq) else value(left).is_not_null()
         if isinstance(op, ast.In | ast.NotIn):
             elements = [e.value for e in right.elts if isinstance(e, ast.Constant)]  # type: ignore[attr-defined]
-            found = value(left).is_in(elements).fill_null(False)
+            found = value(left, True).is_in(elements).fill_null(False)
             return found if isinstance(op, ast.In) else ~found & value(left).is_not_null()
         # a comparison involving an unknown (null) feature is false, as in the engine
         return _CMP[type(op)](value(left), value(right)).fill_null(False)
@@ -105,27 +130,63 @@ def condition_expr(text: str) -> Any:
     return test(tree.body)
 
 
-def feature_frame(events: Path, cache: Path | None = None, catalogue: Catalogue | None = None,
-                  on_rows: Callable[[int], None] | None = None, vectorised: bool = True) -> Any:
-    """Features of every event under ``events`` (engine definition), with label, amount, channel, type.
-
-    The events are taken in time order (stable, across files). The vectorised pass computes them all
-    at once; where it cannot be exact (an entity past one of the engine's state caps) or when
-    ``vectorised`` is off, every event goes through the engine's ``FeatureComputer`` one by one."""
+def event_scan(events: Path, columns: Collection[str] | None = EVENT_COLUMNS) -> Any:
+    """The events under ``events`` as a lazy frame of ``columns`` (by default those the feature pass
+    reads; None: all), the files one after the other as ``read_frame`` takes them (Parquet scanned,
+    CSV read)."""
     import polars as pl
 
-    if cache is not None and cache.exists():
-        return pl.read_parquet(cache)
+    # not yet in time order: ``vectorised_features`` reads it a column at a time and orders it
+    scans = []
+    for file in event_files(events):
+        scan = pl.scan_parquet(file) if file.suffix == ".parquet" else read_frame(file).lazy()
+        if columns is not None:
+            scan = scan.select([c for c in scan.collect_schema().names() if c in set(columns)])
+        scans.append(scan)
+    return pl.concat(scans, how="diagonal_relaxed")
+
+
+def event_table(events: Path, columns: Collection[str] | None = EVENT_COLUMNS) -> Any:
+    """The events under ``events`` in time order (stable, across files), with ``columns`` only.
+
+    A stable sort of the files one after the other is what sorting each and then all of them
+    (``read_frame`` then a sort) gives; it is applied a column at a time, never holding two tables."""
+    table = event_scan(events, columns).collect()
+    times = table["occurred_at"]
+    if times.null_count():
+        return table.sort("occurred_at", maintain_order=True)
+    if not times.is_sorted():
+        order = np.argsort(times.to_physical().to_numpy(), kind="stable")
+        for name in table.columns:
+            table = table.with_columns(table[name].gather(order))
+    return table
+
+
+def feature_frame(events: Path, cache: Path | None = None, catalogue: Catalogue | None = None,
+                  on_rows: Callable[[int], None] | None = None, vectorised: bool = True,
+                  only: Collection[str] | None = None) -> Any:
+    """Features of every event under ``events`` (engine definition), with label, amount, channel, type.
+
+    The events are taken in time order (stable, across files). With ``only`` (see ``rule_features``)
+    just those features are computed; integer features come in their narrowest type. The vectorised
+    pass computes them all at once; where it cannot be exact (an entity past one of the engine's
+    state caps) or when ``vectorised`` is off, every event goes through the engine's
+    ``FeatureComputer`` one by one. A ``cache`` is reused when it holds every feature asked for."""
+    import polars as pl
+
+    wanted = list(FEATURE_DEFAULTS) if only is None else [n for n in FEATURE_DEFAULTS if n in set(only)]
+    labels = ["_fraud", "_amount_fen", "_channel", "_type"]
+    if cache is not None and cache.exists() and set(wanted + labels) <= set(pl.read_parquet_schema(cache)):
+        return pl.read_parquet(cache, columns=wanted + labels)
     catalogue = catalogue or load_catalogue()
-    table = read_frame(events).sort("occurred_at", maintain_order=True)
     frame = None
     if vectorised:
-        try:
-            frame = vectorised_features(table, catalogue)
+        try:  # Parquet files are read a column at a time: the events table itself is never held
+            frame = vectorised_features(event_scan(events), catalogue, only=only, compact=True)
         except NotExact as exc:
             log.info("vectorised feature pass not exact (%s): computing event by event", exc)
     if frame is None:
-        frame = per_event_features(table, catalogue, on_rows)
+        frame = per_event_features(event_table(events, None), catalogue, on_rows).select(wanted + labels)
     if cache is not None:
         frame.write_parquet(cache)
     return frame
@@ -162,12 +223,13 @@ def _rule_columns(frame: Any, ruleset: RuleSet, catalogue: Catalogue, prefix: st
     import polars as pl
 
     business = {code: t.business for code, t in catalogue.types.items()}
-    frame = frame.with_columns(pl.col("_type").replace_strict(business, default="").alias("_business"))
+    to_business = pl.col("_type").replace_strict(business, default="", return_dtype=pl.Categorical)
+    frame = frame.with_columns(to_business.alias("_business"))
     active = [r for r in ruleset.rules if r.mode == "active"]
     exprs = []
     for rule in active:
         try:
-            cond = condition_expr(rule.condition_text)
+            cond = condition_expr(rule.condition_text, frame.schema)
         except (KeyError, AttributeError) as exc:
             raise RuleSyntaxError(f"rule {rule.id}: cannot be vectorised", rule_id=rule.id) from exc
         scope = pl.lit(True)
@@ -179,17 +241,18 @@ def _rule_columns(frame: Any, ruleset: RuleSet, catalogue: Catalogue, prefix: st
             scope = scope & pl.col("_type").is_in(sorted(rule.types))
         exprs.append((scope & cond).alias(f"{prefix}{rule.id}"))
     frame = frame.with_columns(exprs) if exprs else frame
-    score = pl.sum_horizontal([pl.col(f"{prefix}{r.id}").cast(pl.Int32) * r.score for r in active]) \
-        if active else pl.lit(0)
-    frame = frame.with_columns(score.cast(pl.Int64).alias(f"{prefix}score"))
+    # the score and outcome one rule at a time (a single expression would hold every rule's column)
+    score = np.zeros(frame.height, dtype=np.int64)
+    for r in active:
+        score += frame[f"{prefix}{r.id}"].fill_null(False).to_numpy().astype(np.int64) * r.score
     t = ruleset.thresholds
-    outcome = (pl.when(score >= t.block).then(3).when(score >= t.review).then(2)
-               .when(score >= t.challenge).then(1).otherwise(0))
+    outcome = np.select([score >= t.block, score >= t.review, score >= t.challenge], [3, 2, 1], 0)
     for r in active:
         if r.action is not None:
-            floor = pl.max_horizontal(outcome, pl.lit(int(r.action)))
-            outcome = pl.when(pl.col(f"{prefix}{r.id}")).then(floor).otherwise(outcome)
-    frame = frame.with_columns(outcome.alias(f"{prefix}outcome"))
+            hit = frame[f"{prefix}{r.id}"].fill_null(False).to_numpy()
+            outcome = np.where(hit, np.maximum(outcome, int(r.action)), outcome)
+    frame = frame.with_columns(pl.Series(f"{prefix}score", score),
+                               pl.Series(f"{prefix}outcome", outcome.astype(np.int32)))
     return frame, active
 
 
@@ -212,7 +275,7 @@ def _summary(frame: Any, prefix: str, active: list[Any]) -> dict[str, Any]:
                         .sum().alias("blocked_fen")).row(0)
     by_channel = frame.group_by("_channel").agg(
         (flagged & ~pl.col("_fraud")).sum().alias("fp"), (~pl.col("_fraud")).sum().alias("legit")
-    ).sort("_channel")
+    ).with_columns(pl.col("_channel").cast(pl.Utf8)).sort("_channel")  # by name, however stored
     fpr = {c: round(fp / legit, 5) if legit else None for c, fp, legit in by_channel.iter_rows()}
     flagged_n, caught, blocked = (int(v or 0) for v in over)
     return {"events": frame.height, "fraud": fraud_total, "flagged": flagged_n, "caught": caught,

@@ -280,10 +280,12 @@ def backtest_command(
     events: Path = typer.Option(..., "--events", help="Labelled event file or directory (CSV/Parquet)."),
     live: Path | None = typer.Option(None, "--live", help="Live rule set (default: shipped)."),
     features_cache: Path | None = typer.Option(None, help="Parquet file caching the features between runs."),
+    all_features: bool = typer.Option(False, "--all-features", help="Compute every feature, not only those "
+                                      "the two rule sets name (for a cache shared by many rule sets)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Replay labelled history through a candidate rule set, vectorised: per rule and overall figures."""
-    from bayfin.antifraud.backtest import backtest, feature_frame
+    from bayfin.antifraud.backtest import backtest, feature_frame, rule_features
     from bayfin.antifraud.ruleset import load_ruleset
     from bayfin.kernel.errors import AppError
 
@@ -294,11 +296,15 @@ def backtest_command(
         err_console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     started = time.perf_counter()
-    frame = feature_frame(events, cache=features_cache)
+    # only the features the candidate's and the live rules read: a third less time and memory for
+    # the shipped set, far less for a narrow candidate (docs/benchmarks.md)
+    only = None if all_features else rule_features(candidate, live_set)
+    frame = feature_frame(events, cache=features_cache, only=only)
     featured = time.perf_counter()
     report = backtest(frame, candidate, live_set)
     report["seconds"] = {"features": round(featured - started, 2),
                          "rules": round(time.perf_counter() - featured, 2)}
+    report["features_computed"] = frame.width - 4  # less the label, amount, channel and type
     if as_json:
         emit(report, as_json=True)
         return

@@ -14,24 +14,54 @@ time-ordered events as prefix sums and sorted searches, and a test compares both
   each sighting, so consecutive sightings closer than ``span`` form one run;
 - first-seen flags, "paid before" counts and device ages come from the previous sighting of the same
   (entity, value) pair; the times since security operations from forward-filled last times;
-- amount habits (a running log-amount mean and variance, Welford's update) and geo-velocity are
-  sequential by nature and run as a plain loop over the rows that need them, with the engine's
-  own arithmetic, so the rounded figures are identical.
+- amount habits (a running log-amount mean and variance, Welford's update) are sequential per
+  customer: they run as one numpy step per outflow rank across all customers, with the engine's
+  IEEE operations in its order and Python's own ``log1p``/``expm1``; the roundings of ratios and
+  distances use numpy where that gives Python's ``round`` exactly and Python's ``round`` next to a
+  half (see ``_round``), so the rounded figures are identical.
+
+Only the features asked for are computed (``only``: a backtest asks for those its rules name), so a
+rule set that reads no device feature costs no device windows; every feature otherwise. Each column
+becomes a polars series as soon as it is computed and the arrays behind it are dropped, and entity
+codes go once the last block reading them is done, so the peak is the output plus the shared
+per-row arrays plus one block's intermediates. Given a lazy frame, the pass reads the event table
+one column at a time and never holds it whole. ``compact`` stores integer features in the narrowest
+integer type that holds them (a backtest widens them again before any arithmetic, see
+``backtest.condition_expr``) and the label columns as categoricals.
 
 The engine caps what a state remembers (``RECENT_CAP`` events in 24 h, ``DISTINCT_CAP`` values per
-map). The pass checks whether any entity reaches a cap; if one does, ``vectorised_features`` raises
-``NotExact`` and the caller falls back to the per-event path. Row validation is only the catalogue
-check (type known and of the event's channel); files written by bayfin are otherwise valid.
+map). The pass checks whether any entity whose features are asked for reaches a cap; if one does,
+``vectorised_features`` raises ``NotExact`` and the caller falls back to the per-event path. Row
+validation is only the catalogue check (type known and of the event's channel); files written by
+bayfin are otherwise valid.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import numpy as np
 
+from bayfin.antifraud.arrays import (
+    _EVER,
+    _ORDERS,
+    NotExact,
+    _codes,
+    _Columns,
+    _first_time,
+    _forget,
+    _haversine,
+    _last_time,
+    _Map,
+    _narrow,
+    _prior_count,
+    _ratio,
+    _round,
+    _when,
+    _window,
+)
 from bayfin.antifraud.catalogue import Catalogue, load_catalogue
 from bayfin.antifraud.features import (
     CST_OFFSET,
@@ -44,479 +74,504 @@ from bayfin.antifraud.features import (
     RECENT_CAP,
     SMALL_FEN,
     TRACKED_OPS,
-    State,
-    _remember,
 )
-from bayfin.antifraud.features import _distinct as _engine_distinct
-from bayfin.antifraud.features import _known as _engine_known
-from bayfin.antifraud.geo import EARTH_RADIUS_KM
 
-__all__ = ["NotExact", "vectorised_features"]
+__all__ = ["EVENT_COLUMNS", "NotExact", "vectorised_features"]
 
-_SHIFT = np.int64(1) << np.int64(34)  # relative seconds (and days) stay below 2**34; entity codes below 2**29
-_EVER = int(_SHIFT)  # a window span covering the whole history
 _OWN_BANK = "BOC"
 
+#: The event-table columns the pass reads (the others, such as ``event_id``, need not be loaded).
+EVENT_COLUMNS = (
+    "occurred_at", "channel", "type", "customer_id", "account_id", "amount_fen", "currency", "ben_account",
+    "ben_bank", "device_fingerprint", "device_rooted", "device_emulator", "ip", "proxy", "vpn", "datacentre",
+    "ip_country", "sim_age_hours", "gps_lat", "gps_lon", "gps_city", "ipgeo_lat", "ipgeo_lon", "ipgeo_city",
+    "session_seconds", "login_to_txn_seconds", "typing_cadence_ms", "pasted_beneficiary", "on_call",
+    "screen_sharing", "card_pan_hash", "card_present", "three_ds", "merchant_id", "mcc", "merchant_country",
+    "is_fraud",
+)
 
-class NotExact(Exception):
-    """An entity reached one of the engine's state caps: only the per-event path gives its features."""
-
-
-# ---------------------------------------------------------------------------------------------- kernels
-
-def _codes(values: Any) -> np.ndarray:
-    """Dense integer codes of a polars string series; null (absent entity) is −1."""
-    import polars as pl
-
-    series = values.cast(pl.Utf8)
-    codes = series.cast(pl.Categorical).to_physical().cast(pl.Int64).fill_null(-1).to_numpy()
-    return np.asarray(codes, dtype=np.int64)
-
-
-_ORDERS: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # one pass's entity orders, by array identity
-
-
-def _sorted_by_entity(g: np.ndarray) -> np.ndarray:
-    """Row numbers of the entity's rows grouped by entity, in row order within each (cached per pass)."""
-    cached = _ORDERS.get(id(g))
-    if cached is not None and cached[0] is g:
-        return cached[1]
-    rows = np.flatnonzero(g >= 0)
-    order = rows[np.argsort(g[rows], kind="stable")]
-    _ORDERS[id(g)] = (g, order)  # the array is held, so its id cannot be reused during the pass
-    return order
-
-
-def _window(g: np.ndarray, t: np.ndarray, span: int, values: list[np.ndarray]) -> list[np.ndarray]:
-    """Per row: the sums of ``values`` over the entity's rows up to it whose time is in (t − span, t]."""
-    order = _sorted_by_entity(g)
-    gs = g[order]
-    if span >= _SHIFT:  # everything so far: the window starts at the entity's first row
-        start = np.r_[True, gs[1:] != gs[:-1]] if len(order) else np.zeros(0, bool)
-        first = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0)) if len(order) else order
-    else:
-        key = gs * _SHIFT + t[order]
-        first = np.searchsorted(key, gs * _SHIFT + np.maximum(t[order] - span, -1), side="right")
-    position = np.arange(1, len(order) + 1)
-    out = []
-    for v in values:
-        prefix = np.concatenate([[0], np.cumsum(v[order].astype(np.int64))])
-        result = np.zeros(len(g), dtype=np.int64)
-        result[order] = prefix[position] - prefix[first]
-        out.append(result)
-    return out
+_NAMES = list(FEATURE_DEFAULTS)
+_EVENT = frozenset(_NAMES[:_NAMES.index("cust_known")])  # read from the event alone
+#: The features read from each entity kind's own state (whose 24-hour list the engine caps).
+_KINDS: dict[str, frozenset[str]] = {
+    "account": frozenset({"acct_in_count_24h", "acct_in_sum_24h_yuan", "acct_in_payers_24h",
+                          "acct_out_sum_24h_yuan", "passthrough_ratio", "minutes_since_last_credit",
+                          "acct_age_days"}),
+    "device": frozenset({"dev_known", "dev_customers_24h", "dev_customers_30d", "dev_out_count_1h"}),
+    "ip": frozenset({"ip_customers_24h", "ip_out_count_1h", "ip_cards_1h", "ip_login_fail_1h"}),
+    "card": frozenset({"card_count_1h", "card_small_count_1h", "card_merchants_1h", "card_countries_24h",
+                       "card_new_merchant"}),
+    "merchant": frozenset({"mer_cards_1h", "mer_small_count_1h", "mer_cards_24h"}),
+    "beneficiary": frozenset({"ben_known", "ben_age_days", "ben_in_count_24h", "ben_in_sum_24h_yuan",
+                              "ben_payers_24h", "ben_payers_7d", "ben_new_payers_24h"}),
+}
+_KINDS = {"customer": frozenset(_NAMES) - _EVENT - frozenset().union(*_KINDS.values()), **_KINDS}
+_CODE_OF_KIND = {"customer": "cust", "account": "acct", "device": "dev", "ip": "ip", "card": "card",
+                 "merchant": "mer", "beneficiary": "paid"}
+_HABITS = ("cust_avg_amount_yuan", "cust_max_amount_yuan", "amount_to_avg_ratio", "amount_to_max_ratio",
+           "amount_zscore")
 
 
-def _pairs(g: np.ndarray, v: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sighting rows of (entity, value) pairs, ordered by pair then time, and their pair ids."""
-    rows = np.flatnonzero(present & (g >= 0) & (v >= 0))
-    pair = g[rows] * (int(v.max()) + 1 if len(v) else 1) + v[rows]
-    order = np.argsort(pair, kind="stable")
-    return rows[order], pair[order]
+class _Pass:
+    """One pass: the (valid, time-ordered) event table, the per-row arrays its blocks share, entity
+    codes on demand, and the output columns."""
 
+    # set by _event_fields: per-row flags and values the blocks share
+    out: np.ndarray
+    inflow: np.ndarray
+    small: np.ndarray
+    cash: np.ndarray
+    transfer: np.ndarray
+    card_out: np.ndarray
+    fail: np.ndarray
+    hour: np.ndarray
+    cday: np.ndarray
+    sub_type: Any  # categorical
+    has_dev: np.ndarray
+    has_net: np.ndarray
+    has_ben: np.ndarray
+    has_card: np.ndarray
 
-def _previous(rows: np.ndarray, pair: np.ndarray, t: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per sighting row: the previous sighting's time of the same pair (−1 if none) and how many before."""
-    same = np.r_[False, pair[1:] == pair[:-1]] if len(rows) else np.zeros(0, bool)
-    prev_t = np.full(n, -1, dtype=np.int64)
-    prev_t[rows[same]] = t[rows[np.flatnonzero(same) - 1]]
-    starts = np.flatnonzero(~same)
-    run_index = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
-    before = np.zeros(n, dtype=np.int64)
-    before[rows] = run_index
-    return prev_t, before
+    def __init__(self, frame: Any, types: Any, channel: Any, wanted: frozenset[str], compact: bool,
+                 step: Callable[[str], None]) -> None:
+        import polars as pl
 
+        self.frame, self.n, self.wanted, self.compact, self.step = frame, frame.height, wanted, compact, step
+        # the type and channel of every row, held as categoricals (a few bytes a row, not a string each)
+        self.types, self.channel = types.cast(pl.Categorical), channel.cast(pl.Categorical)
+        self.columns: dict[str, Any] = {}
+        self._codes: dict[str, np.ndarray] = {}
+        self._has: dict[str, np.ndarray] = {}
+        ts = frame["occurred_at"].dt.epoch("s").to_numpy().astype(np.int64)
+        if self.n and np.any(np.diff(ts) < 0):
+            raise NotExact("the events are not in time order")
+        self.t0 = int(ts[0]) - 40 * DAY if self.n else 0
+        self.t = ts - self.t0
+        del ts
+        self.amount = np.asarray(frame["amount_fen"].fill_null(0).to_numpy(), dtype=np.int64)
 
-def _distinct(g: np.ndarray, v: np.ndarray, present: np.ndarray, t: np.ndarray, span: int,
-              first_seen: bool = False) -> np.ndarray:
-    """Per row of the entity: values sighted within (t − span, t] (or first sighted, with first_seen)."""
-    n = len(g)
-    rows, pair = _pairs(g, v, present)
-    prev_t, before = _previous(rows, pair, t, n)
-    if first_seen:
-        flag = np.zeros(n, dtype=np.int64)
-        flag[rows[before[rows] == 0]] = 1
-        return _window(g, t, span, [flag])[0]
-    gap = (prev_t[rows] < 0) | (prev_t[rows] <= t[rows] - span)
-    start = np.zeros(n, dtype=np.int64)
-    start[rows[gap]] = 1
-    run = np.cumsum(gap) - 1
-    last = np.zeros(int(run[-1]) + 1 if len(run) else 0, dtype=np.int64)
-    np.maximum.at(last, run, t[rows])
-    run_entity = g[rows[gap]]
-    ends = np.sort(run_entity * _SHIFT + last + span)
-    begun = _window(g, t, _EVER, [start])[0]  # every run begun so far
-    ended = (np.searchsorted(ends, g * _SHIFT + t, side="right")
-             - np.searchsorted(ends, g * _SHIFT, side="left"))
-    return np.where(g >= 0, begun - ended, 0)
+    def wants(self, *names: str) -> bool:
+        """Whether any of these features is asked for."""
+        return any(name in self.wanted for name in names)
 
+    def put(self, name: str, values: Any, valid: np.ndarray | None = None) -> None:
+        """Keep a feature column if it is asked for: ``values`` (or a function making them) where
+        ``valid``, null elsewhere."""
+        import polars as pl
 
-class _Map:
-    """A remembered-values map of one entity kind (``state["s"][name]`` in the engine), for all rows."""
+        if name not in self.wanted:
+            return
+        if callable(values):
+            values = values()
+        series = values if isinstance(values, pl.Series) else pl.Series(name, values)
+        if valid is not None:
+            series = _when(valid, series)
+        if series.dtype.is_integer():
+            series = _narrow(series) if self.compact else series.cast(pl.Int64)
+        self.columns[name] = series.alias(name)
 
-    def __init__(self, name: str, g: np.ndarray, v: np.ndarray, present: np.ndarray, t: np.ndarray,
-                 spans: tuple[int, ...] = (), first_spans: tuple[int, ...] = ()) -> None:
-        present = present & (g >= 0) & (v >= 0)
-        self.distinct = {span: _distinct(g, v, present, t, span) for span in spans}
-        self.first_seen = {span: _distinct(g, v, present, t, span, first_seen=True) for span in first_spans}
-        prev_t, self.before, first = _pair_history(g, v, present, t)
-        self.known = present & _known(prev_t, t)  # seen within 30 days, before this row
-        self.first = np.where(self.before > 0, first, -1)  # when first seen, before this row (−1: never)
-        _rows, pair = _pairs(g, v, present)
-        base = int(v.max()) + 1 if len(v) else 1
-        entities, sizes = np.unique(np.unique(pair) // base, return_counts=True)
-        self.heavy = entities[sizes > DISTINCT_CAP]  # these forget values: replay the engine's own map code
-        if len(self.heavy):
-            self._replay(name, g, v, present, t, spans, first_spans)
+    def text(self, name: str) -> Any:
+        """A column as strings (all null when the table has no such column)."""
+        import polars as pl
 
-    def _replay(self, name: str, g: np.ndarray, v: np.ndarray, present: np.ndarray, t: np.ndarray,
-                spans: tuple[int, ...], first_spans: tuple[int, ...]) -> None:
-        states: dict[int, State] = {}
-        for i in np.flatnonzero(np.isin(g, self.heavy)).tolist():
-            state = states.setdefault(int(g[i]), {"s": {}})
-            now = int(t[i])
-            if present[i]:
-                value = str(v[i])
-                entry = state["s"].get(name, {}).get(value)
-                self.known[i] = _engine_known(state, name, value, now)
-                self.first[i] = -1 if entry is None else entry[0]
-                _remember(state, name, value, now)
-            for span in spans:
-                self.distinct[span][i] = _engine_distinct(state, name, now, span)
-            for span in first_spans:
-                self.first_seen[span][i] = _engine_distinct(state, name, now, span, by_first=True)
+        if name not in self.frame.columns:
+            return pl.Series(name, [None] * self.n, pl.Utf8)
+        return self.frame[name].cast(pl.Utf8)
 
+    def number(self, name: str) -> Any:
+        """An integer column (all null when absent)."""
+        import polars as pl
 
-def _ratio(num: np.ndarray, den: np.ndarray, digits: int, valid: np.ndarray) -> list[float | None]:
-    """round(num / den, digits) as Python computes it, for the rows where ``valid``; None elsewhere."""
-    cache: dict[tuple[int, int], float] = {}
-    out: list[float | None] = [None] * len(num)
-    for i in np.flatnonzero(valid):
-        k = (int(num[i]), int(den[i]))
-        r = cache.get(k)
-        if r is None:
-            r = cache[k] = round(k[0] / k[1], digits)
-        out[i] = r
-    return out
+        if name not in self.frame.columns:
+            return pl.Series(name, [None] * self.n, pl.Int64)
+        return self.frame[name]
 
+    def has(self, name: str) -> np.ndarray:
+        """Where a column holds a value (a non-empty one, for strings); read once."""
+        import polars as pl
 
-# ---------------------------------------------------------------------------------------------- the pass
+        if name not in self._has:
+            if name not in self.frame.columns:
+                return np.zeros(self.n, bool)
+            col = self.frame[name]
+            present = col.is_not_null()
+            if col.dtype in (pl.Utf8, pl.Categorical):
+                present = present & (col.cast(pl.Utf8) != "")
+            self._has[name] = np.asarray(present.to_numpy(), dtype=bool)
+        return self._has[name]
+
+    def flag(self, name: str) -> np.ndarray:
+        """A boolean column, null as false."""
+        if name not in self.frame.columns:
+            return np.zeros(self.n, bool)
+        return np.asarray(self.frame[name].fill_null(False).to_numpy(), dtype=bool)
+
+    def coords(self) -> dict[str, np.ndarray]:
+        """GPS and IP-geolocation coordinates, null as 0."""
+        return {c: np.asarray(self.frame[c].fill_null(0.0).to_numpy(), dtype=np.float64)
+                if c in self.frame.columns else np.zeros(self.n) for c in ("gps_lat", "gps_lon", "ipgeo_lat",
+                                                                             "ipgeo_lon")}
+
+    def forget(self, *kinds: str) -> None:
+        """Drop entity codes (and their cached orders) that no later block reads."""
+        for kind in kinds:
+            codes = self._codes.pop(kind, None)
+            if codes is not None:
+                _forget(codes)
+
+    def code(self, kind: str) -> np.ndarray:
+        """Entity codes of a kind (−1 where the event has none), computed once."""
+        cached = self._codes.get(kind)
+        if cached is None:
+            cached = self._codes[kind] = self._make_code(kind)
+        return cached
+
+    def _make_code(self, kind: str) -> np.ndarray:
+        if kind == "cust":
+            return _codes(self.text("customer_id"))
+        if kind == "acct":
+            return _codes(self.text("account_id"))
+        if kind == "chan":
+            return _codes(self.channel)
+        if kind == "paid":  # the beneficiary of an outflow
+            return np.where(self.out, self.code("ben"), -1)
+        if kind == "ben":
+            key = self.text("ben_bank").fill_null("") + ":" + self.text("ben_account").fill_null("")
+            return np.where(self.has_ben, _codes(key), -1)
+        if kind == "mer":
+            return np.where(self.has_card & self.has("merchant_id"), _codes(self.text("merchant_id")), -1)
+        column, present = {"dev": ("device_fingerprint", self.has_dev), "ip": ("ip", self.has_net),
+                           "card": ("card_pan_hash", self.has_card)}[kind]
+        return np.where(present, _codes(self.text(column)), -1)
+
 
 def vectorised_features(events: Any, catalogue: Catalogue | None = None,
-                        on_step: Callable[[str], None] | None = None) -> Any:
+                        on_step: Callable[[str], None] | None = None, only: Collection[str] | None = None,
+                        compact: bool = False) -> Any:
     """Features of every valid row of a time-ordered event table (the engine's definition, all at once).
 
-    Returns a polars frame with one column per feature of ``FEATURE_DEFAULTS`` plus ``_fraud``,
-    ``_amount_fen``, ``_channel`` and ``_type``, in the rows' order; raises ``NotExact`` when the
-    events would make the engine forget state (see the module docstring)."""
+    ``events`` is a polars frame in time order, or a lazy frame (``backtest.event_scan``), which is
+    read one column at a time and put in stable time order. Returns a polars frame with one column
+    per feature of ``FEATURE_DEFAULTS`` (only those named in ``only``, when given) plus ``_fraud``,
+    ``_amount_fen``, ``_channel`` and ``_type``, in the rows' order; ``compact`` narrows the integer
+    columns (see the module docstring). Raises ``NotExact`` when the events would make the engine
+    forget state that a wanted feature reads."""
+    wanted = frozenset(FEATURE_DEFAULTS if only is None else only)
+    unknown = wanted - FEATURE_DEFAULTS.keys()
+    if unknown:
+        raise ValueError(f"unknown features: {', '.join(sorted(unknown))}")
     _ORDERS.clear()
     try:
-        return _features(events, catalogue or load_catalogue(), on_step or (lambda _name: None))
+        return _features(events, catalogue or load_catalogue(), on_step or (lambda _name: None), wanted,
+                         compact)
     finally:
         _ORDERS.clear()  # the cache holds the pass's arrays: release them
 
 
-def _features(events: Any, catalogue: Catalogue, step: Callable[[str], None]) -> Any:
+def _features(events: Any, catalogue: Catalogue, step: Callable[[str], None], wanted: frozenset[str],
+              compact: bool) -> Any:
     import polars as pl
 
-    types = catalogue.types
-    frame = events.filter(pl.col("type").is_in(list(types))
-                          & (pl.col("type").str.split(".").list.first() == pl.col("channel")))
-    n = frame.height
-    ts = frame["occurred_at"].dt.epoch("s").to_numpy().astype(np.int64)
-    if n and np.any(np.diff(ts) < 0):
-        raise NotExact("the events are not in time order")
-    t0 = int(ts[0]) - 40 * DAY if n else 0
-    t = ts - t0
-    s = {c: frame[c] for c in frame.columns}
-
-    def text(name: str) -> Any:
-        col = s.get(name)
-        return pl.Series(name, [None] * n, pl.Utf8) if col is None else col.cast(pl.Utf8)
-
-    def has(name: str) -> np.ndarray:
-        col = text(name)
-        return np.asarray((col.is_not_null() & (col != "")).to_numpy(), dtype=bool)
-
-    def flag(name: str) -> np.ndarray:
-        col = s.get(name)
-        return np.zeros(n, bool) if col is None else np.asarray(col.fill_null(False).to_numpy(), dtype=bool)
-
-    type_col = frame["type"]
-    flow = type_col.replace_strict({c: x.flow for c, x in types.items()}).to_numpy()
-    business = type_col.replace_strict({c: x.business for c, x in types.items()}).to_numpy()
-    sub_type = type_col.replace_strict({c: x.sub_type for c, x in types.items()}).to_numpy()
-    sensitive = np.asarray(type_col.replace_strict({c: x.sensitive for c, x in types.items()}).to_numpy(),
-                           dtype=bool)
-    amount = np.asarray(frame["amount_fen"].fill_null(0).to_numpy(), dtype=np.int64)
-    out = (flow == "out") & (amount > 0)
-    inflow = (flow == "in") & (amount > 0)
-    small = out & (amount <= SMALL_FEN)
-    cash = out & (business == "cash")
-    fail = np.isin(sub_type, list(FAIL_TYPES))
-    transfer = out & (business == "transfer")
-    card_out = out & (business == "card")
-    local = ts + CST_OFFSET
-    hour = (local // 3600) % 24
-    cday = local // DAY - (t0 + CST_OFFSET) // DAY
-    f: dict[str, Any] = {}
-    channel = frame["channel"].to_numpy()
-    f.update(amount_fen=amount, amount_yuan=amount // 100, channel=channel, type=type_col.to_numpy(),
-             business=business, sub_type=sub_type, flow=flow, is_outflow=out, sensitive_op=sensitive,
-             foreign_currency=np.asarray((text("currency").fill_null("CNY") != "CNY").to_numpy(), bool),
-             hour=hour, night=hour < 6, weekday=(local // DAY + 3) % 7)
-    # -- the event's own fields
-    has_dev, has_net, has_ben, has_card = has("device_fingerprint"), has("ip"), has("ben_account"), has(
-        "card_pan_hash")
-    f.update(has_device=has_dev, device_rooted=has_dev & flag("device_rooted"),
-             device_emulator=has_dev & flag("device_emulator"), has_network=has_net)
-    proxy, vpn, dc = has_net & flag("proxy"), has_net & flag("vpn"), has_net & flag("datacentre")
-    f.update(proxy=proxy, vpn=vpn, datacentre_ip=dc, anonymous_ip=proxy | vpn | dc,
-             ip_foreign=has_net & np.asarray((text("ip_country").fill_null("CN").replace("", "CN") != "CN")
-                                             .to_numpy(), bool))
-    sim_age = s["sim_age_hours"].to_list() if "sim_age_hours" in s else [None] * n
-    f["sim_age_hours"] = [a if net else None for a, net in zip(sim_age, has_net, strict=True)]
-    f.update(has_beneficiary=has_ben,
-             beneficiary_other_bank=has_ben & np.asarray((text("ben_bank") != _OWN_BANK).fill_null(True)
-                                                         .to_numpy(), bool))
-    for name in ("session_seconds", "login_to_txn_seconds", "typing_cadence_ms"):
-        f[name] = s[name].to_list() if name in s else [None] * n
-    for name in ("pasted_beneficiary", "on_call", "screen_sharing"):
-        f[name] = flag(name)
-    present = flag("card_present")
-    mcc = np.where(has_card, text("mcc").fill_null("").to_numpy(), "")
-    f.update(op_count=np.zeros(n, np.int64), ops_touch_security=np.zeros(n, bool), has_card=has_card,
-             card_present=has_card & present, card_cnp=has_card & ~present,
-             three_ds=has_card & flag("three_ds"), mcc=mcc, high_risk_mcc=np.isin(mcc, list(HIGH_RISK_MCC)),
-             merchant_foreign=has_card & np.asarray(
-                 (text("merchant_country").fill_null("CN").replace("", "CN") != "CN").to_numpy(), bool))
+    table = _Columns(events) if isinstance(events, pl.LazyFrame) else events
+    types, channel = table["type"].cast(pl.Utf8), table["channel"].cast(pl.Utf8)
+    prefix = {code: code.split(".")[0] for code in catalogue.types}  # a known type of the event's channel
+    keep = np.asarray((types.replace_strict(prefix, default=None, return_dtype=pl.Utf8) == channel)
+                      .fill_null(False).to_numpy(), dtype=bool)
+    if not keep.all():
+        if isinstance(table, _Columns):
+            table.keep(keep)
+        else:
+            table = table.filter(pl.Series(keep))
+        types, channel = types.filter(pl.Series(keep)), channel.filter(pl.Series(keep))
+    del keep
+    p = _Pass(table, types, channel, wanted, compact, step)
+    del types, channel, table
+    _event_fields(p, catalogue)
     step("event fields")
-    # -- entity codes
-    customer = text("customer_id")
-    cust = _codes(customer)
-    acct = _codes(text("account_id"))
-    dev = np.where(has_dev, _codes(text("device_fingerprint")), -1)
-    ipc = np.where(has_net, _codes(text("ip")), -1)
-    ben_key = text("ben_bank").fill_null("") + ":" + text("ben_account").fill_null("")
-    ben = np.where(has_ben, _codes(ben_key), -1)
-    card = np.where(has_card, _codes(text("card_pan_hash")), -1)
-    has_mer = has_card & has("merchant_id")
-    mer = np.where(has_mer, _codes(text("merchant_id")), -1)
-    for name, g in (("customer", cust), ("account", acct), ("device", dev), ("ip", ipc), ("card", card),
-                    ("merchant", mer), ("beneficiary", np.where(out, ben, -1))):
-        if n and _window(g, t, DAY, [np.ones(n, np.int64)])[0].max() > RECENT_CAP:
-            raise NotExact(f"a {name} has more than {RECENT_CAP} events within 24 hours")
-    _customer_features(f, n, t, cday, hour, channel, sub_type, amount, out, small, cash, fail, transfer,
-                       card_out, cust, dev, ben, frame, text, has, step)
-    _entity_features(f, n, t, amount, out, inflow, small, fail, cust, acct, dev, ipc, ben, card, mer, has_ben,
-                     text)
+    for kind, features in _KINDS.items():
+        g = p.code(_CODE_OF_KIND[kind]) if wanted & features else None
+        if g is not None and p.n and _window(g, p.t, DAY, [np.ones(p.n, np.int64)])[0].max() > RECENT_CAP:
+            raise NotExact(f"a {kind} has more than {RECENT_CAP} events within 24 hours")
+    if wanted & _KINDS["customer"]:
+        _customer_features(p)
+    else:
+        step("customer windows")
+        step("habits")
+    _entity_features(p)
     step("entity windows")
-    columns = {name: f.get(name, [default] * n) for name, default in FEATURE_DEFAULTS.items()}
-    result = pl.DataFrame({name: (list(v) if isinstance(v, np.ndarray) and v.dtype == object else v)
-                           for name, v in columns.items()}, strict=False)
-    labels = pl.DataFrame({"_fraud": frame["is_fraud"].fill_null(False) if "is_fraud" in s
-                           else pl.Series([False] * n), "_amount_fen": amount, "_channel": channel,
-                           "_type": type_col})
-    return result.hstack(labels)
+    n = p.n
+    columns = [p.columns[name] if name in p.columns else pl.Series(name, [default] * n)
+               for name, default in FEATURE_DEFAULTS.items() if name in wanted]
+    channel, kinds = (p.channel, p.types) if compact else (p.channel.cast(pl.Utf8), p.types.cast(pl.Utf8))
+    fraud = p.frame["is_fraud"].fill_null(False) if "is_fraud" in p.frame.columns else pl.Series([False] * n)
+    labels = [fraud.alias("_fraud"), pl.Series("_amount_fen", p.amount), channel.alias("_channel"),
+              kinds.alias("_type")]
+    return pl.DataFrame(columns + labels)
+
+
+def _event_fields(p: _Pass, catalogue: Catalogue) -> None:
+    import polars as pl
+
+    types, n, amount = catalogue.types, p.n, p.amount
+
+    def lookup(attribute: str) -> Any:
+        return p.types.replace_strict({c: getattr(x, attribute) for c, x in types.items()})
+
+    flow, business, p.sub_type = lookup("flow"), lookup("business"), lookup("sub_type").cast(pl.Categorical)
+    out = p.out = np.asarray((flow == "out").to_numpy(), bool) & (amount > 0)
+    p.inflow = np.asarray((flow == "in").to_numpy(), bool) & (amount > 0)
+    p.small = out & (amount <= SMALL_FEN)
+    p.cash, p.transfer, p.card_out = (out & np.asarray((business == b).to_numpy(), bool)
+                                      for b in ("cash", "transfer", "card"))
+    p.fail = np.asarray(p.sub_type.is_in(list(FAIL_TYPES)).to_numpy(), bool)
+    local = p.t + (p.t0 + CST_OFFSET)
+    p.hour = ((local // 3600) % 24).astype(np.int8)
+    p.cday = (local // DAY - (p.t0 + CST_OFFSET) // DAY).astype(np.int32)
+    p.put("amount_fen", amount)
+    p.put("amount_yuan", lambda: amount // 100)
+    p.put("channel", lambda: p.channel.cast(pl.Utf8))
+    p.put("type", lambda: p.types.cast(pl.Utf8))
+    p.put("sub_type", lambda: p.sub_type.cast(pl.Utf8))
+    p.put("business", business)
+    p.put("flow", flow)
+    del flow, business
+    p.put("is_outflow", out)
+    p.put("sensitive_op", lambda: lookup("sensitive"))
+    p.put("foreign_currency", lambda: p.text("currency").fill_null("CNY") != "CNY")
+    p.put("hour", p.hour)
+    p.put("night", lambda: p.hour < 6)
+    p.put("weekday", lambda: (local // DAY + 3) % 7)
+    has_dev, has_net = p.has_dev, p.has_net = p.has("device_fingerprint"), p.has("ip")
+    has_ben, has_card = p.has_ben, p.has_card = p.has("ben_account"), p.has("card_pan_hash")
+    p.put("has_device", has_dev)
+    p.put("device_rooted", lambda: has_dev & p.flag("device_rooted"))
+    p.put("device_emulator", lambda: has_dev & p.flag("device_emulator"))
+    p.put("has_network", has_net)
+    if p.wants("proxy", "vpn", "datacentre_ip", "anonymous_ip"):
+        proxy, vpn, dc = has_net & p.flag("proxy"), has_net & p.flag("vpn"), has_net & p.flag("datacentre")
+        for name, values in (("proxy", proxy), ("vpn", vpn), ("datacentre_ip", dc),
+                             ("anonymous_ip", proxy | vpn | dc)):
+            p.put(name, values)
+    p.put("ip_foreign", lambda: has_net & np.asarray(
+        (p.text("ip_country").fill_null("CN").replace("", "CN") != "CN").to_numpy(), bool))
+    p.put("sim_age_hours", lambda: p.number("sim_age_hours"), valid=has_net)
+    p.put("has_beneficiary", has_ben)
+    p.put("beneficiary_other_bank", lambda: has_ben & np.asarray(
+        (p.text("ben_bank") != _OWN_BANK).fill_null(True).to_numpy(), bool))
+    for name in ("session_seconds", "login_to_txn_seconds", "typing_cadence_ms"):
+        p.put(name, lambda name=name: p.number(name))
+    for name in ("pasted_beneficiary", "on_call", "screen_sharing"):
+        p.put(name, lambda name=name: p.flag(name))
+    p.put("op_count", lambda: np.zeros(n, np.int64))
+    p.put("ops_touch_security", lambda: np.zeros(n, bool))
+    p.put("has_card", has_card)
+    p.put("card_present", lambda: has_card & p.flag("card_present"))
+    p.put("card_cnp", lambda: has_card & ~p.flag("card_present"))
+    p.put("three_ds", lambda: has_card & p.flag("three_ds"))
+    if p.wants("mcc", "high_risk_mcc"):
+        mcc = _when(has_card, p.text("mcc").fill_null(""), "")
+        p.put("mcc", mcc)
+        p.put("high_risk_mcc", lambda: mcc.is_in(list(HIGH_RISK_MCC)))
+    p.put("merchant_foreign", lambda: has_card & np.asarray(
+        (p.text("merchant_country").fill_null("CN").replace("", "CN") != "CN").to_numpy(), bool))
+    if p.wants("gps_ip_km"):
+        both = p.has("gps_lat") & p.has("ipgeo_lat")
+        c = p.coords()
+        km = np.zeros(n)
+        km[both] = _round(_haversine(c["gps_lat"][both], c["gps_lon"][both], c["ipgeo_lat"][both],
+                                     c["ipgeo_lon"][both]), 1)
+        p.put("gps_ip_km", km, valid=both)
+
+
+def _put_windows(p: _Pass, g: np.ndarray, t: np.ndarray, span: int,
+                 columns: dict[str, tuple[Any, int]]) -> None:
+    """Put the wanted ones of ``columns`` (feature: (values, or a function making them; divisor)): the
+    values' sums over the entity's window of ``span``, floor-divided by the divisor."""
+    names = [name for name in columns if name in p.wanted]
+    if not names:
+        return
+    values = [columns[k][0]() if callable(columns[k][0]) else columns[k][0] for k in names]
+    for name, total in zip(names, _window(g, t, span, values), strict=True):
+        divisor = columns[name][1]
+        p.put(name, total // divisor if divisor != 1 else total)
 
 
 # ---------------------------------------------------------------------------------------------- helpers
 
-def _nullable(values: np.ndarray, mask: np.ndarray) -> list[Any]:
-    """``values`` where ``mask``, None elsewhere, as Python scalars."""
-    listed = values.tolist()
-    return [v if m else None for v, m in zip(listed, mask.tolist(), strict=True)]
-
-
-def _first_time(g: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Per row: the time of its entity's first row."""
-    order = _sorted_by_entity(g)
-    gs = g[order]
-    start = np.r_[True, gs[1:] != gs[:-1]] if len(order) else np.zeros(0, bool)
-    firsts = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0)) if len(order) else order
-    out = np.full(len(g), -1, dtype=np.int64)
-    out[order] = t[order][firsts]
-    return out
-
-
-def _last_time(g: np.ndarray, t: np.ndarray, mark: np.ndarray, *, before: bool) -> np.ndarray:
-    """Per row: the latest time of a marked row of its entity (before it, or up to it); −1 if none."""
-    order = _sorted_by_entity(g)
-    gs = g[order]
-    value = np.where(mark[order], gs * _SHIFT + t[order], gs * _SHIFT - 1)
-    running = np.maximum.accumulate(value) if len(order) else value
-    if before:
-        same = np.r_[False, gs[1:] == gs[:-1]] if len(order) else np.zeros(0, bool)
-        running = np.where(same, np.r_[gs[:1] * _SHIFT - 1, running[:-1]], gs * _SHIFT - 1)
-    out = np.full(len(g), -1, dtype=np.int64)
-    found = running >= gs * _SHIFT
-    out[order[found]] = running[found] - gs[found] * _SHIFT
-    return out
-
-
-def _prior_count(g: np.ndarray, k: np.ndarray, k_query: np.ndarray, width: int) -> np.ndarray:
-    """Per row: earlier rows of the same entity whose key ``k`` equals this row's ``k_query``."""
-    n = len(g)
-    big = np.int64(n + 1)
-    key = np.sort((g * width + k) * big + np.arange(n))
-    query = (g * width + k_query) * big
-    found = np.searchsorted(key, query + np.arange(n), side="left") - np.searchsorted(key, query, side="left")
-    return np.asarray(found, dtype=np.int64)
-
-
-def _pair_history(g: np.ndarray, v: np.ndarray, present: np.ndarray, t: np.ndarray) -> tuple[
-        np.ndarray, np.ndarray, np.ndarray]:
-    """Per sighting row of a pair: the previous sighting's time (−1), sightings before, first time."""
-    n = len(g)
-    rows, pair = _pairs(g, v, present)
-    prev_t, before = _previous(rows, pair, t, n)
-    same = np.r_[False, pair[1:] == pair[:-1]] if len(rows) else np.zeros(0, bool)
-    starts = np.flatnonzero(~same)
-    first = np.full(n, -1, dtype=np.int64)
-    if len(rows):
-        first[rows] = np.repeat(t[rows[starts]], np.diff(np.r_[starts, len(rows)]))
-    return prev_t, before, first
-
-
-def _known(prev_t: np.ndarray, t: np.ndarray) -> np.ndarray:
-    return (prev_t >= 0) & (prev_t > t - KEEP)
-
-
-def _haversine(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
-    """``geo.haversine_km`` over arrays, operation for operation (rounded by Python's ``round`` after)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(lon2 - lon1)
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a))), dtype=np.float64)
-
-
-def _customer_features(f: dict[str, Any], n: int, t: np.ndarray, cday: np.ndarray, hour: np.ndarray,
-                       channel: np.ndarray, sub_type: np.ndarray, amount: np.ndarray, out: np.ndarray,
-                       small: np.ndarray, cash: np.ndarray, fail: np.ndarray, transfer: np.ndarray,
-                       card_out: np.ndarray, cust: np.ndarray, dev: np.ndarray, ben: np.ndarray, frame: Any,
-                       text: Callable[[str], Any], has: Callable[[str], np.ndarray],
-                       step: Callable[[str], None]) -> None:
-    ones = np.ones(n, np.int64)
-    (o5,) = _window(cust, t, 300, [out])
-    o1, s1, sm1, t1, k1, fl1 = _window(cust, t, 3600, [out, out * amount, small, transfer, card_out, fail])
-    o24, s24, c24, cs24, fl24 = _window(cust, t, DAY, [out, out * amount, cash, cash * amount, fail])
-    c7, s7 = _window(cust, cday, 7, [out, out * amount])
-    (s30,) = _window(cust, cday, 30, [out * amount])
-    (count,) = _window(cust, t, _EVER, [ones])
-    previous = count - 1
-    known = previous > 0
-    f.update(cust_known=known, cust_age_days=(t - _first_time(cust, t)) // DAY, cust_event_count=previous,
-             cust_out_count_5m=o5, cust_out_count_1h=o1, cust_out_count_24h=o24,
-             cust_out_sum_1h_yuan=s1 // 100,
-             cust_out_sum_24h_yuan=s24 // 100, cust_out_count_7d=c7, cust_out_sum_7d_yuan=s7 // 100,
-             cust_out_sum_30d_yuan=s30 // 100, cust_small_count_1h=sm1, cust_cash_count_24h=c24,
-             cust_cash_sum_24h_yuan=cs24 // 100, cust_transfer_count_1h=t1, cust_card_count_1h=k1,
-             cust_login_fail_1h=fl1, cust_login_fail_24h=fl24)
-    last = _last_time(cust, t, np.ones(n, bool), before=True)
-    f["minutes_since_last"] = _nullable((t - last) // 60, known)
-    # remembered values: channel, device, beneficiary (outflows), city, IP
-    gps, ipgeo = has("gps_lat"), has("ipgeo_lat")
-    gps_city, ip_city = text("gps_city"), text("ipgeo_city")
-    city_text = np.where(gps & has("gps_city"), gps_city.fill_null("").to_numpy(),
-                         np.where(ipgeo & has("ipgeo_city"), ip_city.fill_null("").to_numpy(), ""))
-    import polars as pl
-
-    city = np.where(city_text != "", _codes(pl.Series(city_text.astype(str))), -1)
-    chan = _codes(frame["channel"])
-    ipc = np.where(has("ip"), _codes(text("ip")), -1)
-    ben_out = np.where(out, ben, -1)
-    maps = {"dev": _Map("dev", cust, dev, dev >= 0, t, (DAY, KEEP)),
-            "ben": _Map("ben", cust, ben_out, ben_out >= 0, t, (DAY,), (DAY,)),
-            "city": _Map("city", cust, city, city >= 0, t, (DAY,)),
-            "ip": _Map("ip", cust, ipc, ipc >= 0, t, (DAY,)),
-            "chan": _Map("chan", cust, chan, chan >= 0, t)}
-    if len(maps["ben"].heavy):
-        raise NotExact(f"a customer paid more than {DISTINCT_CAP} beneficiaries (their counts are pruned)")
-    new = {name: (v >= 0) & ~maps[name].known
-           for name, v in (("dev", dev), ("ben", ben_out), ("city", city), ("ip", ipc), ("chan", chan))}
-    first_dev = maps["dev"].first
-    f.update(cust_new_device=new["dev"], cust_new_beneficiary=new["ben"], cust_new_city=new["city"],
-             cust_new_channel=new["chan"], cust_new_ip=new["ip"],
-             ben_paid_before_count=np.where(maps["ben"].known, maps["ben"].before, 0),
-             cust_device_age_minutes=_nullable(np.where(first_dev >= 0, (t - first_dev) // 60, 0), dev >= 0),
-             cust_devices_24h=maps["dev"].distinct[DAY], cust_devices_30d=maps["dev"].distinct[KEEP],
-             cust_beneficiaries_24h=maps["ben"].distinct[DAY],
-             cust_new_beneficiaries_24h=maps["ben"].first_seen[DAY],
-             cust_ips_24h=maps["ip"].distinct[DAY], cust_cities_24h=maps["city"].distinct[DAY])
-    step("customer windows")
+def _customer_features(p: _Pass) -> None:
+    n, t, cust, out, amount = p.n, p.t, p.code("cust"), p.out, p.amount
+    _put_windows(p, cust, t, 300, {"cust_out_count_5m": (out, 1)})
+    _put_windows(p, cust, t, 3600, {
+        "cust_out_count_1h": (out, 1), "cust_out_sum_1h_yuan": (lambda: out * amount, 100),
+        "cust_small_count_1h": (p.small, 1), "cust_transfer_count_1h": (p.transfer, 1),
+        "cust_card_count_1h": (p.card_out, 1), "cust_login_fail_1h": (p.fail, 1)})
+    _put_windows(p, cust, t, DAY, {
+        "cust_out_count_24h": (out, 1), "cust_out_sum_24h_yuan": (lambda: out * amount, 100),
+        "cust_cash_count_24h": (p.cash, 1), "cust_cash_sum_24h_yuan": (lambda: p.cash * amount, 100),
+        "cust_login_fail_24h": (p.fail, 1)})
+    _put_windows(p, cust, p.cday, 7, {"cust_out_count_7d": (out, 1),
+                                      "cust_out_sum_7d_yuan": (lambda: out * amount, 100)})
+    _put_windows(p, cust, p.cday, 30, {"cust_out_sum_30d_yuan": (lambda: out * amount, 100)})
+    previous = np.zeros(0, np.int64)
+    if p.wants("cust_known", "cust_event_count", "minutes_since_last", "hour_share", "unusual_hour",
+               "channel_share"):
+        previous = _window(cust, t, _EVER, [np.ones(n, np.int64)])[0] - 1
+        known = previous > 0
+        p.put("cust_known", known)
+        p.put("cust_event_count", previous)
+        p.put("minutes_since_last", lambda: (t - _last_time(cust, t, np.ones(n, bool), before=True)) // 60,
+              valid=known)
+        del known
+    p.put("cust_age_days", lambda: (t - _first_time(cust, t)) // DAY)
+    _customer_maps(p, cust)
+    p.step("customer windows")
     # habits: the share of the customer's earlier events at this hour (±1) and on this channel
-    events = previous
-    around = np.zeros(n, dtype=np.int64)
-    for d in (-1, 0, 1):
-        around += _prior_count(cust, hour, (hour + d) % 24, 24)
-    on_channel = _prior_count(cust, chan, chan, int(chan.max()) + 1 if n else 1)
-    enough = events >= 10
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(enough, around / np.maximum(events, 1), 1.0)
-    f.update(hour_share=_ratio(around, events, 3, enough), unusual_hour=enough & (share < 0.02),
-             channel_share=_ratio(on_channel, events, 3, enough))
+    enough = previous >= 10
+    if p.wants("hour_share", "unusual_hour"):
+        around = _prior_count(cust, p.hour, 24, (-1, 0, 1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(enough, around / np.maximum(previous, 1), 1.0)
+        p.put("hour_share", *_ratio(around, previous, 3, enough))
+        p.put("unusual_hour", enough & (share < 0.02))
+        del around, share
+    if p.wants("channel_share"):
+        chan = p.code("chan")
+        on_channel = _prior_count(cust, chan, int(chan.max()) + 1 if n else 1)
+        p.put("channel_share", *_ratio(on_channel, previous, 3, enough))
+    del enough, previous
     # times since the customer's security operations (the operation itself is remembered after it)
     by_feature: dict[str, list[str]] = {}
     for op, feature in TRACKED_OPS.items():
         by_feature.setdefault(feature, []).append(op)
     for feature, ops in by_feature.items():
+        if feature not in p.wanted:
+            continue
         best = np.full(n, -1, dtype=np.int64)
         for op in ops:
-            mark = sub_type == op
+            mark = np.asarray((p.sub_type == op).to_numpy(), bool)
             if not mark.any():
                 continue
             then = _last_time(cust, t, mark, before=True)
             minutes = np.maximum(0, (t - then) // 60)
             best = np.where((then >= 0) & ((best < 0) | (minutes < best)), minutes, best)
-        f[feature] = _nullable(best, best >= 0)
-    _sequential_habits(f, n, t, amount, out, cust, frame, gps, ipgeo)
-    step("habits")
+        p.put(feature, best, valid=best >= 0)
+    if p.wants(*_HABITS):
+        _amount_habits(p, cust)
+    if p.wants("km_from_last", "speed_kmh", "impossible_travel"):
+        _geo_velocity(p, cust)
+    _forget(cust)  # its order; the codes are values of other entities' maps
+    p.forget("chan")
+    p.step("habits")
 
 
-def _sequential_habits(f: dict[str, Any], n: int, t: np.ndarray, amount: np.ndarray, out: np.ndarray,
-                       cust: np.ndarray, frame: Any, gps: np.ndarray, ipgeo: np.ndarray) -> None:
-    """Amount habits (Welford) and geo-velocity: a loop with the engine's own arithmetic."""
-    avg: list[Any] = [None] * n
-    mx: list[Any] = [None] * n
-    to_avg: list[Any] = [None] * n
-    to_max: list[Any] = [None] * n
-    zscore: list[Any] = [None] * n
-    habits: dict[int, list[float]] = {}
-    amounts, owners = amount.tolist(), cust.tolist()
-    for i in np.flatnonzero(out).tolist():
-        a = amounts[i]
-        h = habits.get(owners[i])
-        if h is None:
-            h = habits[owners[i]] = [0, 0.0, 0.0, 0]
-        count = int(h[0])
-        if count >= 3:
-            mean_fen = math.expm1(h[1])
-            std = math.sqrt(h[2] / (count - 1))
-            avg[i], mx[i] = int(mean_fen) // 100, int(h[3]) // 100
-            to_avg[i] = round(a / max(mean_fen, 100.0), 2)
-            to_max[i] = round(a / max(h[3], 100), 2)
-            zscore[i] = round((math.log1p(a) - h[1]) / max(std, 0.25), 2)
-        x = math.log1p(a)
-        count += 1
-        delta = x - h[1]
-        h[1] += delta / count
-        h[2] += delta * (x - h[1])
-        h[0] = count
-        h[3] = max(h[3], a)
-    f.update(cust_avg_amount_yuan=avg, cust_max_amount_yuan=mx, amount_to_avg_ratio=to_avg,
-             amount_to_max_ratio=to_max, amount_zscore=zscore)
-    coords = {c: np.asarray(frame[c].fill_null(0.0).to_numpy(), dtype=np.float64) if c in frame.columns
-              else np.zeros(n) for c in ("gps_lat", "gps_lon", "ipgeo_lat", "ipgeo_lon")}
-    both = gps & ipgeo
-    gps_ip: list[Any] = [None] * n
-    apart = _haversine(coords["gps_lat"][both], coords["gps_lon"][both], coords["ipgeo_lat"][both],
-                       coords["ipgeo_lon"][both])
-    for i, km in zip(np.flatnonzero(both).tolist(), apart.tolist(), strict=True):
-        gps_ip[i] = round(km, 1)
-    # geo-velocity: against the customer's previous located event
+def _customer_maps(p: _Pass, cust: np.ndarray) -> None:
+    """Remembered values: device, beneficiary (outflows), city, IP, channel."""
+    import polars as pl
+
+    t = p.t
+
+    def spans(**features: int) -> tuple[int, ...]:
+        return tuple(span for name, span in features.items() if name in p.wanted)
+
+    if p.wants("cust_new_device", "cust_device_age_minutes", "cust_devices_24h", "cust_devices_30d"):
+        dev = p.code("dev")
+        m = _Map(cust, dev, dev >= 0, t, spans(cust_devices_24h=DAY, cust_devices_30d=KEEP))
+        p.put("cust_new_device", lambda: (dev >= 0) & ~m.known)
+        p.put("cust_device_age_minutes", lambda: np.where(m.first >= 0, (t - m.first) // 60, 0),
+              valid=dev >= 0)
+        p.put("cust_devices_24h", lambda: m.distinct[DAY])
+        p.put("cust_devices_30d", lambda: m.distinct[KEEP])
+    if p.wants("cust_new_beneficiary", "ben_paid_before_count", "cust_beneficiaries_24h",
+               "cust_new_beneficiaries_24h"):
+        paid = p.code("paid")
+        m = _Map(cust, paid, paid >= 0, t, spans(cust_beneficiaries_24h=DAY),
+                 spans(cust_new_beneficiaries_24h=DAY))
+        if len(m.heavy):
+            raise NotExact(f"a customer paid more than {DISTINCT_CAP} beneficiaries "
+                           "(their counts are pruned)")
+        p.put("cust_new_beneficiary", lambda: (paid >= 0) & ~m.known)
+        p.put("ben_paid_before_count", lambda: np.where(m.known, m.before, 0))
+        p.put("cust_beneficiaries_24h", lambda: m.distinct[DAY])
+        p.put("cust_new_beneficiaries_24h", lambda: m.first_seen[DAY])
+    if p.wants("cust_new_city", "cust_cities_24h"):
+        gps, ipgeo = p.has("gps_lat") & p.has("gps_city"), p.has("ipgeo_lat") & p.has("ipgeo_city")
+        city_text = pl.select(pl.when(pl.lit(pl.Series(gps))).then(pl.lit(p.text("gps_city")))
+                              .when(pl.lit(pl.Series(ipgeo))).then(pl.lit(p.text("ipgeo_city")))
+                              .otherwise(pl.lit(""))).to_series()
+        city = np.where(np.asarray((city_text != "").to_numpy(), bool), _codes(city_text), -1)
+        del city_text, gps, ipgeo
+        m = _Map(cust, city, city >= 0, t, spans(cust_cities_24h=DAY))
+        p.put("cust_new_city", lambda: (city >= 0) & ~m.known)
+        p.put("cust_cities_24h", lambda: m.distinct[DAY])
+    if p.wants("cust_new_ip", "cust_ips_24h"):
+        ipc = p.code("ip")
+        m = _Map(cust, ipc, ipc >= 0, t, spans(cust_ips_24h=DAY))
+        p.put("cust_new_ip", lambda: (ipc >= 0) & ~m.known)
+        p.put("cust_ips_24h", lambda: m.distinct[DAY])
+    if p.wants("cust_new_channel"):
+        chan = p.code("chan")
+        p.put("cust_new_channel", (chan >= 0) & ~_Map(cust, chan, chan >= 0, t).known)
+
+
+def _amount_habits(p: _Pass, cust: np.ndarray) -> None:
+    """Amount habits: Welford's running log-amount mean and variance, with the engine's arithmetic.
+
+    The recurrence is sequential per customer but independent across customers, so it runs as one
+    numpy step per outflow rank (every customer's first outflow, then every second one, …) with the
+    same IEEE operations in the same order; ``log1p`` and ``expm1`` are Python's own (numpy's may
+    differ in the last bit), ``sqrt`` and the divisions are correctly rounded in both."""
+    n = p.n
+    rows = np.flatnonzero(p.out)
+    owner, amount = cust[rows], p.amount[rows]
+    x = np.fromiter(map(math.log1p, amount.tolist()), np.float64, len(rows))
+    by_owner = np.argsort(owner, kind="stable")  # each customer's outflows in time order
+    owners = owner[by_owner]
+    starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(rows) else np.zeros(0, np.int64)
+    rank = np.empty(len(rows), np.int64)
+    rank[by_owner] = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
+    del by_owner, owners, starts
+    customers = int(cust.max()) + 1 if n else 0
+    mean, m2, top = np.zeros(customers), np.zeros(customers), np.zeros(customers, np.int64)
+    mean_before, m2_before = np.zeros(len(rows)), np.zeros(len(rows))
+    top_before = np.zeros(len(rows), np.int64)
+    by_rank = np.argsort(rank, kind="stable")
+    edges = np.r_[0, np.cumsum(np.bincount(rank))] if len(rows) else np.zeros(1, np.int64)
+    for k in range(len(edges) - 1):
+        at = by_rank[edges[k]:edges[k + 1]]  # the (k+1)-th outflow of each customer who has one
+        c, xk = owner[at], x[at]
+        mean_before[at], m2_before[at], top_before[at] = mean[c], m2[c], top[c]
+        delta = xk - mean[c]
+        mean[c] = mean[c] + delta / (k + 1)
+        m2[c] = m2[c] + delta * (xk - mean[c])
+        top[c] = np.maximum(top[c], amount[at])
+    del by_rank, mean, m2, top
+    ready = rank >= 3  # three outflows before this one
+    at, count = np.flatnonzero(ready), rank[ready]
+    mean_fen = np.fromiter(map(math.expm1, mean_before[at].tolist()), np.float64, len(at))
+    std = np.sqrt(m2_before[at] / (count - 1))
+    a, top_at, z = amount[at], top_before[at], x[at] - mean_before[at]
+    seen = np.zeros(n, bool)
+    seen[rows[at]] = True
+    for name, values in (("cust_avg_amount_yuan", lambda: np.trunc(mean_fen).astype(np.int64) // 100),
+                         ("cust_max_amount_yuan", lambda: top_at // 100),
+                         ("amount_to_avg_ratio", lambda: _round(a / np.maximum(mean_fen, 100.0), 2)),
+                         ("amount_to_max_ratio", lambda: _round(a / np.maximum(top_at, 100), 2)),
+                         ("amount_zscore", lambda: _round(z / np.maximum(std, 0.25), 2))):
+        if name in p.wanted:
+            column = np.zeros(n, dtype=np.int64 if name.endswith("_yuan") else np.float64)
+            column[rows[at]] = values()
+            p.put(name, column, valid=seen)
+
+
+def _geo_velocity(p: _Pass, cust: np.ndarray) -> None:
+    """Distance and speed against the customer's previous located event."""
+    n, t = p.n, p.t
+    gps, ipgeo = p.has("gps_lat"), p.has("ipgeo_lat")
+    c = p.coords()
     located = np.flatnonzero(gps | ipgeo)
-    lat_ = np.where(gps, coords["gps_lat"], coords["ipgeo_lat"])[located]
-    lon_ = np.where(gps, coords["gps_lon"], coords["ipgeo_lon"])[located]
+    lat_ = np.where(gps, c["gps_lat"], c["ipgeo_lat"])[located]
+    lon_ = np.where(gps, c["gps_lon"], c["ipgeo_lon"])[located]
+    del c
     owner = cust[located]
     order = np.argsort(owner, kind="stable")
     same = np.r_[False, owner[order][1:] == owner[order][:-1]] if len(order) else np.zeros(0, bool)
@@ -524,61 +579,95 @@ def _sequential_habits(f: dict[str, Any], n: int, t: np.ndarray, amount: np.ndar
     km = _haversine(lat_[before], lon_[before], lat_[here], lon_[here])
     minutes = np.maximum(0.0, (t[located][here] - t[located][before]) / 60)
     kmh = km / np.maximum(minutes / 60, 1 / 60)
-    km_from: list[Any] = [None] * n
-    speed: list[Any] = [None] * n
-    impossible = np.zeros(n, bool)
     rows = located[here]
+    impossible, moved = np.zeros(n, bool), np.zeros(n, bool)
     impossible[rows] = (km >= 100) & (kmh >= 800)
-    for i, k, v in zip(rows.tolist(), km.tolist(), kmh.tolist(), strict=True):
-        km_from[i], speed[i] = round(k, 1), round(v, 1)
-    f.update(gps_ip_km=gps_ip, km_from_last=km_from, speed_kmh=speed, impossible_travel=impossible)
+    moved[rows] = True
+    km_from, speed = np.zeros(n), np.zeros(n)
+    km_from[rows], speed[rows] = _round(km, 1), _round(kmh, 1)
+    p.put("km_from_last", km_from, valid=moved)
+    p.put("speed_kmh", speed, valid=moved)
+    p.put("impossible_travel", impossible)
 
 
-def _entity_features(f: dict[str, Any], n: int, t: np.ndarray, amount: np.ndarray, out: np.ndarray,
-                     inflow: np.ndarray, small: np.ndarray, fail: np.ndarray, cust: np.ndarray,
-                     acct: np.ndarray, dev: np.ndarray, ipc: np.ndarray, ben: np.ndarray, card: np.ndarray,
-                     mer: np.ndarray, has_ben: np.ndarray, text: Callable[[str], Any]) -> None:
-    ones = np.ones(n, np.int64)
-    on_dev, on_ip = dev >= 0, ipc >= 0
-    (dev_count,) = _window(dev, t, _EVER, [ones])
-    (dev_out,) = _window(dev, t, 3600, [out])
-    dev_customers = _Map("cust", dev, cust, on_dev, t, (DAY, KEEP)).distinct
-    f.update(dev_known=on_dev & (dev_count > 1), dev_customers_24h=dev_customers[DAY],
-             dev_customers_30d=dev_customers[KEEP], dev_out_count_1h=dev_out)
-    ip_out, ip_fail = _window(ipc, t, 3600, [out, fail])
-    f.update(ip_customers_24h=_Map("cust", ipc, cust, on_ip, t, (DAY,)).distinct[DAY], ip_out_count_1h=ip_out,
-             ip_cards_1h=_Map("card", ipc, card, on_ip & (card >= 0), t, (3600,)).distinct[3600],
-             ip_login_fail_1h=ip_fail)
-    # the customer's own account: credits, debits, payers, pass-through
-    payer = inflow & has_ben
-    in_count, in_sum, out_sum = _window(acct, t, DAY, [inflow, inflow * amount, out * amount])
-    credit = _last_time(acct, t, inflow, before=False)
-    f.update(acct_in_count_24h=in_count, acct_in_sum_24h_yuan=in_sum // 100,
-             acct_in_payers_24h=_Map("payer", acct, ben, payer, t, (DAY,)).distinct[DAY],
-             acct_out_sum_24h_yuan=out_sum // 100,
-             passthrough_ratio=_ratio(out_sum, in_sum, 2, in_sum > 0),
-             minutes_since_last_credit=_nullable(np.maximum(0, (t - credit) // 60), credit >= 0),
-             acct_age_days=(t - _first_time(acct, t)) // DAY)
-    # the beneficiary of an outflow
-    paid = np.where(out, ben, -1)
-    on_ben = paid >= 0
-    payers = _Map("payer", paid, cust, on_ben, t, (DAY, 7 * DAY), (DAY,))
-    (ben_count,) = _window(paid, t, _EVER, [ones])
-    ben_in, ben_sum = _window(paid, t, DAY, [ones, amount])
-    f.update(ben_known=on_ben & (ben_count > 1),
-             ben_age_days=np.where(on_ben, (t - _first_time(ben, t)) // DAY, 0),
-             ben_in_count_24h=ben_in, ben_in_sum_24h_yuan=ben_sum // 100,
-             ben_payers_24h=payers.distinct[DAY], ben_payers_7d=payers.distinct[7 * DAY],
-             ben_new_payers_24h=payers.first_seen[DAY])
-    # the card and its merchant
-    on_card, on_mer = card >= 0, mer >= 0
-    country = _codes(text("merchant_country").fill_null("CN").replace("", "CN"))
-    (card_count,) = _window(card, t, _EVER, [ones])
-    merchants = _Map("mer", card, mer, on_mer, t, (3600,))
-    card_out, card_small = _window(card, t, 3600, [out, small])
-    mer_small = _window(mer, t, 3600, [small])[0]
-    cards = _Map("card", mer, card, on_mer, t, (3600, DAY)).distinct
-    f.update(card_new_merchant=on_mer & (card_count > 1) & ~merchants.known, card_count_1h=card_out,
-             card_small_count_1h=card_small, card_merchants_1h=merchants.distinct[3600],
-             card_countries_24h=_Map("country", card, country, on_card, t, (DAY,)).distinct[DAY],
-             mer_cards_1h=cards[3600], mer_cards_24h=cards[DAY], mer_small_count_1h=mer_small)
+def _entity_features(p: _Pass) -> None:
+    n, t, out, amount, wanted = p.n, p.t, p.out, p.amount, p.wanted
+
+    def ones() -> np.ndarray:
+        return np.ones(n, np.int64)
+
+    def spans(**features: int) -> tuple[int, ...]:
+        return tuple(span for name, span in features.items() if name in wanted)
+
+    if wanted & _KINDS["device"]:
+        dev = p.code("dev")
+        on_dev = dev >= 0
+        p.put("dev_known", lambda: on_dev & (_window(dev, t, _EVER, [ones()])[0] > 1))
+        if p.wants("dev_customers_24h", "dev_customers_30d"):
+            dev_customers = _Map(dev, p.code("cust"), on_dev, t,
+                                 spans(dev_customers_24h=DAY, dev_customers_30d=KEEP)).distinct
+            p.put("dev_customers_24h", lambda: dev_customers[DAY])
+            p.put("dev_customers_30d", lambda: dev_customers[KEEP])
+            del dev_customers
+        _put_windows(p, dev, t, 3600, {"dev_out_count_1h": (out, 1)})
+        p.forget("dev")
+    if wanted & _KINDS["ip"]:
+        ipc = p.code("ip")
+        on_ip = ipc >= 0
+        p.put("ip_customers_24h", lambda: _Map(ipc, p.code("cust"), on_ip, t, (DAY,)).distinct[DAY])
+        _put_windows(p, ipc, t, 3600, {"ip_out_count_1h": (out, 1), "ip_login_fail_1h": (p.fail, 1)})
+        p.put("ip_cards_1h", lambda: _Map(ipc, p.code("card"), on_ip & (p.code("card") >= 0), t,
+                                          (3600,)).distinct[3600])
+        p.forget("ip")
+    if wanted & _KINDS["account"]:  # the customer's own account: credits, debits, payers, pass-through
+        acct = p.code("acct")
+        if p.wants("acct_in_count_24h", "acct_in_sum_24h_yuan", "acct_out_sum_24h_yuan", "passthrough_ratio"):
+            in_count, in_sum, out_sum = _window(acct, t, DAY, [p.inflow, p.inflow * amount, out * amount])
+            p.put("acct_in_count_24h", in_count)
+            p.put("acct_in_sum_24h_yuan", lambda: in_sum // 100)
+            p.put("acct_out_sum_24h_yuan", lambda: out_sum // 100)
+            p.put("passthrough_ratio", *_ratio(out_sum, in_sum, 2, in_sum > 0))
+            del in_count, in_sum, out_sum
+        p.put("acct_in_payers_24h", lambda: _Map(acct, p.code("ben"), p.inflow & p.has_ben, t,
+                                                 (DAY,)).distinct[DAY])
+        if p.wants("minutes_since_last_credit"):
+            credit = _last_time(acct, t, p.inflow, before=False)
+            p.put("minutes_since_last_credit", np.maximum(0, (t - credit) // 60), valid=credit >= 0)
+            del credit
+        p.put("acct_age_days", lambda: (t - _first_time(acct, t)) // DAY)
+        p.forget("acct")
+    if wanted & _KINDS["beneficiary"]:  # the beneficiary of an outflow
+        paid = p.code("paid")
+        on_ben = paid >= 0
+        if p.wants("ben_payers_24h", "ben_payers_7d", "ben_new_payers_24h"):
+            payers = _Map(paid, p.code("cust"), on_ben, t, spans(ben_payers_24h=DAY,
+                                                                          ben_payers_7d=7 * DAY),
+                          spans(ben_new_payers_24h=DAY))
+            p.put("ben_payers_24h", lambda: payers.distinct[DAY])
+            p.put("ben_payers_7d", lambda: payers.distinct[7 * DAY])
+            p.put("ben_new_payers_24h", lambda: payers.first_seen[DAY])
+            del payers
+        p.put("ben_known", lambda: on_ben & (_window(paid, t, _EVER, [ones()])[0] > 1))
+        p.put("ben_age_days", lambda: np.where(on_ben, (t - _first_time(p.code("ben"), t)) // DAY, 0))
+        _put_windows(p, paid, t, DAY, {"ben_in_count_24h": (ones, 1), "ben_in_sum_24h_yuan": (amount, 100)})
+    p.forget("cust", "ben", "paid")
+    if wanted & (_KINDS["card"] | _KINDS["merchant"]):  # the card and its merchant
+        card, mer = p.code("card"), p.code("mer")
+        on_card, on_mer = card >= 0, mer >= 0
+        if p.wants("card_new_merchant", "card_merchants_1h"):
+            merchants = _Map(card, mer, on_mer, t, spans(card_merchants_1h=3600))
+            p.put("card_new_merchant", lambda: on_mer & (_window(card, t, _EVER, [ones()])[0] > 1)
+                  & ~merchants.known)
+            p.put("card_merchants_1h", lambda: merchants.distinct[3600])
+            del merchants
+        if p.wants("card_countries_24h"):
+            country = _codes(p.text("merchant_country").fill_null("CN").replace("", "CN"))
+            p.put("card_countries_24h", _Map(card, country, on_card, t, (DAY,)).distinct[DAY])
+            del country
+        _put_windows(p, card, t, 3600, {"card_count_1h": (out, 1), "card_small_count_1h": (p.small, 1)})
+        _put_windows(p, mer, t, 3600, {"mer_small_count_1h": (p.small, 1)})
+        if p.wants("mer_cards_1h", "mer_cards_24h"):
+            cards = _Map(mer, card, on_mer, t, spans(mer_cards_1h=3600, mer_cards_24h=DAY)).distinct
+            p.put("mer_cards_1h", lambda: cards[3600])
+            p.put("mer_cards_24h", lambda: cards[DAY])
+        p.forget("card", "mer")

@@ -76,5 +76,16 @@ def test_backtest_from_the_command_line_reports_rules_and_the_difference(history
     report = json.loads(r.output)
     assert report["difference"]["newly_flagged"] == 0 and report["candidate"]["rules"]
     assert set(report["candidate"]["false_positive_rate_by_channel"]) >= {"mobile"}
+    from bayfin.antifraud.backtest import rule_features
+    from bayfin.antifraud.features import FEATURE_DEFAULTS
+    from bayfin.antifraud.ruleset import load_ruleset
+
+    named = rule_features(load_ruleset(default_rules_dir()))
+    assert report["features_computed"] == len(named) < len(FEATURE_DEFAULTS)  # only what the rules read
+    every = CliRunner().invoke(app, ["fraud", "backtest", "--rules", str(default_rules_dir()), "--events",
+                                     str(history), "--all-features", "--json"])
+    assert every.exit_code == 0, every.output
+    assert json.loads(every.output)["features_computed"] == len(FEATURE_DEFAULTS)
+    assert json.loads(every.output)["candidate"] == report["candidate"]  # the same report either way
     bad = CliRunner().invoke(app, ["fraud", "backtest", "--rules", str(tmp_path), "--events", str(history)])
     assert bad.exit_code == 2
