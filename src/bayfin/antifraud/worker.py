@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -56,12 +57,28 @@ async def ensure_stream(js: Any, config: WorkerConfig) -> None:
         max_ack_pending=10_000))
 
 
+STORE_ATTEMPTS = 4  # then the event is left unacknowledged for JetStream to deliver again
+
+
 def _decide_and_store(service: FraudService, factory: sessionmaker[Session], data: bytes) -> dict[str, Any]:
-    """Decide one event and commit its decision (or return the one already stored)."""
+    """Decide one event and commit its decision (or return the one already stored), trying again
+    after a passing storage failure (SQLite's busy snapshot when another writer got in first, a
+    dropped PostgreSQL connection) before giving up."""
     try:
         event = FraudEvent.model_validate_json(data)
     except ValidationError as exc:
         return {"rejected": True, "errors": len(exc.errors())}
+    for attempt in range(STORE_ATTEMPTS):
+        try:
+            return _store_once(service, factory, event)
+        except OperationalError:
+            if attempt == STORE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * 2**attempt)  # each try starts a fresh transaction, so a fresh snapshot
+    raise AssertionError("unreachable")
+
+
+def _store_once(service: FraudService, factory: sessionmaker[Session], event: FraudEvent) -> dict[str, Any]:
     with factory() as session:
         stored = repository.get_decision(session, event.event_id, None)
         if stored is not None:  # a redelivery: decided and stored before the previous worker died
