@@ -26,7 +26,7 @@ from bayfin.antifraud.lists import ENTITY_TYPES, LIST_KINDS, ListBook, ListEntry
 from bayfin.antifraud.models import FraudListEntry
 from bayfin.antifraud.ruleset import RuleRegistry, RuleSet, load_ruleset
 from bayfin.antifraud.shadow import ModelWatcher
-from bayfin.antifraud.state import InMemoryStateStore, RedisStateStore, StateStore
+from bayfin.antifraud.state import ONCE_TTL_SECONDS, InMemoryStateStore, RedisStateStore, StateStore
 from bayfin.kernel.errors import NotFound, ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,9 @@ class FraudSettings(BaseSettings):
     model_reload_seconds: float = Field(default=5.0, ge=0)  # how often to look for a changed registry
     alert_block_amount_fen: int = Field(default=5_000_000, ge=0)  # a BLOCK this large opens a case
     alert_shadow_disagreement: float = Field(default=0.5, gt=0, le=1)  # |live − shadow| opening a case
+    #: Shared (Redis) state: how long an event folded into it is remembered, so that a redelivery to
+    #: another worker within that time is not counted twice (it must outlast the broker's ack wait).
+    once_seconds: int = Field(default=ONCE_TTL_SECONDS, ge=1)
 
 
 def decision_row(decision: Decision, institution_id: str | None, decided_at: datetime) -> dict[str, Any]:
@@ -206,7 +209,7 @@ class FraudService:
             if settings.state == "redis":
                 if not redis_url:
                     raise ValidationFailed("BAYFIN_FRAUD_STATE=redis needs BAYFIN_REDIS_URL")
-                store = RedisStateStore.from_url(redis_url)
+                store = RedisStateStore.from_url(redis_url, once_ttl_seconds=settings.once_seconds)
             else:
                 store = InMemoryStateStore()
         return cls(DecisionEngine(registry, store, ListBook()), settings, session_factory)
@@ -248,6 +251,10 @@ class FraudService:
         """Decide an event and record the decision: in ``session`` (inline) or via the batch writer."""
         self._housekeeping(session)
         decision, new = self.engine.decide_once(event)
+        if not new and self.writer is None and session is not None:
+            # a repeat: the engine answers from memory without counting the event again, but the first
+            # recording may have been rolled back (a failed commit) and must not be lost to the retry
+            new = repository.get_decision(session, event.event_id, None) is None
         if new:
             row = decision_row(decision, institution_id, datetime.now(UTC))
             case = case_for(decision, self.alert_policy)  # held for review, or an alert: an analyst looks
