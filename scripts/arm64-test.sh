@@ -86,7 +86,7 @@ set +e
 chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/opt/venv/bin:/usr/bin:/bin LANG=C.UTF-8 \
   BAYFIN_REQUIRE_SERVICES="${BAYFIN_REQUIRE_SERVICES:-0}" /bin/bash -c "
     cd /opt/bayfin && python -c 'import platform; print(\"machine:\", platform.machine())' &&
-    python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile $selection"
+    python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile -o timeout=3000 $selection"
 status=$?
 set -e
 finished=$(date +%s)
