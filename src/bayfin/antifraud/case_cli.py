@@ -149,13 +149,14 @@ def worker_command(
     from bayfin.antifraud.worker import WorkerConfig, run_worker
 
     with open_platform() as platform:
+        settings = FraudSettings() if models is None else FraudSettings(models_dir=models)
         store: Any = InMemoryStateStore()
         if state == "redis":
             if not platform.settings.redis_url:
                 err_console.print("[red]--state redis needs BAYFIN_REDIS_URL[/red]")
                 raise typer.Exit(2)
-            store = FallbackStateStore(RedisStateStore.from_url(platform.settings.redis_url))
-        settings = FraudSettings() if models is None else FraudSettings(models_dir=models)
+            store = FallbackStateStore(RedisStateStore.from_url(platform.settings.redis_url,
+                                                                once_ttl_seconds=settings.once_seconds))
         service = FraudService.build(settings, platform.session_factory, store=store)
         service.engine.degraded_policy = DegradedPolicy(frozenset(c for c in fail_closed.split(",") if c))
 

@@ -85,8 +85,11 @@ class FallbackStateStore:
         self._run(lambda: self.primary.save(states), lambda: self.local.save(states))
 
     def atomic(self, keys: Sequence[str],
-               step: Callable[[list[State | None]], tuple[Any, dict[str, State]]]) -> Any:
-        """One optimistic transaction on the shared store, or a plain load-step-save locally."""
+               step: Callable[[list[State | None]], tuple[Any, dict[str, State]]],
+               once: str | None = None) -> Any:
+        """One optimistic transaction on the shared store (remembering the event ``once`` names, see
+        :meth:`RedisStateStore.atomic`), or a plain load-step-save locally, where this process's own
+        memory of recent events already keeps a repeat from counting twice."""
         def local() -> Any:
             result, updated = step(self.local.load(keys))
             self.local.save(updated)
@@ -95,7 +98,7 @@ class FallbackStateStore:
         shared_atomic = getattr(self.primary, "atomic", None)
         if shared_atomic is None:
             return self._run(lambda: self._plain(keys, step), local)
-        return self._run(lambda: shared_atomic(keys, step), local)
+        return self._run(lambda: shared_atomic(keys, step, once=once), local)
 
     def _plain(self, keys: Sequence[str],
                step: Callable[[list[State | None]], tuple[Any, dict[str, State]]]) -> Any:

@@ -119,6 +119,25 @@ def entity_keys(event: FraudEvent) -> dict[str, str]:
     return keys
 
 
+def pack_features(features: Mapping[str, Any]) -> dict[str, Any]:
+    """The features that differ from their defaults (value or type): what must be kept to rebuild them."""
+    default = FEATURE_DEFAULTS.get
+    missing = object()
+    packed = {}
+    for name, value in features.items():
+        base = default(name, missing)
+        if base is missing or type(value) is not type(base) or value != base:
+            packed[name] = value
+    return packed
+
+
+def unpack_features(packed: Mapping[str, Any]) -> dict[str, Any]:
+    """The full feature mapping again from :func:`pack_features`' output."""
+    features = dict(FEATURE_DEFAULTS)
+    features.update(packed)
+    return features
+
+
 def _new_state(ts: int) -> State:
     return {"f": ts, "l": ts, "n": 0, "r": [], "d": {}, "s": {}}
 
@@ -225,8 +244,10 @@ class FeatureComputer:
     def process(self, event: FraudEvent, store: StateAccess) -> dict[str, Any]:
         """Load the event's entity states from ``store``, compute its features, save the states back.
 
-        A store shared between workers may offer ``atomic(keys, step)``: it then runs the step as one
-        optimistic transaction (retried if another worker changed one of the states meanwhile)."""
+        A store shared between workers may offer ``atomic(keys, step, once=...)``: it then runs the
+        step as one optimistic transaction (retried if another worker changed one of the states
+        meanwhile) and remembers the event by its id, with its features kept compactly, so that an
+        event delivered again to another worker gets the same features and is not counted twice."""
         keys = entity_keys(event)
         roles = list(keys)
 
@@ -237,8 +258,11 @@ class FeatureComputer:
 
         atomic = getattr(store, "atomic", None)
         if atomic is not None:
-            result: dict[str, Any] = atomic([keys[r] for r in roles], step)
-            return result
+            def packed_step(loaded: list[State | None]) -> tuple[dict[str, Any], dict[str, State]]:
+                features, updated = step(loaded)
+                return pack_features(features), updated
+
+            return unpack_features(atomic([keys[r] for r in roles], packed_step, once="x:" + event.event_id))
         features, updated = step(store.load([keys[r] for r in roles]))
         store.save(updated)
         return features

@@ -15,6 +15,10 @@ from bayfin.antifraud.features import KEEP, State
 
 #: States expire a day after the longest window so that idle entities do not accumulate in Redis.
 STATE_TTL_SECONDS = KEEP + 86_400
+#: How long the shared store remembers an event it has folded in (with the features it had), so that
+#: a redelivery to another worker within that time is answered the same and not counted twice. It
+#: must outlast the broker's redelivery delay (JetStream's ack wait, seconds) by a wide margin.
+ONCE_TTL_SECONDS = 300
 
 
 class StateStore(Protocol):
@@ -59,17 +63,21 @@ class InMemoryStateStore:
 class RedisStateStore:
     """States as JSON values in Redis, one key per entity, read and written in one round trip each."""
 
-    def __init__(self, client: Any, prefix: str = "bayfin:fraud:state:") -> None:
+    def __init__(self, client: Any, prefix: str = "bayfin:fraud:state:",
+                 once_ttl_seconds: int = ONCE_TTL_SECONDS) -> None:
         self._redis = client
         self._prefix = prefix
+        self.once_ttl_seconds = once_ttl_seconds
         self.conflicts = 0  # optimistic transactions retried because another worker wrote first
+        self.repeats = 0  # events found already folded in (a redelivery) and answered from their marker
 
     @classmethod
-    def from_url(cls, url: str, prefix: str = "bayfin:fraud:state:") -> RedisStateStore:
+    def from_url(cls, url: str, prefix: str = "bayfin:fraud:state:",
+                 once_ttl_seconds: int = ONCE_TTL_SECONDS) -> RedisStateStore:
         """A store on the Redis server at ``url``."""
         import redis
 
-        return cls(redis.Redis.from_url(url), prefix)
+        return cls(redis.Redis.from_url(url), prefix, once_ttl_seconds)
 
     def load(self, keys: Sequence[str]) -> list[State | None]:
         """Fetch every key with one MGET."""
@@ -84,22 +92,38 @@ class RedisStateStore:
         pipe.execute()
 
     def atomic(self, keys: Sequence[str],
-               step: Callable[[list[State | None]], tuple[Any, dict[str, State]]]) -> Any:
+               step: Callable[[list[State | None]], tuple[Any, dict[str, State]]],
+               once: str | None = None) -> Any:
         """Run ``step`` on the states of ``keys`` and write what it returns, as one optimistic
         transaction: if another worker writes one of the keys in between, the step runs again on the
-        fresh states, so concurrent workers never lose each other's updates."""
+        fresh states, so concurrent workers never lose each other's updates.
+
+        With ``once`` (a key naming the event), the step's result is kept under that key in the same
+        transaction for ``once_ttl_seconds``; if the key is already there, the event was folded in
+        before (by a worker that died before acknowledging it): its result is returned and nothing
+        is written, so the event counts once."""
         import redis
 
         full = [self._prefix + k for k in keys]
+        marker = None if once is None else self._prefix + once
+        watched = full if marker is None else [marker, *full]
         with self._redis.pipeline() as pipe:
             while True:
                 try:
-                    pipe.watch(*full)
-                    raw = pipe.mget(full)
+                    pipe.watch(*watched)
+                    raw = pipe.mget(watched)
+                    if marker is not None:
+                        if raw[0] is not None:
+                            pipe.unwatch()
+                            self.repeats += 1
+                            return orjson.loads(raw[0])
+                        raw = raw[1:]
                     result, updated = step([None if v is None else orjson.loads(v) for v in raw])
                     pipe.multi()
                     for key, state in updated.items():
                         pipe.set(self._prefix + key, orjson.dumps(state), ex=STATE_TTL_SECONDS)
+                    if marker is not None:
+                        pipe.set(marker, orjson.dumps(result), ex=self.once_ttl_seconds)
                     pipe.execute()
                     return result
                 except redis.WatchError:

@@ -43,18 +43,54 @@ def test_redis_state_gives_the_same_decisions_and_features_as_memory(tmp_path, r
     assert len(events) > 500 and flagged > 10  # the stream exercises rules, not only ALLOW
 
 
-def test_a_second_engine_on_the_same_redis_continues_the_first_ones_history(tmp_path, redis_store):
-    simulate(tmp_path, customers=50, days=1, seed=9)
+def _two_workers(tmp_path, redis_store, **simulation):
+    """A simulated stream, a reference engine on memory and two engines sharing ``redis_store``."""
+    simulate(tmp_path, days=1, **simulation)
     events = [event_from_row(row) for row in read_rows(tmp_path)]
     rules = load_ruleset()
-    reference = DecisionEngine(RuleRegistry(rules), InMemoryStateStore())
-    worker_one = DecisionEngine(RuleRegistry(rules), redis_store)
-    worker_two = DecisionEngine(RuleRegistry(rules), redis_store)
+    def engine(store):
+        return DecisionEngine(RuleRegistry(rules), store)
+
+    return events, engine(InMemoryStateStore()), engine(redis_store), engine(redis_store)
+
+
+def test_a_second_engine_on_the_same_redis_continues_the_first_ones_history(tmp_path, redis_store):
+    events, reference, worker_one, worker_two = _two_workers(tmp_path, redis_store, customers=50, seed=9)
     half = len(events) // 2
     for k, e in enumerate(events):
         expected = reference.decide(e)
         got = (worker_one if k < half else worker_two).decide(e)
         assert got.features == expected.features
+
+
+def test_an_event_delivered_again_to_another_worker_counts_once_and_decides_the_same(tmp_path, redis_store):
+    """Worker one folds events into the shared state and dies before acknowledging the last one;
+    worker two gets it again: it must see the features worker one saw and leave the state as it was,
+    so every later event's features equal those of a history where each event came once."""
+    events, reference, worker_one, worker_two = _two_workers(tmp_path, redis_store, customers=40, seed=11,
+                                                             fraud_rate=60)
+    half = len(events) // 2
+    expected = [reference.decide(e) for e in events]
+    first = [worker_one.decide(e) for e in events[:half]]
+    again = worker_two.decide(events[half - 1])  # the redelivery
+    assert again.features == first[-1].features == expected[half - 1].features
+    assert (again.outcome, again.score, again.reason_codes) == (
+        first[-1].outcome, first[-1].score, first[-1].reason_codes)
+    assert redis_store.repeats == 1
+    for k in range(half, len(events)):
+        assert worker_two.decide(events[k]).features == expected[k].features, events[k].event_id
+    assert redis_store.repeats == 1
+
+
+def test_the_event_marker_keeps_only_what_differs_from_the_defaults():
+    from bayfin.antifraud.features import FEATURE_DEFAULTS, pack_features, unpack_features
+
+    features = dict(FEATURE_DEFAULTS, amount_fen=1234, cust_out_count_1h=False, speed_kmh=12.5)
+    packed = pack_features(features)
+    # a change of type alone (0 to False) is kept too
+    assert packed == {"amount_fen": 1234, "cust_out_count_1h": False, "speed_kmh": 12.5}
+    assert unpack_features(packed) == features
+    assert list(unpack_features(packed)) == list(features)  # the same order, for models reading by position
 
 
 def test_workers_deciding_the_same_customer_at_once_lose_no_update(redis_store):
