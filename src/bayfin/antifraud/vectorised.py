@@ -38,7 +38,6 @@ bayfin are otherwise valid.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Collection
 from typing import Any
 
@@ -51,12 +50,9 @@ from bayfin.antifraud.arrays import (
     _codes,
     _Columns,
     _first_time,
-    _forget,
     _haversine,
     _last_time,
     _Map,
-    _narrow,
-    _prior_count,
     _ratio,
     _round,
     _when,
@@ -66,183 +62,24 @@ from bayfin.antifraud.catalogue import Catalogue, load_catalogue
 from bayfin.antifraud.features import (
     CST_OFFSET,
     DAY,
-    DISTINCT_CAP,
     FAIL_TYPES,
     FEATURE_DEFAULTS,
     HIGH_RISK_MCC,
     KEEP,
     RECENT_CAP,
     SMALL_FEN,
-    TRACKED_OPS,
+)
+from bayfin.antifraud.vectorised_customer import _customer_features
+from bayfin.antifraud.vectorised_pass import (
+    _CODE_OF_KIND,
+    _KINDS,
+    _OWN_BANK,
+    EVENT_COLUMNS,
+    _Pass,
+    _put_windows,
 )
 
 __all__ = ["EVENT_COLUMNS", "NotExact", "vectorised_features"]
-
-_OWN_BANK = "BOC"
-
-#: The event-table columns the pass reads (the others, such as ``event_id``, need not be loaded).
-EVENT_COLUMNS = (
-    "occurred_at", "channel", "type", "customer_id", "account_id", "amount_fen", "currency", "ben_account",
-    "ben_bank", "device_fingerprint", "device_rooted", "device_emulator", "ip", "proxy", "vpn", "datacentre",
-    "ip_country", "sim_age_hours", "gps_lat", "gps_lon", "gps_city", "ipgeo_lat", "ipgeo_lon", "ipgeo_city",
-    "session_seconds", "login_to_txn_seconds", "typing_cadence_ms", "pasted_beneficiary", "on_call",
-    "screen_sharing", "card_pan_hash", "card_present", "three_ds", "merchant_id", "mcc", "merchant_country",
-    "is_fraud",
-)
-
-_NAMES = list(FEATURE_DEFAULTS)
-_EVENT = frozenset(_NAMES[:_NAMES.index("cust_known")])  # read from the event alone
-#: The features read from each entity kind's own state (whose 24-hour list the engine caps).
-_KINDS: dict[str, frozenset[str]] = {
-    "account": frozenset({"acct_in_count_24h", "acct_in_sum_24h_yuan", "acct_in_payers_24h",
-                          "acct_out_sum_24h_yuan", "passthrough_ratio", "minutes_since_last_credit",
-                          "acct_age_days"}),
-    "device": frozenset({"dev_known", "dev_customers_24h", "dev_customers_30d", "dev_out_count_1h"}),
-    "ip": frozenset({"ip_customers_24h", "ip_out_count_1h", "ip_cards_1h", "ip_login_fail_1h"}),
-    "card": frozenset({"card_count_1h", "card_small_count_1h", "card_merchants_1h", "card_countries_24h",
-                       "card_new_merchant"}),
-    "merchant": frozenset({"mer_cards_1h", "mer_small_count_1h", "mer_cards_24h"}),
-    "beneficiary": frozenset({"ben_known", "ben_age_days", "ben_in_count_24h", "ben_in_sum_24h_yuan",
-                              "ben_payers_24h", "ben_payers_7d", "ben_new_payers_24h"}),
-}
-_KINDS = {"customer": frozenset(_NAMES) - _EVENT - frozenset().union(*_KINDS.values()), **_KINDS}
-_CODE_OF_KIND = {"customer": "cust", "account": "acct", "device": "dev", "ip": "ip", "card": "card",
-                 "merchant": "mer", "beneficiary": "paid"}
-_HABITS = ("cust_avg_amount_yuan", "cust_max_amount_yuan", "amount_to_avg_ratio", "amount_to_max_ratio",
-           "amount_zscore")
-
-
-class _Pass:
-    """One pass: the (valid, time-ordered) event table, the per-row arrays its blocks share, entity
-    codes on demand, and the output columns."""
-
-    # set by _event_fields: per-row flags and values the blocks share
-    out: np.ndarray
-    inflow: np.ndarray
-    small: np.ndarray
-    cash: np.ndarray
-    transfer: np.ndarray
-    card_out: np.ndarray
-    fail: np.ndarray
-    hour: np.ndarray
-    cday: np.ndarray
-    sub_type: Any  # categorical
-    has_dev: np.ndarray
-    has_net: np.ndarray
-    has_ben: np.ndarray
-    has_card: np.ndarray
-
-    def __init__(self, frame: Any, types: Any, channel: Any, wanted: frozenset[str], compact: bool,
-                 step: Callable[[str], None]) -> None:
-        import polars as pl
-
-        self.frame, self.n, self.wanted, self.compact, self.step = frame, frame.height, wanted, compact, step
-        # the type and channel of every row, held as categoricals (a few bytes a row, not a string each)
-        self.types, self.channel = types.cast(pl.Categorical), channel.cast(pl.Categorical)
-        self.columns: dict[str, Any] = {}
-        self._codes: dict[str, np.ndarray] = {}
-        self._has: dict[str, np.ndarray] = {}
-        ts = frame["occurred_at"].dt.epoch("s").to_numpy().astype(np.int64)
-        if self.n and np.any(np.diff(ts) < 0):
-            raise NotExact("the events are not in time order")
-        self.t0 = int(ts[0]) - 40 * DAY if self.n else 0
-        self.t = ts - self.t0
-        del ts
-        self.amount = np.asarray(frame["amount_fen"].fill_null(0).to_numpy(), dtype=np.int64)
-
-    def wants(self, *names: str) -> bool:
-        """Whether any of these features is asked for."""
-        return any(name in self.wanted for name in names)
-
-    def put(self, name: str, values: Any, valid: np.ndarray | None = None) -> None:
-        """Keep a feature column if it is asked for: ``values`` (or a function making them) where
-        ``valid``, null elsewhere."""
-        import polars as pl
-
-        if name not in self.wanted:
-            return
-        if callable(values):
-            values = values()
-        series = values if isinstance(values, pl.Series) else pl.Series(name, values)
-        if valid is not None:
-            series = _when(valid, series)
-        if series.dtype.is_integer():
-            series = _narrow(series) if self.compact else series.cast(pl.Int64)
-        self.columns[name] = series.alias(name)
-
-    def text(self, name: str) -> Any:
-        """A column as strings (all null when the table has no such column)."""
-        import polars as pl
-
-        if name not in self.frame.columns:
-            return pl.Series(name, [None] * self.n, pl.Utf8)
-        return self.frame[name].cast(pl.Utf8)
-
-    def number(self, name: str) -> Any:
-        """An integer column (all null when absent)."""
-        import polars as pl
-
-        if name not in self.frame.columns:
-            return pl.Series(name, [None] * self.n, pl.Int64)
-        return self.frame[name]
-
-    def has(self, name: str) -> np.ndarray:
-        """Where a column holds a value (a non-empty one, for strings); read once."""
-        import polars as pl
-
-        if name not in self._has:
-            if name not in self.frame.columns:
-                return np.zeros(self.n, bool)
-            col = self.frame[name]
-            present = col.is_not_null()
-            if col.dtype in (pl.Utf8, pl.Categorical):
-                present = present & (col.cast(pl.Utf8) != "")
-            self._has[name] = np.asarray(present.to_numpy(), dtype=bool)
-        return self._has[name]
-
-    def flag(self, name: str) -> np.ndarray:
-        """A boolean column, null as false."""
-        if name not in self.frame.columns:
-            return np.zeros(self.n, bool)
-        return np.asarray(self.frame[name].fill_null(False).to_numpy(), dtype=bool)
-
-    def coords(self) -> dict[str, np.ndarray]:
-        """GPS and IP-geolocation coordinates, null as 0."""
-        return {c: np.asarray(self.frame[c].fill_null(0.0).to_numpy(), dtype=np.float64)
-                if c in self.frame.columns else np.zeros(self.n) for c in ("gps_lat", "gps_lon", "ipgeo_lat",
-                                                                             "ipgeo_lon")}
-
-    def forget(self, *kinds: str) -> None:
-        """Drop entity codes (and their cached orders) that no later block reads."""
-        for kind in kinds:
-            codes = self._codes.pop(kind, None)
-            if codes is not None:
-                _forget(codes)
-
-    def code(self, kind: str) -> np.ndarray:
-        """Entity codes of a kind (−1 where the event has none), computed once."""
-        cached = self._codes.get(kind)
-        if cached is None:
-            cached = self._codes[kind] = self._make_code(kind)
-        return cached
-
-    def _make_code(self, kind: str) -> np.ndarray:
-        if kind == "cust":
-            return _codes(self.text("customer_id"))
-        if kind == "acct":
-            return _codes(self.text("account_id"))
-        if kind == "chan":
-            return _codes(self.channel)
-        if kind == "paid":  # the beneficiary of an outflow
-            return np.where(self.out, self.code("ben"), -1)
-        if kind == "ben":
-            key = self.text("ben_bank").fill_null("") + ":" + self.text("ben_account").fill_null("")
-            return np.where(self.has_ben, _codes(key), -1)
-        if kind == "mer":
-            return np.where(self.has_card & self.has("merchant_id"), _codes(self.text("merchant_id")), -1)
-        column, present = {"dev": ("device_fingerprint", self.has_dev), "ip": ("ip", self.has_net),
-                           "card": ("card_pan_hash", self.has_card)}[kind]
-        return np.where(present, _codes(self.text(column)), -1)
 
 
 def vectorised_features(events: Any, catalogue: Catalogue | None = None,
@@ -381,213 +218,6 @@ def _event_fields(p: _Pass, catalogue: Catalogue) -> None:
         km[both] = _round(_haversine(c["gps_lat"][both], c["gps_lon"][both], c["ipgeo_lat"][both],
                                      c["ipgeo_lon"][both]), 1)
         p.put("gps_ip_km", km, valid=both)
-
-
-def _put_windows(p: _Pass, g: np.ndarray, t: np.ndarray, span: int,
-                 columns: dict[str, tuple[Any, int]]) -> None:
-    """Put the wanted ones of ``columns`` (feature: (values, or a function making them; divisor)): the
-    values' sums over the entity's window of ``span``, floor-divided by the divisor."""
-    names = [name for name in columns if name in p.wanted]
-    if not names:
-        return
-    values = [columns[k][0]() if callable(columns[k][0]) else columns[k][0] for k in names]
-    for name, total in zip(names, _window(g, t, span, values), strict=True):
-        divisor = columns[name][1]
-        p.put(name, total // divisor if divisor != 1 else total)
-
-
-# ---------------------------------------------------------------------------------------------- helpers
-
-def _customer_features(p: _Pass) -> None:
-    n, t, cust, out, amount = p.n, p.t, p.code("cust"), p.out, p.amount
-    _put_windows(p, cust, t, 300, {"cust_out_count_5m": (out, 1)})
-    _put_windows(p, cust, t, 3600, {
-        "cust_out_count_1h": (out, 1), "cust_out_sum_1h_yuan": (lambda: out * amount, 100),
-        "cust_small_count_1h": (p.small, 1), "cust_transfer_count_1h": (p.transfer, 1),
-        "cust_card_count_1h": (p.card_out, 1), "cust_login_fail_1h": (p.fail, 1)})
-    _put_windows(p, cust, t, DAY, {
-        "cust_out_count_24h": (out, 1), "cust_out_sum_24h_yuan": (lambda: out * amount, 100),
-        "cust_cash_count_24h": (p.cash, 1), "cust_cash_sum_24h_yuan": (lambda: p.cash * amount, 100),
-        "cust_login_fail_24h": (p.fail, 1)})
-    _put_windows(p, cust, p.cday, 7, {"cust_out_count_7d": (out, 1),
-                                      "cust_out_sum_7d_yuan": (lambda: out * amount, 100)})
-    _put_windows(p, cust, p.cday, 30, {"cust_out_sum_30d_yuan": (lambda: out * amount, 100)})
-    previous = np.zeros(0, np.int64)
-    if p.wants("cust_known", "cust_event_count", "minutes_since_last", "hour_share", "unusual_hour",
-               "channel_share"):
-        previous = _window(cust, t, _EVER, [np.ones(n, np.int64)])[0] - 1
-        known = previous > 0
-        p.put("cust_known", known)
-        p.put("cust_event_count", previous)
-        p.put("minutes_since_last", lambda: (t - _last_time(cust, t, np.ones(n, bool), before=True)) // 60,
-              valid=known)
-        del known
-    p.put("cust_age_days", lambda: (t - _first_time(cust, t)) // DAY)
-    _customer_maps(p, cust)
-    p.step("customer windows")
-    # habits: the share of the customer's earlier events at this hour (±1) and on this channel
-    enough = previous >= 10
-    if p.wants("hour_share", "unusual_hour"):
-        around = _prior_count(cust, p.hour, 24, (-1, 0, 1))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(enough, around / np.maximum(previous, 1), 1.0)
-        p.put("hour_share", *_ratio(around, previous, 3, enough))
-        p.put("unusual_hour", enough & (share < 0.02))
-        del around, share
-    if p.wants("channel_share"):
-        chan = p.code("chan")
-        on_channel = _prior_count(cust, chan, int(chan.max()) + 1 if n else 1)
-        p.put("channel_share", *_ratio(on_channel, previous, 3, enough))
-    del enough, previous
-    # times since the customer's security operations (the operation itself is remembered after it)
-    by_feature: dict[str, list[str]] = {}
-    for op, feature in TRACKED_OPS.items():
-        by_feature.setdefault(feature, []).append(op)
-    for feature, ops in by_feature.items():
-        if feature not in p.wanted:
-            continue
-        best = np.full(n, -1, dtype=np.int64)
-        for op in ops:
-            mark = np.asarray((p.sub_type == op).to_numpy(), bool)
-            if not mark.any():
-                continue
-            then = _last_time(cust, t, mark, before=True)
-            minutes = np.maximum(0, (t - then) // 60)
-            best = np.where((then >= 0) & ((best < 0) | (minutes < best)), minutes, best)
-        p.put(feature, best, valid=best >= 0)
-    if p.wants(*_HABITS):
-        _amount_habits(p, cust)
-    if p.wants("km_from_last", "speed_kmh", "impossible_travel"):
-        _geo_velocity(p, cust)
-    _forget(cust)  # its order; the codes are values of other entities' maps
-    p.forget("chan")
-    p.step("habits")
-
-
-def _customer_maps(p: _Pass, cust: np.ndarray) -> None:
-    """Remembered values: device, beneficiary (outflows), city, IP, channel."""
-    import polars as pl
-
-    t = p.t
-
-    def spans(**features: int) -> tuple[int, ...]:
-        return tuple(span for name, span in features.items() if name in p.wanted)
-
-    if p.wants("cust_new_device", "cust_device_age_minutes", "cust_devices_24h", "cust_devices_30d"):
-        dev = p.code("dev")
-        m = _Map(cust, dev, dev >= 0, t, spans(cust_devices_24h=DAY, cust_devices_30d=KEEP))
-        p.put("cust_new_device", lambda: (dev >= 0) & ~m.known)
-        p.put("cust_device_age_minutes", lambda: np.where(m.first >= 0, (t - m.first) // 60, 0),
-              valid=dev >= 0)
-        p.put("cust_devices_24h", lambda: m.distinct[DAY])
-        p.put("cust_devices_30d", lambda: m.distinct[KEEP])
-    if p.wants("cust_new_beneficiary", "ben_paid_before_count", "cust_beneficiaries_24h",
-               "cust_new_beneficiaries_24h"):
-        paid = p.code("paid")
-        m = _Map(cust, paid, paid >= 0, t, spans(cust_beneficiaries_24h=DAY),
-                 spans(cust_new_beneficiaries_24h=DAY))
-        if len(m.heavy):
-            raise NotExact(f"a customer paid more than {DISTINCT_CAP} beneficiaries "
-                           "(their counts are pruned)")
-        p.put("cust_new_beneficiary", lambda: (paid >= 0) & ~m.known)
-        p.put("ben_paid_before_count", lambda: np.where(m.known, m.before, 0))
-        p.put("cust_beneficiaries_24h", lambda: m.distinct[DAY])
-        p.put("cust_new_beneficiaries_24h", lambda: m.first_seen[DAY])
-    if p.wants("cust_new_city", "cust_cities_24h"):
-        gps, ipgeo = p.has("gps_lat") & p.has("gps_city"), p.has("ipgeo_lat") & p.has("ipgeo_city")
-        city_text = pl.select(pl.when(pl.lit(pl.Series(gps))).then(pl.lit(p.text("gps_city")))
-                              .when(pl.lit(pl.Series(ipgeo))).then(pl.lit(p.text("ipgeo_city")))
-                              .otherwise(pl.lit(""))).to_series()
-        city = np.where(np.asarray((city_text != "").to_numpy(), bool), _codes(city_text), -1)
-        del city_text, gps, ipgeo
-        m = _Map(cust, city, city >= 0, t, spans(cust_cities_24h=DAY))
-        p.put("cust_new_city", lambda: (city >= 0) & ~m.known)
-        p.put("cust_cities_24h", lambda: m.distinct[DAY])
-    if p.wants("cust_new_ip", "cust_ips_24h"):
-        ipc = p.code("ip")
-        m = _Map(cust, ipc, ipc >= 0, t, spans(cust_ips_24h=DAY))
-        p.put("cust_new_ip", lambda: (ipc >= 0) & ~m.known)
-        p.put("cust_ips_24h", lambda: m.distinct[DAY])
-    if p.wants("cust_new_channel"):
-        chan = p.code("chan")
-        p.put("cust_new_channel", (chan >= 0) & ~_Map(cust, chan, chan >= 0, t).known)
-
-
-def _amount_habits(p: _Pass, cust: np.ndarray) -> None:
-    """Amount habits: Welford's running log-amount mean and variance, with the engine's arithmetic.
-
-    The recurrence is sequential per customer but independent across customers, so it runs as one
-    numpy step per outflow rank (every customer's first outflow, then every second one, …) with the
-    same IEEE operations in the same order; ``log1p`` and ``expm1`` are Python's own (numpy's may
-    differ in the last bit), ``sqrt`` and the divisions are correctly rounded in both."""
-    n = p.n
-    rows = np.flatnonzero(p.out)
-    owner, amount = cust[rows], p.amount[rows]
-    x = np.fromiter(map(math.log1p, amount.tolist()), np.float64, len(rows))
-    by_owner = np.argsort(owner, kind="stable")  # each customer's outflows in time order
-    owners = owner[by_owner]
-    starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(rows) else np.zeros(0, np.int64)
-    rank = np.empty(len(rows), np.int64)
-    rank[by_owner] = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
-    del by_owner, owners, starts
-    customers = int(cust.max()) + 1 if n else 0
-    mean, m2, top = np.zeros(customers), np.zeros(customers), np.zeros(customers, np.int64)
-    mean_before, m2_before = np.zeros(len(rows)), np.zeros(len(rows))
-    top_before = np.zeros(len(rows), np.int64)
-    by_rank = np.argsort(rank, kind="stable")
-    edges = np.r_[0, np.cumsum(np.bincount(rank))] if len(rows) else np.zeros(1, np.int64)
-    for k in range(len(edges) - 1):
-        at = by_rank[edges[k]:edges[k + 1]]  # the (k+1)-th outflow of each customer who has one
-        c, xk = owner[at], x[at]
-        mean_before[at], m2_before[at], top_before[at] = mean[c], m2[c], top[c]
-        delta = xk - mean[c]
-        mean[c] = mean[c] + delta / (k + 1)
-        m2[c] = m2[c] + delta * (xk - mean[c])
-        top[c] = np.maximum(top[c], amount[at])
-    del by_rank, mean, m2, top
-    ready = rank >= 3  # three outflows before this one
-    at, count = np.flatnonzero(ready), rank[ready]
-    mean_fen = np.fromiter(map(math.expm1, mean_before[at].tolist()), np.float64, len(at))
-    std = np.sqrt(m2_before[at] / (count - 1))
-    a, top_at, z = amount[at], top_before[at], x[at] - mean_before[at]
-    seen = np.zeros(n, bool)
-    seen[rows[at]] = True
-    for name, values in (("cust_avg_amount_yuan", lambda: np.trunc(mean_fen).astype(np.int64) // 100),
-                         ("cust_max_amount_yuan", lambda: top_at // 100),
-                         ("amount_to_avg_ratio", lambda: _round(a / np.maximum(mean_fen, 100.0), 2)),
-                         ("amount_to_max_ratio", lambda: _round(a / np.maximum(top_at, 100), 2)),
-                         ("amount_zscore", lambda: _round(z / np.maximum(std, 0.25), 2))):
-        if name in p.wanted:
-            column = np.zeros(n, dtype=np.int64 if name.endswith("_yuan") else np.float64)
-            column[rows[at]] = values()
-            p.put(name, column, valid=seen)
-
-
-def _geo_velocity(p: _Pass, cust: np.ndarray) -> None:
-    """Distance and speed against the customer's previous located event."""
-    n, t = p.n, p.t
-    gps, ipgeo = p.has("gps_lat"), p.has("ipgeo_lat")
-    c = p.coords()
-    located = np.flatnonzero(gps | ipgeo)
-    lat_ = np.where(gps, c["gps_lat"], c["ipgeo_lat"])[located]
-    lon_ = np.where(gps, c["gps_lon"], c["ipgeo_lon"])[located]
-    del c
-    owner = cust[located]
-    order = np.argsort(owner, kind="stable")
-    same = np.r_[False, owner[order][1:] == owner[order][:-1]] if len(order) else np.zeros(0, bool)
-    here, before = order[same], order[np.flatnonzero(same) - 1]
-    km = _haversine(lat_[before], lon_[before], lat_[here], lon_[here])
-    minutes = np.maximum(0.0, (t[located][here] - t[located][before]) / 60)
-    kmh = km / np.maximum(minutes / 60, 1 / 60)
-    rows = located[here]
-    impossible, moved = np.zeros(n, bool), np.zeros(n, bool)
-    impossible[rows] = (km >= 100) & (kmh >= 800)
-    moved[rows] = True
-    km_from, speed = np.zeros(n), np.zeros(n)
-    km_from[rows], speed[rows] = _round(km, 1), _round(kmh, 1)
-    p.put("km_from_last", km_from, valid=moved)
-    p.put("speed_kmh", speed, valid=moved)
-    p.put("impossible_travel", impossible)
 
 
 def _entity_features(p: _Pass) -> None:
