@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -60,36 +59,11 @@ def _out(decision: Decision) -> DecisionOut:
 _check_decider = require(scopes=("fraud:decide",), org_types=("institution",))
 
 
-class _VerifiedTokens:
-    """Recently verified bearer tokens, so a bank's client token is not RSA-verified on every event.
-
-    An entry lives ``ttl`` seconds after its verification: a token revoked or expiring in that time is
-    still accepted until the entry lapses (at most 30 s), the price of not verifying RSA per event."""
-
-    def __init__(self, ttl: float = 30.0, size: int = 1024) -> None:
-        self.ttl, self.size = ttl, size
-        self._entries: dict[str, tuple[float, Principal]] = {}
-
-    def principal(self, request: Request) -> Principal:
-        header = request.headers.get("authorization", "")
-        now = time.monotonic()
-        cached = self._entries.get(header)
-        if cached is not None and cached[0] > now:
-            request.state.principal = cached[1]
-            return cached[1]
-        principal = get_principal(request, get_platform(request))  # raises 401 when invalid
-        if len(self._entries) >= self.size:
-            self._entries.clear()
-        self._entries[header] = (now + self.ttl, principal)
-        return principal
-
-
-_verified = _VerifiedTokens()
-
-
 async def _decider(request: Request) -> Principal:
-    """The same checks as ``require``, run on the event loop: the decision path makes no thread hop."""
-    return _check_decider(_verified.principal(request))
+    """The same checks as ``require``, run on the event loop: the decision path makes no thread hop.
+    The platform's verifier caches a verified token itself and checks revocation on every call, so a
+    revoked client token is refused at the next event."""
+    return _check_decider(get_principal(request, get_platform(request)))
 
 
 @router.post("/decisions", response_model=DecisionOut, responses=INVALID)

@@ -14,6 +14,19 @@ def test_a_decision_needs_a_token_and_the_decide_scope(client, auth_headers):
     assert r.status_code == 403
 
 
+def test_a_revoked_client_token_is_refused_at_the_next_event(client, auth_headers, platform):
+    """The decision path verifies tokens on the event loop without a cache of its own, so the
+    identity platform's revocation (here: the caller cut off) takes effect at once."""
+    headers = auth_headers(subject="bank-1-scorer", **DECIDER)
+    assert client.post("/v1/fraud/decisions", json=event_data(90), headers=headers).status_code == 200
+    identity = platform.extensions["identity"].service
+    with platform.unit_of_work() as uow:
+        identity.cut_off_user(uow.session, "bank-1-scorer", platform.clock.now())
+        uow.commit()
+    r = client.post("/v1/fraud/decisions", json=event_data(91), headers=headers)
+    assert r.status_code == 401 and "revoked" in r.json()["detail"]
+
+
 def test_an_honest_transfer_is_allowed_and_recorded(client, auth_headers):
     r = client.post("/v1/fraud/decisions", json=event_data(1), headers=auth_headers(**DECIDER))
     assert r.status_code == 200, r.text
