@@ -107,17 +107,38 @@ def _select_where_in(session: Session, sql: str, values: Sequence[Any]) -> list[
     return rows
 
 
-def current_rows(session: Session, record_type: str, credit_codes: Sequence[str]) -> pl.DataFrame:
-    """Current (not superseded) rows of these enterprises: old_id, credit_code, record_key, old_hash."""
+def rows_in_force(
+    session: Session, record_type: str, credit_codes: Sequence[str], as_of: date
+) -> pl.DataFrame:
+    """What a delivery as of ``as_of`` meets, per (credit_code, record_key) of these enterprises: the
+    row in force on that date (old_id, old_hash, old_replaced_on; null when there is none) and the
+    as-of date of the first later row (next_as_of). A delivery that arrives out of date order (a
+    department re-sending an old month) thus slots into history instead of replacing newer data."""
     table = fact_model(record_type).__table__.name
     rows = _select_where_in(
         session,
-        f'SELECT id, credit_code, record_key, content_hash FROM "{table}" '  # noqa: S608
-        "WHERE replaced_on IS NULL AND credit_code {in}",
+        f'SELECT id, credit_code, record_key, content_hash, as_of, replaced_on FROM "{table}" '  # noqa: S608
+        f"WHERE (replaced_on IS NULL OR replaced_on > '{as_of.isoformat()}') AND credit_code {{in}}",
         sorted(set(credit_codes)),
     )
-    schema = {"old_id": pl.Int64, "credit_code": pl.Utf8, "record_key": pl.Utf8, "old_hash": pl.Utf8}
-    return pl.DataFrame(rows, schema=schema, orient="row")
+    names = ["old_id", "credit_code", "record_key", "old_hash", "row_as_of", "old_replaced_on"]
+    frame = pl.DataFrame(rows, schema=names, orient="row").with_columns(
+        _date_column("row_as_of"), _date_column("old_replaced_on"), pl.col("old_id").cast(pl.Int64),
+        pl.col("credit_code", "record_key", "old_hash").cast(pl.Utf8))
+    keys = ["credit_code", "record_key"]
+    in_force = frame.filter(pl.col("row_as_of") <= as_of).select(
+        *keys, "old_id", "old_hash", "old_replaced_on")
+    later = (frame.filter(pl.col("row_as_of") > as_of).group_by(keys)
+             .agg(pl.col("row_as_of").min().alias("next_as_of")))
+    return in_force.join(later, on=keys, how="full", coalesce=True)
+
+
+def _date_column(name: str) -> pl.Expr:
+    """A date column as the driver returned it (dates from psycopg, ISO text from SQLite) as a date."""
+    column = pl.col(name)
+    return (pl.when(column.is_null()).then(None)
+            .otherwise(column.cast(pl.Utf8).str.slice(0, 10).str.to_date("%Y-%m-%d"))
+            .cast(pl.Date).alias(name))
 
 
 def supersede(session: Session, record_type: str, ids: Sequence[int], replaced_on: date) -> None:

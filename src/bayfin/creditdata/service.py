@@ -184,8 +184,8 @@ def ingest_file(
             ),
         ]
     ).sort("row_number")
-    current = repo.current_rows(session, rt.name, valid["credit_code"].to_list())
-    compared = valid.join(current, on=["credit_code", "record_key"], how="left")
+    known = repo.rows_in_force(session, rt.name, valid["credit_code"].to_list(), as_of)
+    compared = valid.join(known, on=["credit_code", "record_key"], how="left")
     unchanged = compared.filter(pl.col("old_hash") == pl.col("content_hash")).height
     changed = compared.filter(pl.col("old_hash").is_null() | (pl.col("old_hash") != pl.col("content_hash")))
     superseded = changed.filter(pl.col("old_id").is_not_null())["old_id"].to_list()
@@ -194,6 +194,10 @@ def ingest_file(
         "credit_code",
         "record_key",
         pl.lit(as_of).alias("as_of"),
+        # in force until what replaced the row it corrects, or (nothing in force then) the next row:
+        # null for the usual delivery, a date when a delivery older than the current data comes late
+        pl.when(pl.col("old_id").is_not_null()).then(pl.col("old_replaced_on"))
+        .otherwise(pl.col("next_as_of")).cast(pl.Date).alias("replaced_on"),
         pl.lit(mapping.source).alias("source"),
         pl.lit(batch_id).alias("batch_id"),
         pl.col("row_number").cast(pl.Int32),

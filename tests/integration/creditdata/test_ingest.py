@@ -104,6 +104,42 @@ def test_a_correction_supersedes_the_old_value_and_keeps_it_as_history(session, 
     ]
 
 
+def test_a_delivery_older_than_the_current_data_slots_into_history_instead_of_replacing_it(
+    session, tmp_path
+):
+    """Departments re-send old months: a file as of an earlier date must not overwrite newer data."""
+    def deliver(name, as_of, *lines):
+        return ingest_file(session, write(tmp_path / name, REG_HEADER, list(lines)), REG, as_of)
+
+    deliver("jan.csv", date(2023, 1, 10), reg_line(1, capital="100"))
+    deliver("jul.csv", date(2023, 7, 10), reg_line(1, capital="300"), reg_line(2, capital="70"))
+    late = deliver("apr.csv", date(2023, 4, 10), reg_line(1, capital="200"), reg_line(2, capital="50"),
+                   reg_line(3, capital="10"))
+    c = late.counts
+    assert (c.stored, c.updated, c.unchanged) == (2, 1, 0) and c.reconciles  # 2 and 3 new, 1 corrected
+
+    def capital(n, as_of=None):
+        return enterprise_record(session, code(n), as_of=as_of)["registration"]["values"][
+            "registered_capital_fen"] // 1_000_000
+
+    assert capital(1) == 300 and capital(2) == 70 and capital(3) == 10  # the current data is July's
+    assert [capital(1, date(2023, m, 15)) for m in (2, 5, 8)] == [100, 200, 300]
+    assert capital(2, date(2023, 5, 1)) == 50
+    history = enterprise_record(session, code(1), history=True)["domains"]["registration"]
+    assert sorted((h["as_of"], h["replaced_on"]) for h in history) == [
+        (date(2023, 1, 10), date(2023, 4, 10)),
+        (date(2023, 4, 10), date(2023, 7, 10)),
+        (date(2023, 7, 10), None),
+    ]
+    history_2 = enterprise_record(session, code(2), history=True)["domains"]["registration"]
+    assert sorted((h["as_of"], h["replaced_on"]) for h in history_2) == [
+        (date(2023, 4, 10), date(2023, 7, 10)),  # known from April, until July's value came in force
+        (date(2023, 7, 10), None),
+    ]
+    again = deliver("apr-resent.csv", date(2023, 4, 20), reg_line(1, capital="200"))
+    assert again.counts.unchanged == 1  # compared with the row in force then, not with July's
+
+
 def test_a_point_in_time_read_shows_only_what_was_known_then(session, tmp_path):
     ingest_file(
         session, write(tmp_path / "a.csv", REG_HEADER, [reg_line(1, capital="100")]), REG, date(2023, 1, 10)
