@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from xml.parsers.expat import errors as expat_errors
 
 import orjson
 import polars as pl
@@ -262,8 +263,27 @@ def read_xml(data: bytes, mapping: Mapping, origin: str) -> RawRows:
             records.append((number, ET.tostring(elem, encoding="unicode").strip(), record, ""))
             elem.clear()
     except ET.ParseError as exc:
-        raise ValidationFailed(f"{origin}: the XML document is not well-formed ({exc})") from exc
+        if not records:  # not even one record: not a delivery of this mapping at all
+            raise ValidationFailed(f"{origin}: the XML document is not well-formed ({exc})") from exc
+        # a document that breaks off (a truncated transfer, a stray byte): the records before the
+        # break are read; what follows is kept whole as one quarantined row, to be delivered again
+        line, column = exc.position
+        records.append((number + 1, _after_record(data, mapping.xml_record or "", number), None,
+                        f"the XML document is not well-formed from line {line}, column {column} "
+                        f"({expat_errors.messages.get(exc.code, 'unreadable')}); the {number} records "
+                        "before it were read and the rest is kept here"))
     return _from_records(records, mapping)
+
+
+def _after_record(data: bytes, tag: str, count: int) -> str:
+    """The document after the ``count``-th closing ``</tag>`` (all of it when that cannot be found)."""
+    closing, end = f"</{tag}>".encode(), 0
+    for _ in range(count):
+        found = data.find(closing, end)
+        if found < 0:
+            return data.decode("utf-8", "replace")
+        end = found + len(closing)
+    return data[end:].decode("utf-8", "replace").strip()
 
 
 def read_xlsx(path: Path, mapping: Mapping, origin: str) -> RawRows:

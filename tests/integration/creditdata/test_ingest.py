@@ -236,3 +236,42 @@ def test_status_reports_each_batch_and_the_counts_reconcile(session, tmp_path):
     assert status["totals"]["batches"] == 2 and status["quarantine_by_reason"] == {"invalid_amount": 1}
     for b in status["batches"]:
         assert b["rows_in"] == b["stored"] + b["updated"] + b["unchanged"] + b["quarantined"]
+
+
+def _customs_xml(n_records, *, cut_in_record=None):
+    """A customs XML delivery of firms 1..n; ``cut_in_record`` ends the bytes inside that record."""
+    items = "".join(f"<IMP_{i}>1</IMP_{i}><EXP_{i}>2.5</EXP_{i}>" for i in range(1, 7))
+    records = [f"<RECORD><USCC>{code(k)}</USCC><ENT_NAME>企业{k}</ENT_NAME><PERIOD>202401</PERIOD>"
+               f"<CREDIT_LEVEL>一般信用企业</CREDIT_LEVEL>{items}</RECORD>" for k in range(1, n_records + 1)]
+    text = "<?xml version='1.0' encoding='UTF-8'?><DATA>\n" + "\n".join(records) + "\n</DATA>"
+    if cut_in_record is not None:
+        text = text[:text.index(records[cut_in_record - 1]) + 40]
+    return text.encode()
+
+
+def test_an_xml_delivery_that_breaks_off_keeps_the_records_before_and_quarantines_the_rest(session, tmp_path):
+    customs = load_mapping("customs")
+    reg_lines = [reg_line(k) for k in range(1, 6)]
+    ingest_file(session, write(tmp_path / "r.csv", REG_HEADER, reg_lines), REG, date(2024, 1, 5))
+    cut = tmp_path / "customs-cut.xml"
+    cut.write_bytes(_customs_xml(5, cut_in_record=4))
+    report = ingest_file(session, cut, customs, date(2024, 2, 1))
+    c = report.counts
+    assert (c.rows_in, c.stored, c.quarantined) == (4, 3, 1) and c.reconciles
+    q = session.scalars(select(QuarantinedRow).where(QuarantinedRow.batch_id == report.batch_id)).one()
+    assert q.reason == "malformed_row" and q.row_number == 4
+    assert "not well-formed from line" in q.message and "3 records before it were read" in q.message
+    assert q.raw.startswith("<RECORD><USCC>" + code(4))  # the unread rest, whole
+    whole = tmp_path / "customs.xml"
+    whole.write_bytes(_customs_xml(5))
+    again = ingest_file(session, whole, customs, date(2024, 2, 1))
+    assert (again.counts.stored, again.counts.unchanged) == (2, 3)  # the re-sent file completes it
+
+
+def test_an_xml_document_with_no_readable_record_is_refused_whole(session, tmp_path):
+    from bayfin.kernel.errors import ValidationFailed
+
+    broken = tmp_path / "customs.xml"
+    broken.write_bytes(b"<?xml version='1.0'?><DATA><RECORD><USCC>")
+    with pytest.raises(ValidationFailed, match="not well-formed"):
+        ingest_file(session, broken, load_mapping("customs"), date(2024, 2, 1))
