@@ -7,7 +7,9 @@ comparable single-row read (``pgbench -S``), as a ratio.
 
 The hub data comes from ``benchmarks/hub_ingest.py``'s PostgreSQL database (``bayfin_bench_hub``),
 copied to ``bayfin_bench_report`` with ``CREATE DATABASE … TEMPLATE`` so the original stays untouched.
-The API runs as ``bayfin api serve`` in its own processes; the load generator is this process.
+The API runs as ``bayfin api serve`` in its own processes; the load comes from wrk when it is
+installed (C, so the two cores go to the API and PostgreSQL), otherwise from httpx in this process.
+The CPU each side spent per report is printed, so a run shows where the cores went.
 """
 
 from __future__ import annotations
@@ -161,6 +163,42 @@ async def load(port: int, pairs: list[tuple[str, str]], clients: int, seconds: f
     return latencies, statuses, elapsed
 
 
+_WRK_SCRIPT = """
+local targets = {%s}
+local auth = {["Authorization"] = "Bearer %s"}
+request = function()
+  return wrk.format("GET", targets[math.random(#targets)], auth)
+end
+done = function(summary, latency, requests)
+  io.write(string.format("WRK %%d %%d %%d %%d %%d %%d\\n", summary.requests, summary.errors.status,
+    latency:percentile(50), latency:percentile(99), latency:percentile(99.9), summary.duration))
+end
+"""
+
+
+def load_wrk(port: int, pairs: list[tuple[str, str]], clients: int, seconds: float,
+             bearer: str) -> tuple[dict[str, float], dict[int, int], float, float]:
+    """The same load from wrk (C, two threads), which leaves the cores to the API: latency quantiles
+    (seconds), statuses, elapsed seconds and wrk's own CPU seconds."""
+    import resource
+
+    targets = ",".join(f'"/v1/credit-reports/{code}?consent_id={consent}"' for code, consent in pairs)
+    script = DATA_DIR / "reports.lua"
+    script.write_text(_WRK_SCRIPT % (targets, bearer))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(["wrk", "-t", "2", "-c", str(clients), "-d", f"{int(seconds)}s", "--timeout", "30s",
+                          "-s", str(script), f"http://127.0.0.1:{port}"], check=True, capture_output=True,
+                         text=True).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    match = re.search(r"^WRK (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)$", out, re.M)
+    if match is None:
+        raise SystemExit(f"wrk gave no summary:\n{out}")
+    requests, bad, p50, p99, p999, micros = map(int, match.groups())
+    quantiles = {"p50": p50 / 1e6, "p99": p99 / 1e6, "p99.9": p999 / 1e6}
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return quantiles, {200: requests - bad, **({0: bad} if bad else {})}, micros / 1e6, cpu
+
+
 def pgbench_ceiling(clients: int, seconds: int) -> float | None:
     """Select-only pgbench tps on this machine (scale 10), or None without pgbench."""
     if not shutil.which("pgbench"):
@@ -184,6 +222,26 @@ def rss_mib(pid: int) -> float:
     return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]) / 2**20
 
 
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the API processes, PostgreSQL's processes and this load generator."""
+    import psutil
+
+    def used(procs: list[psutil.Process]) -> float:
+        total = 0.0
+        for proc in procs:
+            try:
+                times = proc.cpu_times()
+            except psutil.Error:  # a process that ended in between
+                continue
+            total += times.user + times.system
+        return total
+
+    server = psutil.Process(server_pid)
+    postgres = [p for p in psutil.process_iter(["name"]) if p.info["name"] in ("postgres", "postmaster")]
+    return {"API": used([server, *server.children(recursive=True)]), "PostgreSQL": used(postgres),
+            "load generator": used([psutil.Process()])}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source-db", default="bayfin_bench_hub")
@@ -192,7 +250,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--driver", choices=["wrk", "httpx"], default=None,
+                        help="load generator: wrk (default when installed; Debian package wrk) or httpx, "
+                             "which spends about as much CPU per report as the API itself")
     args = parser.parse_args()
+    driver = args.driver or ("wrk" if shutil.which("wrk") else "httpx")
 
     url, pairs = prepare(args.source_db, args.db, args.firms)
     port = free_port()
@@ -200,20 +262,31 @@ def main() -> None:
     try:
         bearer = token()
         asyncio.run(load(port, pairs, args.clients, 3, bearer))  # warm-up
-        latencies, statuses, elapsed = asyncio.run(load(port, pairs, args.clients, args.seconds, bearer))
+        before = cpu_seconds(server.pid)
+        clients, seconds = args.clients, args.seconds
+        if driver == "wrk":
+            quantiles, statuses, elapsed, generator = load_wrk(port, pairs, clients, seconds, bearer)
+        else:
+            latencies, statuses, elapsed = asyncio.run(load(port, pairs, clients, seconds, bearer))
+            qs = statistics.quantiles(latencies, n=1000)
+            quantiles = {"p50": qs[499], "p99": qs[989], "p99.9": qs[998]}
+        spent = {k: v - before[k] for k, v in cpu_seconds(server.pid).items()}
+        if driver == "wrk":
+            spent["load generator"] = generator
         memory = rss_mib(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
     ok = statuses.get(200, 0)
-    qs = statistics.quantiles(latencies, n=1000)
     rate = ok / elapsed
-    print(f"\ncredit reports over HTTP ({args.workers} API workers, {args.clients} clients, "
-          f"{elapsed:.1f} s): {len(latencies):,} requests, statuses {dict(sorted(statuses.items()))}")
+    print(f"\ncredit reports over HTTP ({args.workers} API workers, {args.clients} clients from {driver}, "
+          f"{elapsed:.1f} s): {sum(statuses.values()):,} requests, statuses {dict(sorted(statuses.items()))}")
     print(f"  throughput     {rate:,.0f} reports/s")
-    print(f"  latency        p50 {qs[499] * 1000:.1f} ms   p99 {qs[989] * 1000:.1f} ms   "
-          f"p99.9 {qs[998] * 1000:.1f} ms")
+    print("  latency        " + "   ".join(f"{k} {v * 1000:.1f} ms" for k, v in quantiles.items()))
     print(f"  server memory  {memory:,.0f} MiB (all worker processes)")
+    if ok:
+        print("  CPU per report " + ", ".join(f"{k} {1000 * v / ok:.1f} ms" for k, v in spent.items())
+              + " (where the two cores went)")
     ceiling = pgbench_ceiling(args.clients, 10)
     if ceiling:
         print(f"  pgbench -S     {ceiling:,.0f} tps (one indexed single-row SELECT per transaction)")

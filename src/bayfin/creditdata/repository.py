@@ -190,6 +190,44 @@ def facts_of(
     return list(session.execute(_facts_statement(record_type, mode), params))
 
 
+def facts_of_all(
+    session: Session, record_types: Sequence[str], credit_code: str, as_of: date | None, history: bool = False
+) -> dict[str, list[Any]]:
+    """An enterprise's rows of every one of ``record_types`` (as :func:`facts_of` reads each).
+
+    On PostgreSQL the statements go out together in psycopg's pipeline mode: one network round trip
+    for the whole record instead of one per record type, which is most of a credit report's time.
+    The rows are named tuples with the same attributes as :func:`facts_of`'s rows."""
+    if session.get_bind().dialect.name != "postgresql":
+        return {name: facts_of(session, name, credit_code, as_of, history) for name in record_types}
+    from psycopg.rows import namedtuple_row
+
+    mode = "history" if history else "current" if as_of is None else "as_of"
+    params: dict[str, Any] = {"code": credit_code}
+    if mode == "as_of":
+        params["as_of"] = as_of
+    dialect = session.get_bind().dialect
+    conn = _driver_connection(session)
+    cursors = []
+    with conn.pipeline():
+        for name in record_types:
+            sql, names = _compiled_facts(record_type=name, mode=mode, dialect=dialect)
+            cur = conn.cursor(row_factory=namedtuple_row)
+            cur.execute(sql, {k: params[k] for k in names})
+            cursors.append((name, cur))
+    found = {name: cur.fetchall() for name, cur in cursors}
+    for _, cur in cursors:
+        cur.close()
+    return found
+
+
+@functools.cache
+def _compiled_facts(*, record_type: str, mode: str, dialect: Any) -> tuple[str, tuple[str, ...]]:
+    """The SQL text of :func:`_facts_statement` for the driver, and the parameters it takes."""
+    compiled = _facts_statement(record_type, mode).compile(dialect=dialect)
+    return str(compiled), tuple(compiled.params)
+
+
 def list_batches(session: Session, limit: int = 1000) -> list[DeliveryBatch]:
     """The most recent batches, oldest first among them."""
     rows = session.scalars(

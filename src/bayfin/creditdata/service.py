@@ -278,10 +278,8 @@ def enterprise_record(
             f"{credit_code!r} is not a valid unified social credit code ({problem.value})",
             credit_code_problem=problem.value,
         )
-    domains: dict[str, list[dict[str, Any]]] = {}
-    for name, rt in RECORD_TYPES.items():
-        rows = repo.facts_of(session, name, code, as_of, history=history)
-        domains[name] = [_plain(r, rt.field_names) for r in rows]
+    found = repo.facts_of_all(session, list(RECORD_TYPES), code, as_of, history=history)
+    domains = {name: [_plain(r, rt.field_names) for r in found[name]] for name, rt in RECORD_TYPES.items()}
     if not any(domains.values()):
         when = f" as of {as_of.isoformat()}" if as_of else ""
         raise NotFound(f"the hub holds no data on enterprise {code}{when}")

@@ -140,6 +140,28 @@ def test_a_delivery_older_than_the_current_data_slots_into_history_instead_of_re
     assert again.counts.unchanged == 1  # compared with the row in force then, not with July's
 
 
+def test_reading_every_record_type_at_once_gives_the_rows_of_reading_them_one_by_one(session, tmp_path):
+    """On PostgreSQL the record is read in one pipelined round trip: the same rows, values, types and
+    attribute names as one query per record type, in every read mode."""
+    from bayfin.creditdata import repository as repo
+    from bayfin.creditdata.domain import RECORD_TYPES
+
+    ingest_file(session, write(tmp_path / "a.csv", REG_HEADER, [reg_line(1, capital="100")]), REG,
+                date(2023, 1, 10))
+    ingest_file(session, write(tmp_path / "b.csv", REG_HEADER, [reg_line(1, capital="250")]), REG,
+                date(2024, 1, 10))
+    tax = [tax_line(code(1), period="2024年1月")]
+    ingest_file(session, write(tmp_path / "t.csv", TAX_REGION_HEADER, tax), TAX, date(2024, 7, 15))
+    for as_of, history in ((None, False), (date(2023, 6, 30), False), (None, True)):
+        together = repo.facts_of_all(session, list(RECORD_TYPES), code(1), as_of, history)
+        for name in RECORD_TYPES:
+            alone = repo.facts_of(session, name, code(1), as_of, history)
+            assert [r._asdict() for r in together[name]] == [r._asdict() for r in alone], (name, as_of)
+            assert [type(v) for r in together[name] for v in r] == [type(v) for r in alone for v in r]
+        # history: both registrations and the tax row; now: one of each; mid-2023: the first registration
+        assert sum(map(len, together.values())) == (3 if history else 2 if as_of is None else 1)
+
+
 def test_a_point_in_time_read_shows_only_what_was_known_then(session, tmp_path):
     ingest_file(
         session, write(tmp_path / "a.csv", REG_HEADER, [reg_line(1, capital="100")]), REG, date(2023, 1, 10)
