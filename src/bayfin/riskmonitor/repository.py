@@ -6,12 +6,12 @@ from collections.abc import Iterable
 from typing import Any
 
 import polars as pl
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-# The hub's registration and social-insurance tables are read in bulk here: scoring 600k firms cannot go
-# through enterprise_record one firm at a time. Read-only; the hub owns them.
-from bayfin.creditdata.models import RegistrationInformation, SocialInsurancePayment
+# Scoring 600k firms cannot go through enterprise_record one firm at a time: the hub's population
+# reads give the registration and social-insurance rows in bulk.
+from bayfin.creditdata import population as hub
 from bayfin.riskmonitor.domain import promised_rate_bp
 from bayfin.riskmonitor.features import EVIDENCE_SCHEMA, FIRM_SCHEMA, LICENCE_SCHEMA, TAG_SCHEMA
 from bayfin.riskmonitor.models import (
@@ -46,10 +46,7 @@ def known_hashes(session: Session, hashes: list[str]) -> set[str]:
 
 def registrations(session: Session) -> list[tuple[str, str | None, str | None]]:
     """(credit code, name, city code) of every firm's registration in force."""
-    stmt = select(
-        RegistrationInformation.credit_code, RegistrationInformation.name, RegistrationInformation.city_code
-    ).where(RegistrationInformation.replaced_on.is_(None))
-    return [(r[0], r[1], r[2]) for r in session.execute(stmt)]
+    return [(r[0], r[1], r[2]) for r in hub.facts_in_force(session, "registration", ("name", "city_code"))]
 
 
 def filed_site_texts(session: Session) -> list[tuple[str, str]]:
@@ -64,41 +61,15 @@ def _restrict(stmt: Any, column: Any, codes: Iterable[str] | None) -> Any:
 
 def firms_frame(session: Session, codes: Iterable[str] | None = None) -> pl.DataFrame:
     """Firms with registration in force, capital, latest insured headcount and count of changes."""
-    reg = RegistrationInformation
-    current = session.execute(
-        _restrict(
-            select(
-                reg.credit_code,
-                reg.legal_representative,
-                reg.address,
-                reg.city_code,
-                reg.registered_capital_fen,
-            ).where(reg.replaced_on.is_(None)),
-            reg.credit_code,
-            codes,
-        )
-    ).all()
-    history = session.execute(
-        _restrict(
-            select(
-                reg.credit_code,
-                func.count(func.distinct(reg.legal_representative)),
-                func.count(func.distinct(reg.address)),
-            ).group_by(reg.credit_code),
-            reg.credit_code,
-            codes,
-        )
-    ).all()
-    changes = {r[0]: max(0, r[1] - 1) + max(0, r[2] - 1) for r in history}
-    ss = SocialInsurancePayment
+    wanted = None if codes is None else list(codes)
+    current = hub.facts_in_force(session, "registration", (
+        "legal_representative", "address", "city_code", "registered_capital_fen"), codes=wanted)
+    history = hub.history_distinct_counts(session, "registration", ("legal_representative", "address"),
+                                          codes=wanted)
+    changes = {code: max(0, reps - 1) + max(0, addresses - 1) for code, (reps, addresses) in history.items()}
     heads: dict[str, int] = {}
-    for code, counts in session.execute(
-        _restrict(
-            select(ss.credit_code, ss.insured_headcount).where(ss.replaced_on.is_(None)),
-            ss.credit_code,
-            codes,
-        ).order_by(ss.as_of)
-    ):
+    for code, counts in hub.facts_in_force(session, "social_insurance", ("insured_headcount",), codes=wanted,
+                                           order_by_as_of=True):
         values = [v for v in (counts or []) if v is not None]
         if values:
             heads[code] = values[-1]
@@ -119,15 +90,9 @@ def firms_frame(session: Session, codes: Iterable[str] | None = None) -> pl.Data
 
 def related_firms_frame(session: Session, own: pl.DataFrame) -> pl.DataFrame:
     """Firms sharing a legal representative (in the same city) or an address with any of ``own``."""
-    reg = RegistrationInformation
-    reps = [r for r in own.select("legal_representative").drop_nulls().to_series().to_list()]
+    reps = own.select("legal_representative").drop_nulls().to_series().to_list()
     addresses = own.select("address").drop_nulls().to_series().to_list()
-    if not reps and not addresses:
-        return own.clear()
-    stmt = select(reg.credit_code).where(
-        reg.replaced_on.is_(None), or_(reg.legal_representative.in_(reps), reg.address.in_(addresses))
-    )
-    codes = list(session.scalars(stmt))
+    codes = hub.codes_sharing_registration(session, legal_representatives=reps, addresses=addresses)
     return firms_frame(session, codes) if codes else own.clear()
 
 

@@ -13,10 +13,9 @@ from datetime import date
 from typing import Any
 
 import polars as pl
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bayfin.creditdata.models import FACT_MODELS
+from bayfin.creditdata.population import facts_in_force
 
 #: Tax credit grades from best to worst (纳税信用等级), as numbers for trends.
 TAX_GRADES = {"A": 0, "B": 1, "M": 2, "C": 3, "D": 4}
@@ -122,18 +121,9 @@ def reason_text(feature: str, *, missing: bool = False) -> str:
 def load_facts(session: Session, as_of: date, codes: Iterable[str] | None = None) -> dict[str, pl.DataFrame]:
     """The fact rows in force on ``as_of`` for the features' sources (all firms, or ``codes``)."""
     wanted = list(codes) if codes is not None else None
-    frames: dict[str, pl.DataFrame] = {}
-    for name, columns in SOURCES.items():
-        model = FACT_MODELS[name]
-        cols = [model.credit_code, *(getattr(model, c) for c in columns)]
-        stmt = select(*cols).where(
-            model.as_of <= as_of, or_(model.replaced_on.is_(None), model.replaced_on > as_of)
-        )
-        if wanted is not None:
-            stmt = stmt.where(model.credit_code.in_(wanted))
-        rows = list(session.execute(stmt).all())
-        frames[name] = _frame(rows, ("credit_code", *columns))
-    return frames
+    return {name: _frame(facts_in_force(session, name, columns, as_of=as_of, codes=wanted),
+                         ("credit_code", *columns))
+            for name, columns in SOURCES.items()}
 
 
 def facts_from_record(record: Mapping[str, Any]) -> dict[str, pl.DataFrame]:
