@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from bayfin.creditdata.domain import is_valid_credit_code
 from bayfin.creditdata.models import QuarantinedRow
 from bayfin.creditdata.models import RegistrationInformation as Reg
-from bayfin.creditdata.repository import fact_model
+from bayfin.creditdata.repository import fact_model, in_force
 
 __all__ = [
     "codes_sharing_registration",
@@ -35,18 +35,12 @@ __all__ = [
 ]
 
 
-def _in_force(model: Any, as_of: date | None) -> Any:
-    if as_of is None:
-        return model.replaced_on.is_(None)
-    return (model.as_of <= as_of) & or_(model.replaced_on.is_(None), model.replaced_on > as_of)
-
-
 def facts_in_force(session: Session, record_type: str, columns: Sequence[str], *, as_of: date | None = None,
                    codes: Iterable[str] | None = None, order_by_as_of: bool = False) -> list[tuple[Any, ...]]:
     """``(credit_code, *columns)`` of every row of a record type in force on ``as_of`` (now when None),
     for all firms or only ``codes``; ``order_by_as_of`` sorts them by their as-of date."""
     model = fact_model(record_type)
-    stmt = select(model.credit_code, *(getattr(model, c) for c in columns)).where(_in_force(model, as_of))
+    stmt = select(model.credit_code, *(getattr(model, c) for c in columns)).where(in_force(model, as_of))
     if codes is not None:
         stmt = stmt.where(model.credit_code.in_(list(codes)))
     if order_by_as_of:

@@ -171,12 +171,16 @@ def _facts_statement(record_type: str, mode: str) -> Select[Any]:
     # Plain rows, not ORM objects: a report reads ten tables per firm and identity-map hydration
     # is wasted on read-only facts; the rows answer the same attribute names.
     stmt = select(*model.__table__.columns).where(model.credit_code == bindparam("code"))
-    if mode == "current":
-        stmt = stmt.where(model.replaced_on.is_(None))
-    elif mode == "as_of":
-        as_of = bindparam("as_of", type_=Date)
-        stmt = stmt.where(model.as_of <= as_of, or_(model.replaced_on.is_(None), model.replaced_on > as_of))
+    if mode != "history":
+        stmt = stmt.where(in_force(model, None if mode == "current" else bindparam("as_of", type_=Date)))
     return stmt.order_by(model.record_key, model.as_of, model.id)
+
+
+def in_force(model: Any, as_of: Any) -> Any:
+    """The condition for a fact row in force on ``as_of`` (a date or a bound parameter; None: now)."""
+    if as_of is None:
+        return model.replaced_on.is_(None)
+    return (model.as_of <= as_of) & or_(model.replaced_on.is_(None), model.replaced_on > as_of)
 
 
 def facts_of(
