@@ -7,12 +7,16 @@
 #   scripts/arm64-test.sh smoke      # a quick subset (kernel + API basics)
 #   ARM64_PYTEST_ARGS="tests/unit" scripts/arm64-test.sh   # any pytest selection
 #
-# Needs root (debootstrap, chroot, binfmt_misc). Re-runs reuse the root under var/arm64/.
+# Needs root (debootstrap, chroot, binfmt_misc). Re-runs reuse the root under $ARM64_ROOT
+# (default /var/tmp/bayfin-arm64/rootfs, outside the repository). Dependencies install from uv.lock,
+# the same versions as the native run. The qemu-aarch64 binfmt handler is registered only for the run
+# and removed again at exit when this script was the one that registered it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HERE=$(pwd)
 MODE=${1:-full}
-ROOT=${ARM64_ROOT:-$HERE/var/arm64/rootfs}
+ROOT=${ARM64_ROOT:-/var/tmp/bayfin-arm64/rootfs}
+UV_VERSION=$(sed -n 's/^UV_VERSION := //p' Makefile)
 SUITE=${ARM64_SUITE:-bookworm}
 PACKAGES=python3,python3-venv,python3-dev,gcc,g++,make,ca-certificates,libpq5,espeak-ng,sox
 
@@ -20,6 +24,17 @@ log() { printf '\033[1m[arm64]\033[0m %s\n' "$*" >&2; }
 started=$(date +%s)
 
 need() { command -v "$1" >/dev/null 2>&1; }
+# Was an arm64 handler registered before this run? (installing qemu-user-static registers one.)
+registered_here=1
+[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && grep -q enabled /proc/sys/fs/binfmt_misc/qemu-aarch64 && registered_here=""
+cleanup() {
+  for m in dev/pts dev proc sys; do umount -l "$ROOT/$m" 2>/dev/null || true; done
+  # Leave the host as found: no arm64 handler stays registered machine-wide after the run.
+  if [ -n "$registered_here" ] && [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+    echo -1 > /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null || update-binfmts --disable qemu-aarch64 || true
+  fi
+}
+trap cleanup EXIT
 if ! need debootstrap || [ ! -x /usr/bin/qemu-aarch64-static ]; then
   log "installing qemu-user-static, debootstrap and binfmt-support from Debian's packages"
   apt-get update -qq
@@ -28,7 +43,7 @@ fi
 if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
   mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
 fi
-if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || ! grep -q enabled /proc/sys/fs/binfmt_misc/qemu-aarch64; then
   update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || update-binfmts --import qemu-aarch64
 fi
 grep -q enabled /proc/sys/fs/binfmt_misc/qemu-aarch64
@@ -50,10 +65,6 @@ if [ ! -f "$ROOT/.bootstrapped" ]; then
 fi
 bootstrapped=$(date +%s)
 
-cleanup() {
-  for m in dev/pts dev proc sys; do umount -l "$ROOT/$m" 2>/dev/null || true; done
-}
-trap cleanup EXIT
 mount --bind /proc "$ROOT/proc"
 mount --bind /sys "$ROOT/sys"
 mount --bind /dev "$ROOT/dev"
@@ -73,11 +84,12 @@ esac
 
 log "installing bayfin and its dependencies inside the arm64 root"
 chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
-  PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_DEFAULT_TIMEOUT=180 /bin/bash -euo pipefail -c '
+  PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_DEFAULT_TIMEOUT=180 UV_VERSION="$UV_VERSION" /bin/bash -euo pipefail -c '
     uname -m
-    [ -x /opt/venv/bin/python ] || python3 -m venv /opt/venv
-    /opt/venv/bin/pip install --quiet --upgrade pip
-    /opt/venv/bin/pip install --quiet -e "/opt/bayfin[test]"
+    [ -x /opt/uv/bin/uv ] || { python3 -m venv /opt/uv && /opt/uv/bin/pip install --quiet "uv==$UV_VERSION"; }
+    cd /opt/bayfin
+    UV_PROJECT_ENVIRONMENT=/opt/venv UV_PYTHON_DOWNLOADS=never \
+      /opt/uv/bin/uv sync --locked --all-extras --python python3 --quiet
   '
 installed=$(date +%s)
 
