@@ -6,6 +6,7 @@ import typer
 
 from bayfin.cli.context import open_engine
 from bayfin.cli.output import JsonOption, console, emit
+from bayfin.cli.restore import restore_check
 
 app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
@@ -63,3 +64,5 @@ def db_history(as_json: bool = JsonOption) -> None:
     rows = [{"module": r.branch, "revision": r.revision, "revises": r.down_revision,
              "head": r.head, "message": r.message} for r in migrations.history()]
     emit(rows, as_json=as_json, title="migrations")
+
+app.command("restore-check")(restore_check)
