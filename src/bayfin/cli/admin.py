@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from bayfin.cli.context import open_engine, open_platform, require_current_schema
@@ -13,7 +15,7 @@ from bayfin.kernel.settings import Environment, get_settings
 
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 api_app = typer.Typer(help="The HTTP API.", no_args_is_help=True)
-auth_app = typer.Typer(help="Development credentials.", no_args_is_help=True)
+auth_app = typer.Typer(help="Credentials: the signing key set, development tokens.", no_args_is_help=True)
 
 
 @audit_app.command("verify")
@@ -62,6 +64,21 @@ def api_serve(host: str = typer.Option(None, help="Bind address (default BAYFIN_
     uvicorn.run("bayfin.api.main:app", host=host or settings.api_host,
                 port=port or settings.api_port, workers=workers, log_level="warning",
                 access_log=False)
+
+
+@auth_app.command("keygen")
+def auth_keygen(out: Path = typer.Option(..., help="Where to write the key set (mode 0600).")) -> None:
+    """Create the token-signing key set (JWKS, RSA 2048) that a deployment mounts as BAYFIN_JWKS_FILE.
+
+    Production never creates one by itself; this is how an operator provisions it. An existing file
+    is never overwritten (rotate keys with `bayfin identity keys rotate`)."""
+    from bayfin.kernel.security import FileKeyStore
+
+    if out.exists():
+        err_console.print(f"[red]{out} exists; refusing to overwrite a key set[/red]")
+        raise typer.Exit(2)
+    store = FileKeyStore(out)
+    typer.echo(f"key set written to {out} (signing key {store.signing_key().kid})")
 
 
 @auth_app.command("dev-token")
