@@ -62,6 +62,11 @@ def _service_problem(exc: BaseException) -> str | None:
 
         if isinstance(exc, RedisConnectionError):
             return f"cannot reach Redis (BAYFIN_REDIS_URL): {_first_line(exc)}"
+    if "nats" in sys.modules:
+        from nats.errors import NoServersError
+
+        if isinstance(exc, NoServersError):
+            return f"cannot reach NATS: {_first_line(exc)}"
     if isinstance(exc, ConnectionError):
         return f"cannot connect: {_first_line(exc)}"
     return None

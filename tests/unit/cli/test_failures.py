@@ -35,3 +35,14 @@ def test_bugs_are_not_dressed_up():
     assert describe(KeyError("x")) is None
     assert describe(ValueError("x")) is None
     assert describe(IntegrityError("INSERT", {}, sqlite3.IntegrityError("UNIQUE failed"))) is None
+
+
+def test_an_unreachable_broker_or_cache_is_one_line():
+    from nats.errors import NoServersError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    assert describe(NoServersError()) == ("cannot reach NATS: nats: no servers available for connection", 1)
+    assert describe(RedisConnectionError("Error 111 connecting to 127.0.0.1:9."))[0].startswith(
+        "cannot reach Redis")
+    assert describe(ConnectionRefusedError(111, "Connection refused")) == (
+        "cannot connect: [Errno 111] Connection refused", 1)
