@@ -2,7 +2,8 @@
 
 A module ``bayfin.<name>`` may provide any of: ``models`` (tables, imported so the metadata knows
 them), ``endpoints.router`` (an APIRouter), ``cli.app`` (a Typer app mounted as
-``bayfin <cli_name>``, ``cli_name`` defaulting to the module name), ``wiring.configure(platform)``
+``bayfin <cli name>``: ``CLI_NAMES`` below, defaulting to the module name; the CLI imports it only
+when that command runs), ``wiring.configure(platform)``
 (start-up wiring) and ``demo.seed_demo(platform, workdir, seed)`` (what the demo loads).
 Adding a module is one line here.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +36,16 @@ MODULES: tuple[str, ...] = (
     "tokens",
     "web",
 )
+
+#: The command a module's CLI is mounted under when it is not the module's name (``bayfin fraud``).
+#: Listed here rather than read from the module so that ``bayfin --version`` imports no module.
+CLI_NAMES: dict[str, str] = {
+    "antifraud": "fraud",
+    "creditdata": "hub",
+    "creditreport": "monitoring",
+    "riskmonitor": "risk",
+    "supplychain": "graph",
+}
 
 
 def _optional(name: str) -> ModuleType | None:
@@ -61,14 +73,12 @@ def routers() -> list[Any]:
     return found
 
 
-def cli_apps() -> list[tuple[str, Any]]:
-    """Each module's Typer app with the command name it is mounted under."""
-    found = []
-    for module in MODULES:
-        cli = _optional(f"bayfin.{module}.cli")
-        if cli is not None and hasattr(cli, "app"):
-            found.append((getattr(cli, "cli_name", module), cli.app))
-    return found
+def cli_modules() -> list[tuple[str, str]]:
+    """Each module's command name and the import path of its ``cli`` (a Typer ``app``), without
+    importing it: the root command imports a module's CLI only when that command runs."""
+    here = Path(__file__).parent
+    return [(CLI_NAMES.get(module, module), f"bayfin.{module}.cli") for module in MODULES
+            if (here / module / "cli.py").is_file()]
 
 
 def demo_seeders() -> list[Any]:

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bayfin import __version__, registry
+from bayfin.api.docs import install_docs
 from bayfin.api.problems import install_problem_handlers
 from bayfin.kernel.logging import configure_logging
 from bayfin.kernel.platform import Platform, build_platform
@@ -86,11 +87,13 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
                 app.state.platform = None
 
     app = FastAPI(title="bayfin", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,  # api/docs.py serves them without a CDN
                   description="Guangdong fintech pilot platform: SME credit data, consent, scoring, "
                               "anti-fraud, identity. Every call needs a bearer token.")
     app.state.platform = platform
     app.add_middleware(RequestContextMiddleware)
     install_problem_handlers(app)
+    install_docs(app)
 
     @app.get("/healthz", tags=["ops"], include_in_schema=True)
     def healthz() -> dict[str, str]:

@@ -100,5 +100,7 @@ def refusals() -> Iterator[None]:
     try:
         yield
     except AppError as exc:
-        err_console.print(f"[red]{exc.message}[/red]")
+        from bayfin.cli.failures import say
+
+        say(exc.message)
         raise typer.Exit(2) from exc

@@ -65,13 +65,10 @@ def run(
     serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the API when set up."),
 ) -> None:
     """Migrate, generate a small region into var/demo (once), ingest it, seed every module, serve the API."""
-    from bayfin import migrations
-
     started = time.perf_counter()
     settings = get_settings()
     workdir = settings.data_dir / "demo"
-    with open_platform() as platform:
-        migrations.upgrade(platform.engine)
+    with open_platform(migrate=True) as platform:
         if not _existing(workdir, enterprises, seed):
             _generate(workdir, enterprises, seed, 0.03)
         entries = read_manifest(workdir)

@@ -35,6 +35,19 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
+def run_migrations_offline() -> None:
+    """Write the SQL for a DBA to review instead of running it (``bayfin db upgrade --sql``)."""
+    url = config.get_main_option("sqlalchemy.url") or "postgresql://"
+    if url.startswith("sqlite"):
+        # SQLite alters tables by copying them (batch mode), which needs the live table to copy.
+        raise SystemExit("offline SQL is generated for PostgreSQL; SQLite is migrated online")
+    context.configure(url=url, target_metadata=target_metadata, literal_binds=True,
+                      dialect_opts={"paramstyle": "named"}, compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
 if context.is_offline_mode():
-    raise SystemExit("offline SQL generation is not supported; run against a database")
-run_migrations_online()
+    run_migrations_offline()
+else:
+    run_migrations_online()
