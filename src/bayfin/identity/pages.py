@@ -6,7 +6,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749.errors import AccessDeniedError
+from authlib.oauth2.rfc6749.errors import AccessDeniedError, InvalidRequestError
 from authlib.oidc.core.errors import LoginRequiredError
 from fastapi import APIRouter, Depends, Request
 from joserfc import jwt
@@ -43,9 +43,20 @@ def _redirect(url: str) -> RedirectResponse:
 
 
 def _next_for(request: Request) -> str:
-    """The authorization URL to come back to, without ``prompt`` (so a forced login is not looped)."""
-    query = [(k, v) for k, v in request.query_params.multi_items() if k != "prompt"]
+    """The authorization URL to come back to, without ``prompt`` and ``max_age`` (so a forced
+    login is not looped: the fresh ``auth_time`` in the ID token answers them)."""
+    query = [(k, v) for k, v in request.query_params.multi_items()
+             if k not in ("prompt", "max_age")]
     return f"{request.url.path}?{urlencode(query)}"
+
+
+def _max_age(value: str | None) -> int | None:
+    """The ``max_age`` request parameter (OIDC Core 3.1.2.1): seconds, or None when absent."""
+    if value is None or value == "":
+        return None
+    if not value.isdigit() or len(value) > 12:
+        raise InvalidRequestError("max_age must be a non-negative number of seconds")
+    return int(value)
 
 
 @router.get("/authorize")
@@ -63,10 +74,11 @@ def authorize(request: Request, session: Session, form: Form) -> Response:
     if active is not None:
         user = repo.user_by_id(session, active.user_id)
         assert user is not None  # session_from_cookie checked the user
-        owner = AuthUser(user, active.id, active.acr, active.auth_time)
+        owner = AuthUser(user, active.id, active.acr, active.auth_time, list(active.amr or []))
     oauth_request = server.create_oauth2_request(None)
     try:
         grant = server.get_consent_grant(oauth_request, end_user=owner)
+        max_age = _max_age(params.get("max_age"))
     except OAuth2Error as error:
         if getattr(error, "redirect_uri", None):
             return server.handle_error_response(oauth_request, error)
@@ -74,7 +86,11 @@ def authorize(request: Request, session: Session, form: Form) -> Response:
         return message(request, ident, lang, "error_title", error.description or error.error,
                        status=400)
     prompts = params.get("prompt", "").split()
-    if owner is None or "login" in prompts:
+    # An older sign-in than the app accepts, or prompt=login, means signing in again (OIDC Core
+    # 3.1.2.1); the code then carries the new auth_time.
+    stale = owner is not None and max_age is not None and \
+        (ident.clock.now() - owner.auth_time).total_seconds() > max_age
+    if owner is None or "login" in prompts or stale:
         if "none" in prompts:
             return server.handle_error_response(
                 oauth_request, LoginRequiredError(redirect_uri=grant.redirect_uri or

@@ -26,7 +26,7 @@ def test_a_rotation_keeps_old_tokens_valid_and_signs_new_ones_with_the_new_key(p
     old = tokens.issue(Principal(subject="u1"))
     old_kid = keys.signing_key().kid
     with session_factory() as s:
-        new_kid = keys.rotate(s)
+        new_kid = keys.rotate(s, immediately=True)
         s.commit()
     keys.reload()
     assert keys.signing_key().kid == new_kid != old_kid
@@ -49,7 +49,7 @@ def test_another_process_rotation_is_picked_up_by_an_unknown_kid(parts, session_
     _keys, _, _, verifier = parts
     other = DatabaseKeyStore(session_factory, key_store, grace=timedelta(minutes=20))
     with session_factory() as s:
-        other.rotate(s)
+        other.rotate(s, immediately=True)
         s.commit()
     other.reload()
     token = JwtTokens(other, "http://127.0.0.1:8000").issue(Principal(subject="u3"))
