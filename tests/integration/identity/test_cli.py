@@ -71,3 +71,24 @@ def test_db_upgrade_works_on_a_database_without_the_identity_tables(tmp_path, mo
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert re.search(r"identity_\d{4}", result.output)
+
+
+def test_the_cli_updates_rotates_disables_and_deletes_an_app(cli_env):
+    runner = cli_env
+    created = _json(runner, "apps", "create", "ledger", "--name", "Ledger",
+                    "--redirect-uri", "https://ledger.example/cb", "--scope", "openid")
+    updated = _json(runner, "apps", "update", "ledger", "--redirect-uri", "https://ledger.example/v2",
+                    "--scope", "openid", "--scope", "profile")
+    assert updated["redirect_uris"] == ["https://ledger.example/v2"]
+    assert updated["scopes"] == ["openid", "profile"]
+    rotated = _json(runner, "apps", "rotate-secret", "ledger", "--grace", "600")
+    assert rotated["client_secret"] != created["client_secret"]
+    assert rotated["previous_secret_valid_until"]
+    assert _json(runner, "apps", "disable", "ledger")["active"] is False
+    assert _json(runner, "apps", "enable", "ledger")["active"] is True
+    bad = runner.invoke(app, ["identity", "apps", "update", "ledger", "--redirect-uri", "http://x.example/"])
+    assert bad.exit_code == 1 and "https" in bad.output
+    assert runner.invoke(app, ["identity", "apps", "delete", "ledger", "--yes"]).exit_code == 0
+    assert "ledger" not in {a["client_id"] for a in _json(runner, "apps", "list")}
+    gone = runner.invoke(app, ["identity", "apps", "disable", "ledger"])
+    assert gone.exit_code == 1 and "no such app" in gone.output
