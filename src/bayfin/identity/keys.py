@@ -29,9 +29,10 @@ JWKS_MAX_AGE = timedelta(seconds=300)
 
 class DatabaseKeyStore:
     """Keys live in ``identity_signing_keys``. A rotation first *publishes* the next key in the JWKS
-    and lets it sign only from ``activates_at`` (one JWKS cache lifetime later), so relying parties
-    holding a cached key set can verify its first token; the key it replaces stops signing at that
-    moment and keeps verifying for ``grace`` (the longest token lifetime).
+    and lets it sign only from ``activates_at`` (``publish_lead``: one JWKS cache lifetime plus one
+    reload interval later), so relying parties holding a cached key set can verify its first token;
+    the key it replaces stops signing at that moment and keeps verifying for ``grace`` (the longest
+    token lifetime).
 
     Until the first rotation the platform's existing key store (the development JWKS file) is used,
     so tokens minted before the identity module was installed stay valid. Reads are served from
@@ -42,11 +43,14 @@ class DatabaseKeyStore:
 
     def __init__(self, session_factory: Callable[[], Session], fallback: KeyStore, *,
                  grace: timedelta, reload_seconds: float = 60.0,
-                 publish_lead: timedelta = JWKS_MAX_AGE) -> None:
+                 publish_lead: timedelta | None = None) -> None:
         self._session_factory = session_factory
         self._fallback = fallback
         self.grace = grace
-        self.publish_lead = publish_lead
+        # A process that missed the Redis signal serves the new key set at its next periodic
+        # reload; relying parties may then cache that set for JWKS_MAX_AGE more.
+        self.publish_lead = publish_lead if publish_lead is not None else \
+            JWKS_MAX_AGE + timedelta(seconds=reload_seconds)
         self.notifier: ChangeNotifier = LocalOnly()
         self._reload_seconds = reload_seconds
         self._lock = threading.Lock()

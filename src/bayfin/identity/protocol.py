@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from bayfin.api.deps import AUTH_ERRORS, Session, require
 from bayfin.identity import repository as repo
+from bayfin.identity.keys import JWKS_MAX_AGE
 from bayfin.identity.oauth import BayfinAuthorizationServer
 from bayfin.identity.web import form_pairs, http_input, identity_of
 from bayfin.kernel.security import Principal
@@ -58,7 +59,8 @@ def discovery(request: Request) -> dict[str, Any]:
 def jwks(request: Request) -> JSONResponse:
     """The public signing keys, current and recently retired."""
     return JSONResponse(identity_of(request).keys.public_jwks(),
-                        headers={"Cache-Control": "public, max-age=300"})
+                        headers={"Cache-Control":
+                                 f"public, max-age={int(JWKS_MAX_AGE.total_seconds())}"})
 
 
 @router.post("/oauth2/token", responses=_OAUTH_ERRORS)
