@@ -198,15 +198,19 @@ class BayfinOpenIDCode(OpenIDCode):  # type: ignore[misc]
     def __init__(self, ident: Identity) -> None:
         super().__init__(require_nonce=False)
         self.ident = ident
+        self._key: Any = None
 
     def resolve_client_private_key(self, client: OAuthClient) -> Any:
-        return self.ident.keys.signing_key()
+        # The key the header named: the signing key may change between the two calls when the
+        # next key's activation time passes.
+        return self._key if self._key is not None else self.ident.keys.signing_key()
 
     def get_client_algorithm(self, client: OAuthClient) -> str:
         return "RS256"
 
     def get_encode_header(self, client: OAuthClient) -> dict[str, str]:
-        return {"alg": "RS256", "kid": str(self.ident.keys.signing_key().kid)}
+        self._key = self.ident.keys.signing_key()
+        return {"alg": "RS256", "kid": str(self._key.kid)}
 
     def get_client_claims(self, client: OAuthClient) -> dict[str, Any]:
         return {"iss": self.ident.issuer, "aud": [client.get_client_id()],
