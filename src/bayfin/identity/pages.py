@@ -43,10 +43,15 @@ def _redirect(url: str) -> RedirectResponse:
 
 
 def _next_for(request: Request) -> str:
-    """The authorization URL to come back to, without ``prompt`` and ``max_age`` (so a forced
-    login is not looped: the fresh ``auth_time`` in the ID token answers them)."""
-    query = [(k, v) for k, v in request.query_params.multi_items()
-             if k not in ("prompt", "max_age")]
+    """The authorization URL to come back to, without ``prompt=login`` and ``max_age`` (so a
+    forced login is not looped: the fresh ``auth_time`` in the ID token answers them); other
+    prompt values (``consent``) stay."""
+    query: list[tuple[str, str]] = []
+    for key, value in request.query_params.multi_items():
+        if key == "prompt":
+            value = " ".join(p for p in value.split() if p != "login")
+        if key != "max_age" and value:
+            query.append((key, value))
     return f"{request.url.path}?{urlencode(query)}"
 
 

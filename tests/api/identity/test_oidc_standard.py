@@ -104,6 +104,8 @@ def test_prompt_login_forces_a_new_sign_in_even_with_a_live_session(client, dire
     _verifier, r = _console_authorize(client, prompt="login")
     assert r.status_code == 303 and r.headers["location"].startswith("/oauth2/login")
     assert "prompt" not in r.headers["location"]
+    _verifier, r = _console_authorize(client, prompt="login consent")
+    assert "prompt%3Dconsent" in r.headers["location"]  # only the login part is answered
 
 
 def test_amr_records_the_second_factor(client, directory, platform, ident):
