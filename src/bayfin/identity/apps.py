@@ -83,7 +83,8 @@ class AppLifecycle:
 
     def set_active(self, session: Session, actor: Actor, app: App, active: bool) -> App:
         """Enable or disable an app. Disabling refuses its access tokens at once in every API
-        process, revokes its refresh tokens and stops it obtaining new ones."""
+        process, revokes its refresh tokens, voids its outstanding authorization codes and stops
+        it obtaining new ones."""
         if app.active == active:
             return app
         app.active = active
@@ -105,6 +106,7 @@ class AppLifecycle:
         svc = self.service
         now = svc.clock.now()
         repo.revoke_refresh_tokens(session, now, client_id=app.client_id)
+        repo.expire_authorization_codes(session, now, app.client_id)
         record_revocation(session, "client", app.client_id, at=now,
                           expires_at=now + svc.revocation_ttl)
         after_commit(session, svc.revocations.changed)

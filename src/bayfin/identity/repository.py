@@ -137,6 +137,15 @@ def revoke_refresh_tokens(session: Session, now: datetime, *, user_id: str | Non
     return jtis
 
 
+def expire_authorization_codes(session: Session, now: datetime, client_id: str) -> None:
+    """Make an app's outstanding authorization codes unusable (they expire now)."""
+    from bayfin.identity.models import AuthorizationCode
+
+    session.execute(update(AuthorizationCode).where(
+        AuthorizationCode.client_id == client_id, AuthorizationCode.expires_at > now)
+        .values(expires_at=now))
+
+
 def confirmed_factors(session: Session, user_id: str) -> Sequence[MfaFactor]:
     """A user's confirmed second factors."""
     return session.scalars(select(MfaFactor).where(MfaFactor.user_id == user_id,

@@ -135,6 +135,22 @@ def test_a_disabled_apps_tokens_stop_at_once_and_stay_refused_after_it_is_enable
     assert _routes(client, _bearer(fresh["access_token"]))["report"] == 404
 
 
+def test_a_code_issued_before_the_app_was_disabled_is_void_after_it_is_enabled(
+        client, third_party, auth_headers):
+    verifier, challenge = pkce_pair()
+    assert login(client).status_code == 303
+    code = authorize_with_consent(client, authorize_params(
+        client_id="third-party", redirect_uri=APP_CB, scope="openid credit:read", challenge=challenge))
+    admin = auth_headers(subject="op-1", scopes=["identity:admin"])
+    for active in (False, True):
+        assert client.patch("/v1/identity/apps/third-party", json={"active": active},
+                            headers=admin).status_code == 200
+    r = client.post("/oauth2/token", auth=("third-party", third_party), data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": APP_CB,
+        "code_verifier": verifier})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+
+
 def test_a_disabled_client_credentials_app_is_refused_too(client, directory, auth_headers):
     r = client.post("/oauth2/token", auth=("bank-a-core", directory.service_secret),
                     data={"grant_type": "client_credentials", "scope": "identity:read"})
