@@ -39,6 +39,7 @@ def discovery(request: Request) -> dict[str, Any]:
         "introspection_endpoint": f"{issuer}/oauth2/introspect",
         "end_session_endpoint": f"{issuer}/oauth2/logout",
         "response_types_supported": ["code"],
+        "prompt_values_supported": ["none", "login", "consent"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],

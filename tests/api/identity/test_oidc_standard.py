@@ -155,6 +155,7 @@ def test_enrolling_a_factor_needs_its_scope_and_a_fresh_sign_in(client, director
             r = client.post(path, json=body, headers=stale)
             assert r.status_code == 401
             assert r.json()["error"] == "insufficient_user_authentication" and r.json()["max_age"] == 300
+            assert 'error="insufficient_user_authentication", max_age=300' in r.headers["www-authenticate"]
     assert client.post("/v1/identity/me/factors/totp",
                        headers=bearer({"identity:factors"}, 10)).status_code == 201
 
