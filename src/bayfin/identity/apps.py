@@ -46,7 +46,7 @@ class AppLifecycle:
         for uri in (redirect_uris or []) + (post_logout_redirect_uris or []):
             if not acceptable_redirect_uri(uri):
                 raise ValidationFailed("redirect URIs must be https (or loopback) without a fragment")
-        if redirect_uris is not None and app.client_type == "public" and not redirect_uris \
+        if redirect_uris is not None and not redirect_uris \
                 and "authorization_code" in (app.grant_types or []):
             raise ValidationFailed("an app signing users in needs at least one redirect URI")
         changes: dict[str, object] = {}

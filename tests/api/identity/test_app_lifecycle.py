@@ -37,6 +37,8 @@ def test_new_redirect_uris_replace_the_old_ones_at_the_authorization_endpoint(
                         headers=admin).status_code == 422
     assert client.patch("/v1/identity/apps/portal", json={"client_type": "public"},
                         headers=admin).status_code == 422
+    assert client.patch("/v1/identity/apps/portal", json={"redirect_uris": []},
+                        headers=admin).status_code == 422  # it signs users in: it needs one
     app_id = r.json()["id"]
     assert "identity.app.update" in _actions(platform, app_id)
 
