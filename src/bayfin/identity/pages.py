@@ -229,8 +229,10 @@ def logout(request: Request, session: Session, form: Form) -> Response:
     hint_claims = None
     if params.get("id_token_hint"):
         try:
-            hint_claims = jwt.decode(params["id_token_hint"], ident.keys.key_set(),
-                                     algorithms=["RS256"]).claims
+            hint = jwt.decode(params["id_token_hint"], ident.keys.key_set(), algorithms=["RS256"])
+            # An ID token only: an access token (typ at+jwt) held by some app is no logout hint.
+            is_access = str(hint.header.get("typ") or "").lower().endswith("at+jwt")
+            hint_claims = None if is_access else hint.claims
         except (JoseError, ValueError):
             hint_claims = None
         if hint_claims is not None and hint_claims.get("iss") != ident.issuer:

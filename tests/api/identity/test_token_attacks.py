@@ -163,3 +163,12 @@ def test_a_disabled_client_credentials_app_is_refused_too(client, directory, aut
     again = client.post("/oauth2/token", auth=("bank-a-core", directory.service_secret),
                         data={"grant_type": "client_credentials"})
     assert again.status_code == 401 and again.json()["error"] == "invalid_client"
+
+
+def test_an_access_token_is_no_logout_hint(client, third_party):
+    tokens = _sign_in(client, third_party)
+    client.cookies.clear()  # another browser, holding only Alice's access token
+    r = client.get("/oauth2/logout", params={"id_token_hint": tokens["access_token"]},
+                   follow_redirects=False)
+    assert r.status_code == 200 and 'action="/oauth2/logout"' in r.text  # asks; ends nothing
+    assert _routes(client, _bearer(tokens["access_token"]))["report"] == 404
