@@ -137,11 +137,14 @@ def auth_headers(platform: Platform) -> TokenFactory:
 
     def make(subject: str = "user-1", *, org: str | None = "org-1", org_type: str | None = "operator",
              roles: list[str] | tuple[str, ...] = (), scopes: list[str] | tuple[str, ...] = (),
-             acr: str | None = None, client_id: str | None = None) -> dict[str, str]:
+             acr: str | None = None, client_id: str | None = None,
+             amr: tuple[str, ...] = (), auth_time: int | None = None) -> dict[str, str]:
+        # An access token for this API (typ at+jwt, aud the platform's), as the identity
+        # platform issues them; amr/auth_time for routes that want a recent or a strong sign-in.
         token = platform.tokens.issue(Principal(subject=subject, organization_id=org,
                                                 organization_type=org_type, roles=frozenset(roles),
                                                 scopes=frozenset(scopes), acr=acr,
-                                                client_id=client_id))
+                                                client_id=client_id, amr=amr, auth_time=auth_time))
         return {"Authorization": f"Bearer {token}"}
 
     return make

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
@@ -64,13 +65,20 @@ CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
 def require(*, scopes: tuple[str, ...] = (), roles: tuple[str, ...] = (),
-            org_types: tuple[str, ...] = ()) -> Callable[[Principal], Principal]:
-    """A dependency that admits the caller only with every scope, and any of the roles/org types."""
+            org_types: tuple[str, ...] = (),
+            max_auth_age: int | None = None) -> Callable[[Principal], Principal]:
+    """A dependency that admits the caller only with every scope, and any of the roles/org types;
+    with ``max_auth_age`` the user must also have signed in at most that many seconds ago."""
 
     def _check(principal: CurrentPrincipal) -> Principal:
         missing = [s for s in scopes if not principal.has_scope(s)]
         if missing:
             raise Forbidden(f"the token lacks scope {', '.join(missing)}", required_scopes=missing)
+        if max_auth_age is not None and (principal.auth_time is None
+                                         or time.time() - principal.auth_time > max_auth_age):
+            # RFC 9470: the client sends the user through authorization again with max_age.
+            raise Unauthenticated("sign in again to do this (a recent sign-in is required)",
+                                  error="insufficient_user_authentication", max_age=max_auth_age)
         if roles and not principal.has_role(*roles):
             raise Forbidden("your role may not do this", required_roles=list(roles))
         if org_types and principal.organization_type not in org_types:

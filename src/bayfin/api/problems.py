@@ -39,12 +39,23 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+def _bearer_challenge(exc: AppError) -> str:
+    """RFC 6750 §3 challenge; with the step-up error of RFC 9470 (``error``, ``max_age``) when the
+    refusal asks for a more recent sign-in."""
+    challenge = 'Bearer realm="bayfin"'
+    if exc.extra.get("error") == "insufficient_user_authentication":
+        challenge += ', error="insufficient_user_authentication"'
+        if isinstance(exc.extra.get("max_age"), int):
+            challenge += f', max_age={exc.extra["max_age"]}'
+    return challenge
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Render AppError, validation errors, HTTP errors and unexpected failures as problem+json."""
 
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> Response:
-        headers = {"WWW-Authenticate": 'Bearer realm="bayfin"'} if exc.status_code == 401 else None
+        headers = {"WWW-Authenticate": _bearer_challenge(exc)} if exc.status_code == 401 else None
         if exc.status_code == 429 and "retry_after" in exc.extra:
             headers = {"Retry-After": str(exc.extra["retry_after"])}
         return problem_response(exc.problem(request.url.path), headers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -9,9 +10,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from bayfin.api.deps import AUTH_ERRORS, Session, require
 from bayfin.api.problems import problem_schema
 from bayfin.identity import repository as repo
+from bayfin.identity.domain import FACTOR_ENROLMENT_MAX_AUTH_AGE
 from bayfin.identity.schemas import (
     AppIn,
     AppOut,
+    AppPatch,
     FactorCodeIn,
     KeyOut,
     OrgIn,
@@ -20,6 +23,8 @@ from bayfin.identity.schemas import (
     RoleGrantIn,
     RoleIn,
     RoleOut,
+    SecretRotationIn,
+    SecretRotationOut,
     UserIn,
     UserOut,
     UserPatch,
@@ -32,7 +37,10 @@ from bayfin.kernel.security import Principal
 router = APIRouter(prefix="/v1/identity", tags=["identity: administration"])
 Admin = Annotated[Principal, Depends(require(scopes=("identity:admin",)))]
 Reader = Annotated[Principal, Depends(require(scopes=("identity:read",)))]
-Me = Annotated[Principal, Depends(require())]
+#: Enrolling a second factor: its own scope and a fresh sign-in, so neither a long-lived session
+#: nor an app granted only profile access can add a factor to the user's account.
+FactorOwner = Annotated[Principal, Depends(require(
+    scopes=("identity:factors",), max_auth_age=FACTOR_ENROLMENT_MAX_AUTH_AGE))]
 _R: dict[int | str, dict[str, Any]] = {
     401: AUTH_ERRORS[401], 403: AUTH_ERRORS[403], 404: problem_schema("No such record"),
     409: problem_schema("Duplicate"), 422: problem_schema("Invalid input")}
@@ -146,6 +154,46 @@ def list_apps(session: Session, who: Reader, offset: Offset = 0, limit: Limit = 
     return [AppOut.model_validate(a) for a in repo.list_apps(session, offset, limit)]
 
 
+@router.get("/apps/{client_id}", response_model=AppOut, responses=_R)
+def get_app(client_id: str, request: Request, session: Session, who: Reader) -> AppOut:
+    """One registered application."""
+    return AppOut.model_validate(identity_of(request).service.get_app(session, client_id))
+
+
+@router.patch("/apps/{client_id}", response_model=AppOut, responses=_R)
+def patch_app(client_id: str, body: AppPatch, request: Request, session: Session,
+              who: Admin) -> AppOut:
+    """Change an app's name, redirect URIs or scopes; ``active: false`` disables it and refuses
+    the tokens it already obtained at once, in every API process."""
+    ident = identity_of(request)
+    app = ident.service.get_app(session, client_id)
+    ident.apps.update(session, Actor.of(who), app, name=body.name, redirect_uris=body.redirect_uris,
+                      post_logout_redirect_uris=body.post_logout_redirect_uris, scopes=body.scopes)
+    if body.active is not None:
+        ident.apps.set_active(session, Actor.of(who), app, body.active)
+    return AppOut.model_validate(app)
+
+
+@router.post("/apps/{client_id}/secret", status_code=201, response_model=SecretRotationOut,
+             responses=_R)
+def rotate_app_secret(client_id: str, body: SecretRotationIn, request: Request, session: Session,
+                      who: Admin) -> SecretRotationOut:
+    """Issue a new client secret (shown only now); the old one works for ``grace_seconds`` more."""
+    ident = identity_of(request)
+    app = ident.service.get_app(session, client_id)
+    secret, until = ident.apps.rotate_secret(session, Actor.of(who), app,
+                                             timedelta(seconds=body.grace_seconds))
+    return SecretRotationOut(client_id=app.client_id, client_secret=secret,
+                             previous_secret_valid_until=until)
+
+
+@router.delete("/apps/{client_id}", status_code=204, responses=_R)
+def delete_app(client_id: str, request: Request, session: Session, who: Admin) -> None:
+    """Delete an app with its roles and consents; the tokens it obtained stop working at once."""
+    ident = identity_of(request)
+    ident.apps.delete(session, Actor.of(who), ident.service.get_app(session, client_id))
+
+
 @router.post("/apps/{client_id}/roles", status_code=201, response_model=RoleOut, responses=_R)
 def create_role(client_id: str, body: RoleIn, request: Request, session: Session,
                 who: Admin) -> RoleOut:
@@ -170,20 +218,25 @@ def list_keys(request: Request, session: Session, who: Admin) -> list[KeyOut]:
 
 
 @router.post("/keys/rotate", status_code=201, response_model=KeyOut, responses=_R)
-def rotate_keys(request: Request, session: Session, who: Admin) -> KeyOut:
-    """Start signing with a new key; the old one keeps verifying until its tokens expire."""
+def rotate_keys(request: Request, session: Session, who: Admin,
+                immediately: bool = False) -> KeyOut:
+    """Publish the next signing key in the JWKS; it signs once relying parties' cached key sets
+    have expired (``immediately``: at once, after a key leak). The old key keeps verifying until
+    its tokens expire. Every API process learns of it within seconds."""
     ident = identity_of(request)
-    kid = ident.keys.rotate(session)
+    kid = ident.keys.rotate(session, immediately=immediately)
     ident.service.audit.record(session, actor=who.subject, actor_org=who.organization_id,
                                action="identity.keys.rotate", subject_type="signing_key",
-                               subject_id=kid)
-    after_commit(session, ident.keys.reload)
+                               subject_id=kid, details={"immediately": immediately})
+    after_commit(session, ident.keys.changed)
     return next(KeyOut.model_validate(k) for k in ident.keys.describe(session) if k["kid"] == kid)
 
 
 @router.post("/me/factors/{kind}", status_code=201, responses=_R)
-def enrol_factor(kind: str, request: Request, session: Session, who: Me) -> dict[str, str]:
-    """Start enrolling a second factor for the signed-in user (TOTP: secret and otpauth URI)."""
+def enrol_factor(kind: str, request: Request, session: Session,
+                 who: FactorOwner) -> dict[str, str]:
+    """Start enrolling a second factor for the signed-in user (TOTP: secret and otpauth URI).
+    Needs the ``identity:factors`` scope and a sign-in of the last five minutes."""
     ident = identity_of(request)
     user = repo.user_by_id(session, who.subject)
     if user is None:
@@ -193,8 +246,9 @@ def enrol_factor(kind: str, request: Request, session: Session, who: Me) -> dict
 
 @router.post("/me/factors/{kind}/confirm", status_code=204, responses=_R)
 def confirm_factor(kind: str, body: FactorCodeIn, request: Request, session: Session,
-                   who: Me) -> None:
-    """Confirm an enrolment with a first valid code; later sign-ins then ask for it."""
+                   who: FactorOwner) -> None:
+    """Confirm an enrolment with a first valid code; later sign-ins then ask for it (same scope and
+    freshness as enrolling)."""
     ident = identity_of(request)
     user = repo.user_by_id(session, who.subject)
     if user is None:

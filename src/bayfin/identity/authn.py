@@ -27,6 +27,8 @@ from bayfin.kernel.errors import Conflict, NotFound, ValidationFailed
 from bayfin.kernel.ids import new_id
 
 SESSION_TTL = timedelta(hours=8)
+#: The RFC 8176 ``amr`` value each factor kind adds to a session ("pwd" comes with the password).
+FACTOR_AMR = {"totp": "otp", "voiceprint": "voiceprint"}
 
 
 class LoginRefused(Exception):
@@ -139,7 +141,7 @@ class Authenticator:
                           outcome="ok" if ok else "refused", details={"factor": kind})
         if ok:
             sso.state, sso.acr = "active", "mfa"
-            sso.amr = sorted({*(sso.amr or []), kind})
+            sso.amr = sorted({*(sso.amr or []), FACTOR_AMR.get(kind, kind)})
             sso.auth_time = self.clock.now()
         session.flush()
         return ok

@@ -158,6 +158,71 @@ def apps_list(limit: int = 100, as_json: bool = JsonOption) -> None:
     emit(rows, as_json=as_json, title="apps")
 
 
+def _app_row(a: Any) -> dict[str, Any]:
+    return {"client_id": a.client_id, "name": a.name, "type": a.client_type,
+            "redirect_uris": a.redirect_uris, "scopes": a.scopes, "active": a.active}
+
+
+@apps_app.command("update")
+def apps_update(client_id: str, name: str = typer.Option(None, help="Display name."),
+                redirect_uri: list[str] = typer.Option(
+                    None, help="Exact redirect URI (repeatable; replaces the list)."),
+                logout_uri: list[str] = typer.Option(
+                    None, help="Post-logout redirect URI (repeatable; replaces the list)."),
+                scope: list[str] = typer.Option(None, help="Allowed scope (repeatable; replaces)."),
+                as_json: bool = JsonOption) -> None:
+    """Change an app's name, redirect URIs or scopes (options left out stay as they are)."""
+    def work(p: Platform, i: Identity, s: Any) -> dict[str, Any]:
+        return _app_row(i.apps.update(s, SYSTEM, i.service.get_app(s, client_id), name=name,
+                                      redirect_uris=redirect_uri or None,
+                                      post_logout_redirect_uris=logout_uri or None,
+                                      scopes=scope or None))
+    emit(_run(work), as_json=as_json, title="app updated")
+
+
+@apps_app.command("rotate-secret")
+def apps_rotate_secret(client_id: str,
+                       grace: int = typer.Option(86_400, help="Seconds the old secret keeps "
+                                                              "working (0: refused at once)."),
+                       as_json: bool = JsonOption) -> None:
+    """Issue a new client secret (printed once); the old one works for the grace period."""
+    from datetime import timedelta
+
+    def work(p: Platform, i: Identity, s: Any) -> dict[str, Any]:
+        secret, until = i.apps.rotate_secret(s, SYSTEM, i.service.get_app(s, client_id),
+                                             timedelta(seconds=grace))
+        return {"client_id": client_id, "client_secret": secret,
+                "previous_secret_valid_until": until.isoformat() if until else None}
+    emit(_run(work), as_json=as_json, title="client secret rotated (the secret is shown only now)")
+
+
+def _app_active(client_id: str, active: bool) -> dict[str, Any]:
+    return _run(lambda p, i, s: _app_row(i.apps.set_active(s, SYSTEM, i.service.get_app(s, client_id),
+                                                           active)))
+
+
+@apps_app.command("disable")
+def apps_disable(client_id: str, as_json: bool = JsonOption) -> None:
+    """Disable an app: its tokens are refused at once in every API process."""
+    emit(_app_active(client_id, False), as_json=as_json, title="app disabled")
+
+
+@apps_app.command("enable")
+def apps_enable(client_id: str, as_json: bool = JsonOption) -> None:
+    """Enable an app again (tokens refused while it was disabled stay refused)."""
+    emit(_app_active(client_id, True), as_json=as_json, title="app enabled")
+
+
+@apps_app.command("delete")
+def apps_delete(client_id: str,
+                yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation.")) -> None:
+    """Delete an app with its roles and consents; its tokens stop working at once."""
+    if not yes and not typer.confirm(f"delete {client_id} and its roles and consents?"):
+        raise typer.Exit(1)
+    _run(lambda p, i, s: i.apps.delete(s, SYSTEM, i.service.get_app(s, client_id)))
+    console.print(f"[green]{client_id} deleted[/green]")
+
+
 @roles_app.command("create")
 def roles_create(name: str,
                  app_id: str = typer.Option(None, "--app", help="Client id (none: platform-wide)."),
@@ -197,14 +262,19 @@ def roles_list(app_id: str = typer.Option(None, "--app"), as_json: bool = JsonOp
 
 
 @keys_app.command("rotate")
-def keys_rotate(as_json: bool = JsonOption) -> None:
-    """Start signing with a new key; old keys verify until their tokens expire."""
+def keys_rotate(immediately: bool = typer.Option(
+        False, help="Sign with the new key at once (after a leak) instead of after the JWKS "
+                    "cache lifetime."), as_json: bool = JsonOption) -> None:
+    """Publish the next signing key; it signs after the JWKS cache lifetime, old keys verify
+    until their tokens expire; running API processes hear of it through Redis."""
     def work(p: Platform, i: Identity, s: Any) -> dict[str, Any]:
-        kid = i.keys.rotate(s)
+        kid = i.keys.rotate(s, immediately=immediately)
         p.audit.record(s, actor=SYSTEM.subject, action="identity.keys.rotate",
-                       subject_type="signing_key", subject_id=kid)
-        after_commit(s, i.keys.reload)
-        return {"kid": kid}
+                       subject_type="signing_key", subject_id=kid,
+                       details={"immediately": immediately})
+        after_commit(s, i.keys.changed)
+        row = next(k for k in i.keys.describe(s) if k["kid"] == kid)
+        return {"kid": kid, "state": row["state"], "activates_at": row["activates_at"]}
     emit(_run(work), as_json=as_json, title="signing key rotated")
 
 

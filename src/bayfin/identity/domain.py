@@ -8,6 +8,11 @@ from urllib.parse import urlsplit
 
 #: Scopes every signed-in user may receive when an app asks for them (OIDC standard claims).
 OIDC_SCOPES = frozenset({"openid", "profile", "email", "offline_access"})
+#: Scopes about the signed-in user's own account: no role needed, but the app must be registered
+#: for them and the user consents to each (enrolling a second factor is one).
+SELF_SERVICE_SCOPES = frozenset({"identity:factors"})
+#: Enrolling a second factor needs a sign-in at most this old (seconds).
+FACTOR_ENROLMENT_MAX_AUTH_AGE = 300
 ORG_TYPES = ("operator", "institution", "enterprise", "regulator")
 CLIENT_TYPES = ("public", "confidential")
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
@@ -70,8 +75,10 @@ def app_allowed_scope(requested: str | None, app_scopes: list[str]) -> str:
 
 
 def user_granted_scope(scope: str, permissions: set[str]) -> str:
-    """Of an app-allowed scope, what a user's roles permit (OIDC scopes always pass)."""
-    return " ".join(s for s in split_scope(scope) if s in OIDC_SCOPES or s in permissions)
+    """Of an app-allowed scope, what a user's roles permit (OIDC and self-service scopes always
+    pass)."""
+    return " ".join(s for s in split_scope(scope)
+                    if s in OIDC_SCOPES or s in SELF_SERVICE_SCOPES or s in permissions)
 
 
 def redirect_uri_matches(candidate: str | None, registered: list[str]) -> bool:

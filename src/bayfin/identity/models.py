@@ -56,6 +56,9 @@ class App(Base):
     name: Mapped[str] = mapped_column(String(200))
     client_type: Mapped[str] = mapped_column(String(20))  # public | confidential
     secret_hash: Mapped[str | None] = mapped_column(String(128))
+    #: After a secret rotation the old secret keeps working until ``previous_secret_expires_at``.
+    previous_secret_hash: Mapped[str | None] = mapped_column(String(128))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
     post_logout_redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
     grant_types: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -116,13 +119,15 @@ class GroupMember(Base):
 
 
 class SigningKey(Base):
-    """An RS256 key pair; the newest unretired one signs, retired ones verify until ``expires_at``."""
+    """An RS256 key pair: published from ``created_at``, signing from ``activates_at`` (null: from
+    creation) until ``retired_at``, verifying until ``expires_at``."""
 
     __tablename__ = "identity_signing_keys"
 
     kid: Mapped[str] = mapped_column(String(64), primary_key=True)
     private_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    activates_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -171,6 +176,7 @@ class AuthorizationCode(Base):
     code_challenge: Mapped[str | None] = mapped_column(String(128))
     code_challenge_method: Mapped[str | None] = mapped_column(String(10))
     acr: Mapped[str | None] = mapped_column(String(20))
+    amr: Mapped[list[str] | None] = mapped_column(JSON)
     auth_time: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     #: Set when exchanged; a second exchange revokes what the first one issued (RFC 6749 §4.1.2).
@@ -191,6 +197,9 @@ class RefreshToken(Base):
     session_id: Mapped[str | None] = mapped_column(String(40), index=True)
     scope: Mapped[str] = mapped_column(String(1000))
     acr: Mapped[str | None] = mapped_column(String(20))
+    amr: Mapped[list[str] | None] = mapped_column(JSON)
+    #: When the user signed in for the grant (a refresh does not make a login fresh again).
+    auth_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
     access_jti: Mapped[str | None] = mapped_column(String(64))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -231,7 +240,7 @@ class Revocation(Base):
     __tablename__ = "identity_revocations"
 
     id: Mapped[int] = mapped_column(_BigInt, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(20))  # user | session | token
+    kind: Mapped[str] = mapped_column(String(20))  # user | client | session | token
     value: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -1,5 +1,6 @@
-"""Telling other processes that the revocation feed changed, so they refresh at once instead of at
-their next poll. Redis pub/sub when configured; otherwise nothing (the 2-second poll still holds)."""
+"""Telling other processes that the revocation feed or the signing keys changed, so they refresh
+at once instead of at their next poll. Redis pub/sub when configured; otherwise nothing (the
+2-second revocation poll and the unknown-``kid`` key reload still hold)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 CHANNEL = "bayfin:identity:revocations"
+KEYS_CHANNEL = "bayfin:identity:keys"
 
 
 class ChangeNotifier(Protocol):
@@ -42,7 +44,7 @@ class RedisNotifier:
         self._pubsub.subscribe(channel)
         self._on_change = on_change
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._listen, name="identity-revocations",
+        self._thread = threading.Thread(target=self._listen, name=f"notify-{channel}",
                                         daemon=True)
         self._thread.start()
 

@@ -128,7 +128,8 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
             code_challenge=data.get("code_challenge"),
             code_challenge_method=data.get("code_challenge_method") or (
                 "S256" if data.get("code_challenge") else None),
-            acr=owner.acr, auth_time=owner.auth_time, expires_at=server.now() + CODE_TTL))
+            acr=owner.acr, amr=owner.amr, auth_time=owner.auth_time,
+            expires_at=server.now() + CODE_TTL))
         server.session.flush()
 
     def query_authorization_code(self, code: str, client: OAuthClient) -> OAuthCode | None:
@@ -149,7 +150,7 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
     def authenticate_user(self, authorization_code: OAuthCode) -> AuthUser | None:
         row = authorization_code.row
         server: BayfinAuthorizationServer = self.server
-        return server.live_owner(row.user_id, row.session_id, row.acr, row.auth_time)
+        return server.live_owner(row.user_id, row.session_id, row.acr, row.auth_time, row.amr)
 
 
 class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
@@ -176,7 +177,9 @@ class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
     def authenticate_user(self, refresh_token: OAuthRefreshToken) -> AuthUser | None:
         row = refresh_token.row
         server: BayfinAuthorizationServer = self.server
-        return server.live_owner(row.user_id, row.session_id, row.acr, row.issued_at)
+        # The original sign-in time travels on: refreshing never makes a login fresh again.
+        return server.live_owner(row.user_id, row.session_id, row.acr,
+                                 row.auth_time or row.issued_at, row.amr)
 
     def revoke_old_credential(self, refresh_token: OAuthRefreshToken) -> None:
         refresh_token.row.used_at = self.server.now()
@@ -195,15 +198,19 @@ class BayfinOpenIDCode(OpenIDCode):  # type: ignore[misc]
     def __init__(self, ident: Identity) -> None:
         super().__init__(require_nonce=False)
         self.ident = ident
+        self._key: Any = None
 
     def resolve_client_private_key(self, client: OAuthClient) -> Any:
-        return self.ident.keys.signing_key()
+        # The key the header named: the signing key may change between the two calls when the
+        # next key's activation time passes.
+        return self._key if self._key is not None else self.ident.keys.signing_key()
 
     def get_client_algorithm(self, client: OAuthClient) -> str:
         return "RS256"
 
     def get_encode_header(self, client: OAuthClient) -> dict[str, str]:
-        return {"alg": "RS256", "kid": str(self.ident.keys.signing_key().kid)}
+        self._key = self.ident.keys.signing_key()
+        return {"alg": "RS256", "kid": str(self._key.kid)}
 
     def get_client_claims(self, client: OAuthClient) -> dict[str, Any]:
         return {"iss": self.ident.issuer, "aud": [client.get_client_id()],
@@ -290,7 +297,7 @@ class BayfinAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     # Authlib hooks -----------------------------------------------------------------------------
     def query_client(self, client_id: str) -> OAuthClient | None:
         app = repo.app_by_client_id(self.session, client_id)
-        return OAuthClient(app) if app is not None and app.active else None
+        return OAuthClient(app, self.now()) if app is not None and app.active else None
 
     def create_oauth2_request(self, request: Any) -> OAuth2Request:
         if isinstance(request, OAuth2Request):
@@ -345,7 +352,9 @@ class BayfinAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             principal = Principal(subject=u.id, organization_id=org.code if org else None,
                                   organization_type=org.org_type if org else None,
                                   roles=frozenset(roles), scopes=frozenset(granted.split()),
-                                  client_id=app.client_id, token_id=jti, acr=user.acr)
+                                  client_id=app.client_id, token_id=jti, acr=user.acr,
+                                  amr=tuple(user.amr or ()),
+                                  auth_time=int(user.auth_time.timestamp()))
             if user.session_id:
                 extra["sid"] = user.session_id
         token: dict[str, Any] = {
@@ -370,7 +379,8 @@ class BayfinAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
                 family_id=family_id,
                 client_id=client.get_client_id(), user_id=owner.user.id,
                 session_id=owner.session_id, scope=token.get("scope") or "", acr=owner.acr,
-                access_jti=self._last_jti, issued_at=now, expires_at=now + REFRESH_TTL))
+                amr=owner.amr, auth_time=owner.auth_time, access_jti=self._last_jti,
+                issued_at=now, expires_at=now + REFRESH_TTL))
         self.ident.service.audit.record(
             self.session, actor=owner.user.id if owner else client.get_client_id(),
             actor_org=(owner.user.organization_id if owner else client.app.organization_id),
@@ -382,7 +392,7 @@ class BayfinAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
 
     # helpers used by grants and endpoints -----------------------------------------------------
     def live_owner(self, user_id: str, session_id: str | None, acr: str | None,
-                   auth_time: Any) -> AuthUser | None:
+                   auth_time: Any, amr: list[str] | None = None) -> AuthUser | None:
         """The grant's user if still active and their SSO session (if any) has not ended."""
         user = repo.user_by_id(self.session, user_id)
         if user is None or not user.active:
@@ -391,7 +401,7 @@ class BayfinAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             sso = self.session.get(SsoSession, session_id)
             if sso is None or sso.ended_at is not None:
                 return None
-        return AuthUser(user=user, session_id=session_id, acr=acr, auth_time=auth_time)
+        return AuthUser(user=user, session_id=session_id, acr=acr, auth_time=auth_time, amr=amr)
 
     def revoke_family(self, family_id: str, *, reason: str) -> None:
         """Revoke every refresh token of a family and the access tokens they minted."""
@@ -432,11 +442,12 @@ class BayfinAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         """An access token (by signature) or a refresh token (by hash), or None."""
         if token_string.count(".") == 2:
             try:
-                claims = self.ident.tokens.claims(token_string)
+                claims = self.ident.tokens.access_claims(token_string)
             except Unauthenticated:
                 return None
             revoked = self.ident.revocations.refuses(str(claims["sub"]), int(claims.get("iat") or 0),
-                                                     claims.get("sid"), claims.get("jti"))
+                                                     claims.get("sid"), claims.get("jti"),
+                                                     claims.get("client_id"))
             return OAuthAccessToken(claims, revoked)
         row = self.session.get(RefreshToken, sha256(token_string))
         return OAuthRefreshToken(row, self.now()) if row is not None else None

@@ -12,6 +12,7 @@ from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMix
 from bayfin.identity.domain import app_allowed_scope, redirect_uri_matches
 from bayfin.identity.models import App, AuthorizationCode, RefreshToken, User
 from bayfin.identity.service import client_secret_matches
+from bayfin.kernel.clock import utcnow
 
 
 @dataclass
@@ -22,13 +23,16 @@ class AuthUser:
     session_id: str | None
     acr: str | None
     auth_time: datetime
+    amr: list[str] | None = None
 
 
 class OAuthClient(ClientMixin):  # type: ignore[misc]
-    """A registered app as Authlib sees it; redirect URIs match exactly."""
+    """A registered app as Authlib sees it; redirect URIs match exactly. ``now`` decides whether
+    a rotated-out client secret is still inside its grace period."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, now: datetime | None = None) -> None:
         self.app = app
+        self.now = now
 
     def get_client_id(self) -> str:
         return self.app.client_id
@@ -44,7 +48,12 @@ class OAuthClient(ClientMixin):  # type: ignore[misc]
         return redirect_uri_matches(redirect_uri, self.app.redirect_uris or [])
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return client_secret_matches(self.app.secret_hash, client_secret)
+        app = self.app
+        if client_secret_matches(app.secret_hash, client_secret):
+            return True
+        now = self.now or utcnow()
+        return (app.previous_secret_expires_at is not None and app.previous_secret_expires_at > now
+                and client_secret_matches(app.previous_secret_hash, client_secret))
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if self.app.client_type == "public":
@@ -87,7 +96,7 @@ class OAuthCode(AuthorizationCodeMixin):  # type: ignore[misc]
         return self.row.acr
 
     def get_amr(self) -> list[str] | None:
-        return None
+        return list(self.row.amr) if self.row.amr else None
 
 
 class OAuthRefreshToken(TokenMixin):  # type: ignore[misc]

@@ -6,7 +6,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749.errors import AccessDeniedError
+from authlib.oauth2.rfc6749.errors import AccessDeniedError, InvalidRequestError
 from authlib.oidc.core.errors import LoginRequiredError
 from fastapi import APIRouter, Depends, Request
 from joserfc import jwt
@@ -43,9 +43,25 @@ def _redirect(url: str) -> RedirectResponse:
 
 
 def _next_for(request: Request) -> str:
-    """The authorization URL to come back to, without ``prompt`` (so a forced login is not looped)."""
-    query = [(k, v) for k, v in request.query_params.multi_items() if k != "prompt"]
+    """The authorization URL to come back to, without ``prompt=login`` and ``max_age`` (so a
+    forced login is not looped: the fresh ``auth_time`` in the ID token answers them); other
+    prompt values (``consent``) stay."""
+    query: list[tuple[str, str]] = []
+    for key, value in request.query_params.multi_items():
+        if key == "prompt":
+            value = " ".join(p for p in value.split() if p != "login")
+        if key != "max_age" and value:
+            query.append((key, value))
     return f"{request.url.path}?{urlencode(query)}"
+
+
+def _max_age(value: str | None) -> int | None:
+    """The ``max_age`` request parameter (OIDC Core 3.1.2.1): seconds, or None when absent."""
+    if value is None or value == "":
+        return None
+    if not value.isdigit() or len(value) > 12:
+        raise InvalidRequestError("max_age must be a non-negative number of seconds")
+    return int(value)
 
 
 @router.get("/authorize")
@@ -63,10 +79,11 @@ def authorize(request: Request, session: Session, form: Form) -> Response:
     if active is not None:
         user = repo.user_by_id(session, active.user_id)
         assert user is not None  # session_from_cookie checked the user
-        owner = AuthUser(user, active.id, active.acr, active.auth_time)
+        owner = AuthUser(user, active.id, active.acr, active.auth_time, list(active.amr or []))
     oauth_request = server.create_oauth2_request(None)
     try:
         grant = server.get_consent_grant(oauth_request, end_user=owner)
+        max_age = _max_age(params.get("max_age"))
     except OAuth2Error as error:
         if getattr(error, "redirect_uri", None):
             return server.handle_error_response(oauth_request, error)
@@ -74,7 +91,11 @@ def authorize(request: Request, session: Session, form: Form) -> Response:
         return message(request, ident, lang, "error_title", error.description or error.error,
                        status=400)
     prompts = params.get("prompt", "").split()
-    if owner is None or "login" in prompts:
+    # An older sign-in than the app accepts, or prompt=login, means signing in again (OIDC Core
+    # 3.1.2.1); the code then carries the new auth_time.
+    stale = owner is not None and max_age is not None and \
+        (ident.clock.now() - owner.auth_time).total_seconds() > max_age
+    if owner is None or "login" in prompts or stale:
         if "none" in prompts:
             return server.handle_error_response(
                 oauth_request, LoginRequiredError(redirect_uri=grant.redirect_uri or
@@ -208,8 +229,10 @@ def logout(request: Request, session: Session, form: Form) -> Response:
     hint_claims = None
     if params.get("id_token_hint"):
         try:
-            hint_claims = jwt.decode(params["id_token_hint"], ident.keys.key_set(),
-                                     algorithms=["RS256"]).claims
+            hint = jwt.decode(params["id_token_hint"], ident.keys.key_set(), algorithms=["RS256"])
+            # An ID token only: an access token (typ at+jwt) held by some app is no logout hint.
+            is_access = str(hint.header.get("typ") or "").lower().endswith("at+jwt")
+            hint_claims = None if is_access else hint.claims
         except (JoseError, ValueError):
             hint_claims = None
         if hint_claims is not None and hint_claims.get("iss") != ident.issuer:

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from bayfin.api.deps import AUTH_ERRORS, Session, require
 from bayfin.identity import repository as repo
+from bayfin.identity.keys import JWKS_MAX_AGE
 from bayfin.identity.oauth import BayfinAuthorizationServer
 from bayfin.identity.web import form_pairs, http_input, identity_of
 from bayfin.kernel.security import Principal
@@ -38,15 +39,16 @@ def discovery(request: Request) -> dict[str, Any]:
         "introspection_endpoint": f"{issuer}/oauth2/introspect",
         "end_session_endpoint": f"{issuer}/oauth2/logout",
         "response_types_supported": ["code"],
+        "prompt_values_supported": ["none", "login", "consent"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
-        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access", "identity:factors"],
         "claims_supported": ["sub", "name", "preferred_username", "email", "locale", "sid", "acr",
-                             "auth_time"],
+                             "amr", "auth_time"],
         "acr_values_supported": ["pwd", "mfa"],
         "ui_locales_supported": ["zh-CN", "en"],
         "frontchannel_logout_supported": False,
@@ -58,7 +60,8 @@ def discovery(request: Request) -> dict[str, Any]:
 def jwks(request: Request) -> JSONResponse:
     """The public signing keys, current and recently retired."""
     return JSONResponse(identity_of(request).keys.public_jwks(),
-                        headers={"Cache-Control": "public, max-age=300"})
+                        headers={"Cache-Control":
+                                 f"public, max-age={int(JWKS_MAX_AGE.total_seconds())}"})
 
 
 @router.post("/oauth2/token", responses=_OAUTH_ERRORS)

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bayfin.identity.models import (
     App,
+    Consent,
     Group,
     GroupMember,
     MfaFactor,
@@ -66,6 +67,18 @@ def list_apps(session: Session, offset: int, limit: int) -> Sequence[App]:
     return session.scalars(select(App).order_by(App.client_id).offset(offset).limit(limit)).all()
 
 
+def delete_app_records(session: Session, app_id: str) -> dict[str, int]:
+    """Remove what hangs off an app before the app itself: consents, its roles and who holds them."""
+    role_ids = select(Role.id).where(Role.app_id == app_id).scalar_subquery()
+    counts: dict[str, int] = {}
+    for name, stmt in (  # assignments before the roles they point at
+            ("role_assignments", delete(RoleAssignment).where(RoleAssignment.role_id.in_(role_ids))),
+            ("consents", delete(Consent).where(Consent.app_id == app_id)),
+            ("roles", delete(Role).where(Role.app_id == app_id))):
+        counts[name] = int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+    return counts
+
+
 def role_by_name(session: Session, app_id: str | None, name: str) -> Role | None:
     """A role of an app (or a platform-wide role when ``app_id`` is None)."""
     cond = Role.app_id.is_(None) if app_id is None else Role.app_id == app_id
@@ -107,9 +120,12 @@ def sso_session_by_cookie(session: Session, cookie_hash: str) -> SsoSession | No
 
 
 def revoke_refresh_tokens(session: Session, now: datetime, *, user_id: str | None = None,
-                          session_id: str | None = None, family_id: str | None = None) -> list[str]:
+                          session_id: str | None = None, family_id: str | None = None,
+                          client_id: str | None = None) -> list[str]:
     """Revoke live refresh tokens matching one criterion; returns their last access-token ids."""
     cond: list[ColumnElement[bool]] = [RefreshToken.revoked_at.is_(None)]
+    if client_id is not None:
+        cond.append(RefreshToken.client_id == client_id)
     if user_id is not None:
         cond.append(RefreshToken.user_id == user_id)
     if session_id is not None:
@@ -119,6 +135,15 @@ def revoke_refresh_tokens(session: Session, now: datetime, *, user_id: str | Non
     jtis = [j for j in session.scalars(select(RefreshToken.access_jti).where(*cond)) if j]
     session.execute(update(RefreshToken).where(*cond).values(revoked_at=now))
     return jtis
+
+
+def expire_authorization_codes(session: Session, now: datetime, client_id: str) -> None:
+    """Make an app's outstanding authorization codes unusable (they expire now)."""
+    from bayfin.identity.models import AuthorizationCode
+
+    session.execute(update(AuthorizationCode).where(
+        AuthorizationCode.client_id == client_id, AuthorizationCode.expires_at > now)
+        .values(expires_at=now))
 
 
 def confirmed_factors(session: Session, user_id: str) -> Sequence[MfaFactor]:

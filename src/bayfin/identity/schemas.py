@@ -131,6 +131,7 @@ class KeyOut(BaseModel):
     kid: str
     state: str
     created_at: datetime
+    activates_at: datetime | None = None
     retired_at: datetime | None
     expires_at: datetime | None
 
@@ -139,3 +140,30 @@ class FactorCodeIn(BaseModel):
     """A one-time code confirming an enrolment."""
 
     code: str = Field(min_length=1, max_length=20)
+
+
+class AppPatch(BaseModel):
+    """Changes to an application; absent fields stay as they are. ``active: false`` disables it
+    (its tokens are refused at once), ``true`` enables it again."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    redirect_uris: list[str] | None = Field(default=None, max_length=20)
+    post_logout_redirect_uris: list[str] | None = Field(default=None, max_length=20)
+    scopes: list[str] | None = Field(default=None, max_length=200)
+    active: bool | None = None
+
+
+class SecretRotationIn(BaseModel):
+    """How long the current client secret keeps working after the new one is issued."""
+
+    model_config = ConfigDict(extra="forbid")
+    grace_seconds: int = Field(default=86_400, ge=0, le=30 * 86_400)
+
+
+class SecretRotationOut(BaseModel):
+    """The new client secret (shown only now) and when the old one stops working."""
+
+    client_id: str
+    client_secret: str
+    previous_secret_valid_until: datetime | None

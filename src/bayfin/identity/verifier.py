@@ -1,6 +1,8 @@
-"""Bearer-token verification that also honours revocation at once: disabled users, ended SSO
-sessions and revoked token ids. The hot path touches only memory; the revocation feed in the
-database is polled every couple of seconds and right after each local change."""
+"""Bearer-token verification that also honours revocation at once: disabled users, disabled apps,
+ended SSO sessions and revoked token ids. Only access tokens for this API pass (``typ`` at+jwt and
+``aud`` checked, RFC 9068): an ID token or a token minted for another resource server is refused.
+The hot path touches only memory; the revocation feed in the database is polled every couple of
+seconds and right after each local change."""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from bayfin.identity.models import Revocation
 from bayfin.identity.notify import ChangeNotifier, LocalOnly
 from bayfin.kernel.clock import utcnow
 from bayfin.kernel.errors import Unauthenticated
-from bayfin.kernel.security import JwtTokens, Principal, principal_from_claims
+from bayfin.kernel.security import JwtTokens, Principal, check_access_token, principal_from_claims
 
 _CACHE_LIMIT = 20_000
 log = logging.getLogger(__name__)
@@ -38,6 +40,9 @@ class RevocationList:
         self._session_factory = session_factory
         self.poll_seconds = poll_seconds
         self.user_cutoffs: dict[str, float] = {}
+        #: client id -> cut-off (epoch seconds): tokens a disabled or deleted app obtained before it
+        self.client_cutoffs: dict[str, float] = {}
+        self._client_expiry: dict[str, float] = {}
         # value -> expiry (epoch seconds): entries are dropped once no token they match can be valid
         self.sessions: dict[str, float] = {}
         self.token_ids: dict[str, float] = {}
@@ -74,17 +79,22 @@ class RevocationList:
         if kind == "user":
             self.user_cutoffs[value] = max(self.user_cutoffs.get(value, 0.0), at.timestamp())
             self._user_expiry[value] = max(self._user_expiry.get(value, 0.0), expires)
+        elif kind == "client":
+            self.client_cutoffs[value] = max(self.client_cutoffs.get(value, 0.0), at.timestamp())
+            self._client_expiry[value] = max(self._client_expiry.get(value, 0.0), expires)
         elif kind == "session":
             self.sessions[value] = max(self.sessions.get(value, 0.0), expires)
         elif kind == "token":
             self.token_ids[value] = max(self.token_ids.get(value, 0.0), expires)
 
     def _prune(self, now: float) -> None:
-        for table in (self.sessions, self.token_ids, self._user_expiry):
+        for table in (self.sessions, self.token_ids, self._user_expiry, self._client_expiry):
             for value in [v for v, exp in table.items() if exp <= now]:
                 del table[value]
         for user in [u for u in self.user_cutoffs if u not in self._user_expiry]:
             del self.user_cutoffs[user]
+        for client in [c for c in self.client_cutoffs if c not in self._client_expiry]:
+            del self.client_cutoffs[client]
         self._next_prune = now + 60.0
 
     def changed(self) -> None:
@@ -98,11 +108,16 @@ class RevocationList:
             self.refresh()
 
     def refuses(self, subject: str, issued_at: int, session_id: str | None,
-                token_id: str | None) -> bool:
-        """True when the token was revoked directly, via its session, or by its user's cut-off."""
+                token_id: str | None, client_id: str | None = None) -> bool:
+        """True when the token was revoked directly, via its session, or by its user's or its
+        app's cut-off."""
         cutoff = self.user_cutoffs.get(subject)
         if cutoff is not None and issued_at <= cutoff:
             return True
+        if client_id is not None:
+            app_cutoff = self.client_cutoffs.get(client_id)
+            if app_cutoff is not None and issued_at <= app_cutoff:
+                return True
         if session_id is not None and session_id in self.sessions:
             return True
         return token_id is not None and token_id in self.token_ids
@@ -129,8 +144,8 @@ class IdentityTokenVerifier:
 
     def _fast_claims(self, token: str) -> dict[str, Any] | None:
         """RS256 check straight on ``cryptography`` with a cached key object: the same checks as
-        :meth:`JwtTokens.claims` (alg, kid, signature, issuer, expiry) without the generic JOSE
-        machinery. None means "not decided here" and the slow path gives the answer."""
+        :meth:`JwtTokens.access_claims` (alg, kid, signature, issuer, typ, audience, expiry) without
+        the generic JOSE machinery. None means "not decided here" and the slow path gives the answer."""
         try:
             head_b64, body_b64, sig_b64 = token.split(".")
             header = orjson.loads(_b64(head_b64))
@@ -145,6 +160,7 @@ class IdentityTokenVerifier:
             return None
         if not isinstance(claims, dict) or claims.get("iss") != self.tokens.issuer:
             return None
+        check_access_token(header, claims, self.tokens.audience)  # signed by us: a final answer
         exp = claims.get("exp")
         if not isinstance(exp, int) or exp < time.time():
             return None
@@ -155,12 +171,12 @@ class IdentityTokenVerifier:
         if fast is not None:
             return fast
         try:
-            return self.tokens.claims(token)
+            return self.tokens.access_claims(token)
         except Unauthenticated:
             # Perhaps another process rotated keys: look for the kid once, then try again.
             kid = _header_kid(token)
             if kid and kid not in self.keys.loaded_kids and self.keys.knows(kid):
-                return self.tokens.claims(token)
+                return self.tokens.access_claims(token)
             raise
 
     def verify(self, token: str) -> Principal:
@@ -176,7 +192,8 @@ class IdentityTokenVerifier:
                 self._cache.clear()
             self._cache[token] = hit
         principal, _exp, issued_at, session_id = hit
-        if self.revocations.refuses(principal.subject, issued_at, session_id, principal.token_id):
+        if self.revocations.refuses(principal.subject, issued_at, session_id, principal.token_id,
+                                    principal.client_id):
             raise Unauthenticated("the access token has been revoked")
         return principal
 

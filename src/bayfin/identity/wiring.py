@@ -7,10 +7,11 @@ import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bayfin.identity.apps import AppLifecycle
 from bayfin.identity.authn import Authenticator
 from bayfin.identity.factors import FactorRegistry
 from bayfin.identity.keys import DatabaseKeyStore
-from bayfin.identity.notify import RedisNotifier
+from bayfin.identity.notify import KEYS_CHANNEL, RedisNotifier
 from bayfin.identity.oauth import ID_TOKEN_TTL
 from bayfin.identity.passwords import Argon2Parameters, Passwords
 from bayfin.identity.service import IdentityService
@@ -36,10 +37,12 @@ class Identity:
     revocation_ttl: timedelta
     cookie_secure: bool
     form_key: bytes
+    apps: AppLifecycle
 
     def close(self) -> None:
-        """Stop the revocation listener (called by ``Platform.dispose``)."""
+        """Stop the revocation and key listeners (called by ``Platform.dispose``)."""
         self.revocations.notifier.close()
+        self.keys.notifier.close()
 
     def form_token(self, nonce: str) -> str:
         """The CSRF token bound to a browser's random nonce cookie (HMAC, so it cannot be forged)."""
@@ -68,8 +71,10 @@ def configure(platform: Platform, *, argon2: Argon2Parameters | None = None) -> 
         cookie_secure=settings.issuer.startswith("https://") or
         settings.environment is Environment.production,
         form_key=hmac.new(settings.audit_key.get_secret_value().encode(), b"identity-forms",
-                          hashlib.sha256).digest())
+                          hashlib.sha256).digest(),
+        apps=AppLifecycle(service))
     if settings.redis_url:
         revocations.notifier = RedisNotifier(settings.redis_url, revocations.refresh)
+        keys.notifier = RedisNotifier(settings.redis_url, keys.reload, channel=KEYS_CHANNEL)
     platform.extensions["identity"] = ident
     return ident

@@ -41,6 +41,10 @@ class Principal:
     client_id: str | None = None
     token_id: str | None = None
     acr: str | None = None  # authentication assurance level reached (e.g. "mfa")
+    #: How the user signed in (RFC 8176 method names: "pwd", "otp", "voiceprint").
+    amr: tuple[str, ...] = ()
+    #: When the user last actively signed in (epoch seconds), for "fresh login" checks.
+    auth_time: int | None = None
 
     def has_scope(self, scope: str) -> bool:
         """True if the token grants ``scope``."""
@@ -98,17 +102,42 @@ class FileKeyStore:
         return self._set
 
 
-class JwtTokens:
-    """Issues and verifies RS256 access tokens carrying a :class:`Principal`."""
+#: The JOSE header ``typ`` of access tokens (RFC 9068 §2.1); ``application/at+jwt`` is the same.
+ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 (a media type, not a secret)
 
-    def __init__(self, keys: KeyStore, issuer: str, ttl_seconds: int = 900) -> None:
+
+def default_audience(issuer: str) -> str:
+    """The resource-server identifier of bayfin's own API: the issuer's ``/v1`` base URL."""
+    return issuer.rstrip("/") + "/v1"
+
+
+def check_access_token(header: dict[str, Any], claims: dict[str, Any], audience: str) -> None:
+    """Refuse what is signed by us but is no access token for this API (RFC 9068 §4): an ID token
+    (``typ`` JWT, ``aud`` a client), or an access token minted for another resource server."""
+    typ = str(header.get("typ") or "").lower()
+    if typ.removeprefix("application/") != ACCESS_TOKEN_TYPE:
+        raise Unauthenticated("the bearer token is not an access token (typ at+jwt)")
+    aud = claims.get("aud")
+    audiences = aud if isinstance(aud, list) else [aud]
+    if audience not in audiences:
+        raise Unauthenticated("the access token was issued for another audience")
+
+
+class JwtTokens:
+    """Issues and verifies RS256 access tokens carrying a :class:`Principal`; every token names
+    this API as its audience unless another one is asked for."""
+
+    def __init__(self, keys: KeyStore, issuer: str, ttl_seconds: int = 900,
+                 audience: str | None = None) -> None:
         self.keys = keys
         self.issuer = issuer
         self.ttl_seconds = ttl_seconds
+        self.audience = audience or default_audience(issuer)
 
     def issue(self, principal: Principal, *, audience: str | None = None,
               ttl_seconds: int | None = None, extra: dict[str, Any] | None = None) -> str:
-        """Sign an access token for ``principal``."""
+        """Sign an access token (``typ`` at+jwt) for ``principal``, for this API unless
+        ``audience`` names another resource server."""
         now = int(time.time())
         claims: dict[str, Any] = {
             "iss": self.issuer, "sub": principal.subject, "iat": now,
@@ -123,15 +152,28 @@ class JwtTokens:
             claims["client_id"] = principal.client_id
         if principal.acr:
             claims["acr"] = principal.acr
-        if audience:
-            claims["aud"] = audience
+        if principal.amr:
+            claims["amr"] = list(principal.amr)
+        if principal.auth_time is not None:
+            claims["auth_time"] = principal.auth_time
+        claims["aud"] = audience or self.audience
         if extra:
             claims.update(extra)
         key = self.keys.signing_key()
-        return jwt.encode({"alg": "RS256", "kid": key.kid, "typ": "at+jwt"}, claims, key)
+        return jwt.encode({"alg": "RS256", "kid": key.kid, "typ": ACCESS_TOKEN_TYPE}, claims, key)
 
     def claims(self, token: str) -> dict[str, Any]:
-        """Verify signature, issuer and expiry; return the claims."""
+        """Verify signature, issuer and expiry of any token we signed (access or ID); return the
+        claims. Use :meth:`access_claims` where the token must be an access token for this API."""
+        return self._decode(token)[1]
+
+    def access_claims(self, token: str) -> dict[str, Any]:
+        """The claims of a valid access token for this API (``typ`` at+jwt, ``aud`` ours)."""
+        header, claims = self._decode(token)
+        check_access_token(header, claims, self.audience)
+        return claims
+
+    def _decode(self, token: str) -> tuple[dict[str, Any], dict[str, Any]]:
         try:
             decoded = jwt.decode(token, self.keys.key_set(), algorithms=["RS256"])
         except (JoseError, ValueError) as exc:
@@ -142,11 +184,11 @@ class JwtTokens:
             raise Unauthenticated("the access token was issued by someone else")
         if not isinstance(claims.get("exp"), int) or claims["exp"] < now:
             raise Unauthenticated("the access token has expired")
-        return claims
+        return dict(decoded.header), claims
 
     def verify(self, token: str) -> Principal:
-        """The principal a valid token carries."""
-        return principal_from_claims(self.claims(token))
+        """The principal a valid access token for this API carries."""
+        return principal_from_claims(self.access_claims(token))
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
@@ -160,6 +202,8 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         client_id=claims.get("client_id"),
         token_id=claims.get("jti"),
         acr=claims.get("acr"),
+        amr=tuple(str(m) for m in claims.get("amr") or () if isinstance(m, str)),
+        auth_time=claims["auth_time"] if isinstance(claims.get("auth_time"), int) else None,
     )
 
 

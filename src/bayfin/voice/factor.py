@@ -32,7 +32,7 @@ class VoiceprintFactor:
     def check(self, factor: Any, response: str) -> bool:
         """True for a valid, unexpired voice step-up token of this user, used once (by issue time)."""
         try:
-            claims = self.tokens.claims(response.strip())
+            claims = self.tokens.access_claims(response.strip())
         except AppError:
             return False
         issued = claims.get("iat")

@@ -142,7 +142,10 @@ class VoiceService:
                                       locked=after.locked_until is not None)
         template.failures, template.locked_until = 0, None
         self._audit(session, who, "verify", level=challenge.level)
-        token = self.tokens.issue(dataclasses.replace(who, acr=STEP_UP_ACR, token_id=None),
+        # amr gains "voiceprint"; auth_time stays the sign-in's, so a voice check never makes a
+        # login "fresh" for what needs one (enrolling a second factor).
+        token = self.tokens.issue(dataclasses.replace(who, acr=STEP_UP_ACR, token_id=None,
+                                                      amr=tuple(sorted({*who.amr, STEP_UP_ACR}))),
                                  ttl_seconds=STEP_UP_TTL_SECONDS)
         return Verification(score=score, threshold=limit, level=challenge.level, digits_heard=heard,
                             step_up_token=token)

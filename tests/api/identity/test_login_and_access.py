@@ -70,24 +70,32 @@ def test_a_disabled_user_cannot_sign_in_and_their_tokens_stop_at_once(client, di
     assert login(client).status_code == 401
 
 
-def test_after_key_rotation_old_tokens_verify_and_new_ones_use_the_new_key(client, directory, auth_headers,
-                                                                           platform):
-    old = _service_token(client, directory)
-    admin = auth_headers(subject="op-1", scopes=["identity:admin"])
-    r = client.post("/v1/identity/keys/rotate", headers=admin)
-    assert r.status_code == 201
-    new_kid = r.json()["kid"]
-    kids = {k["kid"] for k in client.get("/oauth2/jwks").json()["keys"]}
-    assert new_kid in kids and len(kids) == 2
-    assert client.get("/v1/identity/users", headers={"Authorization": f"Bearer {old}"}).status_code == 200
-    new = _service_token(client, directory)
+def _kid(token: str) -> str:
     import json
     from base64 import urlsafe_b64decode
 
-    head = new.split(".")[0]
-    assert json.loads(urlsafe_b64decode(head + "=" * (-len(head) % 4)))["kid"] == new_kid
+    head = token.split(".")[0]
+    return str(json.loads(urlsafe_b64decode(head + "=" * (-len(head) % 4)))["kid"])
+
+
+def test_a_rotation_publishes_the_next_key_before_it_signs_and_old_tokens_keep_verifying(
+        client, directory, auth_headers, platform):
+    old = _service_token(client, directory)
+    admin = auth_headers(subject="op-1", scopes=["identity:admin"])
+    r = client.post("/v1/identity/keys/rotate", headers=admin)
+    assert r.status_code == 201 and r.json()["state"] == "next"
+    next_kid = r.json()["kid"]
+    kids = {k["kid"] for k in client.get("/oauth2/jwks").json()["keys"]}
+    assert next_kid in kids and len(kids) == 2
+    # Published, not yet signing: relying parties' cached key sets catch up first.
+    assert _kid(_service_token(client, directory)) == _kid(old) != next_kid
+    now = client.post("/v1/identity/keys/rotate", params={"immediately": "true"}, headers=admin)
+    assert now.status_code == 201 and now.json()["state"] == "signing"
+    assert client.get("/v1/identity/users", headers={"Authorization": f"Bearer {old}"}).status_code == 200
+    assert _kid(_service_token(client, directory)) == now.json()["kid"]
     states = {k["kid"]: k["state"] for k in client.get("/v1/identity/keys", headers=admin).json()}
-    assert states[new_kid] == "signing" and "verifying" in states.values()
+    assert states[now.json()["kid"]] == "signing" and "verifying" in states.values()
+    assert next_kid not in states  # the waiting key never signed; the emergency rotation dropped it
 
 
 def test_admin_writes_need_the_admin_scope(client, directory, auth_headers):

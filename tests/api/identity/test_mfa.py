@@ -8,9 +8,13 @@ from tests.api.identity.conftest import authorize_params, authorize_with_consent
 
 
 def _bearer(platform, directory, acr=None):
+    import time
+
     from bayfin.kernel.security import Principal
 
-    token = platform.tokens.issue(Principal(subject=directory.alice_id, acr=acr))
+    token = platform.tokens.issue(Principal(subject=directory.alice_id, acr=acr,
+                                            scopes=frozenset({"identity:factors"}),
+                                            auth_time=int(time.time())))
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -49,6 +49,7 @@ def test_the_owner_reading_the_challenge_digits_is_verified_and_gets_a_step_up_t
     assert body["accepted"] and body["score"] >= body["threshold"]
     stepped = client.app.state.platform.tokens.verify(body["step_up_token"])  # type: ignore[attr-defined]
     assert stepped.acr == "voiceprint" and stepped.subject == "citizen-7"
+    assert "voiceprint" in stepped.amr
 
 
 def test_another_voice_reading_the_right_digits_is_refused(client: TestClient, user: dict[str, str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -49,9 +50,12 @@ def test_the_cli_manages_orgs_users_apps_roles_and_keys(cli_env):
     assert assigned.exit_code == 0
     assert _json(runner, "users", "disable", "dan")["active"] is False
     assert [u["username"] for u in _json(runner, "users", "list", "--org", "BANK-B")] == ["dan"]
-    kid = _json(runner, "keys", "rotate")["kid"]
+    published = _json(runner, "keys", "rotate")
+    assert published["state"] == "next"  # in the JWKS first; it signs after the cache lifetime
+    kid = _json(runner, "keys", "rotate", "--immediately")["kid"]
     states = {k["kid"]: k["state"] for k in _json(runner, "keys", "list")}
     assert states[kid] == "signing" and list(states.values()).count("verifying") == 1
+    assert published["kid"] not in states
     assert set(_json(runner, "maintenance", "purge")) >= {"refresh_tokens", "revocations", "sessions"}
     dup = runner.invoke(app, ["identity", "users", "create", "dan"])
     assert dup.exit_code == 1 and "taken" in dup.output
@@ -66,4 +70,25 @@ def test_db_upgrade_works_on_a_database_without_the_identity_tables(tmp_path, mo
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
-    assert "identity_0001" in result.output
+    assert re.search(r"identity_\d{4}", result.output)
+
+
+def test_the_cli_updates_rotates_disables_and_deletes_an_app(cli_env):
+    runner = cli_env
+    created = _json(runner, "apps", "create", "ledger", "--name", "Ledger",
+                    "--redirect-uri", "https://ledger.example/cb", "--scope", "openid")
+    updated = _json(runner, "apps", "update", "ledger", "--redirect-uri", "https://ledger.example/v2",
+                    "--scope", "openid", "--scope", "profile")
+    assert updated["redirect_uris"] == ["https://ledger.example/v2"]
+    assert updated["scopes"] == ["openid", "profile"]
+    rotated = _json(runner, "apps", "rotate-secret", "ledger", "--grace", "600")
+    assert rotated["client_secret"] != created["client_secret"]
+    assert rotated["previous_secret_valid_until"]
+    assert _json(runner, "apps", "disable", "ledger")["active"] is False
+    assert _json(runner, "apps", "enable", "ledger")["active"] is True
+    bad = runner.invoke(app, ["identity", "apps", "update", "ledger", "--redirect-uri", "http://x.example/"])
+    assert bad.exit_code == 1 and "https" in bad.output
+    assert runner.invoke(app, ["identity", "apps", "delete", "ledger", "--yes"]).exit_code == 0
+    assert "ledger" not in {a["client_id"] for a in _json(runner, "apps", "list")}
+    gone = runner.invoke(app, ["identity", "apps", "disable", "ledger"])
+    assert gone.exit_code == 1 and "no such app" in gone.output

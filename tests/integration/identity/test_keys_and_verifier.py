@@ -26,7 +26,7 @@ def test_a_rotation_keeps_old_tokens_valid_and_signs_new_ones_with_the_new_key(p
     old = tokens.issue(Principal(subject="u1"))
     old_kid = keys.signing_key().kid
     with session_factory() as s:
-        new_kid = keys.rotate(s)
+        new_kid = keys.rotate(s, immediately=True)
         s.commit()
     keys.reload()
     assert keys.signing_key().kid == new_kid != old_kid
@@ -49,7 +49,7 @@ def test_another_process_rotation_is_picked_up_by_an_unknown_kid(parts, session_
     _keys, _, _, verifier = parts
     other = DatabaseKeyStore(session_factory, key_store, grace=timedelta(minutes=20))
     with session_factory() as s:
-        other.rotate(s)
+        other.rotate(s, immediately=True)
         s.commit()
     other.reload()
     token = JwtTokens(other, "http://127.0.0.1:8000").issue(Principal(subject="u3"))
@@ -128,3 +128,62 @@ def test_purge_deletes_only_what_has_expired(session_factory):
         assert counts["revocations"] == 1 and counts["login_throttles"] == 1
         assert [r.value for r in s.query(Revocation).all()] == ["kept"]
         assert s.get(LoginThrottle, "acct:fresh") is not None
+
+
+def test_a_disabled_apps_cut_off_refuses_its_tokens_but_not_other_apps_or_later_ones(
+        parts, session_factory):
+    _, tokens, revocations, verifier = parts
+    mine = tokens.issue(Principal(subject="u1", client_id="app-x"))
+    other = tokens.issue(Principal(subject="u1", client_id="app-y"))
+    verifier.verify(mine)
+    now = utcnow()
+    with session_factory() as s:
+        record_revocation(s, "client", "app-x", at=now, expires_at=now + timedelta(hours=1))
+        s.commit()
+    revocations.refresh()
+    with pytest.raises(Unauthenticated):
+        verifier.verify(mine)
+    assert verifier.verify(other).client_id == "app-y"
+    later = tokens.issue(Principal(subject="u1", client_id="app-x"), extra={"iat": int(now.timestamp()) + 2})
+    assert verifier.verify(later).client_id == "app-x"
+
+
+def test_the_next_key_is_published_before_it_signs_and_takes_over_at_its_time(parts, session_factory):
+    keys, tokens, _, verifier = parts
+    current = keys.signing_key().kid
+    with session_factory() as s:
+        next_kid = keys.rotate(s)
+        s.commit()
+    keys.reload()
+    published = {k["kid"] for k in keys.public_jwks()["keys"]}
+    assert {current, next_kid} <= published
+    assert keys.signing_key().kid == current  # not before relying parties could have fetched it
+    with session_factory() as s:
+        states = {k["kid"]: k for k in keys.describe(s)}
+        assert states[next_kid]["state"] == "next" and states[current]["state"] == "signing"
+        # A second rotation queues behind the waiting key instead of skipping it.
+        queued = keys.rotate(s)
+        s.commit()
+        after = {k["kid"]: k for k in keys.describe(s)}
+    assert after[queued]["activates_at"] > after[next_kid]["activates_at"]
+    assert after[next_kid]["retired_at"] == after[queued]["activates_at"]
+    # Once its time comes (seven minutes on), every process signs with it on its own.
+    with session_factory() as s:
+        from bayfin.identity.models import SigningKey
+
+        for row in s.query(SigningKey).all():
+            for field in ("created_at", "activates_at", "retired_at", "expires_at"):
+                if getattr(row, field) is not None:
+                    setattr(row, field, getattr(row, field) - timedelta(minutes=7))
+        s.commit()
+    keys.reload()
+    assert keys.signing_key().kid == next_kid
+    assert verifier.verify(tokens.issue(Principal(subject="u5"))).subject == "u5"
+
+
+def test_tokens_the_kernel_verifier_sees_must_be_access_tokens_for_this_api(key_store):
+    tokens = JwtTokens(key_store, "http://127.0.0.1:8000")
+    assert tokens.audience == "http://127.0.0.1:8000/v1"
+    assert tokens.verify(tokens.issue(Principal(subject="u1"))).subject == "u1"
+    with pytest.raises(Unauthenticated):
+        tokens.verify(tokens.issue(Principal(subject="u1"), audience="https://other.example"))

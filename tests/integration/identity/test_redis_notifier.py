@@ -17,7 +17,9 @@ from tests.services import require_service
 
 
 @pytest.mark.redis
-def test_a_revocation_in_one_process_reaches_another_through_redis(tmp_path):
+@pytest.mark.parametrize(("kind", "value", "table"), [("session", "sid-42", "sessions"),
+                                                      ("client", "disabled-app", "client_cutoffs")])
+def test_a_revocation_in_one_process_reaches_another_through_redis(tmp_path, kind, value, table):
     url = require_service("redis")
     engine = make_engine(f"sqlite:///{tmp_path / 'shared.db'}")
     migrations.upgrade(engine)
@@ -31,14 +33,14 @@ def test_a_revocation_in_one_process_reaches_another_through_redis(tmp_path):
         time.sleep(0.2)  # both subscribed
         now = utcnow()
         with factory() as s:
-            record_revocation(s, "session", "sid-42", at=now, expires_at=now + timedelta(hours=1))
+            record_revocation(s, kind, value, at=now, expires_at=now + timedelta(hours=1))
             s.commit()
-        assert "sid-42" not in there.sessions
+        assert value not in getattr(there, table)
         here.changed()
         deadline = time.monotonic() + 5
-        while "sid-42" not in there.sessions and time.monotonic() < deadline:
+        while value not in getattr(there, table) and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert "sid-42" in there.sessions
+        assert value in getattr(there, table)
     finally:
         here.notifier.close()
         there.notifier.close()
