@@ -84,7 +84,7 @@ esac
 
 log "installing bayfin and its dependencies inside the arm64 root"
 chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
-  PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_DEFAULT_TIMEOUT=180 UV_VERSION="$UV_VERSION" /bin/bash -euo pipefail -c '
+  SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_DEFAULT_TIMEOUT=180 UV_VERSION="$UV_VERSION" /bin/bash -euo pipefail -c '
     uname -m
     [ -x /opt/uv/bin/uv ] || { python3 -m venv /opt/uv && /opt/uv/bin/pip install --quiet "uv==$UV_VERSION"; }
     cd /opt/bayfin
