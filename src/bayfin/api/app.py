@@ -11,10 +11,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bayfin import __version__, registry
-from bayfin.api.problems import install_problem_handlers
+from bayfin.api.deps import can_rate_limit
+from bayfin.api.problems import RETRY_AFTER_HEADER, install_problem_handlers, problem_schema
 from bayfin.kernel.logging import configure_logging
 from bayfin.kernel.platform import Platform, build_platform
 from bayfin.kernel.settings import Settings, get_settings
@@ -63,6 +65,33 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
+def operation_id(route: APIRoute) -> str:
+    """``module_action`` (e.g. ``consent_list_consents``): the module owning the endpoint, then its
+    function name, in place of FastAPI's ``name_path_method`` default."""
+    parts = route.endpoint.__module__.split(".")
+    module = parts[1] if len(parts) > 1 and parts[0] == "bayfin" else "ops"
+    # A module's second router file (``scim_endpoints``) names its own operations apart.
+    room = parts[-1].removesuffix("_endpoints") if parts[-1].endswith("_endpoints") else None
+    return f"{module}_{room}_{route.name}" if room else f"{module}_{route.name}"
+
+
+def _document_rate_limits(app: FastAPI, schema: dict[str, Any]) -> None:
+    """Every operation that can answer 429 (a rate-limit dependency, or a documented 429) says so,
+    with the Retry-After header it carries."""
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.include_in_schema and can_rate_limit(route.dependant):
+            for method in route.methods:
+                operation = schema["paths"].get(route.path_format, {}).get(method.lower())
+                if operation is not None:
+                    operation["responses"].setdefault(
+                        "429", problem_schema("The organization's rate limit or daily quota is spent"))
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            limited = operation.get("responses", {}).get("429")
+            if limited is not None:
+                limited.setdefault("headers", {})["Retry-After"] = RETRY_AFTER_HEADER
+
+
 def create_app(settings: Settings | None = None, platform: Platform | None = None) -> FastAPI:
     """Build the API: platform created at start-up (or injected by tests), every module's router."""
     settings = settings or (platform.settings if platform else get_settings())
@@ -87,7 +116,8 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
 
     app = FastAPI(title="bayfin", version=__version__, lifespan=lifespan,
                   description="Guangdong fintech pilot platform: SME credit data, consent, scoring, "
-                              "anti-fraud, identity. Every call needs a bearer token.")
+                              "anti-fraud, identity. Every call needs a bearer token.",
+                  generate_unique_id_function=operation_id)
     app.state.platform = platform
     app.add_middleware(RequestContextMiddleware)
     install_problem_handlers(app)
@@ -110,6 +140,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         schema["components"].setdefault("securitySchemes", {})["bearer"] = {
             "type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
         schema["security"] = [{"bearer": []}]
+        _document_rate_limits(app, schema)
         app.openapi_schema = schema
         return schema
 
