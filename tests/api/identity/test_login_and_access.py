@@ -86,7 +86,7 @@ def test_after_key_rotation_old_tokens_verify_and_new_ones_use_the_new_key(clien
 
     head = new.split(".")[0]
     assert json.loads(urlsafe_b64decode(head + "=" * (-len(head) % 4)))["kid"] == new_kid
-    states = {k["kid"]: k["state"] for k in client.get("/v1/identity/keys", headers=admin).json()}
+    states = {k["kid"]: k["state"] for k in client.get("/v1/identity/keys", headers=admin).json()["items"]}
     assert states[new_kid] == "signing" and "verifying" in states.values()
 
 
@@ -121,7 +121,7 @@ def test_admin_manages_orgs_users_apps_and_roles(client, directory, auth_headers
         "name": "applicant", "permissions": ["loans:apply"]}).status_code == 201
     assert client.post("/v1/identity/users/carol/roles", headers=admin, json={
         "app": "sme-portal", "role": "applicant"}).status_code == 201
-    roles = client.get("/v1/identity/users/carol/roles", headers=admin).json()
+    roles = client.get("/v1/identity/users/carol/roles", headers=admin).json()["items"]
     assert [r["name"] for r in roles] == ["applicant"]
     assert client.request("DELETE", "/v1/identity/users/carol/roles", headers=admin,
                           json={"app": "sme-portal", "role": "applicant"}).status_code == 204
