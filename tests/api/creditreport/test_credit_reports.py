@@ -101,7 +101,7 @@ def test_every_report_and_refusal_is_in_the_enterprises_access_log(client, hub, 
     client.post(f"/v1/consents/{cid}/revoke", json={"reason_code": "loan_closed"}, headers=owner)
     refused = client.get(f"/v1/credit-reports/{FIRM}", params={"consent_id": cid}, headers=bank)
     assert refused.status_code == 403 and refused.json()["reason"] == "consent_revoked"
-    log = client.get("/v1/enterprises/me/access-log", headers=owner).json()
+    log = client.get("/v1/enterprises/me/access-log", headers=owner).json()["items"]
     reads = [(e["action"], e["outcome"], e["institution_id"]) for e in log
              if e["action"] == "credit_report.read"]
     assert reads == [("credit_report.read", "refused", "BANK-A"), ("credit_report.read", "ok", "BANK-A")]

@@ -20,7 +20,7 @@ def test_applying_creates_the_banks_consent_request_which_the_enterprise_approve
     demand = make_demand(client, firm)
     application = make_application(client, firm, demand["id"], product["id"])
     assert application["state"] == "submitted" and application["allowed_next"] == ["withdrawn"]
-    consents = client.get("/v1/consents", headers=bank).json()
+    consents = client.get("/v1/consents", headers=bank).json()["items"]
     assert [c["id"] for c in consents] == [application["consent_id"]]
     consent = consents[0]
     assert (consent["credit_code"], consent["institution_id"], consent["status"]) == (
