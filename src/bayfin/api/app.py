@@ -80,7 +80,7 @@ def _document_rate_limits(app: FastAPI, schema: dict[str, Any]) -> None:
     with the Retry-After header it carries."""
     for route in app.routes:
         if isinstance(route, APIRoute) and route.include_in_schema and can_rate_limit(route.dependant):
-            for method in route.methods:
+            for method in route.methods or ():
                 operation = schema["paths"].get(route.path_format, {}).get(method.lower())
                 if operation is not None:
                     operation["responses"].setdefault(

@@ -60,6 +60,18 @@ class Pager:
         items = [convert(r) for r in kept] if convert else kept
         return Page(items=items, next=self._link(next_key))
 
+    def feed(self, rows: Sequence[R], key: Callable[[R], Key], convert: Callable[[R], T]) -> Page[T]:
+        """A page of a feed that grows at its end (oldest first): ``next`` always names where to poll
+        from, after the last item seen, even when nothing new has come yet."""
+        kept, _ = split(rows, self.page_request, key)
+        resume = key(kept[-1]) if kept else self.page_request.after
+        return Page(items=[convert(r) for r in kept], next=self._link(resume) if resume else
+                    self._link_without_cursor())
+
+    def _link_without_cursor(self) -> str:
+        url = self._request.url.remove_query_params("cursor").include_query_params(limit=self.limit)
+        return f"{url.path}?{url.query}"
+
     def page_of(self, items: Sequence[R], key: Callable[[R], Key], *, descending: bool = False) -> Page[R]:
         """A page over a list computed in memory, sorted by ``key`` (unique per item)."""
         return self.page(in_memory(items, key, self.page_request, descending=descending), key)

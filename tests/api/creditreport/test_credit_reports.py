@@ -185,15 +185,16 @@ def test_monitoring_notifies_a_tax_grade_change_by_feed_and_signed_webhook(
            "tax_region", date(2025, 2, 10))
     found = client.post("/v1/monitoring/scan", headers=operator).json()
     assert found["changed"] == 1
-    feed = client.get("/v1/monitoring/notifications", headers=bank).json()
+    polled = client.get("/v1/monitoring/notifications", headers=bank).json()
+    feed = polled["items"]
     assert {c["field"]: (c["before"], c["after"]) for c in feed[0]["changes"]} == {
         "tax_credit_grade": ("B", "C"), "tax_arrears_fen": (0, 3_000_000)}
     deliver(platform.session_factory, [feed[0]["id"]])
     assert len(_Hook.received) == 1
     sig, body = _Hook.received[0]
     assert sig == signature(secret, body) and orjson.loads(body)["credit_code"] == FIRM
-    assert client.get("/v1/monitoring/notifications", params={"after_id": feed[0]["id"]},
-                      headers=bank).json() == []
+    caught_up = client.get(polled["next"], headers=bank).json()  # a feed: next is where to poll
+    assert caught_up["items"] == [] and caught_up["next"] == polled["next"]
 
 
 def test_monitoring_stops_with_the_consent(client, hub, bank, auth_headers):
@@ -203,7 +204,7 @@ def test_monitoring_stops_with_the_consent(client, hub, bank, auth_headers):
     client.post(f"/v1/consents/{cid}/revoke", json={}, headers=owner)
     operator = auth_headers("ops", org="OPERATOR", roles=["operator"])
     assert client.post("/v1/monitoring/scan", headers=operator).json()["ended"] == 1
-    subs = client.get("/v1/monitoring/subscriptions", headers=bank).json()
+    subs = client.get("/v1/monitoring/subscriptions", headers=bank).json()["items"]
     assert subs[0]["active"] is False and subs[0]["ended_reason"] == "consent_revoked"
 
 
