@@ -72,9 +72,19 @@ class Pager:
         url = self._request.url.remove_query_params("cursor").include_query_params(limit=self.limit)
         return f"{url.path}?{url.query}"
 
-    def page_of(self, items: Sequence[R], key: Callable[[R], Key], *, descending: bool = False) -> Page[R]:
+    @overload
+    def page_of(self, items: Sequence[R], key: Callable[[R], Key], *,
+                descending: bool = False) -> Page[R]: ...
+
+    @overload
+    def page_of(self, items: Sequence[R], key: Callable[[R], Key], convert: Callable[[R], T], *,
+                descending: bool = False) -> Page[T]: ...
+
+    def page_of(self, items: Sequence[Any], key: Callable[[Any], Key],
+                convert: Callable[[Any], Any] | None = None, *, descending: bool = False) -> Page[Any]:
         """A page over a list computed in memory, sorted by ``key`` (unique per item)."""
-        return self.page(in_memory(items, key, self.page_request, descending=descending), key)
+        rows = in_memory(items, key, self.page_request, descending=descending)
+        return self.page(rows, key, convert) if convert else self.page(rows, key)
 
 
 def get_pager(request: Request, platform: PlatformDep,
