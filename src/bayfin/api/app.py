@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bayfin import __version__, registry
@@ -63,6 +64,15 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
                    "code": {"type": "string"}, "instance": {"type": "string"}},
     "required": ["type", "title", "status"],
 }
+
+
+class Health(BaseModel):
+    """The process is alive, and which version it runs."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok", "version": "0.9.0"}]})
+
+    status: str
+    version: str
 
 
 def operation_id(route: APIRoute) -> str:
@@ -123,9 +133,9 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     install_problem_handlers(app)
 
     @app.get("/healthz", tags=["ops"], include_in_schema=True)
-    def healthz() -> dict[str, str]:
+    def healthz() -> Health:
         """Liveness: the process answers (no authentication, no data)."""
-        return {"status": "ok", "version": __version__}
+        return Health(status="ok", version=__version__)
 
     for router in registry.routers():
         app.include_router(router)
