@@ -6,12 +6,13 @@ import gc
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, ConfigDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -85,16 +86,22 @@ def operation_id(route: APIRoute) -> str:
     return f"{module}_{room}_{route.name}" if room else f"{module}_{route.name}"
 
 
+def api_operations(app: FastAPI) -> Iterator[tuple[str, str, Dependant]]:
+    """(path, method, dependency tree) of every documented operation, routers included."""
+    for context in iter_route_contexts(app.routes):
+        if isinstance(context.original_route, APIRoute) and context.include_in_schema:
+            for method in context.methods or ():
+                yield str(context.path_format), method.lower(), context.dependant
+
+
 def _document_rate_limits(app: FastAPI, schema: dict[str, Any]) -> None:
     """Every operation that can answer 429 (a rate-limit dependency, or a documented 429) says so,
     with the Retry-After header it carries."""
-    for route in app.routes:
-        if isinstance(route, APIRoute) and route.include_in_schema and can_rate_limit(route.dependant):
-            for method in route.methods or ():
-                operation = schema["paths"].get(route.path_format, {}).get(method.lower())
-                if operation is not None:
-                    operation["responses"].setdefault(
-                        "429", problem_schema("The organization's rate limit or daily quota is spent"))
+    for path, method, dependant in api_operations(app):
+        operation = schema["paths"].get(path, {}).get(method)
+        if operation is not None and can_rate_limit(dependant):
+            operation["responses"].setdefault(
+                "429", problem_schema("The organization's rate limit or daily quota is spent"))
     for operations in schema["paths"].values():
         for operation in operations.values():
             limited = operation.get("responses", {}).get("429")
