@@ -21,6 +21,7 @@ from typing import Any, Generic, TypeVar
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, and_, or_
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from bayfin.kernel.errors import AppError
@@ -30,6 +31,8 @@ R = TypeVar("R")
 #: A key value a cursor can carry (what the sort columns of a list hold).
 KeyValue = str | int | float | bool | Decimal | datetime | date | None
 Key = tuple[KeyValue, ...]
+#: A sort column of a keyset: a mapped attribute or any column expression.
+Column = ColumnElement[Any] | QueryableAttribute[Any]
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -91,7 +94,7 @@ def _untag(value: Any) -> KeyValue:
             return Decimal(text)
         raise ValueError("unknown tag")
     if value is None or isinstance(value, str | int | float | bool):
-        return value  # type: ignore[no-any-return]
+        return value
     raise ValueError("not a key value")
 
 
@@ -137,7 +140,7 @@ class CursorCodec:
             raise InvalidCursor("the cursor is not one this list issued") from None
 
 
-def keyset(statement: Select[Any], columns: Sequence[ColumnElement[Any]], page: PageRequest, *,
+def keyset(statement: Select[Any], columns: Sequence[Column], page: PageRequest, *,
            descending: bool = False) -> Select[Any]:
     """``statement`` ordered by ``columns`` (the last one unique; newest first when ``descending``),
     starting after ``page.after``, limited to one row more than the page. The columns must be
@@ -150,7 +153,7 @@ def keyset(statement: Select[Any], columns: Sequence[ColumnElement[Any]], page: 
     return statement.order_by(None).order_by(*order).limit(page.fetch)
 
 
-def _after(columns: Sequence[ColumnElement[Any]], key: Key, descending: bool) -> ColumnElement[bool]:
+def _after(columns: Sequence[Column], key: Key, descending: bool) -> ColumnElement[bool]:
     # (a, b, c) > (x, y, z) spelled out, which every database plans as a range on the index.
     clauses: list[ColumnElement[bool]] = []
     for i, column in enumerate(columns):
