@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from bayfin.antifraud import cases
 from bayfin.antifraud.models import FraudCase
+from bayfin.antifraud.schemas import CaseStatsOut
 from bayfin.api.deps import AUTH_ERRORS, PlatformDep, UoW, require
+from bayfin.api.pagination import Paging
 from bayfin.api.problems import problem_schema
 from bayfin.kernel.errors import Conflict, Forbidden
+from bayfin.kernel.pagination import Page
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
 
@@ -115,14 +118,14 @@ def _detail(uow: Any, case: FraudCase) -> CaseDetailOut:
                          history=[EntryOut.model_validate(e) for e in cases.history(uow.session, case.id)])
 
 
-@router.get("", response_model=list[CaseOut], responses=ERRORS)
-def list_cases(principal: Analyst, uow: UoW,
+@router.get("", response_model=Page[CaseOut], responses=ERRORS)
+def list_cases(principal: Analyst, uow: UoW, pager: Paging,
                status: Literal["open", "assigned", "escalated", "released", "confirmed"] | None = "open",
-               mine: bool = False, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[CaseOut]:
+               mine: bool = False) -> Page[CaseOut]:
     """The case queue, highest priority first."""
     rows = cases.queue(uow.session, status=status, assignee=principal.subject if mine else None,
-                       institution_id=_scope(principal), limit=limit)
-    return [CaseOut.model_validate(r) for r in rows]
+                       institution_id=_scope(principal), page=pager.page_request)
+    return pager.page(rows, cases.queue_key, CaseOut.model_validate)
 
 
 @router.post("", response_model=CaseOut, status_code=201,
@@ -143,9 +146,9 @@ def post_alert(body: AlertIn, principal: Alerter, platform: PlatformDep, uow: Uo
 
 
 @router.get("/stats", responses=ERRORS)
-def case_stats(principal: Supervisor, uow: UoW) -> dict[str, Any]:
+def case_stats(principal: Supervisor, uow: UoW) -> CaseStatsOut:
     """Counts by status, time to decision and confirm rate per rule (supervisors)."""
-    return cases.case_statistics(uow.session, _scope(principal))
+    return CaseStatsOut.model_validate(cases.case_statistics(uow.session, _scope(principal)))
 
 
 @router.get("/{case_id}", response_model=CaseDetailOut, responses=ONE)

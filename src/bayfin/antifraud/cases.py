@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bayfin.antifraud.models import FraudCase, FraudCaseEntry, FraudDecisionRecord
 from bayfin.kernel.clock import utcnow
 from bayfin.kernel.errors import Conflict, NotFound
+from bayfin.kernel.pagination import Key, PageRequest, keyset
 
 __all__ = ["CLOSED", "CaseAction", "add_entry", "assign", "case_priority", "case_statistics", "decide_case",
            "find_case", "get_case", "labels", "open_case", "open_decision_case",
@@ -85,8 +86,9 @@ def get_case(session: Session, case_id: int, institution_id: str | None = None) 
 
 
 def queue(session: Session, *, status: str | None = "open", assignee: str | None = None,
-          institution_id: str | None = None, limit: int = 50) -> list[FraudCase]:
-    """Cases by priority (highest first), then oldest first."""
+          institution_id: str | None = None, limit: int = 50,
+          page: PageRequest | None = None) -> list[FraudCase]:
+    """Cases by priority (highest first), then oldest first; one page (one row beyond) when asked."""
     q = select(FraudCase)
     if status is not None:
         q = q.where(FraudCase.status == status)
@@ -94,8 +96,17 @@ def queue(session: Session, *, status: str | None = "open", assignee: str | None
         q = q.where(FraudCase.assignee == assignee)
     if institution_id is not None:
         q = q.where(FraudCase.institution_id == institution_id)
+    if page is not None:
+        # the negated priority keeps the keyset in one direction: highest priority, oldest, lowest id
+        return list(session.scalars(keyset(q, [-FraudCase.priority, FraudCase.opened_at, FraudCase.id],
+                                           page)).all())
     return list(session.scalars(q.order_by(FraudCase.priority.desc(), FraudCase.opened_at, FraudCase.id)
                                 .limit(limit)).all())
+
+
+def queue_key(case: FraudCase) -> Key:
+    """Where the queue continues after ``case`` (the keyset of :func:`queue`)."""
+    return (-case.priority, case.opened_at, case.id)
 
 
 def history(session: Session, case_id: int) -> list[FraudCaseEntry]:

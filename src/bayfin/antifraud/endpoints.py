@@ -24,8 +24,10 @@ from bayfin.antifraud.schemas import (
 )
 from bayfin.antifraud.wiring import fraud_service
 from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, UoW, get_platform, get_principal, require
+from bayfin.api.pagination import Paging
 from bayfin.api.problems import problem_schema
 from bayfin.kernel.errors import NotFound
+from bayfin.kernel.pagination import Page
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
 
@@ -114,12 +116,12 @@ def totals(principal: Reader, session: Session,
                      amount_protected_fen=sum(r["amount_protected_fen"] for r in rows))
 
 
-@router.get("/lists", response_model=list[ListEntryOut], responses=ERRORS)
-def list_entries(principal: ListKeeper, session: Session,
-                 kind: Literal["block", "allow", "watch"] | None = None) -> list[ListEntryOut]:
-    """The unexpired list entries."""
-    rows = repository.active_list_entries(session, datetime.now(UTC), kind)
-    return [ListEntryOut.model_validate(r) for r in rows]
+@router.get("/lists", response_model=Page[ListEntryOut], responses=ERRORS)
+def list_entries(principal: ListKeeper, session: Session, pager: Paging,
+                 kind: Literal["block", "allow", "watch"] | None = None) -> Page[ListEntryOut]:
+    """The unexpired list entries, newest first."""
+    rows = repository.active_list_entries(session, datetime.now(UTC), kind, page=pager.page_request)
+    return pager.page(rows, lambda r: (r.id,), ListEntryOut.model_validate)
 
 
 @router.post("/lists", response_model=ListEntryOut, status_code=201, responses=INVALID)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from bayfin.antifraud.schemas import ModelStateOut, PromotedOut, ShadowReportOut
 from bayfin.antifraud.shadow import ModelWatcher, shadow_report
 from bayfin.antifraud.wiring import fraud_service
 from bayfin.api.deps import AUTH_ERRORS, PlatformDep, UoW, require
@@ -36,25 +37,25 @@ def _scope(principal: Principal) -> str | None:
 
 
 @router.get("", responses=NO_REGISTRY)
-def model_state(principal: Analyst, platform: PlatformDep) -> dict[str, Any]:
+def model_state(principal: Analyst, platform: PlatformDep) -> ModelStateOut:
     """The live and shadow model versions loaded in this engine, and every registered version."""
     watcher = _watcher(platform)
-    return {"loaded": watcher.loaded, "versions": watcher.registry.versions()}
+    return ModelStateOut.model_validate({"loaded": watcher.loaded, "versions": watcher.registry.versions()})
 
 
 @router.get("/shadow-report", responses={**NO_REGISTRY, 422: problem_schema("The query is malformed")})
 def get_shadow_report(principal: Analyst, platform: PlatformDep, uow: UoW,
-                      hours: Annotated[int, Query(ge=1, le=24 * 90)] = 24 * 7) -> dict[str, Any]:
+                      hours: Annotated[int, Query(ge=1, le=24 * 90)] = 24 * 7) -> ShadowReportOut:
     """Live against shadow over recent decisions: agreement, decision changes, AUC/AP on case outcomes."""
     watcher = _watcher(platform)
     since = datetime.now(UTC) - timedelta(hours=hours)
     report = shadow_report(uow.session, since=since, institution_id=_scope(principal),
                            disagreement=fraud_service(platform).alert_policy.shadow_disagreement)
-    return {"loaded": watcher.loaded, "hours": hours, **report}
+    return ShadowReportOut.model_validate({"loaded": watcher.loaded, "hours": hours, **report})
 
 
 @router.post("/promote-shadow", responses={**NO_REGISTRY, 409: problem_schema("No shadow model is set")})
-def promote_shadow(principal: Supervisor, platform: PlatformDep, uow: UoW) -> dict[str, Any]:
+def promote_shadow(principal: Supervisor, platform: PlatformDep, uow: UoW) -> PromotedOut:
     """Make the shadow model live in the registry and in this engine (other workers follow on reload)."""
     watcher = _watcher(platform)
     try:
@@ -64,4 +65,4 @@ def promote_shadow(principal: Supervisor, platform: PlatformDep, uow: UoW) -> di
     platform.audit.record(uow.session, actor=principal.subject, actor_org=principal.organization_id,
                           action="antifraud.model.promote", subject_type="fraud_model",
                           subject_id=str(version), details={"version": version})
-    return {"promoted": version, "loaded": watcher.loaded}
+    return PromotedOut(promoted=version, loaded=watcher.loaded)

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bayfin.antifraud.models import FraudCase, FraudDecisionRecord, FraudListEntry
+from bayfin.kernel.pagination import PageRequest, keyset
 
 GROUPS = {"typology": FraudDecisionRecord.primary_typology, "channel": FraudDecisionRecord.channel,
           "outcome": FraudDecisionRecord.outcome, "type": FraudDecisionRecord.type}
@@ -100,12 +101,15 @@ def delete_list_entry(session: Session, entry: FraudListEntry) -> None:
     session.flush()
 
 
-def active_list_entries(session: Session, now: datetime, kind: str | None = None) -> list[FraudListEntry]:
-    """Entries that have not expired, newest first."""
+def active_list_entries(session: Session, now: datetime, kind: str | None = None,
+                        page: PageRequest | None = None) -> list[FraudListEntry]:
+    """Entries that have not expired, newest first; one page (one row beyond) when asked."""
     unexpired = or_(FraudListEntry.expires_at.is_(None), FraudListEntry.expires_at > now)
     stmt = select(FraudListEntry).where(unexpired)
     if kind is not None:
         stmt = stmt.where(FraudListEntry.kind == kind)
+    if page is not None:
+        return list(session.scalars(keyset(stmt, [FraudListEntry.id], page, descending=True)))
     return list(session.scalars(stmt.order_by(FraudListEntry.id.desc())))
 
 

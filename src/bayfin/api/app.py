@@ -6,16 +6,20 @@ import gc
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic import BaseModel, ConfigDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bayfin import __version__, registry
+from bayfin.api.deps import can_rate_limit
 from bayfin.api.docs import install_docs
-from bayfin.api.problems import install_problem_handlers
+from bayfin.api.problems import RETRY_AFTER_HEADER, install_problem_handlers, problem_schema
 from bayfin.kernel.logging import configure_logging
 from bayfin.kernel.platform import Platform, build_platform
 from bayfin.kernel.settings import Settings, get_settings
@@ -64,6 +68,48 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
+class Health(BaseModel):
+    """The process is alive, and which version it runs."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok", "version": "0.9.0"}]})
+
+    status: str
+    version: str
+
+
+def operation_id(route: APIRoute) -> str:
+    """``module_action`` (e.g. ``consent_list_consents``): the module owning the endpoint, then its
+    function name, in place of FastAPI's ``name_path_method`` default."""
+    parts = route.endpoint.__module__.split(".")
+    module = parts[1] if len(parts) > 1 and parts[0] == "bayfin" else "ops"
+    # A module's second router file (``scim_endpoints``) names its own operations apart.
+    room = parts[-1].removesuffix("_endpoints") if parts[-1].endswith("_endpoints") else None
+    return f"{module}_{room}_{route.name}" if room else f"{module}_{route.name}"
+
+
+def api_operations(app: FastAPI) -> Iterator[tuple[str, str, Dependant]]:
+    """(path, method, dependency tree) of every documented operation, routers included."""
+    for context in iter_route_contexts(app.routes):
+        if isinstance(context.original_route, APIRoute) and context.include_in_schema:
+            for method in context.methods or ():
+                yield str(context.path_format), method.lower(), context.dependant
+
+
+def _document_rate_limits(app: FastAPI, schema: dict[str, Any]) -> None:
+    """Every operation that can answer 429 (a rate-limit dependency, or a documented 429) says so,
+    with the Retry-After header it carries."""
+    for path, method, dependant in api_operations(app):
+        operation = schema["paths"].get(path, {}).get(method)
+        if operation is not None and can_rate_limit(dependant):
+            operation["responses"].setdefault(
+                "429", problem_schema("The organization's rate limit or daily quota is spent"))
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            limited = operation.get("responses", {}).get("429")
+            if limited is not None:
+                limited.setdefault("headers", {})["Retry-After"] = RETRY_AFTER_HEADER
+
+
 def create_app(settings: Settings | None = None, platform: Platform | None = None) -> FastAPI:
     """Build the API: platform created at start-up (or injected by tests), every module's router."""
     settings = settings or (platform.settings if platform else get_settings())
@@ -89,16 +135,17 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app = FastAPI(title="bayfin", version=__version__, lifespan=lifespan,
                   docs_url=None, redoc_url=None,  # api/docs.py serves them without a CDN
                   description="Guangdong fintech pilot platform: SME credit data, consent, scoring, "
-                              "anti-fraud, identity. Every call needs a bearer token.")
+                              "anti-fraud, identity. Every call needs a bearer token.",
+                  generate_unique_id_function=operation_id)
     app.state.platform = platform
     app.add_middleware(RequestContextMiddleware)
     install_problem_handlers(app)
     install_docs(app)
 
     @app.get("/healthz", tags=["ops"], include_in_schema=True)
-    def healthz() -> dict[str, str]:
+    def healthz() -> Health:
         """Liveness: the process answers (no authentication, no data)."""
-        return {"status": "ok", "version": __version__}
+        return Health(status="ok", version=__version__)
 
     for router in registry.routers():
         app.include_router(router)
@@ -113,6 +160,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         schema["components"].setdefault("securitySchemes", {})["bearer"] = {
             "type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
         schema["security"] = [{"bearer": []}]
+        _document_rate_limits(app, schema)
         app.openapi_schema = schema
         return schema
 

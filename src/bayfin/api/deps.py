@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
 from sqlalchemy.orm import Session as OrmSession
 
 from bayfin.api.problems import Responses
@@ -103,7 +104,13 @@ def rate_limited(bucket: str) -> Callable[[Principal, Platform], Principal]:
                               reason=verdict.reason, retry_after=max(1, math.ceil(verdict.retry_after)))
         return principal
 
+    _check.answers_429 = True  # type: ignore[attr-defined]
     return _check
+
+
+def can_rate_limit(dependant: Dependant) -> bool:
+    """Whether a route's dependency tree counts calls against a rate limit (and may answer 429)."""
+    return any(getattr(d.call, "answers_429", False) or can_rate_limit(d) for d in dependant.dependencies)
 
 
 AUTH_ERRORS: Responses = {

@@ -19,6 +19,12 @@ PROBLEM_JSON = "application/problem+json"
 Responses = dict[int | str, dict[str, Any]]
 
 
+#: The OpenAPI description of the header every 429 answer carries.
+RETRY_AFTER_HEADER: dict[str, Any] = {
+    "description": "Seconds to wait before the call can succeed again",
+    "schema": {"type": "integer", "minimum": 1}}
+
+
 def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     """A problem+json response with the body's status."""
     return Response(orjson.dumps(body, default=str), status_code=int(body["status"]),

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, require
+from bayfin.api.pagination import Paging
 from bayfin.api.problems import Responses, problem_schema
 from bayfin.consent import domain as d
 from bayfin.consent.errors import ConsentNotFound
@@ -25,6 +26,7 @@ from bayfin.consent.schemas import (
 from bayfin.consent.service import ConsentRequestData, ConsentService
 from bayfin.kernel.audit import entries_for_subject
 from bayfin.kernel.errors import Conflict
+from bayfin.kernel.pagination import Page
 from bayfin.kernel.security import Principal
 
 router = APIRouter(tags=["consent"])
@@ -82,14 +84,12 @@ def request_consent(body: ConsentRequestIn, principal: Institution, service: Ser
     return _out(service, consent)
 
 
-@router.get("/v1/consents", response_model=list[ConsentOut], responses={**AUTH_ERRORS})
-def list_consents(principal: Party, service: Service,
-                  status: Annotated[d.ConsentStatus | None, Query()] = None,
-                  limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                  offset: Annotated[int, Query(ge=0)] = 0) -> list[ConsentOut]:
-    """Your consents: an institution's requests, or the consents on an enterprise's data."""
-    rows = service.list_for(principal, status.value if status else None, limit, offset)
-    return [_out(service, c, with_events=False) for c in rows]
+@router.get("/v1/consents", response_model=Page[ConsentOut], responses={**AUTH_ERRORS})
+def list_consents(principal: Party, service: Service, pager: Paging,
+                  status: Annotated[d.ConsentStatus | None, Query()] = None) -> Page[ConsentOut]:
+    """Your consents, newest first: an institution's requests, or the consents on an enterprise's data."""
+    rows = service.list_for(principal, status.value if status else None, page=pager.page_request)
+    return pager.page(rows, lambda c: (c.created_at, c.id), lambda c: _out(service, c, with_events=False))
 
 
 @router.get("/v1/consents/{consent_id}", response_model=ConsentOut,
@@ -144,18 +144,18 @@ _lifecycle("resume", "Lift a pause.")
 _lifecycle("revoke", "Withdraw a consent for good; the very next query is refused.")
 
 
-@router.get("/v1/enterprises/me/access-log", response_model=list[AccessLogEntry],
+@router.get("/v1/enterprises/me/access-log", response_model=Page[AccessLogEntry],
             responses={**AUTH_ERRORS})
-def my_access_log(principal: Enterprise, session: Session,
-                  limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                  before_id: Annotated[int | None, Query(ge=1)] = None) -> list[AccessLogEntry]:
+def my_access_log(principal: Enterprise, session: Session, pager: Paging) -> Page[AccessLogEntry]:
     """Who looked at (or tried to look at) your enterprise's data, when, under which consent; newest
-    first, page back with ``before_id``."""
+    first."""
     if not principal.organization_id:
         raise ConsentNotFound("your token names no enterprise")
-    rows = entries_for_subject(session, "enterprise", principal.organization_id, limit=limit,
-                               before_id=before_id)
-    return [AccessLogEntry(id=r.id, at=r.at, institution_id=r.actor_org, user=r.actor, action=r.action,
-                           outcome=r.outcome, purpose=r.purpose,
-                           consent_id=(r.details or {}).get("consent_id"),
-                           reason=(r.details or {}).get("reason")) for r in rows]
+    after = pager.page_request.after
+    rows = entries_for_subject(session, "enterprise", principal.organization_id,
+                               limit=pager.page_request.fetch,
+                               before_id=int(str(after[0])) if after else None)
+    return pager.page(rows, lambda r: (r.id,), lambda r: AccessLogEntry(
+        id=r.id, at=r.at, institution_id=r.actor_org, user=r.actor, action=r.action,
+        outcome=r.outcome, purpose=r.purpose, consent_id=(r.details or {}).get("consent_id"),
+        reason=(r.details or {}).get("reason")))

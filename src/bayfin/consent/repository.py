@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bayfin.consent.models import Consent, ConsentEvent, ConsentUse
+from bayfin.kernel.pagination import PageRequest, keyset
 
 
 class ConsentRepository:
@@ -25,8 +26,9 @@ class ConsentRepository:
         return self.session.scalars(stmt).first()
 
     def list(self, *, institution_id: str | None = None, credit_code: str | None = None,
-             status: str | None = None, limit: int = 100, offset: int = 0) -> Sequence[Consent]:
-        """Consents of one institution or one enterprise, newest first."""
+             status: str | None = None, limit: int = 100,
+             page: PageRequest | None = None) -> Sequence[Consent]:
+        """Consents of one institution or one enterprise, newest first (a keyset page when asked)."""
         stmt = select(Consent)
         if institution_id is not None:
             stmt = stmt.where(Consent.institution_id == institution_id)
@@ -34,7 +36,10 @@ class ConsentRepository:
             stmt = stmt.where(Consent.credit_code == credit_code)
         if status is not None:
             stmt = stmt.where(Consent.status == status)
-        stmt = stmt.order_by(Consent.created_at.desc(), Consent.id.desc()).limit(limit).offset(offset)
+        if page is not None:
+            return self.session.scalars(keyset(stmt, [Consent.created_at, Consent.id], page,
+                                               descending=True)).all()
+        stmt = stmt.order_by(Consent.created_at.desc(), Consent.id.desc()).limit(limit)
         return self.session.scalars(stmt).all()
 
     def live_for(self, institution_id: str, credit_code: str) -> Sequence[Consent]:

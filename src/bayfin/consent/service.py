@@ -26,6 +26,7 @@ from bayfin.kernel.audit import AuditLog
 from bayfin.kernel.clock import Clock
 from bayfin.kernel.errors import Forbidden, ValidationFailed
 from bayfin.kernel.ids import new_id
+from bayfin.kernel.pagination import PageRequest
 from bayfin.kernel.security import KeyStore, Principal
 
 ARTEFACT_VERSION = "bayfin-consent/1.0 (mapped to ReBIT AA 2.0.0)"
@@ -102,14 +103,14 @@ class ConsentService:
         return consent
 
     def list_for(self, principal: Principal, status: str | None = None, limit: int = 100,
-                 offset: int = 0) -> Sequence[Consent]:
-        """Consents the caller may see."""
+                 page: PageRequest | None = None) -> Sequence[Consent]:
+        """Consents the caller may see, newest first (one page, one row beyond, when asked)."""
         if principal.organization_type == "institution":
             rows = self.repo.list(institution_id=principal.organization_id, status=status,
-                                  limit=limit, offset=offset)
+                                  limit=limit, page=page)
         elif principal.organization_type == "enterprise":
             rows = self.repo.list(credit_code=principal.organization_id, status=status, limit=limit,
-                                  offset=offset)
+                                  page=page)
         else:
             raise Forbidden("only institutions and enterprises have consents")
         for row in rows:

@@ -8,9 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, require
+from bayfin.api.pagination import Paging
 from bayfin.api.problems import problem_schema
 from bayfin.creditdata import service
 from bayfin.creditdata.schemas import EnterpriseRecord, HubStatus, QuarantinedRowOut
+from bayfin.kernel.pagination import Page
 from bayfin.kernel.security import Principal
 
 router = APIRouter(tags=["credit data hub"])
@@ -60,18 +62,17 @@ def get_hub_status(
     return HubStatus.model_validate(service.hub_status(session, limit=limit))
 
 
-@router.get("/v1/hub/quarantine", response_model=list[QuarantinedRowOut], responses=_AUTH_ERRORS)
+@router.get("/v1/hub/quarantine", response_model=Page[QuarantinedRowOut], responses=_AUTH_ERRORS)
 def get_quarantine(
     _principal: Operator,
     session: Session,
+    pager: Paging,
     source: str | None = None,
     batch_id: str | None = None,
     reason: str | None = None,
-    limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
-) -> list[QuarantinedRowOut]:
+) -> Page[QuarantinedRowOut]:
     """Quarantined rows with source, batch, row number, reason and raw content."""
     rows = service.quarantine_rows(
-        session, source=source, batch_id=batch_id, reason=reason, limit=limit, offset=offset
+        session, source=source, batch_id=batch_id, reason=reason, page=pager.page_request
     )
-    return [QuarantinedRowOut.model_validate(r) for r in rows]
+    return pager.page(rows, lambda r: (r["id"],), QuarantinedRowOut.model_validate)

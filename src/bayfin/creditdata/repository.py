@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bayfin.creditdata.domain import SERIES_KINDS, RecordType
 from bayfin.creditdata.models import FACT_MODELS, DeliveryBatch, QuarantinedRow
+from bayfin.kernel.pagination import PageRequest, keyset
 
 LOOKUP_CHUNK = 5000
 SQLITE_CHUNK = 900
@@ -273,9 +274,9 @@ def list_quarantine(
     batch_id: str | None = None,
     reason: str | None = None,
     limit: int = 100,
-    offset: int = 0,
+    page: PageRequest | None = None,
 ) -> list[QuarantinedRow]:
-    """Quarantined rows, filtered, in batch and row order."""
+    """Quarantined rows, filtered, in batch and row order (a keyset page, one row beyond, when asked)."""
     stmt = select(QuarantinedRow)
     if source:
         stmt = stmt.where(QuarantinedRow.source == source)
@@ -283,8 +284,9 @@ def list_quarantine(
         stmt = stmt.where(QuarantinedRow.batch_id == batch_id)
     if reason:
         stmt = stmt.where(QuarantinedRow.reason == reason)
-    stmt = stmt.order_by(QuarantinedRow.id).limit(limit).offset(offset)
-    return list(session.scalars(stmt))
+    if page is not None:
+        return list(session.scalars(keyset(stmt, [QuarantinedRow.id], page)))
+    return list(session.scalars(stmt.order_by(QuarantinedRow.id).limit(limit)))
 
 
 def series_fields(rt: RecordType) -> list[str]:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
 
 from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, UoW, rate_limited, require
+from bayfin.api.pagination import Paging
 from bayfin.api.problems import Responses, problem_schema
 from bayfin.consent.service import ConsentService
 from bayfin.creditreport.models import MonitoringNotification, MonitoringSubscription
@@ -23,6 +24,7 @@ from bayfin.creditreport.schemas import (
     SubscriptionOut,
 )
 from bayfin.creditreport.service import CreditReports
+from bayfin.kernel.pagination import Page
 from bayfin.kernel.security import Principal
 
 router = APIRouter(tags=["credit reports"])
@@ -71,10 +73,11 @@ def get_credit_report(credit_code: str, principal: Institution, reports: Reports
 
 @router.post("/v1/credit-reports/batch", response_model=BatchOut, responses=REPORT_ERRORS,
              dependencies=[Limited])
-def batch_credit_reports(body: BatchIn, principal: Institution, reports: Reports) -> dict[str, Any]:
+def batch_credit_reports(body: BatchIn, principal: Institution, reports: Reports) -> BatchOut:
     """Up to 1,000 reports in one call, each checked against its own consent; refusals are listed per
     enterprise and never fail the batch."""
-    return reports.batch(principal, [(i.credit_code, i.consent_id) for i in body.items])
+    return BatchOut.model_validate(reports.batch(principal, [(i.credit_code, i.consent_id)
+                                                             for i in body.items]))
 
 
 def _sub_out(sub: MonitoringSubscription, secret: str | None = None) -> SubscriptionOut:
@@ -100,11 +103,12 @@ def subscribe(body: SubscribeIn, principal: Institution, monitor: Monitor) -> Su
     return _sub_out(sub, secret)
 
 
-@router.get("/v1/monitoring/subscriptions", response_model=list[SubscriptionOut],
+@router.get("/v1/monitoring/subscriptions", response_model=Page[SubscriptionOut],
             responses=AUTH_ERRORS)
-def list_subscriptions(principal: Institution, monitor: Monitor) -> list[SubscriptionOut]:
-    """Your institution's subscriptions."""
-    return [_sub_out(s) for s in monitor.subscriptions(principal)]
+def list_subscriptions(principal: Institution, monitor: Monitor, pager: Paging) -> Page[SubscriptionOut]:
+    """Your institution's subscriptions, oldest first."""
+    return pager.page(monitor.subscriptions(principal, pager.page_request),
+                      lambda s: (s.created_at, s.id), _sub_out)
 
 
 @router.delete("/v1/monitoring/subscriptions/{subscription_id}", response_model=SubscriptionOut,
@@ -114,13 +118,14 @@ def unsubscribe(subscription_id: str, principal: Institution, monitor: Monitor) 
     return _sub_out(monitor.unsubscribe(principal, subscription_id))
 
 
-@router.get("/v1/monitoring/notifications", response_model=list[NotificationOut],
+@router.get("/v1/monitoring/notifications", response_model=Page[NotificationOut],
             responses=AUTH_ERRORS)
-def notification_feed(principal: Institution, monitor: Monitor,
-                      after_id: Annotated[int, Query(ge=0)] = 0,
-                      limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[NotificationOut]:
-    """Your notifications after ``after_id``, oldest first: poll with the last id you saw."""
-    return [_note_out(n) for n in monitor.feed(principal, after_id, limit)]
+def notification_feed(principal: Institution, monitor: Monitor, pager: Paging) -> Page[NotificationOut]:
+    """Your notifications, oldest first. A feed: ``next`` is always where to poll from (after the
+    last notification you were given), also once you have caught up."""
+    after = pager.page_request.after
+    rows = monitor.feed(principal, int(str(after[0])) if after else 0, pager.page_request.fetch)
+    return pager.feed(rows, lambda n: (n.id,), _note_out)
 
 
 @router.post("/v1/monitoring/scan", response_model=ScanOut, responses=AUTH_ERRORS)

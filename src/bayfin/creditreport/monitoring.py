@@ -28,6 +28,7 @@ from bayfin.kernel.audit import AuditLog
 from bayfin.kernel.clock import Clock
 from bayfin.kernel.errors import Conflict, NotFound, ValidationFailed
 from bayfin.kernel.ids import new_id
+from bayfin.kernel.pagination import PageRequest, keyset
 from bayfin.kernel.security import Principal
 
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
@@ -91,12 +92,13 @@ class Monitoring:
         self.session.flush()
         return sub
 
-    def subscriptions(self, principal: Principal) -> Sequence[MonitoringSubscription]:
-        """The institution's subscriptions."""
-        return self.session.scalars(select(MonitoringSubscription)
-                                    .where(MonitoringSubscription.institution_id ==
-                                           principal.organization_id)
-                                    .order_by(MonitoringSubscription.created_at)).all()
+    def subscriptions(self, principal: Principal,
+                      page: PageRequest | None = None) -> Sequence[MonitoringSubscription]:
+        """The institution's subscriptions, oldest first (a page, one row beyond)."""
+        stmt = select(MonitoringSubscription).where(MonitoringSubscription.institution_id ==
+                                                    principal.organization_id)
+        return self.session.scalars(keyset(stmt, [MonitoringSubscription.created_at,
+                                                  MonitoringSubscription.id], page or PageRequest())).all()
 
     def feed(self, principal: Principal, after_id: int = 0,
              limit: int = 100) -> Sequence[MonitoringNotification]:

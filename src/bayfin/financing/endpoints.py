@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from bayfin.api.deps import AUTH_ERRORS, CurrentPrincipal, PlatformDep, Session
+from bayfin.api.pagination import Paging
 from bayfin.api.problems import Responses, problem_schema
 from bayfin.financing import domain as d
 from bayfin.financing.config import Labels
@@ -29,9 +30,10 @@ from bayfin.financing.schemas import (
     StatisticsOut,
     TransitionIn,
 )
-from bayfin.financing.service import FinancingService, service_for
+from bayfin.financing.service import FinancingService, lead_key, service_for
 from bayfin.financing.views import alert_out, application_out, demand_out, product_out
 from bayfin.kernel.errors import Forbidden
+from bayfin.kernel.pagination import Page
 from bayfin.kernel.security import Principal
 
 router = APIRouter(prefix="/v1/financing", tags=["financing marketplace"])
@@ -75,8 +77,6 @@ DemandReader = Annotated[Principal, Depends(scoped(APPLY, OPERATE))]
 NOT_FOUND: Responses = {404: problem_schema("No such record visible to you")}
 CONFLICT: Responses = {409: problem_schema("Not allowed in the record's current state")}
 INVALID: Responses = {422: problem_schema("Invalid request")}
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 def get_service(session: Session, platform: PlatformDep) -> FinancingService:
@@ -99,12 +99,13 @@ def create_product(body: ProductIn, principal: Institution, service: Service) ->
     return product_out(service.create_product(principal, body))
 
 
-@router.get("/products", response_model=list[ProductOut], responses={**AUTH_ERRORS})
-def list_products(principal: Reader, service: Service, active_only: bool = False,
-                  limit: Limit = 100, offset: Offset = 0) -> list[ProductOut]:
-    """Your institution's products; enterprises and the operator see the active products on offer."""
-    rows = service.list_products(principal, active_only=active_only, limit=limit, offset=offset)
-    return [product_out(p) for p in rows]
+@router.get("/products", response_model=Page[ProductOut], responses={**AUTH_ERRORS})
+def list_products(principal: Reader, service: Service, pager: Paging,
+                  active_only: bool = False) -> Page[ProductOut]:
+    """Your institution's products; enterprises and the operator see the active products on offer.
+    Newest first."""
+    rows = service.list_products(principal, active_only=active_only, page=pager.page_request)
+    return pager.page(rows, lambda p: (p.created_at, p.id), product_out)
 
 
 @router.get("/products/{product_id}", response_model=ProductOut, responses={**AUTH_ERRORS, **NOT_FOUND})
@@ -135,13 +136,12 @@ def publish_demand(body: DemandIn, principal: Enterprise, service: Service) -> D
     return demand_out(service.publish_demand(principal, body))
 
 
-@router.get("/demands", response_model=list[DemandOut], responses={**AUTH_ERRORS})
-def list_demands(principal: DemandReader, service: Service,
-                 status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
-                 limit: Limit = 100, offset: Offset = 0) -> list[DemandOut]:
-    """Your enterprise's demands (the operator sees every demand)."""
-    return [demand_out(r) for r in service.list_demands(principal, status=status, limit=limit,
-                                                        offset=offset)]
+@router.get("/demands", response_model=Page[DemandOut], responses={**AUTH_ERRORS})
+def list_demands(principal: DemandReader, service: Service, pager: Paging,
+                 status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None) -> Page[DemandOut]:
+    """Your enterprise's demands (the operator sees every demand), newest first."""
+    rows = service.list_demands(principal, status=status, page=pager.page_request)
+    return pager.page(rows, lambda r: (r.created_at, r.id), demand_out)
 
 
 @router.get("/demands/{demand_id}", response_model=DemandOut, responses={**AUTH_ERRORS, **NOT_FOUND})
@@ -186,15 +186,16 @@ def apply(body: ApplyIn, principal: Enterprise, service: Service) -> Application
     return application_out(service, application, d.Party.enterprise)
 
 
-@router.get("/applications", response_model=list[ApplicationOut], responses={**AUTH_ERRORS, **INVALID})
-def list_applications(principal: Follower, service: Service,
+@router.get("/applications", response_model=Page[ApplicationOut], responses={**AUTH_ERRORS, **INVALID})
+def list_applications(principal: Follower, service: Service, pager: Paging,
                       state: Annotated[list[d.ApplicationState] | None, Query()] = None,
-                      limit: Limit = 100, offset: Offset = 0) -> list[ApplicationOut]:
+                      ) -> Page[ApplicationOut]:
     """A bank's application queue (oldest first, with service-window flags), an enterprise's own
     applications, or (operator) all of them."""
-    rows = service.list_applications(principal, states=[s.value for s in state or []], limit=limit,
-                                     offset=offset)
-    return [application_out(service, a, _party(principal)) for a in rows]
+    rows = service.list_applications(principal, states=[s.value for s in state or []],
+                                     page=pager.page_request)
+    return pager.page(rows, lambda a: (a.submitted_at, a.id),
+                      lambda a: application_out(service, a, _party(principal)))
 
 
 @router.get("/applications/{application_id}", response_model=ApplicationOut,
@@ -205,13 +206,15 @@ def get_application(application_id: str, principal: Follower, service: Service) 
                            _party(principal))
 
 
-@router.get("/applications/{application_id}/events", response_model=list[EventOut],
+@router.get("/applications/{application_id}/events", response_model=Page[EventOut],
             responses={**AUTH_ERRORS, **NOT_FOUND})
-def application_events(application_id: str, principal: Follower, service: Service) -> list[EventOut]:
-    """Every transition of the application: from, to, who, when, with what."""
+def application_events(application_id: str, principal: Follower, service: Service,
+                       pager: Paging) -> Page[EventOut]:
+    """Every transition of the application, in order: from, to, who, when, with what."""
     application = service.get_application(principal, application_id)
-    return [EventOut(at=e.at, from_state=e.from_state, to_state=e.to_state, actor=e.actor,
-                     actor_org=e.actor_org, details=e.details) for e in service.events(application)]
+    return pager.page_of(service.events(application), lambda e: (e.at, e.id), lambda e: EventOut(
+        at=e.at, from_state=e.from_state, to_state=e.to_state, actor=e.actor, actor_org=e.actor_org,
+        details=e.details))
 
 
 @router.post("/applications/{application_id}/transitions", response_model=ApplicationOut,
@@ -227,13 +230,15 @@ def transition(application_id: str, body: TransitionIn, principal: Party,
 
 
 # -- institutions' leads, operators' figures ----------------------------------------------------
-@router.get("/leads", response_model=list[LeadOut], responses={**AUTH_ERRORS})
-def leads(principal: Reviewer, service: Service, limit: Limit = 200) -> list[LeadOut]:
+@router.get("/leads", response_model=Page[LeadOut], responses={**AUTH_ERRORS})
+def leads(principal: Reviewer, service: Service, pager: Paging) -> Page[LeadOut]:
     """Open demands that fit your institution's active products, best expected fit first."""
-    return [LeadOut(demand_id=r.id, product_id=product_id, fit=fit, credit_code=r.credit_code,
-                    amount_fen=r.amount_fen, term_months=r.term_months, purpose=r.purpose,
-                    urgency=r.urgency, city_code=r.city_code, industry_code=r.industry_code)
-            for r, product_id, fit in service.leads(principal, limit=limit)]
+    return pager.page(service.leads(principal, page=pager.page_request), lead_key,
+                      lambda row: LeadOut(
+                          demand_id=row[0].id, product_id=row[1], fit=row[2], credit_code=row[0].credit_code,
+                          amount_fen=row[0].amount_fen, term_months=row[0].term_months,
+                          purpose=row[0].purpose, urgency=row[0].urgency, city_code=row[0].city_code,
+                          industry_code=row[0].industry_code))
 
 
 @router.get("/statistics", response_model=StatisticsOut, responses={**AUTH_ERRORS})
@@ -243,8 +248,8 @@ def statistics(principal: Analyst, service: Service) -> StatisticsOut:
     return StatisticsOut.model_validate(service.statistics(principal))
 
 
-@router.get("/alerts", response_model=list[AlertOut], responses={**AUTH_ERRORS})
-def alerts(principal: Operator, service: Service, limit: Limit = 100,
-           offset: Offset = 0) -> list[AlertOut]:
+@router.get("/alerts", response_model=Page[AlertOut], responses={**AUTH_ERRORS})
+def alerts(principal: Operator, service: Service, pager: Paging) -> Page[AlertOut]:
     """Banks that missed the service window (swept now, so the list is current), newest first."""
-    return [alert_out(a) for a in service.alerts(principal, limit=limit, offset=offset)]
+    return pager.page(service.alerts(principal, page=pager.page_request), lambda a: (a.created_at, a.id),
+                      alert_out)

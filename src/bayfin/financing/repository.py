@@ -16,6 +16,7 @@ from bayfin.financing.models import (
     LoanProduct,
     OperatorAlert,
 )
+from bayfin.kernel.pagination import PageRequest, keyset
 
 
 class FinancingRepository:
@@ -34,15 +35,17 @@ class FinancingRepository:
         return self.session.get(LoanProduct, product_id)
 
     def products(self, *, institution_id: str | None = None, active_only: bool = False,
-                 limit: int | None = None, offset: int = 0) -> Sequence[LoanProduct]:
+                 limit: int | None = None, page: PageRequest | None = None) -> Sequence[LoanProduct]:
         """Products, newest first, of one institution and/or only the active ones."""
         stmt = select(LoanProduct).order_by(LoanProduct.created_at.desc(), LoanProduct.id)
         if institution_id is not None:
             stmt = stmt.where(LoanProduct.institution_id == institution_id)
         if active_only:
             stmt = stmt.where(LoanProduct.active.is_(True))
-        if limit is not None:
-            stmt = stmt.limit(limit).offset(offset)
+        if page is not None:
+            stmt = keyset(stmt, [LoanProduct.created_at, LoanProduct.id], page, descending=True)
+        elif limit is not None:
+            stmt = stmt.limit(limit)
         return self.session.scalars(stmt).all()
 
     def products_version(self) -> tuple[Any, ...]:
@@ -59,15 +62,17 @@ class FinancingRepository:
         return self.session.get(FinancingDemand, demand_id)
 
     def demands(self, *, credit_code: str | None = None, status: str | None = None,
-                limit: int | None = None, offset: int = 0) -> Sequence[FinancingDemand]:
+                limit: int | None = None, page: PageRequest | None = None) -> Sequence[FinancingDemand]:
         """Demands, newest first, of one enterprise and/or in one status."""
         stmt = select(FinancingDemand).order_by(FinancingDemand.created_at.desc(), FinancingDemand.id)
         if credit_code is not None:
             stmt = stmt.where(FinancingDemand.credit_code == credit_code)
         if status is not None:
             stmt = stmt.where(FinancingDemand.status == status)
-        if limit is not None:
-            stmt = stmt.limit(limit).offset(offset)
+        if page is not None:
+            stmt = keyset(stmt, [FinancingDemand.created_at, FinancingDemand.id], page, descending=True)
+        elif limit is not None:
+            stmt = stmt.limit(limit)
         return self.session.scalars(stmt).all()
 
     # -- applications -------------------------------------------------------------------------
@@ -80,7 +85,7 @@ class FinancingRepository:
 
     def applications(self, *, institution_id: str | None = None, credit_code: str | None = None,
                      states: Sequence[str] | None = None, demand_id: str | None = None,
-                     limit: int | None = None, offset: int = 0) -> Sequence[LoanApplication]:
+                     limit: int | None = None, page: PageRequest | None = None) -> Sequence[LoanApplication]:
         """Applications, oldest first (a queue), filtered by institution, enterprise, state, demand."""
         stmt = select(LoanApplication).order_by(LoanApplication.submitted_at, LoanApplication.id)
         if institution_id is not None:
@@ -91,8 +96,10 @@ class FinancingRepository:
             stmt = stmt.where(LoanApplication.state.in_(list(states)))
         if demand_id is not None:
             stmt = stmt.where(LoanApplication.demand_id == demand_id)
-        if limit is not None:
-            stmt = stmt.limit(limit).offset(offset)
+        if page is not None:
+            stmt = keyset(stmt, [LoanApplication.submitted_at, LoanApplication.id], page)
+        elif limit is not None:
+            stmt = stmt.limit(limit)
         return self.session.scalars(stmt).all()
 
     def applied_pairs(self, institution_id: str) -> set[tuple[str, str]]:
@@ -119,12 +126,15 @@ class FinancingRepository:
 
     # -- alerts -------------------------------------------------------------------------------
     def alerts(self, *, institution_id: str | None = None, limit: int = 100,
-               offset: int = 0) -> Sequence[OperatorAlert]:
-        """Operator alerts, newest first."""
+               page: PageRequest | None = None) -> Sequence[OperatorAlert]:
+        """Operator alerts, newest first (a keyset page, one row beyond, when asked)."""
         stmt = select(OperatorAlert).order_by(OperatorAlert.created_at.desc(), OperatorAlert.id)
         if institution_id is not None:
             stmt = stmt.where(OperatorAlert.institution_id == institution_id)
-        return self.session.scalars(stmt.limit(limit).offset(offset)).all()
+        if page is not None:
+            return self.session.scalars(keyset(stmt, [OperatorAlert.created_at, OperatorAlert.id], page,
+                                               descending=True)).all()
+        return self.session.scalars(stmt.limit(limit)).all()
 
     # -- statistics ---------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:

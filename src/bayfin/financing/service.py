@@ -43,6 +43,7 @@ from bayfin.kernel.audit import AuditLog
 from bayfin.kernel.clock import Clock
 from bayfin.kernel.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from bayfin.kernel.ids import new_id
+from bayfin.kernel.pagination import Key, PageRequest, in_memory
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import KeyStore, Principal
 from bayfin.scoring.service import ScoringService
@@ -96,6 +97,12 @@ def to_demand(row: FinancingDemand) -> tuple[Demand, Firm]:
     return demand, firm
 
 
+def lead_key(lead: tuple[FinancingDemand, str, float]) -> Key:
+    """Where the lead list continues after ``lead``: best fit first, then demand and product."""
+    demand, product_id, fit = lead
+    return (-fit, demand.id, product_id)
+
+
 class FinancingService:
     """The marketplace's use cases on one session."""
 
@@ -140,12 +147,12 @@ class FinancingService:
         return product
 
     def list_products(self, principal: Principal, *, active_only: bool = False, limit: int = 100,
-                      offset: int = 0) -> Sequence[LoanProduct]:
+                      page: PageRequest | None = None) -> Sequence[LoanProduct]:
         """An institution's own products; anyone else sees the active ones on offer."""
         if principal.organization_type == "institution":
             return self.repo.products(institution_id=principal.organization_id, active_only=active_only,
-                                      limit=limit, offset=offset)
-        return self.repo.products(active_only=True, limit=limit, offset=offset)
+                                      limit=limit, page=page)
+        return self.repo.products(active_only=True, limit=limit, page=page)
 
     def get_product(self, principal: Principal, product_id: str) -> LoanProduct:
         """One product: an institution's own, or any active one."""
@@ -228,15 +235,15 @@ class FinancingService:
         return demand
 
     def list_demands(self, principal: Principal, *, status: str | None = None, limit: int = 100,
-                     offset: int = 0) -> Sequence[FinancingDemand]:
+                     page: PageRequest | None = None) -> Sequence[FinancingDemand]:
         """An enterprise's own demands; the operator and regulators see all (each firm audited)."""
         if principal.organization_type == "enterprise":
             return self.repo.demands(credit_code=principal.organization_id, status=status, limit=limit,
-                                     offset=offset)
+                                     page=page)
         if principal.organization_type not in ("operator", "regulator"):
             raise Forbidden("institutions see demands through their lead list")
-        rows = self.repo.demands(status=status, limit=limit, offset=offset)
-        for code in sorted({r.credit_code for r in rows}):
+        rows = self.repo.demands(status=status, limit=limit, page=page)
+        for code in sorted({r.credit_code for r in (rows[:page.limit] if page else rows)}):
             self._audit(principal, "financing.demand.list", "enterprise", code)
         return rows
 
@@ -314,9 +321,10 @@ class FinancingService:
 
         return self.runtime.books.get(self.repo.products_version(), build)
 
-    def leads(self, principal: Principal, *, limit: int = 200) -> list[tuple[FinancingDemand, str, float]]:
+    def leads(self, principal: Principal, *, limit: int = 200,
+              page: PageRequest | None = None) -> list[tuple[FinancingDemand, str, float]]:
         """The institution's lead list: open demands that fit its active products and have not yet
-        applied for them, best fit first."""
+        applied for them, best fit first (one page, one row beyond, when asked)."""
         institution = self._institution(principal)
         products = [to_product(r) for r in self.repo.products(institution_id=institution,
                                                               active_only=True)]
@@ -324,8 +332,9 @@ class FinancingService:
         applied = self.repo.applied_pairs(institution)
         pairs = ProductBook(products).lead_list([to_demand(r) for r in demands.values()], self.today())
         fresh = [(d_id, p_id, fit) for d_id, p_id, fit in pairs if (d_id, p_id) not in applied]
-        out = [(demands[demand_id], product_id, fit) for demand_id, product_id, fit in fresh[:limit]]
-        for code in sorted({row.credit_code for row, _, _ in out}):
+        chosen = in_memory(fresh, lambda t: (-t[2], t[0], t[1]), page) if page else fresh[:limit]
+        out = [(demands[demand_id], product_id, fit) for demand_id, product_id, fit in chosen]
+        for code in sorted({row.credit_code for row, _, _ in (out[:page.limit] if page else out)}):
             self._audit(principal, "financing.leads", "enterprise", code)
         return out
 
@@ -374,21 +383,21 @@ class FinancingService:
         return application
 
     def list_applications(self, principal: Principal, *, states: Sequence[str] | None = None,
-                          limit: int = 100, offset: int = 0) -> Sequence[LoanApplication]:
+                          limit: int = 100, page: PageRequest | None = None) -> Sequence[LoanApplication]:
         """An institution's queue, an enterprise's own applications, or (operator) all of them."""
         kind = principal.organization_type
         if kind == "institution":
             rows = self.repo.applications(institution_id=principal.organization_id, states=states,
-                                          limit=limit, offset=offset)
+                                          limit=limit, page=page)
         elif kind == "enterprise":
             rows = self.repo.applications(credit_code=principal.organization_id, states=states,
-                                          limit=limit, offset=offset)
+                                          limit=limit, page=page)
         elif kind in ("operator", "regulator"):
-            rows = self.repo.applications(states=states, limit=limit, offset=offset)
+            rows = self.repo.applications(states=states, limit=limit, page=page)
         else:
             raise Forbidden("your organization type has no applications")
         if kind != "enterprise":
-            for code in sorted({r.credit_code for r in rows}):
+            for code in sorted({r.credit_code for r in (rows[:page.limit] if page else rows)}):
                 self._audit(principal, "financing.application.list", "enterprise", code)
         return rows
 
@@ -489,12 +498,13 @@ class FinancingService:
         self.session.flush()
         return created
 
-    def alerts(self, principal: Principal, *, limit: int = 100, offset: int = 0) -> Sequence[OperatorAlert]:
+    def alerts(self, principal: Principal, *, limit: int = 100,
+               page: PageRequest | None = None) -> Sequence[OperatorAlert]:
         """The operator's alerts, after a sweep so that they are current."""
         if principal.organization_type != "operator":
             raise Forbidden("only the platform operator sees alerts")
         self.sweep(actor=principal.subject)
-        return self.repo.alerts(limit=limit, offset=offset)
+        return self.repo.alerts(limit=limit, page=page)
 
     # -- statistics ---------------------------------------------------------------------------
     def statistics(self, principal: Principal) -> dict[str, object]:

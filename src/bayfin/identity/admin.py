@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 
 from bayfin.api.deps import AUTH_ERRORS, Session, require
+from bayfin.api.pagination import Paging
 from bayfin.api.problems import problem_schema
 from bayfin.identity import repository as repo
 from bayfin.identity.domain import FACTOR_ENROLMENT_MAX_AUTH_AGE
@@ -16,6 +17,7 @@ from bayfin.identity.schemas import (
     AppOut,
     AppPatch,
     FactorCodeIn,
+    FactorEnrolmentOut,
     KeyOut,
     OrgIn,
     OrgOut,
@@ -32,6 +34,7 @@ from bayfin.identity.schemas import (
 from bayfin.identity.service import Actor, after_commit
 from bayfin.identity.web import identity_of
 from bayfin.kernel.errors import NotFound
+from bayfin.kernel.pagination import Page
 from bayfin.kernel.security import Principal
 
 router = APIRouter(prefix="/v1/identity", tags=["identity: administration"])
@@ -44,8 +47,6 @@ FactorOwner = Annotated[Principal, Depends(require(
 _R: dict[int | str, dict[str, Any]] = {
     401: AUTH_ERRORS[401], 403: AUTH_ERRORS[403], 404: problem_schema("No such record"),
     409: problem_schema("Duplicate"), 422: problem_schema("Invalid input")}
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.post("/organizations", status_code=201, response_model=OrgOut, responses=_R)
@@ -57,11 +58,11 @@ def create_org(body: OrgIn, request: Request, session: Session, who: Admin) -> O
     return OrgOut.model_validate(org)
 
 
-@router.get("/organizations", response_model=list[OrgOut], responses=_R)
-def list_orgs(session: Session, who: Reader, org_type: str | None = None, offset: Offset = 0,
-              limit: Limit = 100) -> list[OrgOut]:
-    """Organizations, optionally of one type."""
-    return [OrgOut.model_validate(o) for o in repo.list_orgs(session, org_type, offset, limit)]
+@router.get("/organizations", response_model=Page[OrgOut], responses=_R)
+def list_orgs(session: Session, who: Reader, pager: Paging, org_type: str | None = None) -> Page[OrgOut]:
+    """Organizations, optionally of one type, by code."""
+    rows = repo.list_orgs(session, org_type, pager.page_request)
+    return pager.page(rows, lambda o: (o.code,), OrgOut.model_validate)
 
 
 @router.post("/users", status_code=201, response_model=UserOut, responses=_R)
@@ -74,11 +75,12 @@ def create_user(body: UserIn, request: Request, session: Session, who: Admin) ->
     return UserOut.model_validate(user)
 
 
-@router.get("/users", response_model=list[UserOut], responses=_R)
-def list_users(session: Session, who: Reader, organization: str | None = None,
-               offset: Offset = 0, limit: Limit = 100) -> list[UserOut]:
-    """Users, optionally of one organization."""
-    return [UserOut.model_validate(u) for u in repo.list_users(session, organization, offset, limit)]
+@router.get("/users", response_model=Page[UserOut], responses=_R)
+def list_users(session: Session, who: Reader, pager: Paging,
+               organization: str | None = None) -> Page[UserOut]:
+    """Users, optionally of one organization, by user name."""
+    rows = repo.list_users(session, organization, pager.page_request)
+    return pager.page(rows, lambda u: (u.username,), UserOut.model_validate)
 
 
 @router.get("/users/{ref}", response_model=UserOut, responses=_R)
@@ -108,11 +110,13 @@ def set_password(ref: str, body: PasswordIn, request: Request, session: Session,
     svc.set_password(session, Actor.of(who), svc.get_user(session, ref), body.password)
 
 
-@router.get("/users/{ref}/roles", response_model=list[RoleOut], responses=_R)
-def user_roles(ref: str, request: Request, session: Session, who: Reader) -> list[RoleOut]:
+@router.get("/users/{ref}/roles", response_model=Page[RoleOut], responses=_R)
+def user_roles(ref: str, request: Request, session: Session, who: Reader,
+               pager: Paging) -> Page[RoleOut]:
     """Every role a user holds."""
     user = identity_of(request).service.get_user(session, ref)
-    return [RoleOut.model_validate(r) for r in repo.roles_of_user(session, user.id, None)]
+    roles = [RoleOut.model_validate(r) for r in repo.roles_of_user(session, user.id, None)]
+    return pager.page_of(roles, lambda r: (r.id,))
 
 
 @router.post("/users/{ref}/roles", status_code=201, response_model=RoleOut, responses=_R)
@@ -148,10 +152,11 @@ def create_app(body: AppIn, request: Request, session: Session, who: Admin) -> A
     return out
 
 
-@router.get("/apps", response_model=list[AppOut], responses=_R)
-def list_apps(session: Session, who: Reader, offset: Offset = 0, limit: Limit = 100) -> list[AppOut]:
-    """Registered applications."""
-    return [AppOut.model_validate(a) for a in repo.list_apps(session, offset, limit)]
+@router.get("/apps", response_model=Page[AppOut], responses=_R)
+def list_apps(session: Session, who: Reader, pager: Paging) -> Page[AppOut]:
+    """Registered applications, by client id."""
+    rows = repo.list_apps(session, pager.page_request)
+    return pager.page(rows, lambda a: (a.client_id,), AppOut.model_validate)
 
 
 @router.get("/apps/{client_id}", response_model=AppOut, responses=_R)
@@ -204,17 +209,20 @@ def create_role(client_id: str, body: RoleIn, request: Request, session: Session
     return RoleOut.model_validate(role)
 
 
-@router.get("/apps/{client_id}/roles", response_model=list[RoleOut], responses=_R)
-def list_roles(client_id: str, request: Request, session: Session, who: Reader) -> list[RoleOut]:
+@router.get("/apps/{client_id}/roles", response_model=Page[RoleOut], responses=_R)
+def list_roles(client_id: str, request: Request, session: Session, who: Reader,
+               pager: Paging) -> Page[RoleOut]:
     """Roles of an app plus the platform-wide ones."""
     app_id = None if client_id == "-" else identity_of(request).service.get_app(session, client_id).id
-    return [RoleOut.model_validate(r) for r in repo.list_roles(session, app_id)]
+    roles = [RoleOut.model_validate(r) for r in repo.list_roles(session, app_id)]
+    return pager.page_of(roles, lambda r: (r.id,))
 
 
-@router.get("/keys", response_model=list[KeyOut], responses=_R)
-def list_keys(request: Request, session: Session, who: Admin) -> list[KeyOut]:
-    """Signing keys and their state."""
-    return [KeyOut.model_validate(k) for k in identity_of(request).keys.describe(session)]
+@router.get("/keys", response_model=Page[KeyOut], responses=_R)
+def list_keys(request: Request, session: Session, who: Admin, pager: Paging) -> Page[KeyOut]:
+    """Signing keys and their state, oldest first."""
+    keys = [KeyOut.model_validate(k) for k in identity_of(request).keys.describe(session)]
+    return pager.page_of(keys, lambda k: (k.created_at, k.kid))
 
 
 @router.post("/keys/rotate", status_code=201, response_model=KeyOut, responses=_R)
@@ -234,14 +242,14 @@ def rotate_keys(request: Request, session: Session, who: Admin,
 
 @router.post("/me/factors/{kind}", status_code=201, responses=_R)
 def enrol_factor(kind: str, request: Request, session: Session,
-                 who: FactorOwner) -> dict[str, str]:
+                 who: FactorOwner) -> FactorEnrolmentOut:
     """Start enrolling a second factor for the signed-in user (TOTP: secret and otpauth URI).
     Needs the ``identity:factors`` scope and a sign-in of the last five minutes."""
     ident = identity_of(request)
     user = repo.user_by_id(session, who.subject)
     if user is None:
         raise NotFound("only users enrol factors")
-    return ident.authenticator.enrol(session, user, kind)
+    return FactorEnrolmentOut.model_validate(ident.authenticator.enrol(session, user, kind))
 
 
 @router.post("/me/factors/{kind}/confirm", status_code=204, responses=_R)

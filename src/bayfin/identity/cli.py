@@ -14,6 +14,7 @@ from bayfin.identity import repository as repo
 from bayfin.identity.service import SYSTEM, after_commit
 from bayfin.identity.wiring import Identity
 from bayfin.kernel.errors import AppError
+from bayfin.kernel.pagination import PageRequest
 from bayfin.kernel.platform import Platform
 
 app = typer.Typer(help="Identity platform: users, organizations, apps, roles, keys.",
@@ -70,7 +71,8 @@ def orgs_create(code: str, name: str,
 def orgs_list(org_type: str = typer.Option(None, "--type"), limit: int = 100,
               as_json: bool = JsonOption) -> None:
     """List organizations."""
-    rows = _run(lambda p, i, s: [_org_row(o) for o in repo.list_orgs(s, org_type, 0, limit)])
+    rows = _run(lambda p, i, s: [_org_row(o)
+                                 for o in repo.list_orgs(s, org_type, PageRequest(limit))[:limit]])
     emit(rows, as_json=as_json, title="organizations")
 
 
@@ -93,7 +95,7 @@ def users_list(org: str = typer.Option(None), limit: int = 100, as_json: bool = 
     """List users."""
     def work(p: Platform, i: Identity, s: Any) -> list[dict[str, Any]]:
         org_id = i.service.get_org(s, org).id if org else None
-        return [_user_row(u) for u in repo.list_users(s, org_id, 0, limit)]
+        return [_user_row(u) for u in repo.list_users(s, org_id, PageRequest(limit))[:limit]]
     emit(_run(work), as_json=as_json, title="users")
 
 
@@ -154,7 +156,7 @@ def apps_list(limit: int = 100, as_json: bool = JsonOption) -> None:
     """List registered applications."""
     rows = _run(lambda p, i, s: [{"client_id": a.client_id, "name": a.name, "type": a.client_type,
                                   "grant_types": ",".join(a.grant_types), "active": a.active}
-                                 for a in repo.list_apps(s, 0, limit)])
+                                 for a in repo.list_apps(s, PageRequest(limit))[:limit]])
     emit(rows, as_json=as_json, title="apps")
 
 

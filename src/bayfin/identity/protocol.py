@@ -14,6 +14,14 @@ from bayfin.api.deps import AUTH_ERRORS, Session, require
 from bayfin.identity import repository as repo
 from bayfin.identity.keys import JWKS_MAX_AGE
 from bayfin.identity.oauth import BayfinAuthorizationServer
+from bayfin.identity.protocol_schemas import (
+    IntrospectionAnswer,
+    JwksDocument,
+    ProviderMetadata,
+    RevocationAnswer,
+    TokenAnswer,
+    UserinfoClaims,
+)
 from bayfin.identity.web import form_pairs, http_input, identity_of
 from bayfin.kernel.security import Principal
 
@@ -25,7 +33,7 @@ _OAUTH_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/.well-known/openid-configuration")
+@router.get("/.well-known/openid-configuration", response_model=ProviderMetadata)
 def discovery(request: Request) -> dict[str, Any]:
     """The OpenID Provider metadata document."""
     issuer = identity_of(request).issuer.rstrip("/")
@@ -56,7 +64,7 @@ def discovery(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/oauth2/jwks")
+@router.get("/oauth2/jwks", response_model=JwksDocument)
 def jwks(request: Request) -> JSONResponse:
     """The public signing keys, current and recently retired."""
     return JSONResponse(identity_of(request).keys.public_jwks(),
@@ -64,7 +72,7 @@ def jwks(request: Request) -> JSONResponse:
                                  f"public, max-age={int(JWKS_MAX_AGE.total_seconds())}"})
 
 
-@router.post("/oauth2/token", responses=_OAUTH_ERRORS)
+@router.post("/oauth2/token", response_model=TokenAnswer, responses=_OAUTH_ERRORS)
 def token(request: Request, session: Session, form: Form) -> Response:
     """Token endpoint: authorization_code (+PKCE), refresh_token (rotating), client_credentials."""
     server = BayfinAuthorizationServer(identity_of(request), session, http_input(request, form))
@@ -73,7 +81,7 @@ def token(request: Request, session: Session, form: Form) -> Response:
     return response
 
 
-@router.post("/oauth2/revoke", responses=_OAUTH_ERRORS)
+@router.post("/oauth2/revoke", response_model=RevocationAnswer, responses=_OAUTH_ERRORS)
 def revoke(request: Request, session: Session, form: Form) -> Response:
     """RFC 7009 token revocation."""
     server = BayfinAuthorizationServer(identity_of(request), session, http_input(request, form))
@@ -81,7 +89,7 @@ def revoke(request: Request, session: Session, form: Form) -> Response:
     return response
 
 
-@router.post("/oauth2/introspect", responses=_OAUTH_ERRORS)
+@router.post("/oauth2/introspect", response_model=IntrospectionAnswer, responses=_OAUTH_ERRORS)
 def introspect(request: Request, session: Session, form: Form) -> Response:
     """RFC 7662 token introspection (confidential clients)."""
     server = BayfinAuthorizationServer(identity_of(request), session, http_input(request, form))
@@ -89,7 +97,8 @@ def introspect(request: Request, session: Session, form: Form) -> Response:
     return response
 
 
-@router.get("/oauth2/userinfo", responses={401: AUTH_ERRORS[401], 403: AUTH_ERRORS[403]})
+@router.get("/oauth2/userinfo", response_model=UserinfoClaims, response_model_exclude_none=True,
+            responses={401: AUTH_ERRORS[401], 403: AUTH_ERRORS[403]})
 def userinfo(request: Request, session: Session,
              principal: Annotated[Principal, Depends(require(scopes=("openid",)))]) -> dict[str, Any]:
     """Claims about the signed-in user, limited by the token's scopes."""

@@ -22,6 +22,7 @@ from bayfin.identity.models import (
     SsoSession,
     User,
 )
+from bayfin.kernel.pagination import PageRequest, keyset
 
 
 def user_by_username(session: Session, username: str) -> User | None:
@@ -45,26 +46,25 @@ def app_by_client_id(session: Session, client_id: str) -> App | None:
     return session.scalar(select(App).where(App.client_id == client_id))
 
 
-def list_orgs(session: Session, org_type: str | None, offset: int, limit: int) -> Sequence[Organization]:
-    """Organizations, optionally of one type, by code."""
-    q = select(Organization).order_by(Organization.code).offset(offset).limit(limit)
+def list_orgs(session: Session, org_type: str | None, page: PageRequest) -> Sequence[Organization]:
+    """Organizations, optionally of one type, by code: a page, one row beyond."""
+    q = select(Organization)
     if org_type:
         q = q.where(Organization.org_type == org_type)
-    return session.scalars(q).all()
+    return session.scalars(keyset(q, [Organization.code], page)).all()
 
 
-def list_users(session: Session, organization_id: str | None, offset: int,
-               limit: int) -> Sequence[User]:
-    """Users, optionally of one organization, by user name."""
-    q = select(User).order_by(User.username).offset(offset).limit(limit)
+def list_users(session: Session, organization_id: str | None, page: PageRequest) -> Sequence[User]:
+    """Users, optionally of one organization, by user name: a page, one row beyond."""
+    q = select(User)
     if organization_id:
         q = q.where(User.organization_id == organization_id)
-    return session.scalars(q).all()
+    return session.scalars(keyset(q, [User.username], page)).all()
 
 
-def list_apps(session: Session, offset: int, limit: int) -> Sequence[App]:
-    """Registered apps by client id."""
-    return session.scalars(select(App).order_by(App.client_id).offset(offset).limit(limit)).all()
+def list_apps(session: Session, page: PageRequest) -> Sequence[App]:
+    """Registered apps by client id: a page, one row beyond."""
+    return session.scalars(keyset(select(App), [App.client_id], page)).all()
 
 
 def delete_app_records(session: Session, app_id: str) -> dict[str, int]:

@@ -136,6 +136,17 @@ class KeyOut(BaseModel):
     expires_at: datetime | None
 
 
+class FactorEnrolmentOut(BaseModel):
+    """What an authenticator needs to start producing codes (TOTP: the secret and its otpauth URI)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "secret": "JBSWY3DPEHPK3PXP",
+        "otpauth_uri": "otpauth://totp/bayfin:ana?secret=JBSWY3DPEHPK3PXP&issuer=bayfin"}]})
+
+    secret: str
+    otpauth_uri: str
+
+
 class FactorCodeIn(BaseModel):
     """A one-time code confirming an enrolment."""
 

@@ -13,13 +13,22 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from bayfin.api.deps import AUTH_ERRORS, Session, require
+from bayfin.identity.scim_schemas import (
+    ScimGroup,
+    ScimGroupList,
+    ScimJSONResponse,
+    ScimResourceTypes,
+    ScimServiceProviderConfig,
+    ScimUser,
+    ScimUserList,
+)
 from bayfin.identity.scim_service import GROUP_SCHEMA, USER_SCHEMA, ScimService
 from bayfin.identity.service import Actor
 from bayfin.identity.web import identity_of
 from bayfin.kernel.errors import AppError, BadRequest
 from bayfin.kernel.security import Principal
 
-router = APIRouter(prefix="/scim/v2", tags=["identity: SCIM 2.0"])
+router = APIRouter(prefix="/scim/v2", tags=["identity: SCIM 2.0"], default_response_class=ScimJSONResponse)
 Provisioner = Annotated[Principal, Depends(require(scopes=("scim",)))]
 SCIM_JSON = "application/scim+json"
 _R: dict[int | str, dict[str, Any]] = {
@@ -70,14 +79,14 @@ def _run(body: dict[str, Any], action: Callable[[], Response]) -> Response:
         return _error(exc)
 
 
-@router.get("/Users", responses=_R)
+@router.get("/Users", response_model=ScimUserList, responses=_R)
 def list_users(request: Request, session: Session, who: Provisioner, filter: str | None = None,
                startIndex: int | None = None, count: int | None = None) -> Response:
     """Users matching ``filter``, a page at a time (``startIndex`` is 1-based)."""
     return _run({}, lambda: _json(_scim(request).list_users(session, filter, startIndex, count)))
 
 
-@router.post("/Users", status_code=201, responses=_R)
+@router.post("/Users", status_code=201, response_model=ScimUser, responses=_R)
 def create_user(request: Request, session: Session, who: Provisioner, body: Body) -> Response:
     """Provision a user."""
     def act() -> Response:
@@ -88,14 +97,14 @@ def create_user(request: Request, session: Session, who: Provisioner, body: Body
     return _run(body, act)
 
 
-@router.get("/Users/{user_id}", responses=_R)
+@router.get("/Users/{user_id}", response_model=ScimUser, responses=_R)
 def get_user(user_id: str, request: Request, session: Session, who: Provisioner) -> Response:
     """One user."""
     scim = _scim(request)
     return _run({}, lambda: _json(scim.user_resource(session, scim.get_user(session, user_id))))
 
 
-@router.put("/Users/{user_id}", responses=_R)
+@router.put("/Users/{user_id}", response_model=ScimUser, responses=_R)
 def replace_user(user_id: str, request: Request, session: Session, who: Provisioner,
                  body: Body) -> Response:
     """Replace a user's attributes."""
@@ -104,7 +113,7 @@ def replace_user(user_id: str, request: Request, session: Session, who: Provisio
         session, Actor.of(who), scim.get_user(session, user_id), body))))
 
 
-@router.patch("/Users/{user_id}", responses=_R)
+@router.patch("/Users/{user_id}", response_model=ScimUser, responses=_R)
 def patch_user(user_id: str, request: Request, session: Session, who: Provisioner,
                body: Body) -> Response:
     """Change a user; ``active: false`` ends their sessions and tokens at once."""
@@ -124,14 +133,14 @@ def delete_user(user_id: str, request: Request, session: Session, who: Provision
     return _run({}, act)
 
 
-@router.get("/Groups", responses=_R)
+@router.get("/Groups", response_model=ScimGroupList, responses=_R)
 def list_groups(request: Request, session: Session, who: Provisioner, filter: str | None = None,
                 startIndex: int | None = None, count: int | None = None) -> Response:
     """Groups matching ``filter``, a page at a time."""
     return _run({}, lambda: _json(_scim(request).list_groups(session, filter, startIndex, count)))
 
 
-@router.post("/Groups", status_code=201, responses=_R)
+@router.post("/Groups", status_code=201, response_model=ScimGroup, responses=_R)
 def create_group(request: Request, session: Session, who: Provisioner, body: Body) -> Response:
     """Provision a group."""
     def act() -> Response:
@@ -142,14 +151,14 @@ def create_group(request: Request, session: Session, who: Provisioner, body: Bod
     return _run(body, act)
 
 
-@router.get("/Groups/{group_id}", responses=_R)
+@router.get("/Groups/{group_id}", response_model=ScimGroup, responses=_R)
 def get_group(group_id: str, request: Request, session: Session, who: Provisioner) -> Response:
     """One group with its members."""
     scim = _scim(request)
     return _run({}, lambda: _json(scim.group_resource(*scim.get_group(session, group_id))))
 
 
-@router.put("/Groups/{group_id}", responses=_R)
+@router.put("/Groups/{group_id}", response_model=ScimGroup, responses=_R)
 def replace_group(group_id: str, request: Request, session: Session, who: Provisioner,
                   body: Body) -> Response:
     """Replace a group's name and members."""
@@ -162,7 +171,7 @@ def replace_group(group_id: str, request: Request, session: Session, who: Provis
     return _run(body, act)
 
 
-@router.patch("/Groups/{group_id}", responses=_R)
+@router.patch("/Groups/{group_id}", response_model=ScimGroup, responses=_R)
 def patch_group(group_id: str, request: Request, session: Session, who: Provisioner,
                 body: Body) -> Response:
     """Add or remove members, rename."""
@@ -187,7 +196,7 @@ def delete_group(group_id: str, request: Request, session: Session, who: Provisi
     return _run({}, act)
 
 
-@router.get("/ServiceProviderConfig")
+@router.get("/ServiceProviderConfig", response_model=ScimServiceProviderConfig)
 def service_provider_config() -> Response:
     """What this SCIM service supports."""
     return _json({
@@ -200,7 +209,7 @@ def service_provider_config() -> Response:
                                    "description": "client credentials token with scope scim"}]})
 
 
-@router.get("/ResourceTypes")
+@router.get("/ResourceTypes", response_model=ScimResourceTypes)
 def resource_types() -> Response:
     """The resource types served."""
     return _json({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 2,

@@ -12,6 +12,7 @@ import typer
 from bayfin.cli.context import open_platform
 from bayfin.cli.output import JsonOption, emit, err_console, print_json, progress
 from bayfin.kernel.errors import AppError
+from bayfin.kernel.pagination import PageRequest
 from bayfin.riskmonitor import leads as lead_service
 from bayfin.riskmonitor import repository as repo
 from bayfin.riskmonitor.readers import SOURCES
@@ -217,7 +218,7 @@ def review_list(limit: int = typer.Option(50), as_json: bool = JsonOption) -> No
         rows = [
             {"evidence_id": e.id, "source": e.source, "mention": e.mention, "confidence": e.link_confidence,
              "candidates": e.link_candidates[:3], "text": e.text[:60]}
-            for e in repo.review_queue(session, limit)
+            for e in repo.review_queue(session, PageRequest(limit=limit))[:limit]
         ]  # fmt: skip
     emit(rows, as_json=as_json, title="review queue")
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, require
+from bayfin.api.pagination import Paging
 from bayfin.api.problems import problem_schema
+from bayfin.kernel.pagination import Page
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
 from bayfin.riskmonitor import leads as lead_service
 from bayfin.riskmonitor import repository as repo
+from bayfin.riskmonitor import schemas as s
 from bayfin.riskmonitor.wiring import risk_monitor
 
 router = APIRouter(prefix="/v1/risk", tags=["risk monitoring"])
@@ -57,22 +60,22 @@ def _audit(
 )
 def get_portrait(
     credit_code: str, principal: Regulator, session: Session, platform: PlatformDep
-) -> dict[str, Any]:
+) -> s.PortraitOut:
     """The enterprise risk portrait: profile, tags with evidence, index history, related firms, open leads."""
     result = lead_service.portrait(session, credit_code)
     _audit(platform, session, principal, "portrait.read", result["credit_code"])
-    return result
+    return s.PortraitOut.model_validate(result)
 
 
 @router.post("/firms/{credit_code}/score", responses=_AUTH_ERRORS)
 def post_score(
     credit_code: str, principal: Regulator, session: Session, platform: PlatformDep
-) -> dict[str, Any]:
+) -> s.RescoreOut:
     """Re-score one firm now; returns its stored score count and any level crossings."""
     code = credit_code.strip().upper()
     stored, alerts = risk_monitor(platform).rescore(session, [code], trigger=f"api:{principal.subject}")
     _audit(platform, session, principal, "score", code)
-    return {"credit_code": code, "stored": stored, "alerts": alerts}
+    return s.RescoreOut.model_validate({"credit_code": code, "stored": stored, "alerts": alerts})
 
 
 @router.get("/watchlist", responses=_AUTH_ERRORS)
@@ -80,32 +83,25 @@ def get_watchlist(
     principal: Regulator,
     session: Session,
     platform: PlatformDep,
+    pager: Paging,
     minimum: Literal["attention", "high", "critical"] = "high",
-    limit: int = Query(100, ge=1, le=5000),
-) -> list[dict[str, Any]]:
+) -> Page[s.WatchlistEntryOut]:
     """Firms at or above a level, highest index first."""
-    rows = lead_service.watchlist(session, minimum)[:limit]
-    _audit(platform, session, principal, "watchlist.read", "*", firms=len(rows))
-    return rows
+    rows = [s.WatchlistEntryOut.model_validate(r) for r in lead_service.watchlist(session, minimum)]
+    page = pager.page_of(rows, lambda r: (-r.score, r.credit_code))
+    _audit(platform, session, principal, "watchlist.read", "*", firms=len(page.items))
+    return page
 
 
 @router.get("/review", responses=_AUTH_ERRORS)
 def get_review_queue(
-    _principal: Regulator, session: Session, limit: int = Query(100, ge=1, le=1000)
-) -> list[dict[str, Any]]:
+    _principal: Regulator, session: Session, pager: Paging
+) -> Page[s.ReviewItemOut]:
     """Mentions that could not be linked with confidence, with the candidates weighed."""
-    return [
-        {
-            "evidence_id": e.id,
-            "source": e.source,
-            "date": e.occurred_on,
-            "mention": e.mention,
-            "confidence": e.link_confidence,
-            "candidates": e.link_candidates,
-            "text": e.text,
-        }
-        for e in repo.review_queue(session, limit)
-    ]
+    rows = repo.review_queue(session, pager.page_request)
+    return pager.page(rows, lambda e: (e.id,), lambda e: s.ReviewItemOut(
+        evidence_id=e.id, source=e.source, date=e.occurred_on, mention=e.mention,
+        confidence=e.link_confidence, candidates=e.link_candidates, text=e.text))
 
 
 @router.post(
@@ -118,27 +114,31 @@ def get_review_queue(
 )
 def post_resolve(
     evidence_id: int, body: ResolveMention, principal: Regulator, session: Session, platform: PlatformDep
-) -> dict[str, Any]:
+) -> s.ResolvedOut:
     """Link a mention from the review queue to a firm; the firm is tagged and re-scored."""
     evidence = risk_monitor(platform).resolve_mention(session, evidence_id, body.credit_code)
     _audit(platform, session, principal, "review.resolve", body.credit_code.upper(), evidence_id=evidence_id)
-    return {"evidence_id": evidence.id, "credit_code": evidence.credit_code, "status": evidence.review_status}
+    return s.ResolvedOut(evidence_id=evidence.id, credit_code=evidence.credit_code,
+                         status=evidence.review_status)
 
 
 @router.get("/leads", responses=_AUTH_ERRORS)
 def get_leads(
     _principal: Regulator,
     session: Session,
+    pager: Paging,
     status: Literal["open", "dispatched", "investigating", "confirmed", "dismissed"] | None = None,
-) -> list[dict[str, Any]]:
+) -> Page[s.LeadOut]:
     """Leads (线索), newest first, optionally in one state."""
-    return [lead_service.lead_view(lead) for lead in repo.leads(session, status=status)]
+    return pager.page(repo.leads(session, status=status, page=pager.page_request),
+                      lambda lead: (lead.opened_at, lead.id),
+                      lambda lead: s.LeadOut.model_validate(lead_service.lead_view(lead)))
 
 
 @router.get("/leads/outcomes", responses=_AUTH_ERRORS)
-def get_lead_outcomes(_principal: Regulator, session: Session) -> dict[str, Any]:
+def get_lead_outcomes(_principal: Regulator, session: Session) -> s.LeadOutcomesOut:
     """How closed leads turned out: the confirmed share, fed back to evaluation."""
-    return lead_service.lead_outcomes(session)
+    return s.LeadOutcomesOut.model_validate(lead_service.lead_outcomes(session))
 
 
 @router.post(
@@ -147,7 +147,7 @@ def get_lead_outcomes(_principal: Regulator, session: Session) -> dict[str, Any]
 )
 def post_lead_move(
     lead_id: str, body: LeadMove, principal: Regulator, session: Session, platform: PlatformDep
-) -> dict[str, Any]:
+) -> s.LeadOut:
     """Move a lead: dispatch it to a district or agency, start investigating, confirm or dismiss it."""
     lead = lead_service.move_lead(
         session,
@@ -159,4 +159,4 @@ def post_lead_move(
         note=body.note,
     )
     _audit(platform, session, principal, f"lead.{body.to}", lead.credit_code, lead_id=lead.id)
-    return lead_service.lead_view(lead)
+    return s.LeadOut.model_validate(lead_service.lead_view(lead))

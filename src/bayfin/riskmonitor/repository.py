@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 # Scoring 600k firms cannot go through enterprise_record one firm at a time: the hub's population
 # reads give the registration and social-insurance rows in bulk.
 from bayfin.creditdata import population as hub
+from bayfin.kernel.pagination import PageRequest, keyset
 from bayfin.riskmonitor.domain import promised_rate_bp
 from bayfin.riskmonitor.features import EVIDENCE_SCHEMA, FIRM_SCHEMA, LICENCE_SCHEMA, TAG_SCHEMA
 from bayfin.riskmonitor.models import (
@@ -185,24 +186,22 @@ def evidence_of(session: Session, code: str) -> list[RiskEvidence]:
     )
 
 
-def review_queue(session: Session, limit: int = 100) -> list[RiskEvidence]:
-    """Mentions awaiting a human: unresolved or low-confidence links."""
-    stmt = (
-        select(RiskEvidence)
-        .where(RiskEvidence.review_status == "open")
-        .order_by(RiskEvidence.id)
-        .limit(limit)
-    )
-    return list(session.scalars(stmt))
+def review_queue(session: Session, page: PageRequest | None = None) -> list[RiskEvidence]:
+    """Mentions awaiting a human: unresolved or low-confidence links (a page, one row beyond)."""
+    stmt = select(RiskEvidence).where(RiskEvidence.review_status == "open")
+    return list(session.scalars(keyset(stmt, [RiskEvidence.id], page or PageRequest())))
 
 
-def leads(session: Session, status: str | None = None, code: str | None = None) -> list[RiskLead]:
-    """Leads, newest first, optionally by status or firm."""
+def leads(session: Session, status: str | None = None, code: str | None = None,
+          page: PageRequest | None = None) -> list[RiskLead]:
+    """Leads, newest first, optionally by status or firm; one page (one row beyond) when asked."""
     stmt = select(RiskLead).order_by(RiskLead.opened_at.desc(), RiskLead.id.desc())
     if status:
         stmt = stmt.where(RiskLead.status == status)
     if code:
         stmt = stmt.where(RiskLead.credit_code == code)
+    if page is not None:
+        stmt = keyset(stmt, [RiskLead.opened_at, RiskLead.id], page, descending=True)
     return list(session.scalars(stmt))
 
 

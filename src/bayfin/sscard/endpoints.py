@@ -10,15 +10,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, require
+from bayfin.api.pagination import Paging
 from bayfin.api.problems import problem_schema
 from bayfin.kernel.errors import NotFound
 from bayfin.kernel.money import fen_to_yuan
+from bayfin.kernel.pagination import Page
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
 from bayfin.sscard import repository as repo
 from bayfin.sscard import schemas as s
 from bayfin.sscard.domain import mask_name
-from bayfin.sscard.models import Card, Cardholder
+from bayfin.sscard.models import Card, Cardholder, LedgerTxn
 from bayfin.sscard.settlement import clearing, cross_border_stats
 from bayfin.sscard.wiring import services
 
@@ -62,14 +64,15 @@ def _own_card(platform: Platform, session: Session, who: Principal, card_id: str
     return card
 
 
-@router.get("/me/cards", response_model=list[s.CardOut], responses={**_AUTH})
-def my_cards(platform: PlatformDep, session: Session, who: Holder) -> list[s.CardOut]:
-    """The caller's own physical and electronic cards (numbers masked)."""
+@router.get("/me/cards", response_model=Page[s.CardOut], responses={**_AUTH})
+def my_cards(platform: PlatformDep, session: Session, who: Holder, pager: Paging) -> Page[s.CardOut]:
+    """The caller's own physical and electronic cards (numbers masked), physical first."""
     holder = repo.cardholder_by_subject(session, who.subject)
     if holder is None:
-        return []
+        return Page(items=[], next=None)
     _audit(platform, session, who, "cards.list", "cardholder", holder.id, "holder self-service")
-    return [_card_out(c) for c in repo.cards_of(session, holder.id)]
+    return pager.page_of(repo.cards_of(session, holder.id),
+                         lambda c: (c.kind != "physical", c.issued_at, c.id), _card_out)
 
 
 @router.get("/me/cards/{card_id}/balance", response_model=s.BalanceOut,
@@ -81,21 +84,26 @@ def my_balance(card_id: str, platform: PlatformDep, session: Session, who: Holde
     return s.BalanceOut(card_id=card.id, balance_minor=balance, balance_yuan=fen_to_yuan(balance))
 
 
-@router.get("/me/cards/{card_id}/statement", response_model=list[s.StatementLine],
+@router.get("/me/cards/{card_id}/statement", response_model=Page[s.StatementLine],
             responses={**_AUTH, **_NOT_FOUND})
-def my_statement(card_id: str, platform: PlatformDep, session: Session, who: Holder,
+def my_statement(card_id: str, platform: PlatformDep, session: Session, who: Holder, pager: Paging,
                  start: Annotated[date | None, Query(alias="from")] = None,
-                 end: Annotated[date | None, Query(alias="to")] = None) -> list[s.StatementLine]:
-    """Movements on one of the caller's cards (default: the last 31 days), FX spread shown."""
+                 end: Annotated[date | None, Query(alias="to")] = None) -> Page[s.StatementLine]:
+    """Movements on one of the caller's cards (default: the last 31 days), newest first, FX spread
+    shown."""
     card = _own_card(platform, session, who, card_id, "statement.read")
     end = end or repo.business_date(platform.clock.now())
     start = start or end - timedelta(days=31)
-    return [s.StatementLine(txn_id=t.id, kind=t.kind, business_date=t.business_date,
+    rows = repo.statement(session, card.account_id, start, end, page=pager.page_request)
+    return pager.page(rows, lambda row: (row[0].id,), lambda row: _statement_line(*row))
+
+
+def _statement_line(t: LedgerTxn, amount: int) -> s.StatementLine:
+    return s.StatementLine(txn_id=t.id, kind=t.kind, business_date=t.business_date,
                             booked_at=t.created_at, amount_minor=amount, region=t.region,
                             original_amount_minor=t.amount_minor, original_currency=t.currency,
                             applied_rate=t.applied_rate, spread_minor=t.spread_minor,
                             reverses_txn_id=t.reverses_txn_id)
-            for t, amount in repo.statement(session, card.account_id, start, end)]
 
 
 @router.post("/me/ecards", response_model=s.CardOut, status_code=201,
@@ -167,18 +175,20 @@ def pay_medical(body: s.MedicalPaymentIn, platform: PlatformDep, session: Sessio
                         fund_minor=result.split.fund_minor, personal_minor=result.split.personal_minor)
 
 
-@router.get("/stats/cross-border", response_model=list[s.StatOut], responses={**_AUTH})
-def stats(session: Session, who: Analyst, start: Annotated[date, Query(alias="from")],
-          end: Annotated[date, Query(alias="to")]) -> list[s.StatOut]:
+@router.get("/stats/cross-border", response_model=Page[s.StatOut], responses={**_AUTH})
+def stats(session: Session, who: Analyst, pager: Paging, start: Annotated[date, Query(alias="from")],
+          end: Annotated[date, Query(alias="to")]) -> Page[s.StatOut]:
     """Standing cross-border transactions (count and CNY amount) by region and type."""
-    return [s.StatOut(region=x.region, txn_type=x.txn_type, count=x.count,
+    rows = [s.StatOut(region=x.region, txn_type=x.txn_type, count=x.count,
                       amount_cny_minor=x.amount_cny_minor) for x in cross_border_stats(session, start, end)]
+    return pager.page_of(rows, lambda x: (x.region, x.txn_type))
 
 
-@router.get("/settlement/{day}", response_model=list[s.SettlementLineOut], responses={**_AUTH})
-def settlement(day: date, session: Session, who: Settler) -> list[s.SettlementLineOut]:
+@router.get("/settlement/{day}", response_model=Page[s.SettlementLineOut], responses={**_AUTH})
+def settlement(day: date, session: Session, who: Settler, pager: Paging) -> Page[s.SettlementLineOut]:
     """The day's clearing positions per bank and currency with their ledger reconciliation."""
-    return [s.SettlementLineOut(bank_id=ln.bank_id, currency=ln.currency, count=ln.count,
+    rows = [s.SettlementLineOut(bank_id=ln.bank_id, currency=ln.currency, count=ln.count,
                                 gross_minor=ln.gross_minor, reversed_minor=ln.reversed_minor,
                                 net_minor=ln.net_minor, ledger_net_minor=ln.ledger_net_minor,
                                 difference_minor=ln.difference_minor) for ln in clearing(session, day)]
+    return pager.page_of(rows, lambda ln: (ln.bank_id, ln.currency))

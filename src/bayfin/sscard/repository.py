@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from bayfin.kernel.pagination import PageRequest, keyset
 from bayfin.sscard import seeds
 from bayfin.sscard.models import (
     Card,
@@ -91,17 +92,19 @@ def fx_rate(session: Session, day: date, currency: int, billing_currency: int) -
 
 
 def statement(session: Session, account_id: int, start: date, end: date,
-              limit: int = 500) -> list[tuple[LedgerTxn, int]]:
+              page: PageRequest | None = None) -> list[tuple[LedgerTxn, int]]:
     """Ledger transactions touching an account between two business dates, with the signed amount
-    each moved on it (credit positive), newest first."""
+    each moved on it (credit positive), newest first: a page, one row beyond."""
+    page = page or PageRequest(limit=500)
+    # the page's transactions first, then only their entries: a long statement is never read whole
+    on_account = or_(Entry.source_account_id == account_id, Entry.destination_account_id == account_id)
+    touching = select(LedgerTxn).where(LedgerTxn.id.in_(select(Entry.txn_id).where(on_account)),
+                                       LedgerTxn.business_date >= start, LedgerTxn.business_date <= end)
+    txns = session.scalars(keyset(touching, [LedgerTxn.id], page, descending=True)).all()
     rows: dict[int, int] = {}
-    for e in session.scalars(select(Entry).join(LedgerTxn, LedgerTxn.id == Entry.txn_id).where(
-            or_(Entry.source_account_id == account_id, Entry.destination_account_id == account_id),
-            LedgerTxn.business_date >= start, LedgerTxn.business_date <= end)):
+    for e in session.scalars(select(Entry).where(Entry.txn_id.in_([t.id for t in txns]), on_account)):
         sign = 1 if e.destination_account_id == account_id else -1
         rows[e.txn_id] = rows.get(e.txn_id, 0) + sign * e.amount_minor
-    txns = session.scalars(select(LedgerTxn).where(LedgerTxn.id.in_(list(rows)))
-                           .order_by(LedgerTxn.id.desc()).limit(limit)).all()
     return [(t, rows[t.id]) for t in txns]
 
 

@@ -9,16 +9,19 @@ groups, signals) name many firms at once, so they are for operators only.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, require
+from bayfin.api.pagination import Paging
 from bayfin.api.problems import Responses, problem_schema
 from bayfin.consent import ConsentService, DataCategory
 from bayfin.kernel.errors import Forbidden
+from bayfin.kernel.pagination import Page
 from bayfin.kernel.security import Principal
+from bayfin.supplychain import schemas as s
 from bayfin.supplychain import service, views
 from bayfin.supplychain.graph import SupplyGraph
 from bayfin.supplychain.risk import receivable_offers
@@ -35,6 +38,7 @@ ENTERPRISE_ERRORS: Responses = {
     403: problem_schema("No live consent of the enterprise covers this use"),
     404: problem_schema("No such consent, or the graph holds no relation of the enterprise"),
     422: problem_schema("Malformed parameters"),
+    429: problem_schema("The consent's frequency is spent"),
 }
 
 
@@ -102,10 +106,11 @@ def get_chain(
     consent_id: ConsentId = None,
     hops: Annotated[int, Query(ge=1, le=5)] = 2,
     min_share: Annotated[float, Query(ge=0, le=1)] = 0.0,
-) -> dict[str, Any]:
+) -> s.ChainOut:
     """The enterprise as a core: its upstream and downstream tiers by share of flow, HHI and stability."""
     code = _authorize(principal, session, platform, graph, credit_code, consent_id, "graph.chain")
-    return views.chain_view(graph, code, hops, min_share, service.graph_last_month(graph))
+    return s.ChainOut.model_validate(views.chain_view(graph, code, hops, min_share,
+                                                      service.graph_last_month(graph)))
 
 
 @router.get("/enterprises/{credit_code}/group", responses=ENTERPRISE_ERRORS)
@@ -116,10 +121,10 @@ def get_group(
     platform: PlatformDep,
     graph: Graph,
     consent_id: ConsentId = None,
-) -> dict[str, Any]:
+) -> s.GroupOfOut:
     """The association group (firms under common control) the enterprise belongs to, if any."""
     code = _authorize(principal, session, platform, graph, credit_code, consent_id, "graph.group")
-    return {"credit_code": code, "group": views.group_of(graph, code)}
+    return s.GroupOfOut.model_validate({"credit_code": code, "group": views.group_of(graph, code)})
 
 
 @router.get("/enterprises/{credit_code}/exposure", responses=ENTERPRISE_ERRORS)
@@ -131,11 +136,11 @@ def get_exposure(
     graph: Graph,
     defaulted: Annotated[list[str], Query(min_length=1, max_length=100)],
     consent_id: ConsentId = None,
-) -> dict[str, Any]:
+) -> s.ExposureOut:
     """The enterprise's DebtRank exposure if the ``defaulted`` firms default, and what drives it."""
     code = _authorize(principal, session, platform, graph, credit_code, consent_id, "graph.exposure")
     known = [service.require_party(graph, d) for d in defaulted]
-    return views.contagion_view(graph, known, code, 1)
+    return s.ExposureOut.model_validate(views.contagion_view(graph, known, code, 1))
 
 
 @router.get("/enterprises/{credit_code}/offers", responses=ENTERPRISE_ERRORS)
@@ -145,11 +150,14 @@ def get_offers(
     session: Session,
     platform: PlatformDep,
     graph: Graph,
+    pager: Paging,
     consent_id: ConsentId = None,
-) -> list[dict[str, Any]]:
+) -> Page[s.OfferOut]:
     """Receivable-finance offers (limit, rate) for the core enterprise's suppliers: a marketplace product."""
     code = _authorize(principal, session, platform, graph, credit_code, consent_id, "graph.offers")
-    return receivable_offers(graph, code, service.graph_last_month(graph))
+    offers = [s.OfferOut.model_validate(o) for o in
+              receivable_offers(graph, code, service.graph_last_month(graph))]
+    return pager.page_of(offers, lambda o: (-o.limit_fen, o.supplier))
 
 
 @router.get(
@@ -180,44 +188,49 @@ def get_ego(
     graph: Graph,
     consent_id: ConsentId = None,
     radius: Annotated[int, Query(ge=1, le=3)] = 1,
-) -> dict[str, Any]:
+) -> s.EgoOut:
     """The enterprise's ego network: nodes within ``radius`` links and the edges among them."""
     code = _authorize(principal, session, platform, graph, credit_code, consent_id, "graph.ego")
-    return views.ego_view(graph, code, radius)
+    return s.EgoOut.model_validate(views.ego_view(graph, code, radius))
 
 
 @router.get("/circles", responses=AUTH_ERRORS)
-def get_circles(_principal: Operator, graph: Graph) -> list[dict[str, Any]]:
+def get_circles(_principal: Operator, graph: Graph, pager: Paging) -> Page[s.CircleOut]:
     """Every guarantee circle with the firms and amounts at stake."""
-    return views.circles_view(graph)
+    circles = [s.CircleOut.model_validate(c) for c in views.circles_view(graph)]
+    return pager.page_of(circles, lambda c: tuple(c.firms))
 
 
 @router.get("/circular-trading", responses=AUTH_ERRORS)
 def get_rings(
     _principal: Operator,
     graph: Graph,
+    pager: Paging,
     tolerance: Annotated[float, Query(gt=0, lt=1)] = 0.05,
     min_months: Annotated[int, Query(ge=1, le=24)] = 3,
-) -> list[dict[str, Any]]:
+) -> Page[s.RingOut]:
     """Suspected fake invoicing: invoice cycles whose legs carry matching amounts."""
-    return views.rings_view(graph, tolerance, min_months)
+    rings = [s.RingOut.model_validate(r) for r in views.rings_view(graph, tolerance, min_months)]
+    return pager.page_of(rings, lambda r: tuple(r.firms))
 
 
 @router.get("/groups", responses=AUTH_ERRORS)
-def get_groups(_principal: Operator, graph: Graph) -> list[dict[str, Any]]:
+def get_groups(_principal: Operator, graph: Graph, pager: Paging) -> Page[s.AssociationGroupOut]:
     """Every association group of two or more enterprises."""
-    return views.groups_view(graph)
+    groups = [s.AssociationGroupOut.model_validate(g) for g in views.groups_view(graph)]
+    return pager.page_of(groups, lambda g: tuple(g.members))
 
 
 @router.get("/signals", responses=AUTH_ERRORS)
 def get_signals(
     _principal: Operator,
     session: Session,
+    pager: Paging,
     subject: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-) -> list[dict[str, Any]]:
+) -> Page[s.SignalOut]:
     """Risk signals raised so far, newest first."""
-    return service.stored_signals(session, subject, limit)
+    rows = service.stored_signals(session, subject, pager.page_request)
+    return pager.page(rows, lambda r: (r["id"],), s.SignalOut.model_validate)
 
 
 @router.post("/signals/run", responses=AUTH_ERRORS)
@@ -226,7 +239,8 @@ def run_signals(
     session: Session,
     graph: Graph,
     month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
-) -> list[dict[str, Any]]:
+) -> list[s.RaisedSignalOut]:
     """Raise the month's new signals (default: the latest month with invoices)."""
     raised = service.run_signals(session, graph, month or service.graph_last_month(graph))
-    return [{"kind": s.kind, "subject": s.subject, "month": s.month, "details": s.details} for s in raised]
+    return [s.RaisedSignalOut(kind=r.kind, subject=r.subject, month=r.month, details=r.details)
+            for r in raised]

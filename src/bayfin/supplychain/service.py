@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bayfin.creditdata import enterprise_record
 from bayfin.kernel.clock import Clock, SystemClock
 from bayfin.kernel.errors import AppError, NotFound
+from bayfin.kernel.pagination import PageRequest, keyset
 from bayfin.supplychain.graph import EdgeKind, EdgeRow, SupplyGraph, guarantee_circles
 from bayfin.supplychain.ingest import SOURCES, GraphBatchReport, ingest_graph_file
 from bayfin.supplychain.models import GraphBatch, GraphEdge, GraphSignal
@@ -194,13 +195,15 @@ def run_signals(
     return fresh
 
 
-def stored_signals(session: Session, subject: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
-    """Signals raised so far, newest first."""
-    query = select(GraphSignal).order_by(GraphSignal.id.desc()).limit(limit)
+def stored_signals(session: Session, subject: str | None = None,
+                   page: PageRequest | None = None) -> list[dict[str, Any]]:
+    """Signals raised so far, newest first (one page of them, read one row beyond)."""
+    query = keyset(select(GraphSignal), [GraphSignal.id], page or PageRequest(), descending=True)
     if subject:
         query = query.where(GraphSignal.subject == subject)
     return [
         {
+            "id": s.id,
             "kind": s.kind,
             "subject": s.subject,
             "month": s.month,

@@ -10,8 +10,10 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, UoW, require
+from bayfin.api.pagination import Paging
 from bayfin.api.problems import problem_schema
 from bayfin.kernel.db import transaction
+from bayfin.kernel.pagination import Page
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
 from bayfin.terminals import repository as repo
@@ -56,11 +58,11 @@ def _site_out(site: Site, status: str) -> s.SiteOut:
                      opening_hours=site.opening_hours, status=status)
 
 
-@router.get("/sites", response_model=list[s.SiteOut], responses={**_AUTH})
-def list_sites(platform: PlatformDep, session: Session, who: Reader) -> list[s.SiteOut]:
-    """Every site with its position and status (its worst active alarm's severity, or OK)."""
+@router.get("/sites", response_model=Page[s.SiteOut], responses={**_AUTH})
+def list_sites(platform: PlatformDep, session: Session, who: Reader, pager: Paging) -> Page[s.SiteOut]:
+    """Every site with its position and status (its worst active alarm's severity, or OK), by code."""
     _audit(platform, session, who, "sites.list", "site", "*")
-    return [s.SiteOut(**row) for row in sites_with_status(session)]
+    return pager.page_of([s.SiteOut(**row) for row in sites_with_status(session)], lambda site: (site.code,))
 
 
 @router.post("/sites", response_model=s.SiteOut, status_code=201,
@@ -74,13 +76,13 @@ def create_site(body: s.SiteIn, platform: PlatformDep, session: Session, who: Op
     return _site_out(site, "OK")
 
 
-@router.get("/terminals", response_model=list[s.TerminalOut], responses={**_AUTH})
+@router.get("/terminals", response_model=Page[s.TerminalOut], responses={**_AUTH})
 def list_terminals(platform: PlatformDep, session: Session, who: Reader,
-                   limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-                   offset: Annotated[int, Query(ge=0)] = 0) -> list[s.TerminalOut]:
+                   pager: Paging) -> Page[s.TerminalOut]:
     """Terminals by serial with their last known state."""
     _audit(platform, session, who, "terminals.list", "terminal", "*")
-    return [s.TerminalOut(**terminal_row(t)) for t in repo.terminals(session, limit=limit, offset=offset)]
+    return pager.page(repo.terminals(session, page=pager.page_request), lambda t: (t.serial,),
+                      lambda t: s.TerminalOut(**terminal_row(t)))
 
 
 @router.post("/terminals", response_model=s.TerminalOut, status_code=201,
@@ -105,30 +107,30 @@ def history(terminal_id: str, platform: PlatformDep, session: Session, who: Read
     return s.HistoryOut.model_validate(found)
 
 
-@router.get("/alarms", response_model=list[s.AlarmOut], responses={**_AUTH})
+@router.get("/alarms", response_model=Page[s.AlarmOut], responses={**_AUTH})
 def list_alarms(platform: PlatformDep, session: Session, who: Reader,
                 include_cleared: bool = False, acknowledged: bool | None = None,
                 rule: Annotated[str | None, Query(max_length=20)] = None,
                 severity: Annotated[str | None, Query(max_length=10)] = None,
                 site_code: Annotated[str | None, Query(max_length=32)] = None,
                 terminal_id: Annotated[str | None, Query(max_length=26)] = None,
-                limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-                offset: Annotated[int, Query(ge=0)] = 0) -> list[s.AlarmOut]:
+                *, pager: Paging) -> Page[s.AlarmOut]:
     """The alarm queue, newest first (active only unless ``include_cleared``), filtered by state,
     rule, severity, site or terminal."""
     _audit(platform, session, who, "alarms.list", "alarm", "*")
     rows = alarm_queue(session, include_cleared=include_cleared, acknowledged=acknowledged, rule=rule,
-                       severity=severity, site_code=site_code, terminal_id=terminal_id, limit=limit,
-                       offset=offset)
-    return [s.AlarmOut(**row) for row in rows]
+                       severity=severity, site_code=site_code, terminal_id=terminal_id,
+                       page=pager.page_request)
+    return pager.page(rows, lambda row: (row["raised_at"], row["id"]), lambda row: s.AlarmOut(**row))
 
 
-@router.get("/refusals", response_model=list[s.RefusalOut], responses={**_AUTH})
+@router.get("/refusals", response_model=Page[s.RefusalOut], responses={**_AUTH})
 def list_refusals(platform: PlatformDep, session: Session, who: Reader,
-                  limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[s.RefusalOut]:
-    """Recent refusals: unknown or badly signed devices and forged or replayed messages."""
+                  pager: Paging) -> Page[s.RefusalOut]:
+    """Recent refusals, newest first: unknown or badly signed devices and forged or replayed messages."""
     _audit(platform, session, who, "refusals.list", "terminal", "*")
-    return [s.RefusalOut(**row) for row in refusals(session, limit)]
+    return pager.page(refusals(session, page=pager.page_request), lambda row: (row["at"], row["id"]),
+                      lambda row: s.RefusalOut(**row))
 
 
 @router.post("/alarms/{alarm_id}/acknowledge", response_model=s.AlarmOut, responses={**_AUTH, **_NOT_FOUND})

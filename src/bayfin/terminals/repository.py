@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from bayfin.kernel.pagination import PageRequest, keyset
 from bayfin.terminals.models import Alarm, Command, Event, Profile, ProvisionNonce, ScanCursor, Site, Terminal
 
 
@@ -53,11 +54,13 @@ def active_alarms_of_many(session: Session, terminal_ids: Sequence[str]) -> Sequ
 
 
 def terminals(session: Session, *, site_id: str | None = None, limit: int = 500,
-              offset: int = 0) -> Sequence[Terminal]:
-    """Terminals by serial, optionally of one site."""
+              offset: int = 0, page: PageRequest | None = None) -> Sequence[Terminal]:
+    """Terminals by serial, optionally of one site (a keyset page, one row beyond, when asked)."""
     query = select(Terminal).order_by(Terminal.serial).limit(limit).offset(offset)
     if site_id is not None:
         query = query.where(Terminal.site_id == site_id)
+    if page is not None:
+        query = keyset(query.limit(None).offset(None), [Terminal.serial], page)
     return session.scalars(query).all()
 
 
@@ -82,8 +85,10 @@ def silent_terminals(session: Session, cutoff: datetime) -> Sequence[Terminal]:
 
 def alarms(session: Session, *, cleared: bool | None = False, acknowledged: bool | None = None,
            rule: str | None = None, terminal_id: str | None = None, severity: str | None = None,
-           site_id: str | None = None, limit: int = 200, offset: int = 0) -> Sequence[Alarm]:
-    """The alarm queue, newest first; ``site_id`` keeps a site's own alarms and its terminals'."""
+           site_id: str | None = None, limit: int = 200, offset: int = 0,
+           page: PageRequest | None = None) -> Sequence[Alarm]:
+    """The alarm queue, newest first; ``site_id`` keeps a site's own alarms and its terminals'
+    (a keyset page, one row beyond, when asked)."""
     query = select(Alarm).order_by(Alarm.raised_at.desc(), Alarm.id.desc()).limit(limit).offset(offset)
     if cleared is not None:
         query = query.where(Alarm.cleared.is_(cleared))
@@ -98,6 +103,8 @@ def alarms(session: Session, *, cleared: bool | None = False, acknowledged: bool
     if site_id is not None:
         at_site = select(Terminal.id).where(Terminal.site_id == site_id)
         query = query.where(or_(Alarm.site_id == site_id, Alarm.terminal_id.in_(at_site)))
+    if page is not None:
+        query = keyset(query.limit(None).offset(None), [Alarm.raised_at, Alarm.id], page, descending=True)
     return session.scalars(query).all()
 
 
@@ -124,10 +131,12 @@ def events_of(session: Session, terminal_id: str, limit: int = 100) -> Sequence[
                            .order_by(Event.at.desc(), Event.id.desc()).limit(limit)).all()
 
 
-def refused_events(session: Session, limit: int = 100) -> Sequence[Event]:
-    """Recent refusals of unknown or badly signed devices."""
-    return session.scalars(select(Event).where(Event.kind.like("refused%"))
-                           .order_by(Event.at.desc(), Event.id.desc()).limit(limit)).all()
+def refused_events(session: Session, limit: int = 100, page: PageRequest | None = None) -> Sequence[Event]:
+    """Recent refusals of unknown or badly signed devices, newest first (a keyset page when asked)."""
+    query = select(Event).where(Event.kind.like("refused%"))
+    if page is not None:
+        return session.scalars(keyset(query, [Event.at, Event.id], page, descending=True)).all()
+    return session.scalars(query.order_by(Event.at.desc(), Event.id.desc()).limit(limit)).all()
 
 
 def command(session: Session, command_id: str) -> Command | None:

@@ -129,6 +129,7 @@ class HistoryOut(BaseModel):
 class RefusalOut(BaseModel):
     """A refused provisioning request, telemetry or status message."""
 
+    id: int
     kind: str
     serial: str
     terminal_id: str | None

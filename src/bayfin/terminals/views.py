@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bayfin.kernel.errors import NotFound
+from bayfin.kernel.pagination import PageRequest
 from bayfin.terminals import domain as d
 from bayfin.terminals import repository as repo
 from bayfin.terminals import svgmap
@@ -71,7 +72,8 @@ def sites_with_status(session: Session) -> list[dict[str, Any]]:
 
 def alarm_queue(session: Session, *, include_cleared: bool = False, acknowledged: bool | None = None,
                 rule: str | None = None, severity: str | None = None, site_code: str | None = None,
-                terminal_id: str | None = None, limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
+                terminal_id: str | None = None, limit: int = 200, offset: int = 0,
+                page: PageRequest | None = None) -> list[dict[str, Any]]:
     """The alarm queue, newest first, filtered; each row also names its terminal's serial and its
     site's code. An unknown site code gives an empty queue."""
     site_id = None
@@ -82,7 +84,7 @@ def alarm_queue(session: Session, *, include_cleared: bool = False, acknowledged
         site_id = site.id
     found = repo.alarms(session, cleared=None if include_cleared else False, acknowledged=acknowledged,
                         rule=rule, severity=severity, site_id=site_id, terminal_id=terminal_id,
-                        limit=limit, offset=offset)
+                        limit=limit, offset=offset, page=page)
     terminals = repo.terminals_by_ids(session, [a.terminal_id for a in found if a.terminal_id])
     codes = {s.id: s.code for s in repo.sites(session)}
     rows = []
@@ -115,9 +117,9 @@ def command_row(cmd: Command) -> dict[str, Any]:
             "sent_at": cmd.sent_at, "acknowledged_at": cmd.acknowledged_at, "result": cmd.result}
 
 
-def refusals(session: Session, limit: int = 100) -> list[dict[str, Any]]:
+def refusals(session: Session, limit: int = 100, page: PageRequest | None = None) -> list[dict[str, Any]]:
     """Recent refusals, newest first: unknown or badly signed devices asking for credentials, and
     telemetry or status messages that failed their signature or were replays."""
-    return [{"kind": e.kind, "serial": e.serial, "terminal_id": e.terminal_id, "at": e.at,
+    return [{"id": e.id, "kind": e.kind, "serial": e.serial, "terminal_id": e.terminal_id, "at": e.at,
              "reason": e.data.get("reason"), "profile": e.data.get("profile")}
-            for e in repo.refused_events(session, limit)]
+            for e in repo.refused_events(session, limit, page)]

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 
 from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, UoW, rate_limited, require
+from bayfin.api.pagination import Paging
 from bayfin.api.problems import problem_schema
 from bayfin.kernel.db import UnitOfWork
 from bayfin.kernel.errors import Forbidden
+from bayfin.kernel.pagination import Page
 from bayfin.kernel.security import Principal
 from bayfin.tokens import repository as repo
 from bayfin.tokens import schemas as s
@@ -94,10 +96,10 @@ def register_requestor(body: s.RequestorIn, platform: PlatformDep, session: Sess
                               webhook_secret=service.webhook_secret(found.id).hex())
 
 
-@router.get("/v1/tokens/requestors", response_model=list[s.RequestorOut], responses={**_AUTH})
-def list_requestors(session: Session, who: Admin) -> list[s.RequestorOut]:
-    """Every registered token requestor."""
-    return [_requestor_out(found) for found in repo.requestors(session)]
+@router.get("/v1/tokens/requestors", response_model=Page[s.RequestorOut], responses={**_AUTH})
+def list_requestors(session: Session, who: Admin, pager: Paging) -> Page[s.RequestorOut]:
+    """Every registered token requestor, by id."""
+    return pager.page(repo.requestors(session, pager.page_request), lambda r: (r.id,), _requestor_out)
 
 
 @router.post("/v1/tokens", response_model=s.ProvisionOut, status_code=201, responses=_LIMITED,
@@ -118,16 +120,16 @@ def provision_token(body: s.ProvisionIn, request: Request, platform: PlatformDep
     return _provision_out(done)
 
 
-@router.get("/v1/tokens", response_model=list[s.TokenOut], responses={**_AUTH, **_REFUSED})
+@router.get("/v1/tokens", response_model=Page[s.TokenOut], responses={**_AUTH, **_REFUSED})
 def list_tokens(platform: PlatformDep, session: Session, who: TokenRequestor,
-                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                offset: Annotated[int, Query(ge=0)] = 0) -> list[s.TokenOut]:
+                pager: Paging) -> Page[s.TokenOut]:
     """The calling requestor's tokens, newest first."""
     service = tokens_runtime(platform).service
     requestor = service.requestor_of(session, who)
-    tokens = repo.tokens_of_requestor(session, requestor.id, limit, offset)
-    service.record(session, who, "list", "token_requestor", requestor.id, tokens=len(tokens))
-    return [_token_out(t) for t in tokens]
+    page = pager.page(repo.tokens_of_requestor(session, requestor.id, pager.page_request),
+                      lambda t: (t.created_at, t.id), _token_out)
+    service.record(session, who, "list", "token_requestor", requestor.id, tokens=len(page.items))
+    return page
 
 
 @router.post("/v1/tokens/accounts/update", response_model=s.AccountUpdateOut, responses=_ALL)
@@ -193,11 +195,13 @@ def bind_account(body: s.BindIn, request: Request, platform: PlatformDep, uow: U
     return _provision_out(done)
 
 
-@router.get("/v1/wallet/accounts", response_model=list[s.WalletAccountOut], responses={**_AUTH})
-def wallet_accounts(platform: PlatformDep, session: Session, who: Holder) -> list[s.WalletAccountOut]:
+@router.get("/v1/wallet/accounts", response_model=Page[s.WalletAccountOut], responses={**_AUTH})
+def wallet_accounts(platform: PlatformDep, session: Session, who: Holder,
+                    pager: Paging) -> Page[s.WalletAccountOut]:
     """Your accounts from every bank, default first, each with its tokens."""
-    return [_wallet_account_out(item.account, list(item.tokens))
-            for item in tokens_runtime(platform).wallet.accounts(session, who)]
+    accounts = [_wallet_account_out(item.account, list(item.tokens))
+                for item in tokens_runtime(platform).wallet.accounts(session, who)]
+    return pager.page_of(accounts, lambda a: (not a.is_default, a.id))
 
 
 @router.post("/v1/wallet/accounts/{account_id}/default", response_model=s.WalletAccountOut,

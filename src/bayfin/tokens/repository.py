@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from bayfin.kernel.pagination import PageRequest, keyset
 from bayfin.tokens.models import Account, Requestor, Token, Webhook
 
 
@@ -21,8 +22,10 @@ def requestor_by_client(session: Session, client_id: str) -> Requestor | None:
     return session.scalars(select(Requestor).where(Requestor.client_id == client_id)).one_or_none()
 
 
-def requestors(session: Session) -> Sequence[Requestor]:
-    """Every requestor by id."""
+def requestors(session: Session, page: PageRequest | None = None) -> Sequence[Requestor]:
+    """Every requestor by id (a keyset page, one row beyond, when asked)."""
+    if page is not None:
+        return session.scalars(keyset(select(Requestor), [Requestor.id], page)).all()
     return session.scalars(select(Requestor).order_by(Requestor.id)).all()
 
 
@@ -89,10 +92,10 @@ def tokens_of_accounts(session: Session, account_ids: Sequence[str]) -> Sequence
                            .order_by(Token.created_at, Token.id)).all()
 
 
-def tokens_of_requestor(session: Session, requestor_id: str, limit: int, offset: int) -> Sequence[Token]:
-    """A requestor's tokens, newest first."""
-    return session.scalars(select(Token).where(Token.requestor_id == requestor_id)
-                           .order_by(Token.created_at.desc(), Token.id).limit(limit).offset(offset)).all()
+def tokens_of_requestor(session: Session, requestor_id: str, page: PageRequest) -> Sequence[Token]:
+    """A requestor's tokens, newest first: a keyset page, one row beyond."""
+    return session.scalars(keyset(select(Token).where(Token.requestor_id == requestor_id),
+                                  [Token.created_at, Token.id], page, descending=True)).all()
 
 
 def advance_counter(session: Session, token_id: str, atc: int) -> bool:

@@ -24,7 +24,7 @@ def test_an_alert_from_another_system_opens_a_case_the_analysts_see(client, auth
     r = client.post("/v1/fraud/cases", json=ALERT, headers=auth_headers(**ALERTER))
     assert r.status_code == 201, r.text
     assert r.json()["source"] == "alert" and r.json()["status"] == "open"
-    queue = client.get("/v1/fraud/cases", headers=auth_headers(**ANALYST)).json()
+    queue = client.get("/v1/fraud/cases", headers=auth_headers(**ANALYST)).json()["items"]
     assert [c["event_id"] for c in queue] == ["sw-77"]
     detail = client.get(f"/v1/fraud/cases/{queue[0]['id']}", headers=auth_headers(**ANALYST)).json()
     assert detail["history"][0]["kind"] == "alert" and detail["history"][0]["text"] == "CARD_SKIMMED"

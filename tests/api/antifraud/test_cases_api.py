@@ -28,7 +28,13 @@ def test_cases_need_the_analyst_role_and_scope(client, auth_headers):
 def test_the_queue_puts_the_larger_amount_first_and_hides_other_banks_cases(client, auth_headers, platform):
     small, big, other = _cases(platform)
     r = client.get("/v1/fraud/cases", headers=auth_headers(**ANALYST))
-    assert r.status_code == 200 and [c["id"] for c in r.json()] == [big, small]
+    assert r.status_code == 200 and [c["id"] for c in r.json()["items"]] == [big, small]
+    walked, url = [], "/v1/fraud/cases?limit=1"
+    while url:  # the keyset runs priority down, then oldest first: one case a page, none lost
+        page = client.get(url, headers=auth_headers(**ANALYST)).json()
+        walked += [c["id"] for c in page["items"]]
+        url = page["next"]
+    assert walked == [big, small]
     assert client.get(f"/v1/fraud/cases/{other}", headers=auth_headers(**ANALYST)).status_code == 404
 
 

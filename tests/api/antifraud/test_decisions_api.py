@@ -78,7 +78,7 @@ def test_a_block_list_entry_takes_effect_at_once_and_can_be_removed(client, auth
     assert entry.status_code == 201, entry.text
     body = client.post("/v1/fraud/decisions", json=event_data(7), headers=auth_headers(**DECIDER)).json()
     assert body["decision"] == "BLOCK" and "LIST_BLOCK_DEVICE" in body["reason_codes"]
-    listed = client.get("/v1/fraud/lists", headers=auth_headers(**ANALYST)).json()
+    listed = client.get("/v1/fraud/lists", headers=auth_headers(**ANALYST)).json()["items"]
     assert [e["value"] for e in listed] == ["phone-1"]
     removed = client.delete(f"/v1/fraud/lists/{entry.json()['id']}", headers=auth_headers(**ANALYST))
     assert removed.status_code == 204

@@ -60,7 +60,7 @@ def test_another_institution_cannot_read_change_or_even_learn_of_a_consent(
     missing = client.get("/v1/consents/cst_does_not_exist", headers=bank_b)
     assert r.status_code == missing.status_code == 404
     assert r.json()["detail"] == missing.json()["detail"]
-    assert client.get("/v1/consents", headers=bank_b).json() == []
+    assert client.get("/v1/consents", headers=bank_b).json() == {"items": [], "next": None}
     assert client.get(f"/v1/consents/{consent['id']}/artefact", headers=bank_b).status_code == 404
 
 

@@ -87,6 +87,7 @@ def test_operators_see_batch_counts_and_quarantined_rows(client, auth_headers, p
     load(platform, tmp_path)
     status = client.get("/v1/hub/status", headers=auth_headers(**OPERATOR)).json()
     assert status["totals"]["rows_in"] == 3 and status["quarantine_by_reason"] == {"invalid_amount": 1}
-    rows = client.get("/v1/hub/quarantine?reason=invalid_amount", headers=auth_headers(**OPERATOR)).json()
+    page = client.get("/v1/hub/quarantine?reason=invalid_amount", headers=auth_headers(**OPERATOR)).json()
+    rows = page["items"]
     assert [(q["row_number"], q["source"]) for q in rows] == [(2, "amr_registration")]
     assert client.get("/v1/hub/status", headers=auth_headers(roles=["analyst"])).status_code == 403

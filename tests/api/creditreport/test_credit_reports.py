@@ -101,7 +101,7 @@ def test_every_report_and_refusal_is_in_the_enterprises_access_log(client, hub, 
     client.post(f"/v1/consents/{cid}/revoke", json={"reason_code": "loan_closed"}, headers=owner)
     refused = client.get(f"/v1/credit-reports/{FIRM}", params={"consent_id": cid}, headers=bank)
     assert refused.status_code == 403 and refused.json()["reason"] == "consent_revoked"
-    log = client.get("/v1/enterprises/me/access-log", headers=owner).json()
+    log = client.get("/v1/enterprises/me/access-log", headers=owner).json()["items"]
     reads = [(e["action"], e["outcome"], e["institution_id"]) for e in log
              if e["action"] == "credit_report.read"]
     assert reads == [("credit_report.read", "refused", "BANK-A"), ("credit_report.read", "ok", "BANK-A")]
@@ -185,15 +185,16 @@ def test_monitoring_notifies_a_tax_grade_change_by_feed_and_signed_webhook(
            "tax_region", date(2025, 2, 10))
     found = client.post("/v1/monitoring/scan", headers=operator).json()
     assert found["changed"] == 1
-    feed = client.get("/v1/monitoring/notifications", headers=bank).json()
+    polled = client.get("/v1/monitoring/notifications", headers=bank).json()
+    feed = polled["items"]
     assert {c["field"]: (c["before"], c["after"]) for c in feed[0]["changes"]} == {
         "tax_credit_grade": ("B", "C"), "tax_arrears_fen": (0, 3_000_000)}
     deliver(platform.session_factory, [feed[0]["id"]])
     assert len(_Hook.received) == 1
     sig, body = _Hook.received[0]
     assert sig == signature(secret, body) and orjson.loads(body)["credit_code"] == FIRM
-    assert client.get("/v1/monitoring/notifications", params={"after_id": feed[0]["id"]},
-                      headers=bank).json() == []
+    caught_up = client.get(polled["next"], headers=bank).json()  # a feed: next is where to poll
+    assert caught_up["items"] == [] and caught_up["next"] == polled["next"]
 
 
 def test_monitoring_stops_with_the_consent(client, hub, bank, auth_headers):
@@ -203,7 +204,7 @@ def test_monitoring_stops_with_the_consent(client, hub, bank, auth_headers):
     client.post(f"/v1/consents/{cid}/revoke", json={}, headers=owner)
     operator = auth_headers("ops", org="OPERATOR", roles=["operator"])
     assert client.post("/v1/monitoring/scan", headers=operator).json()["ended"] == 1
-    subs = client.get("/v1/monitoring/subscriptions", headers=bank).json()
+    subs = client.get("/v1/monitoring/subscriptions", headers=bank).json()["items"]
     assert subs[0]["active"] is False and subs[0]["ended_reason"] == "consent_revoked"
 
 

@@ -20,7 +20,7 @@ def test_applying_creates_the_banks_consent_request_which_the_enterprise_approve
     demand = make_demand(client, firm)
     application = make_application(client, firm, demand["id"], product["id"])
     assert application["state"] == "submitted" and application["allowed_next"] == ["withdrawn"]
-    consents = client.get("/v1/consents", headers=bank).json()
+    consents = client.get("/v1/consents", headers=bank).json()["items"]
     assert [c["id"] for c in consents] == [application["consent_id"]]
     consent = consents[0]
     assert (consent["credit_code"], consent["institution_id"], consent["status"]) == (
@@ -84,7 +84,7 @@ def test_the_bank_reports_each_outcome_through_the_whole_lifecycle(client, clock
         80_000_000, "0.0410", 12)
     assert body["decided_at"].startswith("2026-03-02T22:00")  # the fourth move, 20 hours in
     assert body["window_status"] == "responded" and body["allowed_next"] == []
-    events = client.get(f"/v1/financing/applications/{aid}/events", headers=bank).json()
+    events = client.get(f"/v1/financing/applications/{aid}/events", headers=bank).json()["items"]
     assert [(e["from_state"], e["to_state"]) for e in events] == [
         (None, "submitted"), ("submitted", "accepted"), ("accepted", "under_review"),
         ("under_review", "offered"), ("offered", "approved"), ("approved", "disbursed"),
@@ -154,9 +154,9 @@ def test_only_the_products_bank_moves_or_sees_an_application(
     assert client.get(f"/v1/financing/applications/{aid}", headers=bank_b).status_code == 404
     assert client.get(f"/v1/financing/applications/{aid}", headers=second).status_code == 404
     assert move(client, second, aid, "withdrawn").status_code == 404
-    assert client.get("/v1/financing/applications", headers=bank_b).json() == []
-    assert [a["id"] for a in client.get("/v1/financing/applications", headers=bank).json()] == [aid]
-    assert [a["id"] for a in client.get("/v1/financing/applications", headers=firm).json()] == [aid]
+    assert client.get("/v1/financing/applications", headers=bank_b).json()["items"] == []
+    assert [a["id"] for a in client.get("/v1/financing/applications", headers=bank).json()["items"]] == [aid]
+    assert [a["id"] for a in client.get("/v1/financing/applications", headers=firm).json()["items"]] == [aid]
     no_scope = auth_headers("o", org="BANK-A", org_type="institution", scopes=["financing:products"])
     assert move(client, no_scope, aid, "accepted").status_code == 403
     assert move(client, bank, "app_missing", "accepted").status_code == 404
@@ -170,19 +170,19 @@ def test_a_bank_that_misses_the_five_working_day_window_is_flagged_once_and_the_
     clock.set(datetime(2026, 3, 6, 7, 0, tzinfo=UTC))  # Friday 15:00 in Guangzhou
     aid = make_application(client, firm, make_demand(client, firm)["id"], product["id"])["id"]
     answered = make_application(client, firm, make_demand(client, firm)["id"], product["id"])["id"]
-    queue = client.get("/v1/financing/applications", headers=bank).json()
+    queue = client.get("/v1/financing/applications", headers=bank).json()["items"]
     assert queue[0]["service_due_at"] == "2026-03-13T07:00:00Z"  # next Friday 15:00
     assert queue[0]["window_status"] == "on_time"
     clock.set(datetime(2026, 3, 12, 8, 0, tzinfo=UTC))
     assert move(client, bank, answered, "accepted").status_code == 200
     assert client.get(f"/v1/financing/applications/{aid}", headers=bank).json()["window_status"] == "due_soon"
-    assert client.get("/v1/financing/alerts", headers=operator).json() == []
+    assert client.get("/v1/financing/alerts", headers=operator).json()["items"] == []
     clock.set(datetime(2026, 3, 13, 7, 1, tzinfo=UTC))
-    alerts = client.get("/v1/financing/alerts", headers=operator).json()
+    alerts = client.get("/v1/financing/alerts", headers=operator).json()["items"]
     assert [(a["application_id"], a["institution_id"], a["kind"]) for a in alerts] == [
         (aid, "BANK-A", "service_window_breach")]
     clock.advance(days=3)
-    assert len(client.get("/v1/financing/alerts", headers=operator).json()) == 1
+    assert len(client.get("/v1/financing/alerts", headers=operator).json()["items"]) == 1
     flagged = client.get(f"/v1/financing/applications/{aid}", headers=bank).json()
     assert flagged["window_status"] == "breached" and flagged["window_breached_at"].startswith("2026-03-13")
     with session_factory() as s:
@@ -197,10 +197,10 @@ def test_the_operator_follows_every_application_and_each_firm_read_is_audited(
         client, bank, firm, operator, session_factory, auth_headers):
     product = make_product(client, bank)
     aid = make_application(client, firm, make_demand(client, firm)["id"], product["id"])["id"]
-    listed = client.get("/v1/financing/applications", headers=operator).json()
+    listed = client.get("/v1/financing/applications", headers=operator).json()["items"]
     assert [(a["id"], a["allowed_next"]) for a in listed] == [(aid, ["accepted", "rejected", "withdrawn"])]
     assert client.get("/v1/financing/applications", headers=operator,
-                      params={"state": "approved"}).json() == []
+                      params={"state": "approved"}).json()["items"] == []
     assert client.get("/v1/financing/applications", headers=operator,
                       params={"state": "nonsense"}).status_code == 422
     assert move(client, operator, aid, "accepted").status_code == 403

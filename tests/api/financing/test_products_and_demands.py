@@ -13,10 +13,11 @@ def test_an_institution_publishes_lists_changes_and_deactivates_its_product(clie
                      json={"max_rate": "0.0550", "min_score": 600})
     assert r.status_code == 200, r.text
     assert (r.json()["max_rate"], r.json()["min_score"]) == ("0.0550", 600)
-    assert [p["id"] for p in client.get("/v1/financing/products", headers=bank).json()] == [product["id"]]
+    listed = client.get("/v1/financing/products", headers=bank).json()["items"]
+    assert [p["id"] for p in listed] == [product["id"]]
     r = client.post(f"/v1/financing/products/{product['id']}/deactivate", headers=bank)
     assert r.status_code == 200 and r.json()["active"] is False
-    assert client.get("/v1/financing/products", headers=firm).json() == []
+    assert client.get("/v1/financing/products", headers=firm).json()["items"] == []
     assert client.get(f"/v1/financing/products/{product['id']}", headers=firm).status_code == 404
     assert client.get(f"/v1/financing/products/{product['id']}", headers=bank).status_code == 200
 
@@ -53,7 +54,8 @@ def test_a_demand_carries_the_firm_facts_from_the_hub_and_is_audited(
     assert (demand["city_code"], demand["industry_code"]) == ("440100", "C39")
     assert demand["firm_age_months"] == 83  # founded 5 March 2019, today 2 March 2026
     assert demand["score"] is None  # no scoring model is registered
-    assert [d["id"] for d in client.get("/v1/financing/demands", headers=firm).json()] == [demand["id"]]
+    listed = client.get("/v1/financing/demands", headers=firm).json()["items"]
+    assert [d["id"] for d in listed] == [demand["id"]]
     with session_factory() as s:
         rows = s.execute(text("select action, subject_id from audit_log "
                               "where action = 'financing.demand.publish'")).all()
@@ -70,7 +72,7 @@ def test_demands_are_closed_once_by_their_own_enterprise_only(client, firm, seco
     assert r.status_code == 200 and r.json()["status"] == "closed"
     r = client.post(f"/v1/financing/demands/{demand['id']}/close", headers=firm)
     assert r.status_code == 409 and r.json()["current_status"] == "closed"
-    assert client.get("/v1/financing/demands", headers=second).json() == []
+    assert client.get("/v1/financing/demands", headers=second).json()["items"] == []
     assert client.get("/v1/financing/demands", headers=bank).status_code == 403
 
 
@@ -125,8 +127,8 @@ def test_a_bank_lead_list_shows_open_demands_fitting_its_products_and_audits_eac
     client.post(f"/v1/financing/demands/{closed['id']}/close", headers=second)
     r = client.get("/v1/financing/leads", headers=bank)
     assert r.status_code == 200, r.text
-    assert [(x["demand_id"], x["product_id"]) for x in r.json()] == [(fits["id"], product["id"])]
-    assert r.json()[0]["city_code"] == "440100"
+    assert [(x["demand_id"], x["product_id"]) for x in r.json()["items"]] == [(fits["id"], product["id"])]
+    assert r.json()["items"][0]["city_code"] == "440100"
     with session_factory() as s:
         rows = s.execute(text("select subject_id from audit_log where action = 'financing.leads'")).all()
     assert [r[0] for r in rows] == [FIRM]
@@ -134,7 +136,7 @@ def test_a_bank_lead_list_shows_open_demands_fitting_its_products_and_audits_eac
     applied = client.post("/v1/financing/applications", headers=firm,
                           json={"demand_id": fits["id"], "product_id": product["id"]})
     assert applied.status_code == 201
-    assert client.get("/v1/financing/leads", headers=bank).json() == []  # it is in the queue now
+    assert client.get("/v1/financing/leads", headers=bank).json()["items"] == []  # it is in the queue now
 
 
 def test_matches_see_a_new_changed_or_deactivated_product_at_once(client, hub, clock, bank, firm):

@@ -31,7 +31,7 @@ def test_the_token_opens_a_bayfin_api_that_needs_its_scope_and_no_other(client, 
     token = _token(client, directory.service_secret, scope="identity:read").json()["access_token"]
     ok = client.get("/v1/identity/organizations", headers={"Authorization": f"Bearer {token}"})
     assert ok.status_code == 200
-    assert {o["code"] for o in ok.json()} >= {"BANK-A", "BANK-A-GZ"}
+    assert {o["code"] for o in ok.json()["items"]} >= {"BANK-A", "BANK-A-GZ"}
     refused = client.post("/v1/identity/organizations", headers={"Authorization": f"Bearer {token}"},
                           json={"code": "X", "name": "X", "org_type": "enterprise"})
     assert refused.status_code == 403

@@ -93,7 +93,7 @@ def test_a_rotation_publishes_the_next_key_before_it_signs_and_old_tokens_keep_v
     assert now.status_code == 201 and now.json()["state"] == "signing"
     assert client.get("/v1/identity/users", headers={"Authorization": f"Bearer {old}"}).status_code == 200
     assert _kid(_service_token(client, directory)) == now.json()["kid"]
-    states = {k["kid"]: k["state"] for k in client.get("/v1/identity/keys", headers=admin).json()}
+    states = {k["kid"]: k["state"] for k in client.get("/v1/identity/keys", headers=admin).json()["items"]}
     assert states[now.json()["kid"]] == "signing" and "verifying" in states.values()
     assert next_kid not in states  # the waiting key never signed; the emergency rotation dropped it
 
@@ -129,7 +129,7 @@ def test_admin_manages_orgs_users_apps_and_roles(client, directory, auth_headers
         "name": "applicant", "permissions": ["loans:apply"]}).status_code == 201
     assert client.post("/v1/identity/users/carol/roles", headers=admin, json={
         "app": "sme-portal", "role": "applicant"}).status_code == 201
-    roles = client.get("/v1/identity/users/carol/roles", headers=admin).json()
+    roles = client.get("/v1/identity/users/carol/roles", headers=admin).json()["items"]
     assert [r["name"] for r in roles] == ["applicant"]
     assert client.request("DELETE", "/v1/identity/users/carol/roles", headers=admin,
                           json={"app": "sme-portal", "role": "applicant"}).status_code == 204

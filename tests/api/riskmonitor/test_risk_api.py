@@ -70,9 +70,9 @@ def test_an_unknown_firm_is_a_404_problem(client, auth_headers, loaded):
 
 def test_the_watchlist_and_a_lead_workflow_over_http(client, auth_headers, loaded):
     headers = auth_headers(**ANALYST)
-    watch = client.get("/v1/risk/watchlist", headers=headers).json()
+    watch = client.get("/v1/risk/watchlist", headers=headers).json()["items"]
     assert [w["credit_code"] for w in watch] == [code(1)]
-    lead = client.get("/v1/risk/leads?status=open", headers=headers).json()[0]
+    lead = client.get("/v1/risk/leads?status=open", headers=headers).json()["items"][0]
     moved = client.post(
         f"/v1/risk/leads/{lead['id']}", json={"to": "dispatched", "assignee": "天河区"}, headers=headers
     )
@@ -85,7 +85,7 @@ def test_the_watchlist_and_a_lead_workflow_over_http(client, auth_headers, loade
 
 def test_the_review_queue_is_worked_over_http(client, auth_headers, loaded, platform):
     headers = auth_headers(**ANALYST)
-    queue = client.get("/v1/risk/review", headers=headers).json()
+    queue = client.get("/v1/risk/review", headers=headers).json()["items"]
     assert [q["mention"] for q in queue] == ["路边投资店"]
     r = client.post(
         f"/v1/risk/review/{queue[0]['evidence_id']}", json={"credit_code": code(4)}, headers=headers

@@ -41,7 +41,7 @@ def _citizen(auth_headers, subject: str):
 def test_a_holder_sees_own_cards_masked_and_the_access_is_audited(client, auth_headers, holder, platform):
     r = client.get("/v1/sscard/me/cards", headers=_citizen(auth_headers, holder["subject"]))
     assert r.status_code == 200
-    assert r.json()[0]["pan_masked"] == f"622202*********{holder['pan'][-4:]}"
+    assert r.json()["items"][0]["pan_masked"] == f"622202*********{holder['pan'][-4:]}"
     assert holder["pan"] not in r.text and holder["id_number"] not in r.text
     with platform.session_factory() as s:
         actions = s.scalars(select(AuditEntry.action).where(AuditEntry.actor == holder["subject"])).all()
@@ -81,7 +81,11 @@ def test_an_ecard_is_issued_and_pays_a_hospital_bill_by_code(client, auth_header
                       json={"payload": "garbage", "amount_minor": 1})
     assert bad.status_code == 422
     statement = client.get(f"/v1/sscard/me/cards/{holder['card_id']}/statement", headers=me)
-    assert [line["kind"] for line in statement.json()] == ["medical", "deposit"]
+    assert [line["kind"] for line in statement.json()["items"]] == ["medical", "deposit"]
+    first = client.get(f"/v1/sscard/me/cards/{holder['card_id']}/statement?limit=1", headers=me).json()
+    second = client.get(first["next"], headers=me).json()
+    assert [x["kind"] for x in first["items"] + second["items"]] == ["medical", "deposit"]
+    assert second["next"] is None
 
 
 def test_operators_see_masked_holders_change_states_and_read_stats(client, auth_headers, holder):
@@ -96,6 +100,6 @@ def test_operators_see_masked_holders_change_states_and_read_stats(client, auth_
     illegal = client.post(f"/v1/sscard/cards/{holder['card_id']}/state", headers=op, json={"state": "issued"})
     assert illegal.status_code == 409
     stats = client.get("/v1/sscard/stats/cross-border?from=2026-01-01&to=2026-12-31", headers=op)
-    assert stats.status_code == 200 and stats.json() == []
+    assert stats.status_code == 200 and stats.json() == {"items": [], "next": None}
     assert client.get("/v1/sscard/settlement/2026-11-29", headers=op).status_code == 200
     assert client.get("/v1/sscard/settlement/not-a-date", headers=op).status_code == 422

@@ -55,7 +55,7 @@ def consent_for(client, bank, auth_headers, firm):
 def test_an_operator_sees_the_circles_and_reads_a_chain_audited(client, graph_data, operator, platform):
     circles = client.get("/v1/graph/circles", headers=operator)
     assert circles.status_code == 200
-    assert [c["at_stake_fen"] for c in circles.json()] == [1_100_000]
+    assert [c["at_stake_fen"] for c in circles.json()["items"]] == [1_100_000]
     chain = client.get(f"/v1/graph/enterprises/{C[0]}/chain", headers=operator)
     assert chain.status_code == 200
     assert [m["credit_code"] for m in chain.json()["upstream"]] == [C[1], C[2]]
@@ -78,7 +78,7 @@ def test_a_credit_officer_needs_the_firms_consent(client, graph_data, officer, a
     cid = consent_for(client, officer, auth_headers, C[0])
     offers = client.get(f"/v1/graph/enterprises/{C[0]}/offers", headers=officer, params={"consent_id": cid})
     assert offers.status_code == 200, offers.text
-    assert {o["supplier"] for o in offers.json()} == {C[1], C[2]}
+    assert {o["supplier"] for o in offers.json()["items"]} == {C[1], C[2]}
     other = client.get(f"/v1/graph/enterprises/{C[1]}/chain", headers=officer, params={"consent_id": cid})
     assert other.status_code == 403
 
@@ -104,4 +104,23 @@ def test_signals_run_once_then_list(client, graph_data, operator):
     assert first.status_code == 200
     assert {s["kind"] for s in first.json()} >= {"new_guarantee_circle"}
     assert client.post("/v1/graph/signals/run", headers=operator, params={"month": "2024-12"}).json() == []
-    assert len(client.get("/v1/graph/signals", headers=operator).json()) == len(first.json())
+    listed = client.get("/v1/graph/signals", headers=operator).json()
+    assert len(listed["items"]) == len(first.json()) and listed["next"] is None
+
+
+def test_signals_page_newest_first_without_loss_or_repeat(client, graph_data, operator, platform):
+    from datetime import UTC, datetime
+
+    from bayfin.supplychain.models import GraphSignal
+
+    with platform.unit_of_work() as uow:
+        uow.session.add_all([GraphSignal(kind="test", key=str(i), subject=C[0], month="2024-12",
+                                         raised_at=datetime.now(UTC), details={}) for i in range(7)])
+        uow.commit()
+    seen, url = [], "/v1/graph/signals?limit=2"
+    while url:
+        page = client.get(url, headers=operator).json()
+        assert len(page["items"]) <= 2
+        seen += [s["id"] for s in page["items"]]
+        url = page["next"]
+    assert seen == sorted(seen, reverse=True) and len(seen) == len(set(seen)) == 7

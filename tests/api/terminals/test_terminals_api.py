@@ -65,14 +65,14 @@ def test_an_operator_acknowledges_then_clears_an_alarm_and_it_is_audited(
         client: TestClient, platform: Platform, auth_headers: TokenFactory) -> None:
     headers = operator(auth_headers)
     setup_terminal(client, platform, headers)
-    queue = client.get("/v1/terminals/alarms", headers=headers).json()
+    queue = client.get("/v1/terminals/alarms", headers=headers).json()["items"]
     tamper = next(a for a in queue if a["rule"] == "tamper")
     assert tamper["status"] == "ACTIVE_UNACK" and tamper["evidence"] == {"flags": ["case_open"]}
     acked = client.post(f"/v1/terminals/alarms/{tamper['id']}/acknowledge", headers=headers).json()
     assert acked["status"] == "ACTIVE_ACK" and acked["acknowledged_by"] == "ops-1"
     cleared = client.post(f"/v1/terminals/alarms/{tamper['id']}/clear", headers=headers).json()
     assert cleared["status"] == "CLEARED_ACK"
-    assert client.get("/v1/terminals/alarms", headers=headers).json() == []
+    assert client.get("/v1/terminals/alarms", headers=headers).json()["items"] == []
     assert client.post("/v1/terminals/alarms/999999/clear", headers=headers).status_code == 404
     with platform.unit_of_work() as uow:
         actions = set(uow.session.scalars(select(AuditEntry.action).where(
@@ -106,7 +106,7 @@ def test_the_map_colours_a_site_with_a_critical_alarm_red(
     assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
     assert 'data-site="PH-API-1" data-status="CRITICAL"' in svg.text and "#c0392b" in svg.text
     assert "http" not in svg.text.replace("http://www.w3.org/2000/svg", "")  # no tiles, no CDN
-    sites = client.get("/v1/terminals/sites", headers=headers).json()
+    sites = client.get("/v1/terminals/sites", headers=headers).json()["items"]
     assert sites[0]["status"] == "CRITICAL"
 
 
@@ -115,13 +115,14 @@ def test_the_alarm_queue_filters_by_site_and_severity_and_refusals_are_listed(
     headers = operator(auth_headers)
     setup_terminal(client, platform, headers)
     at_site = client.get("/v1/terminals/alarms", headers=headers,
-                         params={"site_code": "PH-API-1", "severity": "CRITICAL"}).json()
+                         params={"site_code": "PH-API-1", "severity": "CRITICAL"}).json()["items"]
     assert [(a["rule"], a["serial"], a["site_code"]) for a in at_site] == [("tamper", "SN-API-1", "PH-API-1")]
-    assert client.get("/v1/terminals/alarms", headers=headers, params={"severity": "MINOR"}).json() == []
+    minor = client.get("/v1/terminals/alarms", headers=headers, params={"severity": "MINOR"}).json()
+    assert minor == {"items": [], "next": None}
     assert client.get("/v1/terminals/alarms", headers=headers, params={"limit": 0}).status_code == 422
     service = terminals_service(platform)
     with platform.unit_of_work() as uow:
         service.provision(uow.session, {"serial": "SN-STRANGER", "profile": "icbc-api"}, platform.clock.now())
         uow.commit()
-    listed = client.get("/v1/terminals/refusals", headers=headers).json()
+    listed = client.get("/v1/terminals/refusals", headers=headers).json()["items"]
     assert [(r["serial"], r["reason"]) for r in listed] == [("SN-STRANGER", "unknown_device")]

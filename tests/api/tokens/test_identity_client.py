@@ -35,9 +35,9 @@ def test_a_payment_institution_tokenises_with_its_identity_platform_client_crede
     created = env.client.post("/v1/tokens", headers=bearer, json=body)
     assert created.status_code == 201, created.text
     assert created.json()["token"]["channels"] == ["qr"]
-    listed = env.client.get("/v1/tokens", headers=bearer).json()
+    listed = env.client.get("/v1/tokens", headers=bearer).json()["items"]
     assert [t["id"] for t in listed] == [created.json()["token"]["id"]]
-    assert env.client.get("/v1/tokens", headers=env.shop()).json() == []
+    assert env.client.get("/v1/tokens", headers=env.shop()).json()["items"] == []
     with env.platform.unit_of_work() as uow:
         listings = uow.session.scalars(select(AuditEntry.actor)
                                        .where(AuditEntry.action == "tokens.list")).all()

@@ -171,7 +171,7 @@ def test_an_issuer_update_carries_the_new_number_and_expiry_over_to_every_token(
     assert response.status_code == 200, response.text
     assert response.json()["tokens_updated"] == 2 and response.json()["account_last4"] == new_number[-4:]
     assert new_number not in response.text and ALICE_A not in response.text
-    listed = env.client.get("/v1/wallet/accounts", headers=env.alice()).json()
+    listed = env.client.get("/v1/wallet/accounts", headers=env.alice()).json()["items"]
     assert {t["expires_on"] for t in listed[0]["tokens"]} == {"2033-06-30"}
     paid = env.client.post("/v1/wallet/payments", headers=env.alice(), json=pay_body(wallet))
     assert paid.status_code == 200 and paid.json()["approved"] is True

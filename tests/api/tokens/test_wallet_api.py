@@ -11,22 +11,22 @@ def test_a_person_binds_accounts_from_two_banks_and_sees_them_with_their_tokens(
     second = bind(env, ALICE_B, "BANKB")  # the HTTP test bank confirms this one
     listed = env.client.get("/v1/wallet/accounts", headers=env.alice())
     assert listed.status_code == 200
-    accounts = listed.json()
+    accounts = listed.json()["items"]
     assert [(a["bank_code"], a["account_last4"], a["is_default"]) for a in accounts] == [
         ("BANKA", ALICE_A[-4:], True), ("BANKB", ALICE_B[-4:], False)]
     assert [a["tokens"][0]["id"] for a in accounts] == [first["token"]["id"], second["token"]["id"]]  # type: ignore[index]
     assert ALICE_A not in listed.text and ALICE_B not in listed.text
-    assert env.client.get("/v1/wallet/accounts", headers=env.bob()).json() == []
+    assert env.client.get("/v1/wallet/accounts", headers=env.bob()).json()["items"] == []
 
 
 def test_the_default_account_can_be_changed_but_not_to_someone_elses(env: Env) -> None:
     bind(env, ALICE_A, "BANKA")
     bind(env, ALICE_B, "BANKB")
-    accounts = env.client.get("/v1/wallet/accounts", headers=env.alice()).json()
+    accounts = env.client.get("/v1/wallet/accounts", headers=env.alice()).json()["items"]
     second = accounts[1]["id"]
     changed = env.client.post(f"/v1/wallet/accounts/{second}/default", headers=env.alice())
     assert changed.status_code == 200 and changed.json()["is_default"] is True
-    assert env.client.get("/v1/wallet/accounts", headers=env.alice()).json()[0]["id"] == second
+    assert env.client.get("/v1/wallet/accounts", headers=env.alice()).json()["items"][0]["id"] == second
     assert env.client.post(f"/v1/wallet/accounts/{second}/default", headers=env.bob()).status_code == 404
 
 
