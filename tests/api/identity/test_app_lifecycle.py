@@ -91,7 +91,7 @@ def test_deleting_an_app_ends_its_tokens_roles_and_consents(client, directory, a
     app_id = client.get("/v1/identity/apps/portal", headers=admin).json()["id"]
     assert client.delete("/v1/identity/apps/portal", headers=admin).status_code == 204
     assert client.get("/v1/identity/apps/portal", headers=admin).status_code == 404
-    roles = client.get(f"/v1/identity/users/{directory.alice_id}/roles", headers=admin).json()
+    roles = client.get(f"/v1/identity/users/{directory.alice_id}/roles", headers=admin).json()["items"]
     assert {r["name"] for r in roles} == {"viewer"}  # the portal's analyst role went with it
     assert client.delete("/v1/identity/apps/bank-a-core", headers=admin).status_code == 204
     assert client.get("/v1/identity/users", headers=bearer).status_code == 401

@@ -35,6 +35,10 @@ def test_config_show_lists_every_setting_and_no_secret(env, as_json):
     for name, value in SECRETS.items():
         env.setenv(name, value)
     env.setenv("COLUMNS", "250")
+    # The console was made at import, before COLUMNS was set (under xdist its width is then 80)
+    from bayfin.cli import output
+
+    env.setattr(output.console, "_width", 250)
     result = CliRunner().invoke(app, ["config", "show", *(["--json"] if as_json else [])])
     assert result.exit_code == 0, result.output
     for secret in SECRET_VALUES:
