@@ -27,6 +27,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bayfin.kernel.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from bayfin.kernel.ids import new_id
@@ -186,19 +187,23 @@ class Payments:
         assert found is not None
         queued: list[str] = []
         if answer is None:
-            if repo.set_payment_state(session, payment_id, PaymentState.AUTHORIZING,
-                                      state=PaymentState.REVERSAL_PENDING.value, response_code="91",
-                                      updated_at=now):
-                queued.append(self._queue(session, found, "reversal", found.amount_fen).id)
+            values: dict[str, Any] = {"state": PaymentState.REVERSAL_PENDING.value, "response_code": "91"}
             outcome = "unknown"
         else:
             state = PaymentState.APPROVED if answer.approved else PaymentState.DECLINED
-            # a payment the stale sweep already reverses keeps its reversal: the answer came too late
-            repo.set_payment_state(session, payment_id, PaymentState.AUTHORIZING, state=state.value,
-                                   response_code=answer.code[:4], authorization_id=answer.authorization_id,
-                                   updated_at=now)
+            values = {"state": state.value, "response_code": answer.code[:4],
+                      "authorization_id": answer.authorization_id}
             outcome = "approved" if answer.approved else "declined"
-        session.refresh(found)
+        values["updated_at"] = now
+        # conditional: a payment the stale sweep already reverses keeps its reversal (the answer came
+        # too late to count)
+        if repo.set_payment_state(session, payment_id, PaymentState.AUTHORIZING, **values):
+            for name, value in values.items():
+                set_committed_value(found, name, value)
+            if answer is None:
+                queued.append(self._queue(session, found, "reversal", found.amount_fen).id)
+        else:
+            session.refresh(found)
         self.tokens.record(session, principal, "authorize", "payment", payment_id, outcome=outcome,
                            token_id=found.token_id, bank_code=found.bank_code, amount_fen=found.amount_fen,
                            response_code=found.response_code, state=found.state)
