@@ -215,10 +215,13 @@ class HttpBank:
         try:
             response = self._client.post(path, json=body, headers=headers)
             response.raise_for_status()
-        except httpx.HTTPError as exc:
+            data = response.json()
+        except (httpx.HTTPError, ValueError) as exc:  # no answer, an error, or not JSON: unknown
             raise BankOutcomeUnknown(f"the bank did not answer {label or path}",
                                      reason="BANK_UNAVAILABLE") from exc
-        data: dict[str, object] = response.json()
+        if not isinstance(data, dict):
+            raise BankOutcomeUnknown(f"the bank's answer to {label or path} is not an object",
+                                     reason="BANK_UNAVAILABLE")
         return data
 
     def check_account(self, number: str, expires_on: date, *, requestor_id: str,
@@ -243,9 +246,11 @@ class HttpBank:
                                                "merchant_id": merchant_id, "payment_id": payment_id,
                                                "reference": payment_id},
                           headers={"Idempotency-Key": payment_id})
-        auth_id = data.get("authorization_id")
-        return BankAuthorization(bool(data["approved"]), str(data["code"]),
-                                 None if auth_id is None else str(auth_id))
+        auth_id, approved, code = data.get("authorization_id"), data.get("approved"), data.get("code")
+        if not isinstance(approved, bool) or code is None:
+            raise BankOutcomeUnknown("the bank's answer to /authorizations is incomplete",
+                                     reason="BANK_UNAVAILABLE")
+        return BankAuthorization(approved, str(code), None if auth_id is None else str(auth_id))
 
     def reverse(self, payment_id: str) -> bool:
         """Ask the bank to reverse the payment."""
