@@ -133,7 +133,10 @@ class AuditLog:
         """Add one entry; callers must not put personal data in ``details``, only ids and codes."""
         # The MAC covers the values as the database will hand them back: UTC time, JSON details.
         stored = orjson.loads(orjson.dumps(details or {}, option=orjson.OPT_NON_STR_KEYS))
-        entry = AuditEntry(at=(at or utcnow()).astimezone(UTC), actor=actor[:200], actor_org=actor_org,
+        when = at or utcnow()
+        if when.tzinfo is not None:  # a naive time is left for the UTC column to refuse
+            when = when.astimezone(UTC)
+        entry = AuditEntry(at=when, actor=actor[:200], actor_org=actor_org,
                            action=action[:100], subject_type=subject_type[:60],
                            subject_id=subject_id[:200], outcome=outcome[:40],
                            purpose=None if purpose is None else purpose[:200],
