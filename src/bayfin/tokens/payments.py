@@ -103,6 +103,7 @@ class Payments:
             raise NotFound("no such token")
         account = repo.account(session, token.account_id)
         assert account is not None  # a foreign key
+        svc.banks.get(account.bank_code)  # 422 now, before anything is recorded, if it is not connected
         now = svc.clock.now()
         details: dict[str, Any] = {"requestor_id": requestor.id, "merchant_id": request.merchant_id,
                                    "channel": request.channel, "amount_fen": request.amount_fen,
