@@ -131,28 +131,29 @@ class Payments:
             reason = Reason.CRYPTOGRAM_REPLAYED
         if reason is None:
             reason = domain.check_key(token.luk_expires_at, token.luk_uses, svc.limits.key_max_uses, now)
-        if reason is None and not repo.use_key(session, token.id, token.luk_seq, svc.limits.key_max_uses):
+        if reason is None and not repo.use_key_and_counter(session, token.id, token.luk_seq,
+                                                           svc.limits.key_max_uses, request.atc):
             reason = Reason.KEY_EXHAUSTED  # another payment took the key's last use a moment ago
-        payment_id = new_id("pay")
-        if reason is None and not repo.insert_payment(session, {
-                "id": payment_id, "token_id": token.id, "requestor_id": requestor.id, "atc": request.atc,
+        found: TokenPayment | None = None
+        if reason is None:
+            found = repo.insert_payment(session, {
+                "id": new_id("pay"), "token_id": token.id, "requestor_id": requestor.id, "atc": request.atc,
                 "bank_code": account.bank_code, "amount_fen": request.amount_fen,
                 "merchant_id": request.merchant_id, "channel": request.channel,
-                "state": PaymentState.AUTHORIZING.value, "refunded_fen": 0, "created_at": now,
-                "updated_at": now}):
-            raced = repo.payment_for_counter(session, token.id, request.atc)  # the same request, twice
-            if raced is not None and _same_payment(raced, requestor.id, request):
-                return self._replay(session, principal, raced, token, account)
-            reason = Reason.CRYPTOGRAM_REPLAYED
-        if reason is not None:
+                "state": PaymentState.AUTHORIZING.value, "response_code": None, "authorization_id": None,
+                "refunded_fen": 0, "created_at": now, "updated_at": now})
+            if found is None:
+                raced = repo.payment_for_counter(session, token.id, request.atc)  # the same request, twice
+                if raced is not None and _same_payment(raced, requestor.id, request):
+                    return self._replay(session, principal, raced, token, account)
+                reason = Reason.CRYPTOGRAM_REPLAYED
+        if reason is not None or found is None:
+            reason = reason or Reason.CRYPTOGRAM_REPLAYED
             svc.record(session, principal, "detokenize", "payment_token", token.id, outcome="refused",
                        reason=reason.value, **details)
             raise Refused(reason, REFUSALS[reason])
-        repo.advance_counter(session, token.id, request.atc)
-        svc.record(session, principal, "detokenize", "payment_token", token.id, payment_id=payment_id,
+        svc.record(session, principal, "detokenize", "payment_token", token.id, payment_id=found.id,
                    par=account.par, bank_code=account.bank_code, **details)
-        found = repo.payment(session, payment_id)
-        assert found is not None
         return Started(found, token, account, replayed=False)
 
     def _replay(self, session: Session, principal: Principal, earlier: TokenPayment, token: Token,

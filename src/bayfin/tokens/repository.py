@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from bayfin.tokens.models import Account, BankOperation, Requestor, Token, TokenPayment, Webhook
 
@@ -97,14 +98,6 @@ def tokens_of_requestor(session: Session, requestor_id: str, limit: int, offset:
                            .order_by(Token.created_at.desc(), Token.id).limit(limit).offset(offset)).all()
 
 
-def advance_counter(session: Session, token_id: str, atc: int) -> bool:
-    """Record ``atc`` as the token's highest counter if it is higher than the one seen (a late counter
-    leaves it alone); whether a counter was used is the payment's unique (token, counter)."""
-    result = session.execute(update(Token).where(Token.id == token_id, Token.atc < atc).values(atc=atc)
-                             .execution_options(synchronize_session=False))
-    return bool(getattr(result, "rowcount", 0))
-
-
 def webhooks_by_ids(session: Session, ids: Sequence[str]) -> Sequence[Webhook]:
     """These outbox rows, oldest first."""
     return session.scalars(select(Webhook).where(Webhook.id.in_(ids)).order_by(Webhook.id)).all()
@@ -141,22 +134,30 @@ def payment_for_counter(session: Session, token_id: str, atc: int) -> TokenPayme
                                                       TokenPayment.atc == atc)).one_or_none()
 
 
-def insert_payment(session: Session, values: dict[str, object]) -> bool:
-    """Insert a payment unless its (token, counter) exists; False when another request took the
-    counter first (one statement on both databases, no failed transaction to recover from)."""
+def insert_payment(session: Session, values: dict[str, Any]) -> TokenPayment | None:
+    """Insert a payment unless its (token, counter) exists, and hand it back as a session object
+    without reading it again; None when another request took the counter first (one statement on
+    both databases, no failed transaction to recover from)."""
     dialect = session.get_bind().dialect.name
     insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
     result = session.execute(insert(TokenPayment).values(**values)
                              .on_conflict_do_nothing(index_elements=["token_id", "atc"]))
-    return bool(getattr(result, "rowcount", 0))
+    if not getattr(result, "rowcount", 0):
+        return None
+    found = TokenPayment(**values)
+    make_transient_to_detached(found)  # it is in the database now: attach it, no second INSERT
+    session.add(found)
+    return found
 
 
-def use_key(session: Session, token_id: str, sequence: int, max_uses: int) -> bool:
-    """Count one use of the token's current limited-use key; False when it is used up (or was
-    replaced) meanwhile: a conditional update, so two requests cannot both take the last use."""
+def use_key_and_counter(session: Session, token_id: str, sequence: int, max_uses: int, atc: int) -> bool:
+    """In one statement: count one use of the token's current limited-use key and raise its highest
+    counter to ``atc`` (a late counter leaves it); False when the key is used up (or was replaced)
+    meanwhile: a conditional update, so two requests cannot both take the last use."""
     result = session.execute(update(Token).where(Token.id == token_id, Token.luk_seq == sequence,
                                                  Token.luk_uses < max_uses)
-                             .values(luk_uses=Token.luk_uses + 1)
+                             .values(luk_uses=Token.luk_uses + 1,
+                                     atc=case((Token.atc < atc, atc), else_=Token.atc))
                              .execution_options(synchronize_session=False))
     return bool(getattr(result, "rowcount", 0))
 
