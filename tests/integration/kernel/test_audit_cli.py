@@ -41,3 +41,33 @@ def test_audit_verify_reports_a_forged_row_and_leaves_it_unsealed(tmp_path: Path
         row = s.scalars(select(AuditEntry)).one()
         assert row.seq is None and row.rejected_at is None  # neither sealed nor touched
     engine.dispose()
+
+
+def test_entries_pending_when_the_mac_migration_runs_are_adopted_not_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entry committed by the previous release and not sealed yet is not lost by the upgrade."""
+    from sqlalchemy import text
+
+    from bayfin.kernel.audit import AuditLog, verify_chain
+
+    monkeypatch.setenv("BAYFIN_AUDIT_KEY", "upgrade-test-audit-key-0123456789abcdef")
+    get_settings.cache_clear()
+    key = get_settings().audit_key.get_secret_value().encode()
+    engine = make_engine(f"sqlite:///{tmp_path / 'upgrade.db'}")
+    try:
+        migrations.upgrade(engine, "kernel_0001")
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO audit_log (at, actor, action, subject_type, subject_id, outcome, details) "
+                "VALUES ('2026-12-01 08:00:00.000000', 'old-release', 'consent.grant', 'enterprise', "
+                "'firm-1', 'ok', '{\"n\": 1}')"))
+        migrations.upgrade(engine)
+        factory = make_session_factory(engine)
+        log = AuditLog(key)
+        assert log.seal_all(factory) == 1 and log.refused_total == 0
+        with factory() as s:
+            assert s.scalars(select(AuditEntry.seq)).all() == [1]
+            assert verify_chain(s, key).ok
+    finally:
+        get_settings.cache_clear()
+        engine.dispose()
