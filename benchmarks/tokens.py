@@ -1,12 +1,16 @@
 """Benchmark: payment tokenisation on PostgreSQL.
 
-1. tokenize: a requestor tokenises N distinct card numbers, one transaction each (vault lookup, the
-   bank's account check (in memory), envelope encryption, PAR, a unique random token number, the
-   token row, its audit entry and webhook outbox row).
-2. detokenize-with-cryptogram: N payments by token, one transaction each (token lookup, controls,
-   cryptogram, the counter's conditional update, decryption, two audit entries, the in-memory bank's
-   authorisation).
-3. cryptogram verification alone (the keyed MAC and the counter rule, no I/O).
+1. tokenize: a requestor tokenises N distinct card numbers, one transaction each (the bank's account
+   check and provisioning decision (in memory), vault lookup, envelope encryption, PAR, a unique
+   random token number, the token row, its audit entry and webhook outbox row).
+2. detokenize-with-cryptogram: N payments by token as the API makes them since issue 21, in two
+   transactions around the bank call: (a) token lookup, controls, cryptogram, the limited-use key's
+   conditional use, the payment record (INSERT … ON CONFLICT DO NOTHING on (token, counter)), the
+   counter, the detokenize audit entry, COMMIT; (b) decryption and the in-memory bank's authorisation
+   under the payment id, no transaction open; (c) the payment's state and the authorize audit entry,
+   COMMIT. Each step's latency is printed too.
+3. cryptogram verification alone (the keyed MAC, no I/O), and the audit entry's own MAC (the work
+   ``AuditLog.record`` does per entry since issue 21: JSON normalisation and an HMAC-SHA-256).
 4. Format-preserving encryption for reference: FF1 (``fastfpe``, the token service's optional mode)
    and FF3-1 (``ff3``, withdrawn by NIST's 2025 draft) on a 16-digit number, beside a random token draw.
 
@@ -29,11 +33,14 @@ from datetime import date
 from sqlalchemy import create_engine, text
 
 from bayfin import migrations
+from bayfin.kernel.audit import AuditEntry, entry_key, entry_mac
+from bayfin.kernel.clock import utcnow
 from bayfin.kernel.db import make_engine
 from bayfin.kernel.platform import build_platform
 from bayfin.kernel.security import Principal
 from bayfin.tokens import domain
-from bayfin.tokens.banks import InMemoryBank
+from bayfin.tokens.banks import BankAccount, InMemoryBank
+from bayfin.tokens.payments import PaymentRequest
 from bayfin.tokens.risk import FixedRisk
 from bayfin.tokens.wiring import tokens_runtime
 
@@ -114,7 +121,8 @@ def main() -> None:
     service = runtime.service
     service.risk = FixedRisk("ALLOW")
     numbers = [card(i) for i in range(args.tokens)]
-    service.banks.register("BENCH", InMemoryBank({n: (EXPIRES, 10**12) for n in numbers}))
+    service.banks.register("BENCH", InMemoryBank({n: BankAccount(EXPIRES, 10**12, f"holder-{i}")
+                                                  for i, n in enumerate(numbers)}))
     operator = Principal(subject="bench", organization_type="operator")
     with platform.unit_of_work() as uow:
         requestor = service.register_requestor(uow.session, operator, name="Bench wallet", kind="wallet",
@@ -126,32 +134,56 @@ def main() -> None:
     def tokenize(i: int) -> None:
         holder = Principal(subject=f"holder-{i}", client_id="bench-wallet")
         with platform.unit_of_work() as uow:
-            account = service.vault(uow.session, number=numbers[i], expires_on=EXPIRES, bank_code="BENCH",
+            vaulted = service.vault(uow.session, holder, number=numbers[i], expires_on=EXPIRES,
+                                    bank_code="BENCH", requestor_id=requestor.id, device_id=f"dev-{i}",
                                     holder=holder.subject)
-            done = service.provision(uow.session, holder, requestor, account, device_id=f"dev-{i}")
+            done = service.provision(uow.session, holder, requestor, vaulted, device_id=f"dev-{i}")
             uow.commit()
         provisioned[i] = (done.token.number, bytes.fromhex(done.cryptogram_key), holder.subject)
 
+    steps: dict[str, list[float]] = {"record+commit": [], "bank call": [], "answer+commit": []}
+
     def detokenize(i: int) -> None:
+        """What ``TokensRuntime.pay`` does, step by step, timing each."""
         number, key, subject = provisioned[i]
         holder = Principal(subject=subject, client_id="bench-wallet")
+        payments = runtime.payments
         with platform.unit_of_work() as uow:
-            payment = service.pay(uow.session, holder, requestor, token_number=number, amount_fen=1234,
-                                  merchant_id="M-BENCH", channel="nfc", atc=1, device_id=f"dev-{i}",
-                                  cryptogram=domain.cryptogram(key, number, 1234, "M-BENCH", 1),
-                                  holder=subject)
+            t0 = time.perf_counter()
+            started = payments.start(uow.session, holder, requestor, PaymentRequest(
+                token_number=number, amount_fen=1234, merchant_id="M-BENCH", channel="nfc", atc=1,
+                device_id=f"dev-{i}", cryptogram=domain.cryptogram(key, number, 1234, "M-BENCH", 1)),
+                holder=subject)
             uow.commit()
-        assert payment.authorization.approved
+            t1 = time.perf_counter()
+            answer = payments.authorize(started)
+            t2 = time.perf_counter()
+            payment, queued = payments.finish(uow.session, holder, started.payment.id, answer)
+            uow.commit()
+            t3 = time.perf_counter()
+        for name, ms in zip(steps, ((t1 - t0), (t2 - t1), (t3 - t2)), strict=True):
+            steps[name].append(ms * 1000)
+        assert payment.state == "approved" and not queued
 
     print(f"PostgreSQL {DB}; {args.tokens:,} tokens; one transaction per operation, "
           f"{args.clients} client thread(s)")
     report("tokenize", *timed_parallel(args.tokens, tokenize, args.clients))
     report("detokenize-with-cryptogram", *timed_parallel(args.tokens, detokenize, args.clients))
+    for name, latencies in steps.items():
+        print(f"    step {name:<26} p50 {pct(latencies, 0.5):8.3f} ms   p99 {pct(latencies, 0.99):8.3f} ms")
 
     key = secrets.token_bytes(32)
     macs = [domain.cryptogram(key, "6299980112345678", i, "M1", i + 1) for i in range(args.crypto)]
     report("cryptogram verification", *timed(args.crypto, lambda i: domain.verify_cryptogram(
-        key, "6299980112345678", i, "M1", i + 1, macs[i], i)), unit="µs")
+        key, "6299980112345678", i, "M1", i + 1, macs[i])), unit="µs")
+    mac_key = entry_key(b"bench-audit-key-0123456789abcdef0123456789")
+    entry = AuditEntry(at=utcnow(), actor="holder-1", actor_org=None, action="tokens.detokenize",
+                       subject_type="payment_token", subject_id="tok_0123456789", outcome="ok",
+                       purpose="payment tokenisation", nonce="0" * 32,
+                       details={"payment_id": "pay_0123456789", "requestor_id": "10000000001",
+                                "merchant_id": "M-BENCH", "channel": "nfc", "amount_fen": 1234, "atc": 1,
+                                "par": "BYFN" + "A" * 25, "bank_code": "BENCH"})
+    report("audit entry MAC (per entry)", *timed(args.crypto, lambda i: entry_mac(mac_key, entry)), unit="µs")
 
     bin_range = domain.TokenBinRange("62999801", 16)
     report("random token number draw", *timed(args.crypto, lambda i: domain.new_token_number(

@@ -1,10 +1,15 @@
 """The tamper-evident audit log: append-only, each entry sealed to the previous one.
 
 Recording is one INSERT in the caller's transaction, so the entry commits or rolls back with the
-action it records and no request waits on another. A sealer (on PostgreSQL a background thread in
-every bayfin process, and ``bayfin audit seal``; on SQLite the committing transaction itself) then
-takes committed entries in arrival order under a lock on
-the single ``audit_head`` row, gives each a dense sequence number and seals it:
+action it records and no request waits on another. The entry carries, from the moment it is written,
+a random nonce and its own MAC (``HMAC-SHA256(entry_key, nonce || canonical(entry))``, the entry key
+derived from the audit key), so a row inserted straight into ``audit_log`` by someone without the key
+is never mistaken for a genuine one: the sealer refuses it (it is set aside with ``rejected_at``,
+logged at ERROR and answered by an ``audit.entry_refused`` alarm entry that is itself chained), and
+the unique nonce stops a genuine row from being copied in twice. A sealer (on PostgreSQL a
+background thread in every bayfin process, and ``bayfin audit seal``; on SQLite the committing
+transaction itself) then takes committed entries in arrival order under a lock on the single
+``audit_head`` row, gives each a dense sequence number and seals it:
 ``entry_hash = HMAC-SHA256(audit_key, prev_hash || canonical(entry))``. The head row remembers the
 last sequence and hash, so cutting entries off the end is detected too. Without the key nobody can
 rewrite a consistent chain; :func:`verify_chain` finds any edited, removed or reordered entry.
@@ -15,14 +20,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import secrets
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, event, func, select, update
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bayfin.kernel.clock import utcnow
@@ -30,6 +36,7 @@ from bayfin.kernel.db import Base, UTCDateTime
 
 log = logging.getLogger(__name__)
 GENESIS_HASH = "0" * 64
+_PENDING = "seq IS NULL AND rejected_at IS NULL"
 _BigInt = BigInteger().with_variant(Integer(), "sqlite")
 
 
@@ -39,8 +46,7 @@ class AuditEntry(Base):
     __tablename__ = "audit_log"
     __table_args__ = (
         # The sealer's work list: entries not sealed yet, in arrival order.
-        Index("ix_audit_log_pending", "id", sqlite_where="seq IS NULL",
-              postgresql_where="seq IS NULL"),
+        Index("ix_audit_log_pending", "id", sqlite_where=_PENDING, postgresql_where=_PENDING),
     )
 
     id: Mapped[int] = mapped_column(_BigInt, primary_key=True, autoincrement=True)
@@ -56,6 +62,12 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     entry_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: Written with the entry: a random nonce (unique, so a genuine row cannot be replayed) and the
+    #: entry's own MAC. NULL only on entries sealed before MACs existed.
+    nonce: Mapped[str | None] = mapped_column(String(32), unique=True)
+    mac: Mapped[str | None] = mapped_column(String(64))
+    #: Set by the sealer on a row whose MAC does not verify: it never enters the chain.
+    rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AuditHead(Base):
@@ -82,22 +94,54 @@ def seal(key: bytes, prev_hash: str, payload: bytes) -> str:
     return hmac.new(key, prev_hash.encode() + payload, hashlib.sha256).hexdigest()
 
 
+def entry_key(audit_key: bytes) -> bytes:
+    """The key of the per-entry MACs, derived from the audit key (separate from the chain's use)."""
+    return hmac.new(audit_key, b"bayfin.audit.entry-mac", hashlib.sha256).digest()
+
+
+def entry_mac(key: bytes, entry: AuditEntry) -> str:
+    """The MAC an entry gets when it is written: its nonce and every field the chain seals."""
+    payload = orjson.dumps(
+        [entry.nonce, entry.at.isoformat(timespec="microseconds"), entry.actor, entry.actor_org,
+         entry.action, entry.subject_type, entry.subject_id, entry.outcome, entry.purpose,
+         entry.details or {}],
+        option=orjson.OPT_SORT_KEYS,
+    )
+    return hmac.new(key, payload, hashlib.sha256).hexdigest()
+
+
+def mac_verifies(key: bytes, entry: AuditEntry) -> bool:
+    """True if the entry carries a nonce and a MAC made with the audit key over its content."""
+    if not entry.nonce or not entry.mac:
+        return False
+    return hmac.compare_digest(entry_mac(key, entry), entry.mac)
+
+
 class AuditLog:
     """Records entries inside the caller's transaction (the edge commits) and seals them later."""
 
     def __init__(self, key: bytes) -> None:
         self._key = key
+        self._entry_key = entry_key(key)
+        #: Rows refused by this process's sealers (forged or edited before sealing): a metric.
+        self.refused_total = 0
 
     def record(self, session: Session, *, actor: str, action: str, subject_type: str,
                subject_id: str, outcome: str = "ok", actor_org: str | None = None,
                purpose: str | None = None, details: dict[str, Any] | None = None,
                at: datetime | None = None) -> AuditEntry:
         """Add one entry; callers must not put personal data in ``details``, only ids and codes."""
-        entry = AuditEntry(at=at or utcnow(), actor=actor[:200], actor_org=actor_org,
+        # The MAC covers the values as the database will hand them back: UTC time, JSON details.
+        stored = orjson.loads(orjson.dumps(details or {}, option=orjson.OPT_NON_STR_KEYS))
+        when = at or utcnow()
+        if when.tzinfo is not None:  # a naive time is left for the UTC column to refuse
+            when = when.astimezone(UTC)
+        entry = AuditEntry(at=when, actor=actor[:200], actor_org=actor_org,
                            action=action[:100], subject_type=subject_type[:60],
                            subject_id=subject_id[:200], outcome=outcome[:40],
                            purpose=None if purpose is None else purpose[:200],
-                           details=details or {})
+                           details=stored, nonce=secrets.token_hex(16))
+        entry.mac = entry_mac(self._entry_key, entry)
         session.add(entry)
         session.info["audit_pending"] = True
         return entry
@@ -116,7 +160,8 @@ class AuditLog:
                 self.seal_pending(session)
 
     def seal_pending(self, session: Session, limit: int = 5000) -> int:
-        """Seal up to ``limit`` committed entries in arrival order; returns how many were sealed."""
+        """Seal up to ``limit`` committed entries in arrival order; returns how many were taken off the
+        work list (sealed, or refused because their MAC does not verify)."""
         # Taking the head row's write lock first serialises sealers on PostgreSQL (row lock) and
         # SQLite (database write lock) alike, so sequence numbers stay dense and the chain linear.
         bumped = session.execute(update(AuditHead).where(AuditHead.id == 1)
@@ -126,19 +171,41 @@ class AuditLog:
             session.flush()
         head = session.execute(select(AuditHead.last_seq, AuditHead.last_hash)
                                .where(AuditHead.id == 1)).one()
-        pending = session.scalars(select(AuditEntry).where(AuditEntry.seq.is_(None))
+        pending = session.scalars(select(AuditEntry).where(AuditEntry.seq.is_(None),
+                                                           AuditEntry.rejected_at.is_(None))
                                   .order_by(AuditEntry.id).limit(limit)).all()
         if not pending:
             return 0
         seq, prev = int(head.last_seq), str(head.last_hash)
+        refused: list[AuditEntry] = []
         for entry in pending:
+            if not mac_verifies(self._entry_key, entry):
+                entry.rejected_at = utcnow()
+                refused.append(entry)
+                continue
             seq += 1
             entry.seq, entry.prev_hash = seq, prev
             entry.entry_hash = prev = seal(self._key, prev, _canonical(entry, seq))
+        for bad in refused:
+            seq += 1
+            alarm = self._alarm(session, bad)
+            alarm.seq, alarm.prev_hash = seq, prev
+            alarm.entry_hash = prev = seal(self._key, prev, _canonical(alarm, seq))
         session.flush()
         session.execute(update(AuditHead).where(AuditHead.id == 1)
                         .values(last_seq=seq, last_hash=prev))
         return len(pending)
+
+    def _alarm(self, session: Session, bad: AuditEntry) -> AuditEntry:
+        """Raise the alarm on a refused row: an ERROR log, the metric and a chained alarm entry."""
+        self.refused_total += 1
+        log.error("audit entry %s refused: its MAC does not verify (inserted or edited outside "
+                  "bayfin); it is kept out of the chain", bad.id,
+                  extra={"audit_entry_id": bad.id, "alarm": "audit.entry_refused"})
+        return self.record(session, actor="audit-sealer", action="audit.entry_refused",
+                           subject_type="audit_entry", subject_id=str(bad.id), outcome="alarm",
+                           details={"claimed_action": bad.action[:100] if bad.action else None,
+                                    "has_mac": bool(bad.mac)})
 
     def seal_all(self, session_factory: Callable[[], Session], batch: int = 5000) -> int:
         """Seal everything committed so far, one transaction per batch."""
@@ -197,7 +264,7 @@ class ChainProblem:
     """One place where the chain does not hold."""
 
     seq: int
-    kind: str  # edited | removed | reordered | truncated | head
+    kind: str  # edited | removed | reordered | truncated | head | forged | refused
     detail: str
 
 
@@ -229,8 +296,22 @@ def _entries(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:
         session.expunge_all()
 
 
+def _unsealed(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:
+    last = 0
+    while True:
+        rows = session.scalars(select(AuditEntry).where(AuditEntry.seq.is_(None), AuditEntry.id > last)
+                               .order_by(AuditEntry.id).limit(batch)).all()
+        if not rows:
+            return
+        yield from rows
+        last = int(rows[-1].id)
+        session.expunge_all()
+
+
 def verify_chain(session: Session, key: bytes) -> ChainReport:
-    """Recompute the whole sealed chain and report every edited, removed, reordered or truncated entry."""
+    """Recompute the whole sealed chain and report every edited, removed, reordered or truncated entry,
+    and every unsealed row whose MAC does not verify (forged) or that the sealer refused. Only reads:
+    it seals nothing, so a forged row cannot be blessed by running it."""
     report = ChainReport()
     expected_seq, prev = 1, GENESIS_HASH
     for entry in _entries(session):
@@ -247,8 +328,16 @@ def verify_chain(session: Session, key: bytes) -> ChainReport:
                                                 "entry is sealed to a different predecessor"))
         prev, expected_seq = entry.entry_hash or "", seq + 1
         report.last_seq = seq
-    report.pending = int(session.scalar(select(func.count(AuditEntry.id))
-                                        .where(AuditEntry.seq.is_(None))) or 0)
+    mac_key = entry_key(key)
+    for entry in _unsealed(session):
+        if entry.rejected_at is not None:
+            report.problems.append(ChainProblem(0, "refused", f"row id {entry.id} was refused by the "
+                                                "sealer: its MAC did not verify"))
+        elif not mac_verifies(mac_key, entry):
+            report.problems.append(ChainProblem(0, "forged", f"unsealed row id {entry.id} has no valid "
+                                                "MAC: inserted or edited outside bayfin"))
+        else:
+            report.pending += 1
     head = session.get(AuditHead, 1)
     if head is not None:
         if head.last_seq != report.last_seq:

@@ -1,6 +1,9 @@
-"""``bayfin tokens …``: token requestors, vault master keys (status, online rotation), webhook retries."""
+"""``bayfin tokens …``: token requestors, vault master keys (status, online rotation), webhook retries,
+and the bank outbox worker (reversals and refunds owed to banks)."""
 
 from __future__ import annotations
+
+import time
 
 import typer
 
@@ -15,12 +18,13 @@ requestors_app = typer.Typer(help="Token requestors (wallets, merchants, payment
                              no_args_is_help=True)
 keys_app = typer.Typer(help="The vault's master keys.", no_args_is_help=True)
 webhooks_app = typer.Typer(help="Notifications to requestors.", no_args_is_help=True)
-for _sub, _name in ((requestors_app, "requestors"), (keys_app, "keys"), (webhooks_app, "webhooks")):
+payments_app = typer.Typer(help="Payments by token: reversals and refunds owed to banks.",
+                           no_args_is_help=True)
+for _sub, _name in ((requestors_app, "requestors"), (keys_app, "keys"), (webhooks_app, "webhooks"),
+                    (payments_app, "payments")):
     app.add_typer(_sub, name=_name)
 
 CLI_ACTOR = Principal(subject="cli", organization_type="operator")
-
-
 
 @requestors_app.command("add")
 def requestors_add(name: str = typer.Option(...),
@@ -90,3 +94,21 @@ def webhooks_retry(limit: int = typer.Option(500, min=1), as_json: bool = JsonOp
     with open_platform() as platform:
         delivered, failed = tokens_runtime(platform).webhooks.dispatch_due(limit)
     emit({"delivered": delivered, "not_delivered": failed}, as_json=as_json, title="webhooks")
+
+
+@payments_app.command("work")
+def payments_work(once: bool = typer.Option(False, "--once", help="One round, then exit."),
+                  interval: float = typer.Option(5.0, min=0.1, help="Seconds between rounds."),
+                  limit: int = typer.Option(500, min=1, help="Rows per round."),
+                  as_json: bool = JsonOption) -> None:
+    """Send banks the reversals and refunds they are owed until each is acknowledged, and reverse
+    payments left waiting for their issuer by a process that died (run it as a service)."""
+    with open_platform() as platform:
+        outbox = tokens_runtime(platform).bank_outbox
+        outbox.background = False
+        while True:
+            acknowledged, owed = outbox.process_due(limit)
+            if once:
+                emit({"acknowledged": acknowledged, "still_owed": owed}, as_json=as_json, title="bank outbox")
+                return
+            time.sleep(interval)

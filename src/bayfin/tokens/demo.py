@@ -12,7 +12,8 @@ from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
 from bayfin.tokens import domain
 from bayfin.tokens import repository as repo
-from bayfin.tokens.banks import InMemoryBank
+from bayfin.tokens.banks import BankAccount, InMemoryBank
+from bayfin.tokens.payments import PaymentRequest
 from bayfin.tokens.wiring import tokens_runtime
 
 DEMO_BANKS = {"DEMO-GDB": "62258800", "DEMO-BOC": "62166100"}
@@ -33,7 +34,7 @@ def seed_demo(platform: Platform, workdir: Path, seed: int) -> dict[str, Any]:
     service = runtime.service
     numbers = {code: _number(rng, prefix) for code, prefix in DEMO_BANKS.items()}
     for code, number in numbers.items():
-        service.banks.register(code, InMemoryBank({number: (EXPIRES_ON, 5_000_000)}))
+        service.banks.register(code, InMemoryBank({number: BankAccount(EXPIRES_ON, 5_000_000, HOLDER)}))
     with platform.unit_of_work() as uow:
         if repo.requestor_by_client(uow.session, WALLET_CLIENT) is not None:
             accounts = len(repo.accounts_of(uow.session, HOLDER))
@@ -42,19 +43,18 @@ def seed_demo(platform: Platform, workdir: Path, seed: int) -> dict[str, Any]:
     holder = Principal(subject=HOLDER, organization_type="person", client_id=WALLET_CLIENT,
                        scopes=frozenset({"wallet"}), acr="otp")
     with platform.unit_of_work() as uow:
-        requestor = service.register_requestor(uow.session, operator, name="Bay Area wallet", kind="wallet",
-                                               client_id=WALLET_CLIENT, merchants=[],
-                                               channels=["in_app", "nfc", "qr"], webhook_url=None)
+        service.register_requestor(uow.session, operator, name="Bay Area wallet", kind="wallet",
+                                   client_id=WALLET_CLIENT, merchants=[], channels=["in_app", "nfc", "qr"],
+                                   webhook_url=None)
         provisioned = [runtime.wallet.bind(uow.session, holder, bank_code=code, number=number,
                                            expires_on=EXPIRES_ON, device_id="demo-phone")
                        for code, number in numbers.items()]
         first = provisioned[0]
-        key = bytes.fromhex(first.cryptogram_key)
-        payment = service.pay(uow.session, holder, requestor, token_number=first.token.number,
-                              amount_fen=3_800, merchant_id="DEMO-CAFE", channel="nfc", atc=1,
-                              device_id="demo-phone",
-                              cryptogram=domain.cryptogram(key, first.token.number, 3_800, "DEMO-CAFE", 1),
-                              holder=HOLDER)
         uow.commit()
-    return {"banks": len(numbers), "accounts": len(provisioned),
-            "payments": int(payment.authorization.approved)}
+        key = bytes.fromhex(first.cryptogram_key)
+        payment = runtime.pay(uow, holder, PaymentRequest(
+            token_number=first.token.number, amount_fen=3_800, merchant_id="DEMO-CAFE", channel="nfc", atc=1,
+            device_id="demo-phone",
+            cryptogram=domain.cryptogram(key, first.token.number, 3_800, "DEMO-CAFE", 1)), holder=HOLDER)
+        uow.commit()
+    return {"banks": len(numbers), "accounts": len(provisioned), "payments": int(payment.state == "approved")}

@@ -4,7 +4,8 @@ Token numbers come from dedicated token BIN ranges, pass the Luhn check and neve
 account number they stand for; a Payment Account Reference (PAR, 29 characters) links every token of
 one account without revealing it; domain restriction controls are checked on every use; a
 per-transaction cryptogram (a keyed MAC over token, amount, merchant and the application transaction
-counter) proves that the payment came from the provisioned device and was not replayed or altered.
+counter, under the token's current limited-use key) proves that the payment came from the provisioned
+device and was not altered; each counter pays once, and a late counter is accepted within a window.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import hmac
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 #: The step-up methods the identity platform reports in a token's ``acr`` claim.
@@ -35,6 +36,9 @@ class Reason(StrEnum):
     TOKEN_INACTIVE = "TOKEN_INACTIVE"  # noqa: S105
     TOKEN_DELETED = "TOKEN_DELETED"  # noqa: S105
     TOKEN_EXPIRED = "TOKEN_EXPIRED"  # noqa: S105
+    ACCOUNT_EXPIRED = "ACCOUNT_EXPIRED"
+    KEY_EXPIRED = "KEY_EXPIRED"
+    KEY_EXHAUSTED = "KEY_EXHAUSTED"
     CRYPTOGRAM_REPLAYED = "CRYPTOGRAM_REPLAYED"
     CRYPTOGRAM_INVALID = "CRYPTOGRAM_INVALID"
     ACCOUNT_MISMATCH = "ACCOUNT_MISMATCH"
@@ -196,6 +200,9 @@ _TRANSITIONS: dict[str, dict[TokenState, frozenset[TokenState]]] = {
 }
 
 
+PAST_TENSE = {"activate": "activated", "suspend": "suspended", "resume": "resumed", "delete": "deleted"}
+
+
 def next_state(current: TokenState, action: str) -> TokenState | None:
     """The state after ``action`` (activate, suspend, resume, delete), or None if not allowed now."""
     for target, sources in _TRANSITIONS[action].items():
@@ -204,8 +211,10 @@ def next_state(current: TokenState, action: str) -> TokenState | None:
     return None
 
 
-def check_use(state: TokenState, token_requestor_id: str, controls: Controls, use: Use) -> Reason | None:
-    """The first reason ``use`` is refused, or None when the token may be used so."""
+def check_use(state: TokenState, token_requestor_id: str, controls: Controls, use: Use,
+              card_expires_on: date | None = None) -> Reason | None:
+    """The first reason ``use`` is refused, or None when the token may be used so. The token's own
+    expiry (``controls.expires_on``) and the card's are separate: either past refuses."""
     if use.requestor_id != token_requestor_id:
         return Reason.REQUESTOR_MISMATCH
     if state is TokenState.DELETED:
@@ -216,6 +225,8 @@ def check_use(state: TokenState, token_requestor_id: str, controls: Controls, us
         return Reason.TOKEN_INACTIVE
     if controls.expires_on is not None and use.on > controls.expires_on:
         return Reason.TOKEN_EXPIRED
+    if card_expires_on is not None and use.on > card_expires_on:
+        return Reason.ACCOUNT_EXPIRED
     if controls.merchants and use.merchant_id not in controls.merchants:
         return Reason.MERCHANT_NOT_ALLOWED
     if controls.channels and use.channel not in controls.channels:
@@ -237,8 +248,29 @@ def last_day_of_month(year: int, month: int) -> date:
 
 
 def cryptogram_key(master: bytes, token_id: str) -> bytes:
-    """The token's own cryptogram key (a limited-use key derived per token, given to its device)."""
+    """A key derived per token (and per ``token_id`` label) from a master key."""
     return hmac.new(master, b"bayfin.tokens.cryptogram:" + token_id.encode(), hashlib.sha256).digest()
+
+
+def limited_use_key(master: bytes, token_id: str, token_number: str, sequence: int) -> bytes:
+    """The token's limited-use key number ``sequence``: each replenishment hands the device the next
+    one, and the old one stops working."""
+    return cryptogram_key(master, f"{token_id}:{token_number}:luk{sequence}")
+
+
+def check_key(expires_at: datetime | None, uses: int, max_uses: int, now: datetime) -> Reason | None:
+    """None while the limited-use key is within its lifetime and its number of uses."""
+    if expires_at is None or now >= expires_at:
+        return Reason.KEY_EXPIRED
+    if uses >= max_uses:
+        return Reason.KEY_EXHAUSTED
+    return None
+
+
+def counter_in_window(atc: int, highest_seen: int, window: int) -> bool:
+    """True if ``atc`` is above the highest counter seen, or at most ``window`` below it (a payment
+    that arrives late); whether it was used already is the payment record's unique counter."""
+    return atc > highest_seen - window
 
 
 def cryptogram(key: bytes, token_number: str, amount_fen: int, merchant_id: str, atc: int) -> str:
@@ -248,11 +280,9 @@ def cryptogram(key: bytes, token_number: str, amount_fen: int, merchant_id: str,
 
 
 def verify_cryptogram(key: bytes, token_number: str, amount_fen: int, merchant_id: str, atc: int,
-                      presented: str, last_atc: int) -> Reason | None:
-    """None when ``presented`` is the cryptogram of this transaction with a counter never seen before;
-    a replayed counter or a MAC over other values is refused."""
-    if atc <= last_atc:
-        return Reason.CRYPTOGRAM_REPLAYED
+                      presented: str) -> Reason | None:
+    """None when ``presented`` is the cryptogram of this transaction under ``key``; a MAC over other
+    values (or under another key) is refused. The counter's freshness is checked apart."""
     expected = cryptogram(key, token_number, amount_fen, merchant_id, atc)
     if not hmac.compare_digest(expected, presented.lower()):
         return Reason.CRYPTOGRAM_INVALID
@@ -278,12 +308,15 @@ class IdvDecision:
     assurance: str  # "standard" (risk engine allowed), "step_up" (the holder stepped up), "none"
 
 
-def identify_and_verify(risk_outcome: str, acr: str | None) -> IdvDecision:
-    """Approve, ask for a step-up, or decline, from the anti-fraud outcome (ALLOW, CHALLENGE, REVIEW,
-    BLOCK) and the step-up the caller already carries (``acr``)."""
+def identify_and_verify(risk_outcome: str, acr: str | None, issuer: str = "approve") -> IdvDecision:
+    """Approve, ask for a step-up, or decline, from the issuer's decision (approve, step_up — a
+    one-time code to the holder that only the issuer can check — or decline), the anti-fraud outcome
+    (ALLOW, CHALLENGE, REVIEW, BLOCK) and the step-up the caller already carries (``acr``)."""
     stepped_up = acr in STEP_UP_ACRS
-    if risk_outcome == "BLOCK":
+    if issuer == "decline" or risk_outcome == "BLOCK":
         return IdvDecision(Verdict.DECLINE, "none")
+    if issuer == "step_up":
+        return IdvDecision(Verdict.STEP_UP, "none")
     if risk_outcome == "ALLOW":
         return IdvDecision(Verdict.APPROVE, "step_up" if stepped_up else "standard")
     if stepped_up:  # CHALLENGE or REVIEW, already answered by a second factor

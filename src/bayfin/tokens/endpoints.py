@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from sqlalchemy.orm import Session as OrmSession
 
 from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, UoW, rate_limited, require
 from bayfin.api.pagination import Paging
@@ -18,8 +19,9 @@ from bayfin.kernel.security import Principal
 from bayfin.tokens import repository as repo
 from bayfin.tokens import schemas as s
 from bayfin.tokens.domain import Controls
-from bayfin.tokens.models import Account, Requestor, Token
-from bayfin.tokens.service import Payment, Provisioned, expiry_from, pending_webhooks
+from bayfin.tokens.models import Account, BankOperation, Requestor, Token, TokenPayment
+from bayfin.tokens.payments import FINAL, PaymentRequest, PaymentState
+from bayfin.tokens.service import NewKey, Provisioned, expiry_from, pending_webhooks
 from bayfin.tokens.wiring import TokensRuntime, tokens_runtime
 
 router = APIRouter(tags=["tokens"])
@@ -37,6 +39,9 @@ _CONFLICT: _Responses = {409: problem_schema("It exists already, or the state do
 _INVALID: _Responses = {422: problem_schema("The request does not hold")}
 _ALL: _Responses = {**_AUTH, **_REFUSED, **_NOT_FOUND, **_CONFLICT, **_INVALID}
 _LIMITED: _Responses = {**_ALL, 429: problem_schema("The organization's rate limit or daily quota is spent")}
+_PAYING: _Responses = {**_LIMITED, 202: {"model": s.PaymentOut, "description": "The issuer's outcome is not "
+                                         "known yet (or it is being reversed): poll the payment"},
+                       503: problem_schema("The issuing bank is unreachable")}
 # Provisioning and payments are what an attacker with a stolen credential would hammer (card testing,
 # token farming): each counts against the caller's organization (or the person, for the wallet).
 _PROVISIONING = [Depends(rate_limited("token_provisioning"))]
@@ -69,10 +74,36 @@ def _provision_out(done: Provisioned) -> s.ProvisionOut:
                           cryptogram_key=done.cryptogram_key)
 
 
-def _payment_out(done: Payment) -> s.PaymentOut:
-    return s.PaymentOut(approved=done.authorization.approved, response_code=done.authorization.code,
-                        authorization_id=done.authorization.authorization_id, token_id=done.token.id,
-                        par=done.account.par)
+def _payment_out(session: OrmSession, payment: TokenPayment,
+                 response: Response | None = None) -> s.PaymentOut:
+    token = repo.token(session, payment.token_id)
+    account = repo.account(session, token.account_id) if token is not None else None
+    assert account is not None  # foreign keys
+    if response is not None:
+        response.status_code = 200 if PaymentState(payment.state) in FINAL else 202
+    return s.PaymentOut(payment_id=payment.id, state=payment.state,
+                        approved=payment.state == PaymentState.APPROVED, response_code=payment.response_code,
+                        authorization_id=payment.authorization_id, token_id=payment.token_id, par=account.par,
+                        amount_fen=payment.amount_fen, refunded_fen=payment.refunded_fen)
+
+
+def _operation_out(operation: BankOperation) -> s.BankOperationOut:
+    return s.BankOperationOut(id=operation.id, payment_id=operation.payment_id,
+                              kind=operation.kind, amount_fen=operation.amount_fen,
+                              state=operation.state)
+
+
+def _key_out(done: NewKey) -> s.KeyOut:
+    return s.KeyOut(token_id=done.token.id, cryptogram_key=done.key, key_sequence=done.sequence,
+                    expires_at=done.expires_at, max_uses=done.max_uses)
+
+
+def _pay(runtime: TokensRuntime, uow: UnitOfWork, who: Principal, body: s.PaymentIn, response: Response,
+         holder: str | None = None) -> s.PaymentOut:
+    request = PaymentRequest(token_number=body.token_number, amount_fen=body.amount_fen,
+                             merchant_id=body.merchant_id, channel=body.channel, atc=body.atc,
+                             cryptogram=body.cryptogram, device_id=body.device_id)
+    return _payment_out(uow.session, runtime.pay(uow, who, request, holder), response)
 
 
 def _client_ip(request: Request) -> str | None:
@@ -106,14 +137,16 @@ def list_requestors(session: Session, who: Admin, pager: Paging) -> Page[s.Reque
              dependencies=_PROVISIONING)
 def provision_token(body: s.ProvisionIn, request: Request, platform: PlatformDep, uow: UoW,
                     who: TokenRequestor) -> s.ProvisionOut:
-    """Tokenise a card or account for the calling requestor after ID&V (approve, step-up or decline)."""
+    """Tokenise a card or account for the calling requestor after ID&V: the issuer confirms the account
+    and names its holder (``cardholder`` is ignored), the issuer and the risk engine approve, ask for a
+    step-up or decline. An account that cannot be confirmed always gets 422 ACCOUNT_NOT_CONFIRMED."""
     runtime = tokens_runtime(platform)
     service, session = runtime.service, uow.session
     requestor = service.requestor_of(session, who)
-    account = service.vault(session, number=body.account_number, bank_code=body.bank_code,
+    vaulted = service.vault(session, who, number=body.account_number, bank_code=body.bank_code,
                             expires_on=expiry_from(body.expiry_year, body.expiry_month),
-                            holder=body.cardholder)
-    done = service.provision(session, who, requestor, account, device_id=body.device_id,
+                            requestor_id=requestor.id, device_id=body.device_id)
+    done = service.provision(session, who, requestor, vaulted, device_id=body.device_id,
                              merchants=body.merchants, channels=list(body.channels or []),
                              max_amount_fen=body.max_amount_fen, ip=_client_ip(request))
     _send_webhooks_after_commit(uow, runtime)
@@ -146,6 +179,27 @@ def update_account(body: s.AccountUpdateIn, platform: PlatformDep, uow: UoW,
                               tokens_updated=changed)
 
 
+@router.post("/v1/tokens/{token_id}/activate", response_model=s.TokenOut, responses=_ALL)
+def activate_requested_token(token_id: str, platform: PlatformDep, uow: UoW, who: TokenRequestor,
+                             body: Annotated[s.ActivateIn, Body()]) -> s.TokenOut:
+    """Activate a card-on-file token the issuer put on step-up, with the one-time code it sent the
+    holder (the holder gives it to the requestor)."""
+    runtime = tokens_runtime(platform)
+    token, account = runtime.service.token_for_change(uow.session, who, token_id)
+    runtime.service.transition(uow.session, who, token, account, "activate", otp=body.otp)
+    _send_webhooks_after_commit(uow, runtime)
+    return _token_out(token)
+
+
+@router.post("/v1/tokens/{token_id}/keys", response_model=s.KeyOut, status_code=201, responses=_ALL)
+def replenish_requestor_key(token_id: str, platform: PlatformDep, session: Session,
+                            who: TokenRequestor) -> s.KeyOut:
+    """The token's next limited-use key for its device (the previous one stops working)."""
+    service = tokens_runtime(platform).service
+    token, _account = service.token_for_change(session, who, token_id)
+    return _key_out(service.replenish_key(session, who, token))
+
+
 @router.post("/v1/tokens/{token_id}/{action}", response_model=s.TokenOut, responses=_ALL)
 def change_token(token_id: str, action: Literal["suspend", "resume", "delete"], platform: PlatformDep,
                  uow: UoW, who: Annotated[Principal, Depends(require())]) -> s.TokenOut:
@@ -160,17 +214,49 @@ def change_token(token_id: str, action: Literal["suspend", "resume", "delete"], 
     return _token_out(token)
 
 
-@router.post("/v1/tokens/payments", response_model=s.PaymentOut, responses=_LIMITED, dependencies=_PAYMENTS)
-def pay_by_token(body: s.PaymentIn, platform: PlatformDep, session: Session,
+@router.post("/v1/tokens/payments", response_model=s.PaymentOut, responses=_PAYING, dependencies=_PAYMENTS)
+def pay_by_token(body: s.PaymentIn, response: Response, platform: PlatformDep, uow: UoW,
                  who: TokenRequestor) -> s.PaymentOut:
-    """Pay with a token: cryptogram, domain controls and state are checked, then the issuing bank alone
-    sees the account number and authorises."""
-    service = tokens_runtime(platform).service
-    requestor = service.requestor_of(session, who)
-    return _payment_out(service.pay(session, who, requestor, token_number=body.token_number,
-                                    amount_fen=body.amount_fen, merchant_id=body.merchant_id,
-                                    channel=body.channel, atc=body.atc, cryptogram=body.cryptogram,
-                                    device_id=body.device_id))
+    """Pay with a token: cryptogram, controls, state and counter are checked and the payment recorded,
+    then the issuing bank alone sees the account number and authorises it under the payment id. When
+    the bank does not answer in time the payment is reversed: 202 ``reversal_pending``, poll it. The
+    same request again (same counter) answers the same payment and never debits twice."""
+    return _pay(tokens_runtime(platform), uow, who, body, response)
+
+
+@router.get("/v1/tokens/payments/{payment_id}", response_model=s.PaymentOut, responses=_ALL)
+def get_payment(payment_id: str, platform: PlatformDep, session: Session,
+                who: TokenRequestor) -> s.PaymentOut:
+    """One of the calling requestor's payments, with its current state."""
+    runtime = tokens_runtime(platform)
+    requestor = runtime.service.requestor_of(session, who)
+    return _payment_out(session, runtime.payments.payment_for(session, who, payment_id, requestor=requestor))
+
+
+@router.post("/v1/tokens/payments/{payment_id}/reversal", response_model=s.PaymentOut, status_code=202,
+             responses=_ALL)
+def reverse_payment(payment_id: str, platform: PlatformDep, uow: UoW, who: TokenRequestor) -> s.PaymentOut:
+    """Reverse an approved payment in full (before any refund); the bank is told from the outbox."""
+    runtime = tokens_runtime(platform)
+    requestor = runtime.service.requestor_of(uow.session, who)
+    payment = runtime.payments.payment_for(uow.session, who, payment_id, requestor=requestor)
+    queued = runtime.payments.reverse(uow.session, who, payment)
+    uow.after_commit(lambda: runtime.bank_outbox.submit(queued))
+    return _payment_out(uow.session, payment)
+
+
+@router.post("/v1/tokens/payments/{payment_id}/refunds", response_model=s.BankOperationOut, status_code=202,
+             responses=_ALL)
+def refund_payment(payment_id: str, body: s.RefundIn, platform: PlatformDep, uow: UoW,
+                   who: TokenRequestor) -> s.BankOperationOut:
+    """Refund part of an approved payment (in total at most its amount); the bank is told from the
+    outbox, and the refund's id is its idempotency key there."""
+    runtime = tokens_runtime(platform)
+    requestor = runtime.service.requestor_of(uow.session, who)
+    payment = runtime.payments.payment_for(uow.session, who, payment_id, requestor=requestor)
+    operation = runtime.payments.refund(uow.session, who, payment, body.amount_fen)
+    uow.after_commit(lambda: runtime.bank_outbox.submit([operation.id]))
+    return _operation_out(operation)
 
 
 # ---------------------------------------------------------------- wallet
@@ -214,19 +300,31 @@ def set_default_account(account_id: str, platform: PlatformDep, session: Session
 
 
 @router.post("/v1/wallet/tokens/{token_id}/activate", response_model=s.TokenOut, responses=_ALL)
-def activate_token(token_id: str, platform: PlatformDep, uow: UoW, who: Holder) -> s.TokenOut:
-    """Activate a token waiting for step-up: sign in with OTP or voiceprint first (the token's ``acr``)."""
+def activate_token(token_id: str, platform: PlatformDep, uow: UoW, who: Holder,
+                   body: Annotated[s.ActivateIn | None, Body()] = None) -> s.TokenOut:
+    """Activate a token waiting for step-up: with the one-time code the issuer sent you (``otp``) when
+    the issuer asked for it, else sign in with OTP or voiceprint first (the token's ``acr``)."""
     runtime = tokens_runtime(platform)
     token, account = runtime.wallet.token_of_holder(uow.session, who, token_id)
-    runtime.service.transition(uow.session, who, token, account, "activate")
+    runtime.service.transition(uow.session, who, token, account, "activate",
+                               otp=body.otp if body is not None else None)
     _send_webhooks_after_commit(uow, runtime)
     return _token_out(token)
+
+
+@router.post("/v1/wallet/tokens/{token_id}/keys", response_model=s.KeyOut, status_code=201, responses=_ALL)
+def replenish_wallet_key(token_id: str, platform: PlatformDep, session: Session, who: Holder) -> s.KeyOut:
+    """Your token's next limited-use key for its device (the previous one stops working)."""
+    runtime = tokens_runtime(platform)
+    token, _account = runtime.wallet.token_of_holder(session, who, token_id)
+    return _key_out(runtime.service.replenish_key(session, who, token))
 
 
 @router.post("/v1/wallet/tokens/{token_id}/{action}", response_model=s.TokenOut, responses=_ALL)
 def change_wallet_token(token_id: str, action: Literal["suspend", "resume", "delete"],
                         platform: PlatformDep, uow: UoW, who: Holder) -> s.TokenOut:
-    """Suspend, resume or delete one of your tokens."""
+    """Suspend, resume or delete one of your tokens (a token suspended for a lost device resumes after
+    your step-up: sign in with OTP or voiceprint first)."""
     runtime = tokens_runtime(platform)
     token, account = runtime.wallet.token_of_holder(uow.session, who, token_id)
     runtime.service.transition(uow.session, who, token, account, action)
@@ -244,12 +342,17 @@ def suspend_device(device_id: str, platform: PlatformDep, uow: UoW, who: Holder)
     return s.DeviceSuspended(device_id=device_id, suspended=[t.id for t in tokens])
 
 
-@router.post("/v1/wallet/payments", response_model=s.PaymentOut, responses=_LIMITED, dependencies=_PAYMENTS)
-def wallet_pay(body: s.PaymentIn, platform: PlatformDep, session: Session, who: Holder) -> s.PaymentOut:
-    """Pay with one of your tokens; a token of someone else's account is refused (ACCOUNT_MISMATCH)."""
-    service = tokens_runtime(platform).service
-    requestor = service.requestor_of(session, who)
-    return _payment_out(service.pay(session, who, requestor, token_number=body.token_number,
-                                    amount_fen=body.amount_fen, merchant_id=body.merchant_id,
-                                    channel=body.channel, atc=body.atc, cryptogram=body.cryptogram,
-                                    device_id=body.device_id, holder=who.subject))
+@router.post("/v1/wallet/payments", response_model=s.PaymentOut, responses=_PAYING, dependencies=_PAYMENTS)
+def wallet_pay(body: s.PaymentIn, response: Response, platform: PlatformDep, uow: UoW,
+               who: Holder) -> s.PaymentOut:
+    """Pay with one of your tokens; a token of someone else's account is refused (ACCOUNT_MISMATCH).
+    202 ``reversal_pending`` when the bank did not answer in time: poll the payment."""
+    return _pay(tokens_runtime(platform), uow, who, body, response, holder=who.subject)
+
+
+@router.get("/v1/wallet/payments/{payment_id}", response_model=s.PaymentOut,
+            responses={**_AUTH, **_NOT_FOUND})
+def wallet_payment(payment_id: str, platform: PlatformDep, session: Session, who: Holder) -> s.PaymentOut:
+    """One of your payments, with its current state."""
+    payments = tokens_runtime(platform).payments
+    return _payment_out(session, payments.payment_for(session, who, payment_id, holder=who.subject))

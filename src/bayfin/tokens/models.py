@@ -1,4 +1,5 @@
-"""Tables of payment tokenisation: token requestors, the vault of accounts, tokens, webhook outbox."""
+"""Tables of payment tokenisation: token requestors, the vault of accounts, tokens, webhook outbox,
+payments by token and the outbox of operations owed to banks (reversals, refunds)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -19,6 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bayfin.kernel.db import Base, UTCDateTime
+
+_BigInt = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Requestor(Base):
@@ -60,8 +64,9 @@ class Account(Base):
 
 
 class Token(Base):
-    """A payment token: its number, the account and requestor it belongs to, its device, state,
-    domain restriction controls and the last transaction counter seen."""
+    """A payment token: its number, the account and requestor it belongs to, the holder the issuer
+    named for it, its device, state, domain restriction controls (with the token's own expiry), the
+    highest transaction counter seen and its current limited-use key (sequence, expiry, uses)."""
 
     __tablename__ = "tokens_tokens"
     __table_args__ = (UniqueConstraint("account_id", "requestor_id", "device_id"),)
@@ -75,6 +80,15 @@ class Token(Base):
     assurance: Mapped[str] = mapped_column(String(12))
     controls: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     atc: Mapped[int] = mapped_column(Integer, default=0)
+    holder: Mapped[str] = mapped_column(String(200), index=True)
+    luk_seq: Mapped[int] = mapped_column(Integer, default=1)
+    #: NULL on tokens from before limited-use keys: their key counts as expired until replenished.
+    luk_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    luk_uses: Mapped[int] = mapped_column(Integer, default=0)
+    #: Why a suspended token is suspended ("device_lost" needs the holder's step-up to resume).
+    suspended_for: Mapped[str | None] = mapped_column(String(24))
+    #: The issuer's step-up reference while the token waits for the holder's one-time code.
+    step_up_ref: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -95,4 +109,48 @@ class Webhook(Base):
     last_error: Mapped[str | None] = mapped_column(String(200))
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TokenPayment(Base):
+    """A payment by token, written (with the counter it used) before the issuer is called; its id is
+    the idempotency key the bank receives. States: authorizing → approved | declined |
+    reversal_pending → reversed."""
+
+    __tablename__ = "tokens_payments"
+    __table_args__ = (UniqueConstraint("token_id", "atc"),
+                      Index("ix_tokens_payments_state_updated", "state", "updated_at"))
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    token_id: Mapped[str] = mapped_column(ForeignKey("tokens_tokens.id"))
+    requestor_id: Mapped[str] = mapped_column(ForeignKey("tokens_requestors.id"), index=True)
+    atc: Mapped[int] = mapped_column(Integer)
+    bank_code: Mapped[str] = mapped_column(String(20))
+    amount_fen: Mapped[int] = mapped_column(_BigInt)
+    merchant_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(12))
+    state: Mapped[str] = mapped_column(String(20))
+    response_code: Mapped[str | None] = mapped_column(String(4))
+    authorization_id: Mapped[str | None] = mapped_column(String(64))
+    refunded_fen: Mapped[int] = mapped_column(_BigInt, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class BankOperation(Base):
+    """A reversal or refund owed to a bank, kept until the bank acknowledges it (the outbox)."""
+
+    __tablename__ = "tokens_bank_operations"
+    __table_args__ = (Index("ix_tokens_bank_operations_due", "state", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # the refund id the bank receives
+    payment_id: Mapped[str] = mapped_column(ForeignKey("tokens_payments.id"), index=True)
+    bank_code: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(12))  # reversal | refund
+    amount_fen: Mapped[int] = mapped_column(_BigInt)
+    state: Mapped[str] = mapped_column(String(12))  # pending | acknowledged | refused
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

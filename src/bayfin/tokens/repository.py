@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from bayfin.kernel.pagination import PageRequest, keyset
-from bayfin.tokens.models import Account, Requestor, Token, Webhook
+from bayfin.tokens.models import Account, BankOperation, Requestor, Token, TokenPayment, Webhook
 
 
 def requestor(session: Session, requestor_id: str) -> Requestor | None:
@@ -98,14 +101,6 @@ def tokens_of_requestor(session: Session, requestor_id: str, page: PageRequest) 
                                   [Token.created_at, Token.id], page, descending=True)).all()
 
 
-def advance_counter(session: Session, token_id: str, atc: int) -> bool:
-    """Record ``atc`` as the token's last counter if it is higher than the one seen; False when another
-    transaction used this counter first (a conditional update: a replay race cannot pass twice)."""
-    result = session.execute(update(Token).where(Token.id == token_id, Token.atc < atc).values(atc=atc)
-                             .execution_options(synchronize_session=False))
-    return bool(getattr(result, "rowcount", 0))
-
-
 def webhooks_by_ids(session: Session, ids: Sequence[str]) -> Sequence[Webhook]:
     """These outbox rows, oldest first."""
     return session.scalars(select(Webhook).where(Webhook.id.in_(ids)).order_by(Webhook.id)).all()
@@ -126,3 +121,87 @@ def due_webhooks(session: Session, now: datetime, limit: int) -> Sequence[Webhoo
 def webhooks_of_token(session: Session, token_id: str) -> Sequence[Webhook]:
     """A token's notifications in order."""
     return session.scalars(select(Webhook).where(Webhook.token_id == token_id).order_by(Webhook.id)).all()
+
+
+# ---------------------------------------------------------------- payments and the bank outbox
+
+
+def payment(session: Session, payment_id: str) -> TokenPayment | None:
+    """The payment with this id."""
+    return session.get(TokenPayment, payment_id)
+
+
+def payment_for_counter(session: Session, token_id: str, atc: int) -> TokenPayment | None:
+    """The payment that used this transaction counter of the token, if any."""
+    return session.scalars(select(TokenPayment).where(TokenPayment.token_id == token_id,
+                                                      TokenPayment.atc == atc)).one_or_none()
+
+
+def insert_payment(session: Session, values: dict[str, Any]) -> TokenPayment | None:
+    """Insert a payment unless its (token, counter) exists, and hand it back as a session object
+    without reading it again; None when another request took the counter first (one statement on
+    both databases, no failed transaction to recover from)."""
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    result = session.execute(insert(TokenPayment).values(**values)
+                             .on_conflict_do_nothing(index_elements=["token_id", "atc"]))
+    if not getattr(result, "rowcount", 0):
+        return None
+    found = TokenPayment(**values)
+    make_transient_to_detached(found)  # it is in the database now: attach it, no second INSERT
+    session.add(found)
+    return found
+
+
+def use_key_and_counter(session: Session, token_id: str, sequence: int, max_uses: int, atc: int) -> bool:
+    """In one statement: count one use of the token's current limited-use key and raise its highest
+    counter to ``atc`` (a late counter leaves it); False when the key is used up (or was replaced)
+    meanwhile: a conditional update, so two requests cannot both take the last use."""
+    result = session.execute(update(Token).where(Token.id == token_id, Token.luk_seq == sequence,
+                                                 Token.luk_uses < max_uses)
+                             .values(luk_uses=Token.luk_uses + 1,
+                                     atc=case((Token.atc < atc, atc), else_=Token.atc))
+                             .execution_options(synchronize_session=False))
+    return bool(getattr(result, "rowcount", 0))
+
+
+def set_payment_state(session: Session, payment_id: str, expected: str, **values: object) -> bool:
+    """Move a payment on from state ``expected``; False if it has moved already."""
+    result = session.execute(update(TokenPayment).where(TokenPayment.id == payment_id,
+                                                        TokenPayment.state == expected)
+                             .values(**values).execution_options(synchronize_session=False))
+    return bool(getattr(result, "rowcount", 0))
+
+
+def stale_payments(session: Session, before: datetime, limit: int) -> Sequence[TokenPayment]:
+    """Payments still waiting for their issuer since before ``before`` (the caller crashed or hung)."""
+    return session.scalars(select(TokenPayment).where(TokenPayment.state == "authorizing",
+                                                      TokenPayment.updated_at < before)
+                           .order_by(TokenPayment.updated_at).limit(limit)).all()
+
+
+def bank_operations_by_ids(session: Session, ids: Sequence[str]) -> Sequence[BankOperation]:
+    """These outbox rows, oldest first."""
+    return session.scalars(select(BankOperation).where(BankOperation.id.in_(ids))
+                           .order_by(BankOperation.id)).all()
+
+
+def due_bank_operations(session: Session, now: datetime, limit: int) -> Sequence[BankOperation]:
+    """Operations owed to banks whose next attempt is due."""
+    return session.scalars(select(BankOperation).where(BankOperation.state == "pending",
+                                                       BankOperation.next_attempt_at <= now)
+                           .order_by(BankOperation.next_attempt_at, BankOperation.id).limit(limit)).all()
+
+
+def bank_operations_of(session: Session, payment_id: str) -> Sequence[BankOperation]:
+    """A payment's reversals and refunds in order."""
+    return session.scalars(select(BankOperation).where(BankOperation.payment_id == payment_id)
+                           .order_by(BankOperation.id)).all()
+
+
+def settle_bank_operation(session: Session, operation_id: str, **values: object) -> bool:
+    """Write an attempt's outcome onto a still-pending outbox row; False if it was settled already."""
+    result = session.execute(update(BankOperation).where(BankOperation.id == operation_id,
+                                                         BankOperation.state == "pending")
+                             .values(**values).execution_options(synchronize_session=False))
+    return bool(getattr(result, "rowcount", 0))

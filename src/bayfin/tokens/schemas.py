@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
@@ -56,7 +56,8 @@ class ProvisionIn(_Expiry):
 
     account_number: AccountNumber
     bank_code: Code
-    cardholder: Annotated[str, Field(min_length=1, max_length=200)]
+    #: Ignored (kept so older requestors' calls still validate): the issuer names the holder.
+    cardholder: Annotated[str | None, Field(max_length=200, deprecated=True)] = None
     device_id: Code | None = None
     merchants: Annotated[list[Code], Field(max_length=1000)] | None = None
     channels: list[Channel] | None = None
@@ -125,13 +126,50 @@ class PaymentIn(_In):
 
 
 class PaymentOut(BaseModel):
-    """The issuer's answer."""
+    """A payment by token: its id (the idempotency key the bank got), its state (poll while it is
+    ``authorizing`` or ``reversal_pending``) and the issuer's answer."""
 
+    payment_id: str
+    state: Literal["authorizing", "approved", "declined", "reversal_pending", "reversed"]
     approved: bool
-    response_code: str
+    response_code: str | None
     authorization_id: str | None
     token_id: str
     par: str
+    amount_fen: int
+    refunded_fen: int
+
+
+class RefundIn(_In):
+    """Part of a payment to give back."""
+
+    amount_fen: Amount
+
+
+class BankOperationOut(BaseModel):
+    """A reversal or refund owed to the bank, and whether the bank has acknowledged it."""
+
+    id: str
+    payment_id: str
+    kind: Literal["reversal", "refund"]
+    amount_fen: int
+    state: Literal["pending", "acknowledged", "refused"]
+
+
+class ActivateIn(_In):
+    """The one-time code the issuer sent the holder, when the issuer asked for a step-up."""
+
+    otp: Annotated[str, Field(pattern=r"^[0-9]{4,10}$")] | None = None
+
+
+class KeyOut(BaseModel):
+    """A new limited-use key for the token's device, shown this once."""
+
+    token_id: str
+    cryptogram_key: str
+    key_sequence: int
+    expires_at: datetime
+    max_uses: int
 
 
 class WalletAccountOut(BaseModel):

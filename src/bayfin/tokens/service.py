@@ -1,5 +1,6 @@
-"""Use cases of the token service: requestors, the vault, provisioning with ID&V, the lifecycle,
-account updates, and payment by token (cryptogram → controls → detokenise → issuer authorises).
+"""Use cases of the token service: requestors, the vault, provisioning (the issuer and the risk
+engine decide), the lifecycle, limited-use keys and account updates. Payment by token is in
+``payments.py``.
 
 Services only flush; the edge commits. Webhooks are written to the outbox here and their ids kept on
 ``session.info[WEBHOOKS_KEY]`` for the edge to hand to the dispatcher after commit.
@@ -10,11 +11,10 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from bayfin.kernel.audit import AuditLog
 from bayfin.kernel.clock import Clock
@@ -23,8 +23,8 @@ from bayfin.kernel.ids import new_id
 from bayfin.kernel.security import Principal
 from bayfin.tokens import domain
 from bayfin.tokens import repository as repo
-from bayfin.tokens.banks import BankAuthorization, BankDirectory
-from bayfin.tokens.domain import Controls, Reason, TokenBinRange, TokenState, Use
+from bayfin.tokens.banks import BankDirectory, IssuerAnswer
+from bayfin.tokens.domain import Controls, Reason, TokenBinRange, TokenState
 from bayfin.tokens.models import Account, Requestor, Token, Webhook
 from bayfin.tokens.risk import ProvisioningRequest, RiskAssessor
 from bayfin.tokens.vault import KeyRing, Sealed, lookup_digest
@@ -45,6 +45,17 @@ class Refused(Forbidden):
     def __init__(self, reason: Reason, message: str) -> None:
         super().__init__(message, reason=reason.value)
         self.reason = reason
+
+
+class AccountNotConfirmed(ValidationFailed):
+    """The one answer for an account that cannot be confirmed, whatever the reason (unknown number,
+    wrong expiry, another person's card, a card vaulted under another bank): no card-number oracle."""
+
+    persist_on_raise = True  # the audit entry of the refusal stays
+
+    def __init__(self) -> None:
+        super().__init__("the issuer does not confirm this account for this request",
+                         reason="ACCOUNT_NOT_CONFIRMED")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +82,35 @@ class Provisioned:
 
 
 @dataclass(frozen=True, slots=True)
-class Payment:
-    """The outcome of a payment by token."""
+class Limits:
+    """How far a token reaches: its own lifetime (apart from the card's expiry), its limited-use
+    keys' lifetime and number of payments, how late a transaction counter may arrive, and after how
+    long a payment still waiting for its issuer is taken as lost and reversed."""
+
+    token_lifetime: timedelta = timedelta(days=3 * 365)
+    key_lifetime: timedelta = timedelta(days=7)
+    key_max_uses: int = 20
+    atc_window: int = 8
+    stale_after: timedelta = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
+class Vaulted:
+    """A vault record and the issuer's answer that confirmed it."""
+
+    account: Account
+    answer: IssuerAnswer
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    """A limited-use key handed to the device (shown once)."""
 
     token: Token
-    account: Account
-    authorization: BankAuthorization
+    key: str
+    sequence: int
+    expires_at: datetime
+    max_uses: int
 
 
 class TokenService:
@@ -84,7 +118,7 @@ class TokenService:
 
     def __init__(self, keys: Keys, audit: AuditLog, clock: Clock, banks: BankDirectory,
                  risk: RiskAssessor, *, bin_range: TokenBinRange | None = None,
-                 bin_controller: str = "BYFN") -> None:
+                 bin_controller: str = "BYFN", limits: Limits | None = None) -> None:
         self.keys = keys
         self.audit = audit
         self.clock = clock
@@ -92,6 +126,7 @@ class TokenService:
         self.risk = risk
         self.bin_range = bin_range or TokenBinRange("62999801", 16)
         self.bin_controller = bin_controller
+        self.limits = limits or Limits()
 
     # ------------------------------------------------------------ requestors
 
@@ -134,36 +169,46 @@ class TokenService:
     def _digest(self, number: str) -> str:
         return lookup_digest(self.keys.digest, number)
 
-    def vault(self, session: Session, *, number: str, expires_on: date, bank_code: str,
-              holder: str) -> Account:
-        """The vault record of an account number, created (after the bank confirms it) if new; an
-        account already bound by another person is refused."""
-        if not (number.isdigit() and 12 <= len(number) <= 19):
-            raise ValidationFailed("an account number is 12 to 19 digits")
-        found = repo.account_by_digest(session, self._digest(number))
-        if found is not None:
-            if found.holder != holder or found.bank_code != bank_code:
-                raise Refused(Reason.ACCOUNT_MISMATCH, "this account is bound to someone else")
-            return found
-        if not self.banks.get(bank_code).verify_account(number, expires_on):
-            raise ValidationFailed("the bank does not confirm this account and expiry",
-                                   reason="ACCOUNT_NOT_CONFIRMED")
+    def vault(self, session: Session, principal: Principal, *, number: str, expires_on: date,
+              bank_code: str, requestor_id: str, device_id: str | None,
+              holder: str | None = None) -> Vaulted:
+        """The vault record of an account the issuer confirms, created if new. The issuer's answer
+        names the holder; when ``holder`` is given (a person binding their own card) it must be the
+        one. Whatever fails, the answer is the same :class:`AccountNotConfirmed`."""
+        bank = self.banks.get(bank_code)
+        answer = IssuerAnswer(False)
+        if number.isdigit() and 12 <= len(number) <= 19:
+            # the bank is asked for every well-formed number, vaulted or not: same path, same answer
+            answer = bank.check_account(number, expires_on, requestor_id=requestor_id, device_id=device_id)
+        found = repo.account_by_digest(session, self._digest(number)) if answer.confirmed else None
+        if (not answer.confirmed or not answer.holder or (holder is not None and answer.holder != holder)
+                or (found is not None and found.bank_code != bank_code)):
+            self.record(session, principal, "vault", "bank", bank_code, outcome="refused",
+                        reason="ACCOUNT_NOT_CONFIRMED", requestor_id=requestor_id)
+            raise AccountNotConfirmed
         now = self.clock.now()
+        if found is not None:
+            found.holder, found.expires_on, found.updated_at = answer.holder, expires_on, now
+            session.flush()
+            return Vaulted(found, answer)
         account_id = new_id("acct")
         sealed = self.keys.ring.seal(number, account_id)
         found = Account(id=account_id, number_digest=self._digest(number),
                         par=domain.payment_account_reference(self.keys.par, self.bin_controller, number),
-                        last4=number[-4:], expires_on=expires_on, bank_code=bank_code, holder=holder,
-                        is_default=not repo.accounts_of(session, holder), master_key_id=sealed.master_key_id,
-                        wrapped_key=sealed.wrapped_key, ciphertext=sealed.ciphertext,
-                        created_at=now, updated_at=now)
+                        last4=number[-4:], expires_on=expires_on, bank_code=bank_code, holder=answer.holder,
+                        is_default=not repo.accounts_of(session, answer.holder),
+                        master_key_id=sealed.master_key_id, wrapped_key=sealed.wrapped_key,
+                        ciphertext=sealed.ciphertext, created_at=now, updated_at=now)
         session.add(found)
         session.flush()
-        return found
+        return Vaulted(found, answer)
 
-    def _open(self, account: Account) -> str:
+    def open_number(self, account: Account) -> str:
+        """Decrypt the account number (only ever for the issuing bank's adapter)."""
         return self.keys.ring.open(Sealed(account.master_key_id, account.wrapped_key, account.ciphertext),
                                    account.id)
+
+    _open = open_number
 
     def rewrap_batch(self, session: Session, limit: int = 500) -> int:
         """Re-wrap up to ``limit`` data keys under the active master key; how many were re-wrapped.
@@ -189,49 +234,57 @@ class TokenService:
         return domain.new_token_number(self.bin_range, number,
                                        lambda n: repo.token_number_taken(session, n))
 
-    def provision(self, session: Session, principal: Principal, requestor: Requestor, account: Account, *,
+    def provision(self, session: Session, principal: Principal, requestor: Requestor, vaulted: Vaulted, *,
                   device_id: str | None, merchants: list[str] | None = None,
                   channels: list[str] | None = None, max_amount_fen: int | None = None,
                   ip: str | None = None) -> Provisioned:
-        """Issue a token for (account, requestor, device) after ID&V: the anti-fraud engine's outcome and
-        the caller's step-up decide approve (active), step-up (requested) or decline (refused)."""
+        """Issue a token for (account, requestor, device) after ID&V: the issuer's decision, the
+        anti-fraud engine's outcome and the caller's step-up give approve (active), step-up
+        (requested: the issuer's one-time code, or the holder's own step-up) or decline (refused)."""
+        account, answer = vaulted.account, vaulted.answer
+        holder = answer.holder or account.holder
         device = device_id or ""
         existing = repo.token_for(session, account.id, requestor.id, device)
         if existing is not None and existing.state != TokenState.DELETED:
             raise Conflict("this account already has a token for this requestor and device",
                            token_id=existing.id)
-        controls = self._controls(requestor, account, device_id, merchants, channels, max_amount_fen)
+        controls = self._controls(requestor, device_id, merchants, channels, max_amount_fen)
         now = self.clock.now()
-        outcome = self.risk.assess(ProvisioningRequest(holder=account.holder, par=account.par,
+        outcome = self.risk.assess(ProvisioningRequest(holder=holder, par=account.par,
                                                        requestor_id=requestor.id, device_id=device_id,
                                                        at=now, ip=ip))
-        idv = domain.identify_and_verify(outcome, principal.acr)
+        idv = domain.identify_and_verify(outcome, principal.acr, answer.decision.value)
         if idv.verdict is domain.Verdict.DECLINE:
             self.record(session, principal, "provision", "payment_account", account.par, outcome="refused",
-                        reason=Reason.PROVISIONING_DECLINED.value, requestor_id=requestor.id, risk=outcome)
+                        reason=Reason.PROVISIONING_DECLINED.value, requestor_id=requestor.id, risk=outcome,
+                        issuer=answer.decision.value)
             if not repo.tokens_of_accounts(session, [account.id]):
                 # vaulted for this request only: a declined binding must not claim the account
                 session.delete(account)
                 session.flush()
             raise Refused(Reason.PROVISIONING_DECLINED, "the issuer declined to provision a token")
         state = TokenState.ACTIVE if idv.verdict is domain.Verdict.APPROVE else TokenState.REQUESTED
-        number = self._new_number(session, self._open(account))
+        number = self._new_number(session, self.open_number(account))
         token = existing or Token(id=new_id("tok"), account_id=account.id, requestor_id=requestor.id,
-                                  device_id=device, created_at=now)
-        token.number, token.state, token.assurance = number, state.value, idv.assurance
+                                  device_id=device, created_at=now, luk_seq=0)
+        token.number, token.state, token.assurance, token.holder = number, state.value, idv.assurance, holder
         token.controls, token.atc, token.updated_at = controls.as_dict(), 0, now
+        token.suspended_for = None
+        token.step_up_ref = answer.step_up_ref if answer.decision.value == "step_up" else None
+        token.luk_seq, token.luk_uses = (token.luk_seq or 0) + 1, 0
+        token.luk_expires_at = now + self.limits.key_lifetime
         session.add(token)
         session.flush()
         self.record(session, principal, "provision", "payment_token", token.id, requestor_id=requestor.id,
-                    verdict=idv.verdict.value, risk=outcome, assurance=idv.assurance)
+                    verdict=idv.verdict.value, risk=outcome, issuer=answer.decision.value,
+                    assurance=idv.assurance)
         self._notify(session, token, account, f"token.{state.value}")
-        key = self._cryptogram_key(token).hex()
-        return Provisioned(token, account, idv.verdict, key)
+        return Provisioned(token, account, idv.verdict, self.cryptogram_key(token).hex())
 
-    def _controls(self, requestor: Requestor, account: Account, device_id: str | None,
-                  merchants: list[str] | None, channels: list[str] | None,
-                  max_amount_fen: int | None) -> Controls:
-        """The requestor's domain narrowed by what the request asks for (never widened)."""
+    def _controls(self, requestor: Requestor, device_id: str | None, merchants: list[str] | None,
+                  channels: list[str] | None, max_amount_fen: int | None) -> Controls:
+        """The requestor's domain narrowed by what the request asks for (never widened), and the
+        token's own expiry (its lifetime from today, apart from the card's expiry)."""
         allowed_merchants = set(requestor.merchants)
         wanted_merchants = set(merchants or []) or allowed_merchants
         if allowed_merchants and not wanted_merchants <= allowed_merchants:
@@ -245,9 +298,9 @@ class TokenService:
                                    reason=Reason.CHANNEL_NOT_ALLOWED.value)
         if max_amount_fen is not None and max_amount_fen <= 0:
             raise ValidationFailed("an amount limit is a positive number of fen")
+        expires_on = (self.clock.now() + self.limits.token_lifetime).date()
         return Controls(merchants=frozenset(wanted_merchants), channels=frozenset(wanted_channels),
-                        device_id=device_id, max_amount_fen=max_amount_fen,
-                        expires_on=account.expires_on)
+                        device_id=device_id, max_amount_fen=max_amount_fen, expires_on=expires_on)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -260,39 +313,73 @@ class TokenService:
         account = repo.account(session, token.account_id)
         assert account is not None  # a foreign key
         requestor = repo.requestor_by_client(session, principal.client_id) if principal.client_id else None
-        is_issuer = (principal.organization_type == "institution"
-                     and principal.organization_id == account.bank_code)
-        if not (principal.subject == account.holder or is_issuer
+        if not (principal.subject == token.holder or self._is_issuer(principal, account)
                 or (requestor is not None and requestor.id == token.requestor_id)):
             self.record(session, principal, "change", "payment_token", token.id, outcome="refused",
                         reason=Reason.REQUESTOR_MISMATCH.value)
             raise Refused(Reason.REQUESTOR_MISMATCH, "this token belongs to another requestor")
         return token, account
 
+    @staticmethod
+    def _is_issuer(principal: Principal, account: Account) -> bool:
+        return principal.organization_type == "institution" and principal.organization_id == account.bank_code
+
+    def _step_up_refused(self, session: Session, principal: Principal, token: Token, action: str,
+                         message: str) -> Refused:
+        self.record(session, principal, action, "payment_token", token.id, outcome="refused",
+                    reason=Reason.STEP_UP_REQUIRED.value)
+        return Refused(Reason.STEP_UP_REQUIRED, message)
+
     def transition(self, session: Session, principal: Principal, token: Token, account: Account,
-                   action: str) -> Token:
-        """Activate, suspend, resume or delete a token; activation needs the holder's step-up."""
-        if action == "activate" and (principal.subject != account.holder
-                                     or principal.acr not in domain.STEP_UP_ACRS):
-            self.record(session, principal, "activate", "payment_token", token.id, outcome="refused",
-                        reason=Reason.STEP_UP_REQUIRED.value)
-            raise Refused(Reason.STEP_UP_REQUIRED,
-                          "the holder activates a token after a step-up (OTP or voiceprint)")
+                   action: str, *, otp: str | None = None, reason: str | None = None) -> Token:
+        """Activate, suspend, resume or delete a token. Activation needs the step-up the issuer asked
+        for (its one-time code, ``otp``) or, for a risk challenge, the holder's own step-up; resuming a
+        token suspended for a lost device needs the holder's step-up (or the issuer)."""
+        stepped_up = principal.subject == token.holder and principal.acr in domain.STEP_UP_ACRS
+        if action == "activate" and token.state == TokenState.REQUESTED:
+            if token.step_up_ref is not None:
+                if not otp or not self.banks.get(account.bank_code).confirm_step_up(token.step_up_ref, otp):
+                    raise self._step_up_refused(session, principal, token, action,
+                                                "enter the one-time code the issuer sent the holder")
+            elif not stepped_up:
+                raise self._step_up_refused(
+                    session, principal, token, action,
+                    "the holder activates a token after a step-up (OTP or voiceprint)")
+        if (action == "resume" and token.state == TokenState.SUSPENDED
+                and token.suspended_for == "device_lost"
+                and not (stepped_up or self._is_issuer(principal, account))):
+            raise self._step_up_refused(session, principal, token, action,
+                                        "a token suspended for a lost device resumes after the holder's "
+                                        "step-up (OTP or voiceprint)")
         target = domain.next_state(TokenState(token.state), action)
         if target is None:
-            raise Conflict(f"a {token.state} token cannot be {action}d", state=token.state)
+            raise Conflict(f"a {token.state} token cannot be {domain.PAST_TENSE[action]}", state=token.state)
         token.state, token.updated_at = target.value, self.clock.now()
         if action == "activate":
-            token.assurance = "step_up"
+            token.assurance, token.step_up_ref = "step_up", None
+        token.suspended_for = reason if target is TokenState.SUSPENDED else None
         session.flush()
-        self.record(session, principal, action, "payment_token", token.id, state=target.value)
+        self.record(session, principal, action, "payment_token", token.id, state=target.value,
+                    **({"suspended_for": reason} if reason else {}))
         self._notify(session, token, account, f"token.{target.value}")
         return token
 
+    def replenish_key(self, session: Session, principal: Principal, token: Token) -> NewKey:
+        """Hand the token's device its next limited-use key; the previous one stops working."""
+        if token.state != TokenState.ACTIVE:
+            raise Conflict(f"a {token.state} token gets no new key", state=token.state)
+        now = self.clock.now()
+        token.luk_seq, token.luk_uses = token.luk_seq + 1, 0
+        token.luk_expires_at, token.updated_at = now + self.limits.key_lifetime, now
+        session.flush()
+        self.record(session, principal, "key.replenish", "payment_token", token.id, sequence=token.luk_seq)
+        return NewKey(token, self.cryptogram_key(token).hex(), token.luk_seq, token.luk_expires_at,
+                      self.limits.key_max_uses)
+
     def update_account(self, session: Session, principal: Principal, *, current_number: str,
                        new_number: str | None, new_expires_on: date | None) -> tuple[Account, int]:
-        """The issuer replaces an account's number and/or expiry; every token keeps working with the
-        new expiry, and each requestor is told. (account, tokens updated)."""
+        """The issuer replaces an account's number and/or expiry; every token keeps working (each keeps
+        its own expiry), and each requestor is told. (account, tokens updated)."""
         account = repo.account_by_digest(session, self._digest(current_number))
         if account is None or principal.organization_id != account.bank_code:
             raise NotFound("no such account at your bank")
@@ -313,55 +400,12 @@ class TokenService:
         for token in repo.tokens_of_accounts(session, [account.id]):
             if token.state == TokenState.DELETED:
                 continue
-            token.controls = {**token.controls, "expires_on": account.expires_on.isoformat()}
             token.updated_at = now
             changed += 1
             self._notify(session, token, account, "token.account_updated")
         session.flush()
         self.record(session, principal, "account.update", "payment_account", account.par, tokens=changed)
         return account, changed
-
-    # ------------------------------------------------------------ payment by token
-
-    def pay(self, session: Session, principal: Principal, requestor: Requestor, *, token_number: str,
-            amount_fen: int, merchant_id: str, channel: str, atc: int, cryptogram: str,
-            device_id: str | None, holder: str | None = None) -> Payment:
-        """Check the cryptogram, the domain controls and the state, then detokenise for the issuing bank
-        alone and let it authorise. ``holder`` (wallet payments) also requires the token be theirs."""
-        token = repo.token_by_number(session, token_number)
-        if token is None:
-            raise NotFound("no such token")
-        account = repo.account(session, token.account_id)
-        assert account is not None
-        now = self.clock.now()
-        details: dict[str, Any] = {"requestor_id": requestor.id, "merchant_id": merchant_id,
-                                   "channel": channel, "amount_fen": amount_fen, "atc": atc}
-        reason: Reason | None = None
-        if holder is not None and account.holder != holder:
-            reason = Reason.ACCOUNT_MISMATCH
-        if reason is None:
-            use = Use(requestor.id, merchant_id, channel, amount_fen, now.date(), device_id)
-            reason = domain.check_use(TokenState(token.state), token.requestor_id,
-                                      Controls.from_dict(token.controls), use)
-        if reason is None:
-            key = self._cryptogram_key(token)
-            reason = domain.verify_cryptogram(key, token.number, amount_fen, merchant_id, atc, cryptogram,
-                                              token.atc)
-        if reason is None and not repo.advance_counter(session, token.id, atc):
-            reason = Reason.CRYPTOGRAM_REPLAYED  # another request used this counter a moment ago
-        if reason is not None:
-            self.record(session, principal, "detokenize", "payment_token", token.id, outcome="refused",
-                        reason=reason.value, **details)
-            raise Refused(reason, _REFUSALS[reason])
-        number = self._open(account)
-        self.record(session, principal, "detokenize", "payment_token", token.id, par=account.par,
-                    bank_code=account.bank_code, **details)
-        authorization = self.banks.get(account.bank_code).authorize(number, amount_fen, merchant_id, token.id)
-        set_committed_value(token, "atc", atc)  # already written by the conditional update
-        self.record(session, principal, "authorize", "payment_token", token.id,
-                    outcome="approved" if authorization.approved else "declined",
-                    bank_code=account.bank_code, response_code=authorization.code, amount_fen=amount_fen)
-        return Payment(token, account, authorization)
 
     # ------------------------------------------------------------ helpers
 
@@ -373,9 +417,10 @@ class TokenService:
                           outcome=outcome, purpose="payment tokenisation", details=details,
                           at=self.clock.now())
 
-    def _cryptogram_key(self, token: Token) -> bytes:
-        # bound to the number too: a deleted token provisioned again (same row) gets a new key
-        return domain.cryptogram_key(self.keys.cryptogram, f"{token.id}:{token.number}")
+    def cryptogram_key(self, token: Token) -> bytes:
+        """The token's current limited-use key (bound to its number and key sequence: a deleted token
+        provisioned again, or a replenished key, never matches an old device's key)."""
+        return domain.limited_use_key(self.keys.cryptogram, token.id, token.number, token.luk_seq)
 
     def _notify(self, session: Session, token: Token, account: Account, event: str) -> None:
         now = self.clock.now()
@@ -387,7 +432,7 @@ class TokenService:
         session.info.setdefault(WEBHOOKS_KEY, []).append(webhook.id)
 
 
-_REFUSALS: dict[Reason, str] = {
+REFUSALS: dict[Reason, str] = {
     Reason.REQUESTOR_MISMATCH: "this token was issued to another requestor",
     Reason.MERCHANT_NOT_ALLOWED: "this token may not be used at this merchant",
     Reason.CHANNEL_NOT_ALLOWED: "this token may not be used in this channel",
@@ -397,6 +442,9 @@ _REFUSALS: dict[Reason, str] = {
     Reason.TOKEN_INACTIVE: "this token is not active yet (step-up pending)",
     Reason.TOKEN_DELETED: "this token was deleted",
     Reason.TOKEN_EXPIRED: "this token has expired",
+    Reason.ACCOUNT_EXPIRED: "the card or account behind this token has expired",
+    Reason.KEY_EXPIRED: "this token's limited-use key has expired: replenish it",
+    Reason.KEY_EXHAUSTED: "this token's limited-use key is used up: replenish it",
     Reason.CRYPTOGRAM_REPLAYED: "this cryptogram's counter was used before",
     Reason.CRYPTOGRAM_INVALID: "the cryptogram does not match this transaction",
     Reason.ACCOUNT_MISMATCH: "this token belongs to another person's account",

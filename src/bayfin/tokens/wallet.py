@@ -36,9 +36,10 @@ class Wallet:
              expires_on: date, device_id: str, ip: str | None = None) -> Provisioned:
         """Bind an account of ``bank_code`` (the bank confirms it) and provision the device's token."""
         requestor = self.tokens.requestor_of(session, principal)
-        account = self.tokens.vault(session, number=number, expires_on=expires_on, bank_code=bank_code,
+        vaulted = self.tokens.vault(session, principal, number=number, expires_on=expires_on,
+                                    bank_code=bank_code, requestor_id=requestor.id, device_id=device_id,
                                     holder=principal.subject)
-        return self.tokens.provision(session, principal, requestor, account, device_id=device_id, ip=ip)
+        return self.tokens.provision(session, principal, requestor, vaulted, device_id=device_id, ip=ip)
 
     def accounts(self, session: Session, principal: Principal) -> list[WalletAccount]:
         """The person's accounts (default first) with every token of each, across requestors."""
@@ -64,13 +65,16 @@ class Wallet:
         return chosen
 
     def suspend_device(self, session: Session, principal: Principal, device_id: str) -> list[Token]:
-        """Suspend every active token of the person's accounts bound to ``device_id`` (a lost phone)."""
+        """Suspend every active token of the person's accounts bound to ``device_id`` (a lost phone);
+        each resumes only after the holder's step-up."""
         accounts = {a.id: a for a in repo.accounts_of(session, principal.subject)}
         suspended = []
         for token in repo.tokens_of_accounts(session, list(accounts)):
-            if token.device_id == device_id and token.state == TokenState.ACTIVE:
+            if token.device_id == device_id and token.state == TokenState.ACTIVE \
+                    and token.holder == principal.subject:
                 suspended.append(self.tokens.transition(session, principal, token,
-                                                        accounts[token.account_id], "suspend"))
+                                                        accounts[token.account_id], "suspend",
+                                                        reason="device_lost"))
         self.tokens.record(session, principal, "wallet.device_lost", "device", device_id,
                            tokens=len(suspended))
         return suspended
@@ -79,6 +83,6 @@ class Wallet:
         """One of the person's own tokens (404 for anyone else's: its existence is not revealed)."""
         token = repo.token(session, token_id)
         account = repo.account(session, token.account_id) if token is not None else None
-        if token is None or account is None or account.holder != principal.subject:
+        if token is None or account is None or token.holder != principal.subject:
             raise NotFound("no such token in your wallet")
         return token, account

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bayfin.kernel.db import UnitOfWork
 from bayfin.kernel.platform import Platform
+from bayfin.kernel.security import Principal
+from bayfin.tokens.bank_outbox import BankOutbox
 from bayfin.tokens.banks import BankDirectory, HttpBank
 from bayfin.tokens.domain import TokenBinRange
+from bayfin.tokens.models import TokenPayment
+from bayfin.tokens.payments import PaymentRequest, Payments
 from bayfin.tokens.risk import FixedRisk, FraudEngineRisk, RiskAssessor
-from bayfin.tokens.service import Keys, TokenService
+from bayfin.tokens.service import Keys, Limits, TokenService
 from bayfin.tokens.vault import KeyRing, derive_key
 from bayfin.tokens.wallet import Wallet
 from bayfin.tokens.webhooks import WebhookDispatcher
@@ -31,6 +38,17 @@ class TokensSettings(BaseSettings):
     ff1_key: str = ""
     #: Banks reached over HTTP, as ``CODE=https://bank.example/api,CODE2=…``.
     banks: str = ""
+    #: Seconds to wait for a bank; past it a payment's outcome is unknown and it is reversed.
+    bank_timeout: float = Field(default=5.0, gt=0, le=60)
+    #: A token's own lifetime (apart from the card's expiry).
+    token_lifetime_days: int = Field(default=3 * 365, ge=1, le=20 * 365)
+    #: A limited-use key's lifetime and how many payments it signs before the device replenishes it.
+    key_lifetime_hours: int = Field(default=7 * 24, ge=1, le=366 * 24)
+    key_max_uses: int = Field(default=20, ge=1, le=10_000)
+    #: How far below the highest counter seen a late payment's counter may be (each used once).
+    atc_window: int = Field(default=8, ge=0, le=1000)
+    #: After how long a payment still waiting for its issuer is taken as lost and reversed.
+    stale_after_seconds: int = Field(default=60, ge=10, le=86_400)
 
 
 @dataclass
@@ -40,10 +58,31 @@ class TokensRuntime:
     service: TokenService
     wallet: Wallet
     webhooks: WebhookDispatcher
+    payments: Payments
+    bank_outbox: BankOutbox
+
+    def pay(self, uow: UnitOfWork, principal: Principal, request: PaymentRequest,
+            holder: str | None = None) -> TokenPayment:
+        """Pay by token from the edge, in three transactions: record the payment and commit, ask the
+        issuer with no transaction open, record the answer (or queue the reversal of an unknown
+        outcome, tried as soon as the edge commits). A retry of a recorded payment is answered from
+        the record."""
+        session = uow.session
+        requestor = self.service.requestor_of(session, principal)
+        started = self.payments.start(session, principal, requestor, request, holder=holder)
+        if started.replayed:
+            return started.payment
+        uow.commit()  # the record, the counter and the audit entry are durable before money moves
+        answer = self.payments.authorize(started)
+        payment, queued = self.payments.finish(session, principal, started.payment.id, answer)
+        if queued:
+            uow.after_commit(lambda: self.bank_outbox.submit(queued))
+        return payment
 
     def close(self) -> None:
-        """Stop webhook delivery and close bank connections."""
+        """Stop webhook delivery and the bank outbox, and close bank connections."""
         self.webhooks.close()
+        self.bank_outbox.close()
         self.service.banks.close()
 
 
@@ -71,12 +110,18 @@ def configure(platform: Platform, settings: TokensSettings | None = None) -> Tok
     banks = BankDirectory()
     for item in filter(None, (part.strip() for part in settings.banks.split(","))):
         code, _, url = item.partition("=")
-        banks.register(code.strip(), HttpBank(url.strip()))
+        banks.register(code.strip(), HttpBank(url.strip(), timeout=settings.bank_timeout))
+    limits = Limits(token_lifetime=timedelta(days=settings.token_lifetime_days),
+                    key_lifetime=timedelta(hours=settings.key_lifetime_hours),
+                    key_max_uses=settings.key_max_uses, atc_window=settings.atc_window,
+                    stale_after=timedelta(seconds=settings.stale_after_seconds))
     service = TokenService(keys, platform.audit, platform.clock, banks, risk,
                            bin_range=TokenBinRange(settings.bin_prefix, settings.token_length),
-                           bin_controller=settings.bin_controller)
+                           bin_controller=settings.bin_controller, limits=limits)
     dispatcher = WebhookDispatcher(platform.session_factory, service.webhook_secret, platform.clock)
-    runtime = TokensRuntime(service, Wallet(service), dispatcher)
+    payments = Payments(service)
+    runtime = TokensRuntime(service, Wallet(service), dispatcher, payments,
+                            BankOutbox(platform.session_factory, payments))
     platform.extensions["tokens"] = runtime
     return runtime
 

@@ -57,11 +57,10 @@ def audit(page: SignedIn, session: Session) -> Response:
 
 @router.post("/console/audit/verify")
 async def verify(request: Request, page: SignedIn, session: Session) -> Response:
-    """Seal what is pending and recompute the whole HMAC chain; htmx swaps in the result."""
+    """Recompute the whole HMAC chain (read-only: nothing is sealed); htmx swaps in the result."""
     await form_of(request, page)
     principal = OPERATOR.check(page.require_principal())
     platform = page.platform
-    platform.audit.seal_pending(session)
     report = verify_chain(session, platform.settings.audit_key.get_secret_value().encode())
     platform.audit.record(session, actor=principal.subject, actor_org=principal.organization_id,
                           action="audit.verify", subject_type="audit_log", subject_id="chain",

@@ -20,7 +20,8 @@ from fastapi.testclient import TestClient
 
 from bayfin.kernel.platform import Platform
 from bayfin.tokens import domain
-from bayfin.tokens.banks import HttpBank, InMemoryBank
+from bayfin.tokens.bank_outbox import BankOutbox
+from bayfin.tokens.banks import BankAccount, HttpBank, InMemoryBank
 from bayfin.tokens.risk import FixedRisk
 from bayfin.tokens.webhooks import WebhookDispatcher
 from bayfin.tokens.wiring import TokensRuntime, tokens_runtime
@@ -90,7 +91,7 @@ def test_bank(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The HTTP test bank as its own process on a free port, holding Alice's second account."""
     port = _free_port()
     accounts = tmp_path_factory.mktemp("bank") / "accounts.json"
-    accounts.write_text(json.dumps({ALICE_B: [EXPIRY.isoformat(), 500_000]}))
+    accounts.write_text(json.dumps({ALICE_B: [EXPIRY.isoformat(), 500_000, "alice"]}))
     process = subprocess.Popen([sys.executable, "-m", "bayfin.tokens.testbank", "--port", str(port),
                                 "--accounts", str(accounts)])
     base = f"http://127.0.0.1:{port}"
@@ -146,9 +147,12 @@ def env(client: TestClient, platform: Platform, auth_headers: TokenFactory, rece
     runtime.webhooks.close()  # one connection per test: deliver in the request thread, not on a pool
     runtime.webhooks = WebhookDispatcher(platform.session_factory, runtime.service.webhook_secret,
                                          platform.clock, backoff=0.01, background=False)
+    runtime.bank_outbox.close()
+    runtime.bank_outbox = BankOutbox(platform.session_factory, runtime.payments, background=False)
     risk = FixedRisk("ALLOW")
     runtime.service.risk = risk
-    memory_bank = InMemoryBank({ALICE_A: (EXPIRY, 1_000_000), BOB_A: (EXPIRY, 1_000_000)})
+    memory_bank = InMemoryBank({ALICE_A: BankAccount(EXPIRY, 1_000_000, "alice"),
+                                BOB_A: BankAccount(EXPIRY, 1_000_000, "bob")})
     runtime.service.banks.register("BANKA", memory_bank)
     runtime.service.banks.register("BANKB", HttpBank(test_bank))
     admin = auth_headers("ops", org="GD-OPS", org_type="operator", scopes=["tokens:admin"])

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from bayfin.identity.service import SYSTEM
 from bayfin.kernel.audit import AuditEntry
+from bayfin.tokens.banks import BankAccount
 from tests.api.tokens.conftest import EXPIRY, Env, card
 
 
@@ -23,7 +24,7 @@ def test_a_payment_institution_tokenises_with_its_identity_platform_client_crede
     assert issued.status_code == 200, issued.text
     bearer = {"Authorization": f"Bearer {issued.json()['access_token']}"}
     number = card("62220277")
-    env.memory_bank.accounts[number] = (EXPIRY, 100_000)
+    env.memory_bank.accounts[number] = BankAccount(EXPIRY, 100_000, "carol")
     body = {"account_number": number, "bank_code": "BANKA", "cardholder": "carol",
             "expiry_month": EXPIRY.month, "expiry_year": EXPIRY.year}
     unregistered = env.client.post("/v1/tokens", headers=bearer, json=body)

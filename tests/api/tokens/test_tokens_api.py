@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bayfin.kernel.audit import AuditEntry
 from bayfin.tokens import domain
+from bayfin.tokens.banks import BankAccount
 from bayfin.tokens.models import Account, Webhook
 from bayfin.tokens.risk import FraudEngineRisk, ProvisioningRequest
 from bayfin.tokens.vault import KeyRing
@@ -80,8 +81,8 @@ def test_a_challenged_provisioning_waits_for_the_holders_step_up(env: Env) -> No
 
 
 def test_a_blocked_provisioning_is_declined_audited_and_does_not_claim_the_account(env: Env) -> None:
-    env.risk.outcome = "BLOCK"  # bob tries to bind alice's card
-    response = env.client.post("/v1/wallet/accounts", headers=env.bob(), json={
+    env.risk.outcome = "BLOCK"  # the risk engine blocks this binding (say, a farm of new devices)
+    response = env.client.post("/v1/wallet/accounts", headers=env.alice(), json={
         "bank_code": "BANKA", "account_number": ALICE_A, "expiry_month": EXPIRY.month,
         "expiry_year": EXPIRY.year, "device_id": "alice-phone"})
     assert response.status_code == 403 and response.json()["reason"] == "PROVISIONING_DECLINED"
@@ -89,7 +90,7 @@ def test_a_blocked_provisioning_is_declined_audited_and_does_not_claim_the_accou
         entry = uow.session.scalars(select(AuditEntry).where(AuditEntry.action == "tokens.provision")).one()
         assert entry.outcome == "refused" and entry.details["risk"] == "BLOCK"
         assert uow.session.scalars(select(Account)).all() == []  # the declined binding claims nothing
-    env.risk.outcome = "ALLOW"  # alice can still bind her own card
+    env.risk.outcome = "ALLOW"  # later, alice can still bind her own card
     assert bind(env, ALICE_A, who=env.alice())["token"]["state"] == "active"  # type: ignore[index]
 
 
@@ -165,14 +166,15 @@ def test_an_issuer_update_carries_the_new_number_and_expiry_over_to_every_token(
     wallet = bind(env, ALICE_A)
     provision_for_shop(env, ALICE_A, holder="alice")
     new_number = card("62220212")
-    env.memory_bank.accounts[new_number] = (EXPIRY.replace(year=2033), 1_000_000)
+    env.memory_bank.accounts[new_number] = BankAccount(EXPIRY.replace(year=2033), 1_000_000, "alice")
     response = env.client.post("/v1/tokens/accounts/update", headers=env.issuer("BANKA"), json={
         "current_number": ALICE_A, "new_number": new_number, "expiry_month": 6, "expiry_year": 2033})
     assert response.status_code == 200, response.text
     assert response.json()["tokens_updated"] == 2 and response.json()["account_last4"] == new_number[-4:]
     assert new_number not in response.text and ALICE_A not in response.text
     listed = env.client.get("/v1/wallet/accounts", headers=env.alice()).json()["items"]
-    assert {t["expires_on"] for t in listed[0]["tokens"]} == {"2033-06-30"}
+    assert listed[0]["expires_on"] == "2033-06-30"  # the card's expiry; each token keeps its own
+    assert {t["expires_on"] for t in listed[0]["tokens"]} == {wallet["token"]["expires_on"]}  # type: ignore[index]
     paid = env.client.post("/v1/wallet/payments", headers=env.alice(), json=pay_body(wallet))
     assert paid.status_code == 200 and paid.json()["approved"] is True
     assert env.memory_bank.authorizations[-1][0] == new_number  # the bank saw the new number
@@ -185,7 +187,7 @@ def test_an_issuer_update_carries_the_new_number_and_expiry_over_to_every_token(
 def test_master_key_rotation_rewraps_in_batches_while_every_record_stays_readable(env: Env) -> None:
     for n, holder in enumerate(("alice", "bob", "carol")):
         number = card(f"6222029{n}")
-        env.memory_bank.accounts[number] = (EXPIRY, 10_000)
+        env.memory_bank.accounts[number] = BankAccount(EXPIRY, 10_000, holder)
         provision_for_shop(env, number, holder=holder)
     service = env.runtime.service
     old_ring = service.keys.ring

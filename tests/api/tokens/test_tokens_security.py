@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bayfin.kernel.audit import AuditEntry
 from bayfin.kernel.clock import FixedClock
+from bayfin.tokens.banks import BankAccount
 from bayfin.tokens.models import Account, Requestor, Token, Webhook
 from tests.api.tokens.conftest import (
     ALICE_A,
@@ -84,23 +85,47 @@ def test_a_suspended_token_is_refused(env: Env) -> None:
     refused(env.client.post("/v1/tokens/payments", headers=env.shop(), json=body), "TOKEN_SUSPENDED")
 
 
-def test_an_expired_token_is_refused(env: Env) -> None:
-    token = bind(env)
-    env.runtime.service.clock = FixedClock(datetime(2030, 7, 1, 9, tzinfo=UTC))  # EXPIRY is 2030-06-30
+def test_the_token_and_the_card_each_expire_on_their_own(env: Env) -> None:
+    from datetime import timedelta
+
+    from bayfin.tokens.service import Limits
+
+    service = env.runtime.service
+    service.limits = Limits(token_lifetime=timedelta(days=30), key_lifetime=timedelta(days=3650))
+    token = bind(env)  # the token lives 30 days; the card runs to 2030-06-30
+    now = datetime.now(UTC)
+    service.clock = FixedClock(now + timedelta(days=31))
     refused(env.client.post("/v1/wallet/payments", headers=env.alice(), json=pay_body(token)),
             "TOKEN_EXPIRED")
+    service.limits = Limits(token_lifetime=timedelta(days=3650), key_lifetime=timedelta(days=3650))
+    service.clock = FixedClock(now)
+    assert env.client.post(f"/v1/wallet/tokens/{token['token']['id']}/delete",  # type: ignore[index]
+                           headers=env.alice()).status_code == 200
+    again = bind(env)
+    assert again["token"]["expires_on"] > "2030-07-01"  # type: ignore[index]
+    service.clock = FixedClock(datetime(2030, 7, 1, 9, tzinfo=UTC))  # the card expired on 2030-06-30
+    refused(env.client.post("/v1/wallet/payments", headers=env.alice(), json=pay_body(again)),
+            "ACCOUNT_EXPIRED")
 
 
-def test_a_replayed_or_altered_cryptogram_is_refused(env: Env) -> None:
+def test_a_replayed_request_pays_once_a_late_counter_once_and_an_altered_one_never(env: Env) -> None:
     token = bind(env)
     body = pay_body(token, amount=1200, atc=5)
-    assert env.client.post("/v1/wallet/payments", headers=env.alice(), json=body).json()["approved"] is True
-    refused(env.client.post("/v1/wallet/payments", headers=env.alice(), json=body), "CRYPTOGRAM_REPLAYED")
-    older = pay_body(token, amount=1200, atc=4)
-    refused(env.client.post("/v1/wallet/payments", headers=env.alice(), json=older), "CRYPTOGRAM_REPLAYED")
-    altered = {**pay_body(token, amount=1200, atc=6), "amount_fen": 120_000}
+    first = env.client.post("/v1/wallet/payments", headers=env.alice(), json=body)
+    assert first.status_code == 200 and first.json()["approved"] is True
+    again = env.client.post("/v1/wallet/payments", headers=env.alice(), json=body)  # the same request
+    assert again.status_code == 200 and again.json()["payment_id"] == first.json()["payment_id"]
+    late = pay_body(token, amount=1200, atc=4)  # within the window: a payment that arrived late
+    assert env.client.post("/v1/wallet/payments", headers=env.alice(), json=late).json()["approved"] is True
+    other_amount = pay_body(token, amount=1300, atc=4)  # the counter is spent: another payment on it fails
+    refused(env.client.post("/v1/wallet/payments", headers=env.alice(), json=other_amount),
+            "CRYPTOGRAM_REPLAYED")
+    env.client.post("/v1/wallet/payments", headers=env.alice(), json=pay_body(token, amount=10, atc=40))
+    too_old = pay_body(token, amount=1200, atc=30)  # more than 8 below the highest counter seen
+    refused(env.client.post("/v1/wallet/payments", headers=env.alice(), json=too_old), "CRYPTOGRAM_REPLAYED")
+    altered = {**pay_body(token, amount=1200, atc=41), "amount_fen": 120_000}
     refused(env.client.post("/v1/wallet/payments", headers=env.alice(), json=altered), "CRYPTOGRAM_INVALID")
-    assert len(env.memory_bank.authorizations) == 1
+    assert [a[1] for a in env.memory_bank.authorizations] == [1200, 1200, 10]
 
 
 def test_a_token_of_another_persons_account_is_refused(env: Env) -> None:
@@ -110,7 +135,7 @@ def test_a_token_of_another_persons_account_is_refused(env: Env) -> None:
     steal = env.client.post("/v1/wallet/accounts", headers=env.bob(), json={
         "bank_code": "BANKA", "account_number": ALICE_A, "expiry_month": EXPIRY.month,
         "expiry_year": EXPIRY.year, "device_id": "bob-phone"})
-    refused(steal, "ACCOUNT_MISMATCH")
+    assert steal.status_code == 422 and steal.json()["reason"] == "ACCOUNT_NOT_CONFIRMED"
     token_id = alice_token["token"]["id"]  # type: ignore[index]
     assert env.client.post(f"/v1/wallet/tokens/{token_id}/suspend", headers=env.bob()).status_code == 404
 
@@ -120,7 +145,7 @@ def test_no_account_number_appears_in_any_log_response_error_audit_entry_or_webh
     caplog.set_level(logging.DEBUG)
     renewed = card("62220213")
     numbers = [ALICE_A, ALICE_B, BOB_A, renewed, card("62220255")]
-    env.memory_bank.accounts[renewed] = (EXPIRY, 1_000_000)
+    env.memory_bank.accounts[renewed] = BankAccount(EXPIRY, 1_000_000, "alice")
     bodies: list[str] = []
 
     def call(method: str, url: str, headers: dict[str, str], body: object = None) -> httpx.Response:

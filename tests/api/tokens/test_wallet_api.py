@@ -56,7 +56,10 @@ def test_a_lost_device_has_all_its_tokens_suspended_in_one_action(env: Env) -> N
     assert refused.status_code == 403 and refused.json()["reason"] == "TOKEN_SUSPENDED"
     assert env.receiver.events().count("token.suspended") == 2
     token_id = phone_a["token"]["id"]  # type: ignore[index]
-    assert env.client.post(f"/v1/wallet/tokens/{token_id}/resume", headers=env.alice()).status_code == 200
+    plain = env.client.post(f"/v1/wallet/tokens/{token_id}/resume", headers=env.alice())
+    assert plain.status_code == 403 and plain.json()["reason"] == "STEP_UP_REQUIRED"  # whoever has the phone
+    resumed = env.client.post(f"/v1/wallet/tokens/{token_id}/resume", headers=env.alice(acr="otp"))
+    assert resumed.status_code == 200 and resumed.json()["state"] == "active"
     again = env.client.post("/v1/wallet/payments", headers=env.alice(), json=pay_body(phone_a, atc=2))
     assert again.status_code == 200 and again.json()["approved"] is True
 

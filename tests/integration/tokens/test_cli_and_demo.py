@@ -88,3 +88,61 @@ def test_registering_a_requestor_from_the_cli_prints_its_id_and_secret(cli_env: 
     bad = cli_env.invoke(app, ["tokens", "requestors", "add", "--name", "X", "--client-id", "x",
                                "--kind", "bank"])
     assert bad.exit_code == 2
+
+
+def test_the_outbox_worker_reverses_a_payment_whose_process_died_mid_call(
+        cli_env: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``bayfin tokens payments work --once`` against a bank over HTTP: a payment left waiting for its
+    issuer (the process died after the bank debited) is reversed, and the bank's ledger nets to zero."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import update
+
+    from bayfin.kernel.security import Principal
+    from bayfin.tokens import domain
+    from bayfin.tokens.banks import BankAccount, InMemoryBank
+    from bayfin.tokens.models import TokenPayment
+    from bayfin.tokens.payments import PaymentRequest
+    from bayfin.tokens.testbank import Faults
+    from bayfin.tokens.wiring import tokens_runtime
+    from tests.api.tokens.test_payment_faults import BankServer, _free_port
+
+    number = "6217009900000000006"
+    bank = BankServer(InMemoryBank({number: BankAccount(date(2031, 1, 31), 50_000, "dora")}), Faults(),
+                      _free_port())
+    bank.start()
+    monkeypatch.setenv("BAYFIN_TOKENS_BANKS", f"BANKF={bank.url}")
+    monkeypatch.setenv("BAYFIN_TOKENS_STALE_AFTER_SECONDS", "10")
+    platform = build_platform(get_settings())
+    try:
+        runtime = tokens_runtime(platform)
+        dora = Principal(subject="dora", organization_type="person", client_id="w",
+                         scopes=frozenset({"wallet"}))
+        with platform.unit_of_work() as uow:
+            runtime.service.register_requestor(uow.session, Principal(subject="ops"), name="W", kind="wallet",
+                                               client_id="w", merchants=[], channels=[], webhook_url=None)
+            done = runtime.wallet.bind(uow.session, dora, bank_code="BANKF", number=number,
+                                       expires_on=date(2031, 1, 31), device_id="phone")
+            uow.commit()
+        key = bytes.fromhex(done.cryptogram_key)
+        with platform.unit_of_work() as uow:
+            requestor = runtime.service.requestor_of(uow.session, dora)
+            started = runtime.payments.start(uow.session, dora, requestor, PaymentRequest(
+                token_number=done.token.number, amount_fen=3_000, merchant_id="M", channel="nfc", atc=1,
+                cryptogram=domain.cryptogram(key, done.token.number, 3_000, "M", 1), device_id="phone"),
+                holder="dora")
+            uow.commit()
+        runtime.payments.authorize(started)  # debited; then the process "dies"
+        with platform.unit_of_work() as uow:
+            uow.session.execute(update(TokenPayment).values(
+                updated_at=platform.clock.now() - timedelta(minutes=5)))
+            uow.commit()
+    finally:
+        platform.dispose()
+    assert bank.bank.net_debit(started.payment.id) == 3_000
+    try:
+        assert _json(cli_env, "payments", "work", "--once") == {"acknowledged": 1, "still_owed": 0}
+        assert _json(cli_env, "payments", "work", "--once") == {"acknowledged": 0, "still_owed": 0}
+    finally:
+        bank.stop()
+    assert bank.bank.net_debit(started.payment.id) == 0

@@ -124,23 +124,45 @@ def test_the_lifecycle_allows_only_its_transitions() -> None:
     assert domain.next_state(TokenState.ACTIVE, "activate") is None
 
 
-def test_a_cryptogram_verifies_once_and_refuses_a_replay_or_an_altered_amount() -> None:
+def test_a_cryptogram_verifies_and_refuses_an_altered_amount_or_merchant() -> None:
     key = domain.cryptogram_key(b"m" * 32, "tok_1")
     mac = domain.cryptogram(key, "6299980100000001", 1000, "M1", 7)
-    assert domain.verify_cryptogram(key, "6299980100000001", 1000, "M1", 7, mac, last_atc=6) is None
-    assert domain.verify_cryptogram(key, "6299980100000001", 1000, "M1", 7, mac, last_atc=7) \
-        is Reason.CRYPTOGRAM_REPLAYED
-    assert domain.verify_cryptogram(key, "6299980100000001", 1001, "M1", 7, mac, last_atc=6) \
-        is Reason.CRYPTOGRAM_INVALID
-    assert domain.verify_cryptogram(key, "6299980100000001", 1000, "M2", 7, mac, last_atc=6) \
-        is Reason.CRYPTOGRAM_INVALID
+    assert domain.verify_cryptogram(key, "6299980100000001", 1000, "M1", 7, mac) is None
+    assert domain.verify_cryptogram(key, "6299980100000001", 1000, "M1", 8, mac) is Reason.CRYPTOGRAM_INVALID
+    assert domain.verify_cryptogram(key, "6299980100000001", 1001, "M1", 7, mac) is Reason.CRYPTOGRAM_INVALID
+    assert domain.verify_cryptogram(key, "6299980100000001", 1000, "M2", 7, mac) is Reason.CRYPTOGRAM_INVALID
+
+
+def test_a_counter_is_fresh_above_the_highest_seen_or_within_the_window_below_it() -> None:
+    assert domain.counter_in_window(8, 7, 0) and not domain.counter_in_window(7, 7, 0)
+    assert domain.counter_in_window(3, 10, 8) and not domain.counter_in_window(2, 10, 8)
+
+
+def test_a_limited_use_key_stops_at_its_expiry_or_its_last_use() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime(2026, 12, 5, tzinfo=UTC)
+    assert domain.check_key(now + timedelta(hours=1), 19, 20, now) is None
+    assert domain.check_key(now + timedelta(hours=1), 20, 20, now) is Reason.KEY_EXHAUSTED
+    assert domain.check_key(now, 0, 20, now) is Reason.KEY_EXPIRED
+    assert domain.check_key(None, 0, 20, now) is Reason.KEY_EXPIRED  # a key from before key lifetimes
+    first, second = (domain.limited_use_key(b"m" * 32, "tok_1", "6299980100000001", n) for n in (1, 2))
+    assert first != second
+
+
+def test_the_issuer_decision_weighs_with_the_risk_engine() -> None:
+    verdict = domain.Verdict
+    assert domain.identify_and_verify("ALLOW", None, "decline").verdict is verdict.DECLINE
+    assert domain.identify_and_verify("ALLOW", "otp", "step_up").verdict is verdict.STEP_UP  # only its code
+    assert domain.identify_and_verify("BLOCK", None, "approve").verdict is verdict.DECLINE
+    assert domain.identify_and_verify("CHALLENGE", None, "approve").verdict is verdict.STEP_UP
+    assert domain.identify_and_verify("ALLOW", None, "approve").verdict is verdict.APPROVE
 
 
 def test_another_tokens_key_does_not_make_a_valid_cryptogram() -> None:
     mac = domain.cryptogram(domain.cryptogram_key(b"m" * 32, "tok_2"), "6299980100000001", 1000, "M1", 1)
     key = domain.cryptogram_key(b"m" * 32, "tok_1")
-    assert domain.verify_cryptogram(key, "6299980100000001", 1000, "M1", 1, mac, 0) \
-        is Reason.CRYPTOGRAM_INVALID
+    assert domain.verify_cryptogram(key, "6299980100000001", 1000, "M1", 1, mac) is Reason.CRYPTOGRAM_INVALID
 
 
 @pytest.mark.parametrize(("risk", "acr", "verdict", "assurance"), [
