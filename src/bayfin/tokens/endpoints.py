@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Request, Response
 from sqlalchemy.orm import Session as OrmSession
 
 from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, UoW, rate_limited, require
