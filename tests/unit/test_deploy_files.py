@@ -21,7 +21,8 @@ BAYFIN_SERVICES = {name: svc for name, svc in COMPOSE["services"].items()
 
 def test_compose_runs_every_production_process() -> None:
     commands = {" ".join(svc["command"][:2]) for svc in BAYFIN_SERVICES.values()}
-    for process in ("db upgrade", "api serve", "fraud worker", "terminals ingest", "sscard switch"):
+    for process in ("db upgrade", "api serve", "fraud worker", "terminals ingest", "sscard switch",
+                    "tokens payments"):
         assert process in commands, f"compose.yaml starts no `bayfin {process}`"
     assert {"postgres", "redis", "nats", "mosquitto"} <= set(COMPOSE["services"])
     assert "-js" in COMPOSE["services"]["nats"]["command"], "NATS must run with JetStream"
