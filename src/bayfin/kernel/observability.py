@@ -16,6 +16,7 @@ ingest, ISO 8583 switch).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -392,14 +393,18 @@ def probe_server(settings: Settings, checks: dict[str, Check], port: int | None 
 
 
 # -- graceful stop ---------------------------------------------------------------------------------
-def on_stop_signals(stop: Callable[[], None]) -> None:
+def on_stop_signals(stop: Callable[[], None], loop: asyncio.AbstractEventLoop | None = None) -> None:
     """Call ``stop`` on SIGTERM (what Kubernetes, compose and systemd send) and on SIGINT (Ctrl-C)
-    instead of dying mid-work; call from the main thread. A second signal still stops at once."""
+    instead of dying mid-work, on ``loop`` when given; call from the main thread. A second signal
+    stops at once, for the operator who does not want to wait for the drain."""
     def handler(signum: int, _frame: object) -> None:
-        log.info("stop signal received; draining", extra={"signal": signal.Signals(signum).name})
+        log.warning("stop signal received; draining", extra={"signal": signal.Signals(signum).name})
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, signal.SIG_DFL)
-        stop()
+        if loop is not None:
+            loop.call_soon_threadsafe(stop)
+        else:
+            stop()
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, handler)
