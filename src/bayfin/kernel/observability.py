@@ -81,6 +81,11 @@ SWITCH_MESSAGES = Counter("bayfin_switch_messages_total",
                           "ISO 8583 switch responses by message type and response code (field 39).",
                           ["mti", "response_code"])
 
+TERMINAL_MESSAGES = Counter(
+    "bayfin_terminals_messages_total",
+    "Terminal MQTT messages received by the ingest, then committed or failed (by batch).", ["stage"])
+TERMINAL_ALARMS = Counter("bayfin_terminals_alarms_total", "Terminal alarms raised by rule.", ["rule"])
+
 _PENDING_KEY = "bayfin_after_commit"
 
 
