@@ -82,13 +82,12 @@ def audit_seal() -> None:
 def api_serve(host: str = typer.Option(None, help="Bind address (default from settings)."),
               port: int = typer.Option(None, help="Port (default from settings)."),
               workers: int = typer.Option(1, help="Worker processes.")) -> None:
-    """Run the HTTP API with uvicorn."""
-    import uvicorn
+    """Run the HTTP API with uvicorn. SIGTERM drains: no new connections, requests in progress are
+    answered, then exit 0. Several workers share their /metrics through PROMETHEUS_MULTIPROC_DIR."""
+    from bayfin.cli.serving import run_api
 
     settings = get_settings()
-    uvicorn.run("bayfin.api.main:app", host=host or settings.api_host,
-                port=port or settings.api_port, workers=workers, log_level="warning",
-                access_log=False)
+    run_api(host or settings.api_host, port or settings.api_port, workers, settings.data_dir)
 
 
 @auth_app.command("dev-token")

@@ -3,17 +3,26 @@ switch) shares: logs like the API's, traces when configured, a probe port, a cle
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 
 from bayfin.cli.output import err_console
 from bayfin.kernel.logging import configure_logging
-from bayfin.kernel.observability import Check, ProbeServer, configure_tracing, on_stop_signals, probe_server
+from bayfin.kernel.observability import (
+    Check,
+    ProbeServer,
+    configure_tracing,
+    on_stop_signals,
+    prepare_multiprocess_metrics,
+    probe_server,
+)
 from bayfin.kernel.platform import Platform
 
-__all__ = ["ProbePortOption", "on_stop_signals", "serving"]
+__all__ = ["ProbePortOption", "on_stop_signals", "run_api", "serving"]
 
 ProbePortOption = typer.Option(
     None, "--probe-port", help="Port of /healthz, /readyz and /metrics (default BAYFIN_PROBE_PORT; "
@@ -40,3 +49,18 @@ def serving(platform: Platform, service_name: str, checks: dict[str, Check],
             probe.close()
         if tracing is not None:
             tracing.shutdown()
+
+
+def run_api(host: str, port: int, workers: int, data_dir: Path) -> None:
+    """Serve ``bayfin.api.main:app`` with uvicorn until SIGTERM or Ctrl-C, which drain (no new
+    connections, requests in progress answered) and then exit 0; several workers share /metrics."""
+    import uvicorn
+
+    prepare_multiprocess_metrics(workers, data_dir)
+    # After its drain uvicorn raises the signal again at whatever handler it found installed; with
+    # the default one a clean stop would end as "killed by SIGTERM" (exit 143). Found a no-op, the
+    # process returns from run() and exits 0.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
+    uvicorn.run("bayfin.api.main:app", host=host, port=port, workers=workers, log_level="warning",
+                access_log=False)

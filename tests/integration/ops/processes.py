@@ -45,7 +45,7 @@ class Server:
             self.stderr.append(line)
             self.lines.put(line)
 
-    def wait_for(self, pattern: str, timeout: float = 90.0) -> re.Match[str]:
+    def wait_for(self, pattern: str, timeout: float = 400.0) -> re.Match[str]:
         """The first stderr line matching ``pattern`` (fails with what the process said otherwise)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -65,7 +65,7 @@ class Server:
         """The base URL of the process's probe port (started with ``--probe-port 0``)."""
         return self.wait_for(r"probes on (http://\S+)").group(1)
 
-    def terminate_and_wait(self, timeout: float = 90.0) -> int:
+    def terminate_and_wait(self, timeout: float = 120.0) -> int:
         """Send SIGTERM, wait for the exit, collect stdout; returns the exit code."""
         self.proc.terminate()
         code = self.proc.wait(timeout=timeout)

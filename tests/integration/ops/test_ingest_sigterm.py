@@ -16,6 +16,8 @@ from tests.integration.ops.processes import Server, environment, get
 from tests.services import require_service
 
 
+# a real process: its start-up alone takes minutes on a loaded machine
+@pytest.mark.timeout(900)
 @pytest.mark.mqtt
 def test_sigterm_mid_backlog_commits_every_received_message_and_exits_0(
         engine: Engine, database_url: str, tmp_path: Path) -> None:

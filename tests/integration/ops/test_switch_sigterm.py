@@ -6,6 +6,7 @@ import asyncio
 import threading
 from pathlib import Path
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, select
 
@@ -60,6 +61,8 @@ def test_closing_the_switch_answers_the_message_in_flight_and_hangs_up_idle_conn
     assert idle_end is None  # closed cleanly, nothing half-said
 
 
+# a real process: its start-up alone takes minutes on a loaded machine
+@pytest.mark.timeout(900)
 def test_sigterm_drains_the_switch_process_and_every_booked_message_was_answered(
         engine: Engine, database_url: str, tmp_path: Path) -> None:
     wipe(engine)

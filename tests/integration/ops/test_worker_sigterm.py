@@ -21,6 +21,8 @@ from tests.services import require_service
 N = 400
 
 
+# a real process: its start-up alone takes minutes on a loaded machine
+@pytest.mark.timeout(900)
 @pytest.mark.nats
 def test_sigterm_mid_stream_acknowledges_exactly_what_was_stored_and_exits_0(
         engine: Engine, database_url: str, tmp_path: Path) -> None:
