@@ -49,6 +49,7 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 
 from bayfin.kernel import logging as kernel_logging
+from bayfin.kernel.extras import optional_import
 
 if TYPE_CHECKING:
     from bayfin.kernel.settings import Settings
@@ -453,6 +454,9 @@ def configure_tracing(settings: Settings, service_name: str, *, app: Any = None,
     the current trace id in every JSON log line. Without either, returns None having imported nothing."""
     if exporter is None and not settings.otlp_endpoint:
         return None
+    # a deployment that asks for traces without the extra is told which one to install, at start-up
+    optional_import("opentelemetry.sdk.trace", "tracing")
+    optional_import("opentelemetry.instrumentation.sqlalchemy", "tracing")
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
     from opentelemetry.instrumentation.redis import RedisInstrumentor
     from opentelemetry.sdk.resources import Resource
