@@ -280,6 +280,8 @@ def run_checks(checks: dict[str, Check], timeout: float) -> list[CheckResult]:
     started = time.perf_counter()
     futures: dict[str, Future[None] | None] = {}
     with _HANGING_LOCK:
+        for key in [k for k, f in _HANGING.items() if f.done()]:
+            del _HANGING[key]
         for name, check in checks.items():
             key = (name, id(check))
             previous = _HANGING.get(key)
