@@ -179,9 +179,9 @@ def database_check(engine: Engine) -> Check:
 
 def redis_check(url: str) -> Check:
     """Redis answers PING."""
-    def check(timeout: float) -> None:
-        import redis
+    import redis  # here, not in the check: a first import can take longer than the check's timeout
 
+    def check(timeout: float) -> None:
         client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
         try:
             if not client.ping():
