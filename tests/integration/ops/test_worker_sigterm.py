@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, delete, func, select
 
 from bayfin.antifraud.models import FraudCase, FraudCaseEntry, FraudDecisionRecord
@@ -66,8 +67,12 @@ def test_sigterm_mid_stream_acknowledges_exactly_what_was_stored_and_exits_0(
             assert server.proc.poll() is None, "".join(server.stderr[-30:])
             time.sleep(0.02)
         assert get(probes + "/readyz").status_code == 200
-        metrics = get(probes + "/metrics").text
-        assert "bayfin_fraud_decisions_total" in metrics and "bayfin_fraud_consumer_pending{" in metrics
+        families = {f.name: f for f in text_string_to_metric_families(get(probes + "/metrics").text)}
+        assert sum(s.value for s in families["bayfin_fraud_decisions"].samples
+                   if s.name == "bayfin_fraud_decisions_total") > 0
+        lag = [s for s in families["bayfin_fraud_consumer_pending"].samples
+               if s.labels == {"stream": config.stream, "consumer": config.durable}]
+        assert len(lag) == 1 and 0 <= lag[0].value <= N  # read from JetStream, not made up
         assert server.terminate_and_wait() == 0, "".join(server.stderr[-30:])
     finally:
         server.kill()
