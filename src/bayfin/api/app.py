@@ -80,10 +80,8 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
-def create_app(settings: Settings | None = None, platform: Platform | None = None, *,
-               span_exporter: Any = None) -> FastAPI:
-    """Build the API: platform created at start-up (or injected by tests), every module's router;
-    traces go to ``BAYFIN_OTLP_ENDPOINT`` when set (or to ``span_exporter``, for tests)."""
+def create_app(settings: Settings | None = None, platform: Platform | None = None) -> FastAPI:
+    """Build the API: platform created at start-up (or injected by tests), every module's router."""
     settings = settings or (platform.settings if platform else get_settings())
     configure_logging(settings.log_level, settings.log_json)
 
@@ -115,11 +113,18 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.state.platform = platform
     app.add_middleware(RequestContextMiddleware)
     install_problem_handlers(app)
-    tracing = configure_tracing(settings, "bayfin-api", app=app, exporter=span_exporter)
-    app.include_router(ops_router(settings))
+
+    @app.get("/healthz", tags=["ops"], include_in_schema=True)
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers (no authentication, no data)."""
+        return {"status": "ok", "version": __version__}
 
     for router in registry.routers():
         app.include_router(router)
+
+    # /readyz and /metrics (operations); traces when BAYFIN_OTLP_ENDPOINT is set
+    app.include_router(ops_router(settings))
+    tracing = configure_tracing(settings, "bayfin-api", app=app)
 
     original_openapi = app.openapi
 

@@ -54,18 +54,25 @@ class Settings(BaseSettings):
     rate_limit_overrides: dict[str, dict[str, float | int | None]] = Field(default_factory=dict)
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
-    #: Seconds each readiness check (database, Redis, NATS, MQTT) may take before it counts as down.
-    readiness_timeout: float = Field(default=2.0, gt=0, le=30)
-    #: Port of the /healthz, /readyz and /metrics probe of the processes that are not HTTP servers
-    #: (fraud worker, terminals ingest, ISO 8583 switch); unset: no probe port.
-    probe_port: int | None = Field(default=None, ge=0, le=65535)
-    #: Address the probe port binds (0.0.0.0 in a container, so the orchestrator can reach it).
-    probe_host: str = "127.0.0.1"
-    #: Bearer token a Prometheus scrape must send to read /metrics; unset: /metrics is open (keep it
-    #: on the internal network then).
-    metrics_token: SecretStr | None = None
-    #: OTLP/HTTP collector (e.g. http://otel-collector:4318) receiving traces; unset: tracing is off.
-    otlp_endpoint: str | None = None
+    readiness_timeout: float = Field(
+        default=2.0, gt=0, le=30,
+        description="Seconds each readiness check (database, Redis, NATS, MQTT) may take before it "
+                    "counts as down")
+    probe_port: int | None = Field(
+        default=None, ge=0, le=65535,
+        description="Port of /healthz, /readyz and /metrics of the fraud worker, terminals ingest and "
+                    "ISO 8583 switch (unset: no probe port)")
+    probe_host: str = Field(
+        default="127.0.0.1",
+        description="Address the probe port binds (0.0.0.0 in a container, for the orchestrator)")
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token a Prometheus scrape must send to read /metrics (unset: /metrics is "
+                    "open; keep it on the internal network then)")
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP collector receiving traces, e.g. http://otel-collector:4318 (unset: "
+                    "tracing is off)")
 
     @model_validator(mode="after")
     def _defaults_and_production_guards(self) -> Settings:

@@ -10,6 +10,8 @@ from typing import ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
@@ -45,9 +47,10 @@ def test_tracing_is_off_without_an_endpoint_and_logs_carry_no_trace_id(log_strea
     assert "trace_id" not in json_lines(log_stream)[-1]
 
 
-def test_a_request_its_sql_and_its_log_lines_share_one_trace(platform, auth_headers, log_stream):
-    exporter = InMemorySpanExporter()
-    app = create_app(platform=platform, span_exporter=exporter)
+def test_a_request_its_sql_and_its_log_lines_share_one_trace(platform, auth_headers, log_stream, collector):
+    """The API as deployed: BAYFIN_OTLP_ENDPOINT set, spans exported over OTLP/HTTP at shutdown."""
+    platform.settings = platform.settings.model_copy(update={"otlp_endpoint": collector})
+    app = create_app(platform=platform)
 
     @app.get("/t/log")
     def log_something() -> dict[str, str]:
@@ -58,22 +61,20 @@ def test_a_request_its_sql_and_its_log_lines_share_one_trace(platform, auth_head
         r = client.get("/v1/fraud/decisions/ev-none", headers=auth_headers(**ANALYST))
         assert r.status_code == 404
         assert client.get("/t/log").status_code == 200
-        spans = exporter.get_finished_spans()
-        servers = [s for s in spans if s.kind is SpanKind.SERVER]
-        route = "/v1/fraud/decisions/{event_id}"
-        report = next(s for s in servers if s.attributes.get("http.route") == route)
-        sql = [s for s in spans if {"db.system", "db.system.name"} & set(s.attributes or {})]
-        assert any(s.context.trace_id == report.context.trace_id for s in sql), [s.name for s in spans]
-        logged = next(line for line in json_lines(log_stream) if line["msg"] == "inside a request")
-        log_span = next(s for s in servers if s.attributes.get("http.route") == "/t/log")
-        assert logged["trace_id"] == f"{log_span.context.trace_id:032x}"
-        assert len(logged["span_id"]) == 16
-        # probes are not traced: an orchestrator's polling would drown the real traffic
-        exporter.clear()
-        client.get("/healthz")
-        assert not [s for s in exporter.get_finished_spans() if s.kind is SpanKind.SERVER]
-    # shut down with the app: logs stop carrying ids, the next app starts clean
+        assert client.get("/healthz").status_code == 200
+    # the app's shutdown flushed its spans to the collector and removed the instrumentation
     assert kernel_logging._trace_context is None
+    spans = exported_spans()
+    servers = [s for s in spans if s.kind == Span.SPAN_KIND_SERVER]
+    routes = {attribute(s, "http.route"): s for s in servers}
+    report = routes["/v1/fraud/decisions/{event_id}"]
+    sql = [s for s in spans if {"db.system", "db.system.name"} & {a.key for a in s.attributes}]
+    assert any(s.trace_id == report.trace_id for s in sql), [s.name for s in spans]
+    logged = next(line for line in json_lines(log_stream) if line["msg"] == "inside a request")
+    assert logged["trace_id"] == routes["/t/log"].trace_id.hex()
+    assert len(logged["span_id"]) == 16
+    # probes are not traced: an orchestrator's polling would drown the real traffic
+    assert "/healthz" not in routes
 
 
 @pytest.mark.redis
@@ -101,12 +102,13 @@ def test_redis_and_httpx_calls_join_the_current_trace_when_tracing_is_on():
 
 
 class Collector(BaseHTTPRequestHandler):
-    received: ClassVar[list[tuple[str, str, int]]] = []
+    """An OTLP/HTTP receiver keeping what it is sent."""
+
+    received: ClassVar[list[tuple[str, str, bytes]]] = []
 
     def do_POST(self):
-        length = int(self.headers.get("Content-Length", 0))
-        self.rfile.read(length)
-        Collector.received.append((self.path, self.headers.get("Content-Type", ""), length))
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        Collector.received.append((self.path, self.headers.get("Content-Type", ""), body))
         self.send_response(200)
         self.send_header("Content-Type", "application/x-protobuf")
         self.send_header("Content-Length", "0")
@@ -116,20 +118,35 @@ class Collector(BaseHTTPRequestHandler):
         pass
 
 
-def test_with_an_otlp_endpoint_spans_are_exported_over_otlp_http():
+@pytest.fixture
+def collector():
+    """The URL of a local OTLP/HTTP receiver."""
     server = HTTPServer(("127.0.0.1", 0), Collector)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     Collector.received.clear()
-    try:
-        settings = Settings(environment="test", otlp_endpoint=f"http://127.0.0.1:{server.server_port}")
-        tracing = configure_tracing(settings, "bayfin-test")
-        assert tracing is not None
-        with tracing.provider.get_tracer("test").start_as_current_span("exported"):
-            pass
-        tracing.shutdown()  # flushes the batch
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert Collector.received, "nothing reached the collector"
-    path, content_type, length = Collector.received[0]
-    assert path == "/v1/traces" and content_type == "application/x-protobuf" and length > 0
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def exported_spans() -> list:
+    """Every span the collector received, decoded from OTLP protobuf."""
+    spans = []
+    for path, content_type, body in Collector.received:
+        assert path == "/v1/traces" and content_type == "application/x-protobuf"
+        request = ExportTraceServiceRequest.FromString(body)
+        spans += [span for rs in request.resource_spans for ss in rs.scope_spans for span in ss.spans]
+    return spans
+
+
+def attribute(span, key: str):
+    return next((a.value.string_value for a in span.attributes if a.key == key), None)
+
+
+def test_with_an_otlp_endpoint_spans_are_exported_over_otlp_http(collector):
+    tracing = configure_tracing(Settings(environment="test", otlp_endpoint=collector), "bayfin-test")
+    assert tracing is not None
+    with tracing.provider.get_tracer("test").start_as_current_span("exported"):
+        pass
+    tracing.shutdown()  # flushes the batch
+    assert [span.name for span in exported_spans()] == ["exported"]
