@@ -30,7 +30,8 @@ def serve(
     rules_dir: Path = typer.Option(None, help="Rule-set directory (hot-reloaded when files change)."),
 ) -> None:
     """Run the API with decisions recorded in batches off the request path."""
-    import uvicorn
+    from bayfin.cli.serving import run_api
+    from bayfin.kernel.settings import get_settings
 
     if workers > 1 and state != "redis":
         err_console.print(
@@ -43,9 +44,7 @@ def serve(
     os.environ["BAYFIN_FRAUD_STATE"] = state
     if rules_dir is not None:
         os.environ["BAYFIN_FRAUD_RULES_DIR"] = str(rules_dir.resolve())
-    uvicorn.run(
-        "bayfin.api.main:app", host=host, port=port, workers=workers, log_level="warning", access_log=False
-    )
+    run_api(host, port, workers, get_settings().data_dir)
 
 
 @app.command("replay")

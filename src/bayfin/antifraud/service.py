@@ -28,6 +28,7 @@ from bayfin.antifraud.ruleset import RuleRegistry, RuleSet, load_ruleset
 from bayfin.antifraud.shadow import ModelWatcher
 from bayfin.antifraud.state import ONCE_TTL_SECONDS, InMemoryStateStore, RedisStateStore, StateStore
 from bayfin.kernel.errors import NotFound, ValidationFailed
+from bayfin.kernel.observability import FRAUD_DECISION_SECONDS, FRAUD_DECISIONS
 
 log = logging.getLogger(__name__)
 
@@ -256,6 +257,8 @@ class FraudService:
             # recording may have been rolled back (a failed commit) and must not be lost to the retry
             new = repository.get_decision(session, event.event_id, None) is None
         if new:
+            FRAUD_DECISIONS.labels(decision.outcome.name).inc()
+            FRAUD_DECISION_SECONDS.observe(decision.elapsed_us / 1_000_000)
             row = decision_row(decision, institution_id, datetime.now(UTC))
             case = case_for(decision, self.alert_policy)  # held for review, or an alert: an analyst looks
             if self.writer is not None:

@@ -5,6 +5,11 @@ them (a work queue). A message is acknowledged only after its decision is commit
 database; a worker killed before that leaves the message unacknowledged and JetStream redelivers it
 to another worker after ``ack_wait``. An event whose decision is already stored is not decided again
 (its stored decision is re-published), so a redelivery never decides or counts an event twice.
+
+Stopping (``stop`` set, e.g. by SIGTERM) drains: the batch in hand is decided, stored and
+acknowledged, nothing more is fetched, and the rest stays in the stream for the other workers.
+The consumer's lag (events not yet delivered, and delivered but unacknowledged) is exported as
+``bayfin_fraud_consumer_pending`` / ``bayfin_fraud_consumer_ack_pending`` every few seconds.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bayfin.antifraud import repository
 from bayfin.antifraud.events import FraudEvent
 from bayfin.antifraud.service import FraudService
+from bayfin.kernel.observability import FRAUD_CONSUMER_ACK_PENDING, FRAUD_CONSUMER_PENDING
 
 __all__ = ["WorkerConfig", "ensure_stream", "run_worker"]
 
@@ -41,6 +47,8 @@ class WorkerConfig:
     decisions_subject: str = "bayfin.fraud.decisions"
     batch: int = 100
     ack_wait_seconds: float = 5.0
+    #: How often the consumer's lag is read for the metrics.
+    lag_every_seconds: float = 5.0
 
 
 async def ensure_stream(js: Any, config: WorkerConfig) -> None:
@@ -87,9 +95,22 @@ def _store_once(service: FraudService, factory: sessionmaker[Session], event: Fr
         return decision.as_dict()
 
 
+async def _record_lag(js: Any, config: WorkerConfig) -> None:
+    """Export the consumer's backlog; a failed read leaves the last figures (the next try may work)."""
+    try:
+        info = await js.consumer_info(config.stream, config.durable)
+    except Exception as exc:
+        log.warning("fraud worker: consumer lag unreadable (%s)", type(exc).__name__)
+        return
+    FRAUD_CONSUMER_PENDING.labels(config.stream, config.durable).set(info.num_pending or 0)
+    FRAUD_CONSUMER_ACK_PENDING.labels(config.stream, config.durable).set(info.num_ack_pending or 0)
+
+
 async def run_worker(service: FraudService, factory: sessionmaker[Session], config: WorkerConfig,
-                     stop: asyncio.Event, on_decided: Callable[[dict[str, Any]], None] | None = None) -> int:
-    """Consume until ``stop`` is set; returns how many messages were acknowledged."""
+                     stop: asyncio.Event, on_decided: Callable[[dict[str, Any]], None] | None = None,
+                     on_ready: Callable[[Any], None] | None = None) -> int:
+    """Consume until ``stop`` is set; returns how many messages were acknowledged. ``on_ready`` gets
+    the NATS connection once the consumer is subscribed (the probe watches it)."""
     import nats
     from nats.errors import TimeoutError as NatsTimeout
 
@@ -100,7 +121,14 @@ async def run_worker(service: FraudService, factory: sessionmaker[Session], conf
         js = nc.jetstream()
         await ensure_stream(js, config)
         sub = await js.pull_subscribe(config.subject, durable=config.durable, stream=config.stream)
+        if on_ready is not None:
+            on_ready(nc)
+        next_lag = 0.0
+        loop = asyncio.get_running_loop()
         while not stop.is_set():
+            if loop.time() >= next_lag:
+                next_lag = loop.time() + config.lag_every_seconds
+                await _record_lag(js, config)
             try:
                 messages = await sub.fetch(config.batch, timeout=0.5)
             except (TimeoutError, NatsTimeout):

@@ -19,8 +19,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bayfin import __version__, registry
 from bayfin.api.deps import can_rate_limit
 from bayfin.api.docs import install_docs
+from bayfin.api.ops import ops_router
 from bayfin.api.problems import RETRY_AFTER_HEADER, install_problem_handlers, problem_schema
 from bayfin.kernel.logging import configure_logging
+from bayfin.kernel.observability import HTTP_REQUEST_SECONDS, configure_tracing, configured_checks
 from bayfin.kernel.platform import Platform, build_platform
 from bayfin.kernel.settings import Settings, get_settings
 
@@ -40,6 +42,7 @@ class RequestContextMiddleware:
         headers = dict(scope.get("headers") or [])
         request_id = headers.get(b"x-request-id", b"").decode()[:64] or uuid.uuid4().hex
         started = time.perf_counter()
+        outer_root = scope.get("root_path", "")
         status = 500
 
         async def _send(message: Message) -> None:
@@ -53,10 +56,24 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, _send)
         finally:
+            elapsed = time.perf_counter() - started
+            HTTP_REQUEST_SECONDS.labels(scope["method"], _route_template(scope, outer_root),
+                                        str(status)).observe(elapsed)
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info("request", extra={
                     "request_id": request_id, "method": scope["method"], "path": scope["path"],
-                    "status": status, "ms": round((time.perf_counter() - started) * 1000, 2)})
+                    "status": status, "ms": round(elapsed * 1000, 2)})
+
+
+def _route_template(scope: Scope, outer_root: str) -> str:
+    """The matched route's template (``/v1/consents/{consent_id}``), never the raw path: raw paths
+    would make one time series per id. Unmatched requests (scanners, typos) share one label."""
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if not isinstance(template, str):
+        return "unmatched"
+    # a route inside a mounted app knows only its own part of the path; the mount added it to root_path
+    return str(scope.get("root_path", ""))[len(outer_root):] + template
 
 
 _PROBLEM_SCHEMA: dict[str, Any] = {
@@ -120,6 +137,9 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         owned = app.state.platform is None
         if owned:
             app.state.platform = build_platform(settings)
+        if tracing is not None:
+            tracing.instrument_engine(app.state.platform.engine)
+        app.state.readiness_checks = configured_checks(settings, app.state.platform.engine)
         # Everything loaded at start-up (modules, models, rule sets, the platform) lives for the
         # process: move it out of the collector's reach, so a full collection during a request
         # walks only what requests made (it cost 400-700 ms pauses on the console's pages).
@@ -131,6 +151,8 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             if owned:
                 app.state.platform.dispose()
                 app.state.platform = None
+            if tracing is not None:
+                tracing.shutdown()
 
     app = FastAPI(title="bayfin", version=__version__, lifespan=lifespan,
                   docs_url=None, redoc_url=None,  # api/docs.py serves them without a CDN
@@ -149,6 +171,10 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
 
     for router in registry.routers():
         app.include_router(router)
+
+    # /readyz and /metrics (operations); traces when BAYFIN_OTLP_ENDPOINT is set
+    app.include_router(ops_router(settings))
+    tracing = configure_tracing(settings, "bayfin-api", app=app)
 
     original_openapi = app.openapi
 

@@ -50,8 +50,10 @@ def api_serve(host: str = typer.Option(None, help="Bind address (default BAYFIN_
               port: int = typer.Option(None, help="Port (default BAYFIN_API_PORT)."),
               workers: int = typer.Option(None, min=1,
                                           help="Worker processes (default BAYFIN_API_WORKERS).")) -> None:
-    """Run the HTTP API with uvicorn, once the settings and the database's schema are right."""
-    import uvicorn
+    """Run the HTTP API with uvicorn, once the settings and the database's schema are right. SIGTERM
+    drains: no new connections, requests in progress are answered, then exit 0. Several workers share
+    their /metrics through PROMETHEUS_MULTIPROC_DIR."""
+    from bayfin.cli.serving import run_api
 
     settings = get_settings()
     workers = workers or settings.api_workers
@@ -60,9 +62,7 @@ def api_serve(host: str = typer.Option(None, help="Bind address (default BAYFIN_
         raise CliError("refused settings: " + "; ".join(problems), exit_code=2)
     with open_engine(settings) as engine:
         require_current_schema(engine)
-    uvicorn.run("bayfin.api.main:app", host=host or settings.api_host,
-                port=port or settings.api_port, workers=workers, log_level="warning",
-                access_log=False)
+    run_api(host or settings.api_host, port or settings.api_port, workers, settings.data_dir)
 
 
 @auth_app.command("keygen")

@@ -26,6 +26,7 @@ from bayfin.kernel.audit import AuditLog
 from bayfin.kernel.clock import Clock
 from bayfin.kernel.errors import Forbidden, ValidationFailed
 from bayfin.kernel.ids import new_id
+from bayfin.kernel.observability import CONSENT_USES, after_commit
 from bayfin.kernel.pagination import PageRequest
 from bayfin.kernel.security import KeyStore, Principal
 
@@ -223,6 +224,7 @@ class ConsentService:
             self._audit_subject(principal, action, credit_code, "refused", None,
                                 {"consent_id": consent_id, "reason": "consent_not_found",
                                  **(details or {})})
+            CONSENT_USES.labels("consent_not_found").inc()
             raise ConsentNotFound("no such consent for your institution")
         now = self.clock.now()
         self._expire_if_due(consent)
@@ -231,6 +233,7 @@ class ConsentService:
         decision = d.evaluate_access(terms, d.AccessRequest(principal.organization_id or "",
                                                             credit_code, categories), now, uses)
         if isinstance(decision, d.AccessRefusal):
+            CONSENT_USES.labels(decision.code).inc()
             self._audit_subject(principal, action, credit_code, "refused", consent,
                                 {"consent_id": consent.id, "reason": decision.code,
                                  **(details or {})})
@@ -243,6 +246,7 @@ class ConsentService:
         self.repo.add_use(ConsentUse(consent_id=consent.id, at=now,
                                      categories=sorted(decision.categories),
                                      endpoint=action[:60]))
+        after_commit(self.session, CONSENT_USES.labels("granted").inc)
         if decision.consumes:
             self._set_status(consent, d.ConsentStatus.expired, "expire", "view_once_used",
                              principal.subject)

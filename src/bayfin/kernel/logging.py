@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,6 +45,15 @@ def _clean(value: Any, key: str = "") -> Any:
 
 
 _STD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+#: Returns the current trace and span ids (empty when no span is active); set by the tracing set-up
+#: (kernel/observability.py) only when tracing is on, so logging costs nothing more when it is off.
+_trace_context: Callable[[], dict[str, str]] | None = None
+
+
+def set_trace_context(provider: Callable[[], dict[str, str]] | None) -> None:
+    """Install (or remove, with None) what adds ``trace_id`` and ``span_id`` to each JSON log line."""
+    global _trace_context
+    _trace_context = provider
 
 
 class JsonFormatter(logging.Formatter):
@@ -57,6 +67,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": mask(record.getMessage()),
         }
+        if _trace_context is not None:
+            body.update(_trace_context())
         for key, value in record.__dict__.items():
             if key not in _STD_ATTRS and not key.startswith("_"):
                 body[key] = _clean(value, key)

@@ -93,6 +93,26 @@ class Settings(BaseSettings):
         description="Worker processes of `bayfin api serve` (more than one needs BAYFIN_REDIS_URL in "
                     "production, so rate limits and revocations are shared)")
 
+    readiness_timeout: float = Field(
+        default=2.0, gt=0, le=30,
+        description="Seconds each readiness check (database, Redis, NATS, MQTT) may take before it "
+                    "counts as down")
+    probe_port: int | None = Field(
+        default=None, ge=0, le=65535,
+        description="Port of /healthz, /readyz and /metrics of the fraud worker, terminals ingest and "
+                    "ISO 8583 switch (unset: no probe port)")
+    probe_host: str = Field(
+        default="127.0.0.1",
+        description="Address the probe port binds (0.0.0.0 in a container, for the orchestrator)")
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token a Prometheus scrape must send to read /metrics (unset: /metrics is "
+                    "open; keep it on the internal network then)")
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP collector receiving traces, e.g. http://otel-collector:4318 (unset: "
+                    "tracing is off)")
+
     @field_validator("rate_limit_overrides")
     @classmethod
     def _known_override_keys(cls, value: dict[str, dict[str, float | int | None]]

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bayfin.cli.context import open_platform
 from bayfin.cli.output import JsonOption, console, emit, err_console, print_json, refusals
+from bayfin.cli.serving import ProbePortOption, on_stop_signals, serving
 from bayfin.sscard.domain import currency_alpha
 from bayfin.sscard.ledger import check_ledger
 from bayfin.sscard.models import Bank, Channel, FxRate
@@ -106,26 +107,33 @@ def rates_list(as_json: bool = JsonOption) -> None:
 @switch_app.command("serve")
 def switch_serve(host: str = typer.Option("127.0.0.1", help="Bind address."),
                  port: int = typer.Option(8583, help="TCP port."),
-                 workers: int = typer.Option(8, help="Database worker threads.")) -> None:
-    """Run the ISO 8583 switch (2-byte length-prefixed frames) until interrupted."""
+                 workers: int = typer.Option(8, help="Database worker threads."),
+                 probe_port: int = ProbePortOption) -> None:
+    """Run the ISO 8583 switch (2-byte length-prefixed frames) until SIGTERM or Ctrl-C, which drain:
+    no new connections, every message being processed is answered, then exit 0."""
+    from bayfin.kernel.observability import database_check
     from bayfin.sscard.server import SwitchServer
 
-    with open_platform() as platform:
+    with open_platform() as platform, serving(platform, "bayfin-switch", {
+            "database": database_check(platform.engine)}, probe_port) as probe:
         server = SwitchServer(services(platform).processor(platform), host=host, port=port,
                               workers=workers)
 
         async def run() -> None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            on_stop_signals(stop.set, loop)
             bound = await server.start()
             err_console.print(f"sscard switch listening on {bound[0]}:{bound[1]}")
-            try:
-                await server.serve_forever()
-            finally:
-                await server.close()
+            if probe is not None:
+                probe.serving = True
+            await stop.wait()
+            if probe is not None:
+                probe.serving = False
+            await server.close()
 
-        try:
-            asyncio.run(run())
-        except KeyboardInterrupt:
-            err_console.print("switch stopped")
+        asyncio.run(run())
+        err_console.print("switch stopped")
 
 
 @switch_app.command("probe")

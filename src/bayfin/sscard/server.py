@@ -2,7 +2,8 @@
 
 Database work runs in a thread pool (SQLAlchemy sessions are synchronous); each connection handles
 its frames in order, and many connections run in parallel. A response is written only after the
-processor returns, i.e. after its transaction committed.
+processor returns, i.e. after its transaction committed. :meth:`SwitchServer.close` drains: it stops
+accepting, hangs up idle connections, and lets each busy one answer the message it is processing.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import contextlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
+from bayfin.kernel.observability import SWITCH_MESSAGES
 from bayfin.sscard import iso
 from bayfin.sscard.switch import SwitchProcessor
 
@@ -28,6 +30,9 @@ class SwitchServer:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sscard-switch")
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
+        #: connections between reading a request and writing its response: never cancelled
+        self._busy: set[asyncio.Task[None]] = set()
+        self._draining = False
 
     async def start(self) -> tuple[str, int]:
         """Bind and start accepting; returns the bound address (port 0 picks a free one)."""
@@ -44,14 +49,22 @@ class SwitchServer:
         async with self._server:
             await self._server.serve_forever()
 
-    async def close(self) -> None:
-        """Stop accepting, finish in-flight messages and release the worker threads."""
+    async def close(self, grace_seconds: float = 30.0) -> None:
+        """Stop accepting, hang up idle connections, let busy ones answer the message in hand (for up
+        to ``grace_seconds``), then release the worker threads."""
+        self._draining = True
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
-        for task in list(self._connections):
+        for task in self._connections - self._busy:
             task.cancel()
-        await asyncio.gather(*self._connections, return_exceptions=True)
+        if self._connections:
+            _, late = await asyncio.wait(set(self._connections), timeout=grace_seconds)
+            for task in late:
+                log.warning("switch connection still busy after the drain period; hanging up")
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
         self._pool.shutdown(wait=True)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -60,7 +73,7 @@ class SwitchServer:
         self._connections.add(task)
         loop = asyncio.get_running_loop()
         try:
-            while True:
+            while not self._draining:
                 try:
                     payload = await iso.read_frame(reader)
                 except iso.FrameError:
@@ -69,15 +82,30 @@ class SwitchServer:
                     break
                 if payload is None:
                     break
-                # Shielded: a disconnect must not abandon a message mid-transaction.
-                response = await asyncio.shield(loop.run_in_executor(self._pool, self.processor.handle,
-                                                                     payload))
-                writer.write(iso.frame(response))
-                await writer.drain()
+                self._busy.add(task)
+                try:
+                    # Shielded: a disconnect must not abandon a message mid-transaction.
+                    response = await asyncio.shield(loop.run_in_executor(
+                        self._pool, self.processor.handle, payload))
+                    writer.write(iso.frame(response))
+                    await writer.drain()
+                finally:
+                    self._busy.discard(task)
+                _count(response)
         except (ConnectionError, asyncio.CancelledError):
             pass
         finally:
+            self._busy.discard(task)
             self._connections.discard(task)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
+
+
+def _count(response: bytes) -> None:
+    """Count an answered message by type and response code (field 39) for /metrics."""
+    try:
+        fields = iso.decode(response)
+    except ValueError:
+        return
+    SWITCH_MESSAGES.labels(fields.get("t", "?"), fields.get("39", "none")).inc()

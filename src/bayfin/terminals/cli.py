@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,6 +12,7 @@ import typer
 from bayfin.cli.context import open_platform
 from bayfin.cli.output import JsonOption, console, emit, err_console, progress
 from bayfin.cli.output import refusals as business_refusals
+from bayfin.cli.serving import ProbePortOption, on_stop_signals, serving
 from bayfin.terminals import medical, simulator
 from bayfin.terminals import repository as repo
 from bayfin.terminals.views import alarm_queue, alarm_row, refusals, site_map, terminal_history, terminal_row
@@ -162,12 +163,15 @@ def map_svg(out: Path = typer.Option(Path("terminals-map.svg"), help="Where to w
 
 
 @app.command("ingest")
-def ingest(duration: float = typer.Option(0, help="Seconds to run (0: until Ctrl-C)."),
+def ingest(duration: float = typer.Option(0, help="Seconds to run (0: until SIGTERM or Ctrl-C)."),
            offline_timeout: int = typer.Option(180, help="Seconds of silence before an offline alarm."),
            medical_every: float = typer.Option(10.0, help="Seconds between scans of new card payments."),
+           probe_port: int = ProbePortOption,
            as_json: bool = JsonOption) -> None:
     """Consume device messages from MQTT, evaluate the rules (and scan new card payments for the
-    non-medical-purchase rule) and raise alarms: the ingest service."""
+    non-medical-purchase rule) and raise alarms: the ingest service. SIGTERM or Ctrl-C drains: every
+    message received is processed and committed before the process exits 0."""
+    from bayfin.kernel.observability import database_check
     from bayfin.terminals.mqtt import IngestWorker
 
     with open_platform() as platform:
@@ -176,19 +180,28 @@ def ingest(duration: float = typer.Option(0, help="Seconds to run (0: until Ctrl
             raise typer.Exit(2)
         service = terminals_service(platform)
         service.offline_timeout = timedelta(seconds=offline_timeout)
+        stop = threading.Event()
+        on_stop_signals(stop.set)
         worker = IngestWorker(service, platform.session_factory, platform.clock, platform.settings.mqtt_url,
                               medical_every=medical_every).start()
-        started = time.monotonic()
-        try:
-            while duration <= 0 or time.monotonic() - started < duration:
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            worker.close()
+
+        def broker(_timeout: float) -> None:
+            if not worker.client.is_connected():
+                raise ConnectionError("the ingest's MQTT connection is down")
+
+        checks = {"database": database_check(platform.engine), "mqtt": broker}
+        with serving(platform, "bayfin-terminals-ingest", checks, probe_port) as probe:
+            if probe is not None:
+                probe.serving = True
+            try:
+                stop.wait(duration if duration > 0 else None)
+            finally:
+                if probe is not None:
+                    probe.serving = False
+                worker.close()
     stats = worker.stats
-    emit({"messages": stats.messages, "alarms": stats.alarms, "refused_provisioning": stats.refused},
-         as_json=as_json, title="ingest")
+    emit({"received": stats.received, "messages": stats.messages, "alarms": stats.alarms,
+          "refused_provisioning": stats.refused}, as_json=as_json, title="ingest")
 
 
 @app.command("simulate")

@@ -28,11 +28,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bayfin.kernel.clock import Clock
 from bayfin.kernel.db import UnitOfWork
+from bayfin.kernel.observability import TERMINAL_ALARMS, TERMINAL_MESSAGES
 from bayfin.terminals import medical
 from bayfin.terminals.models import Alarm
 from bayfin.terminals.service import PROVISION_REQUEST, TOPIC_ROOT, Prefetched, TerminalsService
 
 log = logging.getLogger(__name__)
+
+#: When stopping, the ingest drains until no message has arrived for this long.
+DRAIN_QUIET_SECONDS = 0.5
 
 #: A message as the network thread hands it to the worker: topic, payload, when it arrived.
 Inbound = tuple[str, bytes, datetime]
@@ -122,6 +126,8 @@ class LazyMqttPublisher:
 class IngestStats:
     """What the worker has done, for the CLI and the benchmark."""
 
+    #: messages the network thread handed over (each was acknowledged to the broker on arrival)
+    received: int = 0
     messages: int = 0
     alarms: int = 0
     refused: int = 0
@@ -153,13 +159,18 @@ class IngestWorker:
         self._next_sweep = self._next_medical = time.monotonic()
         self._inbox: queue.SimpleQueue[Inbound] = queue.SimpleQueue()
         self._stop = threading.Event()
+        self._last_arrival = 0.0
         self._thread = threading.Thread(target=self._run, name="terminals-ingest", daemon=True)
-        self.client = make_client(url, client_id, on_message=self._on_message, subscriptions=(
-            PROVISION_REQUEST, f"{TOPIC_ROOT}/+/telemetry", f"{TOPIC_ROOT}/+/status", f"{TOPIC_ROOT}/+/acks"))
+        self._topics = (PROVISION_REQUEST, f"{TOPIC_ROOT}/+/telemetry", f"{TOPIC_ROOT}/+/status",
+                        f"{TOPIC_ROOT}/+/acks")
+        self.client = make_client(url, client_id, on_message=self._on_message, subscriptions=self._topics)
         service.publisher = MqttPublisher(self.client)
 
     def _on_message(self, _c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
         # The network thread only queues; database work happens on the worker thread.
+        self.stats.received += 1
+        self._last_arrival = time.monotonic()
+        TERMINAL_MESSAGES.labels("received").inc()
         self._inbox.put((msg.topic, bytes(msg.payload), self.clock.now()))
 
     def start(self) -> IngestWorker:
@@ -168,12 +179,20 @@ class IngestWorker:
         return self
 
     def close(self) -> None:
-        """Drain what has arrived, stop and disconnect."""
+        """Drain and stop (what SIGTERM does): unsubscribe so the broker routes nothing new here,
+        process everything that arrived (its answers still go out), disconnect, and process whatever
+        slipped in meanwhile, so no message acknowledged to the broker is left unprocessed."""
+        unsubscribed = threading.Event()
+        self.client.on_unsubscribe = lambda *_args: unsubscribed.set()
+        if self.client.unsubscribe(list(self._topics))[0] == paho.MQTT_ERR_SUCCESS:
+            unsubscribed.wait(10)
         self._stop.set()
         if self._thread.is_alive():
-            self._thread.join(timeout=30)
-        self.client.loop_stop()
+            self._thread.join(timeout=60)
         self.client.disconnect()
+        self.client.loop_stop()
+        while not self._inbox.empty():
+            self._process(self._take(0))
 
     def pump(self, expect: int = 1, timeout: float = 10.0) -> int:
         """Process arriving messages on the calling thread until ``expect`` have been handled (tests
@@ -228,18 +247,23 @@ class IngestWorker:
     def _run(self) -> None:
         while True:
             self.tick()
-            if self._stop.is_set() and self._inbox.empty():
+            # Stopping: after unsubscribing, the broker still delivers what it had queued for this
+            # session (a few in flight at a time), so wait for a quiet moment, not just an empty inbox.
+            if self._stop.is_set() and self._inbox.empty() \
+                    and time.monotonic() - self._last_arrival >= DRAIN_QUIET_SECONDS:
                 return
 
-    def _guarded(self, work: Callable[[UnitOfWork], list[Alarm]]) -> None:
+    def _guarded(self, work: Callable[[UnitOfWork], list[Alarm]]) -> bool:
         try:
             with UnitOfWork(self.session_factory) as uow:
                 # Refreshed alarms are not new events: only rows still pending insert count.
                 alarms = [a for a in work(uow) if a in uow.session.new]
                 uow.commit()
             self._count(alarms)
+            return True
         except Exception:
             log.exception("terminal ingest batch failed")
+            return False
 
     def _count(self, alarms: list[Alarm]) -> None:
         committed = self.clock.now()
@@ -247,6 +271,7 @@ class IngestWorker:
             seconds = max(0.0, (committed - alarm.event_at).total_seconds())
             self.stats.alarms += 1
             self.stats.raised.append((alarm.rule, alarm.event_at, seconds))
+            TERMINAL_ALARMS.labels(alarm.rule).inc()
 
     def _process(self, batch: list[Inbound]) -> None:
         def work(uow: UnitOfWork) -> list[Alarm]:
@@ -259,7 +284,7 @@ class IngestWorker:
             self.stats.messages += len(batch)
             return raised
 
-        self._guarded(work)
+        TERMINAL_MESSAGES.labels("committed" if self._guarded(work) else "failed").inc(len(batch))
 
     def handle(self, uow: UnitOfWork, topic: str, payload: bytes, prefetched: Prefetched | None = None,
                arrived: datetime | None = None) -> list[Alarm]:
