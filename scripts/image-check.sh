@@ -98,7 +98,7 @@ if [ -z "$ok" ]; then
 fi
 ready=$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/readyz")
 log "/healthz 200, /readyz $ready"
-if [ "$ready" != 200 ] && [ "$ready" != 404 ]; then
+if [ "$ready" != 200 ]; then
   curl -sS "http://127.0.0.1:$PORT/readyz" >&2 || true; exit 1
 fi
 podman exec "$name" python3 -c "import lightgbm, onnxruntime, bayfin.voice.embedder as e; e.OnnxDvectorEmbedder()" \

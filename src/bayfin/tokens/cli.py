@@ -3,12 +3,11 @@ and the bank outbox worker (reversals and refunds owed to banks)."""
 
 from __future__ import annotations
 
-import time
-
 import typer
 
 from bayfin.cli.context import open_platform
 from bayfin.cli.output import JsonOption, emit, progress, refusals
+from bayfin.cli.serving import ProbePortOption
 from bayfin.kernel.security import Principal
 from bayfin.tokens import repository as repo
 from bayfin.tokens.wiring import tokens_runtime
@@ -100,15 +99,31 @@ def webhooks_retry(limit: int = typer.Option(500, min=1), as_json: bool = JsonOp
 def payments_work(once: bool = typer.Option(False, "--once", help="One round, then exit."),
                   interval: float = typer.Option(5.0, min=0.1, help="Seconds between rounds."),
                   limit: int = typer.Option(500, min=1, help="Rows per round."),
+                  probe_port: int | None = ProbePortOption,
                   as_json: bool = JsonOption) -> None:
     """Send banks the reversals and refunds they are owed until each is acknowledged, and reverse
-    payments left waiting for their issuer by a process that died (run it as a service)."""
+    payments left waiting for their issuer by a process that died (run it as a service). SIGTERM or
+    Ctrl-C finishes the round in hand and exits 0."""
+    import threading
+
+    from bayfin.cli.serving import on_stop_signals, serving
+    from bayfin.kernel.observability import database_check
+
     with open_platform() as platform:
         outbox = tokens_runtime(platform).bank_outbox
         outbox.background = False
-        while True:
+        if once:
             acknowledged, owed = outbox.process_due(limit)
-            if once:
-                emit({"acknowledged": acknowledged, "still_owed": owed}, as_json=as_json, title="bank outbox")
-                return
-            time.sleep(interval)
+            emit({"acknowledged": acknowledged, "still_owed": owed}, as_json=as_json, title="bank outbox")
+            return
+        stop = threading.Event()
+        on_stop_signals(stop.set)
+        checks = {"database": database_check(platform.engine)}
+        with serving(platform, "bayfin-tokens-outbox", checks, probe_port) as probe:
+            if probe is not None:
+                probe.serving = True
+            while not stop.is_set():
+                outbox.process_due(limit)
+                stop.wait(interval)
+            if probe is not None:
+                probe.serving = False
