@@ -132,7 +132,8 @@ def test_a_requestor_cannot_squat_a_card_the_issuer_binds_the_holder_it_knows(en
         assert token.holder == "bob"
     bobs = _bind_raw(env, BOB_A, who=env.bob())  # bob binds his own card in his wallet all the same
     assert bobs.status_code == 201, bobs.text
-    assert [a["account_last4"] for a in env.client.get("/v1/wallet/accounts", headers=env.bob()).json()] == \
+    accounts = env.client.get("/v1/wallet/accounts", headers=env.bob()).json()["items"]
+    assert [a["account_last4"] for a in accounts] == \
         [BOB_A[-4:]]
 
 
@@ -226,5 +227,5 @@ def test_a_lost_devices_token_resumes_only_after_the_holders_step_up(env: Env) -
     assert by_requestor.json()["reason"] == "STEP_UP_REQUIRED"
     by_issuer = env.client.post(f"/v1/tokens/{wallet_id}/resume", headers=env.issuer("BANKA"))
     assert by_issuer.status_code == 200 and by_issuer.json()["state"] == "active"
-    shop = env.client.get("/v1/tokens", headers=env.shop()).json()
+    shop = env.client.get("/v1/tokens", headers=env.shop()).json()["items"]
     assert [t["state"] for t in shop] == ["active"]  # the card-on-file token was not on that phone
