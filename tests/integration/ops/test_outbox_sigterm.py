@@ -12,7 +12,8 @@ from tests.integration.ops.processes import Server, environment, get
 
 
 @pytest.mark.timeout(900)  # a real process: its start-up alone takes minutes on a loaded machine
-def test_the_outbox_worker_serves_its_probes_and_exits_0_on_sigterm(database_url: str, tmp_path: Path) -> None:
+def test_the_outbox_worker_serves_its_probes_and_exits_0_on_sigterm(
+        database_url: str, tmp_path: Path) -> None:
     server = Server(["tokens", "payments", "work", "--interval", "0.2", "--probe-port", "0"],
                     environment(database_url, tmp_path))
     try:
