@@ -70,7 +70,7 @@ def orgs_create(code: str, name: str,
 def orgs_list(org_type: str = typer.Option(None, "--type"), limit: int = 100,
               as_json: bool = JsonOption) -> None:
     """List organizations."""
-    rows = _run(lambda p, i, s: [_org_row(o) for o in repo.list_orgs(s, org_type, 0, limit)])
+    rows = _run(lambda p, i, s: [_org_row(o) for o in repo.list_orgs(s, SYSTEM.scope, org_type, 0, limit)])
     emit(rows, as_json=as_json, title="organizations")
 
 
@@ -92,14 +92,15 @@ def users_create(username: str, display_name: str = typer.Option(None, "--name")
 def users_list(org: str = typer.Option(None), limit: int = 100, as_json: bool = JsonOption) -> None:
     """List users."""
     def work(p: Platform, i: Identity, s: Any) -> list[dict[str, Any]]:
-        org_id = i.service.get_org(s, org).id if org else None
-        return [_user_row(u) for u in repo.list_users(s, org_id, 0, limit)]
+        org_id = i.service.get_org(s, org, SYSTEM.scope).id if org else None
+        return [_user_row(u) for u in repo.list_users(s, SYSTEM.scope, org_id, 0, limit)]
     emit(_run(work), as_json=as_json, title="users")
 
 
 def _set_active(username: str, active: bool) -> dict[str, Any]:
     def work(p: Platform, i: Identity, s: Any) -> dict[str, Any]:
-        return _user_row(i.service.set_active(s, SYSTEM, i.service.get_user(s, username), active))
+        user = i.service.get_user(s, username, SYSTEM.scope)
+        return _user_row(i.service.set_active(s, SYSTEM, user, active))
     return _run(work)
 
 
@@ -122,7 +123,8 @@ def users_set_password(username: str) -> None:
     if getpass.getpass("again: ") != first:
         err_console.print("[red]the passwords differ[/red]")
         raise typer.Exit(1)
-    _run(lambda p, i, s: i.service.set_password(s, SYSTEM, i.service.get_user(s, username), first))
+    _run(lambda p, i, s: i.service.set_password(s, SYSTEM, i.service.get_user(s, username, SYSTEM.scope),
+                                                first))
     console.print("[green]password set[/green]")
 
 
@@ -154,7 +156,7 @@ def apps_list(limit: int = 100, as_json: bool = JsonOption) -> None:
     """List registered applications."""
     rows = _run(lambda p, i, s: [{"client_id": a.client_id, "name": a.name, "type": a.client_type,
                                   "grant_types": ",".join(a.grant_types), "active": a.active}
-                                 for a in repo.list_apps(s, 0, limit)])
+                                 for a in repo.list_apps(s, SYSTEM.scope, 0, limit)])
     emit(rows, as_json=as_json, title="apps")
 
 
@@ -173,7 +175,7 @@ def roles_create(name: str,
 @roles_app.command("assign")
 def roles_assign(username: str, role: str, app_id: str = typer.Option(None, "--app")) -> None:
     """Give a user a role."""
-    _run(lambda p, i, s: i.service.assign_role(s, SYSTEM, i.service.get_user(s, username),
+    _run(lambda p, i, s: i.service.assign_role(s, SYSTEM, i.service.get_user(s, username, SYSTEM.scope),
                                                 app=app_id, role=role))
     console.print(f"[green]{username} now holds {role}[/green]")
 
@@ -181,7 +183,7 @@ def roles_assign(username: str, role: str, app_id: str = typer.Option(None, "--a
 @roles_app.command("unassign")
 def roles_unassign(username: str, role: str, app_id: str = typer.Option(None, "--app")) -> None:
     """Take a role away from a user."""
-    _run(lambda p, i, s: i.service.unassign_role(s, SYSTEM, i.service.get_user(s, username),
+    _run(lambda p, i, s: i.service.unassign_role(s, SYSTEM, i.service.get_user(s, username, SYSTEM.scope),
                                                   app=app_id, role=role))
     console.print(f"[green]{username} no longer holds {role}[/green]")
 
@@ -190,7 +192,7 @@ def roles_unassign(username: str, role: str, app_id: str = typer.Option(None, "-
 def roles_list(app_id: str = typer.Option(None, "--app"), as_json: bool = JsonOption) -> None:
     """List roles of an app (plus platform-wide ones)."""
     def work(p: Platform, i: Identity, s: Any) -> list[dict[str, Any]]:
-        aid = i.service.get_app(s, app_id).id if app_id else None
+        aid = i.service.get_app(s, app_id, SYSTEM.scope).id if app_id else None
         return [{"name": r.name, "app_id": r.app_id, "permissions": " ".join(r.permissions)}
                 for r in repo.list_roles(s, aid)]
     emit(_run(work), as_json=as_json, title="roles")

@@ -21,6 +21,7 @@ from bayfin.identity.models import (
     SsoSession,
     User,
 )
+from bayfin.identity.scoping import AdminScope, require_scope
 
 
 def user_by_username(session: Session, username: str) -> User | None:
@@ -44,26 +45,37 @@ def app_by_client_id(session: Session, client_id: str) -> App | None:
     return session.scalar(select(App).where(App.client_id == client_id))
 
 
-def list_orgs(session: Session, org_type: str | None, offset: int, limit: int) -> Sequence[Organization]:
-    """Organizations, optionally of one type, by code."""
-    q = select(Organization).order_by(Organization.code).offset(offset).limit(limit)
+def list_orgs(session: Session, scope: AdminScope, org_type: str | None, offset: int,
+              limit: int) -> Sequence[Organization]:
+    """Organizations inside the scope, optionally of one type, by code."""
+    q = (select(Organization).where(require_scope(scope).where(Organization.id))
+         .order_by(Organization.code).offset(offset).limit(limit))
     if org_type:
         q = q.where(Organization.org_type == org_type)
     return session.scalars(q).all()
 
 
-def list_users(session: Session, organization_id: str | None, offset: int,
+def user_in_scope(session: Session, scope: AdminScope, ref: str) -> User | None:
+    """A user by id or (normalised) user name, if owned inside the scope."""
+    cond = require_scope(scope).where(User.organization_id)
+    return session.scalar(select(User).where(User.id == ref, cond)) or session.scalar(
+        select(User).where(User.username == ref.strip().lower(), cond))
+
+
+def list_users(session: Session, scope: AdminScope, organization_id: str | None, offset: int,
                limit: int) -> Sequence[User]:
-    """Users, optionally of one organization, by user name."""
-    q = select(User).order_by(User.username).offset(offset).limit(limit)
+    """Users inside the scope, optionally of one organization, by user name."""
+    q = (select(User).where(require_scope(scope).where(User.organization_id))
+         .order_by(User.username).offset(offset).limit(limit))
     if organization_id:
         q = q.where(User.organization_id == organization_id)
     return session.scalars(q).all()
 
 
-def list_apps(session: Session, offset: int, limit: int) -> Sequence[App]:
-    """Registered apps by client id."""
-    return session.scalars(select(App).order_by(App.client_id).offset(offset).limit(limit)).all()
+def list_apps(session: Session, scope: AdminScope, offset: int, limit: int) -> Sequence[App]:
+    """Registered apps owned inside the scope, by client id."""
+    return session.scalars(select(App).where(require_scope(scope).where(App.organization_id))
+                           .order_by(App.client_id).offset(offset).limit(limit)).all()
 
 
 def role_by_name(session: Session, app_id: str | None, name: str) -> Role | None:
@@ -133,27 +145,34 @@ def factor(session: Session, user_id: str, kind: str) -> MfaFactor | None:
                                                   MfaFactor.kind == kind))
 
 
-def group_members(session: Session, group_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
-    """For each group, its members as (user id, user name)."""
+def group_members(session: Session, group_ids: list[str],
+                  scope: AdminScope) -> dict[str, list[tuple[str, str]]]:
+    """For each group, its members inside the scope as (user id, display name)."""
     out: dict[str, list[tuple[str, str]]] = {g: [] for g in group_ids}
     if not group_ids:
         return out
-    rows = session.execute(select(GroupMember.group_id, User.id, User.username)
+    rows = session.execute(select(GroupMember.group_id, User.id,
+                                  func.coalesce(GroupMember.display, User.username))
                            .join(User, User.id == GroupMember.user_id)
-                           .where(GroupMember.group_id.in_(group_ids)).order_by(User.username))
+                           .where(GroupMember.group_id.in_(group_ids),
+                                  require_scope(scope).where(User.organization_id))
+                           .order_by(User.username))
     for gid, uid, uname in rows:
         out[gid].append((uid, uname))
     return out
 
 
-def groups_of_users(session: Session, user_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
-    """For each user, the groups it belongs to as (group id, display name)."""
+def groups_of_users(session: Session, user_ids: list[str],
+                    scope: AdminScope) -> dict[str, list[tuple[str, str]]]:
+    """For each user, the groups inside the scope it belongs to as (group id, display name)."""
     out: dict[str, list[tuple[str, str]]] = {u: [] for u in user_ids}
     if not user_ids:
         return out
     rows = session.execute(select(GroupMember.user_id, Group.id, Group.display_name)
                            .join(Group, Group.id == GroupMember.group_id)
-                           .where(GroupMember.user_id.in_(user_ids)))
+                           .where(GroupMember.user_id.in_(user_ids),
+                                  require_scope(scope).where(Group.organization_id))
+                           .order_by(Group.display_name))
     for uid, gid, name in rows:
         out[uid].append((gid, name))
     return out
