@@ -2,7 +2,8 @@
 
 A module ``bayfin.<name>`` may provide any of: ``models`` (tables, imported so the metadata knows
 them), ``endpoints.router`` (an APIRouter), ``cli.app`` (a Typer app mounted as
-``bayfin <cli_name>``, ``cli_name`` defaulting to the module name), ``wiring.configure(platform)``
+``bayfin <cli_name>``, ``cli_name`` defaulting to the module name), ``endpoints.error_formats``
+(an API answering errors in its own format), ``wiring.configure(platform)``
 (start-up wiring) and ``demo.seed_demo(platform, workdir, seed)`` (what the demo loads).
 Adding a module is one line here.
 """
@@ -58,6 +59,16 @@ def routers() -> list[Any]:
         endpoints = _optional(f"bayfin.{module}.endpoints")
         if endpoints is not None and hasattr(endpoints, "router"):
             found.append(endpoints.router)
+    return found
+
+
+def error_formats() -> list[Any]:
+    """Each module's ``endpoints.error_formats``: (path prefix, renderer, media type) for an API
+    that answers errors in its own format instead of problem+json (SCIM under ``/scim/v2``)."""
+    found: list[Any] = []
+    for module in MODULES:
+        endpoints = _optional(f"bayfin.{module}.endpoints")
+        found.extend(getattr(endpoints, "error_formats", ()) if endpoints is not None else ())
     return found
 
 

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bayfin import __version__, registry
-from bayfin.api.problems import install_problem_handlers
+from bayfin.api.problems import ErrorFormatMiddleware, install_problem_handlers
 from bayfin.kernel.logging import configure_logging
 from bayfin.kernel.platform import Platform, build_platform
 from bayfin.kernel.settings import Settings, get_settings
@@ -99,6 +99,8 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
 
     for router in registry.routers():
         app.include_router(router)
+    # Outermost, so errors from every layer below (middleware included) reach it.
+    app.add_middleware(ErrorFormatMiddleware, formats=registry.error_formats())
 
     original_openapi = app.openapi
 

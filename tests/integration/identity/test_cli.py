@@ -66,4 +66,4 @@ def test_db_upgrade_works_on_a_database_without_the_identity_tables(tmp_path, mo
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
-    assert "identity_0001" in result.output
+    assert "identity_000" in result.output
