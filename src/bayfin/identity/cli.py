@@ -128,6 +128,18 @@ def users_set_password(username: str) -> None:
     console.print("[green]password set[/green]")
 
 
+@users_app.command("invite")
+def users_invite(username: str, as_json: bool = JsonOption) -> None:
+    """A one-time link (72 hours) with which a provisioned user chooses their password."""
+    from bayfin.identity.invitations import Invitations
+
+    def work(p: Platform, i: Identity, s: Any) -> dict[str, Any]:
+        user = i.service.get_user(s, username, SYSTEM.scope)
+        url, expires = Invitations(i.service, i.issuer).invite(s, SYSTEM, user)
+        return {"user": user.username, "url": url, "expires_at": expires.isoformat()}
+    emit(_run(work), as_json=as_json, title="invitation (hand it to the user; shown once)")
+
+
 @apps_app.command("create")
 def apps_create(client_id: str, name: str = typer.Option(..., help="Display name."),
                 client_type: str = typer.Option("confidential", "--type", help="public|confidential"),

@@ -139,3 +139,10 @@ class FactorCodeIn(BaseModel):
     """A one-time code confirming an enrolment."""
 
     code: str = Field(min_length=1, max_length=20)
+
+
+class InvitationOut(BaseModel):
+    """A set-password link for a provisioned user: give it to them (it is shown only once)."""
+
+    url: str
+    expires_at: datetime
