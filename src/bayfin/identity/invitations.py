@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bayfin.identity.models import Invitation, User
 from bayfin.identity.service import Actor, IdentityService
-from bayfin.kernel.errors import AppError
+from bayfin.kernel.errors import AppError, Forbidden
 
 INVITATION_TTL = timedelta(hours=72)
 SET_PASSWORD_PAGE = "/oauth2/set-password"  # noqa: S105 - a URL path, not a secret
@@ -47,6 +47,9 @@ class Invitations:
         """A new one-time link for ``user`` (older unused links stop working); its expiry."""
         if not actor.scope.covers(user.organization_id):
             raise AssertionError("invite() needs a user from a scoped lookup")
+        if not actor.scope.platform and self.identity.holds_reserved_role(session, user):
+            raise Forbidden("this user holds a platform role: only a platform administrator "
+                            "invites them")
         if not user.active:
             raise InvitationRefused("a disabled user cannot be invited")
         session.execute(delete(Invitation).where(Invitation.user_id == user.id,

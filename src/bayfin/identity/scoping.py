@@ -20,9 +20,11 @@ from bayfin.kernel.errors import Forbidden
 from bayfin.kernel.security import Principal
 
 PLATFORM_ADMIN = "platform_admin"
-#: Role names whose holders cross tenants elsewhere in the platform: only a platform
-#: administrator may define or grant them, or give them to an app as service roles.
-RESERVED_ROLES = frozenset({PLATFORM_ADMIN, "operator", "regulator"})
+#: Role names whose holders act for the platform rather than for one institution (the operator's
+#: and regulators' roles, and the operators of the shared card and terminal networks): only a
+#: platform administrator may define or grant them, or give them to an app as service roles.
+RESERVED_ROLES = frozenset({PLATFORM_ADMIN, "operator", "regulator", "risk_analyst",
+                            "risk_supervisor", "sscard_operator", "terminals_operator"})
 
 
 @dataclass(frozen=True)

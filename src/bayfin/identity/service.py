@@ -156,18 +156,27 @@ class IdentityService:
             raise NotFound("no such user")
         return user
 
-    @staticmethod
-    def _mine(actor: Actor, user: User) -> None:
-        # Defence in depth: a user object reaching a change must come from a scoped lookup.
+    def _mine(self, session: Session, actor: Actor, user: User) -> None:
+        """Refuse changing a user outside the actor's scope (defence in depth: the user must come
+        from a scoped lookup), or one holding a reserved role unless the actor administers the
+        platform: resetting such a user's password would hand over the platform's powers."""
         if not actor.scope.covers(user.organization_id):
             raise NotFound("no such user")
+        if not actor.scope.platform and self.holds_reserved_role(session, user):
+            raise Forbidden("this user holds a platform role: only a platform administrator "
+                            "changes them")
+
+    @staticmethod
+    def holds_reserved_role(session: Session, user: User) -> bool:
+        """True if the user holds a role reserved to the platform administrator."""
+        return any(r.name in RESERVED_ROLES for r in repo.roles_of_user(session, user.id, None))
 
     def update_user(self, session: Session, actor: Actor, user: User, *,
                     display_name: str | None = None, email: str | None = None,
                     organization: str | None = None, external_id: str | None = None,
                     locale: str | None = None) -> User:
         """Change a user's profile fields; moving them needs both organizations in scope."""
-        self._mine(actor, user)
+        self._mine(session, actor, user)
         changed = []
         for field, value in (("display_name", display_name), ("email", email),
                              ("external_id", external_id), ("locale", locale)):
@@ -191,7 +200,7 @@ class IdentityService:
                         attributes: dict[str, Any]) -> User:
         """Replace what a directory provisions (SCIM PUT): absent fields are cleared; the
         organization changes only to another one inside the actor's scope."""
-        self._mine(actor, user)
+        self._mine(session, actor, user)
         name = username.strip().lower()
         if not name or len(name) > 120:
             raise ValidationFailed("a user name of 1 to 120 characters is required")
@@ -217,7 +226,7 @@ class IdentityService:
 
     def set_password(self, session: Session, actor: Actor, user: User, password: str) -> None:
         """Set a new password (policy-checked, Argon2id)."""
-        self._mine(actor, user)
+        self._mine(session, actor, user)
         user.password_hash = self._hash_new(password)
         user.updated_at = self.clock.now()
         session.flush()
@@ -233,7 +242,7 @@ class IdentityService:
 
     def set_active(self, session: Session, actor: Actor, user: User, active: bool) -> User:
         """Enable or disable a user; disabling ends sessions, refresh and access tokens at once."""
-        self._mine(actor, user)
+        self._mine(session, actor, user)
         if user.active == active:
             return user
         user.active = active
@@ -338,7 +347,7 @@ class IdentityService:
     def assign_role(self, session: Session, actor: Actor, user: User, *, app: str | None,
                     role: str) -> Role:
         """Give a user a role (idempotent); platform-wide roles only from a platform administrator."""
-        self._mine(actor, user)
+        self._mine(session, actor, user)
         found = self._role(session, actor, app, role)
         if repo.assignment(session, user.id, found.id) is None:
             session.add(RoleAssignment(user_id=user.id, role_id=found.id))
@@ -350,7 +359,7 @@ class IdentityService:
     def unassign_role(self, session: Session, actor: Actor, user: User, *, app: str | None,
                       role: str) -> None:
         """Take a role away; tokens already issued keep it until they expire (≤ access-token TTL)."""
-        self._mine(actor, user)
+        self._mine(session, actor, user)
         found = self._role(session, actor, app, role)
         held = repo.assignment(session, user.id, found.id)
         if held is None:

@@ -221,8 +221,9 @@ def test_an_admin_api_caller_cannot_create_or_move_people_and_apps_outside(clien
                        json={**app, "client_id": "x-1", "organization": "BANK-B"}).status_code == 404
     assert client.post("/v1/identity/apps", headers=admin_a,
                        json={**app, "client_id": "x-2", "first_party": True}).status_code == 403
-    assert client.post("/v1/identity/apps", headers=admin_a,
-                       json={**app, "client_id": "x-3", "service_roles": ["operator"]}).status_code == 403
+    for i, role in enumerate(("operator", "sscard_operator", "platform_admin")):
+        assert client.post("/v1/identity/apps", headers=admin_a, json={
+            **app, "client_id": f"x-3{i}", "service_roles": [role]}).status_code == 403, role
     mine = client.post("/v1/identity/apps", headers=admin_a, json={**app, "client_id": "x-4"})
     assert mine.status_code == 201 and mine.json()["organization_id"] == _org_id(platform, "BANK-A")
     for method, path, body in (("GET", "/v1/identity/apps/hr-b/roles", None),
@@ -278,3 +279,29 @@ def test_a_scope_is_required_by_every_scoped_query(platform):
 
     with platform.session_factory() as s, pytest.raises(TypeError):
         repo.list_users(s, None, None, 0, 10)  # type: ignore[arg-type]
+
+
+def test_a_delegated_admin_cannot_take_over_a_user_holding_a_platform_role(client, platform, ident,
+                                                                           directory, auth_headers):
+    with platform.unit_of_work() as uow:
+        s = uow.session
+        root = ident.service.create_user(s, SYSTEM, username="root", display_name="Root",
+                                         organization="OPERATOR", password="correct horse 42")
+        ident.service.create_role(s, SYSTEM, app=None, name="platform_admin", permissions=[])
+        ident.service.assign_role(s, SYSTEM, root, app=None, role="platform_admin")
+        root_id = root.id
+        uow.commit()
+    operator_admin = auth_headers(subject="op-2", org="OPERATOR", org_type="operator",
+                                  scopes=["identity:admin", "identity:read", "scim"])
+    assert client.get("/v1/identity/users/root", headers=operator_admin).status_code == 200
+    for method, path, body in (
+            ("PUT", "/v1/identity/users/root/password", {"password": "a long passphrase 9"}),
+            ("PATCH", "/v1/identity/users/root", {"active": False}),
+            ("POST", "/v1/identity/users/root/invitation", None),
+            ("PUT", f"/scim/v2/Users/{root_id}", {"schemas": [USER], "userName": "root",
+                                                  "password": "a long passphrase 9"}),
+            ("DELETE", f"/scim/v2/Users/{root_id}", None)):
+        r = client.request(method, path, headers=operator_admin, json=body)
+        assert r.status_code == 403, (method, path, r.text)
+    with platform.session_factory() as s:
+        assert s.get(User, root_id).active
