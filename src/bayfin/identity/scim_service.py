@@ -211,9 +211,40 @@ class ScimService:
         return user
 
     # writing -----------------------------------------------------------------------------------
+    def _manager(self, value: Any) -> Any:
+        """The enterprise manager as the schema wants it: Microsoft Entra sends the bare id and no
+        ``$ref`` (which the schema requires and this server can derive)."""
+        if isinstance(value, str):
+            value = {"value": value}
+        if isinstance(value, dict) and isinstance(value.get("value"), str) and not value.get("$ref"):
+            value = {**value, "$ref": f"{self.base}/Users/{value['value']}"}
+        return value
+
+    def _with_manager(self, body: dict[str, Any]) -> dict[str, Any]:
+        ext = body.get(ENTERPRISE)
+        if isinstance(ext, dict) and "manager" in ext:
+            return {**body, ENTERPRISE: {**ext, "manager": self._manager(ext["manager"])}}
+        return body
+
+    def _patch_manager(self, body: dict[str, Any]) -> dict[str, Any]:
+        ops = body.get("Operations")
+        if not isinstance(ops, list):
+            return body
+        fixed = []
+        for op in ops:
+            if isinstance(op, dict):
+                path = str(op.get("path") or "").lower()
+                if path == f"{ENTERPRISE.lower()}:manager":
+                    op = {**op, "value": self._manager(op.get("value"))}
+                elif not path and isinstance(op.get("value"), dict):
+                    op = {**op, "value": self._with_manager(op["value"])}
+            fixed.append(op)
+        return {**body, "Operations": fixed}
+
     def _fields(self, body: dict[str, Any], context: Context) -> UserFields:
         if not isinstance(body.get("userName"), str) or not body["userName"].strip():
             raise BadRequest("userName is required", scimType="invalidValue")
+        body = self._with_manager(body)
         with scim_input():
             model = UserResource.model_validate(body, scim_ctx=context)
             password = model.password
@@ -273,7 +304,7 @@ class ScimService:
         with scim_input():
             resource = UserResource.model_validate(current, scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
             operations = PatchOp[UserResource].model_validate(
-                body, scim_ctx=Context.RESOURCE_PATCH_REQUEST)
+                self._patch_manager(body), scim_ctx=Context.RESOURCE_PATCH_REQUEST)
             operations.patch(resource)
             after = resource.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
         return self.replace_user(session, actor, user, after, Context.RESOURCE_QUERY_RESPONSE,

@@ -289,3 +289,20 @@ def test_group_members_carry_their_type(client, directory, scim):
     (member,) = r.json()["members"]
     assert member["value"] == directory.bob_id and member["type"] == "User"
     assert member["display"] == "Bob B." and member["$ref"].endswith(f"/scim/v2/Users/{directory.bob_id}")
+
+
+def test_microsoft_entra_habits_are_understood(client, directory, scim):
+    made = client.post("/scim/v2/Users", headers=scim, json={
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE], "userName": "jun",
+        "active": True, ENTERPRISE: {"manager": {"value": directory.bob_id}}})
+    assert made.status_code == 201, made.text
+    assert made.json()[ENTERPRISE]["manager"]["value"] == directory.bob_id
+    uid = made.json()["id"]
+    r = client.patch(f"/scim/v2/Users/{uid}", headers=scim, json={"schemas": [PATCH], "Operations": [
+        {"op": "Replace", "path": "active", "value": "False"},
+        {"op": "Add", "path": f"{ENTERPRISE}:manager", "value": directory.alice_id},
+        {"op": "Add", "path": 'emails[type eq "work"].value', "value": "jun@bank-a.example"}]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["active"] is False and body[ENTERPRISE]["manager"]["value"] == directory.alice_id
+    assert [(e["value"], e["type"]) for e in body["emails"]] == [("jun@bank-a.example", "work")]
