@@ -3,7 +3,8 @@
 A module ``bayfin.<name>`` may provide any of: ``models`` (tables, imported so the metadata knows
 them), ``endpoints.router`` (an APIRouter), ``cli.app`` (a Typer app mounted as
 ``bayfin <cli name>``: ``CLI_NAMES`` below, defaulting to the module name; the CLI imports it only
-when that command runs), ``wiring.configure(platform)``
+when that command runs), ``endpoints.error_formats`` (an API answering errors in its own format),
+``wiring.configure(platform)``
 (start-up wiring) and ``demo.seed_demo(platform, workdir, seed)`` (what the demo loads).
 Adding a module is one line here.
 """
@@ -70,6 +71,16 @@ def routers() -> list[Any]:
         endpoints = _optional(f"bayfin.{module}.endpoints")
         if endpoints is not None and hasattr(endpoints, "router"):
             found.append(endpoints.router)
+    return found
+
+
+def error_formats() -> list[Any]:
+    """Each module's ``endpoints.error_formats``: (path prefix, renderer, media type) for an API
+    that answers errors in its own format instead of problem+json (SCIM under ``/scim/v2``)."""
+    found: list[Any] = []
+    for module in MODULES:
+        endpoints = _optional(f"bayfin.{module}.endpoints")
+        found.extend(getattr(endpoints, "error_formats", ()) if endpoints is not None else ())
     return found
 
 

@@ -20,7 +20,12 @@ from bayfin import __version__, registry
 from bayfin.api.deps import can_rate_limit
 from bayfin.api.docs import install_docs
 from bayfin.api.ops import ops_router
-from bayfin.api.problems import RETRY_AFTER_HEADER, install_problem_handlers, problem_schema
+from bayfin.api.problems import (
+    RETRY_AFTER_HEADER,
+    ErrorFormatMiddleware,
+    install_problem_handlers,
+    problem_schema,
+)
 from bayfin.kernel.logging import configure_logging
 from bayfin.kernel.observability import HTTP_REQUEST_SECONDS, configure_tracing, configured_checks
 from bayfin.kernel.platform import Platform, build_platform
@@ -174,6 +179,9 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
 
     # /readyz and /metrics (operations); traces when BAYFIN_OTLP_ENDPOINT is set
     app.include_router(ops_router(settings))
+    # Added last, so it is the outermost middleware: errors from every layer below (middleware
+    # included) reach it.
+    app.add_middleware(ErrorFormatMiddleware, formats=registry.error_formats())
     tracing = configure_tracing(settings, "bayfin-api", app=app)
 
     original_openapi = app.openapi

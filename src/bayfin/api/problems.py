@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -10,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bayfin.kernel.errors import AppError
 
@@ -88,3 +90,54 @@ def install_problem_handlers(app: FastAPI) -> None:
             "type": "https://bayfin.dev/problems/internal", "title": "Internal error",
             "status": 500, "detail": "an unexpected error occurred; it has been logged",
             "code": "internal", "instance": request.url.path})
+
+
+#: ``(path prefix, renderer, media type)``: a module whose API speaks its own error format (SCIM's
+#: error message under ``/scim/v2``) renders the platform's problem documents in it.
+ErrorFormat = tuple[str, Callable[[dict[str, Any]], bytes], str]
+
+
+class ErrorFormatMiddleware:
+    """Rewrites problem+json answers under a path prefix into that API's own error format, whoever
+    produced them (a route, authentication, routing's 404/405, validation, another middleware)."""
+
+    def __init__(self, app: ASGIApp, formats: list[ErrorFormat]) -> None:
+        self.app = app
+        self.formats = formats
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        fmt = next((f for f in self.formats if scope["type"] == "http"
+                    and str(scope["path"]).startswith(f[0])), None)
+        if fmt is None:
+            await self.app(scope, receive, send)
+            return
+        _, render, media_type = fmt
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def _send(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                ctype = dict(message.get("headers") or []).get(b"content-type", b"")
+                if ctype.startswith(PROBLEM_JSON.encode()):
+                    start = message
+                    return
+            elif start is not None and message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if message.get("more_body"):
+                    return
+                try:
+                    problem = orjson.loads(b"".join(chunks))
+                except orjson.JSONDecodeError:
+                    problem = {"status": start["status"], "detail": "error"}
+                body = render(problem if isinstance(problem, dict) else {"status": start["status"]})
+                headers = [(k, v) for k, v in start.get("headers") or []
+                           if k.lower() not in (b"content-type", b"content-length")]
+                headers += [(b"content-type", media_type.encode()),
+                            (b"content-length", str(len(body)).encode())]
+                await send({**start, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+            await send(message)
+
+        await self.app(scope, receive, _send)

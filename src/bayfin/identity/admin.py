@@ -1,4 +1,8 @@
-"""Identity admin API: organizations, users, apps, roles, signing keys, and self-service MFA."""
+"""Identity admin API: organizations, users, apps, roles, signing keys, and self-service MFA.
+
+Every administrative route acts inside the caller's organization subtree (``scoping.scope_of``):
+another organization's users, apps and branches do not exist for it (404). Signing keys are the
+platform's: only a platform administrator sees or rotates them."""
 
 from __future__ import annotations
 
@@ -12,12 +16,14 @@ from bayfin.api.pagination import Paging
 from bayfin.api.problems import problem_schema
 from bayfin.identity import repository as repo
 from bayfin.identity.domain import FACTOR_ENROLMENT_MAX_AUTH_AGE
+from bayfin.identity.invitations import Invitations
 from bayfin.identity.schemas import (
     AppIn,
     AppOut,
     AppPatch,
     FactorCodeIn,
     FactorEnrolmentOut,
+    InvitationOut,
     KeyOut,
     OrgIn,
     OrgOut,
@@ -31,19 +37,46 @@ from bayfin.identity.schemas import (
     UserOut,
     UserPatch,
 )
+from bayfin.identity.scoping import is_platform_admin, scope_of
 from bayfin.identity.service import Actor, after_commit
 from bayfin.identity.web import identity_of
-from bayfin.kernel.errors import NotFound
+from bayfin.kernel.errors import Forbidden, NotFound
 from bayfin.kernel.pagination import Page
 from bayfin.kernel.security import Principal
 
 router = APIRouter(prefix="/v1/identity", tags=["identity: administration"])
-Admin = Annotated[Principal, Depends(require(scopes=("identity:admin",)))]
-Reader = Annotated[Principal, Depends(require(scopes=("identity:read",)))]
 #: Enrolling a second factor: its own scope and a fresh sign-in, so neither a long-lived session
 #: nor an app granted only profile access can add a factor to the user's account.
 FactorOwner = Annotated[Principal, Depends(require(
     scopes=("identity:factors",), max_auth_age=FACTOR_ENROLMENT_MAX_AUTH_AGE))]
+
+
+def _acting(session: Session, who: Principal) -> Actor:
+    return Actor.of(who, scope_of(session, who))
+
+
+def _admin(session: Session,
+           who: Annotated[Principal, Depends(require(scopes=("identity:admin",)))]) -> Actor:
+    return _acting(session, who)
+
+
+def _reader(session: Session,
+            who: Annotated[Principal, Depends(require(scopes=("identity:read",)))]) -> Actor:
+    return _acting(session, who)
+
+
+def _platform_admin(who: Annotated[Principal, Depends(require(scopes=("identity:admin",)))]
+                    ) -> Principal:
+    if not is_platform_admin(who):
+        raise Forbidden("signing keys are managed by a platform administrator")
+    return who
+
+
+#: An administrator (scope ``identity:admin``) confined to their organization subtree.
+Admin = Annotated[Actor, Depends(_admin)]
+#: A reader (scope ``identity:read``) confined to their organization subtree.
+Reader = Annotated[Actor, Depends(_reader)]
+PlatformAdmin = Annotated[Principal, Depends(_platform_admin)]
 _R: dict[int | str, dict[str, Any]] = {
     401: AUTH_ERRORS[401], 403: AUTH_ERRORS[403], 404: problem_schema("No such record"),
     409: problem_schema("Duplicate"), 422: problem_schema("Invalid input")}
@@ -52,7 +85,7 @@ _R: dict[int | str, dict[str, Any]] = {
 @router.post("/organizations", status_code=201, response_model=OrgOut, responses=_R)
 def create_org(body: OrgIn, request: Request, session: Session, who: Admin) -> OrgOut:
     """Register an organization (a branch names its head office as ``parent``)."""
-    org = identity_of(request).service.create_org(session, Actor.of(who), code=body.code,
+    org = identity_of(request).service.create_org(session, who, code=body.code,
                                                   name=body.name, org_type=body.org_type,
                                                   parent=body.parent)
     return OrgOut.model_validate(org)
@@ -60,8 +93,8 @@ def create_org(body: OrgIn, request: Request, session: Session, who: Admin) -> O
 
 @router.get("/organizations", response_model=Page[OrgOut], responses=_R)
 def list_orgs(session: Session, who: Reader, pager: Paging, org_type: str | None = None) -> Page[OrgOut]:
-    """Organizations, optionally of one type, by code."""
-    rows = repo.list_orgs(session, org_type, pager.page_request)
+    """Organizations inside the caller's scope, optionally of one type, by code."""
+    rows = repo.list_orgs(session, who.scope, org_type, pager.page_request)
     return pager.page(rows, lambda o: (o.code,), OrgOut.model_validate)
 
 
@@ -69,24 +102,26 @@ def list_orgs(session: Session, who: Reader, pager: Paging, org_type: str | None
 def create_user(body: UserIn, request: Request, session: Session, who: Admin) -> UserOut:
     """Create a user."""
     user = identity_of(request).service.create_user(
-        session, Actor.of(who), username=body.username, display_name=body.display_name,
+        session, who, username=body.username, display_name=body.display_name,
         organization=body.organization, email=body.email, password=body.password,
         locale=body.locale)
     return UserOut.model_validate(user)
 
 
 @router.get("/users", response_model=Page[UserOut], responses=_R)
-def list_users(session: Session, who: Reader, pager: Paging,
+def list_users(request: Request, session: Session, who: Reader, pager: Paging,
                organization: str | None = None) -> Page[UserOut]:
-    """Users, optionally of one organization, by user name."""
-    rows = repo.list_users(session, organization, pager.page_request)
+    """Users inside the caller's scope, optionally of one organization (id or code), by user name."""
+    org_id = (identity_of(request).service.get_org(session, organization, who.scope).id
+              if organization else None)
+    rows = repo.list_users(session, who.scope, org_id, pager.page_request)
     return pager.page(rows, lambda u: (u.username,), UserOut.model_validate)
 
 
 @router.get("/users/{ref}", response_model=UserOut, responses=_R)
 def get_user(ref: str, request: Request, session: Session, who: Reader) -> UserOut:
     """One user by id or user name."""
-    return UserOut.model_validate(identity_of(request).service.get_user(session, ref))
+    return UserOut.model_validate(identity_of(request).service.get_user(session, ref, who.scope))
 
 
 @router.patch("/users/{ref}", response_model=UserOut, responses=_R)
@@ -94,11 +129,11 @@ def patch_user(ref: str, body: UserPatch, request: Request, session: Session,
                who: Admin) -> UserOut:
     """Change a user; ``active: false`` disables them and ends their sessions and tokens at once."""
     svc = identity_of(request).service
-    user = svc.get_user(session, ref)
-    svc.update_user(session, Actor.of(who), user, display_name=body.display_name, email=body.email,
+    user = svc.get_user(session, ref, who.scope)
+    svc.update_user(session, who, user, display_name=body.display_name, email=body.email,
                     organization=body.organization, locale=body.locale)
     if body.active is not None:
-        svc.set_active(session, Actor.of(who), user, body.active)
+        svc.set_active(session, who, user, body.active)
     return UserOut.model_validate(user)
 
 
@@ -107,14 +142,25 @@ def set_password(ref: str, body: PasswordIn, request: Request, session: Session,
                  who: Admin) -> None:
     """Set a user's password (Argon2id; weak passwords refused)."""
     svc = identity_of(request).service
-    svc.set_password(session, Actor.of(who), svc.get_user(session, ref), body.password)
+    svc.set_password(session, who, svc.get_user(session, ref, who.scope), body.password)
+
+
+@router.post("/users/{ref}/invitation", status_code=201, response_model=InvitationOut,
+             responses=_R)
+def invite_user(ref: str, request: Request, session: Session, who: Admin) -> InvitationOut:
+    """A one-time link with which the user chooses their password (older links stop working);
+    hand it to the user. It expires after 72 hours and works once."""
+    ident = identity_of(request)
+    user = ident.service.get_user(session, ref, who.scope)
+    url, expires = Invitations(ident.service, ident.issuer).invite(session, who, user)
+    return InvitationOut(url=url, expires_at=expires)
 
 
 @router.get("/users/{ref}/roles", response_model=Page[RoleOut], responses=_R)
 def user_roles(ref: str, request: Request, session: Session, who: Reader,
                pager: Paging) -> Page[RoleOut]:
     """Every role a user holds."""
-    user = identity_of(request).service.get_user(session, ref)
+    user = identity_of(request).service.get_user(session, ref, who.scope)
     roles = [RoleOut.model_validate(r) for r in repo.roles_of_user(session, user.id, None)]
     return pager.page_of(roles, lambda r: (r.id,))
 
@@ -124,7 +170,7 @@ def grant_role(ref: str, body: RoleGrantIn, request: Request, session: Session,
                who: Admin) -> RoleOut:
     """Give a user a role."""
     svc = identity_of(request).service
-    role = svc.assign_role(session, Actor.of(who), svc.get_user(session, ref), app=body.app,
+    role = svc.assign_role(session, who, svc.get_user(session, ref, who.scope), app=body.app,
                            role=body.role)
     return RoleOut.model_validate(role)
 
@@ -134,7 +180,7 @@ def revoke_role(ref: str, body: RoleGrantIn, request: Request, session: Session,
                 who: Admin) -> None:
     """Take a role away from a user."""
     svc = identity_of(request).service
-    svc.unassign_role(session, Actor.of(who), svc.get_user(session, ref), app=body.app,
+    svc.unassign_role(session, who, svc.get_user(session, ref, who.scope), app=body.app,
                       role=body.role)
 
 
@@ -142,7 +188,7 @@ def revoke_role(ref: str, body: RoleGrantIn, request: Request, session: Session,
 def create_app(body: AppIn, request: Request, session: Session, who: Admin) -> AppOut:
     """Register an application; the response carries its client secret, shown only once."""
     app, secret = identity_of(request).service.create_app(
-        session, Actor.of(who), client_id=body.client_id, name=body.name,
+        session, who, client_id=body.client_id, name=body.name,
         client_type=body.client_type, redirect_uris=body.redirect_uris,
         post_logout_redirect_uris=body.post_logout_redirect_uris, grant_types=body.grant_types,
         scopes=body.scopes, service_roles=body.service_roles, organization=body.organization,
@@ -154,15 +200,16 @@ def create_app(body: AppIn, request: Request, session: Session, who: Admin) -> A
 
 @router.get("/apps", response_model=Page[AppOut], responses=_R)
 def list_apps(session: Session, who: Reader, pager: Paging) -> Page[AppOut]:
-    """Registered applications, by client id."""
-    rows = repo.list_apps(session, pager.page_request)
+    """Applications owned inside the caller's scope, by client id."""
+    rows = repo.list_apps(session, who.scope, pager.page_request)
     return pager.page(rows, lambda a: (a.client_id,), AppOut.model_validate)
 
 
 @router.get("/apps/{client_id}", response_model=AppOut, responses=_R)
 def get_app(client_id: str, request: Request, session: Session, who: Reader) -> AppOut:
-    """One registered application."""
-    return AppOut.model_validate(identity_of(request).service.get_app(session, client_id))
+    """One registered application (owned inside the caller's scope)."""
+    return AppOut.model_validate(identity_of(request).service.get_app(session, client_id,
+                                                                      who.scope))
 
 
 @router.patch("/apps/{client_id}", response_model=AppOut, responses=_R)
@@ -171,11 +218,11 @@ def patch_app(client_id: str, body: AppPatch, request: Request, session: Session
     """Change an app's name, redirect URIs or scopes; ``active: false`` disables it and refuses
     the tokens it already obtained at once, in every API process."""
     ident = identity_of(request)
-    app = ident.service.get_app(session, client_id)
-    ident.apps.update(session, Actor.of(who), app, name=body.name, redirect_uris=body.redirect_uris,
+    app = ident.service.get_app(session, client_id, who.scope)
+    ident.apps.update(session, who, app, name=body.name, redirect_uris=body.redirect_uris,
                       post_logout_redirect_uris=body.post_logout_redirect_uris, scopes=body.scopes)
     if body.active is not None:
-        ident.apps.set_active(session, Actor.of(who), app, body.active)
+        ident.apps.set_active(session, who, app, body.active)
     return AppOut.model_validate(app)
 
 
@@ -185,8 +232,8 @@ def rotate_app_secret(client_id: str, body: SecretRotationIn, request: Request, 
                       who: Admin) -> SecretRotationOut:
     """Issue a new client secret (shown only now); the old one works for ``grace_seconds`` more."""
     ident = identity_of(request)
-    app = ident.service.get_app(session, client_id)
-    secret, until = ident.apps.rotate_secret(session, Actor.of(who), app,
+    app = ident.service.get_app(session, client_id, who.scope)
+    secret, until = ident.apps.rotate_secret(session, who, app,
                                              timedelta(seconds=body.grace_seconds))
     return SecretRotationOut(client_id=app.client_id, client_secret=secret,
                              previous_secret_valid_until=until)
@@ -196,7 +243,7 @@ def rotate_app_secret(client_id: str, body: SecretRotationIn, request: Request, 
 def delete_app(client_id: str, request: Request, session: Session, who: Admin) -> None:
     """Delete an app with its roles and consents; the tokens it obtained stop working at once."""
     ident = identity_of(request)
-    ident.apps.delete(session, Actor.of(who), ident.service.get_app(session, client_id))
+    ident.apps.delete(session, who, ident.service.get_app(session, client_id, who.scope))
 
 
 @router.post("/apps/{client_id}/roles", status_code=201, response_model=RoleOut, responses=_R)
@@ -204,7 +251,7 @@ def create_role(client_id: str, body: RoleIn, request: Request, session: Session
                 who: Admin) -> RoleOut:
     """Define a role of an app (``-`` as client id: a platform-wide role)."""
     role = identity_of(request).service.create_role(
-        session, Actor.of(who), app=None if client_id == "-" else client_id, name=body.name,
+        session, who, app=None if client_id == "-" else client_id, name=body.name,
         permissions=body.permissions)
     return RoleOut.model_validate(role)
 
@@ -213,20 +260,22 @@ def create_role(client_id: str, body: RoleIn, request: Request, session: Session
 def list_roles(client_id: str, request: Request, session: Session, who: Reader,
                pager: Paging) -> Page[RoleOut]:
     """Roles of an app plus the platform-wide ones."""
-    app_id = None if client_id == "-" else identity_of(request).service.get_app(session, client_id).id
+    app_id = (None if client_id == "-"
+              else identity_of(request).service.get_app(session, client_id, who.scope).id)
     roles = [RoleOut.model_validate(r) for r in repo.list_roles(session, app_id)]
     return pager.page_of(roles, lambda r: (r.id,))
 
 
 @router.get("/keys", response_model=Page[KeyOut], responses=_R)
-def list_keys(request: Request, session: Session, who: Admin, pager: Paging) -> Page[KeyOut]:
+def list_keys(request: Request, session: Session, who: PlatformAdmin,
+              pager: Paging) -> Page[KeyOut]:
     """Signing keys and their state, oldest first."""
     keys = [KeyOut.model_validate(k) for k in identity_of(request).keys.describe(session)]
     return pager.page_of(keys, lambda k: (k.created_at, k.kid))
 
 
 @router.post("/keys/rotate", status_code=201, response_model=KeyOut, responses=_R)
-def rotate_keys(request: Request, session: Session, who: Admin,
+def rotate_keys(request: Request, session: Session, who: PlatformAdmin,
                 immediately: bool = False) -> KeyOut:
     """Publish the next signing key in the JWKS; it signs once relying parties' cached key sets
     have expired (``immediately``: at once, after a key leak). The old key keeps verifying until

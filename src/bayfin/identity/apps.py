@@ -14,7 +14,7 @@ from bayfin.identity.domain import acceptable_redirect_uri
 from bayfin.identity.models import App
 from bayfin.identity.service import Actor, IdentityService, after_commit, hash_client_secret
 from bayfin.identity.verifier import record_revocation
-from bayfin.kernel.errors import ValidationFailed
+from bayfin.kernel.errors import NotFound, ValidationFailed
 
 #: How long a rotated-out client secret keeps working unless the caller says otherwise.
 DEFAULT_SECRET_GRACE = timedelta(hours=24)
@@ -27,6 +27,13 @@ class AppLifecycle:
 
     def __init__(self, service: IdentityService) -> None:
         self.service = service
+
+    @staticmethod
+    def _mine(actor: Actor, app: App) -> None:
+        """Refuse changing an app owned outside the actor's administrative scope (defence in depth:
+        the app must come from a scoped lookup); for the caller such an app does not exist."""
+        if not actor.scope.covers(app.organization_id):
+            raise NotFound("no such app")
 
     def _audit(self, session: Session, actor: Actor, action: str, app: App,
                details: dict[str, object] | None = None) -> None:
@@ -43,6 +50,7 @@ class AppLifecycle:
 
         Fewer scopes apply to every token issued from now on, refreshed ones included; access
         tokens already out keep theirs until they expire (disable the app to stop them at once)."""
+        self._mine(actor, app)
         for uri in (redirect_uris or []) + (post_logout_redirect_uris or []):
             if not acceptable_redirect_uri(uri):
                 raise ValidationFailed("redirect URIs must be https (or loopback) without a fragment")
@@ -65,6 +73,7 @@ class AppLifecycle:
                       grace: timedelta = DEFAULT_SECRET_GRACE) -> tuple[str, datetime | None]:
         """A new client secret (returned once); the current one keeps working for ``grace``
         (zero: refused at once). Returns the secret and when the old one stops working."""
+        self._mine(actor, app)
         if app.client_type != "confidential":
             raise ValidationFailed("a public client has no secret to rotate")
         if grace < timedelta(0) or grace > MAX_SECRET_GRACE:
@@ -85,6 +94,7 @@ class AppLifecycle:
         """Enable or disable an app. Disabling refuses its access tokens at once in every API
         process, revokes its refresh tokens, voids its outstanding authorization codes and stops
         it obtaining new ones."""
+        self._mine(actor, app)
         if app.active == active:
             return app
         app.active = active
@@ -96,6 +106,7 @@ class AppLifecycle:
 
     def delete(self, session: Session, actor: Actor, app: App) -> None:
         """Delete an app with its roles, role holdings and consents; its tokens die at once."""
+        self._mine(actor, app)
         self._cut_off(session, app)
         counts = repo.delete_app_records(session, app.id)
         self._audit(session, actor, "delete", app, {"removed": counts})

@@ -71,8 +71,8 @@ def orgs_create(code: str, name: str,
 def orgs_list(org_type: str = typer.Option(None, "--type"), limit: int = 100,
               as_json: bool = JsonOption) -> None:
     """List organizations."""
-    rows = _run(lambda p, i, s: [_org_row(o)
-                                 for o in repo.list_orgs(s, org_type, PageRequest(limit))[:limit]])
+    rows = _run(lambda p, i, s: [_org_row(o) for o in repo.list_orgs(
+        s, SYSTEM.scope, org_type, PageRequest(limit))[:limit]])
     emit(rows, as_json=as_json, title="organizations")
 
 
@@ -94,14 +94,16 @@ def users_create(username: str, display_name: str = typer.Option(None, "--name")
 def users_list(org: str = typer.Option(None), limit: int = 100, as_json: bool = JsonOption) -> None:
     """List users."""
     def work(p: Platform, i: Identity, s: Any) -> list[dict[str, Any]]:
-        org_id = i.service.get_org(s, org).id if org else None
-        return [_user_row(u) for u in repo.list_users(s, org_id, PageRequest(limit))[:limit]]
+        org_id = i.service.get_org(s, org, SYSTEM.scope).id if org else None
+        return [_user_row(u)
+                for u in repo.list_users(s, SYSTEM.scope, org_id, PageRequest(limit))[:limit]]
     emit(_run(work), as_json=as_json, title="users")
 
 
 def _set_active(username: str, active: bool) -> dict[str, Any]:
     def work(p: Platform, i: Identity, s: Any) -> dict[str, Any]:
-        return _user_row(i.service.set_active(s, SYSTEM, i.service.get_user(s, username), active))
+        user = i.service.get_user(s, username, SYSTEM.scope)
+        return _user_row(i.service.set_active(s, SYSTEM, user, active))
     return _run(work)
 
 
@@ -124,8 +126,21 @@ def users_set_password(username: str) -> None:
     if getpass.getpass("again: ") != first:
         err_console.print("[red]the passwords differ[/red]")
         raise typer.Exit(1)
-    _run(lambda p, i, s: i.service.set_password(s, SYSTEM, i.service.get_user(s, username), first))
+    _run(lambda p, i, s: i.service.set_password(s, SYSTEM, i.service.get_user(s, username, SYSTEM.scope),
+                                                first))
     console.print("[green]password set[/green]")
+
+
+@users_app.command("invite")
+def users_invite(username: str, as_json: bool = JsonOption) -> None:
+    """A one-time link (72 hours) with which a provisioned user chooses their password."""
+    from bayfin.identity.invitations import Invitations
+
+    def work(p: Platform, i: Identity, s: Any) -> dict[str, Any]:
+        user = i.service.get_user(s, username, SYSTEM.scope)
+        url, expires = Invitations(i.service, i.issuer).invite(s, SYSTEM, user)
+        return {"user": user.username, "url": url, "expires_at": expires.isoformat()}
+    emit(_run(work), as_json=as_json, title="invitation (hand it to the user; shown once)")
 
 
 @apps_app.command("create")
@@ -156,8 +171,12 @@ def apps_list(limit: int = 100, as_json: bool = JsonOption) -> None:
     """List registered applications."""
     rows = _run(lambda p, i, s: [{"client_id": a.client_id, "name": a.name, "type": a.client_type,
                                   "grant_types": ",".join(a.grant_types), "active": a.active}
-                                 for a in repo.list_apps(s, PageRequest(limit))[:limit]])
+                                 for a in repo.list_apps(s, SYSTEM.scope, PageRequest(limit))[:limit]])
     emit(rows, as_json=as_json, title="apps")
+
+
+def _app(i: Identity, s: Any, client_id: str) -> Any:
+    return i.service.get_app(s, client_id, SYSTEM.scope)  # the CLI acts for the whole platform
 
 
 def _app_row(a: Any) -> dict[str, Any]:
@@ -175,7 +194,7 @@ def apps_update(client_id: str, name: str = typer.Option(None, help="Display nam
                 as_json: bool = JsonOption) -> None:
     """Change an app's name, redirect URIs or scopes (options left out stay as they are)."""
     def work(p: Platform, i: Identity, s: Any) -> dict[str, Any]:
-        return _app_row(i.apps.update(s, SYSTEM, i.service.get_app(s, client_id), name=name,
+        return _app_row(i.apps.update(s, SYSTEM, _app(i, s, client_id), name=name,
                                       redirect_uris=redirect_uri or None,
                                       post_logout_redirect_uris=logout_uri or None,
                                       scopes=scope or None))
@@ -191,7 +210,7 @@ def apps_rotate_secret(client_id: str,
     from datetime import timedelta
 
     def work(p: Platform, i: Identity, s: Any) -> dict[str, Any]:
-        secret, until = i.apps.rotate_secret(s, SYSTEM, i.service.get_app(s, client_id),
+        secret, until = i.apps.rotate_secret(s, SYSTEM, _app(i, s, client_id),
                                              timedelta(seconds=grace))
         return {"client_id": client_id, "client_secret": secret,
                 "previous_secret_valid_until": until.isoformat() if until else None}
@@ -199,8 +218,7 @@ def apps_rotate_secret(client_id: str,
 
 
 def _app_active(client_id: str, active: bool) -> dict[str, Any]:
-    return _run(lambda p, i, s: _app_row(i.apps.set_active(s, SYSTEM, i.service.get_app(s, client_id),
-                                                           active)))
+    return _run(lambda p, i, s: _app_row(i.apps.set_active(s, SYSTEM, _app(i, s, client_id), active)))
 
 
 @apps_app.command("disable")
@@ -221,7 +239,7 @@ def apps_delete(client_id: str,
     """Delete an app with its roles and consents; its tokens stop working at once."""
     if not yes and not typer.confirm(f"delete {client_id} and its roles and consents?"):
         raise typer.Exit(1)
-    _run(lambda p, i, s: i.apps.delete(s, SYSTEM, i.service.get_app(s, client_id)))
+    _run(lambda p, i, s: i.apps.delete(s, SYSTEM, _app(i, s, client_id)))
     console.print(f"[green]{client_id} deleted[/green]")
 
 
@@ -240,7 +258,7 @@ def roles_create(name: str,
 @roles_app.command("assign")
 def roles_assign(username: str, role: str, app_id: str = typer.Option(None, "--app")) -> None:
     """Give a user a role."""
-    _run(lambda p, i, s: i.service.assign_role(s, SYSTEM, i.service.get_user(s, username),
+    _run(lambda p, i, s: i.service.assign_role(s, SYSTEM, i.service.get_user(s, username, SYSTEM.scope),
                                                 app=app_id, role=role))
     console.print(f"[green]{username} now holds {role}[/green]")
 
@@ -248,7 +266,7 @@ def roles_assign(username: str, role: str, app_id: str = typer.Option(None, "--a
 @roles_app.command("unassign")
 def roles_unassign(username: str, role: str, app_id: str = typer.Option(None, "--app")) -> None:
     """Take a role away from a user."""
-    _run(lambda p, i, s: i.service.unassign_role(s, SYSTEM, i.service.get_user(s, username),
+    _run(lambda p, i, s: i.service.unassign_role(s, SYSTEM, i.service.get_user(s, username, SYSTEM.scope),
                                                   app=app_id, role=role))
     console.print(f"[green]{username} no longer holds {role}[/green]")
 
@@ -257,7 +275,7 @@ def roles_unassign(username: str, role: str, app_id: str = typer.Option(None, "-
 def roles_list(app_id: str = typer.Option(None, "--app"), as_json: bool = JsonOption) -> None:
     """List roles of an app (plus platform-wide ones)."""
     def work(p: Platform, i: Identity, s: Any) -> list[dict[str, Any]]:
-        aid = i.service.get_app(s, app_id).id if app_id else None
+        aid = i.service.get_app(s, app_id, SYSTEM.scope).id if app_id else None
         return [{"name": r.name, "app_id": r.app_id, "permissions": " ".join(r.permissions)}
                 for r in repo.list_roles(s, aid)]
     emit(_run(work), as_json=as_json, title="roles")

@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 from bayfin.identity import repository as repo
+from bayfin.identity.scoping import PLATFORM_ADMIN
 from bayfin.identity.service import SYSTEM
 from bayfin.kernel.platform import Platform
 
@@ -43,6 +44,9 @@ def seed_demo(platform: Platform, workdir: Path, seed: int) -> None:
         svc.create_role(s, SYSTEM, app="bayfin-console", name="identity-admin",
                         permissions=["identity:read", "identity:admin"])
         svc.assign_role(s, SYSTEM, admin, app="bayfin-console", role="identity-admin")
+        # Administering every organization (not only the operator's own) is an explicit grant.
+        svc.create_role(s, SYSTEM, app=None, name=PLATFORM_ADMIN, permissions=[])
+        svc.assign_role(s, SYSTEM, admin, app=None, role=PLATFORM_ADMIN)
         uow.commit()
     workdir.mkdir(parents=True, exist_ok=True)
     target = workdir / "identity-admin.txt"

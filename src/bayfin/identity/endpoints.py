@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bayfin.identity import admin, pages, protocol, scim_endpoints
+from bayfin.identity import admin, invitation_pages, pages, protocol, scim_endpoints
+from bayfin.identity.scim_schema import SCIM_JSON, scim_error
 
 router = APIRouter()
 router.include_router(protocol.router)
 router.include_router(pages.router)
+router.include_router(invitation_pages.router)
 router.include_router(admin.router)
 router.include_router(scim_endpoints.router)
+
+#: Every answer under /scim/v2 that would be problem+json is a SCIM error message instead.
+error_formats = [("/scim/v2", scim_error, SCIM_JSON)]

@@ -21,6 +21,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "scope.openid": "confirm who you are", "scope.profile": "see your name and user name",
         "scope.email": "see your e-mail address",
         "scope.offline_access": "stay connected while you are away",
+        "set_password_title": "Choose your password",
+        "set_password_intro": "Welcome, {name}. Choose the password you will sign in with.",
+        "new_password": "New password", "repeat_password": "Repeat the password",
+        "set_password_button": "Save password", "passwords_differ": "The two passwords differ.",
+        "invitation_invalid": "This link is not valid any more. Ask your administrator for a new one.",
+        "password_chosen": "Your password is saved. You can sign in now.",
     },
     "zh": {
         "lang": "zh-CN", "platform": "bayfin 统一身份认证", "skip": "跳到主要内容",
@@ -38,6 +44,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "welcome": "您已登录。",
         "scope.openid": "确认您的身份", "scope.profile": "查看您的姓名和用户名",
         "scope.email": "查看您的电子邮箱", "scope.offline_access": "在您离开时保持连接",
+        "set_password_title": "设置密码", "set_password_intro": "{name}，欢迎。请设置您的登录密码。",
+        "new_password": "新密码", "repeat_password": "再次输入密码", "set_password_button": "保存密码",
+        "passwords_differ": "两次输入的密码不一致。",
+        "invitation_invalid": "该链接已失效，请联系管理员重新发送邀请。",
+        "password_chosen": "密码已保存，您现在可以登录。",
     },
 }
 

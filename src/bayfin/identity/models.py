@@ -42,6 +42,10 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     external_id: Mapped[str | None] = mapped_column(String(200), index=True)
     locale: Mapped[str | None] = mapped_column(String(10))
+    #: What a directory provisioned beyond the columns above (name parts, title, phone numbers,
+    #: addresses, roles, every e-mail, the enterprise extension…), as SCIM attributes, so nothing
+    #: sent is dropped. Never the password.
+    scim_attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -97,12 +101,16 @@ class RoleAssignment(Base):
 
 
 class Group(Base):
-    """A SCIM group (a directory's team or department)."""
+    """A SCIM group (a directory's team or department), owned by one organization (none: the
+    platform's own); its name is unique within its owner."""
 
     __tablename__ = "identity_groups"
+    __table_args__ = (UniqueConstraint("organization_id", "display_name"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    display_name: Mapped[str] = mapped_column(String(200), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    organization_id: Mapped[str | None] = mapped_column(ForeignKey("identity_organizations.id"),
+                                                        index=True)
     external_id: Mapped[str | None] = mapped_column(String(200), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -116,6 +124,21 @@ class GroupMember(Base):
     group_id: Mapped[str] = mapped_column(ForeignKey("identity_groups.id"), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("identity_users.id"), primary_key=True,
                                          index=True)
+    #: The member's display name as the directory sent it (the user name when it sent none).
+    display: Mapped[str | None] = mapped_column(String(200))
+
+
+class Invitation(Base):
+    """A one-time link that lets a provisioned user choose a password (stored as its SHA-256)."""
+
+    __tablename__ = "identity_invitations"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("identity_users.id"), index=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SigningKey(Base):

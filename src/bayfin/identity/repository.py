@@ -22,6 +22,7 @@ from bayfin.identity.models import (
     SsoSession,
     User,
 )
+from bayfin.identity.scoping import AdminScope, require_scope
 from bayfin.kernel.pagination import PageRequest, keyset
 
 
@@ -46,25 +47,36 @@ def app_by_client_id(session: Session, client_id: str) -> App | None:
     return session.scalar(select(App).where(App.client_id == client_id))
 
 
-def list_orgs(session: Session, org_type: str | None, page: PageRequest) -> Sequence[Organization]:
-    """Organizations, optionally of one type, by code: a page, one row beyond."""
-    q = select(Organization)
+def list_orgs(session: Session, scope: AdminScope, org_type: str | None,
+              page: PageRequest) -> Sequence[Organization]:
+    """Organizations inside the scope, optionally of one type, by code: a page, one row beyond."""
+    q = select(Organization).where(require_scope(scope).where(Organization.id))
     if org_type:
         q = q.where(Organization.org_type == org_type)
     return session.scalars(keyset(q, [Organization.code], page)).all()
 
 
-def list_users(session: Session, organization_id: str | None, page: PageRequest) -> Sequence[User]:
-    """Users, optionally of one organization, by user name: a page, one row beyond."""
-    q = select(User)
+def user_in_scope(session: Session, scope: AdminScope, ref: str) -> User | None:
+    """A user by id or (normalised) user name, if owned inside the scope."""
+    cond = require_scope(scope).where(User.organization_id)
+    return session.scalar(select(User).where(User.id == ref, cond)) or session.scalar(
+        select(User).where(User.username == ref.strip().lower(), cond))
+
+
+def list_users(session: Session, scope: AdminScope, organization_id: str | None,
+               page: PageRequest) -> Sequence[User]:
+    """Users inside the scope, optionally of one organization, by user name: a page, one row
+    beyond."""
+    q = select(User).where(require_scope(scope).where(User.organization_id))
     if organization_id:
         q = q.where(User.organization_id == organization_id)
     return session.scalars(keyset(q, [User.username], page)).all()
 
 
-def list_apps(session: Session, page: PageRequest) -> Sequence[App]:
-    """Registered apps by client id: a page, one row beyond."""
-    return session.scalars(keyset(select(App), [App.client_id], page)).all()
+def list_apps(session: Session, scope: AdminScope, page: PageRequest) -> Sequence[App]:
+    """Registered apps owned inside the scope, by client id: a page, one row beyond."""
+    q = select(App).where(require_scope(scope).where(App.organization_id))
+    return session.scalars(keyset(q, [App.client_id], page)).all()
 
 
 def delete_app_records(session: Session, app_id: str) -> dict[str, int]:
@@ -158,27 +170,34 @@ def factor(session: Session, user_id: str, kind: str) -> MfaFactor | None:
                                                   MfaFactor.kind == kind))
 
 
-def group_members(session: Session, group_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
-    """For each group, its members as (user id, user name)."""
+def group_members(session: Session, group_ids: list[str],
+                  scope: AdminScope) -> dict[str, list[tuple[str, str]]]:
+    """For each group, its members inside the scope as (user id, display name)."""
     out: dict[str, list[tuple[str, str]]] = {g: [] for g in group_ids}
     if not group_ids:
         return out
-    rows = session.execute(select(GroupMember.group_id, User.id, User.username)
+    rows = session.execute(select(GroupMember.group_id, User.id,
+                                  func.coalesce(GroupMember.display, User.username))
                            .join(User, User.id == GroupMember.user_id)
-                           .where(GroupMember.group_id.in_(group_ids)).order_by(User.username))
+                           .where(GroupMember.group_id.in_(group_ids),
+                                  require_scope(scope).where(User.organization_id))
+                           .order_by(User.username))
     for gid, uid, uname in rows:
         out[gid].append((uid, uname))
     return out
 
 
-def groups_of_users(session: Session, user_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
-    """For each user, the groups it belongs to as (group id, display name)."""
+def groups_of_users(session: Session, user_ids: list[str],
+                    scope: AdminScope) -> dict[str, list[tuple[str, str]]]:
+    """For each user, the groups inside the scope it belongs to as (group id, display name)."""
     out: dict[str, list[tuple[str, str]]] = {u: [] for u in user_ids}
     if not user_ids:
         return out
     rows = session.execute(select(GroupMember.user_id, Group.id, Group.display_name)
                            .join(Group, Group.id == GroupMember.group_id)
-                           .where(GroupMember.user_id.in_(user_ids)))
+                           .where(GroupMember.user_id.in_(user_ids),
+                                  require_scope(scope).where(Group.organization_id))
+                           .order_by(Group.display_name))
     for uid, gid, name in rows:
         out[uid].append((gid, name))
     return out

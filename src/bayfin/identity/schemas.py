@@ -178,3 +178,10 @@ class SecretRotationOut(BaseModel):
     client_id: str
     client_secret: str
     previous_secret_valid_until: datetime | None
+
+
+class InvitationOut(BaseModel):
+    """A set-password link for a provisioned user: give it to them (it is shown only once)."""
+
+    url: str
+    expires_at: datetime

@@ -20,28 +20,30 @@ from bayfin.identity import repository as repo
 from bayfin.identity.domain import CLIENT_TYPES, GRANT_TYPES, ORG_TYPES, acceptable_redirect_uri
 from bayfin.identity.models import App, Organization, Role, RoleAssignment, SsoSession, User
 from bayfin.identity.passwords import Passwords, check_password_policy
+from bayfin.identity.scoping import RESERVED_ROLES, AdminScope, require_scope
 from bayfin.identity.verifier import RevocationList, record_revocation
 from bayfin.kernel.audit import AuditLog
 from bayfin.kernel.clock import Clock
-from bayfin.kernel.errors import Conflict, NotFound, ValidationFailed
+from bayfin.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from bayfin.kernel.ids import new_id
 from bayfin.kernel.security import Principal
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who performs an identity change, for the audit log."""
+    """Who performs an identity change (for the audit log) and the organizations they may act on."""
 
     subject: str
-    organization_id: str | None = None
+    organization_id: str | None
+    scope: AdminScope
 
     @classmethod
-    def of(cls, principal: Principal) -> Actor:
-        """The actor behind an API caller."""
-        return cls(principal.subject, principal.organization_id)
+    def of(cls, principal: Principal, scope: AdminScope) -> Actor:
+        """The actor behind an API caller, confined to ``scope``."""
+        return cls(principal.subject, principal.organization_id, require_scope(scope))
 
 
-SYSTEM = Actor("system:cli", None)
+SYSTEM = Actor("system:cli", None, AdminScope.whole_platform())
 
 
 def hash_client_secret(secret: str) -> str:
@@ -82,12 +84,14 @@ class IdentityService:
         """Register an institution, branch, enterprise, regulator or the operator."""
         if org_type not in ORG_TYPES:
             raise ValidationFailed(f"org_type must be one of {', '.join(ORG_TYPES)}")
+        if not parent and not actor.scope.platform:
+            raise Forbidden("only a platform administrator registers a top-level organization")
         if repo.org_by_code_or_id(session, code):
             raise Conflict("an organization with this code exists")
         parent_id = None
         if parent:
             parent_org = repo.org_by_code_or_id(session, parent)
-            if parent_org is None:
+            if parent_org is None or not actor.scope.covers(parent_org.id):
                 raise NotFound("no such parent organization")
             if parent_org.org_type != org_type:
                 raise ValidationFailed("a branch has its parent's organization type")
@@ -100,29 +104,38 @@ class IdentityService:
                     {"org_type": org_type, "parent_id": parent_id})
         return org
 
-    def get_org(self, session: Session, ref: str) -> Organization:
-        """An organization by id or code."""
+    def get_org(self, session: Session, ref: str, scope: AdminScope) -> Organization:
+        """An organization (by id or code) inside ``scope``; others do not exist for the caller."""
         org = repo.org_by_code_or_id(session, ref)
-        if org is None:
+        if org is None or not require_scope(scope).covers(org.id):
             raise NotFound("no such organization")
         return org
+
+    def _owner(self, session: Session, actor: Actor, organization: str | None) -> str | None:
+        """The organization a new record belongs to: the one named (inside the actor's scope),
+        else the actor's own (a delegated administrator cannot create platform-owned records)."""
+        if organization:
+            return self.get_org(session, organization, actor.scope).id
+        return actor.scope.home_org_id
 
     # users -------------------------------------------------------------------------------------
     def create_user(self, session: Session, actor: Actor, *, username: str, display_name: str,
                     organization: str | None = None, email: str | None = None,
                     password: str | None = None, external_id: str | None = None,
-                    active: bool = True, locale: str | None = None) -> User:
+                    active: bool = True, locale: str | None = None,
+                    attributes: dict[str, Any] | None = None) -> User:
         """Create a user (optionally with a password; SCIM-provisioned users may set one later)."""
         name = username.strip().lower()
         if not name or len(name) > 120:
             raise ValidationFailed("a user name of 1 to 120 characters is required")
+        org_id = self._owner(session, actor, organization)
         if repo.user_by_username(session, name):
             raise Conflict("this user name is taken")
-        org_id = self.get_org(session, organization).id if organization else None
         now = self.clock.now()
         user = User(id=new_id("usr"), username=name, display_name=display_name or name,
                     email=email, organization_id=org_id, active=active, external_id=external_id,
-                    locale=locale, created_at=now, updated_at=now)
+                    locale=locale, scim_attributes=dict(attributes or {}), created_at=now,
+                    updated_at=now)
         if password is not None:
             user.password_hash = self._hash_new(password)
         session.add(user)
@@ -136,18 +149,34 @@ class IdentityService:
             raise ValidationFailed("the password is too weak: " + "; ".join(problems))
         return self.passwords.hash(password)
 
-    def get_user(self, session: Session, ref: str) -> User:
-        """A user by id or user name."""
-        user = repo.user_by_id(session, ref) or repo.user_by_username(session, ref)
+    def get_user(self, session: Session, ref: str, scope: AdminScope) -> User:
+        """A user (by id or user name) inside ``scope``; others do not exist for the caller."""
+        user = repo.user_in_scope(session, require_scope(scope), ref)
         if user is None:
             raise NotFound("no such user")
         return user
+
+    def _mine(self, session: Session, actor: Actor, user: User) -> None:
+        """Refuse changing a user outside the actor's scope (defence in depth: the user must come
+        from a scoped lookup), or one holding a reserved role unless the actor administers the
+        platform: resetting such a user's password would hand over the platform's powers."""
+        if not actor.scope.covers(user.organization_id):
+            raise NotFound("no such user")
+        if not actor.scope.platform and self.holds_reserved_role(session, user):
+            raise Forbidden("this user holds a platform role: only a platform administrator "
+                            "changes them")
+
+    @staticmethod
+    def holds_reserved_role(session: Session, user: User) -> bool:
+        """True if the user holds a role reserved to the platform administrator."""
+        return any(r.name in RESERVED_ROLES for r in repo.roles_of_user(session, user.id, None))
 
     def update_user(self, session: Session, actor: Actor, user: User, *,
                     display_name: str | None = None, email: str | None = None,
                     organization: str | None = None, external_id: str | None = None,
                     locale: str | None = None) -> User:
-        """Change a user's profile fields."""
+        """Change a user's profile fields; moving them needs both organizations in scope."""
+        self._mine(session, actor, user)
         changed = []
         for field, value in (("display_name", display_name), ("email", email),
                              ("external_id", external_id), ("locale", locale)):
@@ -155,8 +184,40 @@ class IdentityService:
                 setattr(user, field, value)
                 changed.append(field)
         if organization is not None:
-            user.organization_id = self.get_org(session, organization).id
-            changed.append("organization_id")
+            target = self.get_org(session, organization, actor.scope).id
+            if target != user.organization_id:
+                user.organization_id = target
+                changed.append("organization_id")
+        if changed:
+            user.updated_at = self.clock.now()
+            session.flush()
+            self._audit(session, actor, "user.update", "user", user.id, {"fields": changed})
+        return user
+
+    def replace_profile(self, session: Session, actor: Actor, user: User, *, username: str,
+                        display_name: str, email: str | None, external_id: str | None,
+                        locale: str | None, organization: str | None,
+                        attributes: dict[str, Any]) -> User:
+        """Replace what a directory provisions (SCIM PUT): absent fields are cleared; the
+        organization changes only to another one inside the actor's scope."""
+        self._mine(session, actor, user)
+        name = username.strip().lower()
+        if not name or len(name) > 120:
+            raise ValidationFailed("a user name of 1 to 120 characters is required")
+        if name != user.username and repo.user_by_username(session, name):
+            raise Conflict("this user name is taken", scimType="uniqueness")
+        changed = []
+        for field, value in (("username", name), ("display_name", display_name or name),
+                             ("email", email), ("external_id", external_id), ("locale", locale),
+                             ("scim_attributes", attributes)):
+            if getattr(user, field) != value:
+                setattr(user, field, value)
+                changed.append(field)
+        if organization is not None:
+            target = self.get_org(session, organization, actor.scope).id
+            if target != user.organization_id:
+                user.organization_id = target
+                changed.append("organization_id")
         if changed:
             user.updated_at = self.clock.now()
             session.flush()
@@ -165,16 +226,28 @@ class IdentityService:
 
     def set_password(self, session: Session, actor: Actor, user: User, password: str) -> None:
         """Set a new password (policy-checked, Argon2id)."""
+        self._mine(session, actor, user)
         user.password_hash = self._hash_new(password)
         user.updated_at = self.clock.now()
         session.flush()
         self._audit(session, actor, "user.password_set", "user", user.id)
 
+    def choose_password(self, session: Session, user: User, password: str) -> None:
+        """The user sets their own password (an invitation link): policy-checked, audited as them."""
+        user.password_hash = self._hash_new(password)
+        user.updated_at = self.clock.now()
+        session.flush()
+        self._audit(session, Actor(user.id, None, AdminScope(False, frozenset(), None)),
+                    "user.password_set", "user", user.id, {"by": "invitation"})
+
     def set_active(self, session: Session, actor: Actor, user: User, active: bool) -> User:
         """Enable or disable a user; disabling ends sessions, refresh and access tokens at once."""
+        self._mine(session, actor, user)
         if user.active == active:
             return user
         user.active = active
+        if "schemas" in (user.scim_attributes or {}):  # a directory's user: it sees the new state
+            user.scim_attributes = {**user.scim_attributes, "active": active}
         now = self.clock.now()
         user.updated_at = now
         if not active:
@@ -219,10 +292,13 @@ class IdentityService:
         for uri in (redirect_uris or []) + (post_logout_redirect_uris or []):
             if not acceptable_redirect_uri(uri):
                 raise ValidationFailed("redirect URIs must be https (or loopback) without a fragment")
+        if not actor.scope.platform and (first_party or RESERVED_ROLES & set(service_roles or [])):
+            raise Forbidden("only a platform administrator registers first-party apps or gives "
+                            "an app a platform role")
+        org_id = self._owner(session, actor, organization)
         if repo.app_by_client_id(session, client_id):
             raise Conflict("this client id is taken")
         secret = secrets.token_urlsafe(32) if client_type == "confidential" else None
-        org_id = self.get_org(session, organization).id if organization else None
         app = App(id=new_id("app"), client_id=client_id, name=name, client_type=client_type,
                   secret_hash=hash_client_secret(secret) if secret else None,
                   redirect_uris=list(redirect_uris or []),
@@ -236,10 +312,10 @@ class IdentityService:
                     {"client_id": client_id, "client_type": client_type, "grant_types": grants})
         return app, secret
 
-    def get_app(self, session: Session, client_id: str) -> App:
-        """An app by client id."""
+    def get_app(self, session: Session, client_id: str, scope: AdminScope) -> App:
+        """An app (by client id) owned inside ``scope``; others do not exist for the caller."""
         app = repo.app_by_client_id(session, client_id)
-        if app is None:
+        if app is None or not require_scope(scope).covers(app.organization_id):
             raise NotFound("no such app")
         return app
 
@@ -247,7 +323,9 @@ class IdentityService:
     def create_role(self, session: Session, actor: Actor, *, app: str | None, name: str,
                     permissions: list[str]) -> Role:
         """Define a role (a set of permission scopes) in one app or platform-wide."""
-        app_id = self.get_app(session, app).id if app else None
+        if not actor.scope.platform and (app is None or name in RESERVED_ROLES):
+            raise Forbidden("only a platform administrator defines platform-wide or reserved roles")
+        app_id = self.get_app(session, app, actor.scope).id if app else None
         if repo.role_by_name(session, app_id, name):
             raise Conflict("this role exists")
         role = Role(id=new_id("rol"), app_id=app_id, name=name,
@@ -258,8 +336,9 @@ class IdentityService:
                     {"app_id": app_id, "permissions": role.permissions})
         return role
 
-    def _role(self, session: Session, app: str | None, name: str) -> Role:
-        app_id = self.get_app(session, app).id if app else None
+    def _role(self, session: Session, actor: Actor, app: str | None, name: str) -> Role:
+        self._mine_role(actor, app, name)
+        app_id = self.get_app(session, app, actor.scope).id if app else None
         role = repo.role_by_name(session, app_id, name)
         if role is None:
             raise NotFound("no such role")
@@ -267,8 +346,9 @@ class IdentityService:
 
     def assign_role(self, session: Session, actor: Actor, user: User, *, app: str | None,
                     role: str) -> Role:
-        """Give a user a role (idempotent)."""
-        found = self._role(session, app, role)
+        """Give a user a role (idempotent); platform-wide roles only from a platform administrator."""
+        self._mine(session, actor, user)
+        found = self._role(session, actor, app, role)
         if repo.assignment(session, user.id, found.id) is None:
             session.add(RoleAssignment(user_id=user.id, role_id=found.id))
             session.flush()
@@ -279,7 +359,8 @@ class IdentityService:
     def unassign_role(self, session: Session, actor: Actor, user: User, *, app: str | None,
                       role: str) -> None:
         """Take a role away; tokens already issued keep it until they expire (≤ access-token TTL)."""
-        found = self._role(session, app, role)
+        self._mine(session, actor, user)
+        found = self._role(session, actor, app, role)
         held = repo.assignment(session, user.id, found.id)
         if held is None:
             raise NotFound("the user does not hold this role")
@@ -287,6 +368,11 @@ class IdentityService:
         session.flush()
         self._audit(session, actor, "role.unassign", "user", user.id,
                     {"role_id": found.id, "app_id": found.app_id})
+
+    @staticmethod
+    def _mine_role(actor: Actor, app: str | None, name: str) -> None:
+        if not actor.scope.platform and (app is None or name in RESERVED_ROLES):
+            raise Forbidden("only a platform administrator grants platform-wide or reserved roles")
 
     def roles_and_permissions(self, session: Session, user_id: str,
                               app_id: str | None) -> tuple[list[str], set[str]]:

@@ -14,6 +14,12 @@ def _service_token(client, secret, scope=None):
     return client.post("/oauth2/token", auth=("bank-a-core", secret), data=data)
 
 
+def _platform_admin(auth_headers, *scopes):
+    """The app lifecycle acts inside the caller's organization subtree; these tests act for the
+    platform (another organization's administrator is tried in test_delegated_admin)."""
+    return auth_headers(subject="op-1", org="OPERATOR", roles=["platform_admin"], scopes=list(scopes))
+
+
 def _actions(platform, subject_id):
     with platform.session_factory() as s:
         return s.scalars(select(AuditEntry.action).where(AuditEntry.subject_id == subject_id)
@@ -22,7 +28,7 @@ def _actions(platform, subject_id):
 
 def test_new_redirect_uris_replace_the_old_ones_at_the_authorization_endpoint(
         client, directory, auth_headers, platform):
-    admin = auth_headers(subject="op-1", scopes=["identity:admin"])
+    admin = _platform_admin(auth_headers, "identity:admin")
     moved = "https://portal.example/v2/cb"
     r = client.patch("/v1/identity/apps/portal", json={"redirect_uris": [moved]}, headers=admin)
     assert r.status_code == 200 and r.json()["redirect_uris"] == [moved]
@@ -44,7 +50,7 @@ def test_new_redirect_uris_replace_the_old_ones_at_the_authorization_endpoint(
 
 
 def test_fewer_scopes_apply_to_the_next_token(client, directory, auth_headers):
-    admin = auth_headers(subject="op-1", scopes=["identity:admin"])
+    admin = _platform_admin(auth_headers, "identity:admin")
     before = _service_token(client, directory.service_secret).json()["scope"].split()
     assert set(before) == {"creditdata:query", "identity:read"}
     r = client.patch("/v1/identity/apps/bank-a-core", json={"scopes": ["creditdata:query"]},
@@ -56,7 +62,7 @@ def test_fewer_scopes_apply_to_the_next_token(client, directory, auth_headers):
 
 def test_a_rotated_secret_leaves_the_old_one_working_for_the_grace_period_only(
         client, directory, auth_headers, platform):
-    admin = auth_headers(subject="op-1", scopes=["identity:admin", "identity:read"])
+    admin = _platform_admin(auth_headers, "identity:admin", "identity:read")
     r = client.post("/v1/identity/apps/bank-a-core/secret", json={"grace_seconds": 3600},
                     headers=admin)
     assert r.status_code == 201, r.text
@@ -87,7 +93,7 @@ def test_deleting_an_app_ends_its_tokens_roles_and_consents(client, directory, a
     token = _service_token(client, directory.service_secret, "identity:read").json()["access_token"]
     bearer = {"Authorization": f"Bearer {token}"}
     assert client.get("/v1/identity/users", headers=bearer).status_code == 200
-    admin = auth_headers(subject="op-1", scopes=["identity:admin", "identity:read"])
+    admin = _platform_admin(auth_headers, "identity:admin", "identity:read")
     app_id = client.get("/v1/identity/apps/portal", headers=admin).json()["id"]
     assert client.delete("/v1/identity/apps/portal", headers=admin).status_code == 204
     assert client.get("/v1/identity/apps/portal", headers=admin).status_code == 404
@@ -105,5 +111,5 @@ def test_app_lifecycle_needs_the_admin_scope(client, directory, auth_headers):
                         headers=reader).status_code == 403
     assert client.post("/v1/identity/apps/portal/secret", json={}, headers=reader).status_code == 403
     assert client.delete("/v1/identity/apps/portal", headers=reader).status_code == 403
-    admin = auth_headers(scopes=["identity:admin"])
+    admin = _platform_admin(auth_headers, "identity:admin")
     assert client.delete("/v1/identity/apps/no-such-app", headers=admin).status_code == 404

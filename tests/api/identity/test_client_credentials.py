@@ -69,5 +69,6 @@ def test_no_token_is_refused_with_401(client, directory):
 
 
 def test_tokens_minted_by_the_auth_headers_fixture_still_verify(client, auth_headers):
-    r = client.get("/v1/identity/users", headers=auth_headers(scopes=["identity:read"]))
+    r = client.get("/v1/identity/users", headers=auth_headers(roles=["platform_admin"],
+                                                              scopes=["identity:read"]))
     assert r.status_code == 200

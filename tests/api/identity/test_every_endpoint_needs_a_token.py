@@ -8,7 +8,8 @@ from fastapi.routing import APIRoute
 
 from bayfin.identity import admin, pages, protocol, scim_endpoints
 
-PUBLIC_PREFIXES = ("/oauth2/", "/.well-known/", "/scim/v2/ServiceProviderConfig", "/scim/v2/ResourceTypes")
+PUBLIC_PREFIXES = ("/oauth2/", "/.well-known/", "/scim/v2/ServiceProviderConfig", "/scim/v2/ResourceTypes",
+                   "/scim/v2/Schemas")
 ROUTES = [r for m in (admin, pages, protocol, scim_endpoints) for r in m.router.routes]
 PROTECTED = sorted({(m, r.path) for r in ROUTES if isinstance(r, APIRoute)
                     for m in r.methods

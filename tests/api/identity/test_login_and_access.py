@@ -57,7 +57,7 @@ def test_a_disabled_user_cannot_sign_in_and_their_tokens_stop_at_once(client, di
     tokens = _portal_tokens(client, directory)
     hdr = {"Authorization": f"Bearer {tokens['access_token']}"}
     assert client.get("/oauth2/userinfo", headers=hdr).status_code == 200
-    admin = auth_headers(subject="op-1", scopes=["identity:admin"])
+    admin = auth_headers(subject="op-1", org="OPERATOR", roles=["platform_admin"], scopes=["identity:admin"])
     r = client.patch("/v1/identity/users/alice", json={"active": False}, headers=admin)
     assert r.status_code == 200 and r.json()["active"] is False
     assert client.get("/oauth2/userinfo", headers=hdr).status_code == 401
@@ -81,7 +81,7 @@ def _kid(token: str) -> str:
 def test_a_rotation_publishes_the_next_key_before_it_signs_and_old_tokens_keep_verifying(
         client, directory, auth_headers, platform):
     old = _service_token(client, directory)
-    admin = auth_headers(subject="op-1", scopes=["identity:admin"])
+    admin = auth_headers(subject="op-1", org="OPERATOR", roles=["platform_admin"], scopes=["identity:admin"])
     r = client.post("/v1/identity/keys/rotate", headers=admin)
     assert r.status_code == 201 and r.json()["state"] == "next"
     next_kid = r.json()["kid"]
@@ -106,7 +106,8 @@ def test_admin_writes_need_the_admin_scope(client, directory, auth_headers):
 
 
 def test_admin_manages_orgs_users_apps_and_roles(client, directory, auth_headers):
-    admin = auth_headers(subject="op-1", scopes=["identity:admin", "identity:read"])
+    admin = auth_headers(subject="op-1", org="OPERATOR", roles=["platform_admin"],
+                         scopes=["identity:admin", "identity:read"])
     assert client.post("/v1/identity/organizations", headers=admin, json={
         "code": "SME-1", "name": "Pearl River Tea", "org_type": "enterprise"}).status_code == 201
     weak = client.post("/v1/identity/users", headers=admin, json={

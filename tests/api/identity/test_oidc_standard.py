@@ -110,7 +110,7 @@ def test_prompt_login_forces_a_new_sign_in_even_with_a_live_session(client, dire
 
 def test_amr_records_the_second_factor(client, directory, platform, ident):
     with platform.unit_of_work() as uow:
-        user = ident.service.get_user(uow.session, "alice")
+        user = ident.service.get_user(uow.session, "alice", SYSTEM.scope)
         secret = ident.authenticator.enrol(uow.session, user, "totp")["secret"]
         ident.authenticator.confirm(uow.session, user, "totp",
                                     pyotp.TOTP(secret).at(time.time() - 30))
@@ -167,7 +167,7 @@ def test_an_app_gets_the_factor_scope_only_when_registered_for_it(client, direct
     tokens = _console_tokens(client, verifier, r)
     assert "identity:factors" not in platform.token_verifier.verify(tokens["access_token"]).scopes
     with platform.unit_of_work() as uow:
-        ident.apps.update(uow.session, SYSTEM, ident.service.get_app(uow.session, "console"),
+        ident.apps.update(uow.session, SYSTEM, ident.service.get_app(uow.session, "console", SYSTEM.scope),
                           scopes=["openid", "profile", "identity:factors"])
         uow.commit()
     verifier, r = _console_authorize(client, scope="openid identity:factors")

@@ -56,8 +56,8 @@ def third_party(platform, ident, directory) -> str:
             scopes=["openid", "profile", "offline_access", "credit:read", "identity:factors"])
         ident.service.create_role(s, SYSTEM, app="third-party", name="reader",
                                   permissions=["credit:read"])
-        ident.service.assign_role(s, SYSTEM, ident.service.get_user(s, "alice"), app="third-party",
-                                  role="reader")
+        alice = ident.service.get_user(s, "alice", SYSTEM.scope)
+        ident.service.assign_role(s, SYSTEM, alice, app="third-party", role="reader")
         uow.commit()
     assert secret
     return secret
@@ -117,7 +117,7 @@ def test_a_disabled_apps_tokens_stop_at_once_and_stay_refused_after_it_is_enable
     tokens = _sign_in(client, third_party)
     bearer = _bearer(tokens["access_token"])
     assert _routes(client, bearer)["report"] == 404
-    admin = auth_headers(subject="op-1", scopes=["identity:admin"])
+    admin = auth_headers(subject="op-1", org="OPERATOR", roles=["platform_admin"], scopes=["identity:admin"])
     r = client.patch("/v1/identity/apps/third-party", json={"active": False}, headers=admin)
     assert r.status_code == 200 and r.json()["active"] is False
     assert _routes(client, bearer) == {"report": 401, "enrol": 401, "confirm": 401}
@@ -141,7 +141,7 @@ def test_a_code_issued_before_the_app_was_disabled_is_void_after_it_is_enabled(
     assert login(client).status_code == 303
     code = authorize_with_consent(client, authorize_params(
         client_id="third-party", redirect_uri=APP_CB, scope="openid credit:read", challenge=challenge))
-    admin = auth_headers(subject="op-1", scopes=["identity:admin"])
+    admin = auth_headers(subject="op-1", org="OPERATOR", roles=["platform_admin"], scopes=["identity:admin"])
     for active in (False, True):
         assert client.patch("/v1/identity/apps/third-party", json={"active": active},
                             headers=admin).status_code == 200
@@ -156,7 +156,7 @@ def test_a_disabled_client_credentials_app_is_refused_too(client, directory, aut
                     data={"grant_type": "client_credentials", "scope": "identity:read"})
     service = _bearer(r.json()["access_token"])
     assert client.get("/v1/identity/users", headers=service).status_code == 200
-    admin = auth_headers(subject="op-1", scopes=["identity:admin"])
+    admin = auth_headers(subject="op-1", org="OPERATOR", roles=["platform_admin"], scopes=["identity:admin"])
     assert client.patch("/v1/identity/apps/bank-a-core", json={"active": False},
                         headers=admin).status_code == 200
     assert client.get("/v1/identity/users", headers=service).status_code == 401

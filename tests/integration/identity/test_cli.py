@@ -48,6 +48,8 @@ def test_the_cli_manages_orgs_users_apps_roles_and_keys(cli_env):
                  "--permission", "loans:read")["permissions"] == ["loans:read"]
     assigned = runner.invoke(app, ["identity", "roles", "assign", "dan", "officer", "--app", "loan-desk"])
     assert assigned.exit_code == 0
+    invitation = _json(runner, "users", "invite", "dan")
+    assert "/oauth2/set-password?token=" in invitation["url"] and invitation["user"] == "dan"
     assert _json(runner, "users", "disable", "dan")["active"] is False
     assert [u["username"] for u in _json(runner, "users", "list", "--org", "BANK-B")] == ["dan"]
     published = _json(runner, "keys", "rotate")

@@ -1,5 +1,7 @@
-"""Documented shapes of the SCIM 2.0 answers (RFC 7643/7644). The SCIM service writes the bodies;
-these models describe them in the OpenAPI document under ``application/scim+json``."""
+"""Documented shapes of the SCIM 2.0 answers (RFC 7643/7644) in the OpenAPI document, under
+``application/scim+json``. The SCIM service writes the bodies from scim2-models (``scim_schema``);
+these models only describe them. ``attributes``/``excludedAttributes`` may leave out anything but
+``schemas`` and ``id``, so every other attribute is optional here."""
 
 from __future__ import annotations
 
@@ -38,21 +40,25 @@ class ScimReference(BaseModel):
 
 
 class ScimUser(BaseModel):
-    """A SCIM User (core schema with the enterprise extension's organization)."""
+    """A SCIM User: the core schema with the enterprise extension (its ``organization`` is the
+    user's organization code) and any further attribute the directory provisioned."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": "u_01J", "userName": "chen",
-        "displayName": "陈小明", "name": {"formatted": "陈小明"}, "active": True, "groups": [],
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User",
+                    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+        "id": "u_01J", "userName": "chen", "displayName": "陈小明", "name": {"formatted": "陈小明"},
+        "active": True, "groups": [],
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"organization": "BANK-A"},
         "meta": _META}]})
 
     schemas: list[str]
     id: str
-    userName: str
-    displayName: str
-    name: dict[str, str]
-    active: bool
-    groups: list[ScimReference]
-    meta: ScimMeta
+    userName: str | None = None
+    displayName: str | None = None
+    name: dict[str, Any] | None = None
+    active: bool | None = None
+    groups: list[ScimReference] | None = None
+    meta: ScimMeta | None = None
     externalId: str | None = None
     emails: list[dict[str, Any]] | None = None
     locale: str | None = None
@@ -61,16 +67,16 @@ class ScimUser(BaseModel):
 class ScimGroup(BaseModel):
     """A SCIM Group and its members."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "id": "g_01J",
         "displayName": "credit officers", "members": [{"value": "u_01J", "display": "陈小明"}],
         "meta": {**_META, "resourceType": "Group", "location": f"{_BASE}/Groups/g_01J"}}]})
 
     schemas: list[str]
     id: str
-    displayName: str
-    members: list[ScimReference]
-    meta: ScimMeta
+    displayName: str | None = None
+    members: list[ScimReference] | None = None
+    meta: ScimMeta | None = None
     externalId: str | None = None
 
 
@@ -102,13 +108,27 @@ class ScimGroupList(BaseModel):
     Resources: list[ScimGroup]
 
 
+class ScimResourceList(BaseModel):
+    """A page of users and groups together (a search at the service root, users first)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 0,
+        "startIndex": 1, "itemsPerPage": 0, "Resources": []}]})
+
+    schemas: list[str]
+    totalResults: int
+    startIndex: int
+    itemsPerPage: int
+    Resources: list[ScimUser | ScimGroup]
+
+
 class ScimServiceProviderConfig(BaseModel):
     """What this SCIM service supports (RFC 7643 §5)."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
         "patch": {"supported": True}, "bulk": {"supported": False}, "filter": {"supported": True},
-        "changePassword": {"supported": False}, "sort": {"supported": False},
+        "changePassword": {"supported": True}, "sort": {"supported": False},
         "etag": {"supported": False}, "authenticationSchemes": []}]})
 
     schemas: list[str]
@@ -144,4 +164,46 @@ class ScimResourceTypes(BaseModel):
 
     schemas: list[str]
     totalResults: int
+    startIndex: int | None = None
+    itemsPerPage: int | None = None
     Resources: list[ScimResourceType]
+
+
+class ScimSchemaAttribute(BaseModel):
+    """One attribute of a schema (RFC 7643 §7), sub-attributes included."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    type: str
+
+
+class ScimSchema(BaseModel):
+    """A schema of a resource served (RFC 7643 §7): User, the enterprise extension, Group."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+        "id": "urn:ietf:params:scim:schemas:core:2.0:Group", "name": "Group",
+        "description": "Group", "attributes": [{"name": "displayName", "type": "string"}],
+        "meta": {"resourceType": "Schema",
+                 "location": "/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group"}}]})
+
+    schemas: list[str] | None = None
+    id: str
+    name: str | None = None
+    description: str | None = None
+    attributes: list[ScimSchemaAttribute]
+
+
+class ScimSchemas(BaseModel):
+    """The schemas served, as a ListResponse."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 0,
+        "startIndex": 1, "itemsPerPage": 0, "Resources": []}]})
+
+    schemas: list[str]
+    totalResults: int
+    startIndex: int
+    itemsPerPage: int
+    Resources: list[ScimSchema]
