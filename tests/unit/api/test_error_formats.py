@@ -60,3 +60,14 @@ def test_problems_under_the_prefix_become_scim_errors_whoever_raised_them():
 def test_other_paths_keep_problem_json():
     r = TestClient(_app()).post("/v1/things")
     assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
+
+
+def test_the_api_adds_the_error_format_middleware_outermost():
+    """Every middleware the API adds (request context, and any added later) sits inside it, so
+    their own problem answers under /scim/v2 are rewritten too."""
+    from bayfin.api.app import create_app
+    from bayfin.kernel.settings import Settings
+
+    stack = create_app(Settings(environment="test")).user_middleware
+    assert stack[0].cls is ErrorFormatMiddleware
+    assert [m.cls for m in stack].count(ErrorFormatMiddleware) == 1 and len(stack) > 1
