@@ -80,45 +80,35 @@ class ScimGroup(BaseModel):
     externalId: str | None = None
 
 
-class ScimUserList(BaseModel):
-    """A page of users (SCIM ListResponse, paged by startIndex and count)."""
+class _ListResponse(BaseModel):
+    """A SCIM ListResponse, paged by startIndex and count (RFC 7644 §3.4.2); each subclass names
+    what its ``Resources`` hold."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 1,
-        "startIndex": 1, "itemsPerPage": 1, "Resources": []}]})
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 0,
+        "startIndex": 1, "itemsPerPage": 0, "Resources": []}]})
 
     schemas: list[str]
     totalResults: int
     startIndex: int
     itemsPerPage: int
+
+
+class ScimUserList(_ListResponse):
+    """A page of users (SCIM ListResponse, paged by startIndex and count)."""
+
     Resources: list[ScimUser]
 
 
-class ScimGroupList(BaseModel):
+class ScimGroupList(_ListResponse):
     """A page of groups (SCIM ListResponse, paged by startIndex and count)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 0,
-        "startIndex": 1, "itemsPerPage": 0, "Resources": []}]})
-
-    schemas: list[str]
-    totalResults: int
-    startIndex: int
-    itemsPerPage: int
     Resources: list[ScimGroup]
 
 
-class ScimResourceList(BaseModel):
+class ScimResourceList(_ListResponse):
     """A page of users and groups together (a search at the service root, users first)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 0,
-        "startIndex": 1, "itemsPerPage": 0, "Resources": []}]})
-
-    schemas: list[str]
-    totalResults: int
-    startIndex: int
-    itemsPerPage: int
     Resources: list[ScimUser | ScimGroup]
 
 
@@ -153,19 +143,16 @@ class ScimResourceType(BaseModel):
     schema_: str = Field(alias="schema")
 
 
-class ScimResourceTypes(BaseModel):
+class ScimResourceTypes(_ListResponse):
     """The resource types served, as a ListResponse."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 2,
+        "startIndex": 1, "itemsPerPage": 2,
         "Resources": [{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"], "id": "User",
                        "name": "User", "endpoint": "/Users",
                        "schema": "urn:ietf:params:scim:schemas:core:2.0:User"}]}]})
 
-    schemas: list[str]
-    totalResults: int
-    startIndex: int | None = None
-    itemsPerPage: int | None = None
     Resources: list[ScimResourceType]
 
 
@@ -195,15 +182,7 @@ class ScimSchema(BaseModel):
     attributes: list[ScimSchemaAttribute]
 
 
-class ScimSchemas(BaseModel):
+class ScimSchemas(_ListResponse):
     """The schemas served, as a ListResponse."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 0,
-        "startIndex": 1, "itemsPerPage": 0, "Resources": []}]})
-
-    schemas: list[str]
-    totalResults: int
-    startIndex: int
-    itemsPerPage: int
     Resources: list[ScimSchema]

@@ -306,3 +306,35 @@ def test_microsoft_entra_habits_are_understood(client, directory, scim):
     body = r.json()
     assert body["active"] is False and body[ENTERPRISE]["manager"]["value"] == directory.alice_id
     assert [(e["value"], e["type"]) for e in body["emails"]] == [("jun@bank-a.example", "work")]
+
+
+def test_every_scim_answer_matches_the_shape_the_openapi_document_gives_it(client, directory, scim):
+    """The service writes SCIM bodies itself (scim2-models); the documented models must not promise
+    an attribute it leaves out (an unprovisioned displayName, a deselected one) or miss a list."""
+    from bayfin.identity import scim_openapi as doc
+
+    made = _user(client, scim, "fay")
+    group = client.post("/scim/v2/Groups", headers=scim, json={
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "fay's team",
+        "members": [{"value": made["id"]}]}).json()
+    search = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]}
+    for model, method, path, params, body in (
+            (doc.ScimUser, "GET", f"/scim/v2/Users/{made['id']}", {"attributes": "userName"}, None),
+            (doc.ScimUser, "GET", f"/scim/v2/Users/{made['id']}", None, None),
+            (doc.ScimUserList, "GET", "/scim/v2/Users", None, None),
+            (doc.ScimUserList, "POST", "/scim/v2/Users/.search", None, search),
+            (doc.ScimGroup, "GET", f"/scim/v2/Groups/{group['id']}", None, None),
+            (doc.ScimGroupList, "GET", "/scim/v2/Groups", None, None),
+            (doc.ScimGroupList, "POST", "/scim/v2/Groups/.search", None, search),
+            (doc.ScimResourceList, "POST", "/scim/v2/.search", None, search),
+            (doc.ScimServiceProviderConfig, "GET", "/scim/v2/ServiceProviderConfig", None, None),
+            (doc.ScimResourceTypes, "GET", "/scim/v2/ResourceTypes", None, None),
+            (doc.ScimResourceType, "GET", "/scim/v2/ResourceTypes/User", None, None),
+            (doc.ScimSchemas, "GET", "/scim/v2/Schemas", None, None),
+            (doc.ScimSchema, "GET", f"/scim/v2/Schemas/{ENTERPRISE}", None, None)):
+        r = client.request(method, path, params=params, json=body, headers=scim)
+        assert r.status_code == 200, (path, r.text)
+        assert r.headers["content-type"].startswith("application/scim+json"), path
+        model.model_validate(r.json())
+    model = doc.ScimUser.model_validate(made)
+    assert model.displayName is None and model.userName == "fay"
