@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from bayfin.antifraud.models import FraudCase, FraudCaseEntry, FraudDecisionRecord
 from bayfin.kernel.clock import utcnow
-from bayfin.kernel.errors import Conflict, NotFound
+from bayfin.kernel.errors import Conflict
+from bayfin.kernel.tenancy import TenantScope
 
 __all__ = ["CLOSED", "CaseAction", "add_entry", "assign", "case_priority", "case_statistics", "decide_case",
            "find_case", "get_case", "labels", "open_case", "open_decision_case",
@@ -76,24 +77,23 @@ def open_pending_cases(session: Session, limit: int = 10_000) -> int:
     return len(rows)
 
 
-def get_case(session: Session, case_id: int, institution_id: str | None = None) -> FraudCase:
-    """One case (within the institution when given), or NotFound."""
+def get_case(session: Session, case_id: int, scope: TenantScope, *, change: bool = False) -> FraudCase:
+    """One case the scope reaches (to work on it when ``change``: its own institution's), or NotFound."""
     case = session.get(FraudCase, case_id)
-    if case is None or (institution_id is not None and case.institution_id != institution_id):
-        raise NotFound(f"no case {case_id}")
-    return case
+    owner = case.institution_id if case is not None else None
+    found: FraudCase = scope.changeable(case, owner, "case") if change else scope.visible(case, owner, "case")
+    return found
 
 
 def queue(session: Session, *, status: str | None = "open", assignee: str | None = None,
-          institution_id: str | None = None, limit: int = 50) -> list[FraudCase]:
+          scope: TenantScope, limit: int = 50) -> list[FraudCase]:
     """Cases by priority (highest first), then oldest first."""
     q = select(FraudCase)
     if status is not None:
         q = q.where(FraudCase.status == status)
     if assignee is not None:
         q = q.where(FraudCase.assignee == assignee)
-    if institution_id is not None:
-        q = q.where(FraudCase.institution_id == institution_id)
+    q = q.where(scope.readable(FraudCase.institution_id))
     return list(session.scalars(q.order_by(FraudCase.priority.desc(), FraudCase.opened_at, FraudCase.id)
                                 .limit(limit)).all())
 
@@ -147,12 +147,10 @@ def labels(session: Session) -> list[dict[str, Any]]:
     return [{"event_id": e, "is_fraud": int(s == "confirmed"), "labelled_at": at} for e, s, at in rows]
 
 
-def case_statistics(session: Session, institution_id: str | None = None,
+def case_statistics(session: Session, scope: TenantScope,
                     since: datetime | None = None) -> dict[str, Any]:
-    """Counts by status, mean and median hours to decision, confirm rate per rule."""
-    q = select(FraudCase)
-    if institution_id is not None:
-        q = q.where(FraudCase.institution_id == institution_id)
+    """Counts by status, mean and median hours to decision, confirm rate per rule, over the scope's cases."""
+    q = select(FraudCase).where(scope.readable(FraudCase.institution_id))
     if since is not None:
         q = q.where(FraudCase.opened_at >= since)
     cases = list(session.scalars(q).all())

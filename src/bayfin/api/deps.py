@@ -14,6 +14,7 @@ from bayfin.kernel.db import UnitOfWork
 from bayfin.kernel.errors import AppError, Forbidden, RateLimited, Unauthenticated
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
+from bayfin.kernel.tenancy import TenantScope
 
 
 def get_platform(request: Request) -> Platform:
@@ -61,6 +62,24 @@ def get_principal(request: Request, platform: PlatformDep) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def get_tenant_scope(request: Request, principal: CurrentPrincipal, platform: PlatformDep,
+                     uow: UoW) -> TenantScope:
+    """The caller's tenant scope (its organization's subtree), the only way an endpoint learns whose
+    records it may reach; 403 for a caller without an organization. A cross-tenant read (operator,
+    regulator) is audited here, once, whatever the endpoint."""
+    scope = TenantScope.of(principal, platform.tenant_subtree)
+    if scope.cross_tenant is not None:
+        platform.audit.record(uow.session, actor=principal.subject, actor_org=scope.organization,
+                              action="tenancy.cross_tenant", subject_type="route",
+                              subject_id=f"{request.method} {request.url.path}",
+                              purpose=f"{scope.cross_tenant} oversight",
+                              details={"reach": scope.cross_tenant})
+    return scope
+
+
+Tenant = Annotated[TenantScope, Depends(get_tenant_scope)]
 
 
 def require(*, scopes: tuple[str, ...] = (), roles: tuple[str, ...] = (),

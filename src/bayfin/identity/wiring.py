@@ -14,6 +14,7 @@ from bayfin.identity.notify import RedisNotifier
 from bayfin.identity.oauth import ID_TOKEN_TTL
 from bayfin.identity.passwords import Argon2Parameters, Passwords
 from bayfin.identity.service import IdentityService
+from bayfin.identity.tenancy import OrganizationTree
 from bayfin.identity.verifier import IdentityTokenVerifier, RevocationList
 from bayfin.kernel.clock import Clock
 from bayfin.kernel.platform import Platform
@@ -72,4 +73,5 @@ def configure(platform: Platform, *, argon2: Argon2Parameters | None = None) -> 
     if settings.redis_url:
         revocations.notifier = RedisNotifier(settings.redis_url, revocations.refresh)
     platform.extensions["identity"] = ident
+    platform.tenant_subtree = OrganizationTree(platform.session_factory)
     return ident
