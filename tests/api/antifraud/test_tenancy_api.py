@@ -14,6 +14,12 @@ def _keeper(auth_headers, bank, who="ana"):
     return auth_headers(who, **bank, **KEEPER)
 
 
+def _decide(client, n, headers):
+    r = client.post("/v1/fraud/decisions", json=event_data(n), headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()["decision"]
+
+
 def test_a_bank_neither_sees_nor_removes_another_banks_private_list_entries(client, auth_headers):
     a, b = _keeper(auth_headers, BANK_A), _keeper(auth_headers, BANK_B, "bob")
     r = client.post("/v1/fraud/lists", json=ENTRY, headers=a)
@@ -43,11 +49,11 @@ def test_a_private_block_applies_to_its_owners_events_only_and_a_shared_one_to_a
     decider_a = auth_headers("teller-a", **BANK_A, scopes=["fraud:decide"])
     decider_b = auth_headers("teller-b", **BANK_B, scopes=["fraud:decide"])
     client.post("/v1/fraud/lists", json={**ENTRY, "value": "phone-1"}, headers=a)
-    assert client.post("/v1/fraud/decisions", json=event_data(1), headers=decider_a).json()["decision"] == "BLOCK"
-    assert client.post("/v1/fraud/decisions", json=event_data(2), headers=decider_b).json()["decision"] != "BLOCK"
+    assert _decide(client, 1, decider_a) == "BLOCK"
+    assert _decide(client, 2, decider_b) != "BLOCK"
     client.post("/v1/fraud/lists", json={**ENTRY, "value": "10.1.1.1", "entity_type": "ip", "shared": True},
                 headers=a)
-    assert client.post("/v1/fraud/decisions", json=event_data(3), headers=decider_b).json()["decision"] == "BLOCK"
+    assert _decide(client, 3, decider_b) == "BLOCK"
 
 
 def test_the_same_event_id_at_two_banks_gets_each_its_own_decision(client, auth_headers):
@@ -55,8 +61,8 @@ def test_the_same_event_id_at_two_banks_gets_each_its_own_decision(client, auth_
     client.post("/v1/fraud/lists", json={**ENTRY, "value": "phone-1"}, headers=a)
     decider_a = auth_headers("teller-a", **BANK_A, scopes=["fraud:decide"])
     decider_b = auth_headers("teller-b", **BANK_B, scopes=["fraud:decide"])
-    assert client.post("/v1/fraud/decisions", json=event_data(7), headers=decider_a).json()["decision"] == "BLOCK"
-    assert client.post("/v1/fraud/decisions", json=event_data(7), headers=decider_b).json()["decision"] != "BLOCK"
+    assert _decide(client, 7, decider_a) == "BLOCK"
+    assert _decide(client, 7, decider_b) != "BLOCK"
 
 
 def test_a_user_of_no_organization_reads_no_bank_s_decisions_cases_or_totals(client, auth_headers):
