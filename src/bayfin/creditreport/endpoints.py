@@ -23,6 +23,7 @@ from bayfin.creditreport.schemas import (
     SubscriptionOut,
 )
 from bayfin.creditreport.service import CreditReports
+from bayfin.kernel.outbound import OutboundPolicy
 from bayfin.kernel.security import Principal
 
 router = APIRouter(tags=["credit reports"])
@@ -47,7 +48,8 @@ def _reports(session: Session, platform: PlatformDep) -> CreditReports:
 
 def _monitoring(session: Session, platform: PlatformDep) -> Monitoring:
     consents = ConsentService(session, platform.audit, platform.clock, platform.tokens.keys)
-    return Monitoring(session, consents, platform.audit, platform.clock)
+    return Monitoring(session, consents, platform.audit, platform.clock,
+                      OutboundPolicy.from_settings(platform.settings))
 
 
 Reports = Annotated[CreditReports, Depends(_reports)]
@@ -131,7 +133,8 @@ def scan(principal: Operator, monitor: Monitor, uow: UoW, platform: PlatformDep)
     ids = list(summary["notifications"])
 
     def push() -> None:
-        deliver(platform.session_factory, ids, clock=platform.clock)
+        deliver(platform.session_factory, ids, OutboundPolicy.from_settings(platform.settings),
+                clock=platform.clock)
 
     uow.after_commit(push)
     return summary

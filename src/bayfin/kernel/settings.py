@@ -6,6 +6,7 @@ refuses those defaults so a misconfigured deployment fails at start, not at the 
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -52,6 +53,9 @@ class Settings(BaseSettings):
     daily_quota: int | None = Field(default=None, ge=1)
     #: Per-organization overrides, JSON: {"bank-a": {"rate_per_second": 20, "daily_quota": 5000}}.
     rate_limit_overrides: dict[str, dict[str, float | int | None]] = Field(default_factory=dict)
+    #: Networks webhooks may reach although private (JSON list, e.g. ["127.0.0.0/8"] for a local
+    #: receiver); every other private, loopback or link-local address is refused (kernel/outbound.py).
+    webhook_allowed_networks: list[str] = Field(default_factory=list)
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
 
@@ -61,6 +65,8 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.data_dir / 'bayfin.db'}"
         if self.jwks_file is None:
             self.jwks_file = self.data_dir / "keys" / "jwks.json"
+        for network in self.webhook_allowed_networks:
+            ipaddress.ip_network(network, strict=False)  # a typo fails at start, not at a delivery
         if self.environment is Environment.production:
             problems = []
             if self.database_url.startswith("sqlite"):

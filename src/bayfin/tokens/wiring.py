@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bayfin.kernel.outbound import OutboundPolicy
 from bayfin.kernel.platform import Platform
 from bayfin.tokens.banks import BankDirectory, HttpBank
 from bayfin.tokens.domain import TokenBinRange
@@ -72,10 +73,12 @@ def configure(platform: Platform, settings: TokensSettings | None = None) -> Tok
     for item in filter(None, (part.strip() for part in settings.banks.split(","))):
         code, _, url = item.partition("=")
         banks.register(code.strip(), HttpBank(url.strip()))
+    outbound = OutboundPolicy.from_settings(platform.settings)
     service = TokenService(keys, platform.audit, platform.clock, banks, risk,
                            bin_range=TokenBinRange(settings.bin_prefix, settings.token_length),
-                           bin_controller=settings.bin_controller)
-    dispatcher = WebhookDispatcher(platform.session_factory, service.webhook_secret, platform.clock)
+                           bin_controller=settings.bin_controller, outbound=outbound)
+    dispatcher = WebhookDispatcher(platform.session_factory, service.webhook_secret, platform.clock,
+                                   outbound=outbound)
     runtime = TokensRuntime(service, Wallet(service), dispatcher)
     platform.extensions["tokens"] = runtime
     return runtime

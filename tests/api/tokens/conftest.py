@@ -145,7 +145,8 @@ def env(client: TestClient, platform: Platform, auth_headers: TokenFactory, rece
     runtime = tokens_runtime(platform)
     runtime.webhooks.close()  # one connection per test: deliver in the request thread, not on a pool
     runtime.webhooks = WebhookDispatcher(platform.session_factory, runtime.service.webhook_secret,
-                                         platform.clock, backoff=0.01, background=False)
+                                         platform.clock, backoff=0.01, background=False,
+                                         outbound=runtime.service.outbound)
     risk = FixedRisk("ALLOW")
     runtime.service.risk = risk
     memory_bank = InMemoryBank({ALICE_A: (EXPIRY, 1_000_000), BOB_A: (EXPIRY, 1_000_000)})
