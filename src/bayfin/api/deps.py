@@ -80,6 +80,9 @@ def get_tenant_scope(request: Request, principal: CurrentPrincipal, platform: Pl
 
 
 Tenant = Annotated[TenantScope, Depends(get_tenant_scope)]
+#: Router-level guard of a module whose every record belongs to an organization
+#: (``APIRouter(dependencies=TENANT_OWNED)``): a caller of no organization is refused before any route.
+TENANT_OWNED = [Depends(get_tenant_scope)]
 
 
 def require(*, scopes: tuple[str, ...] = (), roles: tuple[str, ...] = (),
@@ -95,6 +98,25 @@ def require(*, scopes: tuple[str, ...] = (), roles: tuple[str, ...] = (),
         if org_types and principal.organization_type not in org_types:
             raise Forbidden("your organization type may not do this",
                             required_org_types=list(org_types))
+        return principal
+
+    return _check
+
+
+def scoped(*groups: dict[str, str]) -> Callable[[Principal], Principal]:
+    """A dependency admitting an organization type listed in ``groups`` ({org type: scope}) only with
+    that type's scope: each party of a shared record reaches it with its own scope."""
+    needed: dict[str, str] = {}
+    for group in groups:
+        needed.update(group)
+
+    def _check(principal: CurrentPrincipal) -> Principal:
+        kind = principal.organization_type or ""
+        if kind not in needed:
+            raise Forbidden("your organization type may not do this",
+                            required_org_types=sorted(needed))
+        if not principal.has_scope(needed[kind]):
+            raise Forbidden(f"the token lacks scope {needed[kind]}", required_scopes=[needed[kind]])
         return principal
 
     return _check

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
 
-from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, UoW, rate_limited, require
+from bayfin.api.deps import AUTH_ERRORS, TENANT_OWNED, PlatformDep, Session, UoW, rate_limited, require
 from bayfin.api.problems import Responses, problem_schema
 from bayfin.consent.service import ConsentService
 from bayfin.creditreport.models import MonitoringNotification, MonitoringSubscription
@@ -26,12 +26,14 @@ from bayfin.creditreport.service import CreditReports
 from bayfin.kernel.outbound import OutboundPolicy
 from bayfin.kernel.security import Principal
 
-router = APIRouter(tags=["credit reports"])
+# every record here belongs to an organization: no caller without one gets past this
+router = APIRouter(tags=["credit reports"], dependencies=TENANT_OWNED)
 
 Institution = Annotated[Principal, Depends(require(scopes=("credit:read",),
                                                    org_types=("institution",)))]
 Limited = Depends(rate_limited("credit_reports"))
-Operator = Annotated[Principal, Depends(require(roles=("operator",)))]
+# the role name alone is not enough: only the platform operator's organization holds it for real
+Operator = Annotated[Principal, Depends(require(roles=("operator",), org_types=("operator",)))]
 
 REPORT_ERRORS: Responses = {
     **AUTH_ERRORS,

@@ -31,10 +31,12 @@ from bayfin.terminals.wiring import terminals_service
 
 router = APIRouter(prefix="/v1/terminals", tags=["terminals"])
 
+# The fleet is the platform operator's: a bank user holding the role name neither reads nor commands it.
 Reader = Annotated[Principal, Depends(require(scopes=("terminals:read",),
-                                              roles=("terminals_operator", "regulator")))]
+                                              roles=("terminals_operator", "regulator"),
+                                              org_types=("operator", "regulator")))]
 Operator = Annotated[Principal, Depends(require(scopes=("terminals:operate",),
-                                                roles=("terminals_operator",)))]
+                                                roles=("terminals_operator",), org_types=("operator",)))]
 
 _Responses = dict[int | str, dict[str, Any]]
 _AUTH: _Responses = {code: dict(doc) for code, doc in AUTH_ERRORS.items()}

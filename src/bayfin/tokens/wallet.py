@@ -66,9 +66,12 @@ class Wallet:
     def suspend_device(self, session: Session, principal: Principal, device_id: str) -> list[Token]:
         """Suspend every active token of the person's accounts bound to ``device_id`` (a lost phone)."""
         accounts = {a.id: a for a in repo.accounts_of(session, principal.subject)}
+        on_device = [t for t in repo.tokens_of_accounts(session, list(accounts)) if t.device_id == device_id]
+        if not on_device:
+            raise NotFound("no such device in your wallet")
         suspended = []
-        for token in repo.tokens_of_accounts(session, list(accounts)):
-            if token.device_id == device_id and token.state == TokenState.ACTIVE:
+        for token in on_device:
+            if token.state == TokenState.ACTIVE:
                 suspended.append(self.tokens.transition(session, principal, token,
                                                         accounts[token.account_id], "suspend"))
         self.tokens.record(session, principal, "wallet.device_lost", "device", device_id,
