@@ -47,7 +47,8 @@ def list_cases(status: str = typer.Option("open", help="open, assigned, escalate
     from bayfin.antifraud.cases import queue
 
     with open_platform() as platform, platform.unit_of_work() as uow:
-        rows = [_row(c) for c in queue(uow.session, status=status, limit=limit)]
+        rows = [_row(c) for c in queue(uow.session, status=status, scope=TenantScope.system("cli"),
+                                         limit=limit)]
     if as_json:
         emit(rows, as_json=True)
     else:
