@@ -1,7 +1,9 @@
 """Two banks on one platform: each keeps its own lists, decisions and cases; consortium entries are read
 by all and changed only by their owner; a caller of no organization reaches nothing."""
 
+from bayfin.identity.service import Actor
 from bayfin.kernel.audit import AuditEntry
+from bayfin.kernel.security import Principal
 from tests.antifraud_events import event_data
 
 BANK_A = {"org": "BANK-A", "org_type": "institution"}
@@ -118,3 +120,26 @@ def test_a_bank_cannot_work_another_banks_case(client, auth_headers):
         r = client.request(method, path, json=body, headers=b)
         assert r.status_code == 404, (path, r.text)
         assert "c9" not in r.text
+
+
+def test_a_head_office_reads_its_branchs_decisions_and_the_branch_not_the_head_offices(
+        client, auth_headers, platform):
+    ident = platform.extensions["identity"]
+    with platform.unit_of_work() as uow:
+        actor = Principal("root", "OPERATOR", "operator")
+        ident.service.create_org(uow.session, Actor.of(actor), code="BANK-A", name="A",
+                                 org_type="institution")
+        ident.service.create_org(uow.session, Actor.of(actor), code="BANK-A-SZ", name="A Shenzhen",
+                                 org_type="institution", parent="BANK-A")
+        uow.commit()
+    branch_teller = auth_headers("teller-sz", org="BANK-A-SZ", org_type="institution",
+                                 scopes=["fraud:decide"])
+    head_teller = auth_headers("teller-hq", **BANK_A, scopes=["fraud:decide"])
+    _decide(client, 1, branch_teller)
+    _decide(client, 2, head_teller)
+    head = _keeper(auth_headers, BANK_A)
+    branch = auth_headers("ana-sz", org="BANK-A-SZ", org_type="institution", **KEEPER)
+    assert client.get("/v1/fraud/decisions/ev-1", headers=head).status_code == 200
+    assert client.get("/v1/fraud/decisions/ev-2", headers=branch).status_code == 404
+    other_bank = _keeper(auth_headers, BANK_B, "bob")
+    assert client.get("/v1/fraud/decisions/ev-2", headers=other_bank).status_code == 404
