@@ -27,6 +27,7 @@ from bayfin.kernel.clock import Clock
 from bayfin.kernel.errors import Forbidden, ValidationFailed
 from bayfin.kernel.ids import new_id
 from bayfin.kernel.security import KeyStore, Principal
+from bayfin.kernel.tenancy import TenantScope
 
 ARTEFACT_VERSION = "bayfin-consent/1.0 (mapped to ReBIT AA 2.0.0)"
 
@@ -104,12 +105,11 @@ class ConsentService:
     def list_for(self, principal: Principal, status: str | None = None, limit: int = 100,
                  offset: int = 0) -> Sequence[Consent]:
         """Consents the caller may see."""
+        own = TenantScope.of(principal).organization  # no organization: 403, never every consent
         if principal.organization_type == "institution":
-            rows = self.repo.list(institution_id=principal.organization_id, status=status,
-                                  limit=limit, offset=offset)
+            rows = self.repo.list(institution_id=own, status=status, limit=limit, offset=offset)
         elif principal.organization_type == "enterprise":
-            rows = self.repo.list(credit_code=principal.organization_id, status=status, limit=limit,
-                                  offset=offset)
+            rows = self.repo.list(credit_code=own, status=status, limit=limit, offset=offset)
         else:
             raise Forbidden("only institutions and enterprises have consents")
         for row in rows:
