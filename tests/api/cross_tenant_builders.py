@@ -53,6 +53,11 @@ class Record:
     query: dict[str, str] = field(default_factory=dict)
 
 
+def items(body: Any) -> Any:
+    """A list answer's items, whether the route answers a bare list or a cursor page ({"items": …})."""
+    return body["items"] if isinstance(body, dict) and "items" in body else body
+
+
 def same_role(who: Who, org: str = B, **changes: Any) -> Who:
     """``who`` in another organization (another subject too)."""
     return {**who, "subject": f"{who['subject']}-of-{org}", "org": org, **changes}
@@ -206,7 +211,7 @@ def terminal(ctx: Ctx) -> Record:
     from tests.api.terminals.test_terminals_api import setup_terminal
 
     found = setup_terminal(ctx.client, ctx.platform, ctx.auth(**TERMINAL_OPS))
-    alarms = ctx.client.get("/v1/terminals/alarms", headers=ctx.auth(**TERMINAL_OPS)).json()
+    alarms = items(ctx.client.get("/v1/terminals/alarms", headers=ctx.auth(**TERMINAL_OPS)).json())
     return Record({"terminal_id": found["id"], "alarm_id": str(alarms[0]["id"])}, [BANK_TERMINAL_OPS],
                   bare(TERMINAL_OPS), ("SN-API-1",),
                   bodies={"POST /v1/terminals/terminals/{terminal_id}/commands": {"action": "lock"}},
@@ -339,7 +344,7 @@ def wallet(ctx: Ctx) -> Record:
     env, found = _provisioned(ctx)
     alice = {"subject": "alice", "org": None, "org_type": "person", "scopes": ["wallet"],
              "client_id": "wallet-app"}
-    accounts = ctx.client.get("/v1/wallet/accounts", headers=env.alice()).json()
+    accounts = items(ctx.client.get("/v1/wallet/accounts", headers=env.alice()).json())
     token = found["token"]
     return Record({"account_id": accounts[0]["id"], "token_id": token["id"], "action": "suspend",
                    "device_id": "alice-phone"},

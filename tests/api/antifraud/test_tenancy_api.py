@@ -8,6 +8,11 @@ from tests.antifraud_events import event_data
 
 BANK_A = {"org": "BANK-A", "org_type": "institution"}
 BANK_B = {"org": "BANK-B", "org_type": "institution"}
+def items(body):
+    """A list answer's items, whether the route answers a bare list or a cursor page ({"items": …})."""
+    return body["items"] if isinstance(body, dict) and "items" in body else body
+
+
 KEEPER = {"roles": ["fraud_analyst"], "scopes": ["fraud:lists", "fraud:read", "fraud:cases"]}
 ENTRY = {"kind": "block", "entity_type": "device", "value": "evil-phone", "reason": "mule ring"}
 
@@ -28,22 +33,22 @@ def test_a_bank_neither_sees_nor_removes_another_banks_private_list_entries(clie
     assert r.status_code == 201, r.text
     entry = r.json()
     assert entry["institution_id"] == "BANK-A" and entry["shared"] is False
-    assert client.get("/v1/fraud/lists", headers=b).json() == []
+    assert items(client.get("/v1/fraud/lists", headers=b).json()) == []
     assert client.delete(f"/v1/fraud/lists/{entry['id']}", headers=b).status_code == 404
-    assert [e["id"] for e in client.get("/v1/fraud/lists", headers=a).json()] == [entry["id"]]
+    assert [e["id"] for e in items(client.get("/v1/fraud/lists", headers=a).json())] == [entry["id"]]
 
 
 def test_a_shared_entry_is_read_by_every_bank_and_removed_only_by_its_owner(client, auth_headers):
     a, b = _keeper(auth_headers, BANK_A), _keeper(auth_headers, BANK_B, "bob")
     entry = client.post("/v1/fraud/lists", json={**ENTRY, "shared": True}, headers=a).json()
-    seen = client.get("/v1/fraud/lists", headers=b).json()
+    seen = items(client.get("/v1/fraud/lists", headers=b).json())
     assert [e["id"] for e in seen] == [entry["id"]]
     assert seen[0]["created_by"] is None  # who at bank A made it stays with bank A
     r = client.delete(f"/v1/fraud/lists/{entry['id']}", headers=b)
     assert r.status_code == 403 and r.headers["content-type"].startswith("application/problem+json")
-    assert len(client.get("/v1/fraud/lists", headers=a).json()) == 1
+    assert len(items(client.get("/v1/fraud/lists", headers=a).json())) == 1
     assert client.delete(f"/v1/fraud/lists/{entry['id']}", headers=a).status_code == 204
-    assert client.get("/v1/fraud/lists", headers=b).json() == []
+    assert items(client.get("/v1/fraud/lists", headers=b).json()) == []
 
 
 def test_a_private_block_applies_to_its_owners_events_only_and_a_shared_one_to_all(client, auth_headers):
