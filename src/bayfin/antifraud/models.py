@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bayfin.kernel.db import Base, UTCDateTime
@@ -42,7 +42,11 @@ class FraudDecisionRecord(Base):
 
 
 class FraudListEntry(Base):
-    """An entry on a block, allow or watch list, optionally expiring."""
+    """An entry on a block, allow or watch list, optionally expiring.
+
+    Owned by the institution that put it there (``institution_id``; None: the platform's own tools)
+    and applied to that institution's events; a ``shared`` entry is consortium data, read and applied
+    for every bank, but still changed only by its owner."""
 
     __tablename__ = "fraud_list_entries"
     __table_args__ = (Index("ix_fraud_list_entries_entity", "entity_type", "value"),)
@@ -55,6 +59,8 @@ class FraudListEntry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    institution_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class FraudCase(Base):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bayfin.antifraud.models import FraudCase, FraudDecisionRecord, FraudListEntry
 from bayfin.kernel.pagination import PageRequest, keyset
+from bayfin.kernel.tenancy import TenantScope
 
 GROUPS = {"typology": FraudDecisionRecord.primary_typology, "channel": FraudDecisionRecord.channel,
           "outcome": FraudDecisionRecord.outcome, "type": FraudDecisionRecord.type}
@@ -33,16 +34,21 @@ def insert_decisions(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     session.execute(stmt, list(rows))
 
 
-def get_decision(session: Session, event_id: str, institution_id: str | None) -> FraudDecisionRecord | None:
-    """One decision by event id, within the institution when one is given."""
-    stmt = select(FraudDecisionRecord).where(FraudDecisionRecord.event_id == event_id)
-    if institution_id is not None:
-        stmt = stmt.where(FraudDecisionRecord.institution_id == institution_id)
+def decision_recorded(session: Session, event_id: str) -> bool:
+    """True if any decision is recorded under ``event_id`` (the engine's idempotence check, no caller)."""
+    return session.scalar(select(FraudDecisionRecord.id).where(FraudDecisionRecord.event_id == event_id)
+                          .limit(1)) is not None
+
+
+def get_decision(session: Session, event_id: str, scope: TenantScope) -> FraudDecisionRecord | None:
+    """One decision by event id, if the caller's scope reaches it."""
+    stmt = select(FraudDecisionRecord).where(FraudDecisionRecord.event_id == event_id,
+                                             scope.readable(FraudDecisionRecord.institution_id))
     return session.scalars(stmt).first()
 
 
 def totals(session: Session, *, by: str, since: datetime | None, until: datetime | None,
-           institution_id: str | None) -> list[dict[str, Any]]:
+           scope: TenantScope) -> list[dict[str, Any]]:
     """Counts per outcome and amounts (seen, protected) per group over a time range."""
     key = GROUPS[by]
     d = FraudDecisionRecord
@@ -58,21 +64,19 @@ def totals(session: Session, *, by: str, since: datetime | None, until: datetime
         stmt = stmt.where(d.decided_at >= since)
     if until is not None:
         stmt = stmt.where(d.decided_at < until)
-    if institution_id is not None:
-        stmt = stmt.where(d.institution_id == institution_id)
+    stmt = stmt.where(scope.readable(d.institution_id))
     return [{"group": row.group or "none", "decisions": int(row.decisions), "blocked": int(row.blocked or 0),
              "reviewed": int(row.reviewed or 0), "challenged": int(row.challenged or 0),
              "amount_fen": int(row.amount_fen), "amount_protected_fen": int(row.amount_protected_fen)}
             for row in session.execute(stmt)]
 
 
-def latest_decisions(session: Session, institution_id: str | None, *, held_only: bool = False,
+def latest_decisions(session: Session, scope: TenantScope, *, held_only: bool = False,
                      limit: int = 50) -> list[FraudDecisionRecord]:
-    """The newest recorded decisions (within the institution when one is given); ``held_only``
-    keeps those that stopped the transaction or asked for more (CHALLENGE, REVIEW, BLOCK)."""
-    stmt = select(FraudDecisionRecord).order_by(FraudDecisionRecord.id.desc()).limit(limit)
-    if institution_id is not None:
-        stmt = stmt.where(FraudDecisionRecord.institution_id == institution_id)
+    """The newest recorded decisions the scope reaches; ``held_only`` keeps those that stopped the
+    transaction or asked for more (CHALLENGE, REVIEW, BLOCK)."""
+    stmt = (select(FraudDecisionRecord).where(scope.readable(FraudDecisionRecord.institution_id))
+            .order_by(FraudDecisionRecord.id.desc()).limit(limit))
     if held_only:
         stmt = stmt.where(FraudDecisionRecord.outcome != "ALLOW")
     return list(session.scalars(stmt).all())
@@ -90,9 +94,11 @@ def add_list_entry(session: Session, entry: FraudListEntry) -> FraudListEntry:
     return entry
 
 
-def get_list_entry(session: Session, entry_id: int) -> FraudListEntry | None:
-    """One list entry by id."""
-    return session.get(FraudListEntry, entry_id)
+def get_list_entry(session: Session, entry_id: int, scope: TenantScope) -> FraudListEntry | None:
+    """One list entry by id, if the scope reaches it (its own, or another bank's shared entry)."""
+    return session.scalars(select(FraudListEntry).where(
+        FraudListEntry.id == entry_id,
+        scope.readable_or_shared(FraudListEntry.institution_id, FraudListEntry.shared))).first()
 
 
 def delete_list_entry(session: Session, entry: FraudListEntry) -> None:
@@ -101,11 +107,13 @@ def delete_list_entry(session: Session, entry: FraudListEntry) -> None:
     session.flush()
 
 
-def active_list_entries(session: Session, now: datetime, kind: str | None = None,
+def active_list_entries(session: Session, now: datetime, scope: TenantScope, kind: str | None = None,
                         page: PageRequest | None = None) -> list[FraudListEntry]:
-    """Entries that have not expired, newest first; one page (one row beyond) when asked."""
+    """Unexpired entries the scope reaches (its own and the consortium's shared ones), newest first;
+    one page (one row beyond) when asked."""
     unexpired = or_(FraudListEntry.expires_at.is_(None), FraudListEntry.expires_at > now)
-    stmt = select(FraudListEntry).where(unexpired)
+    stmt = select(FraudListEntry).where(unexpired, scope.readable_or_shared(FraudListEntry.institution_id,
+                                                                             FraudListEntry.shared))
     if kind is not None:
         stmt = stmt.where(FraudListEntry.kind == kind)
     if page is not None:
@@ -113,15 +121,14 @@ def active_list_entries(session: Session, now: datetime, kind: str | None = None
     return list(session.scalars(stmt.order_by(FraudListEntry.id.desc())))
 
 
-def scored_decisions(session: Session, *, since: datetime | None, institution_id: str | None,
+def scored_decisions(session: Session, *, since: datetime | None, scope: TenantScope,
                      limit: int) -> list[tuple[str, str, dict[str, Any]]]:
     """Recent decisions (newest first) as (event id, outcome, details), for the shadow-model report."""
     d = FraudDecisionRecord
     stmt = select(d.event_id, d.outcome, d.details)
     if since is not None:
         stmt = stmt.where(d.decided_at >= since)
-    if institution_id is not None:
-        stmt = stmt.where(d.institution_id == institution_id)
+    stmt = stmt.where(scope.readable(d.institution_id))
     rows = session.execute(stmt.order_by(d.decided_at.desc(), d.id.desc()).limit(limit))
     return [(e, o, dict(details or {})) for e, o, details in rows]
 

@@ -4,6 +4,8 @@ from bayfin.antifraud import repository
 from bayfin.antifraud.engine import DecisionEngine
 from bayfin.antifraud.ruleset import RuleRegistry, load_ruleset
 from bayfin.antifraud.service import DecisionWriter, FraudService, FraudSettings, decision_row
+from bayfin.kernel.security import Principal
+from bayfin.kernel.tenancy import TenantScope
 from tests.antifraud_events import event
 
 
@@ -27,14 +29,16 @@ def test_the_batched_writer_records_every_decision_once(session_factory):
         rows = {
             r["group"]: r
             for r in repository.totals(
-                session, by="typology", since=None, until=None, institution_id="bank-1"
+                session, by="typology", since=None, until=None,
+                scope=TenantScope.of(Principal("ana", "bank-1", "institution"))
             )
         }
         assert rows["telecom_scam"]["blocked"] == 4
         assert rows["telecom_scam"]["amount_protected_fen"] == 4 * 6_000_000
         assert (
             repository.totals(
-                session, by="channel", since=now + timedelta(days=1), until=None, institution_id=None
+                session, by="channel", since=now + timedelta(days=1), until=None,
+                scope=TenantScope.system("test")
             )
             == []
         )
@@ -45,21 +49,21 @@ def test_list_entries_survive_in_the_database_and_expire(session_factory):
     with session_factory() as session:
         service.add_list_entry(
             session,
+            TenantScope.system("analyst-1"),
             kind="block",
             entity_type="ip",
             value="6.6.6.6",
             reason="botnet",
             expires_at=datetime.now(UTC) + timedelta(hours=1),
-            actor="analyst-1",
         )
         service.add_list_entry(
             session,
+            TenantScope.system("analyst-1"),
             kind="watch",
             entity_type="device",
             value="dev-9",
             reason="shared",
             expires_at=None,
-            actor="analyst-1",
         )
         session.commit()
     fresh = FraudService.build(FraudSettings(), session_factory)  # another worker reading the lists
@@ -68,7 +72,8 @@ def test_list_entries_survive_in_the_database_and_expire(session_factory):
     assert blocked.outcome.name == "BLOCK"
     with session_factory() as session:
         later = datetime.now(UTC) + timedelta(hours=2)
-        assert [e.value for e in repository.active_list_entries(session, later)] == ["dev-9"]
+        entries = repository.active_list_entries(session, later, TenantScope.system("t"))
+        assert [e.value for e in entries] == ["dev-9"]
 
 
 def test_the_demo_seeder_records_a_decided_simulation(platform, tmp_path):
