@@ -297,7 +297,9 @@ def identity_app(ctx: Ctx) -> Record:
                                                 "organization": A})
     ctx.post("/v1/identity/apps/secret-app-a/roles", ADMIN, {"name": "secret-role-a"})
     return Record({"client_id": app["client_id"]}, [same_role(ADMIN)], bare(ADMIN), ("secret-role-a",),
-                  bodies={"POST": {"name": "planted"}},
+                  bodies={"POST /v1/identity/apps/{client_id}/roles": {"name": "planted"},
+                          "POST /v1/identity/apps/{client_id}/secret": {"grace_seconds": 0},
+                          "PATCH": {"name": "taken over"}},
                   control=("/v1/identity/apps/secret-app-a/roles", ADMIN))
 
 
@@ -340,10 +342,13 @@ def _provisioned(ctx: Ctx) -> tuple[Any, dict[str, Any]]:
     return env, bind(env)
 
 
+ALICE: Who = {"subject": "alice", "org": None, "org_type": "person", "scopes": ["wallet"],
+              "client_id": "wallet-app"}
+
+
 def wallet(ctx: Ctx) -> Record:
     env, found = _provisioned(ctx)
-    alice = {"subject": "alice", "org": None, "org_type": "person", "scopes": ["wallet"],
-             "client_id": "wallet-app"}
+    alice = ALICE
     accounts = items(ctx.client.get("/v1/wallet/accounts", headers=env.alice()).json())
     token = found["token"]
     return Record({"account_id": accounts[0]["id"], "token_id": token["id"], "action": "suspend",
@@ -363,3 +368,34 @@ def requestor_token(ctx: Ctx) -> Record:
     assert env is not None
     return Record({"token_id": found["token"]["id"], "action": "suspend"}, [shop], bare(wallet_client),
                   (found["token"]["number"],))
+
+
+def wallet_payment(ctx: Ctx) -> Record:
+    from tests.api.tokens.conftest import pay_body
+
+    env, found = _provisioned(ctx)
+    paid = env.client.post("/v1/wallet/payments", headers=env.alice(), json=pay_body(found))
+    assert paid.status_code == 200 and paid.json()["approved"] is True, paid.text
+    payment = paid.json()
+    return Record({"payment_id": payment["payment_id"]}, [{**ALICE, "subject": "bob"}], bare(ALICE),
+                  (payment["par"], payment["token_id"]),
+                  control=(f"/v1/wallet/payments/{payment['payment_id']}", ALICE))
+
+
+def requestor_payment(ctx: Ctx) -> Record:
+    from tests.api.tokens.conftest import BOB_A, EXPIRY, SHOP_CLIENT, SHOP_MERCHANT, WALLET_CLIENT, pay_body
+
+    env = ctx.fixture("env")
+    shop = {"subject": "svc-shop", "org": "SHOP", "org_type": "merchant", "scopes": ["tokens:request"],
+            "client_id": SHOP_CLIENT}
+    wallet_client = {"subject": "svc-wallet", "org": "WALLET-CO", "org_type": "merchant",
+                     "scopes": ["tokens:request"], "client_id": WALLET_CLIENT}
+    token = ctx.post("/v1/tokens", shop, {"account_number": BOB_A, "bank_code": "BANKA",
+                                          "expiry_month": EXPIRY.month, "expiry_year": EXPIRY.year})
+    payment = ctx.post("/v1/tokens/payments", shop, pay_body(token, amount=5_000, merchant=SHOP_MERCHANT,
+                                                             channel="ecommerce", device=None), 200)
+    assert payment["approved"] is True and env is not None, payment
+    return Record({"payment_id": payment["payment_id"]}, [wallet_client], bare(shop),
+                  (payment["par"], payment["token_id"]),
+                  bodies={"POST /v1/tokens/payments/{payment_id}/refunds": {"amount_fen": 100}},
+                  control=(f"/v1/tokens/payments/{payment['payment_id']}", shop))
