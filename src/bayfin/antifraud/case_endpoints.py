@@ -129,12 +129,11 @@ def list_cases(principal: Analyst, scope: Tenant, uow: UoW, pager: Paging,
                         422: problem_schema("The alert is malformed")})
 def post_alert(body: AlertIn, principal: Alerter, scope: Tenant, platform: PlatformDep, uow: UoW) -> CaseOut:
     """Open a case from an alert another system raised (source ``alert``), queued by priority."""
-    existing = cases.find_case(uow.session, body.event_id)
+    # an event id is the institution's own: another bank's case under the same id is neither found
+    # nor named here
+    existing = cases.find_case(uow.session, body.event_id, scope.owner)
     if existing is not None:
-        if scope.may_read(existing.institution_id):
-            raise Conflict("a case for this event is already open", case_id=existing.id)
-        # another bank's event under the same id: say the id is taken, never which case holds it
-        raise Conflict("this event id is already used; raise the alert under another event id")
+        raise Conflict("a case for this event is already open", case_id=existing.id)
     case = cases.open_case(uow.session, event_id=body.event_id, customer_id=body.customer_id,
                            amount_fen=body.amount_fen, score=body.score, rules=[],
                            institution_id=scope.owner, source=body.source)

@@ -19,7 +19,7 @@ from bayfin.antifraud.models import FraudCase, FraudCaseEntry, FraudDecisionReco
 from bayfin.kernel.clock import utcnow
 from bayfin.kernel.errors import Conflict
 from bayfin.kernel.pagination import Key, PageRequest, keyset
-from bayfin.kernel.tenancy import TenantScope
+from bayfin.kernel.tenancy import TenantScope, owned_by
 
 __all__ = ["CLOSED", "CaseAction", "add_entry", "assign", "case_priority", "case_statistics", "decide_case",
            "find_case", "get_case", "labels", "open_case", "open_decision_case",
@@ -35,15 +35,17 @@ def case_priority(amount_fen: int, score: int) -> int:
     return score + int(100 * math.log10(1 + max(amount_fen, 0) / 100))
 
 
-def find_case(session: Session, event_id: str) -> FraudCase | None:
-    """The case of an event, if one was opened."""
-    return session.scalars(select(FraudCase).where(FraudCase.event_id == event_id)).first()
+def find_case(session: Session, event_id: str, institution_id: str | None) -> FraudCase | None:
+    """The case of an institution's event (None: the platform's own stream), if one was opened; an
+    event id is unique per institution, so another bank's case under the same id is not this one."""
+    mine = owned_by(FraudCase.institution_id, institution_id)
+    return session.scalars(select(FraudCase).where(FraudCase.event_id == event_id, mine)).first()
 
 
 def open_case(session: Session, *, event_id: str, customer_id: str, amount_fen: int, score: int,
               rules: list[str], institution_id: str | None, source: str = "decision") -> FraudCase:
-    """Open a case for an event (a second call for the same event returns the existing case)."""
-    existing = find_case(session, event_id)
+    """Open a case for an event (a second call for the same institution's event returns its case)."""
+    existing = find_case(session, event_id, institution_id)
     if existing is not None:
         return existing
     case = FraudCase(event_id=event_id, source=source, customer_id=customer_id, institution_id=institution_id,
@@ -68,10 +70,11 @@ def open_decision_case(session: Session, row: dict[str, Any], source: str,
 
 def open_pending_cases(session: Session, limit: int = 10_000) -> int:
     """Open a case for every recorded REVIEW decision that has none yet; returns how many."""
-    taken = select(FraudCase.event_id)
-    rows = session.scalars(select(FraudDecisionRecord).where(
-        FraudDecisionRecord.outcome == "REVIEW", FraudDecisionRecord.event_id.not_in(taken))
-        .limit(limit)).all()
+    taken = select(FraudCase.id).where(
+        FraudCase.event_id == FraudDecisionRecord.event_id,
+        FraudCase.institution_id.is_not_distinct_from(FraudDecisionRecord.institution_id)).exists()
+    rows = session.scalars(select(FraudDecisionRecord).where(FraudDecisionRecord.outcome == "REVIEW", ~taken)
+                           .limit(limit)).all()
     for row in rows:
         open_case(session, event_id=row.event_id, customer_id=row.customer_id, amount_fen=row.amount_fen,
                   score=row.score, rules=list(row.rules), institution_id=row.institution_id)

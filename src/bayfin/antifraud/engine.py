@@ -162,7 +162,7 @@ class DecisionEngine:
     def _decide(self, event: FraudEvent, institution_id: str | None = None) -> Decision:
         started = time.perf_counter_ns()
         ruleset: RuleSet = self.rules.current  # read once: a reload mid-decision cannot mix two sets
-        features = self.computer.process(event, self.store)
+        features = self.computer.process(event, self.store, institution_id)
         degraded = bool(getattr(self.store, "last_degraded", False))  # the shared state was unreachable
         rules, n_active, evaluate = ruleset.evaluator(event.type)
         hits: list[RuleHit] = []

@@ -258,7 +258,7 @@ class FraudService:
         if not new and self.writer is None and session is not None:
             # a repeat: the engine answers from memory without counting the event again, but the first
             # recording may have been rolled back (a failed commit) and must not be lost to the retry
-            new = not repository.decision_recorded(session, event.event_id)
+            new = repository.recorded_decision(session, event.event_id, institution_id) is None
         if new:
             FRAUD_DECISIONS.labels(decision.outcome.name).inc()
             FRAUD_DECISION_SECONDS.observe(decision.elapsed_us / 1_000_000)

@@ -30,10 +30,6 @@ from bayfin.antifraud import repository
 from bayfin.antifraud.events import FraudEvent
 from bayfin.antifraud.service import FraudService
 from bayfin.kernel.observability import FRAUD_CONSUMER_ACK_PENDING, FRAUD_CONSUMER_PENDING
-from bayfin.kernel.tenancy import TenantScope
-
-#: The stream worker serves the platform's event stream, not one caller: it checks every recorded decision.
-WORKER_SCOPE = TenantScope.system("antifraud-worker")
 
 __all__ = ["WorkerConfig", "ensure_stream", "run_worker"]
 
@@ -90,7 +86,8 @@ def _decide_and_store(service: FraudService, factory: sessionmaker[Session], dat
 
 def _store_once(service: FraudService, factory: sessionmaker[Session], event: FraudEvent) -> dict[str, Any]:
     with factory() as session:
-        stored = repository.get_decision(session, event.event_id, WORKER_SCOPE)
+        # the stream is the platform's own (no institution): its event ids are unique among its own
+        stored = repository.recorded_decision(session, event.event_id, None)
         if stored is not None:  # a redelivery: decided and stored before the previous worker died
             return {"event_id": stored.event_id, "decision": stored.outcome, "score": stored.score,
                     "reason_codes": stored.reason_codes, "repeat": True}

@@ -37,6 +37,13 @@ class MissingScope(Forbidden):
     code = "no_tenant_scope"
 
 
+def owned_by(owner_column: Any, owner: str | None) -> ColumnElement[bool]:
+    """A SQL condition keeping the rows of exactly ``owner`` (None: the platform's own, ownerless
+    rows). For identifiers unique per owner, such as a bank's event ids, not for reach: use a scope."""
+    condition: ColumnElement[bool] = owner_column.is_(None) if owner is None else owner_column == owner
+    return condition
+
+
 @dataclass(frozen=True)
 class TenantScope:
     """The organizations whose records a caller may read and change.

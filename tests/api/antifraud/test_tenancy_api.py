@@ -70,6 +70,24 @@ def test_the_same_event_id_at_two_banks_gets_each_its_own_decision(client, auth_
     decider_b = auth_headers("teller-b", **BANK_B, scopes=["fraud:decide"])
     assert _decide(client, 7, decider_a) == "BLOCK"
     assert _decide(client, 7, decider_b) != "BLOCK"
+    # both are stored: an event id is unique per bank, so bank B's decision is not lost to bank A's
+    b = _keeper(auth_headers, BANK_B, "bob")
+    assert client.get("/v1/fraud/decisions/ev-7", headers=a).json()["outcome"] == "BLOCK"
+    stored_b = client.get("/v1/fraud/decisions/ev-7", headers=b)
+    assert stored_b.status_code == 200 and stored_b.json()["outcome"] != "BLOCK"
+    assert _decide(client, 7, decider_b) == stored_b.json()["outcome"]  # a repeat at B answers B's
+
+
+def test_the_same_event_id_at_two_banks_opens_a_case_at_each(client, auth_headers):
+    alert = {"source": "alert", "event_id": "sw-9", "customer_id": "c9", "amount_fen": 1_000, "score": 70,
+             "system": "card-switch", "reason": "CARD_SKIMMED"}
+    a = auth_headers("switch-a", **BANK_A, scopes=["fraud:alerts"])
+    b = auth_headers("switch-b", **BANK_B, scopes=["fraud:alerts"])
+    first, second = (client.post("/v1/fraud/cases", json=alert, headers=who) for who in (a, b))
+    assert first.status_code == 201 and second.status_code == 201, second.text
+    assert first.json()["id"] != second.json()["id"]
+    queue_b = items(client.get("/v1/fraud/cases", headers=_keeper(auth_headers, BANK_B, "bob")).json())
+    assert [c["id"] for c in queue_b] == [second.json()["id"]]
 
 
 def test_a_user_of_no_organization_reads_no_bank_s_decisions_cases_or_totals(client, auth_headers):
@@ -107,8 +125,10 @@ def test_a_duplicate_alert_never_names_another_banks_case(client, auth_headers):
     b = auth_headers("switch-b", **BANK_B, scopes=["fraud:alerts"])
     first = client.post("/v1/fraud/cases", json=alert, headers=a)
     assert first.status_code == 201
+    own = client.post("/v1/fraud/cases", json=alert, headers=b)  # bank B's own event under the same id
+    assert own.status_code == 201 and own.json()["id"] != first.json()["id"]
     again = client.post("/v1/fraud/cases", json=alert, headers=b)
-    assert again.status_code == 409 and "case_id" not in again.json()
+    assert again.status_code == 409 and again.json()["case_id"] == own.json()["id"]
     assert client.post("/v1/fraud/cases", json=alert, headers=a).json()["case_id"] == first.json()["id"]
 
 

@@ -112,3 +112,20 @@ def test_serving_mode_records_in_batches_and_picks_up_lists_written_by_others(tm
     with factory() as session:
         assert repository.count_decisions(session) == 2
     engine.dispose()
+
+
+def test_an_event_id_is_recorded_once_per_institution_and_once_for_the_platforms_own_stream(session):
+    engine = DecisionEngine(RuleRegistry(load_ruleset()))
+    now = datetime.now(UTC)
+    decision = engine.decide(event(1))
+    for owner in ("bank-1", "bank-2", None, "bank-1", None):
+        repository.insert_decisions(session, [decision_row(decision, owner, now)])
+    assert repository.count_decisions(session) == 3
+    for owner in ("bank-1", "bank-2", None):
+        found = repository.recorded_decision(session, decision.event_id, owner)
+        assert found is not None and found.institution_id == owner
+    assert repository.recorded_decision(session, decision.event_id, "bank-3") is None
+    head_office = TenantScope(actor="hq", organization="bank-2", organization_type="institution",
+                              organizations=frozenset({"bank-1", "bank-2"}))
+    seen = repository.get_decision(session, decision.event_id, head_office)
+    assert seen is not None and seen.institution_id == "bank-2"  # its own first, then its branch's
