@@ -72,6 +72,21 @@ def test_the_old_voiceprint_is_a_step_up_for_replacing_it(client: TestClient, pl
     assert client.delete("/v1/voice/voiceprint", headers=stepped).status_code == 204
 
 
+def test_a_voice_step_up_counts_from_the_verification_not_the_sign_in(client: TestClient,
+                                                                        auth_headers: Any,
+                                                                        plain: dict[str, str]) -> None:
+    # the step-up token keeps the sign-in's auth_time (an hour ago here): the fresh voice check is what
+    # replaces the voiceprint, and a plain token of the same old sign-in still cannot
+    signed_in = auth_headers(subject=SUBJECT, org="bank-1", org_type="institution",
+                             scopes=["voice", "wallet"], auth_time=int(time.time()) - 3600)
+    assert _enrol(client, signed_in).status_code == 201
+    assert _enrol(client, signed_in, IMPOSTOR).status_code == 403
+    answer = _verify(client, signed_in, OWNER)
+    assert answer.status_code == 200
+    stepped = {"Authorization": f"Bearer {answer.json()['step_up_token']}"}
+    assert _enrol(client, stepped).status_code == 201
+
+
 def test_a_step_up_token_carries_only_the_scopes_asked_for(client: TestClient, plain: dict[str, str],
                                                           auth_headers: Any) -> None:
     _enrol(client, plain)
