@@ -357,14 +357,20 @@ def wallet(ctx: Ctx) -> Record:
                   control=("/v1/wallet/accounts", alice))
 
 
-def requestor_token(ctx: Ctx) -> Record:
-    env, found = _provisioned(ctx)
+def _requestors() -> tuple[Who, Who]:
+    """The wallet's and the shop's token requestor clients (registered by the ``env`` fixture)."""
     from tests.api.tokens.conftest import SHOP_CLIENT, WALLET_CLIENT
 
     wallet_client = {"subject": "svc-wallet", "org": "WALLET-CO", "org_type": "merchant",
                      "scopes": ["tokens:request"], "client_id": WALLET_CLIENT}
     shop = {"subject": "svc-shop", "org": "SHOP", "org_type": "merchant", "scopes": ["tokens:request"],
             "client_id": SHOP_CLIENT}
+    return wallet_client, shop
+
+
+def requestor_token(ctx: Ctx) -> Record:
+    env, found = _provisioned(ctx)
+    wallet_client, shop = _requestors()
     assert env is not None
     return Record({"token_id": found["token"]["id"], "action": "suspend"}, [shop], bare(wallet_client),
                   (found["token"]["number"],))
@@ -383,13 +389,10 @@ def wallet_payment(ctx: Ctx) -> Record:
 
 
 def requestor_payment(ctx: Ctx) -> Record:
-    from tests.api.tokens.conftest import BOB_A, EXPIRY, SHOP_CLIENT, SHOP_MERCHANT, WALLET_CLIENT, pay_body
+    from tests.api.tokens.conftest import BOB_A, EXPIRY, SHOP_MERCHANT, pay_body
 
     env = ctx.fixture("env")
-    shop = {"subject": "svc-shop", "org": "SHOP", "org_type": "merchant", "scopes": ["tokens:request"],
-            "client_id": SHOP_CLIENT}
-    wallet_client = {"subject": "svc-wallet", "org": "WALLET-CO", "org_type": "merchant",
-                     "scopes": ["tokens:request"], "client_id": WALLET_CLIENT}
+    wallet_client, shop = _requestors()
     token = ctx.post("/v1/tokens", shop, {"account_number": BOB_A, "bank_code": "BANKA",
                                           "expiry_month": EXPIRY.month, "expiry_year": EXPIRY.year})
     payment = ctx.post("/v1/tokens/payments", shop, pay_body(token, amount=5_000, merchant=SHOP_MERCHANT,
