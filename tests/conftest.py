@@ -94,7 +94,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     """Test settings pointing at the session's database and a per-test data directory."""
     return Settings(environment="test", data_dir=tmp_path, database_url=database_url,
                     audit_key=TEST_AUDIT_KEY, log_json=True, log_level="WARNING",
-                    audit_seal_interval=0)
+                    audit_seal_interval=0,
+                    webhook_allowed_networks=["127.0.0.0/8"])  # tests' receivers listen on loopback
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from bayfin.consent.models import Consent
 from bayfin.creditdata.models import RegistrationInformation
 from bayfin.kernel.audit import AuditEntry
+from bayfin.kernel.tenancy import TenantScope
 from tests.e2e.browser import require_chromium, screenshot
 from tests.e2e.console_server import ConsoleServer, console_server
 
@@ -235,7 +236,7 @@ def test_a_fraud_analyst_sees_the_blocked_amount_by_typology_of_their_own_bank(b
     page = new_page(browser, server, "en")
     sign_in(page, server, "operator", "/console/fraud")
     with server.platform.session_factory() as s:
-        totals = fraud_repo.totals(s, by="typology", since=None, until=None, institution_id=None)
+        totals = fraud_repo.totals(s, by="typology", since=None, until=None, scope=TenantScope.system("test"))
     protected = sum(r["amount_protected_fen"] for r in totals)
     assert protected > 0
     assert page.get_by_test_id("protected").inner_text() == f"{protected / 100:,.2f}"

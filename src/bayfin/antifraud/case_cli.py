@@ -11,6 +11,7 @@ import typer
 from bayfin.cli.context import open_platform
 from bayfin.cli.output import JsonOption, emit, err_console, print_table
 from bayfin.cli.serving import ProbePortOption, on_stop_signals, serving
+from bayfin.kernel.tenancy import TenantScope
 
 cases_app = typer.Typer(help="Analyst cases: open, list, assign, note, decide, stats, labels.",
                         no_args_is_help=True)
@@ -47,7 +48,8 @@ def list_cases(status: str = typer.Option("open", help="open, assigned, escalate
     from bayfin.antifraud.cases import queue
 
     with open_platform() as platform, platform.unit_of_work() as uow:
-        rows = [_row(c) for c in queue(uow.session, status=status, limit=limit)]
+        rows = [_row(c) for c in queue(uow.session, status=status, scope=TenantScope.system("cli"),
+                                         limit=limit)]
     if as_json:
         emit(rows, as_json=True)
     else:
@@ -60,7 +62,7 @@ def _change(case_id: int, actor: str, verb: str, work: Any) -> dict[str, Any]:
 
     with open_platform() as platform, platform.unit_of_work() as uow:
         try:
-            case = get_case(uow.session, case_id)
+            case = get_case(uow.session, case_id, TenantScope.system(actor), change=True)
             details = work(uow.session, case) or {}
         except AppError as exc:
             err_console.print(f"[red]{exc}[/red]")
@@ -114,7 +116,8 @@ def stats(as_json: bool = JsonOption) -> None:
     from bayfin.antifraud.cases import case_statistics
 
     with open_platform() as platform, platform.unit_of_work() as uow:
-        emit(case_statistics(uow.session), as_json=as_json, title="case statistics")
+        emit(case_statistics(uow.session, TenantScope.system("cli")), as_json=as_json,
+             title="case statistics")
 
 
 @cases_app.command("labels")

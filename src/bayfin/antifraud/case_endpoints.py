@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bayfin.antifraud import cases
 from bayfin.antifraud.models import FraudCase
 from bayfin.antifraud.schemas import CaseStatsOut
-from bayfin.api.deps import AUTH_ERRORS, PlatformDep, UoW, require
+from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Tenant, UoW, require
 from bayfin.api.pagination import Paging
 from bayfin.api.problems import problem_schema
 from bayfin.kernel.errors import Conflict, Forbidden
@@ -100,10 +100,6 @@ class DecisionIn(BaseModel):
     note: str = Field("", max_length=2000)
 
 
-def _scope(principal: Principal) -> str | None:
-    return None if principal.organization_type in ("operator", "regulator") else principal.organization_id
-
-
 def _audit(platform: Platform, uow: Any, principal: Principal, verb: str, case: FraudCase,
            details: dict[str, Any] | None = None) -> None:
     platform.audit.record(uow.session, actor=principal.subject, actor_org=principal.organization_id,
@@ -119,26 +115,28 @@ def _detail(uow: Any, case: FraudCase) -> CaseDetailOut:
 
 
 @router.get("", response_model=Page[CaseOut], responses=ERRORS)
-def list_cases(principal: Analyst, uow: UoW, pager: Paging,
+def list_cases(principal: Analyst, scope: Tenant, uow: UoW, pager: Paging,
                status: Literal["open", "assigned", "escalated", "released", "confirmed"] | None = "open",
                mine: bool = False) -> Page[CaseOut]:
     """The case queue, highest priority first."""
     rows = cases.queue(uow.session, status=status, assignee=principal.subject if mine else None,
-                       institution_id=_scope(principal), page=pager.page_request)
+                       scope=scope, page=pager.page_request)
     return pager.page(rows, cases.queue_key, CaseOut.model_validate)
 
 
 @router.post("", response_model=CaseOut, status_code=201,
              responses={**ERRORS, 409: problem_schema("A case for this event exists"),
                         422: problem_schema("The alert is malformed")})
-def post_alert(body: AlertIn, principal: Alerter, platform: PlatformDep, uow: UoW) -> CaseOut:
+def post_alert(body: AlertIn, principal: Alerter, scope: Tenant, platform: PlatformDep, uow: UoW) -> CaseOut:
     """Open a case from an alert another system raised (source ``alert``), queued by priority."""
-    existing = cases.find_case(uow.session, body.event_id)
+    # an event id is the institution's own: another bank's case under the same id is neither found
+    # nor named here
+    existing = cases.find_case(uow.session, body.event_id, scope.owner)
     if existing is not None:
         raise Conflict("a case for this event is already open", case_id=existing.id)
     case = cases.open_case(uow.session, event_id=body.event_id, customer_id=body.customer_id,
                            amount_fen=body.amount_fen, score=body.score, rules=[],
-                           institution_id=_scope(principal), source=body.source)
+                           institution_id=scope.owner, source=body.source)
     cases.add_entry(uow.session, case, kind="alert", author=principal.subject, text=body.reason,
                     details={"alerts": [body.source], "system": body.system})
     _audit(platform, uow, principal, "alert", case, {"system": body.system})
@@ -146,23 +144,25 @@ def post_alert(body: AlertIn, principal: Alerter, platform: PlatformDep, uow: Uo
 
 
 @router.get("/stats", responses=ERRORS)
-def case_stats(principal: Supervisor, uow: UoW) -> CaseStatsOut:
+def case_stats(principal: Supervisor, scope: Tenant, uow: UoW) -> CaseStatsOut:
     """Counts by status, time to decision and confirm rate per rule (supervisors)."""
-    return CaseStatsOut.model_validate(cases.case_statistics(uow.session, _scope(principal)))
+    return CaseStatsOut.model_validate(cases.case_statistics(uow.session, scope))
 
 
 @router.get("/{case_id}", response_model=CaseDetailOut, responses=ONE)
-def get_case(case_id: int, principal: Analyst, platform: PlatformDep, uow: UoW) -> CaseDetailOut:
+def get_case(case_id: int, principal: Analyst, scope: Tenant, platform: PlatformDep,
+             uow: UoW) -> CaseDetailOut:
     """One case with its history (audited: it concerns a customer)."""
-    case = cases.get_case(uow.session, case_id, _scope(principal))
+    case = cases.get_case(uow.session, case_id, scope)
     _audit(platform, uow, principal, "read", case)
     return _detail(uow, case)
 
 
 @router.post("/{case_id}/assign", response_model=CaseOut, responses=CHANGE)
-def assign_case(case_id: int, body: AssignIn, principal: Analyst, platform: PlatformDep, uow: UoW) -> CaseOut:
+def assign_case(case_id: int, body: AssignIn, principal: Analyst, scope: Tenant, platform: PlatformDep,
+                uow: UoW) -> CaseOut:
     """Take the case, or (as a supervisor) give it to another analyst."""
-    case = cases.get_case(uow.session, case_id, _scope(principal))
+    case = cases.get_case(uow.session, case_id, scope, change=True)
     assignee = body.assignee or principal.subject
     if assignee != principal.subject and "fraud_supervisor" not in principal.roles:
         raise Forbidden("only a supervisor assigns a case to someone else")
@@ -172,10 +172,10 @@ def assign_case(case_id: int, body: AssignIn, principal: Analyst, platform: Plat
 
 
 @router.post("/{case_id}/entries", response_model=EntryOut, status_code=201, responses=ONE)
-def add_case_entry(case_id: int, body: EntryIn, principal: Analyst, platform: PlatformDep,
+def add_case_entry(case_id: int, body: EntryIn, principal: Analyst, scope: Tenant, platform: PlatformDep,
                    uow: UoW) -> EntryOut:
     """Add a note or log a contact with the customer."""
-    case = cases.get_case(uow.session, case_id, _scope(principal))
+    case = cases.get_case(uow.session, case_id, scope, change=True)
     entry = cases.add_entry(uow.session, case, kind=body.kind, author=principal.subject, text=body.text,
                             details={"channel": body.channel} if body.channel else {})
     _audit(platform, uow, principal, body.kind, case)
@@ -183,10 +183,10 @@ def add_case_entry(case_id: int, body: EntryIn, principal: Analyst, platform: Pl
 
 
 @router.post("/{case_id}/decision", response_model=CaseOut, responses=CHANGE)
-def decide_case(case_id: int, body: DecisionIn, principal: Analyst, platform: PlatformDep,
+def decide_case(case_id: int, body: DecisionIn, principal: Analyst, scope: Tenant, platform: PlatformDep,
                 uow: UoW) -> CaseOut:
     """Release the held transaction, confirm it as fraud, or escalate the case."""
-    case = cases.get_case(uow.session, case_id, _scope(principal))
+    case = cases.get_case(uow.session, case_id, scope, change=True)
     cases.decide_case(uow.session, case, body.action, actor=principal.subject, note=body.note)
     _audit(platform, uow, principal, "decide", case, {"action": body.action})
     return CaseOut.model_validate(case)

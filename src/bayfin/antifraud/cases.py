@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from bayfin.antifraud.models import FraudCase, FraudCaseEntry, FraudDecisionRecord
 from bayfin.kernel.clock import utcnow
-from bayfin.kernel.errors import Conflict, NotFound
+from bayfin.kernel.errors import Conflict
 from bayfin.kernel.pagination import Key, PageRequest, keyset
+from bayfin.kernel.tenancy import TenantScope, owned_by
 
 __all__ = ["CLOSED", "CaseAction", "add_entry", "assign", "case_priority", "case_statistics", "decide_case",
            "find_case", "get_case", "labels", "open_case", "open_decision_case",
@@ -34,15 +35,17 @@ def case_priority(amount_fen: int, score: int) -> int:
     return score + int(100 * math.log10(1 + max(amount_fen, 0) / 100))
 
 
-def find_case(session: Session, event_id: str) -> FraudCase | None:
-    """The case of an event, if one was opened."""
-    return session.scalars(select(FraudCase).where(FraudCase.event_id == event_id)).first()
+def find_case(session: Session, event_id: str, institution_id: str | None) -> FraudCase | None:
+    """The case of an institution's event (None: the platform's own stream), if one was opened; an
+    event id is unique per institution, so another bank's case under the same id is not this one."""
+    mine = owned_by(FraudCase.institution_id, institution_id)
+    return session.scalars(select(FraudCase).where(FraudCase.event_id == event_id, mine)).first()
 
 
 def open_case(session: Session, *, event_id: str, customer_id: str, amount_fen: int, score: int,
               rules: list[str], institution_id: str | None, source: str = "decision") -> FraudCase:
-    """Open a case for an event (a second call for the same event returns the existing case)."""
-    existing = find_case(session, event_id)
+    """Open a case for an event (a second call for the same institution's event returns its case)."""
+    existing = find_case(session, event_id, institution_id)
     if existing is not None:
         return existing
     case = FraudCase(event_id=event_id, source=source, customer_id=customer_id, institution_id=institution_id,
@@ -67,35 +70,35 @@ def open_decision_case(session: Session, row: dict[str, Any], source: str,
 
 def open_pending_cases(session: Session, limit: int = 10_000) -> int:
     """Open a case for every recorded REVIEW decision that has none yet; returns how many."""
-    taken = select(FraudCase.event_id)
-    rows = session.scalars(select(FraudDecisionRecord).where(
-        FraudDecisionRecord.outcome == "REVIEW", FraudDecisionRecord.event_id.not_in(taken))
-        .limit(limit)).all()
+    taken = select(FraudCase.id).where(
+        FraudCase.event_id == FraudDecisionRecord.event_id,
+        FraudCase.institution_id.is_not_distinct_from(FraudDecisionRecord.institution_id)).exists()
+    rows = session.scalars(select(FraudDecisionRecord).where(FraudDecisionRecord.outcome == "REVIEW", ~taken)
+                           .limit(limit)).all()
     for row in rows:
         open_case(session, event_id=row.event_id, customer_id=row.customer_id, amount_fen=row.amount_fen,
                   score=row.score, rules=list(row.rules), institution_id=row.institution_id)
     return len(rows)
 
 
-def get_case(session: Session, case_id: int, institution_id: str | None = None) -> FraudCase:
-    """One case (within the institution when given), or NotFound."""
+def get_case(session: Session, case_id: int, scope: TenantScope, *, change: bool = False) -> FraudCase:
+    """One case the scope reaches (to work on it when ``change``: its own institution's), or NotFound."""
     case = session.get(FraudCase, case_id)
-    if case is None or (institution_id is not None and case.institution_id != institution_id):
-        raise NotFound(f"no case {case_id}")
-    return case
+    owner = case.institution_id if case is not None else None
+    found: FraudCase = scope.changeable(case, owner, "case") if change else scope.visible(case, owner, "case")
+    return found
 
 
 def queue(session: Session, *, status: str | None = "open", assignee: str | None = None,
-          institution_id: str | None = None, limit: int = 50,
-          page: PageRequest | None = None) -> list[FraudCase]:
-    """Cases by priority (highest first), then oldest first; one page (one row beyond) when asked."""
+          scope: TenantScope, limit: int = 50, page: PageRequest | None = None) -> list[FraudCase]:
+    """Cases the scope reaches by priority (highest first), then oldest first; one page (one row
+    beyond) when asked."""
     q = select(FraudCase)
     if status is not None:
         q = q.where(FraudCase.status == status)
     if assignee is not None:
         q = q.where(FraudCase.assignee == assignee)
-    if institution_id is not None:
-        q = q.where(FraudCase.institution_id == institution_id)
+    q = q.where(scope.readable(FraudCase.institution_id))
     if page is not None:
         # the negated priority keeps the keyset in one direction: highest priority, oldest, lowest id
         return list(session.scalars(keyset(q, [-FraudCase.priority, FraudCase.opened_at, FraudCase.id],
@@ -158,12 +161,10 @@ def labels(session: Session) -> list[dict[str, Any]]:
     return [{"event_id": e, "is_fraud": int(s == "confirmed"), "labelled_at": at} for e, s, at in rows]
 
 
-def case_statistics(session: Session, institution_id: str | None = None,
+def case_statistics(session: Session, scope: TenantScope,
                     since: datetime | None = None) -> dict[str, Any]:
-    """Counts by status, mean and median hours to decision, confirm rate per rule."""
-    q = select(FraudCase)
-    if institution_id is not None:
-        q = q.where(FraudCase.institution_id == institution_id)
+    """Counts by status, mean and median hours to decision, confirm rate per rule, over the scope's cases."""
+    q = select(FraudCase).where(scope.readable(FraudCase.institution_id))
     if since is not None:
         q = q.where(FraudCase.opened_at >= since)
     cases = list(session.scalars(q).all())

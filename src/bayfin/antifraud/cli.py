@@ -10,6 +10,7 @@ import typer
 
 from bayfin.cli.context import open_platform
 from bayfin.cli.output import JsonOption, console, emit, err_console, print_json, progress
+from bayfin.kernel.tenancy import TenantScope
 
 cli_name = "fraud"
 app = typer.Typer(
@@ -252,7 +253,7 @@ def totals_command(
         raise typer.Exit(2)
     since = datetime.now(UTC) - timedelta(days=days) if days else None
     with open_platform() as platform, platform.unit_of_work() as uow:
-        rows = repository.totals(uow.session, by=by, since=since, until=None, institution_id=None)
+        rows = repository.totals(uow.session, by=by, since=since, until=None, scope=TenantScope.system("cli"))
     if not as_json:
         rows = [
             {
@@ -281,12 +282,12 @@ def lists_add(
     with open_platform() as platform, platform.unit_of_work() as uow:
         entry = fraud_service(platform).add_list_entry(
             uow.session,
+            TenantScope.system(actor),  # the platform's own entry: shared with every bank
             kind=kind,
             entity_type=entity_type,
             value=value,
             reason=reason,
             expires_at=expires,
-            actor=actor,
         )
         platform.audit.record(
             uow.session,
@@ -306,7 +307,7 @@ def lists_remove(entry_id: int = typer.Argument(...), actor: str = typer.Option(
     from bayfin.antifraud.wiring import fraud_service
 
     with open_platform() as platform, platform.unit_of_work() as uow:
-        entry = fraud_service(platform).remove_list_entry(uow.session, entry_id)
+        entry = fraud_service(platform).remove_list_entry(uow.session, TenantScope.system(actor), entry_id)
         platform.audit.record(
             uow.session,
             actor=actor,
@@ -335,8 +336,11 @@ def lists_show(
                 "value": e.value,
                 "reason": e.reason,
                 "expires_at": e.expires_at,
+                "institution_id": e.institution_id,
+                "shared": e.shared,
             }
-            for e in repository.active_list_entries(uow.session, datetime.now(UTC), kind)
+            for e in repository.active_list_entries(uow.session, datetime.now(UTC), TenantScope.system("cli"),
+                                                    kind)
         ]
     emit(rows, as_json=as_json, title="list entries")
 

@@ -23,13 +23,23 @@ from bayfin.antifraud.schemas import (
     TotalsRow,
 )
 from bayfin.antifraud.wiring import fraud_service
-from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, UoW, get_platform, get_principal, require
+from bayfin.api.deps import (
+    AUTH_ERRORS,
+    PlatformDep,
+    Session,
+    Tenant,
+    UoW,
+    get_platform,
+    get_principal,
+    require,
+)
 from bayfin.api.pagination import Paging
 from bayfin.api.problems import problem_schema
-from bayfin.kernel.errors import NotFound
+from bayfin.kernel.errors import Forbidden, NotFound
 from bayfin.kernel.pagination import Page
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
+from bayfin.kernel.tenancy import TenantScope
 
 router = APIRouter(prefix="/v1/fraud", tags=["anti-fraud"])
 
@@ -39,11 +49,6 @@ RuleAdmin = Annotated[Principal, Depends(require(scopes=("fraud:rules",),
                                                  roles=("fraud_analyst", "operator")))]
 ERRORS: dict[int | str, dict[str, Any]] = {code: dict(doc) for code, doc in AUTH_ERRORS.items()}
 INVALID: dict[int | str, dict[str, Any]] = {**ERRORS, 422: problem_schema("The event or query is malformed")}
-
-
-def _scope_of(principal: Principal) -> str | None:
-    """Institutions see their own decisions; operators and regulators see all."""
-    return None if principal.organization_type in ("operator", "regulator") else principal.organization_id
 
 
 def _out(decision: Decision) -> DecisionOut:
@@ -91,9 +96,10 @@ def _decide_and_record(platform: Platform, event: FraudEvent, institution_id: st
 
 @router.get("/decisions/{event_id}", response_model=RecordedDecisionOut,
             responses={**ERRORS, 404: problem_schema("No such decision")})
-def get_decision(event_id: str, principal: Reader, platform: PlatformDep, uow: UoW) -> RecordedDecisionOut:
+def get_decision(event_id: str, principal: Reader, scope: Tenant, platform: PlatformDep,
+                 uow: UoW) -> RecordedDecisionOut:
     """A recorded decision (audited, found or not: it concerns a customer)."""
-    row = repository.get_decision(uow.session, event_id, _scope_of(principal))
+    row = repository.get_decision(uow.session, event_id, scope)
     platform.audit.record(uow.session, actor=principal.subject, actor_org=principal.organization_id,
                           action="antifraud.decision.read", subject_type="fraud_decision",
                           subject_id=event_id, outcome="ok" if row else "refused",
@@ -105,43 +111,56 @@ def get_decision(event_id: str, principal: Reader, platform: PlatformDep, uow: U
 
 
 @router.get("/totals", response_model=TotalsOut, responses=INVALID)
-def totals(principal: Reader, session: Session,
+def totals(principal: Reader, scope: Tenant, session: Session,
            by: Literal["typology", "channel", "outcome", "type"] = "typology",
            since: Annotated[datetime | None, Query(description="decided at or after (ISO 8601)")] = None,
            until: Annotated[datetime | None, Query(description="decided before (ISO 8601)")] = None,
            ) -> TotalsOut:
     """Decisions, blocks and the amount protected, grouped by typology, channel, outcome or type."""
-    rows = repository.totals(session, by=by, since=since, until=until, institution_id=_scope_of(principal))
+    rows = repository.totals(session, by=by, since=since, until=until, scope=scope)
     return TotalsOut(by=by, rows=[TotalsRow(**r) for r in rows],
                      amount_protected_fen=sum(r["amount_protected_fen"] for r in rows))
 
 
 @router.get("/lists", response_model=Page[ListEntryOut], responses=ERRORS)
-def list_entries(principal: ListKeeper, session: Session, pager: Paging,
+def list_entries(principal: ListKeeper, scope: Tenant, session: Session, pager: Paging,
                  kind: Literal["block", "allow", "watch"] | None = None) -> Page[ListEntryOut]:
-    """The unexpired list entries, newest first."""
-    rows = repository.active_list_entries(session, datetime.now(UTC), kind, page=pager.page_request)
-    return pager.page(rows, lambda r: (r.id,), ListEntryOut.model_validate)
+    """The unexpired entries of your institution's lists and the consortium's shared entries, newest
+    first."""
+    rows = repository.active_list_entries(session, datetime.now(UTC), scope, kind, page=pager.page_request)
+    return pager.page(rows, lambda r: (r.id,), lambda r: _entry_out(r, scope))
+
+
+def _entry_out(row: Any, scope: TenantScope) -> ListEntryOut:
+    """An entry as the caller may see it: who made another bank's shared entry stays with that bank."""
+    out = ListEntryOut.model_validate(row)
+    return out if scope.may_change(row.institution_id) else out.model_copy(update={"created_by": None})
 
 
 @router.post("/lists", response_model=ListEntryOut, status_code=201, responses=INVALID)
-def add_list_entry(body: ListEntryIn, principal: ListKeeper, platform: PlatformDep, uow: UoW) -> ListEntryOut:
-    """Put a device, IP, account, payee, customer or card on the block, allow or watch list."""
+def add_list_entry(body: ListEntryIn, principal: ListKeeper, scope: Tenant, platform: PlatformDep,
+                   uow: UoW) -> ListEntryOut:
+    """Put a device, IP, account, payee, customer or card on your institution's block, allow or watch
+    list (applied to your events), or on the consortium's when ``shared``."""
+    if scope.cross_tenant is not None:
+        raise Forbidden("operators and regulators read lists; institutions keep them")
     entry = fraud_service(platform).add_list_entry(
-        uow.session, kind=body.kind, entity_type=body.entity_type, value=body.value, reason=body.reason,
-        expires_at=body.expires_at, actor=principal.subject)
+        uow.session, scope, kind=body.kind, entity_type=body.entity_type, value=body.value,
+        reason=body.reason, expires_at=body.expires_at, shared=body.shared)
     platform.audit.record(uow.session, actor=principal.subject, actor_org=principal.organization_id,
                           action="antifraud.list.add", subject_type=f"fraud_list_{body.entity_type}",
                           subject_id=str(entry.id),
-                          details={"kind": body.kind, "entity_type": body.entity_type})
-    return ListEntryOut.model_validate(entry)
+                          details={"kind": body.kind, "entity_type": body.entity_type,
+                                   "shared": body.shared})
+    return _entry_out(entry, scope)
 
 
 @router.delete("/lists/{entry_id}", status_code=204,
                responses={**ERRORS, 404: problem_schema("No such list entry")})
-def remove_list_entry(entry_id: int, principal: ListKeeper, platform: PlatformDep, uow: UoW) -> None:
-    """Take an entry off its list."""
-    entry = fraud_service(platform).remove_list_entry(uow.session, entry_id)
+def remove_list_entry(entry_id: int, principal: ListKeeper, scope: Tenant, platform: PlatformDep,
+                      uow: UoW) -> None:
+    """Take one of your institution's entries off its list (another bank's shared entry: 403)."""
+    entry = fraud_service(platform).remove_list_entry(uow.session, scope, entry_id)
     platform.audit.record(uow.session, actor=principal.subject, actor_org=principal.organization_id,
                           action="antifraud.list.remove", subject_type=f"fraud_list_{entry.entity_type}",
                           subject_id=str(entry_id), details={"kind": entry.kind})

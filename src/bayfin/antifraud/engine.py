@@ -134,32 +134,35 @@ class DecisionEngine:
         self.lists = lists or ListBook()
         self.computer = FeatureComputer(catalogue or load_catalogue())
         self._lock = threading.Lock()
-        self._recent: OrderedDict[str, Decision] = OrderedDict()
+        self._recent: OrderedDict[tuple[str | None, str], Decision] = OrderedDict()
         self._remember = remember
         self.model = model
         self.degraded_policy = degraded_policy or DegradedPolicy()
 
-    def decide(self, event: FraudEvent) -> Decision:
+    def decide(self, event: FraudEvent, institution_id: str | None = None) -> Decision:
         """Decide one event. A repeated event id gets the first decision back and changes no state."""
-        return self.decide_once(event)[0]
+        return self.decide_once(event, institution_id)[0]
 
-    def decide_once(self, event: FraudEvent) -> tuple[Decision, bool]:
-        """The decision and whether it is new (False when the event id was decided recently)."""
+    def decide_once(self, event: FraudEvent, institution_id: str | None = None) -> tuple[Decision, bool]:
+        """The decision and whether it is new (False when the event id was decided recently for the
+        same institution: another bank's event under the same id is its own event, never answered with
+        the first bank's decision)."""
+        key = (institution_id, event.event_id)
         with self._lock:
-            earlier = self._recent.get(event.event_id)
+            earlier = self._recent.get(key)
             if earlier is not None:
                 return earlier, False
-            decision = self._decide(event)
+            decision = self._decide(event, institution_id)
             # remembered without its features (about 10 KB each): only the answer is needed for a repeat
-            self._recent[event.event_id] = replace(decision, features={})
+            self._recent[key] = replace(decision, features={})
             if len(self._recent) > self._remember:
                 self._recent.popitem(last=False)
             return decision, True
 
-    def _decide(self, event: FraudEvent) -> Decision:
+    def _decide(self, event: FraudEvent, institution_id: str | None = None) -> Decision:
         started = time.perf_counter_ns()
         ruleset: RuleSet = self.rules.current  # read once: a reload mid-decision cannot mix two sets
-        features = self.computer.process(event, self.store)
+        features = self.computer.process(event, self.store, institution_id)
         degraded = bool(getattr(self.store, "last_degraded", False))  # the shared state was unreachable
         rules, n_active, evaluate = ruleset.evaluator(event.type)
         hits: list[RuleHit] = []
@@ -172,7 +175,7 @@ class DecisionEngine:
         rule_score, rule_outcome = sum(h.score for h in hits), _rule_outcome(ruleset, hits)
         rule_reasons = [h.reason for h in hits]
         verdict, model_failed = self._score_model(features)
-        list_hits = self.lists.match(event, event.occurred_at.timestamp())
+        list_hits = self.lists.match(event, event.occurred_at.timestamp(), institution_id)
         degraded_hold = degraded and self.degraded_policy.holds(event.channel)
         points = verdict.points if verdict is not None else 0
         score, outcome, reasons = _finish(ruleset, rule_score, rule_outcome, rule_reasons, points, list_hits,

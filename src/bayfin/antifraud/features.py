@@ -241,13 +241,16 @@ class FeatureComputer:
     Online, the engine calls :meth:`process` per event; offline (training, backtests), iterate
     :meth:`stream` over history in time order: the same code, so no training/serving skew."""
 
-    def process(self, event: FraudEvent, store: StateAccess) -> dict[str, Any]:
+    def process(self, event: FraudEvent, store: StateAccess,
+                institution_id: str | None = None) -> dict[str, Any]:
         """Load the event's entity states from ``store``, compute its features, save the states back.
 
         A store shared between workers may offer ``atomic(keys, step, once=...)``: it then runs the
         step as one optimistic transaction (retried if another worker changed one of the states
         meanwhile) and remembers the event by its id, with its features kept compactly, so that an
-        event delivered again to another worker gets the same features and is not counted twice."""
+        event delivered again to another worker gets the same features and is not counted twice. An
+        event id is unique per institution (``institution_id``), so another bank's event under the
+        same id is counted as the new event it is."""
         keys = entity_keys(event)
         roles = list(keys)
 
@@ -262,7 +265,8 @@ class FeatureComputer:
                 features, updated = step(loaded)
                 return pack_features(features), updated
 
-            return unpack_features(atomic([keys[r] for r in roles], packed_step, once="x:" + event.event_id))
+            once = f"x:{institution_id}:{event.event_id}" if institution_id else "x:" + event.event_id
+            return unpack_features(atomic([keys[r] for r in roles], packed_step, once=once))
         features, updated = step(store.load([keys[r] for r in roles]))
         store.save(updated)
         return features

@@ -19,13 +19,21 @@ ENTITY_TYPES = ("device", "ip", "account", "beneficiary", "customer", "card")
 
 @dataclass(frozen=True, slots=True)
 class ListEntry:
-    """One list entry (``expires_at`` in Unix seconds; None never expires)."""
+    """One list entry (``expires_at`` in Unix seconds; None never expires). It applies to its owner's
+    events, or to every institution's when ``shared`` (consortium lists)."""
 
     kind: str
     entity_type: str
     value: str
     reason: str
     expires_at: float | None = None
+    owner: str | None = None
+    shared: bool = True
+    id: int | None = None
+
+    def applies_to(self, institution_id: str | None) -> bool:
+        """True if this entry counts for an event decided for ``institution_id``."""
+        return self.shared or (self.owner is not None and self.owner == institution_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,24 +80,31 @@ class ListBook:
         with self._lock:
             self._entries.setdefault((entry.entity_type, entry.value), []).append(entry)
 
-    def remove(self, kind: str, entity_type: str, value: str) -> None:
-        """Drop the entries of this kind for this value."""
+    def remove(self, kind: str, entity_type: str, value: str, owner: str | None = None,
+               entry_id: int | None = None) -> None:
+        """Drop an owner's entries of this kind for this value (only the one with ``entry_id`` when
+        given): another bank's entry for the same value stays."""
+        def gone(e: ListEntry) -> bool:
+            if entry_id is not None and e.id is not None:
+                return e.id == entry_id
+            return e.kind == kind and e.owner == owner
+
         with self._lock:
-            kept = [e for e in self._entries.get((entity_type, value), []) if e.kind != kind]
+            kept = [e for e in self._entries.get((entity_type, value), []) if not gone(e)]
             if kept:
                 self._entries[(entity_type, value)] = kept
             else:
                 self._entries.pop((entity_type, value), None)
 
-    def match(self, event: FraudEvent, now: float) -> list[ListHit]:
-        """The unexpired entries this event matches."""
+    def match(self, event: FraudEvent, now: float, institution_id: str | None = None) -> list[ListHit]:
+        """The unexpired entries this event matches: shared ones, and the deciding institution's own."""
         entries = self._entries
         if not entries:
             return []
         hits = []
         for pair in event_entities(event):
             for entry in entries.get(pair, ()):
-                if entry.expires_at is None or entry.expires_at > now:
+                if (entry.expires_at is None or entry.expires_at > now) and entry.applies_to(institution_id):
                     hits.append(ListHit(entry.kind, entry.entity_type,
                                         f"LIST_{entry.kind.upper()}_{entry.entity_type.upper()}"))
         return hits

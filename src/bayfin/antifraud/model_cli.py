@@ -256,9 +256,11 @@ def shadow_report_command(
 
     from bayfin.antifraud.shadow import shadow_report
     from bayfin.cli.context import open_platform
+    from bayfin.kernel.tenancy import TenantScope
 
     with open_platform() as platform, platform.unit_of_work() as uow:
-        report = shadow_report(uow.session, since=datetime.now(UTC) - timedelta(hours=hours),
+        report = shadow_report(uow.session, scope=TenantScope.system("cli"),
+                               since=datetime.now(UTC) - timedelta(hours=hours),
                                disagreement=disagreement)
     if as_json:
         emit(report, as_json=True)

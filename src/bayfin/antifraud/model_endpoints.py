@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from bayfin.antifraud.schemas import ModelStateOut, PromotedOut, ShadowReportOut
 from bayfin.antifraud.shadow import ModelWatcher, shadow_report
 from bayfin.antifraud.wiring import fraud_service
-from bayfin.api.deps import AUTH_ERRORS, PlatformDep, UoW, require
+from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Tenant, UoW, require
 from bayfin.api.problems import problem_schema
 from bayfin.kernel.errors import Conflict, NotFound
 from bayfin.kernel.platform import Platform
@@ -20,7 +20,9 @@ from bayfin.kernel.security import Principal
 router = APIRouter(prefix="/models", tags=["anti-fraud models"])  # mounted under /v1/fraud
 
 Analyst = Annotated[Principal, Depends(require(scopes=("fraud:read",), roles=("fraud_analyst",)))]
-Supervisor = Annotated[Principal, Depends(require(scopes=("fraud:models",), roles=("fraud_supervisor",)))]
+# the engine and its models serve every bank: only the platform operator's supervisors change them
+Supervisor = Annotated[Principal, Depends(require(scopes=("fraud:models",), roles=("fraud_supervisor",),
+                                                  org_types=("operator",)))]
 ERRORS: dict[int | str, dict[str, Any]] = {code: dict(doc) for code, doc in AUTH_ERRORS.items()}
 NO_REGISTRY: dict[int | str, dict[str, Any]] = {**ERRORS, 404: problem_schema("No model registry configured")}
 
@@ -32,10 +34,6 @@ def _watcher(platform: Platform) -> ModelWatcher:
     return watcher
 
 
-def _scope(principal: Principal) -> str | None:
-    return None if principal.organization_type in ("operator", "regulator") else principal.organization_id
-
-
 @router.get("", responses=NO_REGISTRY)
 def model_state(principal: Analyst, platform: PlatformDep) -> ModelStateOut:
     """The live and shadow model versions loaded in this engine, and every registered version."""
@@ -44,12 +42,12 @@ def model_state(principal: Analyst, platform: PlatformDep) -> ModelStateOut:
 
 
 @router.get("/shadow-report", responses={**NO_REGISTRY, 422: problem_schema("The query is malformed")})
-def get_shadow_report(principal: Analyst, platform: PlatformDep, uow: UoW,
+def get_shadow_report(principal: Analyst, scope: Tenant, platform: PlatformDep, uow: UoW,
                       hours: Annotated[int, Query(ge=1, le=24 * 90)] = 24 * 7) -> ShadowReportOut:
     """Live against shadow over recent decisions: agreement, decision changes, AUC/AP on case outcomes."""
     watcher = _watcher(platform)
     since = datetime.now(UTC) - timedelta(hours=hours)
-    report = shadow_report(uow.session, since=since, institution_id=_scope(principal),
+    report = shadow_report(uow.session, since=since, scope=scope,
                            disagreement=fraud_service(platform).alert_policy.shadow_disagreement)
     return ShadowReportOut.model_validate({"loaded": watcher.loaded, "hours": hours, **report})
 

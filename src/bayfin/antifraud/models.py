@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bayfin.kernel.db import Base, UTCDateTime
@@ -13,14 +13,24 @@ from bayfin.kernel.db import Base, UTCDateTime
 _BigInt = BigInteger().with_variant(Integer(), "sqlite")
 
 
+def _event_id_per_institution(table: str) -> tuple[UniqueConstraint, Index]:
+    """An event id is unique per institution (two banks may send the same id), and among the
+    platform's own ownerless events by a partial index (NULL institutions would not collide)."""
+    own = text("institution_id IS NULL")
+    return (UniqueConstraint("event_id", "institution_id"),
+            Index(f"uq_{table}_own_event_id", "event_id", unique=True,
+                  sqlite_where=own, postgresql_where=own))
+
+
 class FraudDecisionRecord(Base):
     """One decision on one event: the outcome, the rules and reasons behind it, the amount protected."""
 
     __tablename__ = "fraud_decisions"
-    __table_args__ = (Index("ix_fraud_decisions_decided_at_outcome", "decided_at", "outcome"),)
+    __table_args__ = (Index("ix_fraud_decisions_decided_at_outcome", "decided_at", "outcome"),
+                      *_event_id_per_institution("fraud_decisions"))
 
     id: Mapped[int] = mapped_column(_BigInt, primary_key=True, autoincrement=True)
-    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event_id: Mapped[str] = mapped_column(String(64))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
     channel: Mapped[str] = mapped_column(String(16))
@@ -42,7 +52,11 @@ class FraudDecisionRecord(Base):
 
 
 class FraudListEntry(Base):
-    """An entry on a block, allow or watch list, optionally expiring."""
+    """An entry on a block, allow or watch list, optionally expiring.
+
+    Owned by the institution that put it there (``institution_id``; None: the platform's own tools)
+    and applied to that institution's events; a ``shared`` entry is consortium data, read and applied
+    for every bank, but still changed only by its owner."""
 
     __tablename__ = "fraud_list_entries"
     __table_args__ = (Index("ix_fraud_list_entries_entity", "entity_type", "value"),)
@@ -55,16 +69,19 @@ class FraudListEntry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    institution_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class FraudCase(Base):
     """An analyst case opened from a REVIEW decision or an alert: priority, assignee, outcome."""
 
     __tablename__ = "fraud_cases"
-    __table_args__ = (Index("ix_fraud_cases_status_priority", "status", "priority"),)
+    __table_args__ = (Index("ix_fraud_cases_status_priority", "status", "priority"),
+                      *_event_id_per_institution("fraud_cases"))
 
     id: Mapped[int] = mapped_column(_BigInt, primary_key=True, autoincrement=True)
-    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event_id: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(16))
     customer_id: Mapped[str] = mapped_column(String(64), index=True)
     institution_id: Mapped[str | None] = mapped_column(String(200))

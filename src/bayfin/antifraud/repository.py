@@ -12,37 +12,52 @@ from sqlalchemy.orm import Session
 
 from bayfin.antifraud.models import FraudCase, FraudDecisionRecord, FraudListEntry
 from bayfin.kernel.pagination import PageRequest, keyset
+from bayfin.kernel.tenancy import TenantScope, owned_by
 
 GROUPS = {"typology": FraudDecisionRecord.primary_typology, "channel": FraudDecisionRecord.channel,
           "outcome": FraudDecisionRecord.outcome, "type": FraudDecisionRecord.type}
 
 
 def insert_decisions(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert decision rows in one statement; an event id already recorded is skipped (idempotent)."""
+    """Insert decision rows in one statement; an event already recorded for the same institution is
+    skipped (idempotent): an event id is unique per institution, not across banks."""
     if not rows:
         return
     dialect = session.get_bind().dialect.name
     table = FraudDecisionRecord.__table__
     assert isinstance(table, Table)
     if dialect == "postgresql":
-        stmt: Any = postgresql.insert(table).on_conflict_do_nothing(index_elements=["event_id"])
+        # no conflict target: the event id is unique per institution, and per the platform's own
+        # (ownerless) stream by a second, partial index; either one skips the row
+        stmt: Any = postgresql.insert(table).on_conflict_do_nothing()
     elif dialect == "sqlite":
-        stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=["event_id"])
+        stmt = sqlite.insert(table).on_conflict_do_nothing()
     else:
         stmt = insert(table)
     session.execute(stmt, list(rows))
 
 
-def get_decision(session: Session, event_id: str, institution_id: str | None) -> FraudDecisionRecord | None:
-    """One decision by event id, within the institution when one is given."""
-    stmt = select(FraudDecisionRecord).where(FraudDecisionRecord.event_id == event_id)
-    if institution_id is not None:
-        stmt = stmt.where(FraudDecisionRecord.institution_id == institution_id)
+def recorded_decision(session: Session, event_id: str,
+                      institution_id: str | None) -> FraudDecisionRecord | None:
+    """The decision recorded for this institution's event (None: the platform's own stream), if any:
+    the engine's and the stream worker's idempotence check, no caller's scope."""
+    d = FraudDecisionRecord
+    return session.scalars(select(d).where(d.event_id == event_id, owned_by(d.institution_id, institution_id))
+                           .limit(1)).first()
+
+
+def get_decision(session: Session, event_id: str, scope: TenantScope) -> FraudDecisionRecord | None:
+    """One decision by event id, if the caller's scope reaches it. A scope reaching several (the same
+    event id at two banks, read by a head office or across tenants) gets its own organization's first."""
+    d = FraudDecisionRecord
+    own_first = case((d.institution_id == scope.organization, 0), else_=1)
+    stmt = (select(d).where(d.event_id == event_id, scope.readable(d.institution_id))
+            .order_by(own_first, d.id))
     return session.scalars(stmt).first()
 
 
 def totals(session: Session, *, by: str, since: datetime | None, until: datetime | None,
-           institution_id: str | None) -> list[dict[str, Any]]:
+           scope: TenantScope) -> list[dict[str, Any]]:
     """Counts per outcome and amounts (seen, protected) per group over a time range."""
     key = GROUPS[by]
     d = FraudDecisionRecord
@@ -58,21 +73,19 @@ def totals(session: Session, *, by: str, since: datetime | None, until: datetime
         stmt = stmt.where(d.decided_at >= since)
     if until is not None:
         stmt = stmt.where(d.decided_at < until)
-    if institution_id is not None:
-        stmt = stmt.where(d.institution_id == institution_id)
+    stmt = stmt.where(scope.readable(d.institution_id))
     return [{"group": row.group or "none", "decisions": int(row.decisions), "blocked": int(row.blocked or 0),
              "reviewed": int(row.reviewed or 0), "challenged": int(row.challenged or 0),
              "amount_fen": int(row.amount_fen), "amount_protected_fen": int(row.amount_protected_fen)}
             for row in session.execute(stmt)]
 
 
-def latest_decisions(session: Session, institution_id: str | None, *, held_only: bool = False,
+def latest_decisions(session: Session, scope: TenantScope, *, held_only: bool = False,
                      limit: int = 50) -> list[FraudDecisionRecord]:
-    """The newest recorded decisions (within the institution when one is given); ``held_only``
-    keeps those that stopped the transaction or asked for more (CHALLENGE, REVIEW, BLOCK)."""
-    stmt = select(FraudDecisionRecord).order_by(FraudDecisionRecord.id.desc()).limit(limit)
-    if institution_id is not None:
-        stmt = stmt.where(FraudDecisionRecord.institution_id == institution_id)
+    """The newest recorded decisions the scope reaches; ``held_only`` keeps those that stopped the
+    transaction or asked for more (CHALLENGE, REVIEW, BLOCK)."""
+    stmt = (select(FraudDecisionRecord).where(scope.readable(FraudDecisionRecord.institution_id))
+            .order_by(FraudDecisionRecord.id.desc()).limit(limit))
     if held_only:
         stmt = stmt.where(FraudDecisionRecord.outcome != "ALLOW")
     return list(session.scalars(stmt).all())
@@ -90,9 +103,11 @@ def add_list_entry(session: Session, entry: FraudListEntry) -> FraudListEntry:
     return entry
 
 
-def get_list_entry(session: Session, entry_id: int) -> FraudListEntry | None:
-    """One list entry by id."""
-    return session.get(FraudListEntry, entry_id)
+def get_list_entry(session: Session, entry_id: int, scope: TenantScope) -> FraudListEntry | None:
+    """One list entry by id, if the scope reaches it (its own, or another bank's shared entry)."""
+    return session.scalars(select(FraudListEntry).where(
+        FraudListEntry.id == entry_id,
+        scope.readable_or_shared(FraudListEntry.institution_id, FraudListEntry.shared))).first()
 
 
 def delete_list_entry(session: Session, entry: FraudListEntry) -> None:
@@ -101,11 +116,13 @@ def delete_list_entry(session: Session, entry: FraudListEntry) -> None:
     session.flush()
 
 
-def active_list_entries(session: Session, now: datetime, kind: str | None = None,
+def active_list_entries(session: Session, now: datetime, scope: TenantScope, kind: str | None = None,
                         page: PageRequest | None = None) -> list[FraudListEntry]:
-    """Entries that have not expired, newest first; one page (one row beyond) when asked."""
+    """Unexpired entries the scope reaches (its own and the consortium's shared ones), newest first;
+    one page (one row beyond) when asked."""
     unexpired = or_(FraudListEntry.expires_at.is_(None), FraudListEntry.expires_at > now)
-    stmt = select(FraudListEntry).where(unexpired)
+    stmt = select(FraudListEntry).where(unexpired, scope.readable_or_shared(FraudListEntry.institution_id,
+                                                                             FraudListEntry.shared))
     if kind is not None:
         stmt = stmt.where(FraudListEntry.kind == kind)
     if page is not None:
@@ -113,25 +130,30 @@ def active_list_entries(session: Session, now: datetime, kind: str | None = None
     return list(session.scalars(stmt.order_by(FraudListEntry.id.desc())))
 
 
-def scored_decisions(session: Session, *, since: datetime | None, institution_id: str | None,
-                     limit: int) -> list[tuple[str, str, dict[str, Any]]]:
-    """Recent decisions (newest first) as (event id, outcome, details), for the shadow-model report."""
+#: An event as the records know it: (institution, event id); an event id is unique per institution.
+EventKey = tuple[str | None, str]
+
+
+def scored_decisions(session: Session, *, since: datetime | None, scope: TenantScope,
+                     limit: int) -> list[tuple[EventKey, str, dict[str, Any]]]:
+    """Recent decisions (newest first) as (event, outcome, details), for the shadow-model report."""
     d = FraudDecisionRecord
-    stmt = select(d.event_id, d.outcome, d.details)
+    stmt = select(d.institution_id, d.event_id, d.outcome, d.details)
     if since is not None:
         stmt = stmt.where(d.decided_at >= since)
-    if institution_id is not None:
-        stmt = stmt.where(d.institution_id == institution_id)
+    stmt = stmt.where(scope.readable(d.institution_id))
     rows = session.execute(stmt.order_by(d.decided_at.desc(), d.id.desc()).limit(limit))
-    return [(e, o, dict(details or {})) for e, o, details in rows]
+    return [((i, e), o, dict(details or {})) for i, e, o, details in rows]
 
 
-def case_outcomes(session: Session, event_ids: Sequence[str], chunk: int = 1_000) -> dict[str, int]:
-    """Analyst outcomes of these events' closed cases: 1 = confirmed fraud, 0 = released."""
-    found: dict[str, int] = {}
-    for start in range(0, len(event_ids), chunk):
-        part = list(event_ids[start:start + chunk])
-        stmt = select(FraudCase.event_id, FraudCase.status).where(
-            FraudCase.event_id.in_(part), FraudCase.status.in_(("released", "confirmed")))
-        found.update({e: int(s == "confirmed") for e, s in session.execute(stmt)})
+def case_outcomes(session: Session, events: Sequence[EventKey], chunk: int = 1_000) -> dict[EventKey, int]:
+    """Analyst outcomes of these events' closed cases: 1 = confirmed fraud, 0 = released (each event's
+    own institution's case: another bank's case under the same event id is not its label)."""
+    found: dict[EventKey, int] = {}
+    for start in range(0, len(events), chunk):
+        part = set(events[start:start + chunk])
+        stmt = select(FraudCase.institution_id, FraudCase.event_id, FraudCase.status).where(
+            FraudCase.event_id.in_(sorted({e for _i, e in part})),
+            FraudCase.status.in_(("released", "confirmed")))
+        found.update({(i, e): int(s == "confirmed") for i, e, s in session.execute(stmt) if (i, e) in part})
     return found

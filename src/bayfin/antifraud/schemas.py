@@ -86,10 +86,12 @@ class ListEntryIn(BaseModel):
     value: str = Field(min_length=1, max_length=128)
     reason: str = Field(min_length=1, max_length=200)
     expires_at: AwareDatetime | None = None
+    shared: bool = Field(False, description="consortium entry: every bank reads and applies it; "
+                                            "only your institution may remove it")
 
 
 class ListEntryOut(BaseModel):
-    """A list entry."""
+    """A list entry (``created_by`` is shown to its owner only)."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -99,8 +101,10 @@ class ListEntryOut(BaseModel):
     value: str
     reason: str
     created_at: datetime
-    created_by: str
+    created_by: str | None
     expires_at: datetime | None
+    institution_id: str | None
+    shared: bool
 
 
 class RuleSetOut(BaseModel):

@@ -27,10 +27,13 @@ from bayfin.antifraud.models import FraudListEntry
 from bayfin.antifraud.ruleset import RuleRegistry, RuleSet, load_ruleset
 from bayfin.antifraud.shadow import ModelWatcher
 from bayfin.antifraud.state import ONCE_TTL_SECONDS, InMemoryStateStore, RedisStateStore, StateStore
-from bayfin.kernel.errors import NotFound, ValidationFailed
+from bayfin.kernel.errors import Forbidden, NotFound, ValidationFailed
 from bayfin.kernel.observability import FRAUD_DECISION_SECONDS, FRAUD_DECISIONS
+from bayfin.kernel.tenancy import TenantScope
 
 log = logging.getLogger(__name__)
+#: The engine applies every bank's entries (each to its owner's events), so it loads them all.
+ENGINE_SCOPE = TenantScope.system("antifraud-engine")
 
 
 class FraudSettings(BaseSettings):
@@ -251,11 +254,11 @@ class FraudService:
                session: Session | None = None) -> Decision:
         """Decide an event and record the decision: in ``session`` (inline) or via the batch writer."""
         self._housekeeping(session)
-        decision, new = self.engine.decide_once(event)
+        decision, new = self.engine.decide_once(event, institution_id)
         if not new and self.writer is None and session is not None:
             # a repeat: the engine answers from memory without counting the event again, but the first
             # recording may have been rolled back (a failed commit) and must not be lost to the retry
-            new = repository.get_decision(session, event.event_id, None) is None
+            new = repository.recorded_decision(session, event.event_id, institution_id) is None
         if new:
             FRAUD_DECISIONS.labels(decision.outcome.name).inc()
             FRAUD_DECISION_SECONDS.observe(decision.elapsed_us / 1_000_000)
@@ -274,15 +277,16 @@ class FraudService:
         if session is None:
             assert self._session_factory is not None
             with self._session_factory() as own:
-                rows = repository.active_list_entries(own, now)
+                rows = repository.active_list_entries(own, now, ENGINE_SCOPE)
         else:
-            rows = repository.active_list_entries(session, now)
+            rows = repository.active_list_entries(session, now, ENGINE_SCOPE)
         self.engine.lists.replace(_entry(r) for r in rows)
         return len(rows)
 
-    def add_list_entry(self, session: Session, *, kind: str, entity_type: str, value: str, reason: str,
-                       expires_at: datetime | None, actor: str) -> FraudListEntry:
-        """Put a value on a list (visible to this worker at once, to others at their next refresh)."""
+    def add_list_entry(self, session: Session, scope: TenantScope, *, kind: str, entity_type: str, value: str,
+                       reason: str, expires_at: datetime | None, shared: bool = False) -> FraudListEntry:
+        """Put a value on the caller's list (visible to this worker at once, to others at their next
+        refresh); ``shared`` makes it consortium data every bank reads and applies."""
         if kind not in LIST_KINDS or entity_type not in ENTITY_TYPES:
             raise ValidationFailed(f"kind must be one of {LIST_KINDS} and entity_type one of {ENTITY_TYPES}")
         now = datetime.now(UTC)
@@ -290,17 +294,20 @@ class FraudService:
             raise ValidationFailed("expires_at is in the past")
         entry = repository.add_list_entry(session, FraudListEntry(
             kind=kind, entity_type=entity_type, value=value, reason=reason, created_at=now,
-            created_by=actor, expires_at=expires_at))
+            created_by=scope.actor, expires_at=expires_at, institution_id=scope.owner,
+            shared=shared or scope.owner is None))
         self.engine.lists.add(_entry(entry))
         return entry
 
-    def remove_list_entry(self, session: Session, entry_id: int) -> FraudListEntry:
-        """Take an entry off its list."""
-        entry = repository.get_list_entry(session, entry_id)
+    def remove_list_entry(self, session: Session, scope: TenantScope, entry_id: int) -> FraudListEntry:
+        """Take an entry off its list: only its owner may (another bank's shared entry is read-only)."""
+        entry = repository.get_list_entry(session, entry_id, scope)  # its own, or a shared one
         if entry is None:
             raise NotFound(f"no list entry {entry_id}")
+        if not scope.may_change(entry.institution_id):
+            raise Forbidden("a shared list entry is removed only by the institution that made it")
         repository.delete_list_entry(session, entry)
-        self.engine.lists.remove(entry.kind, entry.entity_type, entry.value)
+        self.engine.lists.remove(entry.kind, entry.entity_type, entry.value, entry.institution_id, entry.id)
         return entry
 
     # -- rules ------------------------------------------------------------------------------
@@ -323,4 +330,6 @@ class FraudService:
 
 def _entry(row: FraudListEntry) -> ListEntry:
     return ListEntry(kind=row.kind, entity_type=row.entity_type, value=row.value, reason=row.reason,
-                     expires_at=row.expires_at.timestamp() if row.expires_at else None)
+                     expires_at=row.expires_at.timestamp() if row.expires_at else None,
+                     owner=row.institution_id, id=row.id,
+                     shared=bool(row.shared) or row.institution_id is None)  # ownerless: the platform's

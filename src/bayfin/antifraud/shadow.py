@@ -24,6 +24,7 @@ from bayfin.antifraud import repository
 from bayfin.antifraud.engine import DecisionEngine
 from bayfin.antifraud.learning import ModelRegistry, average_precision, roc_auc
 from bayfin.antifraud.ruleset import Outcome
+from bayfin.kernel.tenancy import TenantScope
 
 __all__ = ["ModelWatcher", "shadow_report"]
 
@@ -90,10 +91,10 @@ def _flag_precision(y: np.ndarray, outcomes: list[str]) -> float | None:
     return round(float(y[flagged].mean()), 4) if flagged.any() else None
 
 
-def shadow_report(session: Session, *, since: datetime | None = None, institution_id: str | None = None,
+def shadow_report(session: Session, *, scope: TenantScope, since: datetime | None = None,
                   limit: int = 200_000, disagreement: float = 0.5) -> dict[str, Any]:
     """Live against shadow on recent decisions: agreement, decision changes, and AUC/AP on case outcomes."""
-    recent = repository.scored_decisions(session, since=since, institution_id=institution_id, limit=limit)
+    recent = repository.scored_decisions(session, since=since, scope=scope, limit=limit)
     rows = [(e, o, d["shadow"], d["model"]) for e, o, d in recent if d.get("shadow") and d.get("model")]
     report: dict[str, Any] = {"decisions": len(rows)}
     if not rows:

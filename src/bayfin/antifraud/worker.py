@@ -86,7 +86,8 @@ def _decide_and_store(service: FraudService, factory: sessionmaker[Session], dat
 
 def _store_once(service: FraudService, factory: sessionmaker[Session], event: FraudEvent) -> dict[str, Any]:
     with factory() as session:
-        stored = repository.get_decision(session, event.event_id, None)
+        # the stream is the platform's own (no institution): its event ids are unique among its own
+        stored = repository.recorded_decision(session, event.event_id, None)
         if stored is not None:  # a redelivery: decided and stored before the previous worker died
             return {"event_id": stored.event_id, "decision": stored.outcome, "score": stored.score,
                     "reason_codes": stored.reason_codes, "repeat": True}

@@ -16,6 +16,7 @@ from bayfin.kernel.db import UnitOfWork
 from bayfin.kernel.errors import AppError, Forbidden, RateLimited, Unauthenticated
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
+from bayfin.kernel.tenancy import TenantScope
 
 
 def get_platform(request: Request) -> Platform:
@@ -65,6 +66,27 @@ def get_principal(request: Request, platform: PlatformDep) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
+def get_tenant_scope(request: Request, principal: CurrentPrincipal, platform: PlatformDep,
+                     uow: UoW) -> TenantScope:
+    """The caller's tenant scope (its organization's subtree), the only way an endpoint learns whose
+    records it may reach; 403 for a caller without an organization. A cross-tenant read (operator,
+    regulator) is audited here, once, whatever the endpoint."""
+    scope = TenantScope.of(principal, platform.tenant_subtree)
+    if scope.cross_tenant is not None:
+        platform.audit.record(uow.session, actor=principal.subject, actor_org=scope.organization,
+                              action="tenancy.cross_tenant", subject_type="route",
+                              subject_id=f"{request.method} {request.url.path}",
+                              purpose=f"{scope.cross_tenant} oversight",
+                              details={"reach": scope.cross_tenant})
+    return scope
+
+
+Tenant = Annotated[TenantScope, Depends(get_tenant_scope)]
+#: Router-level guard of a module whose every record belongs to an organization
+#: (``APIRouter(dependencies=TENANT_OWNED)``): a caller of no organization is refused before any route.
+TENANT_OWNED = [Depends(get_tenant_scope)]
+
+
 def require(*, scopes: tuple[str, ...] = (), roles: tuple[str, ...] = (),
             org_types: tuple[str, ...] = (),
             max_auth_age: int | None = None) -> Callable[[Principal], Principal]:
@@ -85,6 +107,25 @@ def require(*, scopes: tuple[str, ...] = (), roles: tuple[str, ...] = (),
         if org_types and principal.organization_type not in org_types:
             raise Forbidden("your organization type may not do this",
                             required_org_types=list(org_types))
+        return principal
+
+    return _check
+
+
+def scoped(*groups: dict[str, str]) -> Callable[[Principal], Principal]:
+    """A dependency admitting an organization type listed in ``groups`` ({org type: scope}) only with
+    that type's scope: each party of a shared record reaches it with its own scope."""
+    needed: dict[str, str] = {}
+    for group in groups:
+        needed.update(group)
+
+    def _check(principal: CurrentPrincipal) -> Principal:
+        kind = principal.organization_type or ""
+        if kind not in needed:
+            raise Forbidden("your organization type may not do this",
+                            required_org_types=sorted(needed))
+        if not principal.has_scope(needed[kind]):
+            raise Forbidden(f"the token lacks scope {needed[kind]}", required_scopes=[needed[kind]])
         return principal
 
     return _check

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, require
+from bayfin.api.deps import AUTH_ERRORS, TENANT_OWNED, PlatformDep, Session, require, scoped
 from bayfin.api.pagination import Paging
 from bayfin.api.problems import Responses, problem_schema
 from bayfin.consent import domain as d
@@ -29,13 +29,16 @@ from bayfin.kernel.errors import Conflict
 from bayfin.kernel.pagination import Page
 from bayfin.kernel.security import Principal
 
-router = APIRouter(tags=["consent"])
+# every record here belongs to an organization: no caller without one gets past this
+router = APIRouter(tags=["consent"], dependencies=TENANT_OWNED)
 
 Institution = Annotated[Principal, Depends(require(scopes=("consent:request",),
                                                    org_types=("institution",)))]
 Enterprise = Annotated[Principal, Depends(require(scopes=("consent:manage",),
                                                   org_types=("enterprise",)))]
-Party = Annotated[Principal, Depends(require(org_types=("institution", "enterprise")))]
+# each party reads the consents it is party to with its own scope: a role without it reads none
+Party = Annotated[Principal, Depends(scoped({"institution": "consent:request",
+                                             "enterprise": "consent:manage"}))]
 AnyCaller = Annotated[Principal, Depends(require())]
 
 NOT_FOUND: Responses = {404: problem_schema("No such consent visible to you")}

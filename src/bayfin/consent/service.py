@@ -29,6 +29,7 @@ from bayfin.kernel.ids import new_id
 from bayfin.kernel.observability import CONSENT_USES, after_commit
 from bayfin.kernel.pagination import PageRequest
 from bayfin.kernel.security import KeyStore, Principal
+from bayfin.kernel.tenancy import TenantScope
 
 ARTEFACT_VERSION = "bayfin-consent/1.0 (mapped to ReBIT AA 2.0.0)"
 
@@ -106,12 +107,11 @@ class ConsentService:
     def list_for(self, principal: Principal, status: str | None = None, limit: int = 100,
                  page: PageRequest | None = None) -> Sequence[Consent]:
         """Consents the caller may see, newest first (one page, one row beyond, when asked)."""
+        own = TenantScope.of(principal).organization  # no organization: 403, never every consent
         if principal.organization_type == "institution":
-            rows = self.repo.list(institution_id=principal.organization_id, status=status,
-                                  limit=limit, page=page)
+            rows = self.repo.list(institution_id=own, status=status, limit=limit, page=page)
         elif principal.organization_type == "enterprise":
-            rows = self.repo.list(credit_code=principal.organization_id, status=status, limit=limit,
-                                  page=page)
+            rows = self.repo.list(credit_code=own, status=status, limit=limit, page=page)
         else:
             raise Forbidden("only institutions and enterprises have consents")
         for row in rows:

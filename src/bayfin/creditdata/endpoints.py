@@ -17,7 +17,8 @@ from bayfin.kernel.security import Principal
 
 router = APIRouter(tags=["credit data hub"])
 _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {code: dict(doc) for code, doc in AUTH_ERRORS.items()}
-Operator = Annotated[Principal, Depends(require(roles=("operator",)))]
+# the role name alone is not enough: only the platform operator's organization holds it for real
+Operator = Annotated[Principal, Depends(require(roles=("operator",), org_types=("operator",)))]
 
 
 @router.get(

@@ -8,6 +8,7 @@ from bayfin.cli.context import open_platform
 from bayfin.cli.output import JsonOption, emit
 from bayfin.consent.service import ConsentService
 from bayfin.creditreport.monitoring import Monitoring, deliver, undelivered
+from bayfin.kernel.outbound import OutboundPolicy
 
 cli_name = "monitoring"
 app = typer.Typer(help="Post-loan monitoring of firms under periodic consents.", no_args_is_help=True)
@@ -20,9 +21,11 @@ def scan(as_json: bool = JsonOption) -> None:
         with platform.unit_of_work() as uow:
             consents = ConsentService(uow.session, platform.audit, platform.clock,
                                       platform.tokens.keys)
-            summary = Monitoring(uow.session, consents, platform.audit, platform.clock).scan()
+            summary = Monitoring(uow.session, consents, platform.audit, platform.clock,
+                                 OutboundPolicy.from_settings(platform.settings)).scan()
             uow.commit()
         summary["webhooks_delivered"] = deliver(platform.session_factory, summary["notifications"],
+                                                OutboundPolicy.from_settings(platform.settings),
                                                 clock=platform.clock)
     summary["notifications"] = len(summary["notifications"])
     emit(summary, as_json=as_json, title="monitoring scan")
@@ -34,5 +37,6 @@ def deliver_pending(as_json: bool = JsonOption) -> None:
     with open_platform() as platform:
         with platform.session_factory() as session:
             pending = undelivered(session)
-        delivered = deliver(platform.session_factory, pending, clock=platform.clock)
+        delivered = deliver(platform.session_factory, pending,
+                            OutboundPolicy.from_settings(platform.settings), clock=platform.clock)
     emit({"pending": len(pending), "delivered": delivered}, as_json=as_json, title="webhooks")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
 
-from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, UoW, rate_limited, require
+from bayfin.api.deps import AUTH_ERRORS, TENANT_OWNED, PlatformDep, Session, UoW, rate_limited, require
 from bayfin.api.pagination import Paging
 from bayfin.api.problems import Responses, problem_schema
 from bayfin.consent.service import ConsentService
@@ -24,15 +24,18 @@ from bayfin.creditreport.schemas import (
     SubscriptionOut,
 )
 from bayfin.creditreport.service import CreditReports
+from bayfin.kernel.outbound import OutboundPolicy
 from bayfin.kernel.pagination import Page
 from bayfin.kernel.security import Principal
 
-router = APIRouter(tags=["credit reports"])
+# every record here belongs to an organization: no caller without one gets past this
+router = APIRouter(tags=["credit reports"], dependencies=TENANT_OWNED)
 
 Institution = Annotated[Principal, Depends(require(scopes=("credit:read",),
                                                    org_types=("institution",)))]
 Limited = Depends(rate_limited("credit_reports"))
-Operator = Annotated[Principal, Depends(require(roles=("operator",)))]
+# the role name alone is not enough: only the platform operator's organization holds it for real
+Operator = Annotated[Principal, Depends(require(roles=("operator",), org_types=("operator",)))]
 
 REPORT_ERRORS: Responses = {
     **AUTH_ERRORS,
@@ -49,7 +52,8 @@ def _reports(session: Session, platform: PlatformDep) -> CreditReports:
 
 def _monitoring(session: Session, platform: PlatformDep) -> Monitoring:
     consents = ConsentService(session, platform.audit, platform.clock, platform.tokens.keys)
-    return Monitoring(session, consents, platform.audit, platform.clock)
+    return Monitoring(session, consents, platform.audit, platform.clock,
+                      OutboundPolicy.from_settings(platform.settings))
 
 
 Reports = Annotated[CreditReports, Depends(_reports)]
@@ -136,7 +140,8 @@ def scan(principal: Operator, monitor: Monitor, uow: UoW, platform: PlatformDep)
     ids = list(summary["notifications"])
 
     def push() -> None:
-        deliver(platform.session_factory, ids, clock=platform.clock)
+        deliver(platform.session_factory, ids, OutboundPolicy.from_settings(platform.settings),
+                clock=platform.clock)
 
     uow.after_commit(push)
     return summary

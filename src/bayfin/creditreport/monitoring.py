@@ -12,7 +12,6 @@ import hmac
 import secrets
 from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import urlparse
 
 import httpx
 import orjson
@@ -26,22 +25,11 @@ from bayfin.creditreport.models import MonitoringNotification, MonitoringSubscri
 from bayfin.creditreport.service import changes, current_record, snapshot
 from bayfin.kernel.audit import AuditLog
 from bayfin.kernel.clock import Clock
-from bayfin.kernel.errors import Conflict, NotFound, ValidationFailed
+from bayfin.kernel.errors import Conflict, NotFound
 from bayfin.kernel.ids import new_id
+from bayfin.kernel.outbound import OutboundPolicy
 from bayfin.kernel.pagination import PageRequest, keyset
 from bayfin.kernel.security import Principal
-
-_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
-
-
-def check_webhook_url(url: str) -> str:
-    """Webhooks go to https, or to loopback http for local integration."""
-    parsed = urlparse(url)
-    if parsed.scheme == "https" and parsed.hostname:
-        return url
-    if parsed.scheme == "http" and parsed.hostname in _LOOPBACK:
-        return url
-    raise ValidationFailed("a webhook must be an https:// URL (http:// only on loopback)")
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -53,11 +41,12 @@ class Monitoring:
     """Subscriptions, the change scan and the feed, on one transaction."""
 
     def __init__(self, session: Session, consents: ConsentService, audit: AuditLog,
-                 clock: Clock) -> None:
+                 clock: Clock, outbound: OutboundPolicy) -> None:
         self.session = session
         self.consents = consents
         self.audit = audit
         self.clock = clock
+        self.outbound = outbound
 
     def subscribe(self, principal: Principal, consent_id: str,
                   webhook_url: str | None) -> tuple[MonitoringSubscription, str | None]:
@@ -76,7 +65,7 @@ class Monitoring:
         sub = MonitoringSubscription(
             id=new_id("mon"), institution_id=consent.institution_id, consent_id=consent.id,
             credit_code=consent.credit_code,
-            webhook_url=check_webhook_url(webhook_url) if webhook_url else None,
+            webhook_url=self.outbound.check_url(webhook_url) if webhook_url else None,
             webhook_secret=secret, active=True,
             snapshot=snapshot(record, categories, self.clock.now().date()) if record else {},
             created_at=self.clock.now(), last_checked_at=self.clock.now())
@@ -169,14 +158,15 @@ class Monitoring:
                                    **details}, at=self.clock.now())
 
 
-def deliver(session_factory: Callable[[], Session], notification_ids: Sequence[int],
+def deliver(session_factory: Callable[[], Session], notification_ids: Sequence[int], outbound: OutboundPolicy,
             client: httpx.Client | None = None, clock: Clock | None = None) -> int:
-    """Push notifications to their webhooks (after the scan committed); record each attempt."""
+    """Push notifications to their webhooks (after the scan committed); record each attempt. Each
+    connection is checked by ``outbound`` again: a host that now resolves inward is not called."""
     from bayfin.kernel.clock import SystemClock
 
     clock = clock or SystemClock()
     own = client is None
-    http = client or httpx.Client(timeout=5.0)
+    http = client or outbound.client(timeout=5.0)
     delivered = 0
     try:
         for note_id in notification_ids:

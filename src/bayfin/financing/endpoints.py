@@ -3,12 +3,11 @@ statistics and service-window alerts. Thin: every rule lives in :class:`Financin
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from bayfin.api.deps import AUTH_ERRORS, CurrentPrincipal, PlatformDep, Session
+from bayfin.api.deps import AUTH_ERRORS, TENANT_OWNED, PlatformDep, Session, scoped
 from bayfin.api.pagination import Paging
 from bayfin.api.problems import Responses, problem_schema
 from bayfin.financing import domain as d
@@ -32,11 +31,11 @@ from bayfin.financing.schemas import (
 )
 from bayfin.financing.service import FinancingService, lead_key, service_for
 from bayfin.financing.views import alert_out, application_out, demand_out, product_out
-from bayfin.kernel.errors import Forbidden
 from bayfin.kernel.pagination import Page
 from bayfin.kernel.security import Principal
 
-router = APIRouter(prefix="/v1/financing", tags=["financing marketplace"])
+# every record here belongs to an organization: no caller without one gets past this
+router = APIRouter(prefix="/v1/financing", tags=["financing marketplace"], dependencies=TENANT_OWNED)
 
 #: The scope each kind of organization needs, per group of endpoints.
 PRODUCTS = {"institution": "financing:products"}
@@ -44,24 +43,6 @@ REVIEW = {"institution": "financing:review"}
 APPLY = {"enterprise": "financing:apply"}
 OPERATE = {"operator": "financing:operate"}
 STATISTICS = {"operator": "financing:statistics", "regulator": "financing:statistics"}
-
-
-def scoped(*groups: dict[str, str]) -> Callable[[Principal], Principal]:
-    """A dependency admitting an organization type listed in ``groups`` that holds its scope."""
-    needed: dict[str, str] = {}
-    for group in groups:
-        needed.update(group)
-
-    def _check(principal: CurrentPrincipal) -> Principal:
-        kind = principal.organization_type or ""
-        if kind not in needed:
-            raise Forbidden("your organization type may not do this",
-                            required_org_types=sorted(needed))
-        if not principal.has_scope(needed[kind]):
-            raise Forbidden(f"the token lacks scope {needed[kind]}", required_scopes=[needed[kind]])
-        return principal
-
-    return _check
 
 
 Institution = Annotated[Principal, Depends(scoped(PRODUCTS))]

@@ -46,6 +46,7 @@ from bayfin.kernel.ids import new_id
 from bayfin.kernel.pagination import Key, PageRequest, in_memory
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import KeyStore, Principal
+from bayfin.kernel.tenancy import TenantScope
 from bayfin.scoring.service import ScoringService
 
 log = logging.getLogger(__name__)
@@ -150,7 +151,7 @@ class FinancingService:
                       page: PageRequest | None = None) -> Sequence[LoanProduct]:
         """An institution's own products; anyone else sees the active ones on offer."""
         if principal.organization_type == "institution":
-            return self.repo.products(institution_id=principal.organization_id, active_only=active_only,
+            return self.repo.products(institution_id=_own(principal), active_only=active_only,
                                       limit=limit, page=page)
         return self.repo.products(active_only=True, limit=limit, page=page)
 
@@ -238,7 +239,7 @@ class FinancingService:
                      page: PageRequest | None = None) -> Sequence[FinancingDemand]:
         """An enterprise's own demands; the operator and regulators see all (each firm audited)."""
         if principal.organization_type == "enterprise":
-            return self.repo.demands(credit_code=principal.organization_id, status=status, limit=limit,
+            return self.repo.demands(credit_code=_own(principal), status=status, limit=limit,
                                      page=page)
         if principal.organization_type not in ("operator", "regulator"):
             raise Forbidden("institutions see demands through their lead list")
@@ -387,10 +388,10 @@ class FinancingService:
         """An institution's queue, an enterprise's own applications, or (operator) all of them."""
         kind = principal.organization_type
         if kind == "institution":
-            rows = self.repo.applications(institution_id=principal.organization_id, states=states,
+            rows = self.repo.applications(institution_id=_own(principal), states=states,
                                           limit=limit, page=page)
         elif kind == "enterprise":
-            rows = self.repo.applications(credit_code=principal.organization_id, states=states,
+            rows = self.repo.applications(credit_code=_own(principal), states=states,
                                           limit=limit, page=page)
         elif kind in ("operator", "regulator"):
             rows = self.repo.applications(states=states, limit=limit, page=page)
@@ -572,3 +573,8 @@ def service_for(session: Session, platform: Platform) -> FinancingService:
     runtime = platform.extensions.get("financing")
     return FinancingService(session, platform.audit, platform.clock, platform.tokens.keys, scoring,
                             runtime if isinstance(runtime, FinancingRuntime) else None)
+
+
+def _own(principal: Principal) -> str:
+    """The caller's organization for an owner filter: 403 without one (a None filter would mean all)."""
+    return TenantScope.of(principal).organization

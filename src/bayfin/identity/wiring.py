@@ -15,6 +15,7 @@ from bayfin.identity.notify import KEYS_CHANNEL, RedisNotifier
 from bayfin.identity.oauth import ID_TOKEN_TTL
 from bayfin.identity.passwords import Argon2Parameters, Passwords
 from bayfin.identity.service import IdentityService
+from bayfin.identity.tenancy import OrganizationTree
 from bayfin.identity.verifier import IdentityTokenVerifier, RevocationList
 from bayfin.kernel.clock import Clock
 from bayfin.kernel.platform import Platform
@@ -77,4 +78,5 @@ def configure(platform: Platform, *, argon2: Argon2Parameters | None = None) -> 
         revocations.notifier = RedisNotifier(settings.redis_url, revocations.refresh)
         keys.notifier = RedisNotifier(settings.redis_url, keys.reload, channel=KEYS_CHANNEL)
     platform.extensions["identity"] = ident
+    platform.tenant_subtree = OrganizationTree(platform.session_factory)
     return ident

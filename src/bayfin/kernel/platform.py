@@ -14,6 +14,7 @@ from bayfin.kernel.db import UnitOfWork, make_engine, make_session_factory
 from bayfin.kernel.ratelimit import Limit, MemoryRateLimiter, RateLimiter
 from bayfin.kernel.security import FileKeyStore, JwtTokens, KeyStore, TokenVerifier
 from bayfin.kernel.settings import Environment, Settings
+from bayfin.kernel.tenancy import Subtree, own_only
 
 
 @dataclass
@@ -30,6 +31,8 @@ class Platform:
     #: What verifies bearer tokens; the identity module may replace it (e.g. to check revocation).
     token_verifier: TokenVerifier
     rate_limiter: RateLimiter = field(default_factory=MemoryRateLimiter)
+    #: The organization codes under a caller's organization (branches); the identity module knows the tree.
+    tenant_subtree: Subtree = own_only
     extensions: dict[str, Any] = field(default_factory=dict)
 
     def rate_limit_for(self, organization: str) -> Limit:

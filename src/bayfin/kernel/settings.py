@@ -6,6 +6,7 @@ refuses those defaults so a misconfigured deployment fails at start, not at the 
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -86,6 +87,10 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='Per-organization overrides, JSON: {"bank-a": {"rate_per_second": 20, '
                     '"rate_burst": 40, "daily_quota": 5000}}')
+    webhook_allowed_networks: list[str] = Field(
+        default_factory=list,
+        description='Networks webhooks may reach although private, JSON list, e.g. ["127.0.0.0/8"] for a '
+                    "local receiver; every other private, loopback or link-local address is refused")
     api_host: str = Field(default="127.0.0.1", description="Address `bayfin api serve` binds")
     api_port: int = Field(default=8000, ge=1, le=65535, description="Port `bayfin api serve` listens on")
     api_workers: int = Field(
@@ -131,6 +136,8 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.data_dir / 'bayfin.db'}"
         if self.jwks_file is None:
             self.jwks_file = self.data_dir / "keys" / "jwks.json"
+        for network in self.webhook_allowed_networks:
+            ipaddress.ip_network(network, strict=False)  # a typo fails at start, not at a delivery
         problems = self.production_problems()
         if problems:
             raise ValueError("insecure production settings: " + "; ".join(problems))

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, require
+from bayfin.api.deps import AUTH_ERRORS, TENANT_OWNED, PlatformDep, Session, require
 from bayfin.api.pagination import Paging
 from bayfin.api.problems import problem_schema
 from bayfin.kernel.pagination import Page
@@ -18,7 +18,8 @@ from bayfin.riskmonitor import repository as repo
 from bayfin.riskmonitor import schemas as s
 from bayfin.riskmonitor.wiring import risk_monitor
 
-router = APIRouter(prefix="/v1/risk", tags=["risk monitoring"])
+# every caller here acts for an organization (regulator or operator): none without one
+router = APIRouter(prefix="/v1/risk", tags=["risk monitoring"], dependencies=TENANT_OWNED)
 _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {code: dict(doc) for code, doc in AUTH_ERRORS.items()}
 #: Only a regulator's risk analysts and supervisors see risk data.
 Regulator = Annotated[

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, rate_limited, require
+from bayfin.api.deps import AUTH_ERRORS, TENANT_OWNED, PlatformDep, Session, rate_limited, require
 from bayfin.api.problems import Responses, problem_schema
 from bayfin.consent.domain import DataCategory
 from bayfin.consent.service import ConsentService
@@ -16,7 +16,8 @@ from bayfin.kernel.errors import ServiceUnavailable
 from bayfin.kernel.security import Principal
 from bayfin.scoring.service import ScoringService
 
-router = APIRouter(tags=["credit scoring"])
+# every record here belongs to an organization: no caller without one gets past this
+router = APIRouter(tags=["credit scoring"], dependencies=TENANT_OWNED)
 
 Institution = Annotated[Principal, Depends(require(scopes=("credit:read",), org_types=("institution",)))]
 
@@ -80,6 +81,7 @@ def get_score(
     """The enterprise's score under your consent (category ``score``), with band, PD and reasons."""
     code = credit_code.strip().upper()
     consents = ConsentService(session, platform.audit, platform.clock, platform.tokens.keys)
+    consents.get_for(principal, consent_id)  # another institution's consent: 404 before anything else
     service = _service(platform)
     try:
         service.model()

@@ -27,10 +27,14 @@ from bayfin.sscard.wiring import services
 router = APIRouter(prefix="/v1/sscard", tags=["sscard"])
 
 Holder = Annotated[Principal, Depends(require(scopes=("sscard:self",)))]
-Operator = Annotated[Principal, Depends(require(scopes=("sscard:cards",), roles=("sscard_operator",)))]
-Analyst = Annotated[Principal, Depends(require(scopes=("sscard:stats",),
+# Cards, holders and settlement are run by the scheme's operator (the platform operator organization); a
+# bank user holding the role name is not that operator. Regulators read statistics.
+Operator = Annotated[Principal, Depends(require(scopes=("sscard:cards",), roles=("sscard_operator",),
+                                                org_types=("operator",)))]
+Analyst = Annotated[Principal, Depends(require(scopes=("sscard:stats",), org_types=("operator", "regulator"),
                                                roles=("sscard_operator", "regulator")))]
-Settler = Annotated[Principal, Depends(require(scopes=("sscard:settle",), roles=("sscard_operator",)))]
+Settler = Annotated[Principal, Depends(require(scopes=("sscard:settle",), roles=("sscard_operator",),
+                                               org_types=("operator",)))]
 Acquirer = Annotated[Principal, Depends(require(scopes=("sscard:acquire",), org_types=("institution",)))]
 
 _Responses = dict[int | str, dict[str, Any]]

@@ -29,7 +29,8 @@ from bayfin.supplychain.svg import render_ego_svg
 
 router = APIRouter(prefix="/v1/graph", tags=["supply-chain graph"])
 
-Operator = Annotated[Principal, Depends(require(roles=("operator",)))]
+# the role name alone is not enough: only the platform operator's organization holds it for real
+Operator = Annotated[Principal, Depends(require(roles=("operator",), org_types=("operator",)))]
 Reader = Annotated[Principal, Depends(require(roles=("operator", "credit_officer")))]
 ConsentId = Annotated[str | None, Query(min_length=1, max_length=60, description="Institutions: the consent")]
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, UoW, require
+from bayfin.api.deps import AUTH_ERRORS, TENANT_OWNED, PlatformDep, Session, UoW, require
 from bayfin.api.pagination import Paging
 from bayfin.api.problems import problem_schema
 from bayfin.kernel.db import transaction
@@ -31,12 +31,15 @@ from bayfin.terminals.views import (
 )
 from bayfin.terminals.wiring import terminals_service
 
-router = APIRouter(prefix="/v1/terminals", tags=["terminals"])
+# every caller here acts for an organization (regulator or operator): none without one
+router = APIRouter(prefix="/v1/terminals", tags=["terminals"], dependencies=TENANT_OWNED)
 
+# The fleet is the platform operator's: a bank user holding the role name neither reads nor commands it.
 Reader = Annotated[Principal, Depends(require(scopes=("terminals:read",),
-                                              roles=("terminals_operator", "regulator")))]
+                                              roles=("terminals_operator", "regulator"),
+                                              org_types=("operator", "regulator")))]
 Operator = Annotated[Principal, Depends(require(scopes=("terminals:operate",),
-                                                roles=("terminals_operator",)))]
+                                                roles=("terminals_operator",), org_types=("operator",)))]
 
 _Responses = dict[int | str, dict[str, Any]]
 _AUTH: _Responses = {code: dict(doc) for code, doc in AUTH_ERRORS.items()}

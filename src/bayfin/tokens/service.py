@@ -20,6 +20,7 @@ from bayfin.kernel.audit import AuditLog
 from bayfin.kernel.clock import Clock
 from bayfin.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from bayfin.kernel.ids import new_id
+from bayfin.kernel.outbound import OutboundPolicy
 from bayfin.kernel.security import Principal
 from bayfin.tokens import domain
 from bayfin.tokens import repository as repo
@@ -118,7 +119,9 @@ class TokenService:
 
     def __init__(self, keys: Keys, audit: AuditLog, clock: Clock, banks: BankDirectory,
                  risk: RiskAssessor, *, bin_range: TokenBinRange | None = None,
-                 bin_controller: str = "BYFN", limits: Limits | None = None) -> None:
+                 bin_controller: str = "BYFN", limits: Limits | None = None,
+                 outbound: OutboundPolicy) -> None:
+        self.outbound = outbound
         self.keys = keys
         self.audit = audit
         self.clock = clock
@@ -147,7 +150,8 @@ class TokenService:
                 break
         found = Requestor(id=requestor_id, name=name, kind=kind, client_id=client_id,
                           merchants=sorted(set(merchants)), channels=sorted(set(channels)),
-                          webhook_url=webhook_url, active=True, created_at=self.clock.now())
+                          webhook_url=self.outbound.check_url(webhook_url) if webhook_url else None,
+                          active=True, created_at=self.clock.now())
         session.add(found)
         session.flush()
         self.record(session, actor, "requestor.register", "token_requestor", requestor_id)

@@ -68,10 +68,13 @@ class Wallet:
         """Suspend every active token of the person's accounts bound to ``device_id`` (a lost phone);
         each resumes only after the holder's step-up."""
         accounts = {a.id: a for a in repo.accounts_of(session, principal.subject)}
+        on_device = [t for t in repo.tokens_of_accounts(session, list(accounts))
+                     if t.device_id == device_id and t.holder == principal.subject]
+        if not on_device:
+            raise NotFound("no such device in your wallet")
         suspended = []
-        for token in repo.tokens_of_accounts(session, list(accounts)):
-            if token.device_id == device_id and token.state == TokenState.ACTIVE \
-                    and token.holder == principal.subject:
+        for token in on_device:
+            if token.state == TokenState.ACTIVE:
                 suspended.append(self.tokens.transition(session, principal, token,
                                                         accounts[token.account_id], "suspend",
                                                         reason="device_lost"))

@@ -23,6 +23,7 @@ import orjson
 from sqlalchemy.orm import Session
 
 from bayfin.kernel.clock import Clock
+from bayfin.kernel.outbound import OutboundPolicy
 from bayfin.tokens import repository as repo
 from bayfin.tokens.models import Webhook
 
@@ -53,14 +54,14 @@ class WebhookDispatcher:
 
     def __init__(self, session_factory: Callable[[], Session], secret_for: Callable[[str], bytes],
                  clock: Clock, *, attempts_now: int = 3, backoff: float = 0.2, give_up_after: int = 10,
-                 timeout: float = 5.0, background: bool = True) -> None:
+                 timeout: float = 5.0, background: bool = True, outbound: OutboundPolicy) -> None:
         self._sessions = session_factory
         self._secret_for = secret_for
         self._clock = clock
         self._attempts_now = attempts_now
         self._backoff = backoff
         self._give_up_after = give_up_after
-        self._http = httpx.Client(timeout=timeout)
+        self._http = outbound.client(timeout=timeout)  # checks each connection's address (DNS rebinding)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tokens-webhooks")
         self._pending: set[Future[None]] = set()
         self._lock = threading.Lock()

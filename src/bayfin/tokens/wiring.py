@@ -9,6 +9,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bayfin.kernel.db import UnitOfWork
+from bayfin.kernel.outbound import OutboundPolicy
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
 from bayfin.tokens.bank_outbox import BankOutbox
@@ -115,10 +116,12 @@ def configure(platform: Platform, settings: TokensSettings | None = None) -> Tok
                     key_lifetime=timedelta(hours=settings.key_lifetime_hours),
                     key_max_uses=settings.key_max_uses, atc_window=settings.atc_window,
                     stale_after=timedelta(seconds=settings.stale_after_seconds))
+    outbound = OutboundPolicy.from_settings(platform.settings)
     service = TokenService(keys, platform.audit, platform.clock, banks, risk,
                            bin_range=TokenBinRange(settings.bin_prefix, settings.token_length),
-                           bin_controller=settings.bin_controller, limits=limits)
-    dispatcher = WebhookDispatcher(platform.session_factory, service.webhook_secret, platform.clock)
+                           bin_controller=settings.bin_controller, limits=limits, outbound=outbound)
+    dispatcher = WebhookDispatcher(platform.session_factory, service.webhook_secret, platform.clock,
+                                   outbound=outbound)
     payments = Payments(service)
     runtime = TokensRuntime(service, Wallet(service), dispatcher, payments,
                             BankOutbox(platform.session_factory, payments))

@@ -6,15 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, require
 from bayfin.api.problems import problem_schema
+from bayfin.kernel.errors import AppError
 from bayfin.kernel.security import Principal
 from bayfin.voice.audio import MAX_SECONDS
 from bayfin.voice.dialogue import Reply
-from bayfin.voice.service import VoiceService
+from bayfin.voice.service import FRESH_STEP_UP_ACRS, STEP_UP_ACR, STEP_UP_TTL_SECONDS, VoiceService
 
 router = APIRouter(prefix="/v1/voice", tags=["voice"])
 
@@ -33,6 +34,25 @@ def _service(platform: PlatformDep) -> VoiceService:
 
 
 Voice = Annotated[VoiceService, Depends(_service)]
+
+
+def _freshly_stepped_up(request: Request, platform: PlatformDep, user: User) -> bool:
+    """True if the caller's token shows a password-and-second-factor sign-in, or a voiceprint
+    verification, within the step-up lifetime. A sign-in counts from ``auth_time`` (else ``iat``); a
+    voiceprint token from ``iat``, when the verification minted it (it keeps the sign-in's
+    ``auth_time``, which says nothing about the voice check)."""
+    if user.acr not in FRESH_STEP_UP_ACRS:
+        return False
+    token = request.headers.get("authorization", "").partition(" ")[2].strip()
+    try:
+        claims = platform.tokens.access_claims(token)
+    except AppError:
+        return False
+    at = claims.get("iat") if user.acr == STEP_UP_ACR else claims.get("auth_time", claims.get("iat"))
+    return isinstance(at, int) and platform.clock.now().timestamp() - at <= STEP_UP_TTL_SECONDS
+
+
+SteppedUp = Annotated[bool, Depends(_freshly_stepped_up)]
 
 
 async def _read(upload: UploadFile) -> bytes:
@@ -109,19 +129,21 @@ def _turn(reply: Reply, transcript: str | None = None) -> TurnOut:
 
 @router.post("/voiceprint", response_model=EnrolmentOut, status_code=201,
              responses={**_AUTH, **_BAD_AUDIO})
-async def enrol(session: Session, user: User, voice: Voice,
+async def enrol(session: Session, user: User, voice: Voice, stepped_up: SteppedUp,
                 recordings: Annotated[list[UploadFile], File(description="3 or more WAV recordings")]
                 ) -> EnrolmentOut:
-    """Enrol (or re-enrol) the caller's voiceprint from several recordings."""
-    row = voice.enrol(session, user, [await _read(r) for r in recordings])
+    """Enrol the caller's voiceprint from several recordings. Replacing an enrolled one needs a fresh
+    step-up (a token with acr ``mfa`` or ``voiceprint`` under 5 minutes old) and keeps any lockout."""
+    row = voice.enrol(session, user, [await _read(r) for r in recordings], stepped_up=stepped_up)
     return EnrolmentOut(subject=row.subject, utterances=row.utterances, embedder=row.embedder,
                         enrolled_at=row.updated_at)
 
 
-@router.delete("/voiceprint", status_code=204, responses={**_AUTH, **_NOT_ENROLLED})
-def delete_voiceprint(session: Session, user: User, voice: Voice) -> Response:
-    """Erase the caller's voiceprint template."""
-    voice.delete(session, user)
+@router.delete("/voiceprint", status_code=204,
+               responses={**_AUTH, **_NOT_ENROLLED, 423: problem_schema("Locked after repeated failures")})
+def delete_voiceprint(session: Session, user: User, voice: Voice, stepped_up: SteppedUp) -> Response:
+    """Erase the caller's voiceprint template (needs a fresh step-up; not while locked)."""
+    voice.delete(session, user, stepped_up=stepped_up)
     return Response(status_code=204)
 
 
@@ -142,10 +164,13 @@ def new_challenge(session: Session, user: User, voice: Voice, body: ChallengeIn)
                         423: problem_schema("Locked after repeated failures")})
 async def verify(session: Session, user: User, voice: Voice,
                  challenge_id: Annotated[str, Form(max_length=40)],
-                 recording: Annotated[UploadFile, File(description="WAV of the digits read aloud")]
+                 recording: Annotated[UploadFile, File(description="WAV of the digits read aloud")],
+                 scope: Annotated[str, Form(max_length=500, description="Scopes the step-up token is for, "
+                                            "space-separated, each held by your token")] = "voice",
                  ) -> VerificationOut:
-    """Verify the caller's voice and spoken digits; on success return a step-up token."""
-    result = voice.verify(session, user, challenge_id, await _read(recording))
+    """Verify the caller's voice and spoken digits; on success return a step-up token carrying only the
+    scopes asked for."""
+    result = voice.verify(session, user, challenge_id, await _read(recording), frozenset(scope.split()))
     return VerificationOut(accepted=True, level=result.level, score=round(result.score, 4),
                            threshold=result.threshold, digits_heard=result.digits_heard,
                            step_up_token=result.step_up_token)

@@ -24,6 +24,18 @@ from bayfin.voice.models import AssistantDialogue, VoiceChallenge, VoiceTemplate
 #: The acr a voice-verified step-up token carries; the anti-fraud CHALLENGE is met by it.
 STEP_UP_ACR = "voiceprint"
 STEP_UP_TTL_SECONDS = 300
+#: What replacing or erasing an enrolled voiceprint needs: a sign-in with password and a second factor,
+#: or the old voiceprint itself, no older than the step-up lifetime.
+FRESH_STEP_UP_ACRS = frozenset({"mfa", STEP_UP_ACR})
+
+
+class StepUpRequired(AppError):
+    """The caller must prove again who they are (password and second factor, or the old voiceprint)."""
+
+    status_code = 403
+    code = "step_up_required"
+    title = "Fresh step-up required"
+    persist_on_raise = True  # the refused attempt stays in the audit log (nothing else is written first)
 
 
 class Locked(AppError):
@@ -74,8 +86,20 @@ class VoiceService:
         check_quality(samples, voiceprint.MIN_SPEECH_SECONDS)
         return samples
 
-    def enrol(self, session: Session, who: Principal, recordings: list[bytes]) -> VoiceTemplate:
-        """Build and store (sealed) the user's template from several good recordings."""
+    def _require_step_up(self, session: Session, who: Principal, stepped_up: bool, action: str) -> None:
+        if not stepped_up:
+            self._audit(session, who, action, "refused", reason="step_up_required")
+            raise StepUpRequired(f"to {action} an enrolled voiceprint, sign in again with password and a "
+                                 "second factor, or verify with the old voiceprint",
+                                 acr_values=sorted(FRESH_STEP_UP_ACRS), max_age=STEP_UP_TTL_SECONDS)
+
+    def enrol(self, session: Session, who: Principal, recordings: list[bytes], *,
+              stepped_up: bool = False) -> VoiceTemplate:
+        """Build and store (sealed) the user's template from several good recordings. Replacing an
+        enrolled one needs a fresh step-up (``stepped_up``) and keeps its failure count and lockout."""
+        existing = repository.template(session, who.subject)
+        if existing is not None:
+            self._require_step_up(session, who, stepped_up, "replace")
         if len(recordings) < voiceprint.MIN_ENROL_UTTERANCES:
             raise ValidationFailed(f"enrolment needs {voiceprint.MIN_ENROL_UTTERANCES} recordings",
                                    received=len(recordings))
@@ -83,21 +107,30 @@ class VoiceService:
         if voiceprint.consistency(embeddings) < voiceprint.ENROL_CONSISTENCY:
             raise ValidationFailed("the recordings do not sound like one speaker", reason="inconsistent")
         now = self.clock.now()
-        row = repository.template(session, who.subject)
+        row = existing
         sealed = self.cipher.seal(voiceprint.template_from(embeddings), who.subject)
         if row is None:
-            row = VoiceTemplate(subject=who.subject, created_at=now)
+            row = VoiceTemplate(subject=who.subject, created_at=now, failures=0, locked_until=None)
             session.add(row)
+        # the failure count and any lockout stay: a new voice must not be a way out of a lock
         row.organization, row.sealed, row.embedder = who.organization_id, sealed, self.embedder.name
-        row.utterances, row.failures, row.locked_until, row.updated_at = len(recordings), 0, None, now
+        row.utterances, row.updated_at = len(recordings), now
         session.flush()
         self._audit(session, who, "enrol", utterances=len(recordings))
         return row
 
-    def delete(self, session: Session, who: Principal) -> None:
-        """Erase the user's template and challenges."""
-        if not repository.delete_template(session, who.subject):
+    def delete(self, session: Session, who: Principal, *, stepped_up: bool = False) -> None:
+        """Erase the user's template and challenges: needs a fresh step-up, and not while locked (a
+        deleted template would take its lockout with it)."""
+        template = repository.template(session, who.subject)
+        if template is None:
             raise NotFound("no voiceprint is enrolled")
+        self._require_step_up(session, who, stepped_up, "delete")
+        lock = voiceprint.Lockout(template.failures, template.locked_until)
+        if lock.is_locked(self.clock.now()):
+            raise Locked("the voiceprint is locked after failed attempts; delete it once the lock ends",
+                         locked_until=lock.locked_until.isoformat() if lock.locked_until else None)
+        repository.delete_template(session, who.subject)
         self._audit(session, who, "delete")
 
     def challenge(self, session: Session, who: Principal, level: str) -> VoiceChallenge:
@@ -113,8 +146,15 @@ class VoiceService:
         session.flush()
         return row
 
-    def verify(self, session: Session, who: Principal, challenge_id: str, recording: bytes) -> Verification:
-        """Check the voice against the template and the spoken digits against the challenge."""
+    def verify(self, session: Session, who: Principal, challenge_id: str, recording: bytes,
+               scopes: frozenset[str] | None = None) -> Verification:
+        """Check the voice against the template and the spoken digits against the challenge. The step-up
+        token carries only ``scopes`` (each one the caller's token already has; default ``voice``)."""
+        asked = scopes or frozenset({"voice"})
+        beyond = sorted(asked - who.scopes)
+        if beyond:
+            raise ValidationFailed("a step-up token carries only scopes your token already has",
+                                   scopes=beyond)
         now = self.clock.now()
         template = repository.template(session, who.subject)
         if template is None:
@@ -143,8 +183,9 @@ class VoiceService:
         template.failures, template.locked_until = 0, None
         self._audit(session, who, "verify", level=challenge.level)
         # amr gains "voiceprint"; auth_time stays the sign-in's, so a voice check never makes a
-        # login "fresh" for what needs one (enrolling a second factor).
-        token = self.tokens.issue(dataclasses.replace(who, acr=STEP_UP_ACR, token_id=None,
+        # login "fresh" for what needs one (enrolling a second factor). The token carries only the
+        # scopes asked for.
+        token = self.tokens.issue(dataclasses.replace(who, acr=STEP_UP_ACR, token_id=None, scopes=asked,
                                                       amr=tuple(sorted({*who.amr, STEP_UP_ACR}))),
                                  ttl_seconds=STEP_UP_TTL_SECONDS)
         return Verification(score=score, threshold=limit, level=challenge.level, digits_heard=heard,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bayfin.api.deps import require
+from bayfin.api.deps import require, scoped
 from bayfin.financing import endpoints as fin
 from bayfin.kernel.errors import Forbidden
 from bayfin.kernel.security import Principal
@@ -43,16 +43,17 @@ class Need:
 ENTERPRISE = Need(scopes=("consent:manage",), org_types=("enterprise",))
 CONSENT_REQUESTER = Need(scopes=("consent:request",), org_types=("institution",))
 CREDIT_READER = Need(scopes=("credit:read",), org_types=("institution",))
-OPERATOR = Need(roles=("operator",))
+OPERATOR = Need(roles=("operator",), org_types=("operator",))  # as the API: the role name alone is not enough
 FRAUD_READER = Need(scopes=("fraud:read",), roles=("fraud_analyst", "operator"))
 RISK_ANALYST = Need(org_types=("regulator",), roles=("risk_analyst", "risk_supervisor"))
-TERMINALS_READER = Need(scopes=("terminals:read",), roles=("terminals_operator", "regulator"))
-FINANCING_APPLICANT = Need(custom=fin.scoped(fin.APPLY))
-FINANCING_PRODUCTS = Need(custom=fin.scoped(fin.PRODUCTS))
-FINANCING_REVIEWER = Need(custom=fin.scoped(fin.REVIEW))
-FINANCING_STATISTICS = Need(custom=fin.scoped(fin.STATISTICS))
-FINANCING_OPERATOR = Need(custom=fin.scoped(fin.OPERATE))
-FINANCING_FOLLOWER = Need(custom=fin.scoped(fin.REVIEW, fin.APPLY, fin.OPERATE))
+TERMINALS_READER = Need(scopes=("terminals:read",), roles=("terminals_operator", "regulator"),
+                        org_types=("operator", "regulator"))
+FINANCING_APPLICANT = Need(custom=scoped(fin.APPLY))
+FINANCING_PRODUCTS = Need(custom=scoped(fin.PRODUCTS))
+FINANCING_REVIEWER = Need(custom=scoped(fin.REVIEW))
+FINANCING_STATISTICS = Need(custom=scoped(fin.STATISTICS))
+FINANCING_OPERATOR = Need(custom=scoped(fin.OPERATE))
+FINANCING_FOLLOWER = Need(custom=scoped(fin.REVIEW, fin.APPLY, fin.OPERATE))
 
 #: (text key, path, requirement) in menu order; the first one a user passes is their start page.
 NAVIGATION: tuple[tuple[str, str, Need], ...] = (

@@ -17,6 +17,7 @@ from bayfin.antifraud import repository as fraud_repo
 from bayfin.api.deps import Session
 from bayfin.kernel.errors import NotFound
 from bayfin.kernel.security import Principal
+from bayfin.kernel.tenancy import TenantScope
 from bayfin.riskmonitor import leads as risk_leads
 from bayfin.riskmonitor import repository as risk_repo
 from bayfin.riskmonitor.domain import LEVEL_RANK
@@ -36,17 +37,18 @@ def _audit(page: Page, session: OrmSession, principal: Principal, action: str, s
                                purpose=purpose, details={"via": "console", **details})
 
 
-def _fraud_scope(principal: Principal) -> str | None:
-    """Institutions see their own decisions; operators and regulators see all (as the API)."""
-    return None if principal.organization_type in ("operator", "regulator") else principal.organization_id
+def _fraud_scope(page: Page, principal: Principal) -> TenantScope:
+    """Institutions see their own decisions; operators and regulators see all (as the API); a user of
+    no organization sees none (403)."""
+    return TenantScope.of(principal, page.platform.tenant_subtree)
 
 
 @router.get("/console/fraud")
 def fraud(page: SignedIn, session: Session) -> Response:
     """Blocked amount by typology and the latest decisions (htmx refreshes the stream)."""
     principal = FRAUD_READER.check(page.require_principal())
-    scope = _fraud_scope(principal)
-    totals = fraud_repo.totals(session, by="typology", since=None, until=None, institution_id=scope)
+    scope = _fraud_scope(page, principal)
+    totals = fraud_repo.totals(session, by="typology", since=None, until=None, scope=scope)
     # analysts work the held decisions: those are shown unless all are asked for
     show_all = page.request.query_params.get("show") == "all"
     decisions = fraud_repo.latest_decisions(session, scope, held_only=not show_all)

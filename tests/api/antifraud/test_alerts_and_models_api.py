@@ -11,6 +11,8 @@ ANALYST = {"subject": "ana", "org": "bank-1", "org_type": "institution", "roles"
            "scopes": ["fraud:cases", "fraud:read"]}
 SUPERVISOR = {**ANALYST, "subject": "sue", "roles": ["fraud_analyst", "fraud_supervisor"],
               "scopes": ["fraud:cases", "fraud:read", "fraud:models"]}
+# the engine's models serve every bank: the platform operator's supervisor promotes them, not a bank's
+PLATFORM_SUPERVISOR = {**SUPERVISOR, "subject": "otto", "org": "OPERATOR", "org_type": "operator"}
 ALERT = {"source": "alert", "event_id": "sw-77", "customer_id": "c9", "amount_fen": 2_000_000, "score": 70,
          "system": "card-switch", "reason": "CARD_SKIMMED"}
 
@@ -66,8 +68,10 @@ def test_analysts_read_the_shadow_report_and_a_supervisor_promotes_the_shadow(cl
     [(change, count)] = report["decision_changes"].items()  # the shipped rules challenge a first transfer
     assert change.endswith("->BLOCK") and count == 1
     assert client.post("/v1/fraud/models/promote-shadow", headers=auth_headers(**ANALYST)).status_code == 403
-    r = client.post("/v1/fraud/models/promote-shadow", headers=auth_headers(**SUPERVISOR))
+    bank_supervisor = auth_headers(**SUPERVISOR)
+    assert client.post("/v1/fraud/models/promote-shadow", headers=bank_supervisor).status_code == 403
+    r = client.post("/v1/fraud/models/promote-shadow", headers=auth_headers(**PLATFORM_SUPERVISOR))
     assert r.status_code == 200 and r.json() == {"promoted": 2, "loaded": {"live": 2, "shadow": None}}
     assert models.state() == {"live": 2, "shadow": None} and service.engine.model.version == 2
-    r = client.post("/v1/fraud/models/promote-shadow", headers=auth_headers(**SUPERVISOR))
+    r = client.post("/v1/fraud/models/promote-shadow", headers=auth_headers(**PLATFORM_SUPERVISOR))
     assert r.status_code == 409

@@ -11,6 +11,7 @@ import pytest
 from bayfin.creditdata.mapping import load_mapping
 from bayfin.creditdata.service import ingest_file
 from bayfin.creditreport.monitoring import deliver, signature
+from bayfin.kernel.outbound import OutboundPolicy
 from tests.integration.creditdata.deliveries import REG_HEADER, TAX_REGION_HEADER, code, reg_line, write
 
 FIRM, OTHER, UNKNOWN = code(1), code(2), code(3)
@@ -189,7 +190,7 @@ def test_monitoring_notifies_a_tax_grade_change_by_feed_and_signed_webhook(
     feed = polled["items"]
     assert {c["field"]: (c["before"], c["after"]) for c in feed[0]["changes"]} == {
         "tax_credit_grade": ("B", "C"), "tax_arrears_fen": (0, 3_000_000)}
-    deliver(platform.session_factory, [feed[0]["id"]])
+    deliver(platform.session_factory, [feed[0]["id"]], OutboundPolicy.from_settings(platform.settings))
     assert len(_Hook.received) == 1
     sig, body = _Hook.received[0]
     assert sig == signature(secret, body) and orjson.loads(body)["credit_code"] == FIRM
@@ -216,3 +217,15 @@ def test_monitoring_needs_a_periodic_consent_and_a_safe_webhook(client, hub, ban
     r = client.post("/v1/monitoring/subscriptions", headers=bank,
                     json={"consent_id": periodic, "webhook_url": "http://evil.example/x"})
     assert r.status_code == 422
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:6379/", "https://10.0.0.8/hook", "https://169.254.169.254/x",
+                                 "https://[::ffff:127.0.0.1]/x", "https://[fe80::1]/x"])
+def test_a_webhook_into_the_platforms_own_networks_is_refused(client, hub, bank, auth_headers, platform, url):
+    platform.settings = platform.settings.model_copy(update={"webhook_allowed_networks": []})
+    periodic = consent_for(client, bank, auth_headers, FIRM, ["tax"])
+    r = client.post("/v1/monitoring/subscriptions", headers=bank,
+                    json={"consent_id": periodic, "webhook_url": url})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    listed = client.get("/v1/monitoring/subscriptions", headers=bank).json()
+    assert (listed["items"] if isinstance(listed, dict) else listed) == []

@@ -146,7 +146,8 @@ def env(client: TestClient, platform: Platform, auth_headers: TokenFactory, rece
     runtime = tokens_runtime(platform)
     runtime.webhooks.close()  # one connection per test: deliver in the request thread, not on a pool
     runtime.webhooks = WebhookDispatcher(platform.session_factory, runtime.service.webhook_secret,
-                                         platform.clock, backoff=0.01, background=False)
+                                         platform.clock, backoff=0.01, background=False,
+                                         outbound=runtime.service.outbound)
     runtime.bank_outbox.close()
     runtime.bank_outbox = BankOutbox(platform.session_factory, runtime.payments, background=False)
     risk = FixedRisk("ALLOW")

@@ -87,9 +87,11 @@ def test_a_challenge_cannot_be_used_twice(client: TestClient, user: dict[str, st
 
 def test_the_user_can_delete_the_voiceprint(client: TestClient, user: dict[str, str]) -> None:
     _enrol(client, user)
-    assert client.delete("/v1/voice/voiceprint", headers=user).status_code == 204
+    assert client.delete("/v1/voice/voiceprint", headers=user).status_code == 403  # needs a step-up
+    stepped = {"Authorization": f"Bearer {_verify(client, user, OWNER).json()['step_up_token']}"}
+    assert client.delete("/v1/voice/voiceprint", headers=stepped).status_code == 204
     assert client.post("/v1/voice/challenges", headers=user, json={}).status_code == 404
-    assert client.delete("/v1/voice/voiceprint", headers=user).status_code == 404
+    assert client.delete("/v1/voice/voiceprint", headers=stepped).status_code == 404
 
 
 def test_bad_audio_is_a_problem_not_a_crash(client: TestClient, user: dict[str, str]) -> None:

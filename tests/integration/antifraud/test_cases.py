@@ -1,5 +1,6 @@
 from bayfin.antifraud.cases import case_priority, decide_case, labels, open_case, open_pending_cases, queue
 from bayfin.antifraud.repository import insert_decisions
+from bayfin.kernel.tenancy import TenantScope
 
 
 def _decision_row(event_id, outcome):
@@ -18,7 +19,7 @@ def test_held_decisions_without_a_case_get_one_and_only_once(session):
     insert_decisions(session, [_decision_row("ev-1", "REVIEW"), _decision_row("ev-2", "ALLOW")])
     assert open_pending_cases(session) == 1
     assert open_pending_cases(session) == 0
-    assert [c.event_id for c in queue(session)] == ["ev-1"]
+    assert [c.event_id for c in queue(session, scope=TenantScope.system("test"))] == ["ev-1"]
 
 
 def test_confirmed_and_released_cases_become_labels_for_learning(session):

@@ -4,6 +4,8 @@ from bayfin.antifraud import repository
 from bayfin.antifraud.engine import DecisionEngine
 from bayfin.antifraud.ruleset import RuleRegistry, load_ruleset
 from bayfin.antifraud.service import DecisionWriter, FraudService, FraudSettings, decision_row
+from bayfin.kernel.security import Principal
+from bayfin.kernel.tenancy import TenantScope
 from tests.antifraud_events import event
 
 
@@ -27,14 +29,16 @@ def test_the_batched_writer_records_every_decision_once(session_factory):
         rows = {
             r["group"]: r
             for r in repository.totals(
-                session, by="typology", since=None, until=None, institution_id="bank-1"
+                session, by="typology", since=None, until=None,
+                scope=TenantScope.of(Principal("ana", "bank-1", "institution"))
             )
         }
         assert rows["telecom_scam"]["blocked"] == 4
         assert rows["telecom_scam"]["amount_protected_fen"] == 4 * 6_000_000
         assert (
             repository.totals(
-                session, by="channel", since=now + timedelta(days=1), until=None, institution_id=None
+                session, by="channel", since=now + timedelta(days=1), until=None,
+                scope=TenantScope.system("test")
             )
             == []
         )
@@ -45,21 +49,21 @@ def test_list_entries_survive_in_the_database_and_expire(session_factory):
     with session_factory() as session:
         service.add_list_entry(
             session,
+            TenantScope.system("analyst-1"),
             kind="block",
             entity_type="ip",
             value="6.6.6.6",
             reason="botnet",
             expires_at=datetime.now(UTC) + timedelta(hours=1),
-            actor="analyst-1",
         )
         service.add_list_entry(
             session,
+            TenantScope.system("analyst-1"),
             kind="watch",
             entity_type="device",
             value="dev-9",
             reason="shared",
             expires_at=None,
-            actor="analyst-1",
         )
         session.commit()
     fresh = FraudService.build(FraudSettings(), session_factory)  # another worker reading the lists
@@ -68,7 +72,8 @@ def test_list_entries_survive_in_the_database_and_expire(session_factory):
     assert blocked.outcome.name == "BLOCK"
     with session_factory() as session:
         later = datetime.now(UTC) + timedelta(hours=2)
-        assert [e.value for e in repository.active_list_entries(session, later)] == ["dev-9"]
+        entries = repository.active_list_entries(session, later, TenantScope.system("t"))
+        assert [e.value for e in entries] == ["dev-9"]
 
 
 def test_the_demo_seeder_records_a_decided_simulation(platform, tmp_path):
@@ -107,3 +112,20 @@ def test_serving_mode_records_in_batches_and_picks_up_lists_written_by_others(tm
     with factory() as session:
         assert repository.count_decisions(session) == 2
     engine.dispose()
+
+
+def test_an_event_id_is_recorded_once_per_institution_and_once_for_the_platforms_own_stream(session):
+    engine = DecisionEngine(RuleRegistry(load_ruleset()))
+    now = datetime.now(UTC)
+    decision = engine.decide(event(1))
+    for owner in ("bank-1", "bank-2", None, "bank-1", None):
+        repository.insert_decisions(session, [decision_row(decision, owner, now)])
+    assert repository.count_decisions(session) == 3
+    for owner in ("bank-1", "bank-2", None):
+        found = repository.recorded_decision(session, decision.event_id, owner)
+        assert found is not None and found.institution_id == owner
+    assert repository.recorded_decision(session, decision.event_id, "bank-3") is None
+    head_office = TenantScope(actor="hq", organization="bank-2", organization_type="institution",
+                              organizations=frozenset({"bank-1", "bank-2"}))
+    seen = repository.get_decision(session, decision.event_id, head_office)
+    assert seen is not None and seen.institution_id == "bank-2"  # its own first, then its branch's

@@ -6,6 +6,8 @@ from bayfin.antifraud.engine import DecisionEngine
 from bayfin.antifraud.repository import get_decision
 from bayfin.antifraud.service import DecisionWriter, FraudService, FraudSettings, decision_row
 from bayfin.antifraud.shadow import shadow_report
+from bayfin.kernel.security import Principal
+from bayfin.kernel.tenancy import TenantScope
 from tests.antifraud_events import event
 from tests.antifraud_models import quiet_rules, registry_with_two_models
 
@@ -28,14 +30,15 @@ def test_each_decision_stores_the_shadow_score_and_a_strong_disagreement_opens_a
     service = _service(tmp_path, models)
     decision = service.decide(event(1, amount_fen=1_500_000), institution_id="bank-1", session=session)
     calm = service.decide(event(2, amount_fen=100_000, minutes=4), institution_id="bank-1", session=session)
-    stored = get_decision(session, decision.event_id, "bank-1")
+    stored = get_decision(session, decision.event_id,
+                          TenantScope.of(Principal("ana", "bank-1", "institution")))
     assert stored is not None and stored.outcome == "ALLOW"
     assert stored.details["model"]["version"] == 1
     assert stored.details["shadow"]["version"] == 2 and stored.details["shadow"]["outcome"] == "BLOCK"
-    case = cases.find_case(session, decision.event_id)
+    case = cases.find_case(session, decision.event_id, "bank-1")
     assert case is not None and case.source == "shadow"
     assert [e.kind for e in cases.history(session, case.id)] == ["alert"]
-    assert cases.find_case(session, calm.event_id) is None
+    assert cases.find_case(session, calm.event_id, "bank-1") is None
 
 
 def test_the_shadow_report_compares_both_models_on_the_analysts_outcomes(session, tmp_path, models):
@@ -44,13 +47,13 @@ def test_the_shadow_report_compares_both_models_on_the_analysts_outcomes(session
     small = [service.decide(event(10 + n, amount_fen=100_000, minutes=100 + n * 10), session=session)
              for n in range(6)]
     for n, d in enumerate(big):
-        cases.decide_case(session, cases.find_case(session, d.event_id), "confirm" if n < 4 else "release",
-                          actor="ana")
+        cases.decide_case(session, cases.find_case(session, d.event_id, None),
+                          "confirm" if n < 4 else "release", actor="ana")
     for d in small:  # no alert on these: an analyst looked at them anyway (a customer call) and released them
         case = cases.open_case(session, event_id=d.event_id, customer_id="c1", amount_fen=d.amount_fen,
                                score=0, rules=[], institution_id=None, source="alert")
         cases.decide_case(session, case, "release", actor="ana")
-    report = shadow_report(session)
+    report = shadow_report(session, scope=TenantScope.system("test"))
     assert report["decisions"] == 12 and report["outcome_agreement"] == 0.5
     assert report["decision_changes"] == {"ALLOW->BLOCK": 6}
     assert report["disagreements_over_threshold"] == 6
@@ -74,6 +77,6 @@ def test_the_batched_writer_opens_the_cases_of_alerts_with_their_decisions(sessi
     writer.submit(decision_row(engine.decide(event(2, minutes=3)), "bank-1", datetime.now(UTC)))
     writer.close()
     with session_factory() as session:
-        case = cases.find_case(session, decision.event_id)
+        case = cases.find_case(session, decision.event_id, "bank-1")
         assert case is not None and case.source == "watchlist" and case.institution_id == "bank-1"
-        assert cases.find_case(session, "ev-2") is None
+        assert cases.find_case(session, "ev-2", "bank-1") is None

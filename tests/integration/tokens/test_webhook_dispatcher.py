@@ -3,6 +3,7 @@ each from its own session on a real database file, signed, and recorded in the o
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 from collections.abc import Iterator
@@ -17,10 +18,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from bayfin import migrations
 from bayfin.kernel.clock import SystemClock
 from bayfin.kernel.db import make_engine, make_session_factory
+from bayfin.kernel.outbound import OutboundPolicy
 from bayfin.tokens.models import Requestor, Webhook
 from bayfin.tokens.webhooks import WebhookDispatcher, verify
 
 SECRET = b"s" * 32
+LOCAL = OutboundPolicy(require_https=False, allowed_networks=(ipaddress.ip_network("127.0.0.0/8"),))
 
 
 @pytest.fixture
@@ -63,7 +66,7 @@ def test_background_delivery_signs_posts_and_marks_each_row_delivered(
                                  event="token.active", payload={"state": "active"}, state="pending",
                                  attempts=0, next_attempt_at=now, created_at=now) for i in range(3)])
         session.commit()
-    dispatcher = WebhookDispatcher(sessions, lambda _rid: SECRET, SystemClock())
+    dispatcher = WebhookDispatcher(sessions, lambda _rid: SECRET, SystemClock(), outbound=LOCAL)
     try:
         dispatcher.submit(["whk_0", "whk_1"])
         dispatcher.submit(["whk_2"])
