@@ -268,15 +268,19 @@ def hub_record(ctx: Ctx) -> Record:
     return Record({"credit_code": FIRM}, [same_role(operator, A, org_type="institution")], bare(operator))
 
 
-# -- identity (scoped on branch scim) -------------------------------------------------------------
+# -- identity (delegated administration: SCIM and the admin API act within the caller's organization) --
 ADMIN: Who = {"subject": "admin-a", "org": A, "org_type": "institution", "roles": [],
               "scopes": ["identity:admin", "identity:read"]}
 SCIM_JSON = "application/scim+json"
+# The identity admin API's delegated model: BANK-A's admin acts in BANK-A; only the operator's
+# platform administrator creates organizations.
+PLATFORM_ADMIN = "platform_admin"
 SCIM: Who = {"subject": "hr-a", "org": A, "org_type": "institution", "roles": [], "scopes": ["scim"]}
 
 
 def _orgs(ctx: Ctx) -> None:
-    root = {"subject": "root", "org": "OPERATOR", "org_type": "operator", "scopes": ["identity:admin"]}
+    root = {"subject": "root", "org": "OPERATOR", "org_type": "operator", "roles": [PLATFORM_ADMIN],
+            "scopes": ["identity:admin"]}
     for code in (A, B):
         ctx.post("/v1/identity/organizations", root, {"code": code, "name": code, "org_type": "institution"})
 
