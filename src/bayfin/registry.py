@@ -5,7 +5,8 @@ them), ``endpoints.router`` (an APIRouter), ``cli.app`` (a Typer app mounted as
 ``bayfin <cli name>``: ``CLI_NAMES`` below, defaulting to the module name; the CLI imports it only
 when that command runs), ``endpoints.error_formats`` (an API answering errors in its own format),
 ``wiring.configure(platform)``
-(start-up wiring) and ``demo.seed_demo(platform, workdir, seed)`` (what the demo loads).
+(start-up wiring), ``wiring.SETTINGS`` (the module's own settings class) and
+``demo.seed_demo(platform, workdir, seed)`` (what the demo loads).
 Adding a module is one line here.
 """
 
@@ -90,6 +91,17 @@ def cli_modules() -> list[tuple[str, str]]:
     here = Path(__file__).parent
     return [(CLI_NAMES.get(module, module), f"bayfin.{module}.cli") for module in MODULES
             if (here / module / "cli.py").is_file()]
+
+
+def module_settings() -> list[Any]:
+    """Each module's own settings class (``wiring.SETTINGS``, a pydantic ``BaseSettings`` read from its
+    ``BAYFIN_<MODULE>_*`` variables), for ``bayfin config show`` and the documentation contract."""
+    found = []
+    for module in MODULES:
+        wiring = _optional(f"bayfin.{module}.wiring")
+        if wiring is not None and hasattr(wiring, "SETTINGS"):
+            found.append(wiring.SETTINGS)
+    return found
 
 
 def demo_seeders() -> list[Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from bayfin.antifraud.service import FraudService, FraudSettings
 from bayfin.kernel.platform import Platform
 
+SETTINGS = FraudSettings
+
 
 def configure(platform: Platform, settings: FraudSettings | None = None) -> FraudService:
     """Build the engine (rules compiled once, state store per settings) and hang it on the platform."""

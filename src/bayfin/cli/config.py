@@ -58,8 +58,13 @@ def describe_settings(settings: BaseSettings) -> list[dict[str, Any]]:
 
 @app.command("show")
 def config_show(as_json: bool = JsonOption) -> None:
-    """Show every kernel setting with its value (secrets masked) and what it does."""
+    """Show every setting, the kernel's and each module's, with its value (secrets masked) and what it
+    does."""
+    from bayfin import registry
+
     rows = describe_settings(get_settings())
+    for settings_class in registry.module_settings():
+        rows.extend(describe_settings(settings_class()))
     if as_json:
         emit({row["variable"]: {"value": row["value"], "description": row["description"]}
               for row in rows}, as_json=True)

@@ -29,27 +29,31 @@ class TokensSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="BAYFIN_TOKENS_", env_file=None, extra="ignore")
 
-    #: Master keys as ``id:64-hex,id:64-hex``; empty: one development key derived from the audit key.
-    master_keys: str = ""
-    active_master_key: str = ""
-    bin_prefix: str = "62999801"
-    token_length: int = 16
-    bin_controller: str = "BYFN"
-    #: 64-hex AES key to derive token numbers with FF1 instead of at random (empty: random tokens).
-    ff1_key: str = ""
-    #: Banks reached over HTTP, as ``CODE=https://bank.example/api,CODE2=…``.
-    banks: str = ""
-    #: Seconds to wait for a bank; past it a payment's outcome is unknown and it is reversed.
-    bank_timeout: float = Field(default=5.0, gt=0, le=60)
-    #: A token's own lifetime (apart from the card's expiry).
-    token_lifetime_days: int = Field(default=3 * 365, ge=1, le=20 * 365)
-    #: A limited-use key's lifetime and how many payments it signs before the device replenishes it.
-    key_lifetime_hours: int = Field(default=7 * 24, ge=1, le=366 * 24)
-    key_max_uses: int = Field(default=20, ge=1, le=10_000)
-    #: How far below the highest counter seen a late payment's counter may be (each used once).
-    atc_window: int = Field(default=8, ge=0, le=1000)
-    #: After how long a payment still waiting for its issuer is taken as lost and reversed.
-    stale_after_seconds: int = Field(default=60, ge=10, le=86_400)
+    master_keys: str = Field(default="", description="Vault master keys as id:64-hex,id:64-hex; empty: one "
+                             "key derived from the audit key, meant for development.")
+    active_master_key: str = Field(default="", description="Id of the master key that wraps new data keys "
+                                   "(empty: the highest id).")
+    bin_prefix: str = Field(default="62999801", description="Token BIN range: the prefix every token number "
+                            "starts with.")
+    token_length: int = Field(default=16, description="Digits in a token number (Luhn-valid).")
+    bin_controller: str = Field(default="BYFN", description="Payment account reference (PAR) BIN controller "
+                                "id.")
+    ff1_key: str = Field(default="", description="64-hex AES key to derive token numbers with FF1 instead of "
+                         "at random (empty: random tokens).")
+    banks: str = Field(default="", description="Issuer banks reached over HTTP, as "
+                       "CODE=https://bank.example/api,CODE2=….")
+    bank_timeout: float = Field(default=5.0, gt=0, le=60, description="Seconds to wait for a bank; past it a "
+                                "payment's outcome is unknown and it is reversed.")
+    token_lifetime_days: int = Field(default=3 * 365, ge=1, le=20 * 365,
+                                     description="A token's own lifetime, apart from the card's expiry.")
+    key_lifetime_hours: int = Field(default=7 * 24, ge=1, le=366 * 24, description="A limited-use key's "
+                                    "lifetime.")
+    key_max_uses: int = Field(default=20, ge=1, le=10_000, description="Payments a limited-use key signs "
+                              "before the device must replenish it.")
+    atc_window: int = Field(default=8, ge=0, le=1000, description="How far below the highest counter seen a "
+                            "late payment's counter may be (each accepted once).")
+    stale_after_seconds: int = Field(default=60, ge=10, le=86_400, description="After how long a payment "
+                                     "still waiting for its issuer is taken as lost and reversed.")
 
 
 @dataclass
@@ -85,6 +89,9 @@ class TokensRuntime:
         self.webhooks.close()
         self.bank_outbox.close()
         self.service.banks.close()
+
+
+SETTINGS = TokensSettings
 
 
 def key_ring(settings: TokensSettings, platform_secret: bytes) -> KeyRing:

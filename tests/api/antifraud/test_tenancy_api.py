@@ -1,9 +1,8 @@
 """Two banks on one platform: each keeps its own lists, decisions and cases; consortium entries are read
 by all and changed only by their owner; a caller of no organization reaches nothing."""
 
-from bayfin.identity.service import Actor
+from bayfin.identity.service import SYSTEM
 from bayfin.kernel.audit import AuditEntry
-from bayfin.kernel.security import Principal
 from tests.antifraud_events import event_data
 
 BANK_A = {"org": "BANK-A", "org_type": "institution"}
@@ -151,10 +150,9 @@ def test_a_head_office_reads_its_branchs_decisions_and_the_branch_not_the_head_o
         client, auth_headers, platform):
     ident = platform.extensions["identity"]
     with platform.unit_of_work() as uow:
-        actor = Principal("root", "OPERATOR", "operator")
-        ident.service.create_org(uow.session, Actor.of(actor), code="BANK-A", name="A",
+        ident.service.create_org(uow.session, SYSTEM, code="BANK-A", name="A",
                                  org_type="institution")
-        ident.service.create_org(uow.session, Actor.of(actor), code="BANK-A-SZ", name="A Shenzhen",
+        ident.service.create_org(uow.session, SYSTEM, code="BANK-A-SZ", name="A Shenzhen",
                                  org_type="institution", parent="BANK-A")
         uow.commit()
     branch_teller = auth_headers("teller-sz", org="BANK-A-SZ", org_type="institution",

@@ -16,9 +16,11 @@ SECRETS = {
     "BAYFIN_REDIS_URL": "redis://:redis-pass-91be@cache.internal:6379/0",
     "BAYFIN_NATS_URL": "nats://fraud:nats-pass-55aa@nats.internal:4222",
     "BAYFIN_MQTT_URL": "mqtts://ingest:mqtt-pass-66bb@mqtt.internal:8883",
+    "BAYFIN_TOKENS_MASTER_KEYS": "k1:" + "ab" * 32,
+    "BAYFIN_TOKENS_FF1_KEY": "cd" * 32,
 }
 SECRET_VALUES = ["audit-key-7f3c9e1d2b4a6f8e0c1d3b5a7f9e", "pg-pass-4d2c8a", "redis-pass-91be",
-                 "nats-pass-55aa", "mqtt-pass-66bb"]
+                 "nats-pass-55aa", "mqtt-pass-66bb", "ab" * 32, "cd" * 32]
 
 
 @pytest.fixture
@@ -45,6 +47,8 @@ def test_config_show_lists_every_setting_and_no_secret(env, as_json):
         assert secret not in result.output
     for name in Settings.model_fields:
         assert f"BAYFIN_{name.upper()}" in result.output
+    for module_setting in ("BAYFIN_FRAUD_STATE", "BAYFIN_TOKENS_BANK_TIMEOUT", "BAYFIN_TOKENS_MASTER_KEYS"):
+        assert module_setting in result.output
     if as_json:
         shown = json.loads(result.stdout)
         assert shown["BAYFIN_DATABASE_URL"]["value"] == \

@@ -11,10 +11,26 @@ PRODUCTION = {"environment": "production", "database_url": "postgresql://db/bayf
               "audit_key": "x" * 40, "issuer": "https://id.example.cn"}
 
 
-@pytest.mark.parametrize("name", sorted(Settings.model_fields))
-def test_every_setting_has_a_description(name):
-    description = Settings.model_fields[name].description
-    assert description and len(description) >= 15, f"BAYFIN_{name.upper()} is undocumented"
+def _every_setting() -> list[tuple[str, object]]:
+    from bayfin import registry
+
+    out = []
+    for cls in (Settings, *registry.module_settings()):
+        prefix = str(cls.model_config.get("env_prefix", ""))
+        out.extend((f"{prefix}{name}".upper(), field) for name, field in cls.model_fields.items())
+    return out
+
+
+@pytest.mark.parametrize(("variable", "field"), _every_setting(),
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_every_setting_has_a_description(variable, field):
+    description = field.description
+    assert description and len(description) >= 15, f"{variable} is undocumented"
+
+
+def test_module_settings_are_found():
+    names = {variable for variable, _ in _every_setting()}
+    assert {"BAYFIN_FRAUD_STATE", "BAYFIN_TOKENS_BANK_TIMEOUT", "BAYFIN_API_PORT"} <= names
 
 
 def test_production_refuses_several_api_workers_without_redis():
