@@ -13,6 +13,7 @@ from bayfin.antifraud.models import FraudCase
 from bayfin.api.deps import AUTH_ERRORS, PlatformDep, UoW, require
 from bayfin.api.problems import problem_schema
 from bayfin.kernel.errors import Conflict, Forbidden
+from bayfin.kernel.fields import IdParam
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
 
@@ -149,7 +150,7 @@ def case_stats(principal: Supervisor, uow: UoW) -> dict[str, Any]:
 
 
 @router.get("/{case_id}", response_model=CaseDetailOut, responses=ONE)
-def get_case(case_id: int, principal: Analyst, platform: PlatformDep, uow: UoW) -> CaseDetailOut:
+def get_case(case_id: IdParam, principal: Analyst, platform: PlatformDep, uow: UoW) -> CaseDetailOut:
     """One case with its history (audited: it concerns a customer)."""
     case = cases.get_case(uow.session, case_id, _scope(principal))
     _audit(platform, uow, principal, "read", case)
@@ -157,7 +158,8 @@ def get_case(case_id: int, principal: Analyst, platform: PlatformDep, uow: UoW) 
 
 
 @router.post("/{case_id}/assign", response_model=CaseOut, responses=CHANGE)
-def assign_case(case_id: int, body: AssignIn, principal: Analyst, platform: PlatformDep, uow: UoW) -> CaseOut:
+def assign_case(case_id: IdParam, body: AssignIn, principal: Analyst, platform: PlatformDep,
+                uow: UoW) -> CaseOut:
     """Take the case, or (as a supervisor) give it to another analyst."""
     case = cases.get_case(uow.session, case_id, _scope(principal))
     assignee = body.assignee or principal.subject
@@ -169,7 +171,7 @@ def assign_case(case_id: int, body: AssignIn, principal: Analyst, platform: Plat
 
 
 @router.post("/{case_id}/entries", response_model=EntryOut, status_code=201, responses=ONE)
-def add_case_entry(case_id: int, body: EntryIn, principal: Analyst, platform: PlatformDep,
+def add_case_entry(case_id: IdParam, body: EntryIn, principal: Analyst, platform: PlatformDep,
                    uow: UoW) -> EntryOut:
     """Add a note or log a contact with the customer."""
     case = cases.get_case(uow.session, case_id, _scope(principal))
@@ -180,7 +182,7 @@ def add_case_entry(case_id: int, body: EntryIn, principal: Analyst, platform: Pl
 
 
 @router.post("/{case_id}/decision", response_model=CaseOut, responses=CHANGE)
-def decide_case(case_id: int, body: DecisionIn, principal: Analyst, platform: PlatformDep,
+def decide_case(case_id: IdParam, body: DecisionIn, principal: Analyst, platform: PlatformDep,
                 uow: UoW) -> CaseOut:
     """Release the held transaction, confirm it as fraud, or escalate the case."""
     case = cases.get_case(uow.session, case_id, _scope(principal))

@@ -14,6 +14,8 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bayfin import __version__, registry
+from bayfin.api.guards import RequestGuardMiddleware
+from bayfin.api.openapi import document_problems
 from bayfin.api.problems import install_problem_handlers
 from bayfin.kernel.logging import configure_logging
 from bayfin.kernel.platform import Platform, build_platform
@@ -58,7 +60,8 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object", "title": "Problem", "description": "RFC 9457 problem details",
     "properties": {"type": {"type": "string"}, "title": {"type": "string"},
                    "status": {"type": "integer"}, "detail": {"type": "string"},
-                   "code": {"type": "string"}, "instance": {"type": "string"}},
+                   "code": {"type": "string"}, "instance": {"type": "string"},
+                   "errors": {"type": "array", "items": {"type": "object"}}},
     "required": ["type", "title", "status"],
 }
 
@@ -89,6 +92,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
                   description="Guangdong fintech pilot platform: SME credit data, consent, scoring, "
                               "anti-fraud, identity. Every call needs a bearer token.")
     app.state.platform = platform
+    app.add_middleware(RequestGuardMiddleware)  # inside the request context: refusals are logged too
     app.add_middleware(RequestContextMiddleware)
     install_problem_handlers(app)
 
@@ -106,7 +110,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         if app.openapi_schema:
             return app.openapi_schema
         schema = original_openapi()
-        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = _PROBLEM_SCHEMA
+        document_problems(schema, _PROBLEM_SCHEMA)
         schema["components"].setdefault("securitySchemes", {})["bearer"] = {
             "type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
         schema["security"] = [{"bearer": []}]

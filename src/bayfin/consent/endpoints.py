@@ -25,6 +25,7 @@ from bayfin.consent.schemas import (
 from bayfin.consent.service import ConsentRequestData, ConsentService
 from bayfin.kernel.audit import entries_for_subject
 from bayfin.kernel.errors import Conflict
+from bayfin.kernel.fields import IdParam
 from bayfin.kernel.security import Principal
 
 router = APIRouter(tags=["consent"])
@@ -148,7 +149,7 @@ _lifecycle("revoke", "Withdraw a consent for good; the very next query is refuse
             responses={**AUTH_ERRORS})
 def my_access_log(principal: Enterprise, session: Session,
                   limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                  before_id: Annotated[int | None, Query(ge=1)] = None) -> list[AccessLogEntry]:
+                  before_id: IdParam | None = None) -> list[AccessLogEntry]:
     """Who looked at (or tried to look at) your enterprise's data, when, under which consent; newest
     first, page back with ``before_id``."""
     if not principal.organization_id:

@@ -9,20 +9,21 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from bayfin.consent.domain import AccessMode, DataCategory, PeriodUnit, Purpose
 from bayfin.creditdata import credit_code_problem
+from bayfin.kernel.fields import StrictInt
 
 
 class FrequencyIn(BaseModel):
     """At most ``value`` uses per ``unit``."""
 
     unit: PeriodUnit = PeriodUnit.month
-    value: int = Field(default=4, ge=1, le=1000)
+    value: StrictInt = Field(default=4, ge=1, le=1000)
 
 
 class DataLifeIn(BaseModel):
     """How long the institution may keep fetched data (0 = view only, no storing)."""
 
     unit: PeriodUnit = PeriodUnit.month
-    value: int = Field(default=12, ge=0, le=120)
+    value: StrictInt = Field(default=12, ge=0, le=120)
 
 
 class ConsentRequestIn(BaseModel):
@@ -38,7 +39,7 @@ class ConsentRequestIn(BaseModel):
     frequency: FrequencyIn = FrequencyIn()
     data_from: date
     data_to: date
-    validity_days: int = Field(default=90, ge=1, le=730)
+    validity_days: StrictInt = Field(default=90, ge=1, le=730)
     data_life: DataLifeIn = DataLifeIn()
     linked_application_id: str | None = Field(default=None, max_length=60)
 

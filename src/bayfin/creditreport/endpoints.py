@@ -23,6 +23,7 @@ from bayfin.creditreport.schemas import (
     SubscriptionOut,
 )
 from bayfin.creditreport.service import CreditReports
+from bayfin.kernel.fields import CountParam
 from bayfin.kernel.security import Principal
 
 router = APIRouter(tags=["credit reports"])
@@ -117,7 +118,7 @@ def unsubscribe(subscription_id: str, principal: Institution, monitor: Monitor) 
 @router.get("/v1/monitoring/notifications", response_model=list[NotificationOut],
             responses=AUTH_ERRORS)
 def notification_feed(principal: Institution, monitor: Monitor,
-                      after_id: Annotated[int, Query(ge=0)] = 0,
+                      after_id: CountParam = 0,
                       limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[NotificationOut]:
     """Your notifications after ``after_id``, oldest first: poll with the last id you saw."""
     return [_note_out(n) for n in monitor.feed(principal, after_id, limit)]

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, require
 from bayfin.api.problems import problem_schema
+from bayfin.kernel.fields import IdParam
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
 from bayfin.riskmonitor import leads as lead_service
@@ -117,7 +118,7 @@ def get_review_queue(
     },
 )
 def post_resolve(
-    evidence_id: int, body: ResolveMention, principal: Regulator, session: Session, platform: PlatformDep
+    evidence_id: IdParam, body: ResolveMention, principal: Regulator, session: Session, platform: PlatformDep
 ) -> dict[str, Any]:
     """Link a mention from the review queue to a firm; the firm is tagged and re-scored."""
     evidence = risk_monitor(platform).resolve_mention(session, evidence_id, body.credit_code)

@@ -1,0 +1,69 @@
+"""Makes the OpenAPI document true to what the server sends: every error is problem+json with the
+Problem schema, and the statuses the shared guards can answer are documented on every operation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bayfin.api.problems import PROBLEM_JSON
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+_BODY_METHODS = frozenset({"post", "put", "patch"})
+#: Statuses the request guards (api/guards.py) and the validation layer can answer for any operation.
+_GUARD_STATUSES: dict[str, str] = {
+    "422": "Validation failed: the parameters or body do not match the expected shape, or hold a "
+           "NUL character or a number out of range",
+}
+_BODY_STATUSES: dict[str, str] = {
+    "413": "The request body is larger than this route accepts",
+    "415": "The request body's media type is not one this route accepts",
+}
+_PROTOCOL_PREFIXES = ("/scim/v2", "/oauth2/")  # errors in the protocol's own format, not problem+json
+SCIM_PREFIX = "/scim/v2"
+SCIM_JSON = "application/scim+json"
+
+
+def _problem_content() -> dict[str, Any]:
+    return {PROBLEM_JSON: {"schema": dict(PROBLEM_REF)}}
+
+
+def _document(operation: dict[str, Any], status: str, description: str, problem: bool) -> None:
+    responses = operation.setdefault("responses", {})
+    entry = responses.setdefault(status, {"description": description})
+    if problem:
+        entry["content"] = _problem_content()
+
+
+def document_problems(schema: dict[str, Any], problem_schema: dict[str, Any]) -> dict[str, Any]:
+    """Rewrite ``schema`` in place: the Problem component, every 4xx/5xx answer as problem+json
+    (FastAPI's own 422 says application/json), 422 on every operation and 413/415 on every operation
+    that takes a body."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = problem_schema
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    for path, item in schema.get("paths", {}).items():
+        problem = not path.startswith(_PROTOCOL_PREFIXES)
+        for method, operation in item.items():
+            if method not in {"get", "put", "post", "patch", "delete"}:
+                continue
+            for status, description in _GUARD_STATUSES.items():
+                _document(operation, status, description, problem)
+            if method in _BODY_METHODS:
+                for status, description in _BODY_STATUSES.items():
+                    _document(operation, status, description, problem)
+            for status, entry in operation.get("responses", {}).items():
+                if problem and status[:1] in ("4", "5"):
+                    entry["content"] = _problem_content()
+                elif path.startswith(SCIM_PREFIX):
+                    _scim_media(status, entry)
+    return schema
+
+
+def _scim_media(status: str, entry: dict[str, Any]) -> None:
+    """SCIM answers (RFC 7644 §3.1) are application/scim+json, errors included (§3.12)."""
+    content = entry.get("content") or {}
+    schema = next(iter(content.values()), {}).get("schema", {}) if content else {}
+    if content or status[:1] in ("4", "5"):
+        entry["content"] = {SCIM_JSON: {"schema": schema}}
+    return schema
