@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from bayfin.antifraud.catalogue import load_catalogue
+from bayfin.kernel.fields import INT64_MAX
 
 Channel = Literal["mobile", "online", "counter", "terminal"]
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
@@ -63,7 +64,7 @@ class Network(_Strict):
     carrier: Annotated[str, Field(max_length=40)] | None = None
     ip_country: Annotated[str, Field(min_length=2, max_length=2, pattern=r"^[A-Z]{2}$")] = "CN"
     #: Hours since the SIM card behind the phone number last changed (from the carrier), if known.
-    sim_age_hours: Annotated[StrictInt, Field(ge=0)] | None = None
+    sim_age_hours: Annotated[StrictInt, Field(ge=0, le=INT64_MAX)] | None = None
 
 
 class GeoPoint(_Strict):
@@ -84,8 +85,8 @@ class Location(_Strict):
 class Behaviour(_Strict):
     """How the customer operated: a coached victim or a script behaves differently from a habit."""
 
-    session_seconds: Annotated[StrictInt, Field(ge=0)] | None = None
-    login_to_transaction_seconds: Annotated[StrictInt, Field(ge=0)] | None = None
+    session_seconds: Annotated[StrictInt, Field(ge=0, le=INT64_MAX)] | None = None
+    login_to_transaction_seconds: Annotated[StrictInt, Field(ge=0, le=INT64_MAX)] | None = None
     typing_cadence_ms: Annotated[StrictInt, Field(ge=0, le=60_000)] | None = None
     pasted_beneficiary: StrictBool = False
     on_call: StrictBool = False  # a phone call was active during the operation

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
+from bayfin.kernel.fields import StrictInt
 from bayfin.sscard.domain import CardState
 
 
@@ -81,15 +82,15 @@ class QrPaymentIn(BaseModel):
     """A merchant's or hospital's charge against a scanned payment code (CNY fen)."""
 
     payload: str = Field(max_length=200)
-    amount_minor: int = Field(gt=0, le=10_000_000_00)
+    amount_minor: StrictInt = Field(gt=0, le=10_000_000_00)
 
 
 class MedicalPaymentIn(BaseModel):
     """A medical bill charged against a scanned payment code: total and the insurance-covered part."""
 
     payload: str = Field(max_length=200)
-    total_minor: int = Field(gt=0, le=10_000_000_00)
-    covered_minor: int = Field(ge=0, le=10_000_000_00)
+    total_minor: StrictInt = Field(gt=0, le=10_000_000_00)
+    covered_minor: StrictInt = Field(ge=0, le=10_000_000_00)
     provider: str = Field(min_length=1, max_length=40)
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
+
+from bayfin.kernel.fields import Int64, StrictInt, Text
 
 
 class SiteIn(BaseModel):
@@ -17,7 +19,7 @@ class SiteIn(BaseModel):
     licence: str = Field(min_length=1, max_length=64)
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
-    geofence_m: int = Field(150, ge=10, le=50_000)
+    geofence_m: StrictInt = Field(150, ge=10, le=50_000)
     opening_hours: dict[str, list[list[str]]]
 
 
@@ -91,7 +93,8 @@ class CommandIn(BaseModel):
     """A command for a terminal."""
 
     action: Literal["lock", "unlock", "configure"]
-    params: dict[str, str | int | bool] = Field(default_factory=dict)
+    params: dict[Annotated[Text, Field(max_length=64)], Text | Int64 | bool] = Field(default_factory=dict,
+                                                                                max_length=32)
 
 
 class CommandOut(BaseModel):
