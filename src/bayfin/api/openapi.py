@@ -63,10 +63,10 @@ def document_problems(schema: dict[str, Any], problem_schema: dict[str, Any]) ->
 def _scim_media(status: str, entry: dict[str, Any]) -> None:
     """SCIM answers (RFC 7644 §3.1) are application/scim+json; an error is a SCIM error message
     (§3.12), or problem+json when refused before the SCIM layer (token, parameters, guards)."""
-    content = entry.get("content") or {}
-    schema = next(iter(content.values()), {}).get("schema", {}) if content else {}
+    content: dict[str, Any] = entry.get("content") or {}
+    first: dict[str, Any] = next(iter(content.values()), {})
+    schema = first.get("schema", {})
     if status[:1] in ("4", "5"):
         entry["content"] = {SCIM_JSON: {"schema": schema}, **_problem_content()}
     elif content:
         entry["content"] = {SCIM_JSON: {"schema": schema}}
-    return schema
