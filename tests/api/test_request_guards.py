@@ -252,7 +252,7 @@ def test_upload_routes_take_more_than_a_json_body_but_not_without_limit(client, 
 
 def test_the_openapi_document_says_problem_json_for_every_error_and_documents_the_guards(client):
     spec = client.get("/openapi.json").json()
-    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    assert "HTTPValidationError" not in str(spec)
     operations = 0
     for path, item in spec["paths"].items():
         for method, operation in item.items():

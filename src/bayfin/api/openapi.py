@@ -21,42 +21,49 @@ _BODY_STATUSES: dict[str, str] = {
 _PROTOCOL_PREFIXES = ("/scim/v2", "/oauth2/")  # errors in the protocol's own format, not problem+json
 SCIM_PREFIX = "/scim/v2"
 SCIM_JSON = "application/scim+json"
+_SCIM_ERROR: dict[str, Any] = {
+    "type": "object", "title": "ScimError", "description": "RFC 7644 §3.12 error message",
+    "properties": {"schemas": {"type": "array", "items": {"type": "string"}},
+                   "status": {"type": "string"}, "detail": {"type": "string"},
+                   "scimType": {"type": "string"}},
+    "required": ["schemas", "status"],
+}
 
 
 def _problem_content() -> dict[str, Any]:
     return {PROBLEM_JSON: {"schema": dict(PROBLEM_REF)}}
 
 
-def _document(operation: dict[str, Any], status: str, description: str, problem: bool) -> None:
-    responses = operation.setdefault("responses", {})
-    entry = responses.setdefault(status, {"description": description})
-    if problem:
-        entry["content"] = _problem_content()
+def _document(operation: dict[str, Any], status: str, description: str) -> None:
+    operation.setdefault("responses", {}).setdefault(status, {"description": description})
 
 
 def document_problems(schema: dict[str, Any], problem_schema: dict[str, Any]) -> dict[str, Any]:
     """Rewrite ``schema`` in place: the Problem component, every 4xx/5xx answer as problem+json
     (FastAPI's own 422 says application/json), 422 on every operation and 413/415 on every operation
-    that takes a body."""
+    that takes a body. The guards' and validation's answers are problem+json on every path; the
+    protocol endpoints' own errors keep their protocol's format."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = problem_schema
-    components.pop("HTTPValidationError", None)
-    components.pop("ValidationError", None)
+    components["ScimError"] = _SCIM_ERROR
+    guard_statuses = {**_GUARD_STATUSES, **_BODY_STATUSES}
     for path, item in schema.get("paths", {}).items():
-        problem = not path.startswith(_PROTOCOL_PREFIXES)
+        protocol = path.startswith(_PROTOCOL_PREFIXES)
         for method, operation in item.items():
             if method not in {"get", "put", "post", "patch", "delete"}:
                 continue
             for status, description in _GUARD_STATUSES.items():
-                _document(operation, status, description, problem)
+                _document(operation, status, description)
             if method in _BODY_METHODS:
                 for status, description in _BODY_STATUSES.items():
-                    _document(operation, status, description, problem)
+                    _document(operation, status, description)
             for status, entry in operation.get("responses", {}).items():
-                if problem and status[:1] in ("4", "5"):
-                    entry["content"] = _problem_content()
-                elif path.startswith(SCIM_PREFIX):
+                if path.startswith(SCIM_PREFIX):
                     _scim_media(status, entry)
+                elif status[:1] in ("4", "5") and (not protocol or status in guard_statuses):
+                    entry["content"] = _problem_content()
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
     return schema
 
 
@@ -65,8 +72,8 @@ def _scim_media(status: str, entry: dict[str, Any]) -> None:
     (§3.12), or problem+json when refused before the SCIM layer (token, parameters, guards)."""
     content: dict[str, Any] = entry.get("content") or {}
     first: dict[str, Any] = next(iter(content.values()), {})
-    schema = first.get("schema", {})
     if status[:1] in ("4", "5"):
-        entry["content"] = {SCIM_JSON: {"schema": schema}, **_problem_content()}
+        entry["content"] = {SCIM_JSON: {"schema": {"$ref": "#/components/schemas/ScimError"}},
+                            **_problem_content()}
     elif content:
-        entry["content"] = {SCIM_JSON: {"schema": schema}}
+        entry["content"] = {SCIM_JSON: {"schema": first.get("schema", {})}}
