@@ -13,7 +13,7 @@ from bayfin.antifraud.models import FraudCase
 from bayfin.api.deps import AUTH_ERRORS, PlatformDep, UoW, require
 from bayfin.api.problems import problem_schema
 from bayfin.kernel.errors import Conflict, Forbidden
-from bayfin.kernel.fields import IdParam
+from bayfin.kernel.fields import IdParam, Text
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
 
@@ -69,25 +69,25 @@ class AlertIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     source: Literal["alert"] = "alert"
-    event_id: str = Field(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
-    customer_id: str = Field(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
+    event_id: Text = Field(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
+    customer_id: Text = Field(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
     amount_fen: int = Field(0, ge=0, le=1_000_000_000_000, strict=True)
     score: int = Field(0, ge=0, le=10_000, strict=True)
-    system: str = Field(..., min_length=1, max_length=60, description="The system raising the alert.")
-    reason: str = Field(..., min_length=1, max_length=200, description="Why, as a code or short text.")
+    system: Text = Field(..., min_length=1, max_length=60, description="The system raising the alert.")
+    reason: Text = Field(..., min_length=1, max_length=200, description="Why, as a code or short text.")
 
 
 class AssignIn(BaseModel):
     """Whom to give the case to (default: the caller)."""
 
-    assignee: str | None = Field(None, max_length=200)
+    assignee: Text | None = Field(None, max_length=200)
 
 
 class EntryIn(BaseModel):
     """A note or a record of contact with the customer."""
 
     kind: Literal["note", "contact"] = "note"
-    text: str = Field(..., min_length=1, max_length=2000)
+    text: Text = Field(..., min_length=1, max_length=2000)
     channel: Literal["phone", "sms", "app", "branch", "email"] | None = None
 
 
@@ -95,7 +95,7 @@ class DecisionIn(BaseModel):
     """The analyst's decision."""
 
     action: Literal["release", "confirm", "escalate"]
-    note: str = Field("", max_length=2000)
+    note: Text = Field("", max_length=2000)
 
 
 def _scope(principal: Principal) -> str | None:

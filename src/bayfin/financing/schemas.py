@@ -34,7 +34,7 @@ class ProductFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=120)
+    name: Text | None = Field(default=None, min_length=1, max_length=120)
     product_type: ProductType | None = None
     min_amount_fen: Fen | None = Field(default=None, gt=0)
     max_amount_fen: Fen | None = Field(default=None, gt=0)
@@ -42,10 +42,10 @@ class ProductFields(BaseModel):
     max_term_months: StrictInt | None = Field(default=None, ge=1, le=360)
     min_rate: Rate | None = None
     max_rate: Rate | None = None
-    cities: list[str] | None = Field(default=None, max_length=30)
-    industries: list[str] | None = Field(default=None, max_length=50)
+    cities: list[Text] | None = Field(default=None, max_length=30)
+    industries: list[Text] | None = Field(default=None, max_length=50)
     min_firm_age_months: StrictInt | None = Field(default=None, ge=0, le=1200)
-    min_tax_grade: str | None = None
+    min_tax_grade: Text | None = None
     min_score: StrictInt | None = Field(default=None, ge=0, le=1000)
     no_dishonest_debtor: bool | None = None
     collateral_required: bool | None = None
@@ -76,7 +76,7 @@ class ProductFields(BaseModel):
 class ProductIn(ProductFields):
     """A new loan product: name, type, ranges and rates are required."""
 
-    name: str = Field(min_length=1, max_length=120)
+    name: Text = Field(min_length=1, max_length=120)
     product_type: ProductType
     min_amount_fen: Fen = Field(gt=0)
     max_amount_fen: Fen = Field(gt=0)
@@ -188,8 +188,8 @@ class ApplyIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    demand_id: str = Field(min_length=1, max_length=40)
-    product_id: str = Field(min_length=1, max_length=40)
+    demand_id: Text = Field(min_length=1, max_length=40)
+    product_id: Text = Field(min_length=1, max_length=40)
 
 
 class TransitionIn(BaseModel):
@@ -197,11 +197,11 @@ class TransitionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    to: str = Field(min_length=1, max_length=20)
+    to: Text = Field(min_length=1, max_length=20)
     amount_fen: Fen | None = Field(default=None, gt=0)
     rate: Rate | None = None
     term_months: StrictInt | None = Field(default=None, ge=1, le=360)
-    reason: str | None = Field(default=None, max_length=500)
+    reason: Text | None = Field(default=None, max_length=500)
 
     @field_validator("rate")
     @classmethod

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, require
 from bayfin.api.problems import problem_schema
-from bayfin.kernel.fields import IdParam
+from bayfin.kernel.fields import IdParam, Text
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
 from bayfin.riskmonitor import leads as lead_service
@@ -27,15 +27,15 @@ Regulator = Annotated[
 class ResolveMention(BaseModel):
     """The firm an analyst found a mention to mean."""
 
-    credit_code: str = Field(min_length=18, max_length=18)
+    credit_code: Text = Field(min_length=18, max_length=18)
 
 
 class LeadMove(BaseModel):
     """A lead's next state, and to whom it goes or what was found."""
 
     to: Literal["dispatched", "investigating", "confirmed", "dismissed"]
-    assignee: str | None = Field(None, max_length=120)
-    note: str | None = Field(None, max_length=2000)
+    assignee: Text | None = Field(None, max_length=120)
+    note: Text | None = Field(None, max_length=2000)
 
 
 def _audit(
