@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
     status_code_conformance,
 )
 
-EXAMPLES = int(os.environ.get("BAYFIN_FUZZ_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("BAYFIN_FUZZ_EXAMPLES", "5"))
 # The voice assistant trains its intent classifier at first use: a small corpus keeps that short.
 os.environ.setdefault("BAYFIN_VOICE_CORPUS_PER_INTENT", "16")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,

@@ -73,6 +73,13 @@ def test_a_huge_id_in_a_path_answers_422(client, request, method, path, who):
         _problem(r, 422)
 
 
+def test_huge_scim_paging_is_clamped_or_refused_never_a_database_error(client, auth_headers):
+    scim = auth_headers("hr-app", org="BANK-A", org_type="institution", scopes=["scim"])
+    for query in (f"startIndex={HUGE}", f"count={HUGE}", f"startIndex={HUGE}&count={HUGE}"):
+        r = client.get(f"/scim/v2/Users?{query}", headers=scim)
+        assert r.status_code in (200, 400, 422), (query, r.status_code, r.text[:300])
+
+
 def test_huge_query_integers_answer_422(client, analyst, operator, enterprise):
     for url, who in ((f"/v1/monitoring/notifications?after_id={HUGE}", analyst),
                      (f"/v1/enterprises/me/access-log?before_id={HUGE}", enterprise),

@@ -18,6 +18,7 @@ _BODY_STATUSES: dict[str, str] = {
     "413": "The request body is larger than this route accepts",
     "415": "The request body's media type is not one this route accepts",
 }
+_FORM_MEDIA = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 _PROTOCOL_PREFIXES = ("/scim/v2", "/oauth2/")  # errors in the protocol's own format, not problem+json
 SCIM_PREFIX = "/scim/v2"
 SCIM_JSON = "application/scim+json"
@@ -57,6 +58,9 @@ def document_problems(schema: dict[str, Any], problem_schema: dict[str, Any]) ->
             if method in _BODY_METHODS:
                 for status, description in _BODY_STATUSES.items():
                     _document(operation, status, description)
+            body_types = operation.get("requestBody", {}).get("content", {})
+            if _FORM_MEDIA & body_types.keys():
+                _document(operation, "400", "The multipart or form body cannot be parsed")
             for status, entry in operation.get("responses", {}).items():
                 if path.startswith(SCIM_PREFIX):
                     _scim_media(status, entry)
