@@ -142,7 +142,7 @@ def new_challenge(session: Session, user: User, voice: Voice, body: ChallengeIn)
                         409: problem_schema("Challenge unknown, used or expired"),
                         423: problem_schema("Locked after repeated failures")})
 async def verify(session: Session, user: User, voice: Voice,
-                 challenge_id: Annotated[str, Form(max_length=40)],
+                 challenge_id: Annotated[Text, Form(max_length=40)],
                  recording: Annotated[UploadFile, File(description="WAV of the digits read aloud")]
                  ) -> VerificationOut:
     """Verify the caller's voice and spoken digits; on success return a step-up token."""
