@@ -113,8 +113,6 @@ class _Request:
         self.problem: Any = None
         self.route_class: RouteClass | None = None
         self.size = 0
-        self.buffered_sent = False
-        self.pending: list[Message] = []
 
     def refuse(self, problem: Any) -> _Refused:
         self.problem = problem
@@ -125,8 +123,6 @@ class _Request:
             raise _Refused()
         if self.route_class is None:
             return await self._first()
-        if self.pending:
-            return self.pending.pop(0)
         message = await self.upstream()
         if message["type"] == "http.request" and not self.route_class.buffered:
             self.size += len(message.get("body", b""))
@@ -150,8 +146,7 @@ class _Request:
         while True:
             message = await self.upstream()
             if message["type"] != "http.request":
-                self.pending.append(message)  # a disconnect: the app sees it after the body
-                break
+                return message  # the client left mid-body: never hand on a truncated body as whole
             chunk = message.get("body", b"")
             self.size += len(chunk)
             if self.size > rc.limit:
