@@ -55,7 +55,7 @@ def document_problems(schema: dict[str, Any], problem_schema: dict[str, Any]) ->
                 continue
             for status, description in _GUARD_STATUSES.items():
                 _document(operation, status, description)
-            if method in _BODY_METHODS:
+            if method in _BODY_METHODS or "requestBody" in operation:
                 for status, description in _BODY_STATUSES.items():
                     _document(operation, status, description)
             body_types = operation.get("requestBody", {}).get("content", {})
