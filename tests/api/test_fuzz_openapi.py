@@ -88,7 +88,7 @@ def _principals(app: Any) -> tuple[dict[tuple[str, str], str], set[str], set[str
 @pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)],
                          indirect=True)
 def test_fuzzing_every_operation_finds_no_server_error_and_no_answer_off_the_document(
-        platform, auth_headers, capsys):
+        platform, auth_headers, capsys, record_property):
     features, outcomes = synthetic(600)  # a registered scoring model: scores answer, not 503
     scoring_models.save(scoring_models.fit_model(features, outcomes, challenger=False),
                         platform.settings.data_dir)
@@ -133,10 +133,12 @@ def test_fuzzing_every_operation_finds_no_server_error_and_no_answer_off_the_doc
                 run()
             except Unsatisfiable:
                 continue  # nothing to negate: an operation without parameters or body
+    summary = (f"OpenAPI fuzz: {operations} operations x {cases} cases "
+               f"({EXAMPLES} examples per operation and mode) in {time.perf_counter() - began:.0f}s "
+               f"({sum(spent.values()):.0f}s in the app), {len(failures)} failures; slowest: "
+               + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in spent.most_common(5)))
+    record_property("openapi_fuzz", summary)  # in the JUnit report too (xdist hides prints)
     with capsys.disabled():
-        print(f"\nOpenAPI fuzz: {operations} operations x {cases} cases "
-              f"({EXAMPLES} examples per operation and mode) in {time.perf_counter() - began:.0f}s "
-              f"({sum(spent.values()):.0f}s in the app), {len(failures)} failures; slowest: "
-              + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in spent.most_common(5)))
+        print(f"\n{summary}")
     unique = sorted(set(failures))
     assert not unique, "\n".join(unique[:80])
