@@ -27,6 +27,7 @@ from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, UoW, get_platform
 from bayfin.api.pagination import Paging
 from bayfin.api.problems import problem_schema
 from bayfin.kernel.errors import NotFound
+from bayfin.kernel.fields import IdParam
 from bayfin.kernel.pagination import Page
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
@@ -139,7 +140,7 @@ def add_list_entry(body: ListEntryIn, principal: ListKeeper, platform: PlatformD
 
 @router.delete("/lists/{entry_id}", status_code=204,
                responses={**ERRORS, 404: problem_schema("No such list entry")})
-def remove_list_entry(entry_id: int, principal: ListKeeper, platform: PlatformDep, uow: UoW) -> None:
+def remove_list_entry(entry_id: IdParam, principal: ListKeeper, platform: PlatformDep, uow: UoW) -> None:
     """Take an entry off its list."""
     entry = fraud_service(platform).remove_list_entry(uow.session, entry_id)
     platform.audit.record(uow.session, actor=principal.subject, actor_org=principal.organization_id,
