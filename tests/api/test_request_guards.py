@@ -53,8 +53,10 @@ def enterprise(auth_headers):
 
 # --- huge integers -----------------------------------------------------------------------------
 
-def test_a_huge_offset_answers_422_not_a_database_error(client, analyst):
-    _problem(client.get(f"/v1/consents?offset={HUGE}", headers=analyst), 422)
+def test_a_huge_page_size_answers_422_and_a_forged_cursor_400_never_a_database_error(client, analyst):
+    # lists page by a sealed cursor (kernel/pagination.py): no caller-made integer reaches a query
+    _problem(client.get(f"/v1/consents?limit={HUGE}", headers=analyst), 422)
+    _problem(client.get(f"/v1/consents?cursor={HUGE}", headers=analyst), 400)
 
 
 @pytest.mark.parametrize(("method", "path", "who"), [
@@ -81,12 +83,12 @@ def test_huge_scim_paging_is_clamped_or_refused_never_a_database_error(client, a
 
 
 def test_huge_query_integers_answer_422(client, analyst, operator, enterprise):
-    for url, who in ((f"/v1/monitoring/notifications?after_id={HUGE}", analyst),
-                     (f"/v1/enterprises/me/access-log?before_id={HUGE}", enterprise),
+    for url, who in ((f"/v1/monitoring/notifications?limit={HUGE}", analyst),
+                     (f"/v1/enterprises/me/access-log?limit={HUGE}", enterprise),
                      (f"/v1/fraud/models/shadow-report?hours={HUGE}", analyst),
-                     (f"/v1/hub/quarantine?offset={HUGE}", operator),
-                     (f"/v1/identity/users?offset={HUGE}", operator),
-                     (f"/v1/terminals/terminals?offset={HUGE}", operator)):
+                     (f"/v1/hub/quarantine?limit={HUGE}", operator),
+                     (f"/v1/identity/users?limit={HUGE}", operator),
+                     (f"/v1/terminals/terminals?limit={HUGE}", operator)):
         r = client.get(url, headers=who)
         assert r.status_code in (403, 422), (url, r.status_code, r.text[:300])
         assert r.status_code != 500

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bayfin.kernel.fields import StrictInt
+
 
 class OrgIn(BaseModel):
     """A new organization (``parent``: id or code of the head office, for a branch)."""
@@ -169,7 +171,7 @@ class SecretRotationIn(BaseModel):
     """How long the current client secret keeps working after the new one is issued."""
 
     model_config = ConfigDict(extra="forbid")
-    grace_seconds: int = Field(default=86_400, ge=0, le=30 * 86_400)
+    grace_seconds: StrictInt = Field(default=86_400, ge=0, le=30 * 86_400)
 
 
 class SecretRotationOut(BaseModel):
