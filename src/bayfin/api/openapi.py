@@ -58,6 +58,10 @@ def document_problems(schema: dict[str, Any], problem_schema: dict[str, Any]) ->
             if method in _BODY_METHODS or "requestBody" in operation:
                 for status, description in _BODY_STATUSES.items():
                     _document(operation, status, description)
+            if any(p.get("in") == "query" and p.get("name") == "cursor"
+                   for p in operation.get("parameters", [])):
+                # api/pagination.py: a cursor this list did not issue (edited, foreign, malformed)
+                _document(operation, "400", "The cursor is not one this list issued (invalid_cursor)")
             body_types = operation.get("requestBody", {}).get("content", {})
             if _FORM_MEDIA & body_types.keys():
                 _document(operation, "400", "The multipart or form body cannot be parsed")
