@@ -12,6 +12,7 @@ parses) but bounded; body integers are strict (a JSON number, never a bool or a 
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -24,12 +25,22 @@ INT64_MIN = -(2**63)
 MAX_FEN = 10**14
 #: The longest decimal amount written as text we parse (digits, sign, point).
 _MAX_DECIMAL_CHARS = 40
+#: C0 and C1 control characters and DEL: never part of a name, a code or an address.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def refuse_nul(value: str) -> str:
     """The string unchanged, or ValueError when it holds a NUL character (PostgreSQL stores none)."""
     if "\x00" in value:
         raise ValueError("text must not contain the NUL character")
+    return value
+
+
+def refuse_control(value: str) -> str:
+    """The string unchanged, or ValueError when it holds a control character (NUL, tab, newline,
+    escape, DEL, C1): one line of text, as a name, a code or an address is."""
+    if _CONTROL.search(value):
+        raise ValueError("text must not contain control characters")
     return value
 
 
@@ -55,6 +66,8 @@ def _decimal_from_text(value: Any) -> Any:
 # --- text ---------------------------------------------------------------------------------------
 #: Any request string: NUL refused. Add length limits with ``Field(max_length=...)`` at the use.
 Text = Annotated[str, AfterValidator(refuse_nul)]
+#: One line of text (a name, a code, a URI): no control character at all. Bound it at the use.
+Line = Annotated[str, AfterValidator(refuse_control)]
 
 # --- integers in query and path parameters (text on the wire, so lax form, strict range) --------
 #: A database id in a path or query parameter.
