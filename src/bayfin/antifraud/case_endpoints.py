@@ -15,6 +15,7 @@ from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Tenant, UoW, require
 from bayfin.api.pagination import Paging
 from bayfin.api.problems import problem_schema
 from bayfin.kernel.errors import Conflict, Forbidden
+from bayfin.kernel.fields import IdParam, Text
 from bayfin.kernel.pagination import Page
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
@@ -71,25 +72,25 @@ class AlertIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     source: Literal["alert"] = "alert"
-    event_id: str = Field(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
-    customer_id: str = Field(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
+    event_id: Text = Field(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
+    customer_id: Text = Field(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
     amount_fen: int = Field(0, ge=0, le=1_000_000_000_000, strict=True)
     score: int = Field(0, ge=0, le=10_000, strict=True)
-    system: str = Field(..., min_length=1, max_length=60, description="The system raising the alert.")
-    reason: str = Field(..., min_length=1, max_length=200, description="Why, as a code or short text.")
+    system: Text = Field(..., min_length=1, max_length=60, description="The system raising the alert.")
+    reason: Text = Field(..., min_length=1, max_length=200, description="Why, as a code or short text.")
 
 
 class AssignIn(BaseModel):
     """Whom to give the case to (default: the caller)."""
 
-    assignee: str | None = Field(None, max_length=200)
+    assignee: Text | None = Field(None, max_length=200)
 
 
 class EntryIn(BaseModel):
     """A note or a record of contact with the customer."""
 
     kind: Literal["note", "contact"] = "note"
-    text: str = Field(..., min_length=1, max_length=2000)
+    text: Text = Field(..., min_length=1, max_length=2000)
     channel: Literal["phone", "sms", "app", "branch", "email"] | None = None
 
 
@@ -97,7 +98,7 @@ class DecisionIn(BaseModel):
     """The analyst's decision."""
 
     action: Literal["release", "confirm", "escalate"]
-    note: str = Field("", max_length=2000)
+    note: Text = Field("", max_length=2000)
 
 
 def _audit(platform: Platform, uow: Any, principal: Principal, verb: str, case: FraudCase,
@@ -150,7 +151,7 @@ def case_stats(principal: Supervisor, scope: Tenant, uow: UoW) -> CaseStatsOut:
 
 
 @router.get("/{case_id}", response_model=CaseDetailOut, responses=ONE)
-def get_case(case_id: int, principal: Analyst, scope: Tenant, platform: PlatformDep,
+def get_case(case_id: IdParam, principal: Analyst, scope: Tenant, platform: PlatformDep,
              uow: UoW) -> CaseDetailOut:
     """One case with its history (audited: it concerns a customer)."""
     case = cases.get_case(uow.session, case_id, scope)
@@ -159,7 +160,7 @@ def get_case(case_id: int, principal: Analyst, scope: Tenant, platform: Platform
 
 
 @router.post("/{case_id}/assign", response_model=CaseOut, responses=CHANGE)
-def assign_case(case_id: int, body: AssignIn, principal: Analyst, scope: Tenant, platform: PlatformDep,
+def assign_case(case_id: IdParam, body: AssignIn, principal: Analyst, scope: Tenant, platform: PlatformDep,
                 uow: UoW) -> CaseOut:
     """Take the case, or (as a supervisor) give it to another analyst."""
     case = cases.get_case(uow.session, case_id, scope, change=True)
@@ -172,7 +173,7 @@ def assign_case(case_id: int, body: AssignIn, principal: Analyst, scope: Tenant,
 
 
 @router.post("/{case_id}/entries", response_model=EntryOut, status_code=201, responses=ONE)
-def add_case_entry(case_id: int, body: EntryIn, principal: Analyst, scope: Tenant, platform: PlatformDep,
+def add_case_entry(case_id: IdParam, body: EntryIn, principal: Analyst, scope: Tenant, platform: PlatformDep,
                    uow: UoW) -> EntryOut:
     """Add a note or log a contact with the customer."""
     case = cases.get_case(uow.session, case_id, scope, change=True)
@@ -183,7 +184,7 @@ def add_case_entry(case_id: int, body: EntryIn, principal: Analyst, scope: Tenan
 
 
 @router.post("/{case_id}/decision", response_model=CaseOut, responses=CHANGE)
-def decide_case(case_id: int, body: DecisionIn, principal: Analyst, scope: Tenant, platform: PlatformDep,
+def decide_case(case_id: IdParam, body: DecisionIn, principal: Analyst, scope: Tenant, platform: PlatformDep,
                 uow: UoW) -> CaseOut:
     """Release the held transaction, confirm it as fraud, or escalate the case."""
     case = cases.get_case(uow.session, case_id, scope, change=True)

@@ -36,6 +36,7 @@ from bayfin.api.deps import (
 from bayfin.api.pagination import Paging
 from bayfin.api.problems import problem_schema
 from bayfin.kernel.errors import Forbidden, NotFound
+from bayfin.kernel.fields import IdParam
 from bayfin.kernel.pagination import Page
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
@@ -157,7 +158,7 @@ def add_list_entry(body: ListEntryIn, principal: ListKeeper, scope: Tenant, plat
 
 @router.delete("/lists/{entry_id}", status_code=204,
                responses={**ERRORS, 404: problem_schema("No such list entry")})
-def remove_list_entry(entry_id: int, principal: ListKeeper, scope: Tenant, platform: PlatformDep,
+def remove_list_entry(entry_id: IdParam, principal: ListKeeper, scope: Tenant, platform: PlatformDep,
                       uow: UoW) -> None:
     """Take one of your institution's entries off its list (another bank's shared entry: 403)."""
     entry = fraud_service(platform).remove_list_entry(uow.session, scope, entry_id)

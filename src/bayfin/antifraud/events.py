@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from bayfin.antifraud.catalogue import load_catalogue
+from bayfin.kernel.fields import INT64_MAX, Text
 
 Channel = Literal["mobile", "online", "counter", "terminal"]
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
@@ -46,9 +47,9 @@ class Device(_Strict):
     """The device the operation came from (empty for counter staff terminals)."""
 
     fingerprint: Identifier
-    os: Annotated[str, Field(max_length=40)] | None = None
-    model: Annotated[str, Field(max_length=60)] | None = None
-    app_version: Annotated[str, Field(max_length=30)] | None = None
+    os: Annotated[Text, Field(max_length=40)] | None = None
+    model: Annotated[Text, Field(max_length=60)] | None = None
+    app_version: Annotated[Text, Field(max_length=30)] | None = None
     rooted: StrictBool = False
     emulator: StrictBool = False
 
@@ -60,10 +61,10 @@ class Network(_Strict):
     proxy: StrictBool = False
     vpn: StrictBool = False
     datacentre: StrictBool = False
-    carrier: Annotated[str, Field(max_length=40)] | None = None
+    carrier: Annotated[Text, Field(max_length=40)] | None = None
     ip_country: Annotated[str, Field(min_length=2, max_length=2, pattern=r"^[A-Z]{2}$")] = "CN"
     #: Hours since the SIM card behind the phone number last changed (from the carrier), if known.
-    sim_age_hours: Annotated[StrictInt, Field(ge=0)] | None = None
+    sim_age_hours: Annotated[StrictInt, Field(ge=0, le=INT64_MAX)] | None = None
 
 
 class GeoPoint(_Strict):
@@ -71,7 +72,7 @@ class GeoPoint(_Strict):
 
     lat: Latitude
     lon: Longitude
-    city: Annotated[str, Field(max_length=40)] | None = None
+    city: Annotated[Text, Field(max_length=40)] | None = None
 
 
 class Location(_Strict):
@@ -84,13 +85,13 @@ class Location(_Strict):
 class Behaviour(_Strict):
     """How the customer operated: a coached victim or a script behaves differently from a habit."""
 
-    session_seconds: Annotated[StrictInt, Field(ge=0)] | None = None
-    login_to_transaction_seconds: Annotated[StrictInt, Field(ge=0)] | None = None
+    session_seconds: Annotated[StrictInt, Field(ge=0, le=INT64_MAX)] | None = None
+    login_to_transaction_seconds: Annotated[StrictInt, Field(ge=0, le=INT64_MAX)] | None = None
     typing_cadence_ms: Annotated[StrictInt, Field(ge=0, le=60_000)] | None = None
     pasted_beneficiary: StrictBool = False
     on_call: StrictBool = False  # a phone call was active during the operation
     screen_sharing: StrictBool = False  # a screen-sharing / remote-control app was running
-    operation_sequence: Annotated[list[Annotated[str, Field(max_length=40)]],
+    operation_sequence: Annotated[list[Annotated[Text, Field(max_length=40)]],
                                   Field(max_length=50)] = Field(default_factory=list)
 
 
@@ -113,7 +114,7 @@ class FraudEvent(_Strict):
     event_id: Identifier
     occurred_at: AwareDatetime
     channel: Channel
-    type: Annotated[str, Field(min_length=3, max_length=80)]
+    type: Annotated[Text, Field(min_length=3, max_length=80)]
     customer_id: Identifier
     account_id: Identifier
     amount_fen: Annotated[StrictInt, Field(ge=0, le=MAX_AMOUNT_FEN)] = 0

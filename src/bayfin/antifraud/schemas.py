@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from bayfin.kernel.fields import Line, Text
+
 
 class RuleHitOut(BaseModel):
     """A rule that fired."""
@@ -83,8 +85,8 @@ class ListEntryIn(BaseModel):
 
     kind: Literal["block", "allow", "watch"]
     entity_type: Literal["device", "ip", "account", "beneficiary", "customer", "card"]
-    value: str = Field(min_length=1, max_length=128)
-    reason: str = Field(min_length=1, max_length=200)
+    value: Line = Field(min_length=1, max_length=128)
+    reason: Text = Field(min_length=1, max_length=200)
     expires_at: AwareDatetime | None = None
     shared: bool = Field(False, description="consortium entry: every bank reads and applies it; "
                                             "only your institution may remove it")

@@ -19,6 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bayfin import __version__, registry
 from bayfin.api.deps import can_rate_limit
 from bayfin.api.docs import install_docs
+from bayfin.api.guards import RequestGuardMiddleware
+from bayfin.api.openapi import document_problems
 from bayfin.api.ops import ops_router
 from bayfin.api.problems import (
     RETRY_AFTER_HEADER,
@@ -85,7 +87,8 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object", "title": "Problem", "description": "RFC 9457 problem details",
     "properties": {"type": {"type": "string"}, "title": {"type": "string"},
                    "status": {"type": "integer"}, "detail": {"type": "string"},
-                   "code": {"type": "string"}, "instance": {"type": "string"}},
+                   "code": {"type": "string"}, "instance": {"type": "string"},
+                   "errors": {"type": "array", "items": {"type": "object"}}},
     "required": ["type", "title", "status"],
 }
 
@@ -165,6 +168,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
                               "anti-fraud, identity. Every call needs a bearer token.",
                   generate_unique_id_function=operation_id)
     app.state.platform = platform
+    app.add_middleware(RequestGuardMiddleware)  # inside the request context: refusals are logged too
     app.add_middleware(RequestContextMiddleware)
     install_problem_handlers(app)
     install_docs(app)
@@ -190,7 +194,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         if app.openapi_schema:
             return app.openapi_schema
         schema = original_openapi()
-        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = _PROBLEM_SCHEMA
+        document_problems(schema, _PROBLEM_SCHEMA)
         schema["components"].setdefault("securitySchemes", {})["bearer"] = {
             "type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
         schema["security"] = [{"bearer": []}]

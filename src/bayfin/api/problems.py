@@ -10,6 +10,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -58,6 +59,24 @@ def _bearer_challenge(exc: AppError) -> str:
     return challenge
 
 
+def _raised_in_database_driver(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb
+        tb = tb.tb_next
+    return last is not None and str(last.tb_frame.f_globals.get("__name__", "")).startswith(
+        "sqlalchemy.engine")
+
+
+def _refused_by_database(request: Request, error: str) -> Response:
+    log.warning("database refused a value", extra={"path": request.url.path, "error": error})
+    return problem_response({
+        "type": "https://bayfin.dev/problems/validation_failed", "title": "Validation failed",
+        "status": 422, "detail": "a value is outside what the database can store",
+        "code": "validation_failed", "instance": request.url.path})
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Render AppError, validation errors, HTTP errors and unexpected failures as problem+json."""
 
@@ -82,6 +101,21 @@ def install_problem_handlers(app: FastAPI) -> None:
             "type": "about:blank", "title": str(exc.detail) if exc.detail else "Error",
             "status": exc.status_code, "detail": str(exc.detail), "code": f"http_{exc.status_code}",
             "instance": request.url.path}, getattr(exc, "headers", None))
+
+    @app.exception_handler(DataError)
+    async def _data_error(request: Request, exc: DataError) -> Response:
+        # The last safety net behind the schema types (kernel/fields.py): a value the database
+        # refuses (a number out of a column's range, NUL in text) is the caller's bad input. It is
+        # logged as a warning all the same, since the schema layer should have caught it.
+        return _refused_by_database(request, type(exc.orig).__name__)
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> Response:
+        # SQLite's driver raises a bare OverflowError for an integer past 64 bits, outside
+        # SQLAlchemy's DBAPI error wrapping; any other overflow is a bug and stays a 500.
+        if _raised_in_database_driver(exc):
+            return _refused_by_database(request, "OverflowError")
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

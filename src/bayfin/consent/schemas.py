@@ -9,20 +9,21 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from bayfin.consent.domain import AccessMode, DataCategory, PeriodUnit, Purpose
 from bayfin.creditdata import credit_code_problem
+from bayfin.kernel.fields import StrictInt, Text
 
 
 class FrequencyIn(BaseModel):
     """At most ``value`` uses per ``unit``."""
 
     unit: PeriodUnit = PeriodUnit.month
-    value: int = Field(default=4, ge=1, le=1000)
+    value: StrictInt = Field(default=4, ge=1, le=1000)
 
 
 class DataLifeIn(BaseModel):
     """How long the institution may keep fetched data (0 = view only, no storing)."""
 
     unit: PeriodUnit = PeriodUnit.month
-    value: int = Field(default=12, ge=0, le=120)
+    value: StrictInt = Field(default=12, ge=0, le=120)
 
 
 class ConsentRequestIn(BaseModel):
@@ -30,17 +31,17 @@ class ConsentRequestIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    credit_code: str = Field(description="统一社会信用代码 of the enterprise (data principal)")
+    credit_code: Text = Field(description="统一社会信用代码 of the enterprise (data principal)")
     purpose_code: Purpose
-    purpose_text: str = Field(min_length=1, max_length=500)
+    purpose_text: Text = Field(min_length=1, max_length=500)
     categories: list[DataCategory] = Field(min_length=1)
     access_mode: AccessMode = AccessMode.once
     frequency: FrequencyIn = FrequencyIn()
     data_from: date
     data_to: date
-    validity_days: int = Field(default=90, ge=1, le=730)
+    validity_days: StrictInt = Field(default=90, ge=1, le=730)
     data_life: DataLifeIn = DataLifeIn()
-    linked_application_id: str | None = Field(default=None, max_length=60)
+    linked_application_id: Text | None = Field(default=None, max_length=60)
 
     @field_validator("credit_code")
     @classmethod
@@ -124,8 +125,8 @@ class ArtefactOut(BaseModel):
 class VerifyIn(BaseModel):
     """An artefact and signature to check."""
 
-    artefact: dict[str, Any]
-    signature: str
+    artefact: dict[Text, Any]
+    signature: Text
 
 
 class VerifyOut(BaseModel):

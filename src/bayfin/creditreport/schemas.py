@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bayfin.kernel.fields import Text
+
 
 class ReportConsent(BaseModel):
     """The consent the report was produced under."""
@@ -37,8 +39,8 @@ class BatchItem(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    credit_code: str = Field(min_length=1, max_length=40)
-    consent_id: str = Field(min_length=1, max_length=60)
+    credit_code: Text = Field(min_length=1, max_length=40)
+    consent_id: Text = Field(min_length=1, max_length=60)
 
 
 class BatchIn(BaseModel):

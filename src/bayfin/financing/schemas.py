@@ -11,10 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from bayfin.consent.domain import DataCategory
 from bayfin.financing.matching import TAX_GRADE_ORDER, ProductType
+from bayfin.kernel.fields import DecimalText, Fen, StrictInt, Text
 
-Rate = Decimal
-#: The largest amount the marketplace accepts: 1 trillion yuan, well inside a 64-bit fen column.
-MAX_FEN = 10**14
+#: An annual rate: a decimal string ("0.0385"), never a JSON number, so no binary float enters.
+Rate = DecimalText
 DEFAULT_CONSENT_CATEGORIES = [DataCategory.registration, DataCategory.tax, DataCategory.social_security,
                               DataCategory.courts, DataCategory.score]
 
@@ -34,19 +34,19 @@ class ProductFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=120)
+    name: Text | None = Field(default=None, min_length=1, max_length=120)
     product_type: ProductType | None = None
-    min_amount_fen: int | None = Field(default=None, gt=0, le=MAX_FEN)
-    max_amount_fen: int | None = Field(default=None, gt=0, le=MAX_FEN)
-    min_term_months: int | None = Field(default=None, ge=1, le=360)
-    max_term_months: int | None = Field(default=None, ge=1, le=360)
+    min_amount_fen: Fen | None = Field(default=None, gt=0)
+    max_amount_fen: Fen | None = Field(default=None, gt=0)
+    min_term_months: StrictInt | None = Field(default=None, ge=1, le=360)
+    max_term_months: StrictInt | None = Field(default=None, ge=1, le=360)
     min_rate: Rate | None = None
     max_rate: Rate | None = None
-    cities: list[str] | None = Field(default=None, max_length=30)
-    industries: list[str] | None = Field(default=None, max_length=50)
-    min_firm_age_months: int | None = Field(default=None, ge=0, le=1200)
-    min_tax_grade: str | None = None
-    min_score: int | None = Field(default=None, ge=0, le=1000)
+    cities: list[Text] | None = Field(default=None, max_length=30)
+    industries: list[Text] | None = Field(default=None, max_length=50)
+    min_firm_age_months: StrictInt | None = Field(default=None, ge=0, le=1200)
+    min_tax_grade: Text | None = None
+    min_score: StrictInt | None = Field(default=None, ge=0, le=1000)
     no_dishonest_debtor: bool | None = None
     collateral_required: bool | None = None
     consent_categories: list[DataCategory] | None = Field(default=None, min_length=1)
@@ -76,12 +76,12 @@ class ProductFields(BaseModel):
 class ProductIn(ProductFields):
     """A new loan product: name, type, ranges and rates are required."""
 
-    name: str = Field(min_length=1, max_length=120)
+    name: Text = Field(min_length=1, max_length=120)
     product_type: ProductType
-    min_amount_fen: int = Field(gt=0, le=MAX_FEN)
-    max_amount_fen: int = Field(gt=0, le=MAX_FEN)
-    min_term_months: int = Field(ge=1, le=360)
-    max_term_months: int = Field(ge=1, le=360)
+    min_amount_fen: Fen = Field(gt=0)
+    max_amount_fen: Fen = Field(gt=0)
+    min_term_months: StrictInt = Field(ge=1, le=360)
+    max_term_months: StrictInt = Field(ge=1, le=360)
     min_rate: Rate
     max_rate: Rate
 
@@ -132,9 +132,9 @@ class DemandIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    amount_fen: int = Field(gt=0, le=MAX_FEN)
-    term_months: int = Field(ge=1, le=360)
-    purpose: str = Field(min_length=1, max_length=200)
+    amount_fen: Fen = Field(gt=0)
+    term_months: StrictInt = Field(ge=1, le=360)
+    purpose: Text = Field(min_length=1, max_length=200)
     collateral_offered: bool = False
     urgency: Literal["low", "normal", "high"] = "normal"
 
@@ -188,8 +188,8 @@ class ApplyIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    demand_id: str = Field(min_length=1, max_length=40)
-    product_id: str = Field(min_length=1, max_length=40)
+    demand_id: Text = Field(min_length=1, max_length=40)
+    product_id: Text = Field(min_length=1, max_length=40)
 
 
 class TransitionIn(BaseModel):
@@ -197,11 +197,11 @@ class TransitionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    to: str = Field(min_length=1, max_length=20)
-    amount_fen: int | None = Field(default=None, gt=0, le=MAX_FEN)
+    to: Text = Field(min_length=1, max_length=20)
+    amount_fen: Fen | None = Field(default=None, gt=0)
     rate: Rate | None = None
-    term_months: int | None = Field(default=None, ge=1, le=360)
-    reason: str | None = Field(default=None, max_length=500)
+    term_months: StrictInt | None = Field(default=None, ge=1, le=360)
+    reason: Text | None = Field(default=None, max_length=500)
 
     @field_validator("rate")
     @classmethod

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from bayfin.kernel.fields import Line, StrictInt, Text
+
+#: An organization, app or role named by id, code or client id.
+Ref = Annotated[Line, Field(min_length=1, max_length=200)]
+#: A redirect URI of an application.
+Uri = Annotated[Line, Field(min_length=1, max_length=2000)]
 
 
 class OrgIn(BaseModel):
     """A new organization (``parent``: id or code of the head office, for a branch)."""
 
-    code: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
-    org_type: str
-    parent: str | None = None
+    code: Line = Field(min_length=1, max_length=64)
+    name: Line = Field(min_length=1, max_length=200)
+    org_type: Line = Field(min_length=1, max_length=40)
+    parent: Ref | None = None
 
 
 class OrgOut(BaseModel):
@@ -30,28 +38,28 @@ class OrgOut(BaseModel):
 class UserIn(BaseModel):
     """A new user."""
 
-    username: str = Field(min_length=1, max_length=120)
-    display_name: str = Field(min_length=1, max_length=200)
-    email: str | None = Field(default=None, max_length=254)
-    organization: str | None = None
-    password: str | None = Field(default=None, max_length=256)
-    locale: str | None = Field(default=None, max_length=10)
+    username: Line = Field(min_length=1, max_length=120)
+    display_name: Line = Field(min_length=1, max_length=200)
+    email: Line | None = Field(default=None, max_length=254)
+    organization: Ref | None = None
+    password: Text | None = Field(default=None, max_length=256)
+    locale: Line | None = Field(default=None, max_length=10)
 
 
 class UserPatch(BaseModel):
     """Changes to a user."""
 
-    display_name: str | None = Field(default=None, max_length=200)
-    email: str | None = Field(default=None, max_length=254)
-    organization: str | None = None
+    display_name: Line | None = Field(default=None, max_length=200)
+    email: Line | None = Field(default=None, max_length=254)
+    organization: Ref | None = None
     active: bool | None = None
-    locale: str | None = Field(default=None, max_length=10)
+    locale: Line | None = Field(default=None, max_length=10)
 
 
 class PasswordIn(BaseModel):
     """A new password."""
 
-    password: str = Field(min_length=1, max_length=256)
+    password: Text = Field(min_length=1, max_length=256)
 
 
 class UserOut(BaseModel):
@@ -70,15 +78,15 @@ class UserOut(BaseModel):
 class AppIn(BaseModel):
     """A new application (OAuth client)."""
 
-    client_id: str = Field(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")
-    name: str = Field(min_length=1, max_length=200)
-    client_type: str = "confidential"
-    redirect_uris: list[str] = Field(default_factory=list, max_length=20)
-    post_logout_redirect_uris: list[str] = Field(default_factory=list, max_length=20)
-    grant_types: list[str] | None = None
-    scopes: list[str] | None = Field(default=None, max_length=200)
-    service_roles: list[str] | None = Field(default=None, max_length=50)
-    organization: str | None = None
+    client_id: Line = Field(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")
+    name: Line = Field(min_length=1, max_length=200)
+    client_type: Line = Field(default="confidential", max_length=40)
+    redirect_uris: list[Uri] = Field(default_factory=list, max_length=20)
+    post_logout_redirect_uris: list[Uri] = Field(default_factory=list, max_length=20)
+    grant_types: list[Ref] | None = Field(default=None, max_length=20)
+    scopes: list[Ref] | None = Field(default=None, max_length=200)
+    service_roles: list[Ref] | None = Field(default=None, max_length=50)
+    organization: Ref | None = None
     first_party: bool = False
 
 
@@ -104,8 +112,8 @@ class AppOut(BaseModel):
 class RoleIn(BaseModel):
     """A role: a name and the permission scopes it grants, within one app (or platform-wide)."""
 
-    name: str = Field(min_length=1, max_length=100)
-    permissions: list[str] = Field(default_factory=list, max_length=200)
+    name: Line = Field(min_length=1, max_length=100)
+    permissions: list[Ref] = Field(default_factory=list, max_length=200)
 
 
 class RoleOut(BaseModel):
@@ -121,8 +129,8 @@ class RoleOut(BaseModel):
 class RoleGrantIn(BaseModel):
     """Give or take a role: the app's client id (none for a platform-wide role) and the role name."""
 
-    app: str | None = None
-    role: str
+    app: Ref | None = None
+    role: Ref
 
 
 class KeyOut(BaseModel):
@@ -150,7 +158,7 @@ class FactorEnrolmentOut(BaseModel):
 class FactorCodeIn(BaseModel):
     """A one-time code confirming an enrolment."""
 
-    code: str = Field(min_length=1, max_length=20)
+    code: Line = Field(min_length=1, max_length=20)
 
 
 class AppPatch(BaseModel):
@@ -158,10 +166,10 @@ class AppPatch(BaseModel):
     (its tokens are refused at once), ``true`` enables it again."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    redirect_uris: list[str] | None = Field(default=None, max_length=20)
-    post_logout_redirect_uris: list[str] | None = Field(default=None, max_length=20)
-    scopes: list[str] | None = Field(default=None, max_length=200)
+    name: Line | None = Field(default=None, min_length=1, max_length=200)
+    redirect_uris: list[Uri] | None = Field(default=None, max_length=20)
+    post_logout_redirect_uris: list[Uri] | None = Field(default=None, max_length=20)
+    scopes: list[Ref] | None = Field(default=None, max_length=200)
     active: bool | None = None
 
 
@@ -169,7 +177,7 @@ class SecretRotationIn(BaseModel):
     """How long the current client secret keeps working after the new one is issued."""
 
     model_config = ConfigDict(extra="forbid")
-    grace_seconds: int = Field(default=86_400, ge=0, le=30 * 86_400)
+    grace_seconds: StrictInt = Field(default=86_400, ge=0, le=30 * 86_400)
 
 
 class SecretRotationOut(BaseModel):

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from bayfin.api.deps import AUTH_ERRORS, TENANT_OWNED, PlatformDep, Session, require
 from bayfin.api.pagination import Paging
 from bayfin.api.problems import problem_schema
+from bayfin.kernel.fields import IdParam, Text
 from bayfin.kernel.pagination import Page
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
@@ -30,15 +31,15 @@ Regulator = Annotated[
 class ResolveMention(BaseModel):
     """The firm an analyst found a mention to mean."""
 
-    credit_code: str = Field(min_length=18, max_length=18)
+    credit_code: Text = Field(min_length=18, max_length=18)
 
 
 class LeadMove(BaseModel):
     """A lead's next state, and to whom it goes or what was found."""
 
     to: Literal["dispatched", "investigating", "confirmed", "dismissed"]
-    assignee: str | None = Field(None, max_length=120)
-    note: str | None = Field(None, max_length=2000)
+    assignee: Text | None = Field(None, max_length=120)
+    note: Text | None = Field(None, max_length=2000)
 
 
 def _audit(
@@ -114,7 +115,7 @@ def get_review_queue(
     },
 )
 def post_resolve(
-    evidence_id: int, body: ResolveMention, principal: Regulator, session: Session, platform: PlatformDep
+    evidence_id: IdParam, body: ResolveMention, principal: Regulator, session: Session, platform: PlatformDep
 ) -> s.ResolvedOut:
     """Link a mention from the review queue to a firm; the firm is tagged and re-scored."""
     evidence = risk_monitor(platform).resolve_mention(session, evidence_id, body.credit_code)

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
+from bayfin.kernel.fields import StrictInt, Text
 from bayfin.sscard.domain import CardState
 
 
@@ -60,8 +61,8 @@ class StatementLine(BaseModel):
 class EcardIn(BaseModel):
     """Ask for an electronic card bound to a physical card, through a registered channel."""
 
-    physical_card_id: str = Field(max_length=40)
-    channel_id: str = Field(max_length=40)
+    physical_card_id: Text = Field(max_length=40)
+    channel_id: Text = Field(max_length=40)
 
 
 class QrOut(BaseModel):
@@ -80,17 +81,17 @@ class StateIn(BaseModel):
 class QrPaymentIn(BaseModel):
     """A merchant's or hospital's charge against a scanned payment code (CNY fen)."""
 
-    payload: str = Field(max_length=200)
-    amount_minor: int = Field(gt=0, le=10_000_000_00)
+    payload: Text = Field(max_length=200)
+    amount_minor: StrictInt = Field(gt=0, le=10_000_000_00)
 
 
 class MedicalPaymentIn(BaseModel):
     """A medical bill charged against a scanned payment code: total and the insurance-covered part."""
 
-    payload: str = Field(max_length=200)
-    total_minor: int = Field(gt=0, le=10_000_000_00)
-    covered_minor: int = Field(ge=0, le=10_000_000_00)
-    provider: str = Field(min_length=1, max_length=40)
+    payload: Text = Field(max_length=200)
+    total_minor: StrictInt = Field(gt=0, le=10_000_000_00)
+    covered_minor: StrictInt = Field(ge=0, le=10_000_000_00)
+    provider: Text = Field(min_length=1, max_length=40)
 
 
 class PaymentOut(BaseModel):

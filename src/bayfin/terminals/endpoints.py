@@ -13,6 +13,7 @@ from bayfin.api.deps import AUTH_ERRORS, TENANT_OWNED, PlatformDep, Session, UoW
 from bayfin.api.pagination import Paging
 from bayfin.api.problems import problem_schema
 from bayfin.kernel.db import transaction
+from bayfin.kernel.fields import IdParam
 from bayfin.kernel.pagination import Page
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
@@ -137,7 +138,8 @@ def list_refusals(platform: PlatformDep, session: Session, who: Reader,
 
 
 @router.post("/alarms/{alarm_id}/acknowledge", response_model=s.AlarmOut, responses={**_AUTH, **_NOT_FOUND})
-def acknowledge_alarm(alarm_id: int, platform: PlatformDep, session: Session, who: Operator) -> s.AlarmOut:
+def acknowledge_alarm(alarm_id: IdParam, platform: PlatformDep, session: Session,
+                      who: Operator) -> s.AlarmOut:
     """Acknowledge an alarm (it stays active until cleared)."""
     alarm = terminals_service(platform).acknowledge(session, alarm_id, who.subject, platform.clock.now())
     _audit(platform, session, who, "alarms.acknowledge", "alarm", str(alarm.id), rule=alarm.rule)
@@ -145,7 +147,7 @@ def acknowledge_alarm(alarm_id: int, platform: PlatformDep, session: Session, wh
 
 
 @router.post("/alarms/{alarm_id}/clear", response_model=s.AlarmOut, responses={**_AUTH, **_NOT_FOUND})
-def clear_alarm(alarm_id: int, platform: PlatformDep, session: Session, who: Operator) -> s.AlarmOut:
+def clear_alarm(alarm_id: IdParam, platform: PlatformDep, session: Session, who: Operator) -> s.AlarmOut:
     """Clear an alarm."""
     alarm = terminals_service(platform).clear(session, alarm_id, platform.clock.now())
     _audit(platform, session, who, "alarms.clear", "alarm", str(alarm.id), rule=alarm.rule)

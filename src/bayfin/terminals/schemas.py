@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
+
+from bayfin.kernel.fields import Int64, StrictInt, Text
 
 
 class SiteIn(BaseModel):
     """A site to register."""
 
-    code: str = Field(min_length=1, max_length=32)
-    name: str = Field(min_length=1, max_length=120)
+    code: Text = Field(min_length=1, max_length=32)
+    name: Text = Field(min_length=1, max_length=120)
     kind: Literal["pharmacy", "hospital"]
-    licence: str = Field(min_length=1, max_length=64)
+    licence: Text = Field(min_length=1, max_length=64)
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
-    geofence_m: int = Field(150, ge=10, le=50_000)
-    opening_hours: dict[str, list[list[str]]]
+    geofence_m: StrictInt = Field(150, ge=10, le=50_000)
+    opening_hours: dict[Text, list[list[Text]]]
 
 
 class SiteOut(BaseModel):
@@ -42,12 +44,12 @@ class SiteOut(BaseModel):
 class TerminalIn(BaseModel):
     """A terminal to register."""
 
-    serial: str = Field(min_length=1, max_length=40)
-    model: str = Field(min_length=1, max_length=40)
-    firmware: str = Field(min_length=1, max_length=40)
-    site_code: str = Field(min_length=1, max_length=32)
-    bank_id: str = Field(min_length=1, max_length=20)
-    profile_key: str = Field(min_length=1, max_length=40)
+    serial: Text = Field(min_length=1, max_length=40)
+    model: Text = Field(min_length=1, max_length=40)
+    firmware: Text = Field(min_length=1, max_length=40)
+    site_code: Text = Field(min_length=1, max_length=32)
+    bank_id: Text = Field(min_length=1, max_length=20)
+    profile_key: Text = Field(min_length=1, max_length=40)
 
 
 class TerminalOut(BaseModel):
@@ -91,7 +93,8 @@ class CommandIn(BaseModel):
     """A command for a terminal."""
 
     action: Literal["lock", "unlock", "configure"]
-    params: dict[str, str | int | bool] = Field(default_factory=dict)
+    params: dict[Annotated[Text, Field(max_length=64)], Text | Int64 | bool] = Field(default_factory=dict,
+                                                                                max_length=32)
 
 
 class CommandOut(BaseModel):

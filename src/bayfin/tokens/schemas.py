@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from bayfin.kernel.fields import Line
+
 Channel = Literal["in_app", "ecommerce", "qr", "nfc"]
 AccountNumber = Annotated[str, Field(pattern=r"^[0-9]{12,19}$", description="card or account number")]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
@@ -20,12 +22,12 @@ class _In(BaseModel):
 class RequestorIn(_In):
     """A token requestor to register."""
 
-    name: Annotated[str, Field(min_length=1, max_length=120)]
+    name: Annotated[Line, Field(min_length=1, max_length=120)]
     kind: Literal["wallet", "merchant", "payment_institution"]
     client_id: Code
     merchants: Annotated[list[Code], Field(max_length=1000)] = []
     channels: list[Channel] = []
-    webhook_url: Annotated[str, Field(max_length=500, pattern=r"^https?://")] | None = None
+    webhook_url: Annotated[Line, Field(max_length=500, pattern=r"^https?://")] | None = None
 
 
 class RequestorOut(BaseModel):
@@ -57,7 +59,7 @@ class ProvisionIn(_Expiry):
     account_number: AccountNumber
     bank_code: Code
     #: Ignored (kept so older requestors' calls still validate): the issuer names the holder.
-    cardholder: Annotated[str | None, Field(max_length=200, deprecated=True)] = None
+    cardholder: Annotated[Line | None, Field(max_length=200, deprecated=True)] = None
     device_id: Code | None = None
     merchants: Annotated[list[Code], Field(max_length=1000)] | None = None
     channels: list[Channel] | None = None

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, require
 from bayfin.api.problems import problem_schema
 from bayfin.kernel.errors import AppError
+from bayfin.kernel.fields import Line, Text
 from bayfin.kernel.security import Principal
 from bayfin.voice.audio import MAX_SECONDS
 from bayfin.voice.dialogue import Reply
@@ -103,7 +104,7 @@ class VerificationOut(BaseModel):
 class TurnIn(BaseModel):
     """What the user typed, or what the phone's own recogniser heard (Chinese arrives this way)."""
 
-    text: str = Field(min_length=1, max_length=500)
+    text: Text = Field(min_length=1, max_length=500)
 
 
 class TurnOut(BaseModel):
@@ -163,9 +164,9 @@ def new_challenge(session: Session, user: User, voice: Voice, body: ChallengeIn)
                         409: problem_schema("Challenge unknown, used or expired"),
                         423: problem_schema("Locked after repeated failures")})
 async def verify(session: Session, user: User, voice: Voice,
-                 challenge_id: Annotated[str, Form(max_length=40)],
+                 challenge_id: Annotated[Text, Form(max_length=40)],
                  recording: Annotated[UploadFile, File(description="WAV of the digits read aloud")],
-                 scope: Annotated[str, Form(max_length=500, description="Scopes the step-up token is for, "
+                 scope: Annotated[Line, Form(max_length=500, description="Scopes the step-up token is for, "
                                             "space-separated, each held by your token")] = "voice",
                  ) -> VerificationOut:
     """Verify the caller's voice and spoken digits; on success return a step-up token carrying only the

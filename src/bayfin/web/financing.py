@@ -56,7 +56,7 @@ def _validate(page: Page, model: type[BaseModel], data: dict[str, Any], errors: 
               names: dict[str, str]) -> Any:
     """Validate as the API does; each error lands, in the user's language, on the field it concerns."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, strict=False)  # a form's fields are all text
     except ValidationError as exc:
         for err in exc.errors():
             loc = str(err["loc"][0]) if err["loc"] else ""

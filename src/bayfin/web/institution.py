@@ -87,7 +87,7 @@ async def create_request(request: Request, page: SignedIn, session: Session) -> 
             "access_mode": values["access_mode"] or "once",
             "frequency": {"unit": "month", "value": max(frequency, 1)},
             "data_from": values["data_from"] or None, "data_to": values["data_to"] or None,
-            "validity_days": values["validity_days"] or None})
+            "validity_days": values["validity_days"] or None}, strict=False)  # form fields are text
     except ValidationError as exc:
         for err in exc.errors():
             loc = [str(p) for p in err["loc"]]
