@@ -75,7 +75,13 @@ def test_a_huge_id_in_a_path_answers_422(client, request, method, path, who):
         _problem(r, 422)
 
 
-def test_huge_scim_paging_is_clamped_or_refused_never_a_database_error(client, auth_headers):
+def test_huge_scim_paging_is_clamped_or_refused_never_a_database_error(client, auth_headers, platform):
+    from bayfin.identity.service import SYSTEM
+
+    with platform.unit_of_work() as uow:  # SCIM acts within the client's organization: it must exist
+        platform.extensions["identity"].service.create_org(uow.session, SYSTEM, code="BANK-A", name="A",
+                                                           org_type="institution")
+        uow.commit()
     scim = auth_headers("hr-app", org="BANK-A", org_type="institution", scopes=["scim"])
     for query in (f"startIndex={HUGE}", f"count={HUGE}", f"startIndex={HUGE}&count={HUGE}"):
         r = client.get(f"/scim/v2/Users?{query}", headers=scim)

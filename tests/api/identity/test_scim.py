@@ -258,7 +258,9 @@ def test_discovery_publishes_schemas_and_resource_types_with_extensions(client, 
     ("GET", "/scim/v2/ResourceTypes/Nope", {}, 404),
     ("GET", "/scim/v2/Nothing/here", {"auth": True}, 404),
     ("DELETE", "/scim/v2/Schemas", {"auth": True}, 405),
-    ("POST", "/scim/v2/Users", {"auth": True, "content": b"{not json"}, 400),
+    ("POST", "/scim/v2/Users", {"auth": True, "content": b"{not json", "type": "application/scim+json"}, 400),
+    ("POST", "/scim/v2/Users", {"auth": True, "content": b"{}"}, 415),
+    ("POST", "/scim/v2/Users", {"auth": True, "content": b"{}", "type": "text/plain"}, 415),
     ("POST", "/scim/v2/Users", {"auth": True, "json": ["a list"]}, 400),
     ("POST", "/scim/v2/Users", {"auth": True, "json": {"userName": "alice"}}, 409),
     ("GET", "/scim/v2/Users", {"auth": True, "params": {"startIndex": "abc"}}, 422),
@@ -268,7 +270,9 @@ def test_discovery_publishes_schemas_and_resource_types_with_extensions(client, 
 def test_every_scim_error_is_a_scim_error_message(client, directory, scim, auth_headers, method, path,
                                                   kwargs, status):
     kwargs = dict(kwargs)
-    headers = scim if kwargs.pop("auth", False) else {}
+    headers = dict(scim) if kwargs.pop("auth", False) else {}
+    if "type" in kwargs:
+        headers["content-type"] = kwargs.pop("type")
     r = client.request(method, path, headers=headers, **kwargs)
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith("application/scim+json")
