@@ -144,7 +144,11 @@ def main() -> None:
                               stderr=subprocess.PIPE, text=True)
     try:
         assert switch.stderr is not None
-        switch.stderr.readline()  # "listening on …"
+        for line in switch.stderr:  # wait for "listening on …" (warnings may come first)
+            if "listening on" in line:
+                break
+        else:
+            raise SystemExit("the switch exited before listening")
         rows = []
         for n, connections in enumerate(levels):
             count, lat, codes = asyncio.run(drive(port, pans, connections, args.seconds,

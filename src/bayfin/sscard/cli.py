@@ -104,23 +104,29 @@ def rates_list(as_json: bool = JsonOption) -> None:
 
 
 @switch_app.command("serve")
-def switch_serve(host: str = typer.Option("127.0.0.1", help="Bind address."),
-                 port: int = typer.Option(8583, help="TCP port."),
-                 workers: int = typer.Option(8, help="Database worker threads.")) -> None:
-    """Run the ISO 8583 switch (2-byte length-prefixed frames) until interrupted."""
+def switch_serve(links_file: Path = typer.Option(..., "--links", help="Link table (JSON): one entry "
+                                                 "per acquirer with its address, port and zone key."),
+                 workers: int = typer.Option(8, help="Database worker threads per link.")) -> None:
+    """Run the ISO 8583 switch (2-byte length-prefixed frames), one listener per acquirer link,
+    until interrupted."""
+    from bayfin.sscard.links import load_links
     from bayfin.sscard.server import SwitchServer
 
+    links = load_links(links_file)
     with open_platform() as platform:
-        server = SwitchServer(services(platform).processor(platform), host=host, port=port,
-                              workers=workers)
+        processor = services(platform).processor(platform, {ln.acquirer_id: ln.zone_key for ln in links})
+        servers = [SwitchServer(processor, link, workers=workers) for link in links]
 
         async def run() -> None:
-            bound = await server.start()
-            err_console.print(f"sscard switch listening on {bound[0]}:{bound[1]}")
+            for server in servers:
+                bound = await server.start()
+                err_console.print(f"sscard switch listening on {bound[0]}:{bound[1]} "
+                                  f"for acquirer {server.link.acquirer_id}")
             try:
-                await server.serve_forever()
+                await asyncio.gather(*(server.serve_forever() for server in servers))
             finally:
-                await server.close()
+                for server in servers:
+                    await server.close()
 
         try:
             asyncio.run(run())
@@ -130,6 +136,7 @@ def switch_serve(host: str = typer.Option("127.0.0.1", help="Bind address."),
 
 @switch_app.command("probe")
 def switch_probe(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8583),
+                 acquirer: str = typer.Option(..., help="The link's acquirer id (field 32)."),
                  as_json: bool = JsonOption) -> None:
     """Send an 0800 echo test to a running switch and show the answer."""
     from bayfin.sscard.acquirer import Acquirer, SwitchConnection
@@ -137,7 +144,7 @@ def switch_probe(host: str = typer.Option("127.0.0.1"), port: int = typer.Option
     async def probe() -> dict[str, str]:
         conn = await SwitchConnection.open(host, port)
         try:
-            return await conn.call(Acquirer().echo(), timeout=5)
+            return await conn.call(Acquirer(acquirer_id=acquirer).echo(), timeout=5)
         finally:
             await conn.close()
 

@@ -84,9 +84,13 @@ class Rc(enum.StrEnum):
     lost_card = "41"
     insufficient_funds = "51"
     expired_card = "54"
+    incorrect_pin = "55"
     not_permitted = "57"
+    not_permitted_acquirer = "58"
     exceeds_limit = "61"
     restricted_card = "62"
+    security_violation = "63"
+    not_signed_on = "91"
     duplicate = "94"
     system_malfunction = "96"
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bayfin.kernel.clock import Clock, SystemClock
 from bayfin.kernel.db import UnitOfWork
-from bayfin.sscard import iso
+from bayfin.sscard import card_security, iso, validation
 from bayfin.sscard import repository as repo
 from bayfin.sscard.domain import (
     CNY,
@@ -44,16 +43,15 @@ from bayfin.sscard.domain import (
     encode_conversion_rate,
     state_response_code,
 )
+from bayfin.sscard.keys import KeyStore, KeyStoreError
 from bayfin.sscard.ledger import AccountDirectory, Leg, lock_accounts, post, reverse, system_account_name
+from bayfin.sscard.links import LinkSession
 from bayfin.sscard.models import Account, Card, DailyUsage, Entry, LedgerTxn, SwitchMessage
 
 log = logging.getLogger(__name__)
 
-_MTI = re.compile(r"^0[1248]0[01]$")
 _CLASSES = {"1": "authorization", "2": "financial", "4": "reversal", "8": "network"}
-_REQUIRED = ("2", "3", "4", "7", "11", "19", "32", "37", "49")
-_ECHO = ("3", "4", "7", "11", "19", "32", "37", "41", "42", "49", "90", "103")
-_NETWORK_CODES = {"001": "sign-on", "002": "sign-off", "301": "echo test"}
+_ECHO = ("3", "4", "7", "11", "19", "32", "37", "41", "42", "49", "90", "95", "103")
 Fault = Callable[[str], None]
 
 
@@ -74,25 +72,15 @@ class Outcome:
     txn_id: int | None = None
 
 
-def _format_ok(fields: dict[str, str]) -> bool:
-    for name, width in iso.NUMERIC_FIELDS.items():
-        value = fields.get(name)
-        if value is not None and (len(value) != width or not value.isdigit()):
-            return False
-    pan = fields.get("2", "")
-    dest = fields.get("103")
-    return (pan.isdigit() and 12 <= len(pan) <= 19 and (dest is None or dest.isdigit())
-            and fields.get("37", "").isalnum() and fields.get("32", "").isdigit())
-
-
 class SwitchProcessor:
     """Turns one request frame into one response frame against the ledger (thread-safe; stateless)."""
 
     def __init__(self, session_factory: sessionmaker[Session] | Callable[[], Session], *,
-                 pan_key: bytes, clock: Clock | None = None, accounts: AccountDirectory | None = None,
-                 fault: Fault | None = None) -> None:
+                 pan_key: bytes, keys: KeyStore, clock: Clock | None = None,
+                 accounts: AccountDirectory | None = None, fault: Fault | None = None) -> None:
         self._factory = session_factory
         self._pan_key = pan_key
+        self.keys = keys
         self._clock = clock or SystemClock()
         self._accounts = accounts or AccountDirectory()
         #: Test hook called at named points inside the transaction (crash and failure injection).
@@ -111,8 +99,10 @@ class SwitchProcessor:
         return value
 
     # --- entry point -------------------------------------------------------------------------------
-    def handle(self, raw: bytes) -> bytes:
-        """Process one request and return the encoded response (every request gets one)."""
+    def handle(self, raw: bytes, link: LinkSession) -> bytes:
+        """Process one request from a link session and return the encoded response (every request
+        gets one). Order: decode, validate every field, bind to the link's acquirer, sign-on, MAC —
+        only then does the message reach the ledger."""
         try:
             fields = iso.decode(raw)
         except ValueError:
@@ -120,27 +110,59 @@ class SwitchProcessor:
             return iso.encode({"t": iso.response_mti(mti), "39": Rc.format_error.value})
         mti = fields["t"]
         reply_mti = iso.response_mti(mti)
-        if not _MTI.match(mti):
-            return self._reply(reply_mti, fields, Outcome(Rc.invalid_transaction))
+        rc = validation.check(fields)
+        if rc is None and fields["32"] != link.acquirer_id:
+            rc = Rc.not_permitted_acquirer
+        if rc is not None:
+            return self._reply(reply_mti, fields, Outcome(rc), link)
+        if mti in validation.NETWORK_MTIS:
+            return self._reply(reply_mti, fields, self._network(fields, link), link)
+        if not link.signed_on:
+            return self._reply(reply_mti, fields, Outcome(Rc.not_signed_on), link)
+        covered = iso.split_mac(raw, fields)
+        if covered is None or not self.keys.verify_mac(link.acquirer_id, *covered):
+            return self._reply(reply_mti, fields, Outcome(Rc.security_violation), link)
         klass = _CLASSES[mti[1]]
-        if klass == "network":
-            code = fields.get("70")
-            rc = Rc.approved if code in _NETWORK_CODES else Rc.invalid_transaction
-            return self._reply(reply_mti, fields, Outcome(rc, {"70": code} if code else {}))
-        if any(name not in fields for name in _REQUIRED) or not _format_ok(fields):
-            return self._reply(reply_mti, fields, Outcome(Rc.format_error))
+        if mti[2] == "2" and klass != "reversal":  # 0120/0220 completions: not offered
+            return self._reply(reply_mti, fields, Outcome(Rc.invalid_transaction), link)
+        if "95" in fields:  # partial reversals: not offered
+            return self._reply(reply_mti, fields, Outcome(Rc.invalid_transaction), link)
         try:
-            return self._money(klass, reply_mti, fields)
+            return self._money(klass, reply_mti, fields, link)
         except Exception:
             # Rolled back: nothing was booked or recorded, so a retry is processed afresh.
             log.exception("switch message failed", extra={"mti": mti, "stan": fields.get("11")})
-            return self._reply(reply_mti, fields, Outcome(Rc.system_malfunction))
+            return self._reply(reply_mti, fields, Outcome(Rc.system_malfunction), link)
 
-    def _reply(self, mti: str, request: dict[str, str], outcome: Outcome) -> bytes:
+    def _network(self, fields: dict[str, str], link: LinkSession) -> Outcome:
+        code = fields["70"]
+        if code == "001":
+            link.signed_on = True
+        elif code == "002":
+            link.signed_on = False
+        elif code == "161":
+            if not link.signed_on:
+                return Outcome(Rc.not_signed_on, {"70": code})
+            try:
+                delivery = self.keys.exchange_working_keys(link.acquirer_id)
+            except KeyStoreError:
+                log.error("no zone key for acquirer %s: key exchange refused", link.acquirer_id)
+                return Outcome(Rc.security_violation, {"70": code})
+            return Outcome(Rc.approved, {"70": code, "48": delivery.to_field()})
+        return Outcome(Rc.approved, {"70": code})
+
+    def _reply(self, mti: str, request: dict[str, str], outcome: Outcome, link: LinkSession) -> bytes:
         out = {"t": mti, **{k: request[k] for k in _ECHO if k in request}, **outcome.fields,
                "39": outcome.rc.value}
         if "2" in request and request["2"].isdigit() and len(request["2"]) <= 19:
             out["2"] = request["2"]
+        if mti[1] != "8" and self.keys.has_working_keys(link.acquirer_id):
+            try:
+                raw = iso.encode_for_mac(out)
+            except ValueError:
+                return iso.encode({"t": mti, "39": outcome.rc.value})
+            return raw[:-iso.MAC_LENGTH] + self.keys.generate_mac(link.acquirer_id,
+                                                                    raw[:-iso.MAC_LENGTH])
         try:
             return iso.encode(out)
         except ValueError:  # an echoed field was itself malformed: answer with the bare code
@@ -160,7 +182,7 @@ class SwitchProcessor:
         return fields["32"], klass, stan, fields["37"]
 
     # --- exactly-once wrapper ----------------------------------------------------------------------
-    def _money(self, klass: str, reply_mti: str, fields: dict[str, str]) -> bytes:
+    def _money(self, klass: str, reply_mti: str, fields: dict[str, str], link: LinkSession) -> bytes:
         acquirer, message_class, stan, rrn = self._key(klass, fields)
         fingerprint = self._fingerprint(klass, fields)
         now = self._clock.now()
@@ -175,12 +197,13 @@ class SwitchProcessor:
                 session.flush()
             except IntegrityError:
                 uow.rollback()
-                return self._replay(reply_mti, fields, (acquirer, message_class, stan, rrn), fingerprint)
+                return self._replay(reply_mti, fields, (acquirer, message_class, stan, rrn), fingerprint,
+                                    link)
             try:
                 if klass == "reversal":
                     outcome = self._reverse(session, fields, acquirer, stan, rrn, now)
                 else:
-                    outcome = self._book(session, klass, fields, acquirer, now)
+                    outcome = self._book(session, klass, fields, link, now)
             except Decline as decline:
                 outcome = Outcome(decline.rc)
             if outcome.rc is not Rc.approved and session.new:
@@ -188,28 +211,28 @@ class SwitchProcessor:
             if klass == "reversal" and outcome.rc is not Rc.approved:
                 # A refused reversal must not occupy the key: the acquirer retries or corrects it.
                 uow.rollback()
-                return self._reply(reply_mti, fields, outcome)
+                return self._reply(reply_mti, fields, outcome, link)
             record.response_code, record.response_fields = outcome.rc.value, outcome.fields
             record.txn_id = outcome.txn_id
             session.flush()
             if self.fault:
                 self.fault("before_commit")
             uow.commit()
-        return self._reply(reply_mti, fields, outcome)
+        return self._reply(reply_mti, fields, outcome, link)
 
     def _replay(self, reply_mti: str, fields: dict[str, str], key: tuple[str, str, str, str],
-                fingerprint: str) -> bytes:
+                fingerprint: str, link: LinkSession) -> bytes:
         acquirer, message_class, stan, rrn = key
         with self._factory() as session:
             first = session.scalar(select(SwitchMessage).where(
                 SwitchMessage.acquirer_id == acquirer, SwitchMessage.message_class == message_class,
                 SwitchMessage.stan == stan, SwitchMessage.rrn == rrn))
         if first is None:  # the first copy rolled back meanwhile: let the acquirer retry
-            return self._reply(reply_mti, fields, Outcome(Rc.system_malfunction))
+            return self._reply(reply_mti, fields, Outcome(Rc.system_malfunction), link)
         if first.fingerprint != fingerprint:
-            return self._reply(reply_mti, fields, Outcome(Rc.duplicate))
+            return self._reply(reply_mti, fields, Outcome(Rc.duplicate), link)
         return self._reply(reply_mti, fields, Outcome(Rc(first.response_code),
-                                                      dict(first.response_fields)))
+                                                      dict(first.response_fields)), link)
 
     # --- authorizations and financial messages -----------------------------------------------------
     def _card(self, session: Session, pan: str) -> Card:
@@ -218,8 +241,9 @@ class SwitchProcessor:
             raise Decline(Rc.invalid_card)
         return card
 
-    def _book(self, session: Session, klass: str, fields: dict[str, str], acquirer: str,
+    def _book(self, session: Session, klass: str, fields: dict[str, str], link: LinkSession,
               now: datetime) -> Outcome:
+        acquirer = link.acquirer_id
         pcode = fields["3"][:2]
         txn_type = PROCESSING_CODES.get(pcode)
         if txn_type is None or (klass == "authorization" and txn_type is TxnType.transfer):
@@ -241,6 +265,9 @@ class SwitchProcessor:
         blocked = state_response_code(CardState(card.state))
         if blocked is not None:
             raise Decline(blocked)
+        verdict = card_security.check_card(card, fields, link.acquirer_id, self.keys, now)
+        if verdict is not None:
+            raise Decline(verdict)
         if self._reversed_already(session, acquirer, fields):
             raise Decline(Rc.invalid_transaction)
         balance = balances[card.account_id]
