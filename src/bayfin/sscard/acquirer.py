@@ -118,12 +118,17 @@ class Acquirer:
             fields["103"] = to_pan
         return fields
 
-    def reversal(self, original: dict[str, str], *, repeat: bool = False) -> dict[str, str]:
-        """The 0400 (or repeated 0401) reversal of a request, carrying its original data (field 90)."""
+    def reversal(self, original: dict[str, str], *, repeat: bool = False, advice: bool = False,
+                 dispensed: int | None = None) -> dict[str, str]:
+        """The 0400 reversal of a request (0401 repeated; 0420/0421 as an advice), carrying its
+        original data (field 90); with ``dispensed`` a partial reversal whose field 95 says how much
+        of the original amount really went out."""
         fields: dict[str, str] = {k: original[k] for k in ("2", "3", "4", "7", "19", "32", "37", "41",
                                                             "49") if k in original}
         stan, _ = self.next_ids()
-        fields.update({"t": "0401" if repeat else "0400", "11": stan,
+        if dispensed is not None:
+            fields["95"] = f"{dispensed:012d}{0:012d}C{0:08d}C{0:08d}"
+        fields.update({"t": f"04{2 if advice else 0}{1 if repeat else 0}", "11": stan,
                        "90": (original["t"] + original["11"] + original["7"]
                               + f"{self.acquirer_id:0>11}" + "0" * 11)})
         return fields

@@ -44,7 +44,15 @@ from bayfin.sscard.domain import (
     state_response_code,
 )
 from bayfin.sscard.keys import KeyStore, KeyStoreError
-from bayfin.sscard.ledger import AccountDirectory, Leg, lock_accounts, post, reverse, system_account_name
+from bayfin.sscard.ledger import (
+    AccountDirectory,
+    Leg,
+    lock_accounts,
+    post,
+    reverse,
+    share,
+    system_account_name,
+)
 from bayfin.sscard.links import LinkSession
 from bayfin.sscard.models import Account, Card, DailyUsage, Entry, LedgerTxn, SwitchMessage
 
@@ -125,8 +133,6 @@ class SwitchProcessor:
         klass = _CLASSES[mti[1]]
         if mti[2] == "2" and klass != "reversal":  # 0120/0220 completions: not offered
             return self._reply(reply_mti, fields, Outcome(Rc.invalid_transaction), link)
-        if "95" in fields:  # partial reversals: not offered
-            return self._reply(reply_mti, fields, Outcome(Rc.invalid_transaction), link)
         try:
             return self._money(klass, reply_mti, fields, link)
         except Exception:
@@ -170,7 +176,8 @@ class SwitchProcessor:
 
     def _fingerprint(self, klass: str, fields: dict[str, str]) -> str:
         material = "|".join([klass, fields["2"], fields["3"], fields["4"], fields["49"],
-                             fields.get("103", ""), fields.get("90", "")])
+                             fields.get("103", ""), fields.get("90", "")]
+                            + ([fields["95"]] if "95" in fields else []))
         return hmac.new(self._pan_key, material.encode(), hashlib.sha256).hexdigest()
 
     def _key(self, klass: str, fields: dict[str, str]) -> tuple[str, str, str, str]:
@@ -370,6 +377,9 @@ class SwitchProcessor:
             return Outcome(Rc.approved)
         if int(fields["4"]) != txn.amount_minor:
             raise Decline(Rc.invalid_amount)
+        # A partial reversal (field 95) gives back what was not dispensed: F4 minus the actual amount.
+        actual = validation.parse_replacement(fields["95"]) if "95" in fields else 0
+        portion = (txn.amount_minor - (actual or 0), txn.amount_minor)
         holder_accounts = list(session.scalars(
             select(Account.id).where(Account.may_go_negative.is_(False), Account.id.in_(
                 select(Entry.destination_account_id).where(Entry.txn_id == txn.id)))))
@@ -377,16 +387,16 @@ class SwitchProcessor:
         owed = {a: 0 for a in balances}
         for entry in session.scalars(select(Entry).where(Entry.txn_id == txn.id)):
             if entry.destination_account_id in owed:
-                owed[entry.destination_account_id] += entry.amount_minor
+                owed[entry.destination_account_id] += share(entry.amount_minor, portion)
         if any(balances[a] < owed[a] for a in owed):
             raise Decline(Rc.insufficient_funds)  # the transfer's payee already spent it
-        mirror = reverse(session, txn, business_date=repo.business_date(now), now=now)
+        mirror = reverse(session, txn, business_date=repo.business_date(now), now=now, portion=portion)
         if self.fault:
             self.fault("after_posting")
         if txn.cross_border:
             session.execute(update(DailyUsage).where(
                 DailyUsage.card_id == txn.card_id, DailyUsage.business_date == txn.business_date,
                 DailyUsage.txn_type == txn.kind)
-                .values(used_minor=DailyUsage.used_minor - txn.billing_minor))
+                .values(used_minor=DailyUsage.used_minor - mirror.billing_minor))
         original.reversed = True
         return Outcome(Rc.approved, {"38": f"{mirror.id % 1_000_000:06d}"}, mirror.id)

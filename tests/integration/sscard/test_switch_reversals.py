@@ -1,0 +1,66 @@
+"""Partial reversals (field 95) and reversal advices (0420/0421) with repeats, answered from the
+stored outcome."""
+
+from __future__ import annotations
+
+from tests.integration.sscard.conftest import Ledger
+
+
+def test_a_partial_reversal_gives_back_only_what_was_not_dispensed(ledger: Ledger) -> None:
+    ledger.add_card("atm", 100_000)
+    acq = ledger.acquirer("44600001", 446, "MOATM001")
+    link = ledger.local(ledger.processor(), acq)
+    withdrawal = acq.request("0200", "withdrawal", ledger.pans["atm"], 50_000, 156)
+    assert link.call(withdrawal)["39"] == "00"
+    assert ledger.balance("atm") == 50_000
+    # The ATM dispensed 300 of the 500 yuan: 200 come back, once, however often it is sent.
+    partial = acq.reversal(withdrawal, dispensed=30_000)
+    first = link.call(partial)
+    assert first["t"] == "0410" and first["39"] == "00" and first["95"] == partial["95"]
+    repeated = link.call(dict(partial, t="0401"))
+    assert {k: v for k, v in repeated.items() if k != "t"} == {k: v for k, v in first.items() if k != "t"}
+    assert ledger.balance("atm") == 70_000
+    # The same original reversed again with another field 95 is a different message: 94, nothing moves.
+    assert link.call(acq.reversal(withdrawal, dispensed=10_000))["39"] == "94"
+    assert ledger.balance("atm") == 70_000
+    ledger.assert_balanced()
+
+
+def test_a_partial_reversal_of_a_cross_currency_purchase_stays_balanced_per_currency(ledger: Ledger) -> None:
+    ledger.add_card("shop", 100_000)
+    acq = ledger.acquirer()
+    link = ledger.local(ledger.processor(), acq)
+    purchase = acq.request("0200", "purchase", ledger.pans["shop"], 10_001, 344)
+    booked = link.call(purchase)
+    assert booked["39"] == "00"
+    assert link.call(acq.reversal(purchase, dispensed=3_333))["39"] == "00"
+    paid = 100_000 - ledger.balance("shop")
+    assert 0 < paid < int(booked["6"])
+    ledger.assert_balanced()
+
+
+def test_a_reversal_advice_and_its_repeats_reverse_once(ledger: Ledger) -> None:
+    ledger.add_card("advice", 100_000)
+    acq = ledger.acquirer()
+    link = ledger.local(ledger.processor(), acq)
+    purchase = acq.request("0200", "purchase", ledger.pans["advice"], 20_000, 156)
+    assert link.call(purchase)["39"] == "00"
+    advice = acq.reversal(purchase, advice=True)
+    replies = [link.call(advice), link.call(dict(advice, t="0421")), link.call(dict(advice, t="0421"))]
+    assert [(r["t"], r["39"]) for r in replies] == [("0430", "00")] * 3
+    assert len({r["38"] for r in replies}) == 1
+    assert ledger.balance("advice") == 100_000
+    assert ledger.txn_count() == 1 + 2
+    ledger.assert_balanced()
+
+
+def test_completions_are_refused_until_offered(ledger: Ledger) -> None:
+    ledger.add_card("hold", 100_000)
+    acq = ledger.acquirer()
+    link = ledger.local(ledger.processor(), acq)
+    auth = acq.request("0100", "purchase", ledger.pans["hold"], 20_000, 156)
+    assert link.call(auth)["39"] == "00"
+    completion = dict(acq.request("0220", "purchase", ledger.pans["hold"], 20_000, 156),
+                      **{"90": "0100" + auth["11"] + auth["7"] + acq.acquirer_id.zfill(11) + "0" * 11})
+    assert link.call(completion)["39"] == "12"
+    ledger.assert_balanced()
