@@ -49,9 +49,9 @@ def retail_mac(key: bytes, data: bytes) -> bytes:
         raise ValueError("a retail MAC key is double-length (16 bytes)")
     k1, k2 = key[:8], key[8:]
     padded = data + b"\0" * (-len(data) % BLOCK) if data else b"\0" * BLOCK
-    chain = bytes(BLOCK)
-    for i in range(0, len(padded), BLOCK):
-        chain = _ecb(k1, bytes(a ^ b for a, b in zip(chain, padded[i:i + BLOCK], strict=True)))
+    # The CBC chain's last block is single-DES CBC-MAC under K1 (one cipher call, not one per block).
+    cbc = Cipher(TripleDES(k1 * 3), modes.CBC(bytes(BLOCK))).encryptor()
+    chain = (cbc.update(padded) + cbc.finalize())[-BLOCK:]
     return _ecb(k1, _ecb(k2, chain, decrypt=True))
 
 
