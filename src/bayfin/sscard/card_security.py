@@ -28,12 +28,15 @@ def presented_expiry(fields: dict[str, str]) -> str | None:
 
 
 def check_card(card: Card, fields: dict[str, str], acquirer_id: str, keys: KeyStore,
-               now: datetime) -> Rc | None:
-    """The decline a card-present request earns, or None when expiry and PIN are right."""
+               now: datetime, *, pin_required: bool = True) -> Rc | None:
+    """The decline a card-present request earns, or None when expiry and PIN are right (a PIN
+    block sent when none is required is still checked)."""
     expiry = presented_expiry(fields)
     if expiry is None or card.expiry is None or expiry != card.expiry or expiry < now.strftime("%y%m"):
         return Rc.expired_card
     block = fields.get("52")
+    if block is None and not pin_required:
+        return None
     if block is None or card.pin_reference is None:
         return Rc.incorrect_pin
     if not keys.verify_pin(acquirer_id, fields["2"], bytes.fromhex(block), card.pin_reference):

@@ -66,11 +66,13 @@ class TxnType(enum.StrEnum):
     transfer = "transfer"
     balance_inquiry = "balance_inquiry"
     medical = "medical"
+    refund = "refund"
 
 
 # ISO 8583 field 3 positions 1-2 (transaction type) to the switch's transaction types.
 PROCESSING_CODES: dict[str, TxnType] = {"00": TxnType.purchase, "01": TxnType.withdrawal,
-                                        "40": TxnType.transfer, "31": TxnType.balance_inquiry}
+                                        "40": TxnType.transfer, "31": TxnType.balance_inquiry,
+                                        "20": TxnType.refund}
 
 
 class Rc(enum.StrEnum):

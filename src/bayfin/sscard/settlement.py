@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session, aliased
 from bayfin.sscard.domain import currency_alpha
 from bayfin.sscard.models import Account, Entry, LedgerTxn
 
-SETTLED_KINDS = ("purchase", "withdrawal", "qr_purchase")
+SETTLED_KINDS = ("purchase", "withdrawal", "qr_purchase", "refund")
+#: Kinds that move money from the bank's settlement position back to the card (counted negative).
+CREDIT_KINDS = ("refund",)
 CROSS_BORDER_KINDS = ("purchase", "withdrawal", "transfer")
 
 
@@ -67,12 +69,14 @@ def clearing(session: Session, day: date) -> list[SettlementLine]:
             continue
         target = line(r.bank_id, r.currency)
         if r.kind == "reversal":
-            target.reversed_minor += r.amount_minor
-            target.items.append((r.id, "reversal", r.created_at.isoformat(), -r.amount_minor))
+            amount = -r.amount_minor if r.original_kind in CREDIT_KINDS else r.amount_minor
+            target.reversed_minor += amount
+            target.items.append((r.id, "reversal", r.created_at.isoformat(), -amount))
         else:
+            amount = -r.amount_minor if r.kind in CREDIT_KINDS else r.amount_minor
             target.count += 1
-            target.gross_minor += r.amount_minor
-            target.items.append((r.id, r.kind, r.created_at.isoformat(), r.amount_minor))
+            target.gross_minor += amount
+            target.items.append((r.id, r.kind, r.created_at.isoformat(), amount))
     # Ledger side: the net movement of each bank's settlement account, from entries alone.
     day_txns = select(LedgerTxn.id).where(LedgerTxn.business_date == day)
     for direction, column in ((1, Entry.destination_account_id), (-1, Entry.source_account_id)):

@@ -253,7 +253,8 @@ class SwitchProcessor:
         acquirer = link.acquirer_id
         pcode = fields["3"][:2]
         txn_type = PROCESSING_CODES.get(pcode)
-        if txn_type is None or (klass == "authorization" and txn_type is TxnType.transfer):
+        if txn_type is None or (klass == "authorization"
+                                and txn_type in (TxnType.transfer, TxnType.refund)):
             raise Decline(Rc.invalid_transaction)
         region = REGIONS.get(int(fields["19"]))
         currency = int(fields["49"])
@@ -272,7 +273,9 @@ class SwitchProcessor:
         blocked = state_response_code(CardState(card.state))
         if blocked is not None:
             raise Decline(blocked)
-        verdict = card_security.check_card(card, fields, link.acquirer_id, self.keys, now)
+        # A refund credits the card: it must be the card (expiry), but no PIN is asked for.
+        verdict = card_security.check_card(card, fields, link.acquirer_id, self.keys, now,
+                                           pin_required=txn_type is not TxnType.refund)
         if verdict is not None:
             raise Decline(verdict)
         if self._reversed_already(session, acquirer, fields):
@@ -291,6 +294,8 @@ class SwitchProcessor:
         except LookupError as exc:
             raise Decline(Rc.system_malfunction) from exc
         conv = convert(amount, currency, CNY, mid, spread)
+        if txn_type is TxnType.refund:
+            return self._refund(session, fields, card, region, conv, balance, now)
         if conv.billing_minor > balance:
             raise Decline(Rc.insufficient_funds)
         cross_border = region in CROSS_BORDER_REGIONS
@@ -309,6 +314,30 @@ class SwitchProcessor:
         out = {"38": f"{txn.id % 1_000_000:06d}", "6": f"{conv.billing_minor:012d}", "51": f"{CNY:03d}",
                "10": encode_conversion_rate(conv.applied_rate),
                "54": iso.format_balance(balance - conv.billing_minor, CNY)}
+        return Outcome(Rc.approved, out, txn.id)
+
+    def _refund(self, session: Session, fields: dict[str, str], card: Card, region: str,
+                conv: Conversion, balance: int, now: datetime) -> Outcome:
+        """Processing code 20: the acquirer pays the amount back to the card from the issuing bank's
+        settlement position, converted at the middle rate (no spread on money given back)."""
+        def acct(kind: str, currency: int, bank_id: str | None = None) -> int:
+            return self._accounts.id_of(session, system_account_name(kind, currency, bank_id))
+
+        payer = acct("settlement", conv.currency, card.bank_id)
+        if conv.currency == CNY:
+            legs = [Leg(payer, card.account_id, CNY, conv.amount_minor)]
+        else:
+            legs = [Leg(payer, acct("fx_position", conv.currency), conv.currency, conv.amount_minor),
+                    Leg(acct("fx_position", CNY), card.account_id, CNY, conv.at_mid_minor)]
+        credited = legs[-1].amount_minor
+        txn = LedgerTxn(kind=TxnType.refund.value, business_date=repo.business_date(now), created_at=now,
+                        card_id=card.id, bank_id=card.bank_id, region=region,
+                        cross_border=region in CROSS_BORDER_REGIONS, amount_minor=conv.amount_minor,
+                        currency=conv.currency, billing_minor=credited, billing_currency=CNY,
+                        spread_minor=0, applied_rate=str(conv.mid_rate))
+        post(session, txn, legs)
+        out = {"38": f"{txn.id % 1_000_000:06d}", "6": f"{credited:012d}", "51": f"{CNY:03d}",
+               "10": encode_conversion_rate(conv.mid_rate), "54": iso.format_balance(balance + credited, CNY)}
         return Outcome(Rc.approved, out, txn.id)
 
     def _legs(self, session: Session, klass: str, txn_type: TxnType, card: Card, dest: Card | None,

@@ -1,8 +1,11 @@
-"""Partial reversals (field 95) and reversal advices (0420/0421) with repeats, answered from the
-stored outcome."""
+"""Partial reversals (field 95), reversal advices (0420/0421) with repeats answered from the stored
+outcome, and refunds (processing code 20)."""
 
 from __future__ import annotations
 
+from bayfin.kernel.clock import utcnow
+from bayfin.sscard.repository import business_date
+from bayfin.sscard.settlement import clearing
 from tests.integration.sscard.conftest import Ledger
 
 
@@ -64,3 +67,29 @@ def test_completions_are_refused_until_offered(ledger: Ledger) -> None:
                       **{"90": "0100" + auth["11"] + auth["7"] + acq.acquirer_id.zfill(11) + "0" * 11})
     assert link.call(completion)["39"] == "12"
     ledger.assert_balanced()
+
+
+def test_a_refund_credits_the_card_at_the_middle_rate_reverses_once_and_settles(ledger: Ledger) -> None:
+    ledger.add_card("refund", 10_000, pin="1111")
+    pan = ledger.pans["refund"]
+    acq = ledger.acquirer()
+    link = ledger.local(ledger.processor(), acq)
+    refund = acq.request("0200", "refund", pan, 5_000, 156)
+    # A refund asks for the card's expiry but no PIN; an authorization cannot be a refund.
+    no_pin = {**refund, "14": ledger.card_data[pan].expiry}
+    acq.cards = {}
+    first = link.call(no_pin)
+    assert first["39"] == "00" and ledger.balance("refund") == 15_000
+    assert link.call(no_pin)["38"] == first["38"]  # a duplicate is answered, not booked again
+    assert link.call(acq.request("0200", "refund", pan, 5_000, 156))["39"] == "54"  # no expiry
+    assert link.call({**acq.request("0100", "refund", pan, 5_000, 156),
+                      "14": ledger.card_data[pan].expiry})["39"] == "12"
+    hkd = link.call({**acq.request("0200", "refund", pan, 10_000, 344), "14": ledger.card_data[pan].expiry})
+    assert hkd["39"] == "00" and 9_000 < int(hkd["6"]) < 9_300  # HKD 100 at the 0.9213 middle rate
+    assert link.call(acq.reversal(no_pin))["39"] == "00"
+    assert ledger.balance("refund") == 10_000 + int(hkd["6"])
+    ledger.assert_balanced()
+    with ledger.factory() as s:
+        lines = clearing(s, business_date(utcnow()))
+    assert lines and all(ln.difference_minor == 0 for ln in lines)
+    assert {(ln.currency, ln.net_minor) for ln in lines} >= {(156, 0), (344, -10_000)}
