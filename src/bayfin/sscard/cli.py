@@ -154,6 +154,20 @@ def switch_probe(host: str = typer.Option("127.0.0.1"), port: int = typer.Option
         raise typer.Exit(1)
 
 
+@switch_app.command("expire-holds")
+def switch_expire_holds(days: int = typer.Option(7, min=1, help="Release holds older than this."),
+                        as_json: bool = JsonOption) -> None:
+    """Release authorization holds (0100) never completed nor reversed within ``--days`` days."""
+    from datetime import timedelta
+
+    from bayfin.sscard.holds import expire_holds
+
+    with open_platform() as platform:
+        released = expire_holds(platform.session_factory, now=platform.clock.now(),
+                                older_than=timedelta(days=days))
+    emit({"released": released}, as_json=as_json, title="expired holds")
+
+
 @settlement_app.command("run")
 def settlement_run(day: str = typer.Option(None, "--date", help="Business date (default: today)."),
                    out: Path = typer.Option(Path("var/sscard/settlement"), help="Output folder."),

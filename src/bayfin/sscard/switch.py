@@ -20,13 +20,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bayfin.kernel.clock import Clock, SystemClock
 from bayfin.kernel.db import UnitOfWork
-from bayfin.sscard import card_security, iso, validation
+from bayfin.sscard import card_security, holds, iso, validation
 from bayfin.sscard import repository as repo
 from bayfin.sscard.domain import (
     CNY,
@@ -49,12 +49,10 @@ from bayfin.sscard.ledger import (
     Leg,
     lock_accounts,
     post,
-    reverse,
-    share,
     system_account_name,
 )
 from bayfin.sscard.links import LinkSession
-from bayfin.sscard.models import Account, Card, DailyUsage, Entry, LedgerTxn, SwitchMessage
+from bayfin.sscard.models import Card, DailyUsage, LedgerTxn, SwitchMessage
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +129,8 @@ class SwitchProcessor:
         if covered is None or not self.keys.verify_mac(link.acquirer_id, *covered):
             return self._reply(reply_mti, fields, Outcome(Rc.security_violation), link)
         klass = _CLASSES[mti[1]]
-        if mti[2] == "2" and klass != "reversal":  # 0120/0220 completions: not offered
-            return self._reply(reply_mti, fields, Outcome(Rc.invalid_transaction), link)
+        if mti[2] == "2" and klass != "reversal":  # 0120/0220: the completion of an authorization
+            klass = "completion"
         try:
             return self._money(klass, reply_mti, fields, link)
         except Exception:
@@ -209,14 +207,17 @@ class SwitchProcessor:
             try:
                 if klass == "reversal":
                     outcome = self._reverse(session, fields, acquirer, stan, rrn, now)
+                elif klass == "completion":
+                    outcome = self._complete(session, fields, link, now)
                 else:
                     outcome = self._book(session, klass, fields, link, now)
             except Decline as decline:
                 outcome = Outcome(decline.rc)
             if outcome.rc is not Rc.approved and session.new:
                 raise RuntimeError("a declined message must not leave pending writes")
-            if klass == "reversal" and outcome.rc is not Rc.approved:
-                # A refused reversal must not occupy the key: the acquirer retries or corrects it.
+            if klass in ("reversal", "completion") and outcome.rc is not Rc.approved:
+                # A refused reversal or completion must not occupy the key (the acquirer retries or
+                # corrects it), and a completion's released hold must not stay released.
                 uow.rollback()
                 return self._reply(reply_mti, fields, outcome, link)
             record.response_code, record.response_fields = outcome.rc.value, outcome.fields
@@ -248,8 +249,28 @@ class SwitchProcessor:
             raise Decline(Rc.invalid_card)
         return card
 
+    def _complete(self, session: Session, fields: dict[str, str], link: LinkSession,
+                  now: datetime) -> Outcome:
+        """0120/0220: release the authorization's hold and book the final amount (at most the
+        authorized one, same currency) as a purchase, in this one transaction."""
+        card = self._card(session, fields["2"])
+        lock_accounts(session, [card.account_id])
+        original = session.scalar(select(SwitchMessage).where(
+            SwitchMessage.acquirer_id == link.acquirer_id, SwitchMessage.message_class == "authorization",
+            SwitchMessage.stan == fields["90"][4:10], SwitchMessage.rrn == fields["37"],
+            SwitchMessage.response_code == Rc.approved.value, SwitchMessage.txn_id.is_not(None)))
+        txn = session.get(LedgerTxn, original.txn_id) if original and original.txn_id else None
+        if original is None or original.reversed or txn is None or txn.card_id != card.id:
+            raise Decline(Rc.invalid_transaction)  # no open hold to complete
+        if int(fields["4"]) > txn.amount_minor or int(fields["49"]) != txn.currency:
+            raise Decline(Rc.invalid_amount)
+        released = holds.undo(session, original, txn, now)
+        if isinstance(released, Rc):
+            raise Decline(released)
+        return self._book(session, "financial", fields, link, now, card_present=False)
+
     def _book(self, session: Session, klass: str, fields: dict[str, str], link: LinkSession,
-              now: datetime) -> Outcome:
+              now: datetime, *, card_present: bool = True) -> Outcome:
         acquirer = link.acquirer_id
         pcode = fields["3"][:2]
         txn_type = PROCESSING_CODES.get(pcode)
@@ -276,7 +297,7 @@ class SwitchProcessor:
         # A refund credits the card: it must be the card (expiry), but no PIN is asked for.
         verdict = card_security.check_card(card, fields, link.acquirer_id, self.keys, now,
                                            pin_required=txn_type is not TxnType.refund)
-        if verdict is not None:
+        if verdict is not None and card_present:  # a completion's card was checked by its 0100
             raise Decline(verdict)
         if self._reversed_already(session, acquirer, fields):
             raise Decline(Rc.invalid_transaction)
@@ -390,9 +411,8 @@ class SwitchProcessor:
             return Outcome(Rc.approved)  # never booked: acknowledged, nothing to undo
         # Same lock the original takes, so a reversal racing its original sees it committed or not.
         lock_accounts(session, [card.account_id])
-        classes = ["financial", "authorization"]
-        if len(fields.get("90", "")) >= 4 and fields["90"][1] in "12":
-            classes = [_CLASSES[fields["90"][1]]]
+        original_mti = fields["90"][:4]  # validated: 0100, 0200, 0120 or 0220
+        classes = ["completion"] if original_mti[2] == "2" else [_CLASSES[original_mti[1]]]
         original = session.scalar(select(SwitchMessage).where(
             SwitchMessage.acquirer_id == acquirer, SwitchMessage.message_class.in_(classes),
             SwitchMessage.stan == stan, SwitchMessage.rrn == rrn,
@@ -409,23 +429,7 @@ class SwitchProcessor:
         # A partial reversal (field 95) gives back what was not dispensed: F4 minus the actual amount.
         actual = validation.parse_replacement(fields["95"]) if "95" in fields else 0
         portion = (txn.amount_minor - (actual or 0), txn.amount_minor)
-        holder_accounts = list(session.scalars(
-            select(Account.id).where(Account.may_go_negative.is_(False), Account.id.in_(
-                select(Entry.destination_account_id).where(Entry.txn_id == txn.id)))))
-        balances = lock_accounts(session, holder_accounts)
-        owed = {a: 0 for a in balances}
-        for entry in session.scalars(select(Entry).where(Entry.txn_id == txn.id)):
-            if entry.destination_account_id in owed:
-                owed[entry.destination_account_id] += share(entry.amount_minor, portion)
-        if any(balances[a] < owed[a] for a in owed):
-            raise Decline(Rc.insufficient_funds)  # the transfer's payee already spent it
-        mirror = reverse(session, txn, business_date=repo.business_date(now), now=now, portion=portion)
-        if self.fault:
-            self.fault("after_posting")
-        if txn.cross_border:
-            session.execute(update(DailyUsage).where(
-                DailyUsage.card_id == txn.card_id, DailyUsage.business_date == txn.business_date,
-                DailyUsage.txn_type == txn.kind)
-                .values(used_minor=DailyUsage.used_minor - mirror.billing_minor))
-        original.reversed = True
+        mirror = holds.undo(session, original, txn, now, portion, self.fault)
+        if isinstance(mirror, Rc):
+            raise Decline(mirror)
         return Outcome(Rc.approved, {"38": f"{mirror.id % 1_000_000:06d}"}, mirror.id)

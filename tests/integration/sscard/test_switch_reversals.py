@@ -3,7 +3,14 @@ outcome, and refunds (processing code 20)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import update
+
 from bayfin.kernel.clock import utcnow
+from bayfin.sscard.acquirer import Acquirer
+from bayfin.sscard.holds import expire_holds
+from bayfin.sscard.models import SwitchMessage
 from bayfin.sscard.repository import business_date
 from bayfin.sscard.settlement import clearing
 from tests.integration.sscard.conftest import Ledger
@@ -57,18 +64,6 @@ def test_a_reversal_advice_and_its_repeats_reverse_once(ledger: Ledger) -> None:
     ledger.assert_balanced()
 
 
-def test_completions_are_refused_until_offered(ledger: Ledger) -> None:
-    ledger.add_card("hold", 100_000)
-    acq = ledger.acquirer()
-    link = ledger.local(ledger.processor(), acq)
-    auth = acq.request("0100", "purchase", ledger.pans["hold"], 20_000, 156)
-    assert link.call(auth)["39"] == "00"
-    completion = dict(acq.request("0220", "purchase", ledger.pans["hold"], 20_000, 156),
-                      **{"90": "0100" + auth["11"] + auth["7"] + acq.acquirer_id.zfill(11) + "0" * 11})
-    assert link.call(completion)["39"] == "12"
-    ledger.assert_balanced()
-
-
 def test_a_refund_credits_the_card_at_the_middle_rate_reverses_once_and_settles(ledger: Ledger) -> None:
     ledger.add_card("refund", 10_000, pin="1111")
     pan = ledger.pans["refund"]
@@ -93,3 +88,53 @@ def test_a_refund_credits_the_card_at_the_middle_rate_reverses_once_and_settles(
         lines = clearing(s, business_date(utcnow()))
     assert lines and all(ln.difference_minor == 0 for ln in lines)
     assert {(ln.currency, ln.net_minor) for ln in lines} >= {(156, 0), (344, -10_000)}
+
+
+def _completion(acq: Acquirer, auth: dict[str, str], amount: int, mti: str = "0220") -> dict[str, str]:
+    request = acq.request(mti, "purchase", auth["2"], amount, int(auth["49"]))
+    return {**request, "37": auth["37"],
+            "90": "0100" + auth["11"] + auth["7"] + acq.acquirer_id.zfill(11) + "0" * 11}
+
+
+def test_a_completion_releases_the_hold_and_books_the_final_amount_once(ledger: Ledger) -> None:
+    ledger.add_card("hotel", 100_000)
+    acq = ledger.acquirer()
+    link = ledger.local(ledger.processor(), acq)
+    auth = acq.request("0100", "purchase", ledger.pans["hotel"], 60_000, 156)
+    assert link.call(auth)["39"] == "00" and ledger.balance("hotel") == 40_000
+    too_much = link.call(_completion(acq, auth, 60_001))
+    assert too_much["39"] == "13" and ledger.balance("hotel") == 40_000  # the hold stays
+    completion = _completion(acq, auth, 45_000)
+    done = link.call(completion)
+    assert done["t"] == "0230" and done["39"] == "00"
+    assert link.call(dict(completion, t="0221"))["38"] == done["38"]  # the repeat is answered
+    assert ledger.balance("hotel") == 55_000
+    # Nothing left to complete or reverse: a second completion is refused, the 0400 of the
+    # authorization is acknowledged without moving money.
+    assert link.call(_completion(acq, auth, 1_000))["39"] == "12"
+    assert link.call(acq.reversal(auth))["39"] == "00"
+    assert ledger.balance("hotel") == 55_000
+    # The completion itself can be reversed.
+    assert link.call(acq.reversal(completion))["39"] == "00"
+    assert ledger.balance("hotel") == 100_000
+    ledger.assert_balanced()
+
+
+def test_holds_never_completed_expire_and_a_late_completion_finds_nothing(ledger: Ledger) -> None:
+    ledger.add_card("stale", 100_000)
+    ledger.add_card("fresh", 100_000)
+    acq = ledger.acquirer()
+    link = ledger.local(ledger.processor(), acq)
+    stale = acq.request("0100", "purchase", ledger.pans["stale"], 30_000, 156)
+    fresh = acq.request("0100", "purchase", ledger.pans["fresh"], 30_000, 156)
+    assert link.call(stale)["39"] == "00" and link.call(fresh)["39"] == "00"
+    with ledger.factory() as s:
+        s.execute(update(SwitchMessage).where(SwitchMessage.stan == stale["11"])
+                  .values(received_at=utcnow() - timedelta(days=8)))
+        s.commit()
+    assert expire_holds(ledger.factory, now=utcnow(), older_than=timedelta(days=7)) == 1
+    assert expire_holds(ledger.factory, now=utcnow(), older_than=timedelta(days=7)) == 0
+    assert (ledger.balance("stale"), ledger.balance("fresh")) == (100_000, 70_000)
+    assert link.call(_completion(acq, stale, 30_000))["39"] == "12"
+    assert ledger.balance("stale") == 100_000
+    ledger.assert_balanced()
