@@ -17,7 +17,8 @@ _STANS = itertools.count(10)
 
 
 def _setup(ledger: Ledger) -> tuple[LocalLink, str, dict[str, str]]:
-    """A funded card, a signed-on link, and one approved purchase (to aim reversals at)."""
+    """A funded card, a signed-on link, and one approved purchase (to aim reversals at) and one
+    approved authorization (to aim completions at: ``link.hold``)."""
     if "m" not in ledger.pans:
         ledger.add_card("m", 500_000)
     acq = ledger.acquirer(start_stan=next(_STANS) * 1000)
@@ -25,6 +26,9 @@ def _setup(ledger: Ledger) -> tuple[LocalLink, str, dict[str, str]]:
     pan = ledger.pans["m"]
     booked = acq.request("0200", "purchase", pan, 1_000, 156)
     assert link.call(booked)["39"] == "00"
+    hold = acq.request("0100", "purchase", pan, 3_000, 156)
+    assert link.call(hold)["39"] == "00"
+    link.hold = hold  # type: ignore[attr-defined]
     return link, pan, booked
 
 
@@ -49,7 +53,7 @@ def test_the_reported_garbage_reversal_and_month_13_are_format_errors(ledger: Le
     assert _state(ledger) == before
     # The well-formed reversal still finds and undoes the purchase afterwards.
     assert link.call(acq.reversal(booked))["39"] == "00"
-    assert ledger.balance("m") == 500_000
+    assert ledger.balance("m") == 500_000 - 3_000  # only the authorization's hold remains
 
 
 @pytest.mark.parametrize(("field", "value"), [
@@ -103,13 +107,23 @@ _mutation = st.one_of(
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(mutation=_mutation, reversal=st.booleans())
+@given(mutation=_mutation, base=st.sampled_from(["withdrawal", "reversal", "refund", "completion"]))
 def test_no_mutated_frame_is_approved_and_the_ledger_never_moves(
-        ledger: Ledger, mutation: tuple[object, ...], reversal: bool) -> None:
+        ledger: Ledger, mutation: tuple[object, ...], base: str) -> None:
     link, pan, booked = _setup(ledger)
     acq = link.acquirer
     before = _state(ledger)
-    fields = acq.reversal(booked) if reversal else acq.request("0200", "withdrawal", pan, 2_000, 344)
+    hold: dict[str, str] = link.hold  # type: ignore[attr-defined]
+    reversal = base in {"reversal", "completion"}  # both carry field 90
+    fields = {
+        "withdrawal": lambda: acq.request("0200", "withdrawal", pan, 2_000, 344),
+        "reversal": lambda: acq.reversal(booked),
+        "refund": lambda: {**acq.request("0200", "refund", pan, 2_000, 156),
+                           "14": ledger.card_data[pan].expiry},
+        "completion": lambda: {**acq.request("0220", "purchase", pan, 2_000, 156), "37": hold["37"],
+                               "90": "0100" + hold["11"] + hold["7"] + acq.acquirer_id.zfill(11)
+                               + "0" * 11},
+    }[base]()
     kind = mutation[0]
     if kind == "field":
         name, data = str(mutation[1]), mutation[2]
