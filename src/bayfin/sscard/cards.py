@@ -155,7 +155,7 @@ class CardService:
         card = Card(id=card_id, cardholder_id=cardholder_id, bank_id=bank_id, kind=CardKind.physical,
                     state=CardState.issued, pan_digest=repo.keyed_digest(self.pan_key, pan),
                     pan_masked=mask_pan(pan), account_id=account.id, daily_limit_minor=daily_limit_minor,
-                    expiry=card_expiry(now), issued_at=now, updated_at=now)
+                    expiry=card_expiry(now), pin_failures=0, issued_at=now, updated_at=now)
         if pin is not None:
             card.pin_reference = self._pin_reference(pan, pin)
         session.add(card)
@@ -172,7 +172,7 @@ class CardService:
         card = repo.card_by_pan_digest(session, repo.keyed_digest(self.pan_key, pan))
         if card is None:
             raise NotFound("no such card")
-        card.pin_reference, card.updated_at = self._pin_reference(pan, pin), now
+        card.pin_reference, card.pin_failures, card.updated_at = self._pin_reference(pan, pin), 0, now
         session.flush()
         return card
 
@@ -212,7 +212,7 @@ class CardService:
                     kind=CardKind.electronic, state=CardState.active,
                     pan_digest=repo.keyed_digest(self.pan_key, pan), pan_masked=mask_pan(pan),
                     account_id=physical.account_id, bound_card_id=physical.id, channel_id=channel.id,
-                    daily_limit_minor=physical.daily_limit_minor, expiry=physical.expiry,
+                    daily_limit_minor=physical.daily_limit_minor, expiry=physical.expiry, pin_failures=0,
                     issued_at=now, updated_at=now)
         session.add(card)
         session.flush()

@@ -92,6 +92,7 @@ class Rc(enum.StrEnum):
     exceeds_limit = "61"
     restricted_card = "62"
     security_violation = "63"
+    pin_tries_exceeded = "75"
     not_signed_on = "91"
     duplicate = "94"
     system_malfunction = "96"

@@ -107,6 +107,8 @@ class Card(Base):
     expiry: Mapped[str | None] = mapped_column(String(4))
     #: Keyed PIN reference (see sscard.keys.pin_reference); never the PIN itself.
     pin_reference: Mapped[str | None] = mapped_column(String(64))
+    #: Wrong PINs in a row; at PIN_TRIES the card refuses PIN transactions (75) until a new PIN is set.
+    pin_failures: Mapped[int] = mapped_column(Integer, default=0)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -294,11 +294,15 @@ class SwitchProcessor:
         blocked = state_response_code(CardState(card.state))
         if blocked is not None:
             raise Decline(blocked)
+        if card_present and "52" in fields:  # the try count as of now, under the account's lock
+            session.refresh(card, attribute_names=["pin_failures"])
         # A refund credits the card: it must be the card (expiry), but no PIN is asked for.
         verdict = card_security.check_card(card, fields, link.acquirer_id, self.keys, now,
                                            pin_required=txn_type is not TxnType.refund)
-        if verdict is not None and card_present:  # a completion's card was checked by its 0100
-            raise Decline(verdict)
+        if card_present:  # a completion's card was checked by its 0100
+            card_security.record_pin_result(session, card, verdict, fields)
+            if verdict is not None:
+                raise Decline(verdict)
         if self._reversed_already(session, acquirer, fields):
             raise Decline(Rc.invalid_transaction)
         balance = balances[card.account_id]

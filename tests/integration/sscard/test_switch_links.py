@@ -1,10 +1,11 @@
 """Links and card security over real sockets: acquirer binding, sign-on, key exchange, MAC, expiry,
-PIN, idle timeout and the connection cap."""
+PIN (and its try counter), idle timeout and the connection cap."""
 
 from __future__ import annotations
 
 import asyncio
 
+from bayfin.kernel.clock import utcnow
 from bayfin.sscard import iso
 from bayfin.sscard.acquirer import SwitchConnection
 from bayfin.sscard.keys import KeyDelivery, encrypt_pin_block
@@ -138,3 +139,22 @@ def test_one_byte_senders_are_dropped_after_the_idle_timeout_and_the_cap_refuses
 
     dropped, refused, echo = run_switch(ledger, scenario, idle_timeout=2.0, max_connections=3)
     assert dropped == [True, True, True] and refused and echo == "00"
+
+
+def test_three_wrong_pins_block_the_card_until_a_new_pin_is_set(ledger: Ledger) -> None:
+    pan = ledger.add_card("guess", 100_000, pin="5555")
+    acq = ledger.acquirer()
+    link = ledger.local(ledger.processor(), acq)
+    right = acq.cards[pan]
+    codes = []
+    for pin in ("0000", "1111", "5555", "2222", "3333", "4444", "5555"):
+        acq.cards = {pan: type(right)(right.expiry, pin)}
+        codes.append(link.call(acq.request("0200", "purchase", pan, 1_000, 156))["39"])
+    # A right PIN clears the count; three wrong ones in a row lock out even the right one.
+    assert codes == ["55", "55", "00", "55", "55", "55", "75"]
+    with ledger.factory() as s:
+        ledger.cards.set_pin(s, pan, "6666", utcnow())
+        s.commit()
+    acq.cards = {pan: type(right)(right.expiry, "6666")}
+    assert link.call(acq.request("0200", "purchase", pan, 1_000, 156))["39"] == "00"
+    assert ledger.balance("guess") == 98_000

@@ -1,4 +1,4 @@
-"""sscard: card expiry date and keyed PIN reference, checked by the ISO 8583 switch
+"""sscard: card expiry date, keyed PIN reference and PIN try counter, checked by the ISO 8583 switch
 
 Revision ID: sscard_0002
 Revises: sscard_0001
@@ -24,6 +24,7 @@ def upgrade() -> None:
     with op.batch_alter_table("sscard_cards") as batch:
         batch.add_column(sa.Column("expiry", sa.String(4), nullable=True))
         batch.add_column(sa.Column("pin_reference", sa.String(64), nullable=True))
+        batch.add_column(sa.Column("pin_failures", sa.Integer(), nullable=False, server_default="0"))
     # Cards issued before this revision expire five years after issuance, like new ones; they have
     # no PIN reference until the holder sets a PIN, so the switch declines their PIN transactions.
     cards = sa.table("sscard_cards", sa.column("id", sa.String),
@@ -36,5 +37,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("sscard_cards") as batch:
+        batch.drop_column("pin_failures")
         batch.drop_column("pin_reference")
         batch.drop_column("expiry")
