@@ -2,7 +2,10 @@
 
 The switch runs as its own process (``bayfin sscard switch serve``) against the database
 ``bayfin_bench_sscard``; this script seeds funded cards, then drives it from asyncio acquirer
-connections at several concurrency levels, lock-step (each connection waits for its answer).
+connections at several concurrency levels, lock-step (each connection waits for its answer). Every
+connection signs on over the acquirer's link; one 0800 key exchange gives the working keys, and each
+authorization carries its expiry, an ISO 9564 PIN block and a retail MAC the switch verifies (and
+MACs its answer). The cost of those checks alone is measured too (software key store).
 It prints throughput, p50/p99, the switch's peak memory, and side by side the same messages handled
 in-process (no TCP) as a ratio, and the pilot's published volume (16,000 cross-border transactions).
 
@@ -13,9 +16,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import resource
+import secrets
 import socket
 import statistics
 import subprocess
@@ -29,9 +34,11 @@ from bayfin import migrations
 from bayfin.kernel.platform import build_platform
 from bayfin.kernel.settings import Settings
 from bayfin.sscard import iso
-from bayfin.sscard.acquirer import Acquirer, SwitchConnection
+from bayfin.sscard.acquirer import Acquirer, CardData, SwitchConnection
 from bayfin.sscard.domain import CardState
+from bayfin.sscard.keys import KeyDelivery, SoftwareKeyStore, encrypt_pin_block, retail_mac
 from bayfin.sscard.ledger import check_ledger
+from bayfin.sscard.links import Link, LinkSession
 from bayfin.sscard.wiring import services
 
 ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -48,11 +55,16 @@ def fresh_database() -> None:
     admin.dispose()
 
 
-def seed(settings: Settings, cards: int) -> list[str]:
+ACQUIRER = "34400001"
+PIN = "2468"
+
+
+def seed(settings: Settings, cards: int) -> tuple[list[str], dict[str, CardData]]:
     platform = build_platform(settings)
     migrations.upgrade(platform.engine)
     svc = services(platform)
     pans = []
+    card_data: dict[str, CardData] = {}
     with platform.unit_of_work() as uow:
         now = platform.clock.now()
         svc.cards.seed(uow.session, now)
@@ -60,13 +72,15 @@ def seed(settings: Settings, cards: int) -> list[str]:
             holder = svc.cards.register_cardholder(uow.session, name=f"持卡人{i}",
                                                    id_number=f"440106{i:011d}X", now=now)
             issued = svc.cards.issue_card(uow.session, cardholder_id=holder.id,
-                                          bank_id=["ICBC", "BOC", "CGB", "CCB", "ABC"][i % 5], now=now)
+                                          bank_id=["ICBC", "BOC", "CGB", "CCB", "ABC"][i % 5], now=now,
+                                          pin=PIN)
             svc.cards.change_state(uow.session, issued.card.id, CardState.active, now)
             svc.cards.deposit(uow.session, issued.card.id, 100_000_000, now)
             pans.append(issued.pan)
+            card_data[issued.pan] = CardData(issued.card.expiry or "", PIN)
         uow.commit()
     platform.dispose()
-    return pans
+    return pans, card_data
 
 
 def free_port() -> int:
@@ -83,15 +97,14 @@ def peak_rss_mib(pid: int) -> float:
 
 
 async def drive(port: int, pans: list[str], connections: int, seconds: float,
-                stan_base: int) -> tuple[int, list[float], dict[str, int]]:
+                acq: Acquirer) -> tuple[int, list[float], dict[str, int]]:
     latencies: list[float] = []
     codes: dict[str, int] = {}
     deadline = time.perf_counter() + seconds
 
     async def one(i: int) -> None:
         rng = random.Random(i)
-        acq = Acquirer(acquirer_id=f"344{i:05d}", start_stan=stan_base)
-        conn = await SwitchConnection.open("127.0.0.1", port)
+        conn = await SwitchConnection.open("127.0.0.1", port, acq)
         try:
             while time.perf_counter() < deadline:
                 request = acq.request("0100", "purchase", rng.choice(pans), rng.randrange(100, 20_000), 344)
@@ -106,18 +119,42 @@ async def drive(port: int, pans: list[str], connections: int, seconds: float,
     return len(latencies), latencies, codes
 
 
-def in_process(settings: Settings, pans: list[str], count: int) -> float:
+def in_process(settings: Settings, pans: list[str], count: int, zone_key: bytes,
+               card_data: dict[str, CardData]) -> float:
     """The same authorizations handed straight to the processor: no TCP, no framing, one thread."""
     platform = build_platform(settings)
-    processor = services(platform).processor(platform)
-    acq = Acquirer(acquirer_id="34499999", start_stan=900_000)
+    processor = services(platform).processor(platform, {"34499999": zone_key})
+    acq = Acquirer(acquirer_id="34499999", start_stan=900_000, zone_key=zone_key, cards=card_data)
+    link = LinkSession(Link("34499999"))
+    acq.sign_on_locally(processor, link)
     rng = random.Random(99)
     t0 = time.perf_counter()
     for _ in range(count):
-        processor.handle(iso.encode(acq.request("0100", "purchase", rng.choice(pans), 1_000, 344)))
+        acq.call_locally(processor, link, acq.request("0100", "purchase", rng.choice(pans), 1_000, 344))
     elapsed = time.perf_counter() - t0
     platform.dispose()
     return count / elapsed
+
+
+def security_cost(pans: list[str], count: int = 2_000) -> tuple[float, float]:
+    """Microseconds per message for the switch's MAC verification plus response MAC, and for one
+    PIN verification, in the software key store (the part an HSM would take over)."""
+    store = SoftwareKeyStore({ACQUIRER: bytes(range(16))}, b"k" * 32)
+    keys = KeyDelivery.from_field(store.exchange_working_keys(ACQUIRER).to_field()).unwrap(bytes(range(16)))
+    acq = Acquirer(acquirer_id=ACQUIRER)
+    message = iso.encode_for_mac(acq.request("0100", "purchase", pans[0], 1_000, 344))[:-8]
+    mac = retail_mac(keys.tak, message)
+    t0 = time.perf_counter()
+    for _ in range(count):
+        store.verify_mac(ACQUIRER, message, mac)
+        store.generate_mac(ACQUIRER, message)
+    mac_us = (time.perf_counter() - t0) / count * 1e6
+    block = encrypt_pin_block(keys.tpk, PIN, pans[0])
+    reference = store.pin_reference(pans[0], PIN)
+    t0 = time.perf_counter()
+    for _ in range(count):
+        store.verify_pin(ACQUIRER, pans[0], block, reference)
+    return mac_us, (time.perf_counter() - t0) / count * 1e6
 
 
 def main() -> None:
@@ -135,20 +172,30 @@ def main() -> None:
     settings = Settings()
     fresh_database()
     t0 = time.perf_counter()
-    pans = seed(settings, args.cards)
+    pans, card_data = seed(settings, args.cards)
     print(f"seeded {args.cards} funded cards in {time.perf_counter() - t0:.1f}s")
 
     port = free_port()
+    zone_key = secrets.token_bytes(16)
+    links = Path("var/bench-sscard/links.json")
+    links.parent.mkdir(parents=True, exist_ok=True)
+    links.write_text(json.dumps([{"acquirer": ACQUIRER, "port": port, "zone_key": zone_key.hex(),
+                                  "max_connections": max(levels) + 1, "idle_timeout": 120}]))
     switch = subprocess.Popen([str(Path(sys.executable).parent / "bayfin"), "sscard", "switch", "serve",
-                               "--port", str(port), "--workers", str(args.workers)], env=env,
+                               "--links", str(links), "--workers", str(args.workers)], env=env,
                               stderr=subprocess.PIPE, text=True)
     try:
         assert switch.stderr is not None
-        switch.stderr.readline()  # "listening on …"
+        for line in switch.stderr:  # wait for "listening on …" (warnings may come first)
+            if "listening on" in line:
+                break
+        else:
+            raise SystemExit("the switch exited before listening")
         rows = []
         for n, connections in enumerate(levels):
-            count, lat, codes = asyncio.run(drive(port, pans, connections, args.seconds,
-                                                  stan_base=(n + 1) * 100_000))
+            acq = Acquirer(acquirer_id=ACQUIRER, start_stan=(n + 1) * 100_000, zone_key=zone_key,
+                           cards=card_data)
+            count, lat, codes = asyncio.run(drive(port, pans, connections, args.seconds, acq))
             lat.sort()
             rows.append((connections, count / args.seconds, statistics.median(lat) * 1000,
                          lat[int(len(lat) * 0.99) - 1] * 1000, codes))
@@ -157,7 +204,8 @@ def main() -> None:
         switch.terminate()
         switch.wait(timeout=30)
 
-    direct = in_process(settings, pans, 500)
+    direct = in_process(settings, pans, 500, zone_key, card_data)
+    mac_us, pin_us = security_cost(pans)
     platform = build_platform(settings)
     with platform.session_factory() as session:
         report = check_ledger(session)
@@ -173,6 +221,8 @@ def main() -> None:
           f"benchmark process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     print(f"peer (same messages in-process, no TCP, 1 thread): {direct:.0f} auth/s; "
           f"TCP best / in-process = {best / direct:.2f}")
+    print(f"card security per authorization (software key store): MAC verify + response MAC "
+          f"{mac_us:.0f} µs, PIN verify {pin_us:.0f} µs")
     print(f"pilot scale: {PILOT_CROSS_BORDER_TXNS} cross-border transactions (all-time) would take "
           f"{PILOT_CROSS_BORDER_TXNS / best:.0f}s at {best:.0f} auth/s")
     print(f"ledger after run: ok={report.ok} currency totals={report.currency_totals}")

@@ -28,8 +28,16 @@ from bayfin.sscard.domain import (
     mask_id_number,
     mask_pan,
 )
+from bayfin.sscard.keys import derive_pin_verification_key, pin_reference
 from bayfin.sscard.ledger import AccountDirectory, Leg, ensure_system_accounts, post, system_account_name
 from bayfin.sscard.models import Account, Bank, Card, Cardholder, Channel, FxRate, LedgerTxn, TypeLimit
+
+CARD_VALID_YEARS = 5
+
+
+def card_expiry(issued: datetime) -> str:
+    """The expiry (YYMM) of a card issued at ``issued``: the same month five years on."""
+    return f"{(issued.year + CARD_VALID_YEARS) % 100:02d}{issued.month:02d}"
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,7 @@ class CardService:
     def __init__(self, pan_key: bytes, accounts: AccountDirectory | None = None) -> None:
         self.pan_key = pan_key
         self.accounts = accounts or AccountDirectory()
+        self.pin_key = derive_pin_verification_key(pan_key)
 
     # --- reference data --------------------------------------------------------------------------
     def seed(self, session: Session, now: datetime) -> SeedReport:
@@ -126,9 +135,10 @@ class CardService:
         return holder
 
     def issue_card(self, session: Session, *, cardholder_id: str, bank_id: str, now: datetime,
-                   pan: str | None = None,
+                   pan: str | None = None, pin: str | None = None,
                    daily_limit_minor: int = seeds.DEFAULT_CARD_DAILY_LIMIT) -> IssuedCard:
-        """Issue a physical card with its own CNY account at a cooperating bank (state: issued)."""
+        """Issue a physical card with its own CNY account at a cooperating bank (state: issued),
+        valid for five years; with ``pin`` the card gets its keyed PIN reference."""
         bank = session.get(Bank, bank_id)
         if bank is None or not bank.active:
             raise NotFound(f"no active cooperating bank {bank_id}")
@@ -145,10 +155,26 @@ class CardService:
         card = Card(id=card_id, cardholder_id=cardholder_id, bank_id=bank_id, kind=CardKind.physical,
                     state=CardState.issued, pan_digest=repo.keyed_digest(self.pan_key, pan),
                     pan_masked=mask_pan(pan), account_id=account.id, daily_limit_minor=daily_limit_minor,
-                    issued_at=now, updated_at=now)
+                    expiry=card_expiry(now), pin_failures=0, issued_at=now, updated_at=now)
+        if pin is not None:
+            card.pin_reference = self._pin_reference(pan, pin)
         session.add(card)
         session.flush()
         return IssuedCard(card, pan)
+
+    def _pin_reference(self, pan: str, pin: str) -> str:
+        if not (pin.isdigit() and 4 <= len(pin) <= 12):
+            raise ValidationFailed("a PIN is 4 to 12 digits")
+        return pin_reference(self.pin_key, pan, pin)
+
+    def set_pin(self, session: Session, pan: str, pin: str, now: datetime) -> Card:
+        """Set (or reset) a card's PIN; only its keyed reference is stored."""
+        card = repo.card_by_pan_digest(session, repo.keyed_digest(self.pan_key, pan))
+        if card is None:
+            raise NotFound("no such card")
+        card.pin_reference, card.pin_failures, card.updated_at = self._pin_reference(pan, pin), 0, now
+        session.flush()
+        return card
 
     def change_state(self, session: Session, card_id: str, target: CardState, now: datetime) -> Card:
         """Move a card through its life cycle (activate, report lost, freeze, unfreeze, cancel)."""
@@ -186,7 +212,8 @@ class CardService:
                     kind=CardKind.electronic, state=CardState.active,
                     pan_digest=repo.keyed_digest(self.pan_key, pan), pan_masked=mask_pan(pan),
                     account_id=physical.account_id, bound_card_id=physical.id, channel_id=channel.id,
-                    daily_limit_minor=physical.daily_limit_minor, issued_at=now, updated_at=now)
+                    daily_limit_minor=physical.daily_limit_minor, expiry=physical.expiry, pin_failures=0,
+                    issued_at=now, updated_at=now)
         session.add(card)
         session.flush()
         return IssuedCard(card, pan)

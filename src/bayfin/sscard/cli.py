@@ -105,32 +105,38 @@ def rates_list(as_json: bool = JsonOption) -> None:
 
 
 @switch_app.command("serve")
-def switch_serve(host: str = typer.Option("127.0.0.1", help="Bind address."),
-                 port: int = typer.Option(8583, help="TCP port."),
-                 workers: int = typer.Option(8, help="Database worker threads."),
+def switch_serve(links_file: Path = typer.Option(..., "--links", help="Link table (JSON): one entry "
+                                                 "per acquirer with its address, port and zone key."),
+                 workers: int = typer.Option(8, help="Database worker threads per link."),
                  probe_port: int = ProbePortOption) -> None:
-    """Run the ISO 8583 switch (2-byte length-prefixed frames) until SIGTERM or Ctrl-C, which drain:
-    no new connections, every message being processed is answered, then exit 0."""
+    """Run the ISO 8583 switch (2-byte length-prefixed frames), one listener per acquirer link,
+    until SIGTERM or Ctrl-C, which drain: no new connections, every message being processed is
+    answered, then exit 0."""
     from bayfin.kernel.observability import database_check
+    from bayfin.sscard.links import load_links
     from bayfin.sscard.server import SwitchServer
 
+    links = load_links(links_file)
     with open_platform() as platform, serving(platform, "bayfin-switch", {
             "database": database_check(platform.engine)}, probe_port) as probe:
-        server = SwitchServer(services(platform).processor(platform), host=host, port=port,
-                              workers=workers)
+        processor = services(platform).processor(platform, {ln.acquirer_id: ln.zone_key for ln in links})
+        servers = [SwitchServer(processor, link, workers=workers) for link in links]
 
         async def run() -> None:
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             on_stop_signals(stop.set, loop)
-            bound = await server.start()
-            err_console.print(f"sscard switch listening on {bound[0]}:{bound[1]}")
+            for server in servers:
+                bound = await server.start()
+                err_console.print(f"sscard switch listening on {bound[0]}:{bound[1]} "
+                                  f"for acquirer {server.link.acquirer_id}")
             if probe is not None:
                 probe.serving = True
             await stop.wait()
             if probe is not None:
                 probe.serving = False
-            await server.close()
+            # Every link drains at once, so the whole drain stays within one grace period.
+            await asyncio.gather(*(server.close() for server in servers))
 
         asyncio.run(run())
         err_console.print("switch stopped")
@@ -138,6 +144,7 @@ def switch_serve(host: str = typer.Option("127.0.0.1", help="Bind address."),
 
 @switch_app.command("probe")
 def switch_probe(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8583),
+                 acquirer: str = typer.Option(..., help="The link's acquirer id (field 32)."),
                  as_json: bool = JsonOption) -> None:
     """Send an 0800 echo test to a running switch and show the answer."""
     from bayfin.sscard.acquirer import Acquirer, SwitchConnection
@@ -145,7 +152,7 @@ def switch_probe(host: str = typer.Option("127.0.0.1"), port: int = typer.Option
     async def probe() -> dict[str, str]:
         conn = await SwitchConnection.open(host, port)
         try:
-            return await conn.call(Acquirer().echo(), timeout=5)
+            return await conn.call(Acquirer(acquirer_id=acquirer).echo(), timeout=5)
         finally:
             await conn.close()
 
@@ -153,6 +160,20 @@ def switch_probe(host: str = typer.Option("127.0.0.1"), port: int = typer.Option
     emit(reply, as_json=as_json, title="echo test")
     if reply.get("39") != "00":
         raise typer.Exit(1)
+
+
+@switch_app.command("expire-holds")
+def switch_expire_holds(days: int = typer.Option(7, min=1, help="Release holds older than this."),
+                        as_json: bool = JsonOption) -> None:
+    """Release authorization holds (0100) never completed nor reversed within ``--days`` days."""
+    from datetime import timedelta
+
+    from bayfin.sscard.holds import expire_holds
+
+    with open_platform() as platform:
+        released = expire_holds(platform.session_factory, now=platform.clock.now(),
+                                older_than=timedelta(days=days))
+    emit({"released": released}, as_json=as_json, title="expired holds")
 
 
 @settlement_app.command("run")

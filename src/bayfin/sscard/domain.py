@@ -66,11 +66,13 @@ class TxnType(enum.StrEnum):
     transfer = "transfer"
     balance_inquiry = "balance_inquiry"
     medical = "medical"
+    refund = "refund"
 
 
 # ISO 8583 field 3 positions 1-2 (transaction type) to the switch's transaction types.
 PROCESSING_CODES: dict[str, TxnType] = {"00": TxnType.purchase, "01": TxnType.withdrawal,
-                                        "40": TxnType.transfer, "31": TxnType.balance_inquiry}
+                                        "40": TxnType.transfer, "31": TxnType.balance_inquiry,
+                                        "20": TxnType.refund}
 
 
 class Rc(enum.StrEnum):
@@ -84,9 +86,14 @@ class Rc(enum.StrEnum):
     lost_card = "41"
     insufficient_funds = "51"
     expired_card = "54"
+    incorrect_pin = "55"
     not_permitted = "57"
+    not_permitted_acquirer = "58"
     exceeds_limit = "61"
     restricted_card = "62"
+    security_violation = "63"
+    pin_tries_exceeded = "75"
+    not_signed_on = "91"
     duplicate = "94"
     system_malfunction = "96"
 

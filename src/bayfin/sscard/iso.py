@@ -12,8 +12,9 @@ import iso8583
 from iso8583.specs import default as _default_spec
 
 #: Field numbers the switch reads or writes; anything else in a request is a format error.
-FIELDS = frozenset({"t", "p", "1", "2", "3", "4", "6", "7", "10", "11", "12", "13", "19", "32", "37",
-                    "38", "39", "41", "42", "49", "51", "54", "70", "90", "103"})
+FIELDS = frozenset({"t", "p", "1", "2", "3", "4", "6", "7", "10", "11", "12", "13", "14", "19", "32",
+                    "35", "37", "38", "39", "41", "42", "48", "49", "51", "52", "54", "70", "90", "95",
+                    "103", "128"})
 SPEC: dict[str, Any] = copy.deepcopy(_default_spec)
 # Amount fields are fixed twelve digits; make the switch's expectations explicit where the default is
 # loose: PAN 12-19 digits (LLVAR), the acquirer id up to 11 (LLVAR), original data elements 42 fixed.
@@ -22,8 +23,8 @@ SPEC["103"]["desc"] = "Account ID 2 (transfer destination card)"
 SPEC = {key: value for key, value in SPEC.items() if key in FIELDS or key == "h"}
 
 MAX_FRAME = 4096
-NUMERIC_FIELDS = {"3": 6, "4": 12, "6": 12, "7": 10, "10": 8, "11": 6, "12": 6, "13": 4, "19": 3,
-                  "49": 3, "51": 3, "70": 3}
+MAC_FIELD = "128"
+MAC_LENGTH = 8
 
 
 class FrameError(ValueError):
@@ -43,6 +44,20 @@ def encode(fields: dict[str, str]) -> bytes:
     """Encode one message from its field values (``t`` is the MTI)."""
     raw, _ = iso8583.encode(dict(fields), SPEC)
     return bytes(raw)
+
+
+def encode_for_mac(fields: dict[str, str]) -> bytes:
+    """Encode a message with a zero MAC in field 128 (the last field): the MAC covers every byte
+    before it, bitmap included, and then replaces those last eight bytes."""
+    return encode({**fields, MAC_FIELD: "00" * MAC_LENGTH})
+
+
+def split_mac(raw: bytes, fields: dict[str, str]) -> tuple[bytes, bytes] | None:
+    """(the bytes a MAC covers, the MAC) of a decoded message, or None when it carries no MAC."""
+    mac = fields.get(MAC_FIELD)
+    if mac is None or len(mac) != 2 * MAC_LENGTH:
+        return None
+    return raw[:-MAC_LENGTH], bytes.fromhex(mac)
 
 
 def frame(payload: bytes) -> bytes:

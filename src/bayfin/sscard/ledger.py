@@ -146,17 +146,28 @@ def post(session: Session, txn: LedgerTxn, legs: list[Leg]) -> LedgerTxn:
     return txn
 
 
-def reverse(session: Session, original: LedgerTxn, *, business_date: date, now: datetime) -> LedgerTxn:
-    """Post the exact mirror of ``original``'s entries as a new transaction that reverses it."""
+def share(amount: int, portion: tuple[int, int]) -> int:
+    """``amount`` × part / whole, rounded half up (exact integers, no float)."""
+    part, whole = portion
+    return (2 * amount * part + whole) // (2 * whole)
+
+
+def reverse(session: Session, original: LedgerTxn, *, business_date: date, now: datetime,
+            portion: tuple[int, int] = (1, 1)) -> LedgerTxn:
+    """Post the mirror of ``original``'s entries as a new transaction that reverses it — all of it,
+    or ``portion`` (part, whole) of every entry for a partial reversal. Each entry moves money between
+    two accounts of one currency, so any share of each stays balanced per currency."""
     entries = session.scalars(select(Entry).where(Entry.txn_id == original.id)
                               .order_by(Entry.id)).all()
     mirror = LedgerTxn(kind="reversal", business_date=business_date, created_at=now,
                        card_id=original.card_id, bank_id=original.bank_id, region=original.region,
-                       cross_border=original.cross_border, amount_minor=original.amount_minor,
-                       currency=original.currency, billing_minor=original.billing_minor,
-                       billing_currency=original.billing_currency, spread_minor=original.spread_minor,
+                       cross_border=original.cross_border,
+                       amount_minor=share(original.amount_minor, portion),
+                       currency=original.currency, billing_minor=share(original.billing_minor, portion),
+                       billing_currency=original.billing_currency,
+                       spread_minor=share(original.spread_minor, portion),
                        applied_rate=original.applied_rate, reverses_txn_id=original.id)
-    legs = [Leg(e.destination_account_id, e.source_account_id, e.currency, e.amount_minor)
+    legs = [Leg(e.destination_account_id, e.source_account_id, e.currency, share(e.amount_minor, portion))
             for e in entries]
     return post(session, mirror, legs)
 

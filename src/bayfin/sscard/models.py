@@ -103,6 +103,12 @@ class Card(Base):
     bound_card_id: Mapped[str | None] = mapped_column(ForeignKey("sscard_cards.id"), index=True)
     channel_id: Mapped[str | None] = mapped_column(ForeignKey("sscard_channels.id"), index=True)
     daily_limit_minor: Mapped[int] = mapped_column(BigInt)
+    #: Expiry date as printed and encoded on the card (YYMM); checked against fields 14/35.
+    expiry: Mapped[str | None] = mapped_column(String(4))
+    #: Keyed PIN reference (see sscard.keys.pin_reference); never the PIN itself.
+    pin_reference: Mapped[str | None] = mapped_column(String(64))
+    #: Wrong PINs in a row; at PIN_TRIES the card refuses PIN transactions (75) until a new PIN is set.
+    pin_failures: Mapped[int] = mapped_column(Integer, default=0)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

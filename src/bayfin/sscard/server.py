@@ -15,18 +15,21 @@ from concurrent.futures import ThreadPoolExecutor
 
 from bayfin.kernel.observability import SWITCH_MESSAGES
 from bayfin.sscard import iso
+from bayfin.sscard.links import Link, LinkSession
 from bayfin.sscard.switch import SwitchProcessor
 
 log = logging.getLogger(__name__)
 
 
 class SwitchServer:
-    """Accepts acquirer connections and answers each request frame with one response frame."""
+    """Accepts one acquirer's connections (its link) and answers each request frame with one response
+    frame. A connection silent for the link's idle timeout is closed (acquirers send 0800 echo tests
+    to keep a link up); beyond the link's connection cap a new connection is closed at once."""
 
-    def __init__(self, processor: SwitchProcessor, *, host: str = "127.0.0.1", port: int = 0,
-                 workers: int = 8) -> None:
+    def __init__(self, processor: SwitchProcessor, link: Link, *, workers: int = 8) -> None:
         self.processor = processor
-        self.host, self.port = host, port
+        self.link = link
+        self.host, self.port = link.host, link.port
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sscard-switch")
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
@@ -36,7 +39,7 @@ class SwitchServer:
 
     async def start(self) -> tuple[str, int]:
         """Bind and start accepting; returns the bound address (port 0 picks a free one)."""
-        self._server = await asyncio.start_server(self._serve, self.host, self.port)
+        self._server = await asyncio.start_server(self._serve, self.host, self.port, ssl=self.link.tls)
         sock = self._server.sockets[0].getsockname()
         self.host, self.port = sock[0], sock[1]
         return self.host, self.port
@@ -70,12 +73,22 @@ class SwitchServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
+        if len(self._connections) >= self.link.max_connections:
+            log.warning("acquirer %s: connection cap %d reached; refusing a connection",
+                        self.link.acquirer_id, self.link.max_connections)
+            writer.close()
+            return
         self._connections.add(task)
         loop = asyncio.get_running_loop()
+        session = LinkSession(self.link)
         try:
             while not self._draining:
                 try:
-                    payload = await iso.read_frame(reader)
+                    payload = await asyncio.wait_for(iso.read_frame(reader), self.link.idle_timeout)
+                except TimeoutError:
+                    log.info("acquirer %s: connection idle for %.0fs; closing it", self.link.acquirer_id,
+                             self.link.idle_timeout)
+                    break
                 except iso.FrameError:
                     # The stream cannot be re-synchronised after a bad length prefix: hang up.
                     log.warning("bad frame from acquirer; closing the connection")
@@ -86,7 +99,7 @@ class SwitchServer:
                 try:
                     # Shielded: a disconnect must not abandon a message mid-transaction.
                     response = await asyncio.shield(loop.run_in_executor(
-                        self._pool, self.processor.handle, payload))
+                        self._pool, self.processor.handle, payload, session))
                     writer.write(iso.frame(response))
                     await writer.drain()
                 finally:

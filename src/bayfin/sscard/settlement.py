@@ -18,10 +18,27 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from bayfin.sscard.domain import currency_alpha
-from bayfin.sscard.models import Account, Entry, LedgerTxn
+from bayfin.sscard.models import Account, Entry, LedgerTxn, SwitchMessage
 
-SETTLED_KINDS = ("purchase", "withdrawal", "qr_purchase")
+SETTLED_KINDS = ("purchase", "withdrawal", "qr_purchase", "refund")
+#: Kinds that move money from the bank's settlement position back to the card (counted negative).
+CREDIT_KINDS = ("refund",)
 CROSS_BORDER_KINDS = ("purchase", "withdrawal", "transfer")
+
+
+@dataclass(frozen=True)
+class SettlementItem:
+    """One booked movement in a settlement file, with the switch message that booked it (empty for
+    QR-code payments, which do not come through an acquirer)."""
+
+    txn_id: int
+    kind: str
+    booked_at: str
+    amount_minor: int
+    acquirer_id: str = ""
+    stan: str = ""
+    rrn: str = ""
+    approval_code: str = ""
 
 
 @dataclass
@@ -34,7 +51,7 @@ class SettlementLine:
     gross_minor: int = 0
     reversed_minor: int = 0
     ledger_net_minor: int = 0
-    items: list[tuple[int, str, str, int]] = field(default_factory=list)
+    items: list[SettlementItem] = field(default_factory=list)
 
     @property
     def net_minor(self) -> int:
@@ -57,8 +74,10 @@ def clearing(session: Session, day: date) -> list[SettlementLine]:
     original = aliased(LedgerTxn)
     rows = session.execute(
         select(LedgerTxn.id, LedgerTxn.kind, LedgerTxn.bank_id, LedgerTxn.currency, LedgerTxn.amount_minor,
-               LedgerTxn.created_at, original.kind.label("original_kind"))
+               LedgerTxn.created_at, original.kind.label("original_kind"), SwitchMessage.acquirer_id,
+               SwitchMessage.stan, SwitchMessage.rrn)
         .outerjoin(original, original.id == LedgerTxn.reverses_txn_id)
+        .outerjoin(SwitchMessage, SwitchMessage.txn_id == LedgerTxn.id)
         .where(LedgerTxn.business_date == day)
         .order_by(LedgerTxn.id))
     for r in rows:
@@ -66,13 +85,18 @@ def clearing(session: Session, day: date) -> list[SettlementLine]:
         if not settled or r.bank_id is None:
             continue
         target = line(r.bank_id, r.currency)
+        # The approval code (field 38) the switch answered is the transaction id's last six digits.
+        trace = {"acquirer_id": r.acquirer_id or "", "stan": r.stan or "", "rrn": r.rrn or "",
+                 "approval_code": f"{r.id % 1_000_000:06d}" if r.acquirer_id else ""}
         if r.kind == "reversal":
-            target.reversed_minor += r.amount_minor
-            target.items.append((r.id, "reversal", r.created_at.isoformat(), -r.amount_minor))
+            amount = -r.amount_minor if r.original_kind in CREDIT_KINDS else r.amount_minor
+            target.reversed_minor += amount
+            target.items.append(SettlementItem(r.id, "reversal", r.created_at.isoformat(), -amount, **trace))
         else:
+            amount = -r.amount_minor if r.kind in CREDIT_KINDS else r.amount_minor
             target.count += 1
-            target.gross_minor += r.amount_minor
-            target.items.append((r.id, r.kind, r.created_at.isoformat(), r.amount_minor))
+            target.gross_minor += amount
+            target.items.append(SettlementItem(r.id, r.kind, r.created_at.isoformat(), amount, **trace))
     # Ledger side: the net movement of each bank's settlement account, from entries alone.
     day_txns = select(LedgerTxn.id).where(LedgerTxn.business_date == day)
     for direction, column in ((1, Entry.destination_account_id), (-1, Entry.source_account_id)):
@@ -88,20 +112,42 @@ def clearing(session: Session, day: date) -> list[SettlementLine]:
     return sorted(lines.values(), key=lambda x: (x.bank_id, x.currency))
 
 
+_HEADER = ["record", "txn_id", "kind", "booked_at", "amount_minor", "currency", "acquirer", "stan", "rrn",
+           "approval_code", "issuer"]
+
+
+def _write(path: Path, rows: list[tuple[SettlementItem, str]], day: date, currency: int) -> Path:
+    """One file: a header, a D line per item and a trailer: T, the number of D lines, "net", the date,
+    the net amount and the currency."""
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(_HEADER)
+        for item, issuer in rows:
+            writer.writerow(["D", item.txn_id, item.kind, item.booked_at, item.amount_minor, currency,
+                             item.acquirer_id, item.stan, item.rrn, item.approval_code, issuer])
+        writer.writerow(["T", len(rows), "net", day.isoformat(), sum(i.amount_minor for i, _ in rows),
+                         currency])
+    return path
+
+
 def write_files(lines: list[SettlementLine], day: date, out_dir: Path) -> list[Path]:
-    """Write one CSV per bank and currency: a line per item and a trailer with count and net."""
+    """Write one CSV per issuing bank and currency, and one per acquirer and currency (the same items
+    seen from the acquirer's side, every bank together); each ends with a trailer counting its lines."""
     folder = out_dir / day.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
+    by_acquirer: dict[tuple[str, int], list[tuple[SettlementItem, str]]] = defaultdict(list)
     for ln in lines:
-        path = folder / f"{ln.bank_id}_{currency_alpha(ln.currency)}.csv"
-        with path.open("w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["record", "txn_id", "kind", "booked_at", "amount_minor", "currency"])
-            for txn_id, kind, at, amount in ln.items:
-                writer.writerow(["D", txn_id, kind, at, amount, ln.currency])
-            writer.writerow(["T", ln.count, "net", day.isoformat(), ln.net_minor, ln.currency])
-        paths.append(path)
+        rows = [(item, ln.bank_id) for item in ln.items]
+        paths.append(_write(folder / f"{ln.bank_id}_{currency_alpha(ln.currency)}.csv", rows, day,
+                            ln.currency))
+        for item, issuer in rows:
+            if item.acquirer_id:
+                by_acquirer[(item.acquirer_id, ln.currency)].append((item, issuer))
+    for (acquirer, currency), rows in sorted(by_acquirer.items()):
+        rows.sort(key=lambda row: row[0].txn_id)
+        paths.append(_write(folder / f"acquirer_{acquirer}_{currency_alpha(currency)}.csv", rows, day,
+                            currency))
     return paths
 
 

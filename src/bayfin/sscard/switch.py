@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,13 +20,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bayfin.kernel.clock import Clock, SystemClock
 from bayfin.kernel.db import UnitOfWork
-from bayfin.sscard import iso
+from bayfin.sscard import card_security, holds, iso, validation
 from bayfin.sscard import repository as repo
 from bayfin.sscard.domain import (
     CNY,
@@ -44,16 +43,21 @@ from bayfin.sscard.domain import (
     encode_conversion_rate,
     state_response_code,
 )
-from bayfin.sscard.ledger import AccountDirectory, Leg, lock_accounts, post, reverse, system_account_name
-from bayfin.sscard.models import Account, Card, DailyUsage, Entry, LedgerTxn, SwitchMessage
+from bayfin.sscard.keys import KeyStore, KeyStoreError
+from bayfin.sscard.ledger import (
+    AccountDirectory,
+    Leg,
+    lock_accounts,
+    post,
+    system_account_name,
+)
+from bayfin.sscard.links import LinkSession
+from bayfin.sscard.models import Card, DailyUsage, LedgerTxn, SwitchMessage
 
 log = logging.getLogger(__name__)
 
-_MTI = re.compile(r"^0[1248]0[01]$")
 _CLASSES = {"1": "authorization", "2": "financial", "4": "reversal", "8": "network"}
-_REQUIRED = ("2", "3", "4", "7", "11", "19", "32", "37", "49")
-_ECHO = ("3", "4", "7", "11", "19", "32", "37", "41", "42", "49", "90", "103")
-_NETWORK_CODES = {"001": "sign-on", "002": "sign-off", "301": "echo test"}
+_ECHO = ("3", "4", "7", "11", "19", "32", "37", "41", "42", "49", "90", "95", "103")
 Fault = Callable[[str], None]
 
 
@@ -74,25 +78,15 @@ class Outcome:
     txn_id: int | None = None
 
 
-def _format_ok(fields: dict[str, str]) -> bool:
-    for name, width in iso.NUMERIC_FIELDS.items():
-        value = fields.get(name)
-        if value is not None and (len(value) != width or not value.isdigit()):
-            return False
-    pan = fields.get("2", "")
-    dest = fields.get("103")
-    return (pan.isdigit() and 12 <= len(pan) <= 19 and (dest is None or dest.isdigit())
-            and fields.get("37", "").isalnum() and fields.get("32", "").isdigit())
-
-
 class SwitchProcessor:
     """Turns one request frame into one response frame against the ledger (thread-safe; stateless)."""
 
     def __init__(self, session_factory: sessionmaker[Session] | Callable[[], Session], *,
-                 pan_key: bytes, clock: Clock | None = None, accounts: AccountDirectory | None = None,
-                 fault: Fault | None = None) -> None:
+                 pan_key: bytes, keys: KeyStore, clock: Clock | None = None,
+                 accounts: AccountDirectory | None = None, fault: Fault | None = None) -> None:
         self._factory = session_factory
         self._pan_key = pan_key
+        self.keys = keys
         self._clock = clock or SystemClock()
         self._accounts = accounts or AccountDirectory()
         #: Test hook called at named points inside the transaction (crash and failure injection).
@@ -111,8 +105,10 @@ class SwitchProcessor:
         return value
 
     # --- entry point -------------------------------------------------------------------------------
-    def handle(self, raw: bytes) -> bytes:
-        """Process one request and return the encoded response (every request gets one)."""
+    def handle(self, raw: bytes, link: LinkSession) -> bytes:
+        """Process one request from a link session and return the encoded response (every request
+        gets one). Order: decode, validate every field, bind to the link's acquirer, sign-on, MAC —
+        only then does the message reach the ledger."""
         try:
             fields = iso.decode(raw)
         except ValueError:
@@ -120,27 +116,57 @@ class SwitchProcessor:
             return iso.encode({"t": iso.response_mti(mti), "39": Rc.format_error.value})
         mti = fields["t"]
         reply_mti = iso.response_mti(mti)
-        if not _MTI.match(mti):
-            return self._reply(reply_mti, fields, Outcome(Rc.invalid_transaction))
+        rc = validation.check(fields)
+        if rc is None and fields["32"] != link.acquirer_id:
+            rc = Rc.not_permitted_acquirer
+        if rc is not None:
+            return self._reply(reply_mti, fields, Outcome(rc), link)
+        if mti in validation.NETWORK_MTIS:
+            return self._reply(reply_mti, fields, self._network(fields, link), link)
+        if not link.signed_on:
+            return self._reply(reply_mti, fields, Outcome(Rc.not_signed_on), link)
+        covered = iso.split_mac(raw, fields)
+        if covered is None or not self.keys.verify_mac(link.acquirer_id, *covered):
+            return self._reply(reply_mti, fields, Outcome(Rc.security_violation), link)
         klass = _CLASSES[mti[1]]
-        if klass == "network":
-            code = fields.get("70")
-            rc = Rc.approved if code in _NETWORK_CODES else Rc.invalid_transaction
-            return self._reply(reply_mti, fields, Outcome(rc, {"70": code} if code else {}))
-        if any(name not in fields for name in _REQUIRED) or not _format_ok(fields):
-            return self._reply(reply_mti, fields, Outcome(Rc.format_error))
+        if mti[2] == "2" and klass != "reversal":  # 0120/0220: the completion of an authorization
+            klass = "completion"
         try:
-            return self._money(klass, reply_mti, fields)
+            return self._money(klass, reply_mti, fields, link)
         except Exception:
             # Rolled back: nothing was booked or recorded, so a retry is processed afresh.
             log.exception("switch message failed", extra={"mti": mti, "stan": fields.get("11")})
-            return self._reply(reply_mti, fields, Outcome(Rc.system_malfunction))
+            return self._reply(reply_mti, fields, Outcome(Rc.system_malfunction), link)
 
-    def _reply(self, mti: str, request: dict[str, str], outcome: Outcome) -> bytes:
+    def _network(self, fields: dict[str, str], link: LinkSession) -> Outcome:
+        code = fields["70"]
+        if code == "001":
+            link.signed_on = True
+        elif code == "002":
+            link.signed_on = False
+        elif code == "161":
+            if not link.signed_on:
+                return Outcome(Rc.not_signed_on, {"70": code})
+            try:
+                delivery = self.keys.exchange_working_keys(link.acquirer_id)
+            except KeyStoreError:
+                log.error("no zone key for acquirer %s: key exchange refused", link.acquirer_id)
+                return Outcome(Rc.security_violation, {"70": code})
+            return Outcome(Rc.approved, {"70": code, "48": delivery.to_field()})
+        return Outcome(Rc.approved, {"70": code})
+
+    def _reply(self, mti: str, request: dict[str, str], outcome: Outcome, link: LinkSession) -> bytes:
         out = {"t": mti, **{k: request[k] for k in _ECHO if k in request}, **outcome.fields,
                "39": outcome.rc.value}
         if "2" in request and request["2"].isdigit() and len(request["2"]) <= 19:
             out["2"] = request["2"]
+        if mti[1] != "8" and self.keys.has_working_keys(link.acquirer_id):
+            try:
+                raw = iso.encode_for_mac(out)
+            except ValueError:
+                return iso.encode({"t": mti, "39": outcome.rc.value})
+            return raw[:-iso.MAC_LENGTH] + self.keys.generate_mac(link.acquirer_id,
+                                                                    raw[:-iso.MAC_LENGTH])
         try:
             return iso.encode(out)
         except ValueError:  # an echoed field was itself malformed: answer with the bare code
@@ -148,7 +174,8 @@ class SwitchProcessor:
 
     def _fingerprint(self, klass: str, fields: dict[str, str]) -> str:
         material = "|".join([klass, fields["2"], fields["3"], fields["4"], fields["49"],
-                             fields.get("103", ""), fields.get("90", "")])
+                             fields.get("103", ""), fields.get("90", "")]
+                            + ([fields["95"]] if "95" in fields else []))
         return hmac.new(self._pan_key, material.encode(), hashlib.sha256).hexdigest()
 
     def _key(self, klass: str, fields: dict[str, str]) -> tuple[str, str, str, str]:
@@ -160,7 +187,7 @@ class SwitchProcessor:
         return fields["32"], klass, stan, fields["37"]
 
     # --- exactly-once wrapper ----------------------------------------------------------------------
-    def _money(self, klass: str, reply_mti: str, fields: dict[str, str]) -> bytes:
+    def _money(self, klass: str, reply_mti: str, fields: dict[str, str], link: LinkSession) -> bytes:
         acquirer, message_class, stan, rrn = self._key(klass, fields)
         fingerprint = self._fingerprint(klass, fields)
         now = self._clock.now()
@@ -175,41 +202,45 @@ class SwitchProcessor:
                 session.flush()
             except IntegrityError:
                 uow.rollback()
-                return self._replay(reply_mti, fields, (acquirer, message_class, stan, rrn), fingerprint)
+                return self._replay(reply_mti, fields, (acquirer, message_class, stan, rrn), fingerprint,
+                                    link)
             try:
                 if klass == "reversal":
                     outcome = self._reverse(session, fields, acquirer, stan, rrn, now)
+                elif klass == "completion":
+                    outcome = self._complete(session, fields, link, now)
                 else:
-                    outcome = self._book(session, klass, fields, acquirer, now)
+                    outcome = self._book(session, klass, fields, link, now)
             except Decline as decline:
                 outcome = Outcome(decline.rc)
             if outcome.rc is not Rc.approved and session.new:
                 raise RuntimeError("a declined message must not leave pending writes")
-            if klass == "reversal" and outcome.rc is not Rc.approved:
-                # A refused reversal must not occupy the key: the acquirer retries or corrects it.
+            if klass in ("reversal", "completion") and outcome.rc is not Rc.approved:
+                # A refused reversal or completion must not occupy the key (the acquirer retries or
+                # corrects it), and a completion's released hold must not stay released.
                 uow.rollback()
-                return self._reply(reply_mti, fields, outcome)
+                return self._reply(reply_mti, fields, outcome, link)
             record.response_code, record.response_fields = outcome.rc.value, outcome.fields
             record.txn_id = outcome.txn_id
             session.flush()
             if self.fault:
                 self.fault("before_commit")
             uow.commit()
-        return self._reply(reply_mti, fields, outcome)
+        return self._reply(reply_mti, fields, outcome, link)
 
     def _replay(self, reply_mti: str, fields: dict[str, str], key: tuple[str, str, str, str],
-                fingerprint: str) -> bytes:
+                fingerprint: str, link: LinkSession) -> bytes:
         acquirer, message_class, stan, rrn = key
         with self._factory() as session:
             first = session.scalar(select(SwitchMessage).where(
                 SwitchMessage.acquirer_id == acquirer, SwitchMessage.message_class == message_class,
                 SwitchMessage.stan == stan, SwitchMessage.rrn == rrn))
         if first is None:  # the first copy rolled back meanwhile: let the acquirer retry
-            return self._reply(reply_mti, fields, Outcome(Rc.system_malfunction))
+            return self._reply(reply_mti, fields, Outcome(Rc.system_malfunction), link)
         if first.fingerprint != fingerprint:
-            return self._reply(reply_mti, fields, Outcome(Rc.duplicate))
+            return self._reply(reply_mti, fields, Outcome(Rc.duplicate), link)
         return self._reply(reply_mti, fields, Outcome(Rc(first.response_code),
-                                                      dict(first.response_fields)))
+                                                      dict(first.response_fields)), link)
 
     # --- authorizations and financial messages -----------------------------------------------------
     def _card(self, session: Session, pan: str) -> Card:
@@ -218,11 +249,33 @@ class SwitchProcessor:
             raise Decline(Rc.invalid_card)
         return card
 
-    def _book(self, session: Session, klass: str, fields: dict[str, str], acquirer: str,
-              now: datetime) -> Outcome:
+    def _complete(self, session: Session, fields: dict[str, str], link: LinkSession,
+                  now: datetime) -> Outcome:
+        """0120/0220: release the authorization's hold and book the final amount (at most the
+        authorized one, same currency) as a purchase, in this one transaction."""
+        card = self._card(session, fields["2"])
+        lock_accounts(session, [card.account_id])
+        original = session.scalar(select(SwitchMessage).where(
+            SwitchMessage.acquirer_id == link.acquirer_id, SwitchMessage.message_class == "authorization",
+            SwitchMessage.stan == fields["90"][4:10], SwitchMessage.rrn == fields["37"],
+            SwitchMessage.response_code == Rc.approved.value, SwitchMessage.txn_id.is_not(None)))
+        txn = session.get(LedgerTxn, original.txn_id) if original and original.txn_id else None
+        if original is None or original.reversed or txn is None or txn.card_id != card.id:
+            raise Decline(Rc.invalid_transaction)  # no open hold to complete
+        if int(fields["4"]) > txn.amount_minor or int(fields["49"]) != txn.currency:
+            raise Decline(Rc.invalid_amount)
+        released = holds.undo(session, original, txn, now)
+        if isinstance(released, Rc):
+            raise Decline(released)
+        return self._book(session, "financial", fields, link, now, card_present=False)
+
+    def _book(self, session: Session, klass: str, fields: dict[str, str], link: LinkSession,
+              now: datetime, *, card_present: bool = True) -> Outcome:
+        acquirer = link.acquirer_id
         pcode = fields["3"][:2]
         txn_type = PROCESSING_CODES.get(pcode)
-        if txn_type is None or (klass == "authorization" and txn_type is TxnType.transfer):
+        if txn_type is None or (klass == "authorization"
+                                and txn_type in (TxnType.transfer, TxnType.refund)):
             raise Decline(Rc.invalid_transaction)
         region = REGIONS.get(int(fields["19"]))
         currency = int(fields["49"])
@@ -241,6 +294,15 @@ class SwitchProcessor:
         blocked = state_response_code(CardState(card.state))
         if blocked is not None:
             raise Decline(blocked)
+        if card_present and "52" in fields:  # the try count as of now, under the account's lock
+            session.refresh(card, attribute_names=["pin_failures"])
+        # A refund credits the card: it must be the card (expiry), but no PIN is asked for.
+        verdict = card_security.check_card(card, fields, link.acquirer_id, self.keys, now,
+                                           pin_required=txn_type is not TxnType.refund)
+        if card_present:  # a completion's card was checked by its 0100
+            card_security.record_pin_result(session, card, verdict, fields)
+            if verdict is not None:
+                raise Decline(verdict)
         if self._reversed_already(session, acquirer, fields):
             raise Decline(Rc.invalid_transaction)
         balance = balances[card.account_id]
@@ -257,6 +319,8 @@ class SwitchProcessor:
         except LookupError as exc:
             raise Decline(Rc.system_malfunction) from exc
         conv = convert(amount, currency, CNY, mid, spread)
+        if txn_type is TxnType.refund:
+            return self._refund(session, fields, card, region, conv, balance, now)
         if conv.billing_minor > balance:
             raise Decline(Rc.insufficient_funds)
         cross_border = region in CROSS_BORDER_REGIONS
@@ -275,6 +339,30 @@ class SwitchProcessor:
         out = {"38": f"{txn.id % 1_000_000:06d}", "6": f"{conv.billing_minor:012d}", "51": f"{CNY:03d}",
                "10": encode_conversion_rate(conv.applied_rate),
                "54": iso.format_balance(balance - conv.billing_minor, CNY)}
+        return Outcome(Rc.approved, out, txn.id)
+
+    def _refund(self, session: Session, fields: dict[str, str], card: Card, region: str,
+                conv: Conversion, balance: int, now: datetime) -> Outcome:
+        """Processing code 20: the acquirer pays the amount back to the card from the issuing bank's
+        settlement position, converted at the middle rate (no spread on money given back)."""
+        def acct(kind: str, currency: int, bank_id: str | None = None) -> int:
+            return self._accounts.id_of(session, system_account_name(kind, currency, bank_id))
+
+        payer = acct("settlement", conv.currency, card.bank_id)
+        if conv.currency == CNY:
+            legs = [Leg(payer, card.account_id, CNY, conv.amount_minor)]
+        else:
+            legs = [Leg(payer, acct("fx_position", conv.currency), conv.currency, conv.amount_minor),
+                    Leg(acct("fx_position", CNY), card.account_id, CNY, conv.at_mid_minor)]
+        credited = legs[-1].amount_minor
+        txn = LedgerTxn(kind=TxnType.refund.value, business_date=repo.business_date(now), created_at=now,
+                        card_id=card.id, bank_id=card.bank_id, region=region,
+                        cross_border=region in CROSS_BORDER_REGIONS, amount_minor=conv.amount_minor,
+                        currency=conv.currency, billing_minor=credited, billing_currency=CNY,
+                        spread_minor=0, applied_rate=str(conv.mid_rate))
+        post(session, txn, legs)
+        out = {"38": f"{txn.id % 1_000_000:06d}", "6": f"{credited:012d}", "51": f"{CNY:03d}",
+               "10": encode_conversion_rate(conv.mid_rate), "54": iso.format_balance(balance + credited, CNY)}
         return Outcome(Rc.approved, out, txn.id)
 
     def _legs(self, session: Session, klass: str, txn_type: TxnType, card: Card, dest: Card | None,
@@ -327,9 +415,8 @@ class SwitchProcessor:
             return Outcome(Rc.approved)  # never booked: acknowledged, nothing to undo
         # Same lock the original takes, so a reversal racing its original sees it committed or not.
         lock_accounts(session, [card.account_id])
-        classes = ["financial", "authorization"]
-        if len(fields.get("90", "")) >= 4 and fields["90"][1] in "12":
-            classes = [_CLASSES[fields["90"][1]]]
+        original_mti = fields["90"][:4]  # validated: 0100, 0200, 0120 or 0220
+        classes = ["completion"] if original_mti[2] == "2" else [_CLASSES[original_mti[1]]]
         original = session.scalar(select(SwitchMessage).where(
             SwitchMessage.acquirer_id == acquirer, SwitchMessage.message_class.in_(classes),
             SwitchMessage.stan == stan, SwitchMessage.rrn == rrn,
@@ -343,23 +430,10 @@ class SwitchProcessor:
             return Outcome(Rc.approved)
         if int(fields["4"]) != txn.amount_minor:
             raise Decline(Rc.invalid_amount)
-        holder_accounts = list(session.scalars(
-            select(Account.id).where(Account.may_go_negative.is_(False), Account.id.in_(
-                select(Entry.destination_account_id).where(Entry.txn_id == txn.id)))))
-        balances = lock_accounts(session, holder_accounts)
-        owed = {a: 0 for a in balances}
-        for entry in session.scalars(select(Entry).where(Entry.txn_id == txn.id)):
-            if entry.destination_account_id in owed:
-                owed[entry.destination_account_id] += entry.amount_minor
-        if any(balances[a] < owed[a] for a in owed):
-            raise Decline(Rc.insufficient_funds)  # the transfer's payee already spent it
-        mirror = reverse(session, txn, business_date=repo.business_date(now), now=now)
-        if self.fault:
-            self.fault("after_posting")
-        if txn.cross_border:
-            session.execute(update(DailyUsage).where(
-                DailyUsage.card_id == txn.card_id, DailyUsage.business_date == txn.business_date,
-                DailyUsage.txn_type == txn.kind)
-                .values(used_minor=DailyUsage.used_minor - txn.billing_minor))
-        original.reversed = True
+        # A partial reversal (field 95) gives back what was not dispensed: F4 minus the actual amount.
+        actual = validation.parse_replacement(fields["95"]) if "95" in fields else 0
+        portion = (txn.amount_minor - (actual or 0), txn.amount_minor)
+        mirror = holds.undo(session, original, txn, now, portion, self.fault)
+        if isinstance(mirror, Rc):
+            raise Decline(mirror)
         return Outcome(Rc.approved, {"38": f"{mirror.id % 1_000_000:06d}"}, mirror.id)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bayfin.kernel.platform import Platform
 from bayfin.sscard.cards import CardService
+from bayfin.sscard.keys import KeyStore, SoftwareKeyStore, derive_pin_verification_key
 from bayfin.sscard.ledger import AccountDirectory
 from bayfin.sscard.payments import PaymentService
 from bayfin.sscard.repository import derive_pan_key
@@ -21,10 +23,14 @@ class SscardServices:
     pan_key: bytes
     accounts: AccountDirectory
 
-    def processor(self, platform: Platform) -> SwitchProcessor:
-        """A switch processor bound to the platform's database and clock."""
-        return SwitchProcessor(platform.session_factory, pan_key=self.pan_key, clock=platform.clock,
-                               accounts=self.accounts)
+    def processor(self, platform: Platform, zone_keys: Mapping[str, bytes] | None = None,
+                  keys: KeyStore | None = None) -> SwitchProcessor:
+        """A switch processor bound to the platform's database and clock. ``keys`` is the key store
+        (an HSM or KMS adapter implementing :class:`~bayfin.sscard.keys.KeyStore`); without one, a
+        software key store holds each acquirer's zone master key (``zone_keys``, from the link table)."""
+        keys = keys or SoftwareKeyStore(zone_keys or {}, derive_pin_verification_key(self.pan_key))
+        return SwitchProcessor(platform.session_factory, pan_key=self.pan_key, keys=keys,
+                               clock=platform.clock, accounts=self.accounts)
 
 
 def configure(platform: Platform) -> None:

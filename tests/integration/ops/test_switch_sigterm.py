@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from bayfin.sscard import iso
 from bayfin.sscard.acquirer import Acquirer, SwitchConnection
 from bayfin.sscard.cards import CardService
 from bayfin.sscard.ledger import AccountDirectory
+from bayfin.sscard.links import Link, LinkSession
 from bayfin.sscard.models import SwitchMessage
 from bayfin.sscard.repository import derive_pan_key
 from bayfin.sscard.server import SwitchServer
@@ -30,7 +32,7 @@ class HeldProcessor:
     def __init__(self) -> None:
         self.started, self.release = threading.Event(), threading.Event()
 
-    def handle(self, raw: bytes) -> bytes:
+    def handle(self, raw: bytes, link: LinkSession) -> bytes:
         self.started.set()
         self.release.wait(30)
         return iso.encode({"t": "0810", "11": iso.decode(raw)["11"], "39": "00", "70": "301"})
@@ -40,7 +42,7 @@ def test_closing_the_switch_answers_the_message_in_flight_and_hangs_up_idle_conn
     processor = HeldProcessor()
 
     async def scenario() -> tuple[dict[str, str], bytes | None]:
-        server = SwitchServer(processor, port=0, workers=2)  # type: ignore[arg-type]
+        server = SwitchServer(processor, Link("34400001"), workers=2)  # type: ignore[arg-type]
         host, port = await server.start()
         busy = await SwitchConnection.open(host, port)
         idle = await SwitchConnection.open(host, port)
@@ -72,18 +74,25 @@ def test_sigterm_drains_the_switch_process_and_every_booked_message_was_answered
         cards.seed(s, utcnow())
     ledger = Ledger(factory, cards)
     pans = [ledger.add_card(f"holder-{n}", 10_000_000) for n in range(6)]
-    server = Server(["sscard", "switch", "serve", "--port", "0", "--probe-port", "0", "--workers", "4"],
-                    environment(database_url, tmp_path))
+    # three acquirer links, two connections each: every link signs on, exchanges keys and MACs
+    acquirers = [ledger.acquirer(f"3440000{n}", terminal=f"HKTERM0{n}") for n in range(1, 4)]
+    links = tmp_path / "links.json"
+    links.write_text(json.dumps([{"acquirer": acq.acquirer_id, "port": 0, "zone_key": acq.zone_key.hex()}
+                                 for acq in acquirers]))
+    server = Server(["sscard", "switch", "serve", "--links", str(links), "--probe-port", "0",
+                     "--workers", "4"], environment(database_url, tmp_path))
     try:
         probes = server.probe_url()
-        host, port = server.wait_for(r"listening on (\S+):(\d+)").groups()
+        ports = {}
+        for _ in acquirers:
+            host, port, acquirer_id = server.wait_for(
+                r"listening on (\S+):(\d+) for acquirer (\d+)").groups()
+            ports[acquirer_id] = int(port)
         assert get(probes + "/readyz").status_code == 200
         answered: dict[str, dict[str, str]] = {}
         enough = threading.Event()
 
-        async def acquirer(n: int, pan: str) -> None:
-            acq = Acquirer(acquirer_id=f"3440000{n}", terminal=f"HKTERM0{n}")
-            conn = await SwitchConnection.open(host, int(port))
+        async def send(conn: SwitchConnection, acq: Acquirer, pan: str) -> None:
             try:
                 while True:
                     request = acq.request("0200", "purchase", pan, 100, 344)
@@ -98,7 +107,11 @@ def test_sigterm_drains_the_switch_process_and_every_booked_message_was_answered
                 await conn.close()
 
         async def traffic() -> None:
-            clients = [asyncio.create_task(acquirer(n, pan)) for n, pan in enumerate(pans)]
+            # signed on (0800 001), keys exchanged (0800 161) before any money moves
+            conns = [(await SwitchConnection.open(host, ports[acq.acquirer_id], acq), acq)
+                     for acq in acquirers for _ in range(2)]
+            clients = [asyncio.create_task(send(conn, acq, pan)) for (conn, acq), pan in zip(conns, pans,
+                                                                                            strict=True)]
             await asyncio.to_thread(enough.wait, 60)
             metrics = get(probes + "/metrics").text
             counted = {tuple(s.labels.values()): s.value for f in text_string_to_metric_families(metrics)

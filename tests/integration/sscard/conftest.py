@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,10 +14,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bayfin.kernel.clock import utcnow
 from bayfin.kernel.db import make_session_factory, transaction
+from bayfin.sscard import iso
 from bayfin.sscard import models as m
+from bayfin.sscard.acquirer import Acquirer, CardData, SwitchConnection
 from bayfin.sscard.cards import CardService
 from bayfin.sscard.domain import CardState, luhn_complete
+from bayfin.sscard.keys import SoftwareKeyStore
 from bayfin.sscard.ledger import AccountDirectory, check_ledger
+from bayfin.sscard.links import Link, LinkSession
 from bayfin.sscard.server import SwitchServer
 from bayfin.sscard.switch import SwitchProcessor
 
@@ -42,9 +47,24 @@ class Ledger:
     cards: CardService
     pans: dict[str, str] = field(default_factory=dict)
     card_ids: dict[str, str] = field(default_factory=dict)
+    #: What terminals read from each card (expiry, PIN), shared with every acquirer of the test.
+    card_data: dict[str, CardData] = field(default_factory=dict)
+    #: Zone master keys of the acquirers the test created (the switch's link table).
+    zone_keys: dict[str, bytes] = field(default_factory=dict)
+
+    def acquirer(self, acquirer_id: str = "34400001", country: int = 344, terminal: str = "HKTERM01",
+                 start_stan: int = 1) -> Acquirer:
+        """An acquirer with a link (and zone key) on this test's switch, knowing the test's cards."""
+        zone_key = self.zone_keys.setdefault(acquirer_id, hashlib.sha256(acquirer_id.encode()).digest()[:16])
+        return Acquirer(acquirer_id, country, terminal, start_stan, zone_key=zone_key, cards=self.card_data)
+
+    def keys(self) -> SoftwareKeyStore:
+        """The switch's key store: the test acquirers' zone keys and the PIN verification key."""
+        return SoftwareKeyStore(self.zone_keys, self.cards.pin_key)
 
     def add_card(self, name: str, deposit_minor: int, *, bank: str = "ICBC", serial: int = 0,
-                 state: CardState = CardState.active, daily_limit_minor: int | None = None) -> str:
+                 state: CardState = CardState.active, daily_limit_minor: int | None = None,
+                 pin: str = "2468") -> str:
         """Issue, activate and fund a card; returns its number."""
         now = utcnow()
         pan = luhn_complete(f"622202{serial or len(self.pans) + 1:012d}"[:18])
@@ -55,7 +75,8 @@ class Ledger:
             if daily_limit_minor is not None:
                 kwargs["daily_limit_minor"] = daily_limit_minor
             card = self.cards.issue_card(s, cardholder_id=holder.id, bank_id=bank, now=now, pan=pan,
-                                         **kwargs).card
+                                         pin=pin, **kwargs).card
+            self.card_data[pan] = CardData(card.expiry or "", pin)
             self.cards.change_state(s, card.id, CardState.active, now)
             if deposit_minor:
                 self.cards.deposit(s, card.id, deposit_minor, now)
@@ -82,7 +103,31 @@ class Ledger:
 
     def processor(self, **kwargs: Any) -> SwitchProcessor:
         """A switch processor on this ledger."""
-        return SwitchProcessor(self.factory, pan_key=PAN_KEY, accounts=self.cards.accounts, **kwargs)
+        return SwitchProcessor(self.factory, pan_key=PAN_KEY, keys=self.keys(),
+                               accounts=self.cards.accounts, **kwargs)
+
+    def local(self, processor: SwitchProcessor, acq: Acquirer) -> LocalLink:
+        """A signed-on in-process link of ``acq`` to ``processor`` (no TCP)."""
+        link = LinkSession(Link(acq.acquirer_id))
+        acq.sign_on_locally(processor, link)
+        return LocalLink(processor, acq, link)
+
+
+@dataclass
+class LocalLink:
+    """An acquirer signed on to an in-process processor: ``call`` sends a MACed request."""
+
+    processor: SwitchProcessor
+    acquirer: Acquirer
+    link: LinkSession
+
+    def call(self, fields: dict[str, str]) -> dict[str, str]:
+        """Send one request and return the verified response."""
+        return self.acquirer.call_locally(self.processor, self.link, fields)
+
+    def raw(self, payload: bytes) -> dict[str, str]:
+        """Send bytes as they are (no MAC added) and decode the response."""
+        return iso.decode(self.processor.handle(payload, self.link))
 
 
 @pytest.fixture
@@ -97,16 +142,35 @@ def ledger(engine: Engine) -> Iterator[Ledger]:
     wipe(engine)
 
 
-def run_switch(processor: SwitchProcessor,
-               scenario: Callable[[str, int], Awaitable[Any]]) -> Any:
-    """Start the switch on a free loopback port, run the acquirer scenario against it, stop it."""
+@dataclass
+class RunningSwitch:
+    """The switch under test: one listener per acquirer link."""
+
+    host: str
+    ports: dict[str, int]
+
+    async def connect(self, acq: Acquirer, *, sign_on: bool = True) -> SwitchConnection:
+        """Connect to ``acq``'s listener; signed on with working keys unless ``sign_on`` is False."""
+        return await SwitchConnection.open(self.host, self.ports[acq.acquirer_id],
+                                           acq if sign_on else None)
+
+
+def run_switch(ledger: Ledger, scenario: Callable[[RunningSwitch], Awaitable[Any]],
+               processor: SwitchProcessor | None = None, **link_options: Any) -> Any:
+    """Start the switch (a listener per acquirer the test created) on free loopback ports, run the
+    acquirer scenario against it, stop it."""
+    processor = processor or ledger.processor()
 
     async def main() -> Any:
-        server = SwitchServer(processor, port=0, workers=4)
-        host, port = await server.start()
+        servers = [SwitchServer(processor, Link(acquirer_id, **link_options), workers=4)
+                   for acquirer_id in ledger.zone_keys]
+        ports = {}
+        for server in servers:
+            _, ports[server.link.acquirer_id] = await server.start()
         try:
-            return await scenario(host, port)
+            return await scenario(RunningSwitch("127.0.0.1", ports))
         finally:
-            await server.close()
+            for server in servers:
+                await server.close()
 
     return asyncio.run(main())

@@ -9,8 +9,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bayfin.sscard import iso
-from bayfin.sscard.acquirer import Acquirer
 from bayfin.sscard.models import LedgerTxn, SwitchMessage
 from tests.integration.sscard.conftest import Ledger
 
@@ -35,7 +33,8 @@ def test_the_ledger_balances_after_any_sequence_of_messages(ledger: Ledger, acti
             ledger.add_card(name, 150_000)
     pans = list(ledger.pans.values())
     processor = ledger.processor()
-    acq = Acquirer(start_stan=next(_BATCHES) * 1000)
+    acq = ledger.acquirer(start_stan=next(_BATCHES) * 1000)
+    link = ledger.local(processor, acq)
     sent: list[dict[str, str]] = []
     codes: list[str] = []
     for action in actions:
@@ -45,14 +44,14 @@ def test_the_ledger_balances_after_any_sequence_of_messages(ledger: Ledger, acti
             fields = acq.request(mti, "purchase" if kind == "auth" else kind, pans[src], amount, currency,
                                  to_pan=pans[dst] if kind == "transfer" else None)
             sent.append(fields)
-            codes.append(iso.decode(processor.handle(iso.encode(fields)))["39"])
+            codes.append(link.call(fields)["39"])
         elif action[0] == "duplicate" and sent:
-            codes.append(iso.decode(processor.handle(iso.encode(sent[action[1] % len(sent)])))["39"])
+            codes.append(link.call(sent[action[1] % len(sent)])["39"])
         elif action[0] == "reverse" and sent:
             reversal = acq.reversal(sent[action[1] % len(sent)])
-            codes.append(iso.decode(processor.handle(iso.encode(reversal)))["39"])
+            codes.append(link.call(reversal)["39"])
         elif action[0] == "garbage":
-            reply = iso.decode(processor.handle(b"0200" + action[1]))
+            reply = link.raw(b"0200" + action[1])
             assert reply["39"] in {"30", "12", "14", "13", "51", "61", "96", "94"}
     # A healthy switch declines for business reasons only, never with a malfunction.
     assert set(codes) <= {"00", "14", "51", "61", "13", "12"}

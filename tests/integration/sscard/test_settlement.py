@@ -8,8 +8,6 @@ from pathlib import Path
 from sqlalchemy import insert, select
 
 from bayfin.kernel.clock import utcnow
-from bayfin.sscard import iso
-from bayfin.sscard.acquirer import Acquirer
 from bayfin.sscard.ledger import system_account_name
 from bayfin.sscard.models import Account, Entry, LedgerTxn
 from bayfin.sscard.repository import business_date
@@ -20,16 +18,17 @@ from tests.integration.sscard.conftest import Ledger
 def _traffic(ledger: Ledger) -> None:
     icbc = ledger.add_card("icbc-holder", 1_000_000, bank="ICBC")
     boc = ledger.add_card("boc-holder", 1_000_000, bank="BOC")
-    hk, mo = Acquirer("34400001", 344), Acquirer("44600001", 446, terminal="MOTERM01")
+    hk, mo = ledger.acquirer("34400001", 344), ledger.acquirer("44600001", 446, terminal="MOTERM01")
     processor = ledger.processor()
+    links = {acq.acquirer_id: ledger.local(processor, acq) for acq in (hk, mo)}
     kept = hk.request("0200", "purchase", icbc, 10_000, 344)
     undone = hk.request("0200", "withdrawal", icbc, 50_000, 344)
     for fields in (kept, undone, mo.request("0200", "withdrawal", boc, 20_000, 446),
                    mo.request("0200", "purchase", boc, 7_000, 156),
                    hk.request("0200", "transfer", icbc, 3_000, 344, to_pan=boc),
                    hk.request("0100", "purchase", boc, 1_000, 344)):
-        assert iso.decode(processor.handle(iso.encode(fields)))["39"] == "00"
-    assert iso.decode(processor.handle(iso.encode(hk.reversal(undone))))["39"] == "00"
+        assert links[fields["32"]].call(fields)["39"] == "00"
+    assert links[hk.acquirer_id].call(hk.reversal(undone))["39"] == "00"
 
 
 def test_settlement_files_per_bank_and_currency_reconcile_to_zero(ledger: Ledger, tmp_path: Path) -> None:
@@ -44,9 +43,18 @@ def test_settlement_files_per_bank_and_currency_reconcile_to_zero(ledger: Ledger
     assert positions[("BOC", 446)].net_minor == 20_000
     assert all(ln.difference_minor == 0 for ln in lines)
     paths = write_files(lines, day, tmp_path)
-    trailer = list(csv.reader((tmp_path / day.isoformat() / "ICBC_HKD.csv").open()))[-1]
-    assert trailer[0] == "T" and int(trailer[4]) == 10_000
-    assert len(paths) == 3
+    rows = list(csv.reader((tmp_path / day.isoformat() / "ICBC_HKD.csv").open()))
+    header, details, trailer = rows[0], rows[1:-1], rows[-1]
+    assert trailer[0] == "T" and int(trailer[1]) == len(details) == 3 and int(trailer[4]) == 10_000
+    # Each line names the acquirer, STAN, RRN and approval code the switch answered with.
+    by_kind = {d[header.index("kind")]: dict(zip(header, d, strict=True)) for d in details}
+    assert by_kind["purchase"]["acquirer"] == "34400001"
+    assert by_kind["purchase"]["stan"] and by_kind["purchase"]["rrn"]
+    assert by_kind["purchase"]["approval_code"] == by_kind["purchase"]["txn_id"].zfill(6)[-6:]
+    # And from each acquirer's side (all issuing banks in one file), with its own trailer.
+    hk = list(csv.reader((tmp_path / day.isoformat() / "acquirer_34400001_HKD.csv").open()))
+    assert int(hk[-1][1]) == len(hk) - 2 == 3 and {r[10] for r in hk[1:-1]} == {"ICBC"}
+    assert len(paths) == 3 + 3  # per bank and currency, then per acquirer and currency
 
 
 def test_an_entry_booked_outside_the_business_flow_shows_as_a_difference(ledger: Ledger) -> None:
