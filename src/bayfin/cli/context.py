@@ -3,6 +3,7 @@ disposed on exit."""
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -14,6 +15,11 @@ from bayfin.kernel.db import make_engine
 from bayfin.kernel.logging import configure_logging
 from bayfin.kernel.platform import Platform, build_platform
 from bayfin.kernel.settings import Settings, get_settings
+
+
+def cli_actor() -> str:
+    """Who acts in the audit log when a command runs: the operating-system user at the console."""
+    return f"cli:{getpass.getuser()}"
 
 
 def _where(engine: Engine) -> str:

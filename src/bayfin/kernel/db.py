@@ -8,13 +8,14 @@ transaction has committed and are dropped on rollback.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, Table, TypeDecorator, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -138,3 +139,27 @@ def transaction(session_factory: Callable[[], Session]) -> Iterator[Session]:
     with UnitOfWork(session_factory) as uow:
         yield uow.session
         uow.commit()
+
+
+def insert_new(session: Session, table: Table, rows: Sequence[dict[str, Any]],
+               unique_columns: Sequence[str]) -> int:
+    """Insert ``rows``, skipping any whose ``unique_columns`` are already taken, in one statement
+    (``INSERT … ON CONFLICT DO NOTHING``); returns how many were inserted.
+
+    On PostgreSQL a row racing an uncommitted insert of the same key waits for that transaction and
+    is skipped once it commits, so "inserted" means "this transaction claimed the key" — the building
+    block of every exactly-once record, without a savepoint to unwind."""
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    stmt: Any
+    if dialect == "postgresql":
+        stmt = postgresql.insert(table).on_conflict_do_nothing(index_elements=list(unique_columns))
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=list(unique_columns))
+    else:  # pragma: no cover - the platform runs on PostgreSQL and SQLite
+        raise NotImplementedError(f"no conflict-skipping insert for {dialect}")
+    # Count the rows RETURNING gives back: drivers' row counts of a multi-row insert are unreliable
+    # (psycopg reports -1 through SQLAlchemy's insertmanyvalues).
+    key = table.c[unique_columns[0]]
+    return len(session.execute(stmt.values(list(rows)).returning(key)).all())

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import getpass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from bayfin.cli.context import open_platform
+from bayfin.cli.context import cli_actor, open_platform
 from bayfin.cli.output import JsonOption, emit, err_console, print_json, progress
 from bayfin.kernel.errors import AppError
 from bayfin.kernel.pagination import PageRequest
@@ -47,10 +46,6 @@ REPORT_COLUMNS = [
 def _fail(exc: AppError) -> typer.Exit:
     err_console.print(f"[red]{exc.title}[/red]: {exc.message}")
     return typer.Exit(1)
-
-
-def _actor() -> str:
-    return f"cli:{getpass.getuser()}"
 
 
 @app.command("generate")
@@ -157,7 +152,7 @@ def portrait(
         with open_platform() as platform, platform.unit_of_work() as uow:
             result = lead_service.portrait(uow.session, code)
             platform.audit.record(
-                uow.session, actor=_actor(), action="riskmonitor.portrait", subject_type="enterprise",
+                uow.session, actor=cli_actor(), action="riskmonitor.portrait", subject_type="enterprise",
                 subject_id=result["credit_code"], purpose="risk monitoring",
             )  # fmt: skip
             uow.commit()
@@ -259,10 +254,10 @@ def _move(lead_id: str, to: str, assignee: str | None, note: str | None, as_json
     try:
         with open_platform() as platform, platform.unit_of_work() as uow:
             lead = lead_service.move_lead(
-                uow.session, platform.clock, lead_id, to, actor=_actor(), assignee=assignee, note=note
+                uow.session, platform.clock, lead_id, to, actor=cli_actor(), assignee=assignee, note=note
             )
             platform.audit.record(
-                uow.session, actor=_actor(), action=f"riskmonitor.lead_{to}", subject_type="enterprise",
+                uow.session, actor=cli_actor(), action=f"riskmonitor.lead_{to}", subject_type="enterprise",
                 subject_id=lead.credit_code, details={"lead_id": lead.id},
             )  # fmt: skip
             uow.commit()

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from bayfin.kernel.db import insert_new
 from bayfin.kernel.errors import Conflict, NotFound, ValidationFailed
 from bayfin.kernel.ids import new_id
 from bayfin.sscard import repository as repo
@@ -30,9 +31,24 @@ from bayfin.sscard.domain import (
 )
 from bayfin.sscard.keys import derive_pin_verification_key, pin_reference
 from bayfin.sscard.ledger import AccountDirectory, Leg, ensure_system_accounts, post, system_account_name
-from bayfin.sscard.models import Account, Bank, Card, Cardholder, Channel, FxRate, LedgerTxn, TypeLimit
+from bayfin.sscard.models import (
+    Account,
+    Bank,
+    Card,
+    Cardholder,
+    Channel,
+    CounterDeposit,
+    FxRate,
+    LedgerTxn,
+    TypeLimit,
+)
 
 CARD_VALID_YEARS = 5
+
+
+def new_pin() -> str:
+    """A random six-digit initial PIN for the PIN mailer (the holder changes it at first use)."""
+    return f"{secrets.randbelow(10**6):06d}"
 
 
 def card_expiry(issued: datetime) -> str:
@@ -46,6 +62,14 @@ class IssuedCard:
 
     card: Card
     pan: str
+
+
+@dataclass(frozen=True)
+class DepositOutcome:
+    """A counter deposit and whether this request replayed an earlier one with the same reference."""
+
+    deposit: CounterDeposit
+    replayed: bool
 
 
 @dataclass(frozen=True)
@@ -236,6 +260,34 @@ class CardService:
                         amount_minor=amount_minor, currency=CNY, billing_minor=amount_minor,
                         billing_currency=CNY, spread_minor=0, applied_rate="1")
         return post(session, txn, [Leg(funding, card.account_id, CNY, amount_minor)])
+
+    def counter_deposit(self, session: Session, *, card_id: str, amount_minor: int, source: str,
+                        reference: str, requested_by: str, now: datetime) -> DepositOutcome:
+        """Credit a card at a counter exactly once per ``(source, reference)``.
+
+        The depositor's reference is claimed before the ledger moves (an insert that skips a taken
+        key): a retry, or a second request racing the first, finds the stored deposit and answers with
+        it (a replay) without crediting again; the same reference for another card or amount is a conflict. A
+        cancelled card takes no deposit."""
+        if not reference or len(reference) > 64 or not source or len(source) > 64:
+            raise ValidationFailed("a deposit needs a reference of 1 to 64 characters")
+        card = self.get(session, card_id)
+        table = CounterDeposit.__table__
+        assert isinstance(table, Table)
+        claimed = insert_new(session, table, [{
+            "source": source, "reference": reference, "card_id": card.id, "amount_minor": amount_minor,
+            "requested_by": requested_by, "created_at": now}], ("source", "reference"))
+        claim = session.scalars(select(CounterDeposit).where(
+            CounterDeposit.source == source, CounterDeposit.reference == reference)).one()
+        if not claimed:
+            if claim.card_id != card.id or claim.amount_minor != amount_minor:
+                raise Conflict("this reference was already used for another deposit", reference=reference)
+            return DepositOutcome(claim, replayed=True)
+        if card.state == CardState.cancelled:
+            raise Conflict("a cancelled card takes no deposit", card_state=card.state)
+        claim.txn_id = self.deposit(session, card.id, amount_minor, now).id
+        session.flush()
+        return DepositOutcome(claim, replayed=False)
 
     def balance(self, session: Session, card_id: str) -> int:
         """The available balance of a card's account in CNY fen."""

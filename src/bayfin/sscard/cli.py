@@ -9,11 +9,15 @@ from pathlib import Path
 
 import typer
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from bayfin.cli.context import open_platform
+from bayfin.cli.context import cli_actor, open_platform
 from bayfin.cli.output import JsonOption, console, emit, err_console, print_json, refusals
 from bayfin.cli.serving import ProbePortOption, on_stop_signals, serving
-from bayfin.sscard.domain import currency_alpha
+from bayfin.kernel.money import fen_to_yuan, to_fen
+from bayfin.kernel.platform import Platform
+from bayfin.sscard.cards import new_pin
+from bayfin.sscard.domain import currency_alpha, mask_name
 from bayfin.sscard.ledger import check_ledger
 from bayfin.sscard.models import Bank, Channel, FxRate
 from bayfin.sscard.repository import business_date
@@ -29,7 +33,10 @@ switch_app = typer.Typer(help="The ISO 8583 switch.", no_args_is_help=True)
 settlement_app = typer.Typer(help="End-of-day clearing and settlement.", no_args_is_help=True)
 stats_app = typer.Typer(help="Cross-border statistics.", no_args_is_help=True)
 ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
-for _sub, _name in ((banks_app, "banks"), (channels_app, "channels"), (rates_app, "rates"),
+holders_app = typer.Typer(help="Cardholders.", no_args_is_help=True)
+cards_app = typer.Typer(help="Card issuance and counter deposits.", no_args_is_help=True)
+for _sub, _name in ((holders_app, "holders"), (cards_app, "cards"), (banks_app, "banks"),
+                    (channels_app, "channels"), (rates_app, "rates"),
                     (switch_app, "switch"), (settlement_app, "settlement"), (stats_app, "stats"),
                     (ledger_app, "ledger")):
     app.add_typer(_sub, name=_name)
@@ -44,6 +51,83 @@ def seed(as_json: bool = JsonOption) -> None:
         uow.commit()
     emit({"banks_added": report.banks, "channels_added": report.channels,
           "accounts_added": report.accounts}, as_json=as_json, title="sscard seed")
+
+
+@holders_app.command("register")
+def holders_register(name: str = typer.Option(..., help="The holder's name."),
+                     id_number: str = typer.Option(..., "--id-number", help="Identity card or permit number "
+                                                   "(kept only as a keyed digest and a masked form)."),
+                     subject: str = typer.Option(None, help="Identity-platform subject, for self-service."),
+                     as_json: bool = JsonOption) -> None:
+    """Register a cardholder."""
+    with open_platform() as platform, platform.unit_of_work() as uow, refusals():
+        holder = services(platform).cards.register_cardholder(uow.session, name=name, id_number=id_number,
+                                                              subject=subject, now=platform.clock.now())
+        _audit_cli(platform, uow.session, "cardholder.register", "cardholder", holder.id)
+        out = {"id": holder.id, "name": mask_name(holder.name), "id_number": holder.id_number_masked,
+               "subject": holder.subject}
+        uow.commit()
+    emit(out, as_json=as_json, title="cardholder registered")
+
+
+@cards_app.command("issue")
+def cards_issue(holder_id: str = typer.Argument(..., help="The cardholder's id (ch_…)."),
+                bank: str = typer.Option(..., help="Cooperating bank id, e.g. ICBC."),
+                pin_prompt: bool = typer.Option(False, "--pin-prompt",
+                                                help="Ask for the PIN (hidden) instead of generating one."),
+                as_json: bool = JsonOption) -> None:
+    """Issue a physical card with its own account; prints the number, expiry and initial PIN once."""
+    pin = typer.prompt("PIN", hide_input=True, confirmation_prompt=True) if pin_prompt else new_pin()
+    with open_platform() as platform, platform.unit_of_work() as uow, refusals():
+        issued = services(platform).cards.issue_card(uow.session, cardholder_id=holder_id, bank_id=bank,
+                                                     now=platform.clock.now(), pin=pin)
+        _audit_cli(platform, uow.session, "card.issue", "card", issued.card.id, bank=bank)
+        out = {"card_id": issued.card.id, "bank": bank, "state": issued.card.state, "pan": issued.pan,
+               "expiry": issued.card.expiry, **({} if pin_prompt else {"initial_pin": pin})}
+        uow.commit()
+    emit(out, as_json=as_json, title="card issued: give the number and PIN to the holder; they are not kept")
+
+
+@cards_app.command("deposit")
+def cards_deposit(card_id: str = typer.Argument(..., help="The card's id."),
+                  amount: str = typer.Option(..., help="Yuan, e.g. 100.00."),
+                  reference: str = typer.Option(..., help="Your transaction reference: running the command "
+                                                "again with it credits nothing more."),
+                  source: str = typer.Option("cli", help="Whose references these are (a counter's id)."),
+                  as_json: bool = JsonOption) -> None:
+    """Credit a card's account at the counter, exactly once per reference."""
+    try:
+        fen = to_fen(amount)
+        if Decimal(amount.replace(",", "")).as_tuple().exponent < -2:  # type: ignore[operator]
+            raise ValueError("more than two decimals")
+    except (ValueError, InvalidOperation) as exc:
+        err_console.print(f"[red]bad amount {amount!r}: give yuan with at most two decimals[/red]")
+        raise typer.Exit(2) from exc
+    if fen <= 0:
+        err_console.print("[red]a deposit must be positive[/red]")
+        raise typer.Exit(2)
+    with open_platform() as platform, platform.unit_of_work() as uow, refusals():
+        cards = services(platform).cards
+        outcome = cards.counter_deposit(uow.session, card_id=card_id, amount_minor=fen, source=source,
+                                        reference=reference, requested_by=cli_actor(),
+                                        now=platform.clock.now())
+        if not outcome.replayed:
+            _audit_cli(platform, uow.session, "card.deposit", "card", card_id, amount_minor=fen,
+                       reference=reference)
+        balance = cards.balance(uow.session, card_id)
+        out = {"card_id": card_id, "reference": reference, "amount_yuan": fen_to_yuan(fen),
+               "txn_id": outcome.deposit.txn_id, "balance_yuan": fen_to_yuan(balance),
+               "replayed": outcome.replayed}
+        uow.commit()
+    emit(out, as_json=as_json, title="deposit (already made: nothing more credited)" if outcome.replayed
+         else "deposit")
+
+
+def _audit_cli(platform: Platform, session: Session, action: str, subject_type: str, subject_id: str,
+               **details: str | int) -> None:
+    platform.audit.record(session, actor=cli_actor(), actor_org=None, action=f"sscard.{action}",
+                          subject_type=subject_type, subject_id=subject_id, outcome="ok",
+                          purpose="command line", details=dict(details))
 
 
 @banks_app.command("list")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, require
 from bayfin.api.pagination import Paging
@@ -19,8 +19,10 @@ from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
 from bayfin.sscard import repository as repo
 from bayfin.sscard import schemas as s
+from bayfin.sscard.cards import new_pin
 from bayfin.sscard.domain import mask_name
 from bayfin.sscard.models import Card, Cardholder, LedgerTxn
+from bayfin.sscard.seeds import DEFAULT_CARD_DAILY_LIMIT
 from bayfin.sscard.settlement import clearing, cross_border_stats
 from bayfin.sscard.wiring import services
 
@@ -152,6 +154,77 @@ def change_card_state(card_id: str, body: s.StateIn, platform: PlatformDep, sess
     card = services(platform).cards.change_state(session, card_id, body.state, platform.clock.now())
     _audit(platform, session, who, "card.state", "card", card.id, "card life cycle", state=body.state.value)
     return _card_out(card)
+
+
+def _holder_out(holder: Cardholder) -> s.CardholderOut:
+    return s.CardholderOut(id=holder.id, name_masked=mask_name(holder.name),
+                           id_number_masked=holder.id_number_masked, subject=holder.subject,
+                           created_at=holder.created_at)
+
+
+@router.post("/cardholders", response_model=s.CardholderOut, status_code=201,
+             responses={**_AUTH, **_CONFLICT, **_INVALID})
+def register_cardholder(body: s.CardholderIn, platform: PlatformDep, session: Session,
+                        who: Operator) -> s.CardholderOut:
+    """Register a cardholder (the identity number is kept as a keyed digest and a masked form only)."""
+    holder = services(platform).cards.register_cardholder(session, name=body.name, id_number=body.id_number,
+                                                          subject=body.subject, now=platform.clock.now())
+    _audit(platform, session, who, "cardholder.register", "cardholder", holder.id, "card issuance")
+    return _holder_out(holder)
+
+
+@router.get("/cardholders/{holder_id}", response_model=s.CardholderOut, responses={**_AUTH, **_NOT_FOUND})
+def operator_cardholder(holder_id: Annotated[str, Path(max_length=40)], platform: PlatformDep,
+                        session: Session, who: Operator,
+                        purpose: Annotated[str, Query(min_length=3, max_length=200)]) -> s.CardholderOut:
+    """An operator's view of a cardholder (masked), for a stated purpose."""
+    holder = session.get(Cardholder, holder_id)
+    if holder is None:
+        raise NotFound("no such cardholder")
+    _audit(platform, session, who, "cardholder.read", "cardholder", holder.id, purpose)
+    return _holder_out(holder)
+
+
+@router.post("/cardholders/{holder_id}/cards", response_model=s.IssuedCardOut, status_code=201,
+             responses={**_AUTH, **_NOT_FOUND, **_INVALID})
+def issue_card(holder_id: Annotated[str, Path(max_length=40)], body: s.IssueCardIn, response: Response,
+               platform: PlatformDep, session: Session, who: Operator) -> s.IssuedCardOut:
+    """Issue a physical card with its own account at a cooperating bank (state ``issued``: activate it
+    once the holder has it). The number, expiry and initial PIN are in this answer only."""
+    cards = services(platform).cards
+    pin = new_pin()
+    issued = cards.issue_card(session, cardholder_id=holder_id, bank_id=body.bank_id,
+                              now=platform.clock.now(), pin=pin,
+                              daily_limit_minor=body.daily_limit_minor or DEFAULT_CARD_DAILY_LIMIT)
+    _audit(platform, session, who, "card.issue", "card", issued.card.id, "card issuance",
+           cardholder=holder_id, bank=body.bank_id)
+    response.headers["Cache-Control"] = "no-store"
+    return s.IssuedCardOut(card=_card_out(issued.card), pan=issued.pan, expiry=issued.card.expiry or "",
+                           initial_pin=pin)
+
+
+@router.post("/cards/{card_id}/deposits", response_model=s.DepositOut, status_code=201,
+             responses={**_AUTH, **_NOT_FOUND, **_CONFLICT, **_INVALID,
+                        200: {"model": s.DepositOut, "description": "A retry: the first deposit with this "
+                              "reference, credited once"}})
+def deposit(card_id: Annotated[str, Path(max_length=40)], body: s.DepositIn, response: Response,
+            platform: PlatformDep, session: Session, who: Operator) -> s.DepositOut:
+    """Credit a card's account at the counter, exactly once per reference of the caller's
+    organization: a retry answers 200 with the first deposit and credits nothing more."""
+    cards = services(platform).cards
+    outcome = cards.counter_deposit(session, card_id=card_id, amount_minor=body.amount_minor,
+                                    source=who.organization_id or who.subject, reference=body.reference,
+                                    requested_by=who.subject, now=platform.clock.now())
+    if outcome.replayed:
+        response.status_code = 200
+    else:
+        _audit(platform, session, who, "card.deposit", "card", card_id, "counter deposit",
+               amount_minor=body.amount_minor, reference=body.reference)
+    assert outcome.deposit.txn_id is not None
+    return s.DepositOut(card_id=outcome.deposit.card_id, reference=outcome.deposit.reference,
+                        amount_minor=outcome.deposit.amount_minor, txn_id=outcome.deposit.txn_id,
+                        balance_minor=cards.balance(session, outcome.deposit.card_id),
+                        replayed=outcome.replayed)
 
 
 @router.post("/payments/qr", response_model=s.PaymentOut, status_code=201,

@@ -239,3 +239,20 @@ class MedicalPayment(Base):
     fund_minor: Mapped[int] = mapped_column(BigInt)
     personal_minor: Mapped[int] = mapped_column(BigInt)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CounterDeposit(Base):
+    """A deposit made at a counter (API or CLI), keyed by the depositor's own reference: a retried
+    request finds its first outcome here instead of crediting the card again."""
+
+    __tablename__ = "sscard_counter_deposits"
+    __table_args__ = (UniqueConstraint("source", "reference", name="uq_sscard_counter_deposits_ref"),)
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(64))
+    reference: Mapped[str] = mapped_column(String(64))
+    card_id: Mapped[str] = mapped_column(ForeignKey("sscard_cards.id"), index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInt)
+    txn_id: Mapped[int | None] = mapped_column(ForeignKey("sscard_ledger_txns.id"), unique=True)
+    requested_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -123,3 +123,65 @@ class SettlementLineOut(BaseModel):
     net_minor: int
     ledger_net_minor: int
     difference_minor: int
+
+
+class CardholderIn(BaseModel):
+    """Register a cardholder: the identity number is kept only as a keyed digest and a masked form."""
+
+    model_config = {"extra": "forbid"}
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")
+    id_number: str = Field(min_length=8, max_length=24, pattern=r"^[0-9A-Za-z]+$",
+                           description="Resident identity card, HK/Macau permit or passport number.")
+    subject: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$",
+                                description="The holder's identity-platform subject, for self-service.")
+
+
+class CardholderOut(BaseModel):
+    """A registered cardholder as operators see it (name and identity number masked)."""
+
+    id: str
+    name_masked: str
+    id_number_masked: str
+    subject: str | None
+    created_at: datetime
+
+
+class IssueCardIn(BaseModel):
+    """Issue a physical card with its own CNY account at a cooperating bank."""
+
+    model_config = {"extra": "forbid"}
+
+    bank_id: str = Field(min_length=1, max_length=20, pattern=r"^[A-Z0-9_-]+$")
+    daily_limit_minor: int | None = Field(default=None, strict=True, gt=0, le=10_000_000_00)
+
+
+class IssuedCardOut(BaseModel):
+    """A new card with its number, expiry and initial PIN, shown this once (for embossing and the PIN
+    mailer) and never stored nor shown again."""
+
+    card: CardOut
+    pan: str
+    expiry: str = Field(description="YYMM")
+    initial_pin: str
+
+
+class DepositIn(BaseModel):
+    """A counter deposit in CNY fen. ``reference`` is the depositor's own transaction reference: a
+    retry with the same reference answers the first deposit instead of crediting again."""
+
+    model_config = {"extra": "forbid"}
+
+    amount_minor: int = Field(strict=True, gt=0, le=10_000_000_00)
+    reference: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:/-]+$")
+
+
+class DepositOut(BaseModel):
+    """What a counter deposit booked; ``replayed`` when this answers an earlier request."""
+
+    card_id: str
+    reference: str
+    amount_minor: int
+    txn_id: int
+    balance_minor: int
+    replayed: bool

@@ -26,7 +26,8 @@ from bayfin.sscard.server import SwitchServer
 from bayfin.sscard.switch import SwitchProcessor
 
 PAN_KEY = b"test-pan-key-0123456789abcdef012"
-_TABLES = [m.MedicalPayment, m.QrCode, m.SwitchMessage, m.DailyUsage, m.Entry, m.LedgerTxn, m.Card,
+_TABLES = [m.CounterDeposit, m.MedicalPayment, m.QrCode, m.SwitchMessage, m.DailyUsage, m.Entry,
+           m.LedgerTxn, m.Card,
            m.Account, m.Cardholder, m.FxRate, m.TypeLimit, m.Channel, m.Bank]
 
 
