@@ -240,7 +240,17 @@ def operated_card(ctx: Ctx) -> Record:
     holder = _card(ctx)
     return Record({"card_id": holder["card_id"], "day": date.today().isoformat()},
                   [same_role(CARD_OPS, A, org_type="institution")], bare(CARD_OPS), (holder["id_number"],),
-                  bodies={"POST": {"state": "frozen"}}, query={"purpose": "complaint handling"})
+                  bodies={"POST": {"state": "frozen"},
+                          "POST /v1/sscard/cards/{card_id}/deposits": {"amount_minor": 100,
+                                                                       "reference": "x-1"}},
+                  query={"purpose": "complaint handling"})
+
+
+def cardholder(ctx: Ctx) -> Record:
+    holder = _card(ctx)
+    return Record({"holder_id": holder["holder_id"]}, [same_role(CARD_OPS, A, org_type="institution")],
+                  bare(CARD_OPS), (holder["id_number"],), bodies={"POST": {"bank_id": "ICBC"}},
+                  query={"purpose": "complaint handling"})
 
 
 # -- risk monitoring: the regulators' -------------------------------------------------------------

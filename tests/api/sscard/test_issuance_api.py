@@ -158,7 +158,10 @@ def test_only_the_schemes_operator_registers_issues_and_deposits(client, operato
     card_id = _issue(client, operator, holder["id"])["card"]["id"]
     citizen = auth_headers(subject="c-1", org=None, org_type=None, scopes=["sscard:self"])
     no_role = auth_headers(subject="o-2", org="SSB-GD", org_type="operator", scopes=OPERATOR_SCOPES)
-    for headers in (None, citizen, no_role):
+    # a bank's user given the role name is not the scheme's operator
+    bank_user = auth_headers(subject="b-1", org="BANK-A", org_type="institution", roles=["sscard_operator"],
+                             scopes=OPERATOR_SCOPES)
+    for headers in (None, citizen, no_role, bank_user):
         h = headers or {}
         expected = 401 if headers is None else 403
         assert client.post("/v1/sscard/cardholders", headers=h,
