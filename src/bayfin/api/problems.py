@@ -10,7 +10,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -116,6 +116,20 @@ def install_problem_handlers(app: FastAPI) -> None:
         if _raised_in_database_driver(exc):
             return _refused_by_database(request, "OverflowError")
         return await _unexpected(request, exc)
+
+    @app.exception_handler(OperationalError)
+    async def _database_busy(request: Request, exc: OperationalError) -> Response:
+        # The database could not take the request now: a writer holds SQLite's lock past the busy
+        # timeout (or a stale snapshot cannot be upgraded), PostgreSQL picked this transaction as a
+        # deadlock or serialization victim, or the server is unreachable. Nothing was committed, so
+        # the client may retry (an idempotent write then replays or applies once): 503, not 500.
+        log.warning("database unavailable for a request", extra={
+            "path": request.url.path, "error": type(exc.orig).__name__})
+        return problem_response({
+            "type": "https://bayfin.dev/problems/database_unavailable", "title": "Database unavailable",
+            "status": 503, "detail": "the database could not take this request now; nothing was changed, "
+            "retry shortly", "code": "database_unavailable", "instance": request.url.path},
+            {"Retry-After": "1"})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
