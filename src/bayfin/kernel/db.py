@@ -149,7 +149,7 @@ def insert_new(session: Session, table: Table, rows: Sequence[dict[str, Any]],
     On PostgreSQL a row racing an uncommitted insert of the same key waits for that transaction and
     is skipped once it commits, so "inserted" means "this transaction claimed the key" — the building
     block of every exactly-once record, without a savepoint to unwind. One statement carries every
-    value, so keep ``rows`` to what a claim needs (the driver caps a statement's parameters).
+    value, so keep ``rows`` to what a claim needs (the driver caps a statement's parameters)."""
     if not rows:
         return 0
     dialect = session.get_bind().dialect.name
