@@ -333,7 +333,7 @@ def change_wallet_token(token_id: str, action: Literal["suspend", "resume", "del
 
 
 @router.post("/v1/wallet/devices/{device_id}/suspend", response_model=s.DeviceSuspended,
-             responses={**_AUTH, **_INVALID})
+             responses={**_AUTH, **_INVALID, 404: problem_schema("No such device in your wallet")})
 def suspend_device(device_id: str, platform: PlatformDep, uow: UoW, who: Holder) -> s.DeviceSuspended:
     """A lost device: suspend every token of yours bound to it, in one action."""
     runtime = tokens_runtime(platform)
