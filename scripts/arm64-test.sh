@@ -28,7 +28,7 @@ need() { command -v "$1" >/dev/null 2>&1; }
 registered_here=1
 [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && grep -q enabled /proc/sys/fs/binfmt_misc/qemu-aarch64 && registered_here=""
 cleanup() {
-  for m in dev/pts dev proc sys; do umount -l "$ROOT/$m" 2>/dev/null || true; done
+  for m in dev/pts dev proc/cpuinfo proc sys; do umount -l "$ROOT/$m" 2>/dev/null || true; done
   # Leave the host as found: no arm64 handler stays registered machine-wide after the run.
   if [ -n "$registered_here" ] && [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
     echo -1 > /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null || update-binfmts --disable qemu-aarch64 || true
@@ -66,6 +66,16 @@ fi
 bootstrapped=$(date +%s)
 
 mount --bind /proc "$ROOT/proc"
+# qemu-user passes the host's /proc/cpuinfo through (an x86 CPU). Libraries that read the ARM
+# feature list from it to pick kernels (onnxruntime's cpuinfo, behind the voice embedder) crash on
+# an x86 description, so the root sees an aarch64 one instead: a Neoverse-N1-like core with the
+# ARMv8.2 features qemu emulates. A real arm64 machine needs none of this.
+cpuinfo="$ROOT/../cpuinfo-aarch64"
+for n in $(seq 0 $(($(nproc) - 1))); do
+  printf 'processor\t: %s\nBogoMIPS\t: 50.00\nFeatures\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp\nCPU implementer\t: 0x41\nCPU architecture: 8\nCPU variant\t: 0x3\nCPU part\t: 0xd0c\nCPU revision\t: 1\n\n' "$n"
+done > "$cpuinfo"
+mount --make-rprivate "$ROOT/proc"  # so the next mount stays in the root, never on the host's /proc
+mount --bind "$cpuinfo" "$ROOT/proc/cpuinfo"
 mount --bind /sys "$ROOT/sys"
 mount --bind /dev "$ROOT/dev"
 mount --bind /dev/pts "$ROOT/dev/pts"
