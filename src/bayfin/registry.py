@@ -65,24 +65,25 @@ def load_models() -> None:
         _optional(f"bayfin.{module}.models")
 
 
-def routers() -> list[Any]:
-    """Each module's API router, in module order."""
+def _each(submodule: str, attribute: str) -> list[Any]:
+    """``bayfin.<module>.<submodule>.<attribute>`` of every module that has it, in module order."""
     found = []
     for module in MODULES:
-        endpoints = _optional(f"bayfin.{module}.endpoints")
-        if endpoints is not None and hasattr(endpoints, "router"):
-            found.append(endpoints.router)
+        loaded = _optional(f"bayfin.{module}.{submodule}")
+        if loaded is not None and hasattr(loaded, attribute):
+            found.append(getattr(loaded, attribute))
     return found
+
+
+def routers() -> list[Any]:
+    """Each module's API router, in module order."""
+    return _each("endpoints", "router")
 
 
 def error_formats() -> list[Any]:
     """Each module's ``endpoints.error_formats``: (path prefix, renderer, media type) for an API
     that answers errors in its own format instead of problem+json (SCIM under ``/scim/v2``)."""
-    found: list[Any] = []
-    for module in MODULES:
-        endpoints = _optional(f"bayfin.{module}.endpoints")
-        found.extend(getattr(endpoints, "error_formats", ()) if endpoints is not None else ())
-    return found
+    return [fmt for formats in _each("endpoints", "error_formats") for fmt in formats]
 
 
 def cli_modules() -> list[tuple[str, str]]:
@@ -96,22 +97,12 @@ def cli_modules() -> list[tuple[str, str]]:
 def module_settings() -> list[Any]:
     """Each module's own settings class (``wiring.SETTINGS``, a pydantic ``BaseSettings`` read from its
     ``BAYFIN_<MODULE>_*`` variables), for ``bayfin config show`` and the documentation contract."""
-    found = []
-    for module in MODULES:
-        wiring = _optional(f"bayfin.{module}.wiring")
-        if wiring is not None and hasattr(wiring, "SETTINGS"):
-            found.append(wiring.SETTINGS)
-    return found
+    return _each("wiring", "SETTINGS")
 
 
 def demo_seeders() -> list[Any]:
     """Each module's ``demo.seed_demo(platform, workdir, seed)``: what ``bayfin demo run`` loads."""
-    found = []
-    for module in MODULES:
-        demo = _optional(f"bayfin.{module}.demo")
-        if demo is not None and hasattr(demo, "seed_demo"):
-            found.append(demo.seed_demo)
-    return found
+    return _each("demo", "seed_demo")
 
 
 def configure_modules(platform: Platform) -> None:

@@ -15,7 +15,8 @@ from bayfin.sscard.demo import seed_demo
 from bayfin.sscard.ledger import check_ledger
 
 
-def test_the_cli_seeds_lists_checks_and_settles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _migrated_cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the CLI at a new, migrated SQLite database in ``tmp_path``."""
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("BAYFIN_DATABASE_URL", url)
     monkeypatch.setenv("BAYFIN_DATA_DIR", str(tmp_path))
@@ -23,6 +24,10 @@ def test_the_cli_seeds_lists_checks_and_settles(tmp_path: Path, monkeypatch: pyt
     engine = make_engine(url)
     migrations.upgrade(engine)
     engine.dispose()
+
+
+def test_the_cli_seeds_lists_checks_and_settles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _migrated_cli_database(tmp_path, monkeypatch)
     runner = CliRunner()
     seeded = runner.invoke(app, ["seed", "--json"])
     assert seeded.exit_code == 0, seeded.output
@@ -50,13 +55,7 @@ def test_the_cli_registers_issues_and_deposits_exactly_once(tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     import json
 
-    url = f"sqlite:///{tmp_path / 'issue.db'}"
-    monkeypatch.setenv("BAYFIN_DATABASE_URL", url)
-    monkeypatch.setenv("BAYFIN_DATA_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    engine = make_engine(url)
-    migrations.upgrade(engine)
-    engine.dispose()
+    _migrated_cli_database(tmp_path, monkeypatch)
     runner = CliRunner()
     assert runner.invoke(app, ["seed"]).exit_code == 0
     registered = runner.invoke(app, ["holders", "register", "--name", "张美玲", "--id-number",
