@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,11 +17,32 @@ from bayfin.kernel.security import FileKeyStore, JwtTokens, KeyStore, TokenVerif
 from bayfin.kernel.settings import Environment, Settings
 from bayfin.kernel.tenancy import Subtree, own_only
 
+T = TypeVar("T")
+
+
+class ServiceKey(Generic[T]):
+    """The typed name of a service a module provides on the platform: ``FRAUD = ServiceKey("antifraud",
+    FraudService)`` in the module's wiring, then ``platform.provide(FRAUD, service)`` at start-up and
+    ``platform.service(FRAUD)`` (typed ``FraudService``) wherever it is used."""
+
+    __slots__ = ("kind", "name")
+
+    def __init__(self, name: str, kind: type[T]) -> None:
+        self.name = name
+        self.kind = kind
+
+    def __repr__(self) -> str:
+        return f"ServiceKey({self.name!r}, {self.kind.__name__})"
+
+
+class ServiceMissing(LookupError):
+    """A service asked for before (or without) the start-up wiring that provides it."""
+
 
 @dataclass
 class Platform:
-    """Engine, session factory, audit log, token service and clock; modules hang their services on
-    ``extensions`` (keyed by module name) from their ``wiring.configure`` hook."""
+    """Engine, session factory, audit log, token service and clock; modules provide their services
+    under a typed :class:`ServiceKey` from their ``wiring.configure`` hook."""
 
     settings: Settings
     engine: Engine
@@ -33,7 +55,38 @@ class Platform:
     rate_limiter: RateLimiter = field(default_factory=MemoryRateLimiter)
     #: The organization codes under a caller's organization (branches); the identity module knows the tree.
     tenant_subtree: Subtree = own_only
-    extensions: dict[str, Any] = field(default_factory=dict)
+    _services: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def provide(self, key: ServiceKey[T], service: T) -> T:
+        """Register a module's service under its key (replacing an earlier one) and return it."""
+        if not isinstance(service, key.kind):
+            raise TypeError(f"{key!r} given a {type(service).__name__}")
+        self._services[key.name] = service
+        return service
+
+    def service(self, key: ServiceKey[T]) -> T:
+        """The service provided under ``key``; :class:`ServiceMissing` names the key when none was."""
+        try:
+            found = self._services[key.name]
+        except KeyError:
+            raise ServiceMissing(f"no {key.name} service is configured on this platform") from None
+        assert isinstance(found, key.kind)
+        return found
+
+    def service_or(self, key: ServiceKey[T], build: Callable[[], T]) -> T:
+        """The service under ``key``, built and provided on first use when start-up did not."""
+        if key.name not in self._services:
+            self.provide(key, build())
+        return self.service(key)
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        """The untyped view of the services, kept only while modules move to :class:`ServiceKey`."""
+        return self._services
+
+    def has_service(self, key: ServiceKey[Any]) -> bool:
+        """Whether a service is provided under ``key``."""
+        return key.name in self._services
 
     def rate_limit_for(self, organization: str) -> Limit:
         """The organization's API limit: the settings' default with its override applied."""
@@ -50,11 +103,14 @@ class Platform:
 
     def dispose(self) -> None:
         """Release connections and stop module services."""
-        for ext in [*self.extensions.values(), self.rate_limiter]:
+        for ext in [*self._services.values(), self.rate_limiter]:
             close = getattr(ext, "close", None)
             if callable(close):
                 close()
         self.engine.dispose()
+
+
+AUDIT_SEALER = ServiceKey("audit_sealer", AuditSealer)
 
 
 def build_platform(settings: Settings, *, clock: Clock | None = None,
@@ -76,8 +132,8 @@ def build_platform(settings: Settings, *, clock: Clock | None = None,
     if settings.is_sqlite:
         platform.audit.seal_on_commit(platform.session_factory)
     elif settings.audit_seal_interval > 0:
-        platform.extensions["audit_sealer"] = AuditSealer(
-            platform.audit, platform.session_factory, settings.audit_seal_interval).start()
+        platform.provide(AUDIT_SEALER, AuditSealer(
+            platform.audit, platform.session_factory, settings.audit_seal_interval).start())
     registry.configure_modules(platform)
     return platform
 
