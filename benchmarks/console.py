@@ -81,7 +81,7 @@ def main() -> None:
     from fastapi.testclient import TestClient
 
     from bayfin.api.app import create_app
-    from bayfin.kernel.platform import build_platform
+    from bayfin.bootstrap import build_platform
     from bayfin.kernel.settings import Settings
     from bayfin.riskmonitor import repository as risk_repo
     from bayfin.web.session import SESSION_COOKIE

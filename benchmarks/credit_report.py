@@ -47,9 +47,9 @@ def prepare(source_db: str, db: str, firms: int) -> tuple[str, list[tuple[str, s
     from sqlalchemy import text
 
     from bayfin import migrations
+    from bayfin.bootstrap import build_platform
     from bayfin.consent import domain as d
     from bayfin.consent.service import ConsentRequestData, ConsentService
-    from bayfin.kernel.platform import build_platform
     from bayfin.kernel.security import Principal
     from bayfin.kernel.settings import Settings
 

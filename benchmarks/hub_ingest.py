@@ -38,8 +38,8 @@ def _recreate_database(name: str) -> str:
 def phase_hub(region: Path, url: str) -> dict[str, object]:
     """Validate and load every delivery through the hub (one transaction per file)."""
     from bayfin import migrations
+    from bayfin.bootstrap import build_platform
     from bayfin.creditdata.workflows import ingest_directory
-    from bayfin.kernel.platform import build_platform
     from bayfin.kernel.settings import Settings
 
     platform = build_platform(Settings(database_url=url, data_dir=Path("var/bench")))

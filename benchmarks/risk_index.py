@@ -168,8 +168,8 @@ def part_two(firms: pl.DataFrame, truth: list[str], samples: int, url: str) -> d
     from sqlalchemy import insert
 
     from bayfin import migrations
+    from bayfin.bootstrap import build_platform
     from bayfin.creditdata.models import RegistrationInformation
-    from bayfin.kernel.platform import build_platform
     from bayfin.kernel.settings import Settings
     from bayfin.riskmonitor.models import RiskEvidence
     from bayfin.riskmonitor.service import RiskMonitor

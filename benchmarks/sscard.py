@@ -31,7 +31,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from bayfin import migrations
-from bayfin.kernel.platform import build_platform
+from bayfin.bootstrap import build_platform
 from bayfin.kernel.settings import Settings
 from bayfin.sscard import iso
 from bayfin.sscard.acquirer import Acquirer, CardData, SwitchConnection

@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import create_engine, func, select, text, update
 
 from bayfin import migrations
-from bayfin.kernel.platform import build_platform
+from bayfin.bootstrap import build_platform
 from bayfin.kernel.settings import Settings
 from bayfin.sscard.domain import CardState
 from bayfin.sscard.payments import MedicalPolicy, PaymentService

@@ -33,10 +33,10 @@ from datetime import date
 from sqlalchemy import create_engine, text
 
 from bayfin import migrations
+from bayfin.bootstrap import build_platform
 from bayfin.kernel.audit import AuditEntry, entry_key, entry_mac
 from bayfin.kernel.clock import utcnow
 from bayfin.kernel.db import make_engine
-from bayfin.kernel.platform import build_platform
 from bayfin.kernel.security import Principal
 from bayfin.tokens import domain
 from bayfin.tokens.banks import BankAccount, InMemoryBank

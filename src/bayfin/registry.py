@@ -94,6 +94,16 @@ def cli_modules() -> list[tuple[str, str]]:
             if (here / module / "cli.py").is_file()]
 
 
+def module_settings_by_module() -> list[tuple[str, Any]]:
+    """(module name, settings class) for each module with ``wiring.SETTINGS``, in module order."""
+    found = []
+    for module in MODULES:
+        wiring = _optional(f"bayfin.{module}.wiring")
+        if wiring is not None and hasattr(wiring, "SETTINGS"):
+            found.append((module, wiring.SETTINGS))
+    return found
+
+
 def module_settings() -> list[Any]:
     """Each module's own settings class (``wiring.SETTINGS``, a pydantic ``BaseSettings`` read from its
     ``BAYFIN_<MODULE>_*`` variables), for ``bayfin config show`` and the documentation contract."""

@@ -18,12 +18,13 @@ import uvicorn
 from bayfin import migrations
 from bayfin.antifraud.demo import seed_demo as seed_fraud
 from bayfin.api.app import create_app
+from bayfin.bootstrap import build_platform
 from bayfin.creditdata.workflows import ingest_directory
 from bayfin.demo.generate import generate_region
 from bayfin.financing.demo import seed_demo as seed_financing
 from bayfin.identity.demo import seed_demo as seed_identity
 from bayfin.kernel.db import make_engine
-from bayfin.kernel.platform import Platform, build_platform
+from bayfin.kernel.platform import Platform
 from bayfin.kernel.settings import Settings
 from bayfin.riskmonitor.demo import seed_demo as seed_risk
 from bayfin.scoring import model as scoring_model

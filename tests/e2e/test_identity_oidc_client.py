@@ -20,9 +20,9 @@ from joserfc.jwk import KeySet
 
 from bayfin import migrations
 from bayfin.api.app import create_app
+from bayfin.bootstrap import build_platform
 from bayfin.identity.service import SYSTEM
 from bayfin.kernel.db import make_engine
-from bayfin.kernel.platform import build_platform
 from bayfin.kernel.settings import Settings
 
 PASSWORD = "correct horse 42"

@@ -28,9 +28,10 @@ from bayfin.api.problems import (
     install_problem_handlers,
     problem_schema,
 )
+from bayfin.bootstrap import build_platform
 from bayfin.kernel.logging import configure_logging
 from bayfin.kernel.observability import HTTP_REQUEST_SECONDS, configure_tracing, configured_checks
-from bayfin.kernel.platform import Platform, build_platform
+from bayfin.kernel.platform import Platform
 from bayfin.kernel.settings import Settings, get_settings
 
 access_log = logging.getLogger("bayfin.access")

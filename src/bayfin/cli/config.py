@@ -60,11 +60,12 @@ def describe_settings(settings: BaseSettings) -> list[dict[str, Any]]:
 def config_show(as_json: bool = JsonOption) -> None:
     """Show every setting, the kernel's and each module's, with its value (secrets masked) and what it
     does."""
-    from bayfin import registry
+    from bayfin.bootstrap import load_settings
 
-    rows = describe_settings(get_settings())
-    for settings_class in registry.module_settings():
-        rows.extend(describe_settings(settings_class()))
+    tree = load_settings(get_settings())
+    rows = describe_settings(tree.kernel)
+    for section in tree.sections.values():
+        rows.extend(describe_settings(section))
     if as_json:
         emit({row["variable"]: {"value": row["value"], "description": row["description"]}
               for row in rows}, as_json=True)

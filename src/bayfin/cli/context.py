@@ -10,10 +10,11 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
+from bayfin.bootstrap import build_platform
 from bayfin.cli.failures import UPGRADE_HINT, CliError
 from bayfin.kernel.db import make_engine
 from bayfin.kernel.logging import configure_logging
-from bayfin.kernel.platform import Platform, build_platform
+from bayfin.kernel.platform import Platform
 from bayfin.kernel.settings import Settings, get_settings
 
 

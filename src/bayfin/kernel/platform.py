@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from pydantic_settings import BaseSettings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,6 +19,7 @@ from bayfin.kernel.settings import Environment, Settings
 from bayfin.kernel.tenancy import Subtree, own_only
 
 T = TypeVar("T")
+S = TypeVar("S", bound=BaseSettings)
 
 
 class ServiceKey(Generic[T]):
@@ -56,6 +58,20 @@ class Platform:
     #: The organization codes under a caller's organization (branches); the identity module knows the tree.
     tenant_subtree: Subtree = own_only
     _services: dict[str, Any] = field(default_factory=dict, repr=False)
+    _sections: dict[type[BaseSettings], BaseSettings] = field(default_factory=dict, repr=False)
+
+    def add_section(self, section: BaseSettings) -> None:
+        """Give the platform a module's validated settings section (``bayfin.bootstrap`` does, for all)."""
+        self._sections[type(section)] = section
+
+    def section(self, kind: type[S]) -> S:
+        """A module's settings section: the one validated at start-up, or read from the environment
+        now when the platform was assembled by hand (tests, scripts)."""
+        found = self._sections.get(kind)
+        if found is None:
+            found = self._sections[kind] = kind()
+        assert isinstance(found, kind)
+        return found
 
     def provide(self, key: ServiceKey[T], service: T) -> T:
         """Register a module's service under its key (replacing an earlier one) and return it."""
@@ -113,11 +129,11 @@ class Platform:
 AUDIT_SEALER = ServiceKey("audit_sealer", AuditSealer)
 
 
-def build_platform(settings: Settings, *, clock: Clock | None = None,
-                   key_store: KeyStore | None = None) -> Platform:
-    """Create the platform's shared parts from settings and let each module wire its services."""
-    from bayfin import registry
-
+def make_platform(settings: Settings, *, clock: Clock | None = None, key_store: KeyStore | None = None,
+                  rate_limiter: RateLimiter | None = None,
+                  sections: Mapping[type[BaseSettings], BaseSettings] | None = None) -> Platform:
+    """The platform's shared parts from settings, before any module is wired (``bayfin.bootstrap``
+    composes the whole application on top of this)."""
     engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
     assert settings.jwks_file is not None  # filled by the settings validator
     keys = key_store or FileKeyStore(settings.jwks_file,
@@ -127,23 +143,13 @@ def build_platform(settings: Settings, *, clock: Clock | None = None,
         settings=settings, engine=engine, session_factory=make_session_factory(engine),
         audit=AuditLog(settings.audit_key.get_secret_value().encode()), tokens=tokens,
         clock=clock or SystemClock(), token_verifier=tokens,
-        rate_limiter=_rate_limiter(settings),
+        rate_limiter=rate_limiter or MemoryRateLimiter(),
     )
+    for section in (sections or {}).values():
+        platform.add_section(section)
     if settings.is_sqlite:
         platform.audit.seal_on_commit(platform.session_factory)
     elif settings.audit_seal_interval > 0:
         platform.provide(AUDIT_SEALER, AuditSealer(
             platform.audit, platform.session_factory, settings.audit_seal_interval).start())
-    registry.configure_modules(platform)
     return platform
-
-
-def _rate_limiter(settings: Settings) -> RateLimiter:
-    """Shared counts on Redis when configured (several workers), else in-process."""
-    if not settings.redis_url:
-        return MemoryRateLimiter()
-    import redis
-
-    from bayfin.integrations.redis_ratelimit import RedisRateLimiter
-
-    return RedisRateLimiter(redis.Redis.from_url(settings.redis_url))

@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from bayfin import migrations
+from bayfin.bootstrap import build_platform
 from bayfin.cli.main import app
 from bayfin.kernel.db import make_engine
-from bayfin.kernel.platform import build_platform
 from bayfin.kernel.settings import get_settings
 from bayfin.tokens.demo import seed_demo
 from bayfin.tokens.vault import derive_key
