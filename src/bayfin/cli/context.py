@@ -7,12 +7,12 @@ import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from bayfin.bootstrap import build_platform
 from bayfin.cli.failures import UPGRADE_HINT, CliError
-from bayfin.kernel.db import make_engine
+from bayfin.kernel.db import make_engine, ping
 from bayfin.kernel.logging import configure_logging
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.settings import Settings, get_settings
@@ -36,8 +36,7 @@ def open_engine(settings: Settings | None = None) -> Iterator[Engine]:
     engine = make_engine(settings.database_url, pool_size=2)
     try:
         try:
-            with engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            ping(engine)
         except OperationalError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else "no answer"
             raise CliError(f"cannot reach the database at {_where(engine)}: {reason}") from exc

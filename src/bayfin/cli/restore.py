@@ -19,13 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from sqlalchemy import URL, Engine, inspect, select, table, text
-from sqlalchemy import func as sql_func
+from sqlalchemy import URL, Engine
 
 from bayfin.cli.context import open_engine
 from bayfin.cli.failures import CliError
 from bayfin.cli.output import JsonOption, console, emit, print_json
-from bayfin.kernel.db import make_engine
+from bayfin.kernel.db import create_database, drop_database, make_engine, row_counts
 from bayfin.kernel.settings import get_settings
 
 
@@ -69,12 +68,6 @@ def _run(args: list[str], env: dict[str, str], what: str) -> None:
         raise CliError(f"{what} failed: {reason}")
 
 
-def _row_counts(engine: Engine) -> dict[str, int]:
-    with engine.connect() as conn:
-        return {name: int(conn.execute(select(sql_func.count()).select_from(table(name))).scalar_one())
-                for name in sorted(inspect(conn).get_table_names())}
-
-
 def _restore(dump: Path, target: URL) -> None:
     url, env = _libpq(target)
     with dump.open("rb") as head:
@@ -114,15 +107,14 @@ def check_restore(source: Engine, dump: Path | None, keep: bool) -> RestoreCheck
         if dump is None:
             dump = Path(work) / "bayfin.dump"
             url, env = _libpq(source.url)
-            expected = _row_counts(source)
+            expected = row_counts(source)
             _run([_tool("pg_dump"), "--format=custom", f"--file={dump}", url], env, "pg_dump")
-        with source.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        create_database(source, name)
         try:
             _restore(dump, target)
             restored = make_engine(target.render_as_string(hide_password=False), pool_size=1)
             try:
-                counts = _row_counts(restored)
+                counts = row_counts(restored)
             finally:
                 restored.dispose()
             result = RestoreCheck(database=name, dump=str(dump), tables=len(counts))
@@ -133,8 +125,7 @@ def check_restore(source: Engine, dump: Path | None, keep: bool) -> RestoreCheck
             result.audit = _verify_audit(target)
         finally:
             if not keep:
-                with source.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                drop_database(source, name)
     return result
 
 

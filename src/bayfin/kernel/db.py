@@ -14,7 +14,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, Table, TypeDecorator, create_engine, event, insert
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    MetaData,
+    Table,
+    TypeDecorator,
+    create_engine,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -173,3 +187,29 @@ def insert_new(session: Session, table: Table, rows: Sequence[dict[str, Any]],
     # (psycopg reports -1 through SQLAlchemy's insertmanyvalues).
     key = table.c[unique_columns[0]]
     return len(session.execute(stmt.values(list(rows)).returning(key)).all())
+
+
+def ping(engine: Engine) -> None:
+    """Open a connection and run a trivial statement: raises ``OperationalError`` when the database
+    does not answer."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    """The number of rows in every table of the database, by table name."""
+    with engine.connect() as conn:
+        return {name: int(conn.execute(select(func.count()).select_from(table(name))).scalar_one())
+                for name in sorted(inspect(conn).get_table_names())}
+
+
+def create_database(server: Engine, name: str) -> None:
+    """Create an empty database on ``server``'s PostgreSQL (``name`` is generated, never user text)."""
+    with server.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+
+def drop_database(server: Engine, name: str) -> None:
+    """Drop a database on ``server``'s PostgreSQL, closing its connections first."""
+    with server.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
