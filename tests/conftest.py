@@ -116,10 +116,7 @@ def platform(settings: Settings, engine: Engine, session_factory: sessionmaker[S
                     token_verifier=tokens)
     registry.configure_modules(plat)
     yield plat
-    for ext in plat.extensions.values():
-        close = getattr(ext, "close", None)
-        if callable(close):
-            close()
+    plat.close_services()
 
 
 @pytest.fixture

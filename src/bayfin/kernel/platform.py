@@ -117,12 +117,16 @@ class Platform:
         """A new transaction owned by the caller."""
         return UnitOfWork(self.session_factory)
 
-    def dispose(self) -> None:
-        """Release connections and stop module services."""
+    def close_services(self) -> None:
+        """Stop every module service that has a ``close`` (background threads, broker connections)."""
         for ext in [*self._services.values(), self.rate_limiter]:
             close = getattr(ext, "close", None)
             if callable(close):
                 close()
+
+    def dispose(self) -> None:
+        """Stop module services and release connections."""
+        self.close_services()
         self.engine.dispose()
 
 
