@@ -6,18 +6,33 @@
 #   scripts/arm64-test.sh            # the whole suite (see docs/deploy.md for how long it takes)
 #   scripts/arm64-test.sh smoke      # a quick subset (kernel + API basics)
 #   ARM64_PYTEST_ARGS="tests/unit" scripts/arm64-test.sh   # any pytest selection
+#   scripts/arm64-test.sh exec python -c '...'             # any command in /opt/bayfin, venv on PATH
 #
 # Needs root (debootstrap, chroot, binfmt_misc). Re-runs reuse the root under $ARM64_ROOT
 # (default /var/tmp/bayfin-arm64/rootfs, outside the repository). Dependencies install from uv.lock,
 # the same versions as the native run. The qemu-aarch64 binfmt handler is registered only for the run
 # and removed again at exit when this script was the one that registered it.
+#
+# The emulated CPU is a Neoverse-N1 (AWS Graviton2, Ampere Altra; ARM64_QEMU_CPU to change it), not
+# qemu's default "max": Debian 12's qemu 7.2 advertises SME on "max" and computes SME outer products
+# wrongly, so onnxruntime's SME kernel gave the voice embedder wrong embeddings (docs/deploy.md).
+#
+# Tests talk to private Redis, NATS JetStream and Mosquitto servers that this script starts on free
+# loopback ports for the run and stops at exit, so an arm64 run never shares keys, streams or topics
+# with native test runs on the same machine (ARM64_SHARED_SERVICES=1 uses the host's instead).
+# PostgreSQL is the host's: every test session creates and drops its own database there.
 set -euo pipefail
+# The body is one block, parsed whole before it runs: editing this file or switching branches during a
+# run of hours cannot change the run.
+{
 cd "$(dirname "$0")/.."
 HERE=$(pwd)
 MODE=${1:-full}
 ROOT=${ARM64_ROOT:-/var/tmp/bayfin-arm64/rootfs}
 UV_VERSION=$(sed -n 's/^UV_VERSION := //p' Makefile)
 SUITE=${ARM64_SUITE:-bookworm}
+QEMU_CPU=${ARM64_QEMU_CPU:-neoverse-n1}
+export QEMU_CPU  # read by every qemu-aarch64 the binfmt handler starts; passed on through each env -i
 PACKAGES=python3,python3-venv,python3-dev,gcc,g++,make,ca-certificates,libpq5,espeak-ng,sox
 
 log() { printf '\033[1m[arm64]\033[0m %s\n' "$*" >&2; }
@@ -27,7 +42,12 @@ need() { command -v "$1" >/dev/null 2>&1; }
 # Was an arm64 handler registered before this run? (installing qemu-user-static registers one.)
 registered_here=1
 [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && grep -q enabled /proc/sys/fs/binfmt_misc/qemu-aarch64 && registered_here=""
+services_dir=""
+service_pids=()
 cleanup() {
+  for pid in "${service_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${service_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  [ -n "$services_dir" ] && rm -rf "$services_dir"
   for m in dev/pts dev proc/cpuinfo proc sys; do umount -l "$ROOT/$m" 2>/dev/null || true; done
   # Leave the host as found: no arm64 handler stays registered machine-wide after the run.
   if [ -n "$registered_here" ] && [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
@@ -35,6 +55,8 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+trap "exit 130" INT
+trap "exit 143" TERM  # so the EXIT trap stops the private servers on a signal too
 if ! need debootstrap || [ ! -x /usr/bin/qemu-aarch64-static ]; then
   log "installing qemu-user-static, debootstrap and binfmt-support from Debian's packages"
   apt-get update -qq
@@ -68,8 +90,8 @@ bootstrapped=$(date +%s)
 mount --bind /proc "$ROOT/proc"
 # qemu-user passes the host's /proc/cpuinfo through (an x86 CPU). Libraries that read the ARM
 # feature list from it to pick kernels (onnxruntime's cpuinfo, behind the voice embedder) crash on
-# an x86 description, so the root sees an aarch64 one instead: a Neoverse-N1-like core with the
-# ARMv8.2 features qemu emulates. A real arm64 machine needs none of this.
+# an x86 description, so the root sees an aarch64 one instead: a Neoverse-N1 with its ARMv8.2
+# features, the CPU qemu emulates here (QEMU_CPU above). A real arm64 machine needs none of this.
 cpuinfo="$ROOT/../cpuinfo-aarch64"
 for n in $(seq 0 $(($(nproc) - 1))); do
   printf 'processor\t: %s\nBogoMIPS\t: 50.00\nFeatures\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp\nCPU implementer\t: 0x41\nCPU architecture: 8\nCPU variant\t: 0x3\nCPU part\t: 0xd0c\nCPU revision\t: 1\n\n' "$n"
@@ -94,6 +116,7 @@ esac
 
 log "installing bayfin and its dependencies inside the arm64 root"
 chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
+  QEMU_CPU="$QEMU_CPU" \
   SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_DEFAULT_TIMEOUT=180 UV_VERSION="$UV_VERSION" /bin/bash -euo pipefail -c '
     uname -m
     [ -x /opt/uv/bin/uv ] || { python3 -m venv /opt/uv && /opt/uv/bin/pip install --quiet "uv==$UV_VERSION"; }
@@ -103,14 +126,58 @@ chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/usr/local/bin:/usr/bin:/bin LANG
   '
 installed=$(date +%s)
 
-log "running pytest $selection under emulation"
+if [ "$MODE" = exec ]; then
+  shift
+  log "running $* under emulation"
+  set +e
+  chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/opt/venv/bin:/usr/bin:/bin LANG=C.UTF-8 QEMU_CPU="$QEMU_CPU" \
+    /bin/bash -c 'cd /opt/bayfin && exec "$@"' exec "$@"
+  status=$?
+  exit $status
+fi
+
+# Private servers for the run (see the top of this file); the chroot shares the host's loopback.
+free_ports() {  # $1 distinct loopback ports nothing listens on now (held open together while picked)
+  python3 -c 'import socket, sys
+held = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in held: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in held))' "$1"
+}
+wait_port() {  # until something listens on 127.0.0.1:$1, at most 30 s
+  for _ in $(seq 150); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.2; done
+  log "nothing listens on port $1 ($2 did not start; see $services_dir)"; return 1
+}
+service_env=()
+if [ -z "${ARM64_SHARED_SERVICES:-}" ]; then
+  services_dir=$(mktemp -d /tmp/bayfin-arm64-services.XXXXXX)
+  chmod 755 "$services_dir"  # mosquitto drops to its own user
+  read -r redis_port nats_port mqtt_port <<<"$(free_ports 3)"
+  redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --dir "$services_dir" \
+    >"$services_dir/redis.log" 2>&1 &
+  service_pids+=($!)
+  nats-server -a 127.0.0.1 -p "$nats_port" -js -sd "$services_dir/nats" >"$services_dir/nats.log" 2>&1 &
+  service_pids+=($!)
+  printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$mqtt_port" >"$services_dir/mosquitto.conf"
+  mosquitto -c "$services_dir/mosquitto.conf" >"$services_dir/mosquitto.log" 2>&1 &
+  service_pids+=($!)
+  wait_port "$redis_port" redis-server || exit 1
+  wait_port "$nats_port" nats-server || exit 1
+  wait_port "$mqtt_port" mosquitto || exit 1
+  service_env=(BAYFIN_TEST_REDIS_URL="redis://127.0.0.1:$redis_port/15" BAYFIN_TEST_NATS_URL="nats://127.0.0.1:$nats_port"
+               BAYFIN_TEST_MQTT_URL="mqtt://127.0.0.1:$mqtt_port")
+  log "private servers: redis :$redis_port, nats :$nats_port (JetStream), mosquitto :$mqtt_port"
+fi
+[ -n "${BAYFIN_TEST_POSTGRES_URL:-}" ] && service_env+=(BAYFIN_TEST_POSTGRES_URL="$BAYFIN_TEST_POSTGRES_URL")
+
+log "running pytest $selection under emulation (QEMU_CPU=$QEMU_CPU)"
 set +e
-chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/opt/venv/bin:/usr/bin:/bin LANG=C.UTF-8 \
-  BAYFIN_REQUIRE_SERVICES="${BAYFIN_REQUIRE_SERVICES:-0}" /bin/bash -c "
-    cd /opt/bayfin && python -c 'import platform; print(\"machine:\", platform.machine())' &&
+chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/opt/venv/bin:/usr/bin:/bin LANG=C.UTF-8 QEMU_CPU="$QEMU_CPU" \
+  BAYFIN_REQUIRE_SERVICES="${BAYFIN_REQUIRE_SERVICES:-0}" "${service_env[@]}" /bin/bash -c "
+    cd /opt/bayfin && python -c 'import platform; print(\"machine:\", platform.machine())' && env | grep ^BAYFIN_TEST_ ;
     python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile -o timeout=3000 $selection"
 status=$?
 set -e
 finished=$(date +%s)
 log "bootstrap $((bootstrapped - started)) s, install $((installed - bootstrapped)) s, tests $((finished - installed)) s, total $((finished - started)) s, exit $status"
 exit $status
+}
