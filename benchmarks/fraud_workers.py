@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bayfin.antifraud.eventfile import event_data_from_row, read_rows
-from bayfin.antifraud.simulator import simulate
+from bayfin.antifraud.engine.eventfile import event_data_from_row, read_rows
+from bayfin.simulation.antifraud.simulator import simulate
 
 VENV_BIN = Path(sys.executable).parent
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"

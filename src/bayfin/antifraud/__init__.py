@@ -5,12 +5,12 @@ The public surface other modules (and the learning/backtest work built on it) us
 offline use), ``DecisionEngine`` and ``Decision``.
 """
 
-from bayfin.antifraud.catalogue import Catalogue, TransactionType, load_catalogue
-from bayfin.antifraud.engine import Decision, DecisionEngine
-from bayfin.antifraud.events import FraudEvent
-from bayfin.antifraud.features import FEATURE_DEFAULTS, FeatureComputer
-from bayfin.antifraud.ruleset import Outcome
-from bayfin.antifraud.state import InMemoryStateStore, RedisStateStore, StateStore
+from bayfin.antifraud.engine.catalogue import Catalogue, TransactionType, load_catalogue
+from bayfin.antifraud.engine.engine import Decision, DecisionEngine
+from bayfin.antifraud.engine.events import FraudEvent
+from bayfin.antifraud.engine.features import FEATURE_DEFAULTS, FeatureComputer
+from bayfin.antifraud.engine.ruleset import Outcome
+from bayfin.antifraud.engine.state import InMemoryStateStore, RedisStateStore, StateStore
 
 __all__ = [
     "FEATURE_DEFAULTS", "Catalogue", "Decision", "DecisionEngine", "FeatureComputer", "FraudEvent",

@@ -57,8 +57,8 @@ def replay_command(
     as_json: bool = JsonOption,
 ) -> None:
     """Decide every event of a file in time order; report outcomes, throughput and label agreement."""
-    from bayfin.antifraud.eventfile import count_rows
-    from bayfin.antifraud.replay import replay
+    from bayfin.antifraud.engine.eventfile import count_rows
+    from bayfin.antifraud.learning.replay import replay
     from bayfin.antifraud.service import DecisionWriter, FraudService, FraudSettings, decision_row
 
     total = count_rows(path) if limit is None else limit
@@ -119,7 +119,7 @@ def simulate_command(
 ) -> None:
     """Write a labelled, reproducible stream of events with injected fraud scenarios."""
     if profile == "handbook":
-        from bayfin.antifraud.handbook import simulate_handbook
+        from bayfin.simulation.antifraud.handbook import simulate_handbook
 
         with progress("simulating (handbook)", 5) as advance:
             summary = simulate_handbook(
@@ -131,7 +131,7 @@ def simulate_command(
                 on_step=lambda _name: advance(),
             )
     elif profile == "bank":
-        from bayfin.antifraud.simulator import simulate
+        from bayfin.simulation.antifraud.simulator import simulate
 
         with progress("simulating days", days) as advance:
             summary = simulate(
@@ -154,9 +154,9 @@ def rules_validate(
     as_json: bool = JsonOption,
 ) -> None:
     """Compile every rule and run its firing and quiet cases; exit 1 on any error or failed case."""
-    from bayfin.antifraud.rulelang import RuleSyntaxError
-    from bayfin.antifraud.ruleset import load_ruleset
-    from bayfin.antifraud.ruletests import run_rule_tests
+    from bayfin.antifraud.engine.rulelang import RuleSyntaxError
+    from bayfin.antifraud.engine.ruleset import load_ruleset
+    from bayfin.antifraud.engine.ruletests import run_rule_tests
 
     try:
         ruleset = load_ruleset(directory)
@@ -202,7 +202,7 @@ def rules_list(
     as_json: bool = JsonOption,
 ) -> None:
     """The rules with their score or action, scope and mode."""
-    from bayfin.antifraud.ruleset import load_ruleset
+    from bayfin.antifraud.engine.ruleset import load_ruleset
 
     ruleset = load_ruleset(directory)
     rows = [
@@ -228,7 +228,7 @@ def types_command(
     as_json: bool = JsonOption,
 ) -> None:
     """The transaction-type catalogue (channel × business × sub-type)."""
-    from bayfin.antifraud.catalogue import load_catalogue
+    from bayfin.antifraud.engine.catalogue import load_catalogue
 
     catalogue = load_catalogue()
     rows = [
@@ -245,7 +245,7 @@ def totals_command(
     as_json: bool = JsonOption,
 ) -> None:
     """Decisions, blocks and the amount protected, grouped."""
-    from bayfin.antifraud import repository
+    from bayfin.antifraud.decisions import repository
     from bayfin.kernel.money import fen_to_yuan
 
     if by not in repository.GROUPS:
@@ -325,7 +325,7 @@ def lists_show(
     kind: str = typer.Option(None, help="Only block, allow or watch."), as_json: bool = JsonOption
 ) -> None:
     """The unexpired list entries."""
-    from bayfin.antifraud import repository
+    from bayfin.antifraud.decisions import repository
 
     with open_platform() as platform, platform.unit_of_work() as uow:
         rows = [
@@ -347,8 +347,8 @@ def lists_show(
 
 def _mount_learning() -> None:
     # the learning commands live in their own file: they pull in LightGBM only when run
-    from bayfin.antifraud.case_cli import cases_app, worker_command
-    from bayfin.antifraud.model_cli import (
+    from bayfin.antifraud.cases.cli import cases_app, worker_command
+    from bayfin.antifraud.learning.cli import (
         backtest_command,
         evaluate_command,
         models_app,

@@ -16,17 +16,17 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.orm import Session
 
-from bayfin.antifraud import repository
-from bayfin.antifraud.alerts import AlertPolicy, CaseSpec, case_for
-from bayfin.antifraud.cases import open_decision_case
-from bayfin.antifraud.engine import Decision, DecisionEngine
-from bayfin.antifraud.events import FraudEvent
-from bayfin.antifraud.learning import ModelRegistry
-from bayfin.antifraud.lists import ENTITY_TYPES, LIST_KINDS, ListBook, ListEntry
+from bayfin.antifraud.cases.service import open_decision_case
+from bayfin.antifraud.decisions import repository
+from bayfin.antifraud.decisions.alerts import AlertPolicy, CaseSpec, case_for
+from bayfin.antifraud.engine.engine import Decision, DecisionEngine
+from bayfin.antifraud.engine.events import FraudEvent
+from bayfin.antifraud.engine.lists import ENTITY_TYPES, LIST_KINDS, ListBook, ListEntry
+from bayfin.antifraud.engine.ruleset import RuleRegistry, RuleSet, load_ruleset
+from bayfin.antifraud.engine.state import ONCE_TTL_SECONDS, InMemoryStateStore, RedisStateStore, StateStore
+from bayfin.antifraud.learning.model import ModelRegistry
+from bayfin.antifraud.learning.shadow import ModelWatcher
 from bayfin.antifraud.models import FraudListEntry
-from bayfin.antifraud.ruleset import RuleRegistry, RuleSet, load_ruleset
-from bayfin.antifraud.shadow import ModelWatcher
-from bayfin.antifraud.state import ONCE_TTL_SECONDS, InMemoryStateStore, RedisStateStore, StateStore
 from bayfin.kernel.errors import Forbidden, NotFound, ValidationFailed
 from bayfin.kernel.observability import FRAUD_DECISION_SECONDS, FRAUD_DECISIONS
 from bayfin.kernel.tenancy import TenantScope

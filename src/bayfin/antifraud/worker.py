@@ -26,8 +26,8 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bayfin.antifraud import repository
-from bayfin.antifraud.events import FraudEvent
+from bayfin.antifraud.decisions import repository
+from bayfin.antifraud.engine.events import FraudEvent
 from bayfin.antifraud.service import FraudService
 from bayfin.kernel.observability import FRAUD_CONSUMER_ACK_PENDING, FRAUD_CONSUMER_PENDING
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter
 from sqlalchemy.orm import Session as OrmSession
 from starlette.responses import Response
 
-from bayfin.antifraud import repository as fraud_repo
+from bayfin.antifraud.decisions import repository as fraud_repo
 from bayfin.api.deps import Session
 from bayfin.kernel.errors import NotFound
 from bayfin.kernel.security import Principal

@@ -79,7 +79,7 @@ def test_the_catalogue_and_rule_listings(cli):
 
 
 def test_the_shadow_report_command_compares_the_models_on_the_recorded_decisions(cli, tmp_path):
-    from bayfin.antifraud.engine import DecisionEngine
+    from bayfin.antifraud.engine.engine import DecisionEngine
     from bayfin.antifraud.service import FraudService, FraudSettings
     from bayfin.cli.context import open_platform
     from tests.antifraud_events import event

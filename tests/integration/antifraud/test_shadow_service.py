@@ -1,11 +1,11 @@
 import pytest
 
-from bayfin.antifraud import cases
-from bayfin.antifraud.alerts import CaseSpec
-from bayfin.antifraud.engine import DecisionEngine
-from bayfin.antifraud.repository import get_decision
+from bayfin.antifraud.cases import service as cases
+from bayfin.antifraud.decisions.alerts import CaseSpec
+from bayfin.antifraud.decisions.repository import get_decision
+from bayfin.antifraud.engine.engine import DecisionEngine
+from bayfin.antifraud.learning.shadow import shadow_report
 from bayfin.antifraud.service import DecisionWriter, FraudService, FraudSettings, decision_row
-from bayfin.antifraud.shadow import shadow_report
 from bayfin.kernel.security import Principal
 from bayfin.kernel.tenancy import TenantScope
 from tests.antifraud_events import event

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
+from bayfin.antifraud.engine.state import RedisStateStore
 from bayfin.antifraud.models import FraudDecisionRecord
 from bayfin.antifraud.service import FraudService, FraudSettings
-from bayfin.antifraud.state import RedisStateStore
 from bayfin.antifraud.worker import WorkerConfig, ensure_stream, run_worker
 from tests.antifraud_events import event_data
 from tests.services import require_service

@@ -3,10 +3,10 @@ from datetime import timedelta
 
 import pytest
 
-from bayfin.antifraud.engine import DecisionEngine
-from bayfin.antifraud.lists import ListBook, ListEntry
-from bayfin.antifraud.rulelang import RuleSyntaxError
-from bayfin.antifraud.ruleset import Outcome, RuleRegistry, load_ruleset
+from bayfin.antifraud.engine.engine import DecisionEngine
+from bayfin.antifraud.engine.lists import ListBook, ListEntry
+from bayfin.antifraud.engine.rulelang import RuleSyntaxError
+from bayfin.antifraud.engine.ruleset import Outcome, RuleRegistry, load_ruleset
 from tests.antifraud_events import T0, event
 
 HEADER = "name: t\nversion: '1'\nthresholds: {challenge: 30, review: 60, block: 90}\nwatch_score: 30\n"

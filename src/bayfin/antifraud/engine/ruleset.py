@@ -20,9 +20,9 @@ from typing import Any
 
 import yaml
 
-from bayfin.antifraud.catalogue import CHANNELS, Catalogue, load_catalogue
-from bayfin.antifraud.features import FEATURE_DEFAULTS, NULLABLE
-from bayfin.antifraud.rulelang import Condition, RuleSyntaxError, compile_condition, compile_group
+from bayfin.antifraud.engine.catalogue import CHANNELS, Catalogue, load_catalogue
+from bayfin.antifraud.engine.features import FEATURE_DEFAULTS, NULLABLE
+from bayfin.antifraud.engine.rulelang import Condition, RuleSyntaxError, compile_condition, compile_group
 
 
 class Outcome(IntEnum):
@@ -242,7 +242,7 @@ def load_ruleset(directory: Path | None = None, catalogue: Catalogue | None = No
 
 
 def _load(directory: Path | None, catalogue: Catalogue) -> RuleSet:
-    source: Any = directory if directory is not None else resources.files("bayfin.antifraud").joinpath(
+    source: Any = directory if directory is not None else resources.files("bayfin.antifraud.engine").joinpath(
         "rulesets/default")
     header, documents, digest = _read(source)
     rules: list[Rule] = []

@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session
 
-from bayfin.antifraud import repository
-from bayfin.antifraud.engine import DecisionEngine
-from bayfin.antifraud.learning import ModelRegistry, average_precision, roc_auc
-from bayfin.antifraud.ruleset import Outcome
+from bayfin.antifraud.decisions import repository
+from bayfin.antifraud.engine.engine import DecisionEngine
+from bayfin.antifraud.engine.ruleset import Outcome
+from bayfin.antifraud.learning.model import ModelRegistry, average_precision, roc_auc
 from bayfin.kernel.tenancy import TenantScope
 
 __all__ = ["ModelWatcher", "shadow_report"]

@@ -33,7 +33,7 @@ def _audit(platform: Any, session: Any, actor: str, verb: str, case: Any, **deta
 @cases_app.command("open-pending")
 def open_pending(as_json: bool = JsonOption) -> None:
     """Open a case for every recorded REVIEW decision that has none (e.g. after a batched replay)."""
-    from bayfin.antifraud.cases import open_pending_cases
+    from bayfin.antifraud.cases.service import open_pending_cases
 
     with open_platform() as platform, platform.unit_of_work() as uow:
         opened = open_pending_cases(uow.session)
@@ -45,7 +45,7 @@ def open_pending(as_json: bool = JsonOption) -> None:
 def list_cases(status: str = typer.Option("open", help="open, assigned, escalated, released, confirmed."),
                limit: int = typer.Option(20), as_json: bool = JsonOption) -> None:
     """The queue, highest priority first."""
-    from bayfin.antifraud.cases import queue
+    from bayfin.antifraud.cases.service import queue
 
     with open_platform() as platform, platform.unit_of_work() as uow:
         rows = [_row(c) for c in queue(uow.session, status=status, scope=TenantScope.system("cli"),
@@ -57,7 +57,7 @@ def list_cases(status: str = typer.Option("open", help="open, assigned, escalate
 
 
 def _change(case_id: int, actor: str, verb: str, work: Any) -> dict[str, Any]:
-    from bayfin.antifraud.cases import get_case
+    from bayfin.antifraud.cases.service import get_case
     from bayfin.kernel.errors import AppError
 
     with open_platform() as platform, platform.unit_of_work() as uow:
@@ -76,7 +76,7 @@ def _change(case_id: int, actor: str, verb: str, work: Any) -> dict[str, Any]:
 def assign_case(case_id: int = typer.Argument(...), to: str = typer.Option(..., help="Analyst."),
                 actor: str = ACTOR, as_json: bool = JsonOption) -> None:
     """Give a case to an analyst."""
-    from bayfin.antifraud.cases import assign
+    from bayfin.antifraud.cases.service import assign
 
     emit(_change(case_id, actor, "assign", lambda s, c: assign(s, c, to, actor=actor) and None),
          as_json=as_json, title="case assigned")
@@ -87,7 +87,7 @@ def note_case(case_id: int = typer.Argument(...), text: str = typer.Argument(...
               contact: str | None = typer.Option(None, help="Log a customer contact on this channel."),
               actor: str = ACTOR, as_json: bool = JsonOption) -> None:
     """Add a note, or with --contact log a contact with the customer."""
-    from bayfin.antifraud.cases import add_entry
+    from bayfin.antifraud.cases.service import add_entry
 
     kind: Literal["note", "contact"] = "contact" if contact else "note"
     emit(_change(case_id, actor, kind, lambda s, c: add_entry(
@@ -100,7 +100,7 @@ def decide(case_id: int = typer.Argument(...),
            action: str = typer.Argument(..., help="release|confirm|escalate"),
            note: str = typer.Option(""), actor: str = ACTOR, as_json: bool = JsonOption) -> None:
     """Release, confirm fraud or escalate."""
-    from bayfin.antifraud.cases import decide_case
+    from bayfin.antifraud.cases.service import decide_case
 
     if action not in ("release", "confirm", "escalate"):
         err_console.print("[red]action must be release, confirm or escalate[/red]")
@@ -113,7 +113,7 @@ def decide(case_id: int = typer.Argument(...),
 @cases_app.command("stats")
 def stats(as_json: bool = JsonOption) -> None:
     """Counts by status, time to decision, confirm rate per rule."""
-    from bayfin.antifraud.cases import case_statistics
+    from bayfin.antifraud.cases.service import case_statistics
 
     with open_platform() as platform, platform.unit_of_work() as uow:
         emit(case_statistics(uow.session, TenantScope.system("cli")), as_json=as_json,
@@ -123,7 +123,7 @@ def stats(as_json: bool = JsonOption) -> None:
 @cases_app.command("labels")
 def export_labels(out: Path = typer.Argument(..., help="CSV: event_id, is_fraud, labelled_at.")) -> None:
     """Write analyst outcomes as labels for `fraud train` (joined to features by event id)."""
-    from bayfin.antifraud.cases import labels
+    from bayfin.antifraud.cases.service import labels
 
     with open_platform() as platform, platform.unit_of_work() as uow:
         rows = labels(uow.session)
@@ -149,9 +149,9 @@ def worker_command(
     drains: the batch in hand is decided, stored and acknowledged, then the process exits 0."""
     import asyncio
 
-    from bayfin.antifraud.degraded import DegradedPolicy, FallbackStateStore
+    from bayfin.antifraud.engine.degraded import DegradedPolicy, FallbackStateStore
+    from bayfin.antifraud.engine.state import InMemoryStateStore, RedisStateStore
     from bayfin.antifraud.service import FraudService, FraudSettings
-    from bayfin.antifraud.state import InMemoryStateStore, RedisStateStore
     from bayfin.antifraud.worker import WorkerConfig, run_worker
     from bayfin.kernel.observability import Check, database_check, redis_check
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bayfin.antifraud.eventfile import COLUMNS, polars_schema
+from bayfin.antifraud.engine.eventfile import COLUMNS, polars_schema
 
 CITIES = [
     ("Guangzhou", 23.13, 113.26),

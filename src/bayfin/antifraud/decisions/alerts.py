@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bayfin.antifraud.engine import Decision
-from bayfin.antifraud.ruleset import Outcome
+from bayfin.antifraud.engine.engine import Decision
+from bayfin.antifraud.engine.ruleset import Outcome
 
 __all__ = ["ALERT_SOURCES", "AlertPolicy", "CaseSpec", "alerts_for", "case_for"]
 

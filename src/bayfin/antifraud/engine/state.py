@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from bayfin.antifraud.features import KEEP, State
+from bayfin.antifraud.engine.features import KEEP, State
 
 #: States expire a day after the longest window so that idle entities do not accumulate in Redis.
 STATE_TTL_SECONDS = KEEP + 86_400

@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from bayfin.antifraud.catalogue import load_catalogue
+from bayfin.antifraud.engine.catalogue import load_catalogue
 from bayfin.kernel.fields import INT64_MAX, Text
 
 Channel = Literal["mobile", "online", "counter", "terminal"]

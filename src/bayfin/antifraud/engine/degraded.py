@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bayfin.antifraud.features import State
-from bayfin.antifraud.state import InMemoryStateStore
+from bayfin.antifraud.engine.features import State
+from bayfin.antifraud.engine.state import InMemoryStateStore
 
 __all__ = ["DegradedPolicy", "FallbackStateStore"]
 

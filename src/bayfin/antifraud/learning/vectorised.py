@@ -43,7 +43,18 @@ from typing import Any
 
 import numpy as np
 
-from bayfin.antifraud.arrays import (
+from bayfin.antifraud.engine.catalogue import Catalogue, load_catalogue
+from bayfin.antifraud.engine.features import (
+    CST_OFFSET,
+    DAY,
+    FAIL_TYPES,
+    FEATURE_DEFAULTS,
+    HIGH_RISK_MCC,
+    KEEP,
+    RECENT_CAP,
+    SMALL_FEN,
+)
+from bayfin.antifraud.learning.arrays import (
     _EVER,
     _ORDERS,
     NotExact,
@@ -58,19 +69,8 @@ from bayfin.antifraud.arrays import (
     _when,
     _window,
 )
-from bayfin.antifraud.catalogue import Catalogue, load_catalogue
-from bayfin.antifraud.features import (
-    CST_OFFSET,
-    DAY,
-    FAIL_TYPES,
-    FEATURE_DEFAULTS,
-    HIGH_RISK_MCC,
-    KEEP,
-    RECENT_CAP,
-    SMALL_FEN,
-)
-from bayfin.antifraud.vectorised_customer import _customer_features
-from bayfin.antifraud.vectorised_pass import (
+from bayfin.antifraud.learning.vectorised_customer import _customer_features
+from bayfin.antifraud.learning.vectorised_pass import (
     _CODE_OF_KIND,
     _KINDS,
     _OWN_BANK,

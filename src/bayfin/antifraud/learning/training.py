@@ -26,7 +26,7 @@ import numpy as np
 if TYPE_CHECKING:
     import polars as pl
 
-    from bayfin.antifraud.learning import FoldResult
+    from bayfin.antifraud.learning.model import FoldResult
 
 __all__ = ["FeatureTable", "ScoredTable", "TableInfo", "handbook_features", "prequential_table",
            "read_table", "score_table", "table_features"]
@@ -191,7 +191,7 @@ def prequential_table(path: Path, label: str, time: str, card: str | None = None
     """
     import polars as pl
 
-    from bayfin.antifraud.learning import prequential
+    from bayfin.antifraud.learning.model import prequential
 
     rows, names = _table_rows(path, label, time, card)
     first, count, share = rows.select(pl.col(_DAY).min(), pl.len(), pl.col(label).cast(pl.Float64).mean()

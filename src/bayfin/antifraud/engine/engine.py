@@ -9,14 +9,14 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bayfin.antifraud.catalogue import Catalogue, load_catalogue
-from bayfin.antifraud.degraded import DegradedPolicy
-from bayfin.antifraud.events import FraudEvent
-from bayfin.antifraud.features import FeatureComputer
-from bayfin.antifraud.learning import ModelScorer, ModelVerdict
-from bayfin.antifraud.lists import ListBook, ListHit
-from bayfin.antifraud.ruleset import Outcome, Rule, RuleRegistry, RuleSet
-from bayfin.antifraud.state import InMemoryStateStore, StateStore
+from bayfin.antifraud.engine.catalogue import Catalogue, load_catalogue
+from bayfin.antifraud.engine.degraded import DegradedPolicy
+from bayfin.antifraud.engine.events import FraudEvent
+from bayfin.antifraud.engine.features import FeatureComputer
+from bayfin.antifraud.engine.lists import ListBook, ListHit
+from bayfin.antifraud.engine.ruleset import Outcome, Rule, RuleRegistry, RuleSet
+from bayfin.antifraud.engine.state import InMemoryStateStore, StateStore
+from bayfin.antifraud.learning.model import ModelScorer, ModelVerdict
 
 __all__ = ["Decision", "DecisionEngine", "Outcome", "RuleHit"]
 

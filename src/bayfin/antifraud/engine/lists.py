@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bayfin.antifraud.events import FraudEvent
+from bayfin.antifraud.engine.events import FraudEvent
 
 LIST_KINDS = ("block", "allow", "watch")
 ENTITY_TYPES = ("device", "ip", "account", "beneficiary", "customer", "card")

@@ -80,5 +80,5 @@ def parse_catalogue(document: dict[str, Any]) -> Catalogue:
 @lru_cache(maxsize=1)
 def load_catalogue() -> Catalogue:
     """The catalogue shipped with bayfin (read once per process)."""
-    text = resources.files("bayfin.antifraud").joinpath("data/catalogue.yaml").read_text("utf-8")
+    text = resources.files("bayfin.antifraud.engine").joinpath("data/catalogue.yaml").read_text("utf-8")
     return parse_catalogue(yaml.safe_load(text))

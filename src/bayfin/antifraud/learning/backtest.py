@@ -22,13 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from bayfin.antifraud.catalogue import Catalogue, load_catalogue
-from bayfin.antifraud.eventfile import event_files, event_from_row, read_frame
-from bayfin.antifraud.features import FEATURE_DEFAULTS, FeatureComputer
-from bayfin.antifraud.rulelang import FUNCTIONS, RuleSyntaxError
-from bayfin.antifraud.ruleset import Outcome, RuleSet
-from bayfin.antifraud.state import InMemoryStateStore
-from bayfin.antifraud.vectorised import EVENT_COLUMNS, NotExact, vectorised_features
+from bayfin.antifraud.engine.catalogue import Catalogue, load_catalogue
+from bayfin.antifraud.engine.eventfile import event_files, event_from_row, read_frame
+from bayfin.antifraud.engine.features import FEATURE_DEFAULTS, FeatureComputer
+from bayfin.antifraud.engine.rulelang import FUNCTIONS, RuleSyntaxError
+from bayfin.antifraud.engine.ruleset import Outcome, RuleSet
+from bayfin.antifraud.engine.state import InMemoryStateStore
+from bayfin.antifraud.learning.vectorised import EVENT_COLUMNS, NotExact, vectorised_features
 
 __all__ = ["backtest", "condition_expr", "event_scan", "event_table", "feature_frame", "per_event_features",
            "rule_features"]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bayfin.antifraud.events import FraudEvent
+from bayfin.antifraud.engine.events import FraudEvent
 
 #: The flat columns and their polars type names (labels last; absent values are null).
 COLUMNS: dict[str, str] = {

@@ -1,5 +1,5 @@
-"""The state of one vectorised feature pass (see :mod:`bayfin.antifraud.vectorised`): the event table,
-the per-row arrays its blocks share, entity codes made on demand, and the output columns."""
+"""The state of one vectorised feature pass (see :mod:`bayfin.antifraud.learning.vectorised`): the event
+table, the per-row arrays its blocks share, entity codes made on demand, and the output columns."""
 
 from __future__ import annotations
 
@@ -8,17 +8,17 @@ from typing import Any
 
 import numpy as np
 
-from bayfin.antifraud.arrays import (
+from bayfin.antifraud.engine.features import (
+    DAY,
+    FEATURE_DEFAULTS,
+)
+from bayfin.antifraud.learning.arrays import (
     NotExact,
     _codes,
     _forget,
     _narrow,
     _when,
     _window,
-)
-from bayfin.antifraud.features import (
-    DAY,
-    FEATURE_DEFAULTS,
 )
 
 _OWN_BANK = "BOC"

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from bayfin.antifraud import cases
+from bayfin.antifraud.cases import service as cases
 from bayfin.antifraud.models import FraudCase
 from bayfin.antifraud.schemas import CaseStatsOut
 from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Tenant, UoW, require

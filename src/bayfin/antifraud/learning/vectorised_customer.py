@@ -1,5 +1,5 @@
 """The customer's own features in a vectorised pass: windows, distinct values, amount habits and
-geo-velocity (see :mod:`bayfin.antifraud.vectorised` for how each state maps to arrays)."""
+geo-velocity (see :mod:`bayfin.antifraud.learning.vectorised` for how each state maps to arrays)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ import math
 
 import numpy as np
 
-from bayfin.antifraud.arrays import (
+from bayfin.antifraud.engine.features import (
+    DAY,
+    DISTINCT_CAP,
+    KEEP,
+    TRACKED_OPS,
+)
+from bayfin.antifraud.learning.arrays import (
     _EVER,
     NotExact,
     _codes,
@@ -21,13 +27,7 @@ from bayfin.antifraud.arrays import (
     _round,
     _window,
 )
-from bayfin.antifraud.features import (
-    DAY,
-    DISTINCT_CAP,
-    KEEP,
-    TRACKED_OPS,
-)
-from bayfin.antifraud.vectorised_pass import _HABITS, _Pass, _put_windows
+from bayfin.antifraud.learning.vectorised_pass import _HABITS, _Pass, _put_windows
 
 
 def _customer_features(p: _Pass) -> None:

@@ -18,9 +18,9 @@ import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
-from bayfin.antifraud.catalogue import Catalogue, load_catalogue
-from bayfin.antifraud.events import FraudEvent
-from bayfin.antifraud.geo import haversine_km
+from bayfin.antifraud.engine.catalogue import Catalogue, load_catalogue
+from bayfin.antifraud.engine.events import FraudEvent
+from bayfin.antifraud.engine.geo import haversine_km
 
 State = dict[str, Any]
 RECENT_CAP = 1000
@@ -228,7 +228,7 @@ def _minutes(now: int, then: int | None) -> int | None:
 
 
 class StateAccess(Protocol):
-    """What the feature code needs of a state store (see :mod:`bayfin.antifraud.state`)."""
+    """What the feature code needs of a state store (see :mod:`bayfin.antifraud.engine.state`)."""
 
     def load(self, keys: Sequence[str]) -> list[State | None]: ...
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bayfin.antifraud.engine import DecisionEngine
-from bayfin.antifraud.eventfile import event_from_row, read_rows
-from bayfin.antifraud.ruleset import Outcome
+from bayfin.antifraud.engine.engine import DecisionEngine
+from bayfin.antifraud.engine.eventfile import event_from_row, read_rows
+from bayfin.antifraud.engine.ruleset import Outcome
 
 
 @dataclass

@@ -19,7 +19,7 @@ DEFAULT_REGISTRY = Path("var/fraud-models")
 
 
 def _features(handbook: Path, delay_days: int) -> tuple[Any, str]:
-    from bayfin.antifraud.training import handbook_features
+    from bayfin.antifraud.learning.training import handbook_features
 
     return handbook_features(handbook / "transactions.parquet", delay_days), f"handbook:{handbook}"
 
@@ -46,8 +46,8 @@ def _unreadable_table_exits() -> Iterator[None]:
 def _run(table: Path | None, handbook: Path | None, label: str | None, time_col: str | None,
          card: str | None, start_day: int, train_days: int, delay_days: int, test_days: int, folds: int,
          rounds: int) -> tuple[dict[str, Any], Any, str]:
-    from bayfin.antifraud.learning import prequential, summarize
-    from bayfin.antifraud.training import prequential_table
+    from bayfin.antifraud.learning.model import prequential, summarize
+    from bayfin.antifraud.learning.training import prequential_table
 
     started = time.perf_counter()
     if handbook is not None:
@@ -94,7 +94,7 @@ def train_command(
     as_json: bool = JsonOption,
 ) -> None:
     """Train a LightGBM model with prequential validation and register it as a new version."""
-    from bayfin.antifraud.learning import ModelRegistry
+    from bayfin.antifraud.learning.model import ModelRegistry
 
     summary, booster, source = _run(table, handbook, label, time_col, card, start_day, train_days,
                                     delay_days, test_days, folds, rounds)
@@ -129,7 +129,7 @@ def evaluate_command(
                            as_json)
         return
 
-    from bayfin.antifraud.learning import ModelRegistry, average_precision, card_precision_at_k, roc_auc
+    from bayfin.antifraud.learning.model import ModelRegistry, average_precision, card_precision_at_k, roc_auc
 
     reg = ModelRegistry(registry)
     chosen = version
@@ -152,7 +152,7 @@ def evaluate_command(
         y, day, cards = ft.y, ft.day, ft.card
         score = np.asarray(booster.predict(ft.x), dtype=np.float64)
     else:
-        from bayfin.antifraud.training import score_table, table_features
+        from bayfin.antifraud.learning.training import score_table, table_features
 
         path, label, time_col = _table_options(table, label, time_col)
         with _unreadable_table_exits():
@@ -173,7 +173,7 @@ def evaluate_command(
 
 def _evaluate_combined(handbook: Path | None, delay_days: int, start_day: int, folds: int,
                        train_days: int, engine_features: bool, select: bool, as_json: bool) -> None:
-    from bayfin.antifraud.combined import evaluate_combined
+    from bayfin.antifraud.learning.combined import evaluate_combined
 
     if handbook is None:
         err_console.print("[red]--combined needs --handbook DIR (the rules are replayed on its events)[/red]")
@@ -207,7 +207,7 @@ def _evaluate_combined(handbook: Path | None, delay_days: int, start_day: int, f
 def models_list(registry: Path = typer.Option(DEFAULT_REGISTRY, help=REGISTRY_HELP),
                 as_json: bool = JsonOption) -> None:
     """Registered model versions, their status and their prequential figures."""
-    from bayfin.antifraud.learning import ModelRegistry
+    from bayfin.antifraud.learning.model import ModelRegistry
 
     rows = [{"version": v["version"], "status": v["status"], "created_at": v["created_at"],
              "source": v["source"], "auc": v["metrics"].get("auc"),
@@ -221,7 +221,7 @@ def models_list(registry: Path = typer.Option(DEFAULT_REGISTRY, help=REGISTRY_HE
 
 
 def _switch(action: str, version: int, registry: Path) -> None:
-    from bayfin.antifraud.learning import ModelRegistry
+    from bayfin.antifraud.learning.model import ModelRegistry
 
     reg = ModelRegistry(registry)
     try:
@@ -254,7 +254,7 @@ def shadow_report_command(
     """Compare the shadow model with the live one on recent decisions and the analysts' case outcomes."""
     from datetime import UTC, datetime, timedelta
 
-    from bayfin.antifraud.shadow import shadow_report
+    from bayfin.antifraud.learning.shadow import shadow_report
     from bayfin.cli.context import open_platform
     from bayfin.kernel.tenancy import TenantScope
 
@@ -287,8 +287,8 @@ def backtest_command(
     as_json: bool = JsonOption,
 ) -> None:
     """Replay labelled history through a candidate rule set, vectorised: per rule and overall figures."""
-    from bayfin.antifraud.backtest import backtest, feature_frame, rule_features
-    from bayfin.antifraud.ruleset import load_ruleset
+    from bayfin.antifraud.engine.ruleset import load_ruleset
+    from bayfin.antifraud.learning.backtest import backtest, feature_frame, rule_features
     from bayfin.kernel.errors import AppError
 
     try:

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from bayfin.antifraud.features import DISTINCT_CAP, KEEP
-from bayfin.antifraud.geo import EARTH_RADIUS_KM
+from bayfin.antifraud.engine.features import DISTINCT_CAP, KEEP
+from bayfin.antifraud.engine.geo import EARTH_RADIUS_KM
 
 _SHIFT = np.int64(1) << np.int64(34)  # relative seconds (and days) stay below 2**34; entity codes below 2**29
 _EVER = int(_SHIFT)  # a window span covering the whole history

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bayfin.antifraud.catalogue import Catalogue, load_catalogue
-from bayfin.antifraud.features import FEATURE_DEFAULTS
-from bayfin.antifraud.ruleset import Rule, RuleSet
+from bayfin.antifraud.engine.catalogue import Catalogue, load_catalogue
+from bayfin.antifraud.engine.features import FEATURE_DEFAULTS
+from bayfin.antifraud.engine.ruleset import Rule, RuleSet
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from bayfin.antifraud.backtest import rule_scores
-from bayfin.antifraud.learning import (
+from bayfin.antifraud.engine.ruleset import Outcome, RuleSet, load_ruleset
+from bayfin.antifraud.learning.backtest import rule_scores
+from bayfin.antifraud.learning.model import (
     MODEL_BANDS,
     average_precision,
     card_precision_at_k,
@@ -35,9 +36,8 @@ from bayfin.antifraud.learning import (
     roc_auc,
     select_params,
 )
-from bayfin.antifraud.ruleset import Outcome, RuleSet, load_ruleset
-from bayfin.antifraud.training import handbook_features
-from bayfin.antifraud.vectorised import vectorised_features
+from bayfin.antifraud.learning.training import handbook_features
+from bayfin.antifraud.learning.vectorised import vectorised_features
 
 __all__ = ["engine_feature_matrix", "evaluate_combined", "handbook_events"]
 
