@@ -57,18 +57,19 @@ def replay_command(
     as_json: bool = JsonOption,
 ) -> None:
     """Decide every event of a file in time order; report outcomes, throughput and label agreement."""
+    from bayfin.antifraud.decisions.service import DecisionWriter, decision_row
     from bayfin.antifraud.engine.eventfile import count_rows
     from bayfin.antifraud.learning.replay import replay
-    from bayfin.antifraud.service import DecisionWriter, FraudService, FraudSettings, decision_row
+    from bayfin.antifraud.settings import FraudSettings
+    from bayfin.antifraud.wiring import build_service
 
     total = count_rows(path) if limit is None else limit
     with open_platform() as platform:
         settings = FraudSettings(state=state, write_mode="inline", warm_rules=True, reload_seconds=0)
-        service = FraudService.build(
-            settings, platform.session_factory, redis_url=platform.settings.redis_url
-        )
+        service = build_service(settings, platform.session_factory, redis_url=platform.settings.redis_url)
         service.refresh_lists()
-        writer = DecisionWriter(platform.session_factory, batch_size=2_000) if record else None
+        writer = DecisionWriter(platform.session_factory, batch_size=2_000,
+                                announcer=service.announcer) if record else None
         now = datetime.now(UTC)
         try:
             with progress("replaying", total) as advance:

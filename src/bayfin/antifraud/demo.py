@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from bayfin.antifraud.decisions import repository
+from bayfin.antifraud.decisions.service import decision_row
 from bayfin.antifraud.learning.replay import replay
-from bayfin.antifraud.service import decision_row
 from bayfin.antifraud.wiring import fraud_service
 from bayfin.kernel.platform import Platform
 from bayfin.simulation.antifraud.simulator import simulate

@@ -1,9 +1,11 @@
 from datetime import UTC, datetime, timedelta
 
 from bayfin.antifraud.decisions import repository
+from bayfin.antifraud.decisions.service import DecisionWriter, decision_row
 from bayfin.antifraud.engine.engine import DecisionEngine
 from bayfin.antifraud.engine.ruleset import RuleRegistry, load_ruleset
-from bayfin.antifraud.service import DecisionWriter, FraudService, FraudSettings, decision_row
+from bayfin.antifraud.service import FraudService
+from bayfin.antifraud.settings import FraudSettings
 from bayfin.kernel.security import Principal
 from bayfin.kernel.tenancy import TenantScope
 from tests.antifraud_events import event

@@ -8,7 +8,8 @@ from sqlalchemy.orm import sessionmaker
 
 from bayfin.antifraud.engine.state import RedisStateStore
 from bayfin.antifraud.models import FraudDecisionRecord
-from bayfin.antifraud.service import FraudService, FraudSettings
+from bayfin.antifraud.settings import FraudSettings
+from bayfin.antifraud.wiring import build_service
 from bayfin.antifraud.worker import WorkerConfig, ensure_stream, run_worker
 from tests.antifraud_events import event_data
 from tests.services import require_service
@@ -18,8 +19,8 @@ N = 40
 
 def _service(session_factory, prefix):
     store = RedisStateStore.from_url(require_service("redis"), prefix=prefix)
-    return FraudService.build(FraudSettings(reload_seconds=0, lists_refresh_seconds=0), session_factory,
-                              store=store)
+    return build_service(FraudSettings(reload_seconds=0, lists_refresh_seconds=0), session_factory,
+                         store=store)
 
 
 async def _until(condition, what, *workers, seconds=60.0):

@@ -145,7 +145,8 @@ def test_the_service_watcher_reloads_changed_rules_while_decisions_continue(tmp_
     import os
     import time
 
-    from bayfin.antifraud.service import FraudService, FraudSettings
+    from bayfin.antifraud.service import FraudService
+    from bayfin.antifraud.settings import FraudSettings
 
     directory = write_rules(tmp_path / "r", BIG)
     service = FraudService.build(FraudSettings(rules_dir=directory, reload_seconds=0.05))

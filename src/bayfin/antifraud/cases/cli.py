@@ -151,7 +151,8 @@ def worker_command(
 
     from bayfin.antifraud.engine.degraded import DegradedPolicy, FallbackStateStore
     from bayfin.antifraud.engine.state import InMemoryStateStore, RedisStateStore
-    from bayfin.antifraud.service import FraudService, FraudSettings
+    from bayfin.antifraud.settings import FraudSettings
+    from bayfin.antifraud.wiring import build_service
     from bayfin.antifraud.worker import WorkerConfig, run_worker
     from bayfin.kernel.observability import Check, database_check, redis_check
 
@@ -166,7 +167,7 @@ def worker_command(
             store = FallbackStateStore(RedisStateStore.from_url(platform.settings.redis_url,
                                                                 once_ttl_seconds=settings.once_seconds))
             checks["redis"] = redis_check(platform.settings.redis_url)
-        service = FraudService.build(settings, platform.session_factory, store=store)
+        service = build_service(settings, platform.session_factory, store=store)
         service.engine.degraded_policy = DegradedPolicy(frozenset(c for c in fail_closed.split(",") if c))
 
         config = WorkerConfig(nats_url=nats_url or platform.settings.nats_url or "nats://127.0.0.1:4222",

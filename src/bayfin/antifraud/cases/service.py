@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bayfin.antifraud.decisions.service import DecisionRecorded
 from bayfin.antifraud.models import FraudCase, FraudCaseEntry, FraudDecisionRecord
 from bayfin.kernel.clock import utcnow
 from bayfin.kernel.errors import Conflict
@@ -22,7 +24,7 @@ from bayfin.kernel.pagination import Key, PageRequest, keyset
 from bayfin.kernel.tenancy import TenantScope, owned_by
 
 __all__ = ["CLOSED", "CaseAction", "add_entry", "assign", "case_priority", "case_statistics", "decide_case",
-           "find_case", "get_case", "labels", "open_case", "open_decision_case",
+           "find_case", "get_case", "labels", "on_decision_recorded", "open_case", "open_decision_case",
            "open_pending_cases", "queue"]
 
 CaseAction = Literal["release", "confirm", "escalate"]
@@ -66,6 +68,14 @@ def open_decision_case(session: Session, row: dict[str, Any], source: str,
         add_entry(session, case, kind="alert", author="antifraud-engine", text=", ".join(alerts),
                   details={"alerts": list(alerts), "reason_codes": list(row["reason_codes"])})
     return case
+
+
+def on_decision_recorded(session: Session, recorded: Sequence[DecisionRecorded]) -> None:
+    """Open the case each recorded decision calls for, in the recording's transaction (subscribed to
+    the decisions side's announcer at start-up)."""
+    for item in recorded:
+        if item.case is not None:
+            open_decision_case(session, item.row, item.case.source, item.case.alerts)
 
 
 def open_pending_cases(session: Session, limit: int = 10_000) -> int:

@@ -15,8 +15,8 @@ from bayfin.antifraud.engine.events import FraudEvent
 from bayfin.antifraud.engine.features import FeatureComputer
 from bayfin.antifraud.engine.lists import ListBook, ListHit
 from bayfin.antifraud.engine.ruleset import Outcome, Rule, RuleRegistry, RuleSet
+from bayfin.antifraud.engine.scoring import ModelVerdict, Scorer
 from bayfin.antifraud.engine.state import InMemoryStateStore, StateStore
-from bayfin.antifraud.learning.model import ModelScorer, ModelVerdict
 
 __all__ = ["Decision", "DecisionEngine", "Outcome", "RuleHit"]
 
@@ -128,7 +128,7 @@ class DecisionEngine:
 
     def __init__(self, rules: RuleRegistry, store: StateStore | None = None, lists: ListBook | None = None,
                  catalogue: Catalogue | None = None, remember: int = 100_000,
-                 model: ModelScorer | None = None, degraded_policy: DegradedPolicy | None = None) -> None:
+                 model: Scorer | None = None, degraded_policy: DegradedPolicy | None = None) -> None:
         self.rules = rules
         self.store: StateStore = store or InMemoryStateStore()
         self.lists = lists or ListBook()

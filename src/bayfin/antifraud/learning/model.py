@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from bayfin.antifraud.engine.scoring import ModelVerdict
+
 __all__ = ["MODEL_BANDS", "CompiledModel", "FoldResult", "ModelRegistry", "ModelScorer", "ModelVerdict",
            "average_precision", "card_precision_at_k", "known_compromised",
            "prequential", "roc_auc", "select_params", "train_model"]
@@ -435,7 +437,8 @@ MODEL_BANDS: tuple[tuple[float, int], ...] = ((0.9, 100), (0.6, 60), (0.3, 30))
 
 @dataclass
 class ModelScorer:
-    """The live model (and an optional shadow) as the engine uses them: probability → rule points.
+    """The live model (and an optional shadow) as the engine uses them: probability → rule points
+    (the engine's :class:`~bayfin.antifraud.engine.scoring.Scorer`).
 
     ``bands`` maps a probability floor to the points added to the rule score, so the model raises an
     event through the same thresholds the rules use; the shadow model is scored and reported only.
@@ -463,24 +466,3 @@ class ModelScorer:
         shadow = self.shadow.predict(features)
         return ModelVerdict(probability, self.points(probability), tuple(top), self.version, shadow,
                             self.shadow_version, self.points(shadow))
-
-
-@dataclass(frozen=True)
-class ModelVerdict:
-    """What the model said about one event."""
-
-    probability: float
-    points: int
-    top_features: tuple[tuple[str, float], ...]
-    version: int | None
-    shadow_probability: float | None = None
-    shadow_version: int | None = None
-    shadow_points: int | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form, shown beside the rule reasons."""
-        return {"probability": round(self.probability, 4), "points": self.points, "version": self.version,
-                "top_features": [{"feature": n, "contribution": c} for n, c in self.top_features],
-                "shadow_probability": None if self.shadow_probability is None
-                else round(self.shadow_probability, 4),
-                "shadow_version": self.shadow_version, "shadow_points": self.shadow_points}
