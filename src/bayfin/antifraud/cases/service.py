@@ -13,15 +13,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bayfin.antifraud.cases import repository
 from bayfin.antifraud.decisions.service import DecisionRecorded
-from bayfin.antifraud.models import FraudCase, FraudCaseEntry, FraudDecisionRecord
+from bayfin.antifraud.models import FraudCase, FraudCaseEntry
 from bayfin.kernel.clock import utcnow
 from bayfin.kernel.errors import Conflict
-from bayfin.kernel.pagination import Key, PageRequest, keyset
-from bayfin.kernel.tenancy import TenantScope, owned_by
+from bayfin.kernel.pagination import Key, PageRequest
+from bayfin.kernel.tenancy import TenantScope
 
 __all__ = ["CLOSED", "CaseAction", "add_entry", "assign", "case_priority", "case_statistics", "decide_case",
            "find_case", "get_case", "labels", "on_decision_recorded", "open_case", "open_decision_case",
@@ -40,8 +40,7 @@ def case_priority(amount_fen: int, score: int) -> int:
 def find_case(session: Session, event_id: str, institution_id: str | None) -> FraudCase | None:
     """The case of an institution's event (None: the platform's own stream), if one was opened; an
     event id is unique per institution, so another bank's case under the same id is not this one."""
-    mine = owned_by(FraudCase.institution_id, institution_id)
-    return session.scalars(select(FraudCase).where(FraudCase.event_id == event_id, mine)).first()
+    return repository.find_case(session, event_id, institution_id)
 
 
 def open_case(session: Session, *, event_id: str, customer_id: str, amount_fen: int, score: int,
@@ -53,9 +52,7 @@ def open_case(session: Session, *, event_id: str, customer_id: str, amount_fen: 
     case = FraudCase(event_id=event_id, source=source, customer_id=customer_id, institution_id=institution_id,
                      amount_fen=amount_fen, score=score, priority=case_priority(amount_fen, score),
                      rules=list(rules), status="open", opened_at=utcnow())
-    session.add(case)
-    session.flush()
-    return case
+    return repository.add_case(session, case)
 
 
 def open_decision_case(session: Session, row: dict[str, Any], source: str,
@@ -80,11 +77,7 @@ def on_decision_recorded(session: Session, recorded: Sequence[DecisionRecorded])
 
 def open_pending_cases(session: Session, limit: int = 10_000) -> int:
     """Open a case for every recorded REVIEW decision that has none yet; returns how many."""
-    taken = select(FraudCase.id).where(
-        FraudCase.event_id == FraudDecisionRecord.event_id,
-        FraudCase.institution_id.is_not_distinct_from(FraudDecisionRecord.institution_id)).exists()
-    rows = session.scalars(select(FraudDecisionRecord).where(FraudDecisionRecord.outcome == "REVIEW", ~taken)
-                           .limit(limit)).all()
+    rows = repository.unopened_review_decisions(session, limit)
     for row in rows:
         open_case(session, event_id=row.event_id, customer_id=row.customer_id, amount_fen=row.amount_fen,
                   score=row.score, rules=list(row.rules), institution_id=row.institution_id)
@@ -93,7 +86,7 @@ def open_pending_cases(session: Session, limit: int = 10_000) -> int:
 
 def get_case(session: Session, case_id: int, scope: TenantScope, *, change: bool = False) -> FraudCase:
     """One case the scope reaches (to work on it when ``change``: its own institution's), or NotFound."""
-    case = session.get(FraudCase, case_id)
+    case = repository.get_case(session, case_id)
     owner = case.institution_id if case is not None else None
     found: FraudCase = scope.changeable(case, owner, "case") if change else scope.visible(case, owner, "case")
     return found
@@ -103,18 +96,7 @@ def queue(session: Session, *, status: str | None = "open", assignee: str | None
           scope: TenantScope, limit: int = 50, page: PageRequest | None = None) -> list[FraudCase]:
     """Cases the scope reaches by priority (highest first), then oldest first; one page (one row
     beyond) when asked."""
-    q = select(FraudCase)
-    if status is not None:
-        q = q.where(FraudCase.status == status)
-    if assignee is not None:
-        q = q.where(FraudCase.assignee == assignee)
-    q = q.where(scope.readable(FraudCase.institution_id))
-    if page is not None:
-        # the negated priority keeps the keyset in one direction: highest priority, oldest, lowest id
-        return list(session.scalars(keyset(q, [-FraudCase.priority, FraudCase.opened_at, FraudCase.id],
-                                           page)).all())
-    return list(session.scalars(q.order_by(FraudCase.priority.desc(), FraudCase.opened_at, FraudCase.id)
-                                .limit(limit)).all())
+    return repository.queue(session, status=status, assignee=assignee, scope=scope, limit=limit, page=page)
 
 
 def queue_key(case: FraudCase) -> Key:
@@ -124,8 +106,7 @@ def queue_key(case: FraudCase) -> Key:
 
 def history(session: Session, case_id: int) -> list[FraudCaseEntry]:
     """A case's entries, oldest first."""
-    return list(session.scalars(select(FraudCaseEntry).where(FraudCaseEntry.case_id == case_id)
-                                .order_by(FraudCaseEntry.id)).all())
+    return repository.history(session, case_id)
 
 
 EntryKind = Literal["note", "contact", "assign", "decision", "alert"]
@@ -136,9 +117,7 @@ def add_entry(session: Session, case: FraudCase, *, kind: EntryKind,
     """Append a note, a customer contact, an assignment or a decision to the case history."""
     entry = FraudCaseEntry(case_id=case.id, kind=kind, author=author, at=utcnow(), text=text[:2000],
                            details=details or {})
-    session.add(entry)
-    session.flush()
-    return entry
+    return repository.add_entry(session, entry)
 
 
 def assign(session: Session, case: FraudCase, assignee: str, *, actor: str) -> FraudCase:
@@ -166,18 +145,14 @@ def decide_case(session: Session, case: FraudCase, action: CaseAction, *, actor:
 
 def labels(session: Session) -> list[dict[str, Any]]:
     """Event ids with their analyst outcome (1 = confirmed fraud, 0 = released): labels for learning."""
-    rows = session.execute(select(FraudCase.event_id, FraudCase.status, FraudCase.decided_at)
-                           .where(FraudCase.status.in_(CLOSED)).order_by(FraudCase.decided_at)).all()
+    rows = repository.closed_cases(session, CLOSED)
     return [{"event_id": e, "is_fraud": int(s == "confirmed"), "labelled_at": at} for e, s, at in rows]
 
 
 def case_statistics(session: Session, scope: TenantScope,
                     since: datetime | None = None) -> dict[str, Any]:
     """Counts by status, mean and median hours to decision, confirm rate per rule, over the scope's cases."""
-    q = select(FraudCase).where(scope.readable(FraudCase.institution_id))
-    if since is not None:
-        q = q.where(FraudCase.opened_at >= since)
-    cases = list(session.scalars(q).all())
+    cases = repository.scoped_cases(session, scope, since)
     by_status: dict[str, int] = defaultdict(int)
     hours: list[float] = []
     per_rule: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # [decided, confirmed]
@@ -200,5 +175,4 @@ def case_statistics(session: Session, scope: TenantScope,
 
 def count_open(session: Session) -> int:
     """Open and assigned cases waiting for a decision."""
-    return int(session.scalar(select(func.count()).select_from(FraudCase)
-                              .where(FraudCase.status.in_(("open", "assigned", "escalated")))) or 0)
+    return repository.count_open(session)
