@@ -27,7 +27,7 @@ from bayfin.antifraud.engine.engine import Decision, DecisionEngine
 from bayfin.antifraud.engine.events import FraudEvent
 from bayfin.antifraud.engine.lists import ENTITY_TYPES, LIST_KINDS, ListBook, ListEntry
 from bayfin.antifraud.engine.ruleset import RuleRegistry, RuleSet, load_ruleset
-from bayfin.antifraud.engine.state import InMemoryStateStore, RedisStateStore, StateStore
+from bayfin.antifraud.engine.state import InMemoryStateStore, StateStore
 from bayfin.antifraud.learning.model import ModelRegistry
 from bayfin.antifraud.learning.shadow import ModelWatcher
 from bayfin.antifraud.models import FraudListEntry
@@ -80,18 +80,12 @@ class FraudService:
 
     @classmethod
     def build(cls, settings: FraudSettings, session_factory: Callable[[], Session] | None = None,
-              redis_url: str | None = None, store: StateStore | None = None,
-              announcer: DecisionAnnouncer | None = None) -> FraudService:
-        """Compile the rule set and pick the state store the settings ask for."""
+              store: StateStore | None = None, announcer: DecisionAnnouncer | None = None) -> FraudService:
+        """Compile the rule set; feature state in ``store`` (wiring picks it from settings), else in
+        this process."""
         registry = RuleRegistry(load_ruleset(settings.rules_dir), settings.rules_dir)
-        if store is None:
-            if settings.state == "redis":
-                if not redis_url:
-                    raise ValidationFailed("BAYFIN_FRAUD_STATE=redis needs BAYFIN_REDIS_URL")
-                store = RedisStateStore.from_url(redis_url, once_ttl_seconds=settings.once_seconds)
-            else:
-                store = InMemoryStateStore()
-        return cls(DecisionEngine(registry, store, ListBook()), settings, session_factory, announcer)
+        engine = DecisionEngine(registry, store if store is not None else InMemoryStateStore(), ListBook())
+        return cls(engine, settings, session_factory, announcer)
 
     # -- deciding ---------------------------------------------------------------------------
     def _watch(self) -> None:

@@ -9,9 +9,12 @@ from sqlalchemy.orm import Session
 
 from bayfin.antifraud.cases.service import on_decision_recorded
 from bayfin.antifraud.decisions.service import DecisionAnnouncer
+from bayfin.antifraud.engine.degraded import FallbackStateStore
 from bayfin.antifraud.engine.state import StateStore
 from bayfin.antifraud.service import FraudService
 from bayfin.antifraud.settings import FraudSettings
+from bayfin.integrations.redis_fraud_state import RedisStateStore
+from bayfin.kernel.errors import ValidationFailed
 from bayfin.kernel.platform import Platform, ServiceKey
 
 SETTINGS = FraudSettings
@@ -27,11 +30,22 @@ def decision_announcer() -> DecisionAnnouncer:
     return announcer
 
 
+def shared_state(redis_url: str, settings: FraudSettings, *, fallback: bool = False) -> StateStore:
+    """Feature state in Redis, shared by every worker (``fallback``: decide on local state while Redis
+    is unreachable)."""
+    store = RedisStateStore.from_url(redis_url, once_ttl_seconds=settings.once_seconds)
+    return FallbackStateStore(store) if fallback else store
+
+
 def build_service(settings: FraudSettings, session_factory: Callable[[], Session] | None = None, *,
                   redis_url: str | None = None, store: StateStore | None = None) -> FraudService:
-    """The fraud service for these settings, its recorded decisions announced to the cases side."""
-    return FraudService.build(settings, session_factory, redis_url=redis_url, store=store,
-                              announcer=decision_announcer())
+    """The fraud service for these settings (feature state where they say), its recorded decisions
+    announced to the cases side."""
+    if store is None and settings.state == "redis":
+        if not redis_url:
+            raise ValidationFailed("BAYFIN_FRAUD_STATE=redis needs BAYFIN_REDIS_URL")
+        store = shared_state(redis_url, settings)
+    return FraudService.build(settings, session_factory, store=store, announcer=decision_announcer())
 
 
 def configure(platform: Platform, settings: FraudSettings | None = None) -> FraudService:

@@ -10,7 +10,7 @@ import redis
 from bayfin.antifraud.engine.degraded import DegradedPolicy, FallbackStateStore
 from bayfin.antifraud.engine.engine import DecisionEngine
 from bayfin.antifraud.engine.ruleset import Outcome, RuleRegistry, load_ruleset
-from bayfin.antifraud.engine.state import RedisStateStore
+from bayfin.integrations.redis_fraud_state import RedisStateStore
 from tests.antifraud_events import event
 from tests.services import require_service
 

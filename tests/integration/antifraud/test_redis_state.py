@@ -7,7 +7,8 @@ import pytest
 from bayfin.antifraud.engine.engine import DecisionEngine
 from bayfin.antifraud.engine.eventfile import event_from_row, read_rows
 from bayfin.antifraud.engine.ruleset import RuleRegistry, load_ruleset
-from bayfin.antifraud.engine.state import InMemoryStateStore, RedisStateStore
+from bayfin.antifraud.engine.state import InMemoryStateStore
+from bayfin.integrations.redis_fraud_state import RedisStateStore
 from bayfin.simulation.antifraud.simulator import simulate
 from tests.services import require_service
 

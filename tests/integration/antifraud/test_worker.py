@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from bayfin.antifraud.engine.state import RedisStateStore
 from bayfin.antifraud.models import FraudDecisionRecord
 from bayfin.antifraud.settings import FraudSettings
 from bayfin.antifraud.wiring import build_service
 from bayfin.antifraud.worker import WorkerConfig, ensure_stream, run_worker
+from bayfin.integrations.redis_fraud_state import RedisStateStore
 from tests.antifraud_events import event_data
 from tests.services import require_service
 

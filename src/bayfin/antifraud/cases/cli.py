@@ -149,10 +149,10 @@ def worker_command(
     drains: the batch in hand is decided, stored and acknowledged, then the process exits 0."""
     import asyncio
 
-    from bayfin.antifraud.engine.degraded import DegradedPolicy, FallbackStateStore
-    from bayfin.antifraud.engine.state import InMemoryStateStore, RedisStateStore
+    from bayfin.antifraud.engine.degraded import DegradedPolicy
+    from bayfin.antifraud.engine.state import InMemoryStateStore
     from bayfin.antifraud.settings import FraudSettings
-    from bayfin.antifraud.wiring import build_service
+    from bayfin.antifraud.wiring import build_service, shared_state
     from bayfin.antifraud.worker import WorkerConfig, run_worker
     from bayfin.kernel.observability import Check, database_check, redis_check
 
@@ -164,8 +164,7 @@ def worker_command(
             if not platform.settings.redis_url:
                 err_console.print("[red]--state redis needs BAYFIN_REDIS_URL[/red]")
                 raise typer.Exit(2)
-            store = FallbackStateStore(RedisStateStore.from_url(platform.settings.redis_url,
-                                                                once_ttl_seconds=settings.once_seconds))
+            store = shared_state(platform.settings.redis_url, settings, fallback=True)
             checks["redis"] = redis_check(platform.settings.redis_url)
         service = build_service(settings, platform.session_factory, store=store)
         service.engine.degraded_policy = DegradedPolicy(frozenset(c for c in fail_closed.split(",") if c))

@@ -23,14 +23,6 @@ __all__ = ["DegradedPolicy", "FallbackStateStore"]
 log = logging.getLogger(__name__)
 
 
-def _unreachable_errors() -> tuple[type[BaseException], ...]:
-    try:
-        import redis
-    except ImportError:  # pragma: no cover - redis is a dependency
-        return (ConnectionError, TimeoutError)
-    return (redis.ConnectionError, redis.TimeoutError, ConnectionError, TimeoutError)
-
-
 @dataclass(frozen=True)
 class DegradedPolicy:
     """Per channel, what a decision taken on local state only does: channels listed fail closed."""
@@ -52,7 +44,9 @@ class FallbackStateStore:
         self.retry_seconds = retry_seconds
         self._clock = clock
         self._down_until = 0.0
-        self._errors = _unreachable_errors()
+        # the adapter names its own "cannot reach" errors (redis' are not the built-in ones)
+        self._errors: tuple[type[BaseException], ...] = (
+            ConnectionError, TimeoutError, *getattr(primary, "unreachable_errors", ()))
         self.last_degraded = False  # whether the latest call ran on local state (engine calls are serialised)
         self.failures = 0
 
