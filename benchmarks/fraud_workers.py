@@ -69,7 +69,8 @@ async def publish(docs: list[bytes]) -> None:
     import nats
     from nats.js.errors import NotFoundError
 
-    from bayfin.antifraud.worker import WorkerConfig, ensure_stream
+    from bayfin.antifraud.worker import WorkerConfig
+    from bayfin.integrations.nats_fraud_stream import ensure_stream
 
     nc = await nats.connect(NATS)
     js = nc.jetstream()

@@ -13,6 +13,9 @@ from bayfin.antifraud.engine.degraded import FallbackStateStore
 from bayfin.antifraud.engine.state import StateStore
 from bayfin.antifraud.service import FraudService
 from bayfin.antifraud.settings import FraudSettings
+from bayfin.antifraud.stream import FraudStream
+from bayfin.antifraud.worker import WorkerConfig
+from bayfin.integrations.nats_fraud_stream import NatsFraudStream
 from bayfin.integrations.redis_fraud_state import RedisStateStore
 from bayfin.kernel.errors import ValidationFailed
 from bayfin.kernel.platform import Platform, ServiceKey
@@ -58,3 +61,8 @@ def configure(platform: Platform, settings: FraudSettings | None = None) -> Frau
 def fraud_service(platform: Platform) -> FraudService:
     """The configured fraud service."""
     return platform.service(FRAUD)
+
+
+async def nats_stream(config: WorkerConfig) -> FraudStream:
+    """The worker's event stream on NATS JetStream (``run_worker(..., open_stream=nats_stream)``)."""
+    return await NatsFraudStream.open(config)

@@ -152,7 +152,7 @@ def worker_command(
     from bayfin.antifraud.engine.degraded import DegradedPolicy
     from bayfin.antifraud.engine.state import InMemoryStateStore
     from bayfin.antifraud.settings import FraudSettings
-    from bayfin.antifraud.wiring import build_service, shared_state
+    from bayfin.antifraud.wiring import build_service, nats_stream, shared_state
     from bayfin.antifraud.worker import WorkerConfig, run_worker
     from bayfin.kernel.observability import Check, database_check, redis_check
 
@@ -189,7 +189,8 @@ def worker_command(
                 stop = asyncio.Event()
                 on_stop_signals(stop.set, asyncio.get_running_loop())
                 try:
-                    return await run_worker(service, platform.session_factory, config, stop, on_ready=ready)
+                    return await run_worker(service, platform.session_factory, config, stop, on_ready=ready,
+                                            open_stream=nats_stream)
                 finally:
                     if probe is not None:
                         probe.serving = False
