@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from bayfin.cli.context import open_platform
 from bayfin.cli.output import JsonOption, console, emit, err_console, print_json, progress
+from bayfin.cli.serving import ProbePortOption, on_stop_signals, serving
 from bayfin.kernel.tenancy import TenantScope
 
 cli_name = "fraud"
@@ -346,9 +348,74 @@ def lists_show(
     emit(rows, as_json=as_json, title="list entries")
 
 
+def worker_command(
+    nats_url: str = typer.Option(None, "--nats", help="NATS server with JetStream (default BAYFIN_NATS_URL, "
+                                                      "else nats://127.0.0.1:4222)."),
+    state: str = typer.Option("redis", help="Feature state: redis (shared between workers) or memory."),
+    fail_closed: str = typer.Option("", help="Comma-separated channels held for review when degraded."),
+    models: Path | None = typer.Option(None, help="Model registry (live + shadow, reloaded)."),
+    stream: str = typer.Option("FRAUD_EVENTS", help="JetStream stream of events."),
+    subject: str = typer.Option("bayfin.fraud.events", help="Subject the events are published on."),
+    durable: str = typer.Option("fraud-deciders", help="Durable consumer shared by the workers."),
+    probe_port: int = ProbePortOption,
+) -> None:
+    """Consume events from NATS JetStream, decide, store and publish the decisions. SIGTERM or Ctrl-C
+    drains: the batch in hand is decided, stored and acknowledged, then the process exits 0."""
+    import asyncio
+
+    from bayfin.antifraud.engine.degraded import DegradedPolicy
+    from bayfin.antifraud.engine.state import InMemoryStateStore
+    from bayfin.antifraud.settings import FraudSettings
+    from bayfin.antifraud.wiring import build_service, nats_stream, shared_state
+    from bayfin.antifraud.worker import WorkerConfig, run_worker
+    from bayfin.kernel.observability import Check, database_check, redis_check
+
+    with open_platform() as platform:
+        settings = FraudSettings() if models is None else FraudSettings(models_dir=models)
+        store: Any = InMemoryStateStore()
+        checks: dict[str, Check] = {"database": database_check(platform.engine)}
+        if state == "redis":
+            if not platform.settings.redis_url:
+                err_console.print("[red]--state redis needs BAYFIN_REDIS_URL[/red]")
+                raise typer.Exit(2)
+            store = shared_state(platform.settings.redis_url, settings, fallback=True)
+            checks["redis"] = redis_check(platform.settings.redis_url)
+        service = build_service(settings, platform.session_factory, store=store)
+        service.engine.degraded_policy = DegradedPolicy(frozenset(c for c in fail_closed.split(",") if c))
+
+        config = WorkerConfig(nats_url=nats_url or platform.settings.nats_url or "nats://127.0.0.1:4222",
+                              stream=stream, subject=subject, durable=durable)
+        connection: list[Any] = []
+
+        def nats_connected(_timeout: float) -> None:
+            if not connection or not connection[0].is_connected:
+                raise ConnectionError("the worker's NATS connection is down")
+
+        checks["nats"] = nats_connected
+        with serving(platform, "bayfin-fraud-worker", checks, probe_port) as probe:
+
+            def ready(nc: Any) -> None:
+                connection.append(nc)
+                if probe is not None:
+                    probe.serving = True
+
+            async def main() -> int:
+                stop = asyncio.Event()
+                on_stop_signals(stop.set, asyncio.get_running_loop())
+                try:
+                    return await run_worker(service, platform.session_factory, config, stop, on_ready=ready,
+                                            open_stream=nats_stream)
+                finally:
+                    if probe is not None:
+                        probe.serving = False
+
+            acked = asyncio.run(main())
+    emit({"acknowledged": acked}, as_json=False, title="worker stopped")
+
+
 def _mount_learning() -> None:
     # the learning commands live in their own file: they pull in LightGBM only when run
-    from bayfin.antifraud.cases.cli import cases_app, worker_command
+    from bayfin.antifraud.cases.cli import cases_app
     from bayfin.antifraud.learning.cli import (
         backtest_command,
         evaluate_command,

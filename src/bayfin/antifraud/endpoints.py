@@ -191,7 +191,7 @@ def ruleset_summary(rs: RuleSet) -> RuleSetOut:
 def _mount_cases() -> None:
     # the case API lives in its own file; one router per module is what the registry mounts
     from bayfin.antifraud.cases.endpoints import router as cases_router
-    from bayfin.antifraud.learning.endpoints import router as models_router
+    from bayfin.antifraud.model_endpoints import router as models_router
 
     router.include_router(cases_router)
     router.include_router(models_router)
