@@ -30,10 +30,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bayfin.antifraud.backtest import backtest, event_scan, event_table, per_event_features, rule_features
-from bayfin.antifraud.ruleset import load_ruleset
-from bayfin.antifraud.simulator import simulate
-from bayfin.antifraud.vectorised import vectorised_features
+from bayfin.antifraud.engine.ruleset import load_ruleset
+from bayfin.antifraud.learning.backtest import (
+    backtest,
+    event_scan,
+    event_table,
+    per_event_features,
+    rule_features,
+)
+from bayfin.antifraud.learning.vectorised import vectorised_features
+from bayfin.simulation.antifraud.simulator import simulate
 
 DAY_EVENTS = 30e6
 

@@ -31,13 +31,13 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bayfin.antifraud.engine import DecisionEngine
-from bayfin.antifraud.eventfile import event_data_from_row, event_from_row, read_rows
-from bayfin.antifraud.features import FEATURE_DEFAULTS, NULLABLE
-from bayfin.antifraud.replay import replay
-from bayfin.antifraud.rulelang import compile_group
-from bayfin.antifraud.ruleset import RuleRegistry, load_ruleset
-from bayfin.antifraud.simulator import simulate
+from bayfin.antifraud.engine.engine import DecisionEngine
+from bayfin.antifraud.engine.eventfile import event_data_from_row, event_from_row, read_rows
+from bayfin.antifraud.engine.features import FEATURE_DEFAULTS, NULLABLE
+from bayfin.antifraud.engine.rulelang import compile_group
+from bayfin.antifraud.engine.ruleset import RuleRegistry, load_ruleset
+from bayfin.antifraud.learning.replay import replay
+from bayfin.simulation.antifraud.simulator import simulate
 
 VENV_BIN = Path(sys.executable).parent
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"

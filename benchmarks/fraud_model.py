@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bayfin.antifraud.handbook import simulate_handbook
-from bayfin.antifraud.learning import CompiledModel, prequential, summarize
-from bayfin.antifraud.training import handbook_features
+from bayfin.antifraud.learning.model import CompiledModel, prequential, summarize
+from bayfin.antifraud.learning.training import handbook_features
+from bayfin.simulation.antifraud.handbook import simulate_handbook
 
 
 def _time_us(fn, rows) -> tuple[float, float]:  # type: ignore[no-untyped-def]

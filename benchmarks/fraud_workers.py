@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bayfin.antifraud.eventfile import event_data_from_row, read_rows
-from bayfin.antifraud.simulator import simulate
+from bayfin.antifraud.engine.eventfile import event_data_from_row, read_rows
+from bayfin.simulation.antifraud.simulator import simulate
 
 VENV_BIN = Path(sys.executable).parent
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -69,7 +69,8 @@ async def publish(docs: list[bytes]) -> None:
     import nats
     from nats.js.errors import NotFoundError
 
-    from bayfin.antifraud.worker import WorkerConfig, ensure_stream
+    from bayfin.antifraud.worker import WorkerConfig
+    from bayfin.integrations.nats_fraud_stream import ensure_stream
 
     nc = await nats.connect(NATS)
     js = nc.jetstream()

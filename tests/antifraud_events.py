@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bayfin.antifraud.events import FraudEvent
+from bayfin.antifraud.engine.events import FraudEvent
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 in Guangzhou, a Monday
 GUANGZHOU = {"lat": 23.13, "lon": 113.26, "city": "Guangzhou"}

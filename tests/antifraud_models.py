@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from bayfin.antifraud.catalogue import load_catalogue
-from bayfin.antifraud.features import FeatureComputer
-from bayfin.antifraud.learning import ModelRegistry, train_model
-from bayfin.antifraud.ruleset import RuleRegistry, load_ruleset
-from bayfin.antifraud.state import InMemoryStateStore
+from bayfin.antifraud.engine.catalogue import load_catalogue
+from bayfin.antifraud.engine.features import FeatureComputer
+from bayfin.antifraud.engine.ruleset import RuleRegistry, load_ruleset
+from bayfin.antifraud.engine.state import InMemoryStateStore
+from bayfin.antifraud.learning.model import ModelRegistry, train_model
 from tests.antifraud_events import event
 
 NAMES = ["amount_yuan", "hour"]

@@ -231,7 +231,7 @@ def test_a_risk_analyst_sees_the_index_distribution_the_leads_and_a_firms_portra
 
 
 def test_a_fraud_analyst_sees_the_blocked_amount_by_typology_of_their_own_bank(browser, server):
-    from bayfin.antifraud import repository as fraud_repo
+    from bayfin.antifraud.decisions import repository as fraud_repo
 
     page = new_page(browser, server, "en")
     sign_in(page, server, "operator", "/console/fraud")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from bayfin.cli.context import open_platform
 from bayfin.cli.output import JsonOption, console, emit, err_console, print_json, progress
+from bayfin.cli.serving import ProbePortOption, on_stop_signals, serving
 from bayfin.kernel.tenancy import TenantScope
 
 cli_name = "fraud"
@@ -57,18 +59,19 @@ def replay_command(
     as_json: bool = JsonOption,
 ) -> None:
     """Decide every event of a file in time order; report outcomes, throughput and label agreement."""
-    from bayfin.antifraud.eventfile import count_rows
-    from bayfin.antifraud.replay import replay
-    from bayfin.antifraud.service import DecisionWriter, FraudService, FraudSettings, decision_row
+    from bayfin.antifraud.decisions.service import DecisionWriter, decision_row
+    from bayfin.antifraud.engine.eventfile import count_rows
+    from bayfin.antifraud.learning.replay import replay
+    from bayfin.antifraud.settings import FraudSettings
+    from bayfin.antifraud.wiring import build_service
 
     total = count_rows(path) if limit is None else limit
     with open_platform() as platform:
         settings = FraudSettings(state=state, write_mode="inline", warm_rules=True, reload_seconds=0)
-        service = FraudService.build(
-            settings, platform.session_factory, redis_url=platform.settings.redis_url
-        )
+        service = build_service(settings, platform.session_factory, redis_url=platform.settings.redis_url)
         service.refresh_lists()
-        writer = DecisionWriter(platform.session_factory, batch_size=2_000) if record else None
+        writer = DecisionWriter(platform.session_factory, batch_size=2_000,
+                                announcer=service.announcer) if record else None
         now = datetime.now(UTC)
         try:
             with progress("replaying", total) as advance:
@@ -119,7 +122,7 @@ def simulate_command(
 ) -> None:
     """Write a labelled, reproducible stream of events with injected fraud scenarios."""
     if profile == "handbook":
-        from bayfin.antifraud.handbook import simulate_handbook
+        from bayfin.simulation.antifraud.handbook import simulate_handbook
 
         with progress("simulating (handbook)", 5) as advance:
             summary = simulate_handbook(
@@ -131,7 +134,7 @@ def simulate_command(
                 on_step=lambda _name: advance(),
             )
     elif profile == "bank":
-        from bayfin.antifraud.simulator import simulate
+        from bayfin.simulation.antifraud.simulator import simulate
 
         with progress("simulating days", days) as advance:
             summary = simulate(
@@ -154,9 +157,9 @@ def rules_validate(
     as_json: bool = JsonOption,
 ) -> None:
     """Compile every rule and run its firing and quiet cases; exit 1 on any error or failed case."""
-    from bayfin.antifraud.rulelang import RuleSyntaxError
-    from bayfin.antifraud.ruleset import load_ruleset
-    from bayfin.antifraud.ruletests import run_rule_tests
+    from bayfin.antifraud.engine.rulelang import RuleSyntaxError
+    from bayfin.antifraud.engine.ruleset import load_ruleset
+    from bayfin.antifraud.engine.ruletests import run_rule_tests
 
     try:
         ruleset = load_ruleset(directory)
@@ -202,7 +205,7 @@ def rules_list(
     as_json: bool = JsonOption,
 ) -> None:
     """The rules with their score or action, scope and mode."""
-    from bayfin.antifraud.ruleset import load_ruleset
+    from bayfin.antifraud.engine.ruleset import load_ruleset
 
     ruleset = load_ruleset(directory)
     rows = [
@@ -228,7 +231,7 @@ def types_command(
     as_json: bool = JsonOption,
 ) -> None:
     """The transaction-type catalogue (channel × business × sub-type)."""
-    from bayfin.antifraud.catalogue import load_catalogue
+    from bayfin.antifraud.engine.catalogue import load_catalogue
 
     catalogue = load_catalogue()
     rows = [
@@ -245,7 +248,7 @@ def totals_command(
     as_json: bool = JsonOption,
 ) -> None:
     """Decisions, blocks and the amount protected, grouped."""
-    from bayfin.antifraud import repository
+    from bayfin.antifraud.decisions import repository
     from bayfin.kernel.money import fen_to_yuan
 
     if by not in repository.GROUPS:
@@ -325,7 +328,7 @@ def lists_show(
     kind: str = typer.Option(None, help="Only block, allow or watch."), as_json: bool = JsonOption
 ) -> None:
     """The unexpired list entries."""
-    from bayfin.antifraud import repository
+    from bayfin.antifraud.decisions import repository
 
     with open_platform() as platform, platform.unit_of_work() as uow:
         rows = [
@@ -345,10 +348,75 @@ def lists_show(
     emit(rows, as_json=as_json, title="list entries")
 
 
+def worker_command(
+    nats_url: str = typer.Option(None, "--nats", help="NATS server with JetStream (default BAYFIN_NATS_URL, "
+                                                      "else nats://127.0.0.1:4222)."),
+    state: str = typer.Option("redis", help="Feature state: redis (shared between workers) or memory."),
+    fail_closed: str = typer.Option("", help="Comma-separated channels held for review when degraded."),
+    models: Path | None = typer.Option(None, help="Model registry (live + shadow, reloaded)."),
+    stream: str = typer.Option("FRAUD_EVENTS", help="JetStream stream of events."),
+    subject: str = typer.Option("bayfin.fraud.events", help="Subject the events are published on."),
+    durable: str = typer.Option("fraud-deciders", help="Durable consumer shared by the workers."),
+    probe_port: int = ProbePortOption,
+) -> None:
+    """Consume events from NATS JetStream, decide, store and publish the decisions. SIGTERM or Ctrl-C
+    drains: the batch in hand is decided, stored and acknowledged, then the process exits 0."""
+    import asyncio
+
+    from bayfin.antifraud.engine.degraded import DegradedPolicy
+    from bayfin.antifraud.engine.state import InMemoryStateStore
+    from bayfin.antifraud.settings import FraudSettings
+    from bayfin.antifraud.wiring import build_service, nats_stream, shared_state
+    from bayfin.antifraud.worker import WorkerConfig, run_worker
+    from bayfin.kernel.observability import Check, database_check, redis_check
+
+    with open_platform() as platform:
+        settings = FraudSettings() if models is None else FraudSettings(models_dir=models)
+        store: Any = InMemoryStateStore()
+        checks: dict[str, Check] = {"database": database_check(platform.engine)}
+        if state == "redis":
+            if not platform.settings.redis_url:
+                err_console.print("[red]--state redis needs BAYFIN_REDIS_URL[/red]")
+                raise typer.Exit(2)
+            store = shared_state(platform.settings.redis_url, settings, fallback=True)
+            checks["redis"] = redis_check(platform.settings.redis_url)
+        service = build_service(settings, platform.session_factory, store=store)
+        service.engine.degraded_policy = DegradedPolicy(frozenset(c for c in fail_closed.split(",") if c))
+
+        config = WorkerConfig(nats_url=nats_url or platform.settings.nats_url or "nats://127.0.0.1:4222",
+                              stream=stream, subject=subject, durable=durable)
+        connection: list[Any] = []
+
+        def nats_connected(_timeout: float) -> None:
+            if not connection or not connection[0].is_connected:
+                raise ConnectionError("the worker's NATS connection is down")
+
+        checks["nats"] = nats_connected
+        with serving(platform, "bayfin-fraud-worker", checks, probe_port) as probe:
+
+            def ready(nc: Any) -> None:
+                connection.append(nc)
+                if probe is not None:
+                    probe.serving = True
+
+            async def main() -> int:
+                stop = asyncio.Event()
+                on_stop_signals(stop.set, asyncio.get_running_loop())
+                try:
+                    return await run_worker(service, platform.session_factory, config, stop, on_ready=ready,
+                                            open_stream=nats_stream)
+                finally:
+                    if probe is not None:
+                        probe.serving = False
+
+            acked = asyncio.run(main())
+    emit({"acknowledged": acked}, as_json=False, title="worker stopped")
+
+
 def _mount_learning() -> None:
     # the learning commands live in their own file: they pull in LightGBM only when run
-    from bayfin.antifraud.case_cli import cases_app, worker_command
-    from bayfin.antifraud.model_cli import (
+    from bayfin.antifraud.cases.cli import cases_app
+    from bayfin.antifraud.learning.cli import (
         backtest_command,
         evaluate_command,
         models_app,

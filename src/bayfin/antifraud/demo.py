@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bayfin.antifraud import repository
-from bayfin.antifraud.replay import replay
-from bayfin.antifraud.service import decision_row
-from bayfin.antifraud.simulator import simulate
+from bayfin.antifraud.decisions import repository
+from bayfin.antifraud.decisions.service import decision_row
+from bayfin.antifraud.learning.replay import replay
 from bayfin.antifraud.wiring import fraud_service
 from bayfin.kernel.platform import Platform
+from bayfin.simulation.antifraud.simulator import simulate
 
 
 def seed_demo(platform: Platform, workdir: Path, seed: int) -> dict[str, Any]:

@@ -8,10 +8,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from bayfin.antifraud import repository
-from bayfin.antifraud.engine import Decision
-from bayfin.antifraud.events import FraudEvent
-from bayfin.antifraud.ruleset import RuleSet
+from bayfin.antifraud.decisions import repository
+from bayfin.antifraud.engine.engine import Decision
+from bayfin.antifraud.engine.events import FraudEvent
+from bayfin.antifraud.engine.ruleset import RuleSet
 from bayfin.antifraud.schemas import (
     DecisionOut,
     ListEntryIn,
@@ -190,7 +190,7 @@ def ruleset_summary(rs: RuleSet) -> RuleSetOut:
 
 def _mount_cases() -> None:
     # the case API lives in its own file; one router per module is what the registry mounts
-    from bayfin.antifraud.case_endpoints import router as cases_router
+    from bayfin.antifraud.cases.endpoints import router as cases_router
     from bayfin.antifraud.model_endpoints import router as models_router
 
     router.include_router(cases_router)

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from bayfin.antifraud.learning.shadow import ModelWatcher, shadow_report
 from bayfin.antifraud.schemas import ModelStateOut, PromotedOut, ShadowReportOut
-from bayfin.antifraud.shadow import ModelWatcher, shadow_report
 from bayfin.antifraud.wiring import fraud_service
 from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Tenant, UoW, require
 from bayfin.api.problems import problem_schema

@@ -1,4 +1,4 @@
-"""API shapes (the event itself is :class:`bayfin.antifraud.events.FraudEvent`)."""
+"""API shapes (the event itself is :class:`bayfin.antifraud.engine.events.FraudEvent`)."""
 
 from __future__ import annotations
 

@@ -1,32 +1,37 @@
-"""Use cases: decide and record, totals, lists, rule reloads; and the batched decision writer."""
+"""Use cases: decide and record, lists, rule reloads.
+
+An event walks forward: this service asks the engine for a decision, the decisions side records it
+(inline in the caller's transaction, or through the batched writer) and announces it; the cases side,
+subscribed at start-up, opens the case it calls for."""
 
 from __future__ import annotations
 
 import gc
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.orm import Session
 
-from bayfin.antifraud import repository
-from bayfin.antifraud.alerts import AlertPolicy, CaseSpec, case_for
-from bayfin.antifraud.cases import open_decision_case
-from bayfin.antifraud.engine import Decision, DecisionEngine
-from bayfin.antifraud.events import FraudEvent
-from bayfin.antifraud.learning import ModelRegistry
-from bayfin.antifraud.lists import ENTITY_TYPES, LIST_KINDS, ListBook, ListEntry
+from bayfin.antifraud.decisions import repository
+from bayfin.antifraud.decisions.alerts import AlertPolicy, case_for
+from bayfin.antifraud.decisions.service import (
+    DecisionAnnouncer,
+    DecisionWriter,
+    decision_row,
+    record_decision,
+)
+from bayfin.antifraud.engine.engine import Decision, DecisionEngine
+from bayfin.antifraud.engine.events import FraudEvent
+from bayfin.antifraud.engine.lists import ENTITY_TYPES, LIST_KINDS, ListBook, ListEntry
+from bayfin.antifraud.engine.ruleset import RuleRegistry, RuleSet, load_ruleset
+from bayfin.antifraud.engine.state import InMemoryStateStore, StateStore
+from bayfin.antifraud.learning.model import ModelRegistry
+from bayfin.antifraud.learning.shadow import ModelWatcher
 from bayfin.antifraud.models import FraudListEntry
-from bayfin.antifraud.ruleset import RuleRegistry, RuleSet, load_ruleset
-from bayfin.antifraud.shadow import ModelWatcher
-from bayfin.antifraud.state import ONCE_TTL_SECONDS, InMemoryStateStore, RedisStateStore, StateStore
+from bayfin.antifraud.settings import FraudSettings
 from bayfin.kernel.errors import Forbidden, NotFound, ValidationFailed
 from bayfin.kernel.observability import FRAUD_DECISION_SECONDS, FRAUD_DECISIONS
 from bayfin.kernel.tenancy import TenantScope
@@ -36,164 +41,20 @@ log = logging.getLogger(__name__)
 ENGINE_SCOPE = TenantScope.system("antifraud-engine")
 
 
-class FraudSettings(BaseSettings):
-    """Anti-fraud knobs (``BAYFIN_FRAUD_*``)."""
-
-    model_config = SettingsConfigDict(env_prefix="BAYFIN_FRAUD_", env_file=None, extra="ignore")
-
-    rules_dir: Path | None = Field(default=None, description="Folder of rule files (YAML); empty: the rule "
-                                   "set shipped with bayfin.")
-    state: Literal["memory", "redis"] = Field(
-        default="memory", description="Where feature state (velocity windows, profiles) lives: in the "
-        "process, or in Redis shared by every worker (needs BAYFIN_REDIS_URL).")
-    write_mode: Literal["inline", "batched"] = Field(
-        default="inline", description="Record each decision in its request's transaction, or in batches "
-        "off the hot path.")
-    batch_size: int = Field(default=500, ge=1, le=50_000, description="Decisions per batched write.")
-    reload_seconds: float = Field(default=5.0, ge=0, description="How often to look for changed rule files "
-                                  "(0: never).")
-    lists_refresh_seconds: float = Field(default=30.0, ge=0, description="How often to re-read block/allow "
-                                         "lists written by other workers.")
-    warm_rules: bool = Field(default=False, description="Compile every event type's rule group at start "
-                             "instead of on first use.")
-    tune_gc: bool = Field(default=False, description="Serving: collect garbage less often (long-lived "
-                          "feature states made full collections show up as latency spikes) and freeze "
-                          "start-up objects out of the collector's sight.")
-    models_dir: Path | None = Field(default=None, description="The model registry folder; the live and "
-                                    "shadow versions are loaded from it (empty: rules only).")
-    model_reload_seconds: float = Field(default=5.0, ge=0, description="How often to look for a changed "
-                                        "model registry.")
-    alert_block_amount_fen: int = Field(default=5_000_000, ge=0, description="A BLOCK at least this large "
-                                        "(fen) opens a case for an analyst.")
-    alert_shadow_disagreement: float = Field(
-        default=0.5, gt=0, le=1, description="A gap between the live and shadow model's probabilities "
-        "this large opens a case.")
-    once_seconds: int = Field(default=ONCE_TTL_SECONDS, ge=1, description="Shared (Redis) state: how long an "
-                              "event folded into it is remembered, so a redelivery to another worker is not "
-                              "counted twice (must outlast the broker's ack wait).")
-
-
-def decision_row(decision: Decision, institution_id: str | None, decided_at: datetime) -> dict[str, Any]:
-    """The database row for a decision."""
-    return {
-        "event_id": decision.event_id, "occurred_at": datetime.fromtimestamp(decision.occurred_at, UTC),
-        "decided_at": decided_at, "channel": decision.channel, "type": decision.type,
-        "customer_id": decision.customer_id, "account_id": decision.account_id,
-        "amount_fen": decision.amount_fen, "outcome": decision.outcome.name, "score": decision.score,
-        "primary_typology": decision.primary_typology, "rules": [h.rule_id for h in decision.hits],
-        "shadow_rules": [h.rule_id for h in decision.shadow_hits],
-        "reason_codes": list(decision.reason_codes),
-        "amount_protected_fen": decision.amount_protected_fen, "ruleset_version": decision.ruleset_version,
-        "institution_id": institution_id, "elapsed_us": decision.elapsed_us,
-        "details": _details(decision),
-    }
-
-
-def _details(decision: Decision) -> dict[str, Any]:
-    details: dict[str, Any] = {"typologies": list(decision.typologies)}
-    verdict = decision.model
-    if verdict is not None:
-        details["model"] = {"version": verdict.version, "probability": round(verdict.probability, 5),
-                            "points": verdict.points}
-        if verdict.shadow_probability is not None and decision.shadow_outcome is not None:
-            details["shadow"] = {"version": verdict.shadow_version,
-                                 "probability": round(verdict.shadow_probability, 5),
-                                 "points": verdict.shadow_points, "outcome": decision.shadow_outcome.name}
-    return details
-
-
-def record_decision(session: Session, row: dict[str, Any], case: CaseSpec | None) -> None:
-    """Insert a decision row and open the case it calls for (with its alerts in the case history)."""
-    repository.insert_decisions(session, [row])
-    if case is not None:
-        open_decision_case(session, row, case.source, case.alerts)
-
-
-class DecisionWriter:
-    """Writes decision rows in batches on a background thread, off the request path.
-
-    Nothing is dropped: a failed batch is retried (with a pause) until it is written, and ``close``
-    drains the queue before returning. A crash of the whole process can lose what is still queued
-    (at most about one batch interval); callers that cannot accept that use the inline mode.
-    """
-
-    def __init__(self, session_factory: Callable[[], Session], batch_size: int = 500,
-                 interval: float = 0.2) -> None:
-        self._factory = session_factory
-        self._batch_size = batch_size
-        self._interval = interval
-        self._queue: queue.Queue[tuple[dict[str, Any], CaseSpec | None] | None] = queue.Queue()
-        self.written = 0
-        self.failures = 0
-        self._thread = threading.Thread(target=self._run, name="fraud-decision-writer", daemon=True)
-        self._thread.start()
-
-    def submit(self, row: dict[str, Any], case: CaseSpec | None = None) -> None:
-        """Queue one row (and the case it opens, if any)."""
-        self._queue.put((row, case))
-
-    def _write(self, items: list[tuple[dict[str, Any], CaseSpec | None]]) -> None:
-        rows = [row for row, _case in items]
-        while True:
-            try:
-                with self._factory() as session:
-                    repository.insert_decisions(session, rows)
-                    for row, case in items:
-                        if case is not None:
-                            open_decision_case(session, row, case.source, case.alerts)
-                    session.commit()
-                self.written += len(rows)
-                return
-            except Exception:
-                self.failures += 1
-                log.exception("writing %d fraud decisions failed; retrying", len(rows))
-                time.sleep(min(5.0, 0.2 * self.failures))
-
-    def _run(self) -> None:
-        stop = False
-        while not stop:
-            rows: list[tuple[dict[str, Any], CaseSpec | None]] = []
-            try:
-                item = self._queue.get(timeout=self._interval)
-            except queue.Empty:
-                continue
-            deadline = time.monotonic() + self._interval
-            while True:
-                if item is None:
-                    stop = True
-                else:
-                    rows.append(item)
-                if stop or len(rows) >= self._batch_size:
-                    break
-                try:
-                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    break
-            self._write(rows)
-            for _ in range(len(rows) + (1 if stop else 0)):
-                self._queue.task_done()
-
-    def flush(self) -> None:
-        """Block until every queued row is written."""
-        self._queue.join()
-
-    def close(self) -> None:
-        """Write what is queued, then stop the thread."""
-        self._queue.put(None)
-        self._thread.join()
-
-
 class FraudService:
     """The engine plus what surrounds it: recording, lists from the database, rule reloads."""
 
     def __init__(self, engine: DecisionEngine, settings: FraudSettings,
-                 session_factory: Callable[[], Session] | None = None) -> None:
+                 session_factory: Callable[[], Session] | None = None,
+                 announcer: DecisionAnnouncer | None = None) -> None:
         self.engine = engine
         self.settings = settings
         self._session_factory = session_factory
+        #: Told of every recorded decision (the cases side subscribes in wiring).
+        self.announcer = announcer if announcer is not None else DecisionAnnouncer()
         self.writer: DecisionWriter | None = None
         if settings.write_mode == "batched" and session_factory is not None:
-            self.writer = DecisionWriter(session_factory, settings.batch_size)
+            self.writer = DecisionWriter(session_factory, settings.batch_size, announcer=self.announcer)
         self._lists_loaded_at = -1.0
         self.alert_policy = AlertPolicy(settings.alert_block_amount_fen, settings.alert_shadow_disagreement)
         self.models: ModelWatcher | None = None
@@ -219,17 +80,12 @@ class FraudService:
 
     @classmethod
     def build(cls, settings: FraudSettings, session_factory: Callable[[], Session] | None = None,
-              redis_url: str | None = None, store: StateStore | None = None) -> FraudService:
-        """Compile the rule set and pick the state store the settings ask for."""
+              store: StateStore | None = None, announcer: DecisionAnnouncer | None = None) -> FraudService:
+        """Compile the rule set; feature state in ``store`` (wiring picks it from settings), else in
+        this process."""
         registry = RuleRegistry(load_ruleset(settings.rules_dir), settings.rules_dir)
-        if store is None:
-            if settings.state == "redis":
-                if not redis_url:
-                    raise ValidationFailed("BAYFIN_FRAUD_STATE=redis needs BAYFIN_REDIS_URL")
-                store = RedisStateStore.from_url(redis_url, once_ttl_seconds=settings.once_seconds)
-            else:
-                store = InMemoryStateStore()
-        return cls(DecisionEngine(registry, store, ListBook()), settings, session_factory)
+        engine = DecisionEngine(registry, store if store is not None else InMemoryStateStore(), ListBook())
+        return cls(engine, settings, session_factory, announcer)
 
     # -- deciding ---------------------------------------------------------------------------
     def _watch(self) -> None:
@@ -280,7 +136,7 @@ class FraudService:
             if self.writer is not None:
                 self.writer.submit(row, case)
             elif session is not None:
-                record_decision(session, row, case)
+                record_decision(session, row, case, self.announcer)
         return decision
 
     # -- lists ------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Streaming mode: decide events consumed from NATS JetStream and publish the decisions.
+"""Streaming mode: decide events consumed from a stream (NATS JetStream, through the
+:class:`~bayfin.antifraud.stream.FraudStream` protocol) and publish the decisions.
 
 Every worker pulls from one durable JetStream consumer, so the stream's events are shared among
 them (a work queue). A message is acknowledged only after its decision is committed to the
@@ -18,7 +19,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,12 +27,13 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bayfin.antifraud import repository
-from bayfin.antifraud.events import FraudEvent
+from bayfin.antifraud.decisions import repository
+from bayfin.antifraud.engine.events import FraudEvent
 from bayfin.antifraud.service import FraudService
+from bayfin.antifraud.stream import FraudStream
 from bayfin.kernel.observability import FRAUD_CONSUMER_ACK_PENDING, FRAUD_CONSUMER_PENDING
 
-__all__ = ["WorkerConfig", "ensure_stream", "run_worker"]
+__all__ = ["StreamOpener", "WorkerConfig", "run_worker"]
 
 log = logging.getLogger(__name__)
 
@@ -49,20 +51,6 @@ class WorkerConfig:
     ack_wait_seconds: float = 5.0
     #: How often the consumer's lag is read for the metrics.
     lag_every_seconds: float = 5.0
-
-
-async def ensure_stream(js: Any, config: WorkerConfig) -> None:
-    """Create the event stream and the shared durable pull consumer if they do not exist."""
-    from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
-    from nats.js.errors import NotFoundError
-
-    try:
-        await js.stream_info(config.stream)
-    except NotFoundError:
-        await js.add_stream(StreamConfig(name=config.stream, subjects=[config.subject]))
-    await js.add_consumer(config.stream, ConsumerConfig(
-        durable_name=config.durable, ack_policy=AckPolicy.EXPLICIT, ack_wait=config.ack_wait_seconds,
-        max_ack_pending=10_000))
 
 
 STORE_ATTEMPTS = 4  # then the event is left unacknowledged for JetStream to deliver again
@@ -96,64 +84,55 @@ def _store_once(service: FraudService, factory: sessionmaker[Session], event: Fr
         return decision.as_dict()
 
 
-async def _record_lag(js: Any, config: WorkerConfig) -> None:
+async def _record_lag(stream: FraudStream, config: WorkerConfig) -> None:
     """Export the consumer's backlog; a failed read leaves the last figures (the next try may work)."""
     try:
-        info = await js.consumer_info(config.stream, config.durable)
+        pending, ack_pending = await stream.lag()
     except Exception as exc:
         log.warning("fraud worker: consumer lag unreadable (%s)", type(exc).__name__)
         return
-    FRAUD_CONSUMER_PENDING.labels(config.stream, config.durable).set(info.num_pending or 0)
-    FRAUD_CONSUMER_ACK_PENDING.labels(config.stream, config.durable).set(info.num_ack_pending or 0)
+    FRAUD_CONSUMER_PENDING.labels(config.stream, config.durable).set(pending)
+    FRAUD_CONSUMER_ACK_PENDING.labels(config.stream, config.durable).set(ack_pending)
+
+
+#: Opens the worker's stream for a configuration (wiring gives the NATS one; tests an in-memory one).
+StreamOpener = Callable[[WorkerConfig], Awaitable[FraudStream]]
 
 
 async def run_worker(service: FraudService, factory: sessionmaker[Session], config: WorkerConfig,
                      stop: asyncio.Event, on_decided: Callable[[dict[str, Any]], None] | None = None,
-                     on_ready: Callable[[Any], None] | None = None) -> int:
+                     on_ready: Callable[[FraudStream], None] | None = None, *,
+                     open_stream: StreamOpener) -> int:
     """Consume until ``stop`` is set; returns how many messages were acknowledged. ``on_ready`` gets
-    the NATS connection once the consumer is subscribed (the probe watches it)."""
-    import nats
-    from nats.errors import TimeoutError as NatsTimeout
-
-    nc = await nats.connect(config.nats_url)
+    the stream once the consumer is subscribed (the probe watches its connection)."""
+    stream = await open_stream(config)
     acked = 0
-    sub = None
     try:
-        js = nc.jetstream()
-        await ensure_stream(js, config)
-        sub = await js.pull_subscribe(config.subject, durable=config.durable, stream=config.stream)
         if on_ready is not None:
-            on_ready(nc)
+            on_ready(stream)
         next_lag = 0.0
         loop = asyncio.get_running_loop()
         while not stop.is_set():
             if loop.time() >= next_lag:
                 next_lag = loop.time() + config.lag_every_seconds
-                await _record_lag(js, config)
-            try:
-                messages = await sub.fetch(config.batch, timeout=0.5)
-            except (TimeoutError, NatsTimeout):
-                continue
+                await _record_lag(stream, config)
+            messages = await stream.fetch(config.batch, timeout=0.5)
             for msg in messages:
                 # the database work runs on a thread so the connection keeps answering heartbeats
                 try:
                     result = await asyncio.to_thread(_decide_and_store, service, factory, msg.data)
                 except OperationalError as exc:
                     # a passing storage failure (SQLite busy, a dropped PostgreSQL connection): the
-                    # event is not acknowledged, JetStream delivers it again, and the worker goes on
+                    # event is not acknowledged, the stream delivers it again, and the worker goes on
                     log.warning("fraud worker: decision not stored, redelivery requested (%s)",
                                 type(exc.orig).__name__)
                     await msg.nak(delay=config.ack_wait_seconds)
                     continue
-                await nc.publish(config.decisions_subject, json.dumps(result, default=str).encode())
+                await stream.publish(config.decisions_subject, json.dumps(result, default=str).encode())
                 await msg.ack()  # only now: the decision is committed
                 acked += 1
                 if on_decided is not None:
                     on_decided(result)
     finally:
-        if sub is not None:
-            # without this, draining a connection whose pull subscription has fetched messages waits
-            # for nats-py's 30 s drain timeout and fails (nats-py 2.x)
-            await sub.unsubscribe()
-        await nc.drain()
+        await stream.close()
     return acked

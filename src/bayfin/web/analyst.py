@@ -13,7 +13,7 @@ from fastapi import APIRouter
 from sqlalchemy.orm import Session as OrmSession
 from starlette.responses import Response
 
-from bayfin.antifraud import repository as fraud_repo
+from bayfin.antifraud import decision_totals, latest_decisions
 from bayfin.api.deps import Session
 from bayfin.kernel.errors import NotFound
 from bayfin.kernel.security import Principal
@@ -48,10 +48,10 @@ def fraud(page: SignedIn, session: Session) -> Response:
     """Blocked amount by typology and the latest decisions (htmx refreshes the stream)."""
     principal = FRAUD_READER.check(page.require_principal())
     scope = _fraud_scope(page, principal)
-    totals = fraud_repo.totals(session, by="typology", since=None, until=None, scope=scope)
+    totals = decision_totals(session, scope, by="typology")
     # analysts work the held decisions: those are shown unless all are asked for
     show_all = page.request.query_params.get("show") == "all"
-    decisions = fraud_repo.latest_decisions(session, scope, held_only=not show_all)
+    decisions = latest_decisions(session, scope, held_only=not show_all)
     chart = {
         "tooltip": {"trigger": "axis"}, "grid": {"left": 150, "right": 20, "top": 10, "bottom": 30},
         "xAxis": {"type": "value", "name": page.t["amount"]},

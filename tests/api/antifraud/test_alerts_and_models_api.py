@@ -1,6 +1,6 @@
 import pytest
 
-from bayfin.antifraud.shadow import ModelWatcher
+from bayfin.antifraud.learning.shadow import ModelWatcher
 from bayfin.antifraud.wiring import fraud_service
 from bayfin.kernel.audit import AuditEntry
 from tests.antifraud_events import event_data

@@ -1,4 +1,4 @@
-from bayfin.antifraud.cases import open_case
+from bayfin.antifraud.cases.service import open_case
 from bayfin.kernel.audit import AuditEntry
 
 ANALYST = {"subject": "ana", "org": "bank-1", "org_type": "institution", "roles": ["fraud_analyst"],

@@ -4,15 +4,15 @@ from pathlib import Path
 import pytest
 
 import bayfin.antifraud
-from bayfin.antifraud.backtest import backtest, condition_expr, feature_frame
-from bayfin.antifraud.engine import DecisionEngine
-from bayfin.antifraud.eventfile import event_from_row, read_rows
-from bayfin.antifraud.ruleset import RuleRegistry, load_ruleset
-from bayfin.antifraud.simulator import simulate
+from bayfin.antifraud.engine.engine import DecisionEngine
+from bayfin.antifraud.engine.eventfile import event_from_row, read_rows
+from bayfin.antifraud.engine.ruleset import RuleRegistry, load_ruleset
+from bayfin.antifraud.learning.backtest import backtest, condition_expr, feature_frame
+from bayfin.simulation.antifraud.simulator import simulate
 
 
 def default_rules_dir():
-    return Path(bayfin.antifraud.__file__).parent / "rulesets" / "default"
+    return Path(bayfin.antifraud.__file__).parent / "engine" / "rulesets" / "default"
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +28,8 @@ def test_the_vectorised_rules_decide_every_event_as_the_engine_does(history, tmp
     report = backtest(frame, rules)
     engine = DecisionEngine(RuleRegistry(rules, default_rules_dir()))
     outcomes = [int(engine.decide(event_from_row(r)).outcome) for r in read_rows(history)]
-    from bayfin.antifraud.backtest import _rule_columns
-    from bayfin.antifraud.catalogue import load_catalogue
+    from bayfin.antifraud.engine.catalogue import load_catalogue
+    from bayfin.antifraud.learning.backtest import _rule_columns
 
     vectorised, _ = _rule_columns(frame, rules, load_catalogue(), "c:")
     assert vectorised["c:outcome"].to_list() == outcomes
@@ -76,9 +76,9 @@ def test_backtest_from_the_command_line_reports_rules_and_the_difference(history
     report = json.loads(r.output)
     assert report["difference"]["newly_flagged"] == 0 and report["candidate"]["rules"]
     assert set(report["candidate"]["false_positive_rate_by_channel"]) >= {"mobile"}
-    from bayfin.antifraud.backtest import rule_features
-    from bayfin.antifraud.features import FEATURE_DEFAULTS
-    from bayfin.antifraud.ruleset import load_ruleset
+    from bayfin.antifraud.engine.features import FEATURE_DEFAULTS
+    from bayfin.antifraud.engine.ruleset import load_ruleset
+    from bayfin.antifraud.learning.backtest import rule_features
 
     named = rule_features(load_ruleset(default_rules_dir()))
     assert report["features_computed"] == len(named) < len(FEATURE_DEFAULTS)  # only what the rules read

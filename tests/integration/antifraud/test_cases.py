@@ -1,5 +1,12 @@
-from bayfin.antifraud.cases import case_priority, decide_case, labels, open_case, open_pending_cases, queue
-from bayfin.antifraud.repository import insert_decisions
+from bayfin.antifraud.cases.service import (
+    case_priority,
+    decide_case,
+    labels,
+    open_case,
+    open_pending_cases,
+    queue,
+)
+from bayfin.antifraud.decisions.repository import insert_decisions
 from bayfin.kernel.tenancy import TenantScope
 
 

@@ -79,8 +79,10 @@ def test_the_catalogue_and_rule_listings(cli):
 
 
 def test_the_shadow_report_command_compares_the_models_on_the_recorded_decisions(cli, tmp_path):
-    from bayfin.antifraud.engine import DecisionEngine
-    from bayfin.antifraud.service import FraudService, FraudSettings
+    from bayfin.antifraud.engine.engine import DecisionEngine
+    from bayfin.antifraud.service import FraudService
+    from bayfin.antifraud.settings import FraudSettings
+    from bayfin.antifraud.wiring import decision_announcer
     from bayfin.cli.context import open_platform
     from tests.antifraud_events import event
     from tests.antifraud_models import quiet_rules, registry_with_two_models
@@ -89,7 +91,8 @@ def test_the_shadow_report_command_compares_the_models_on_the_recorded_decisions
     registry.promote(1)
     registry.set_shadow(2)
     service = FraudService(DecisionEngine(quiet_rules(tmp_path)), FraudSettings(
-        models_dir=registry.root, model_reload_seconds=0, lists_refresh_seconds=0))
+        models_dir=registry.root, model_reload_seconds=0, lists_refresh_seconds=0),
+        announcer=decision_announcer())
     with open_platform() as platform, platform.unit_of_work() as uow:
         for n in range(3):
             amount = 1_500_000 if n else 100_000

@@ -7,10 +7,10 @@ from urllib.parse import urlparse
 import pytest
 import redis
 
-from bayfin.antifraud.degraded import DegradedPolicy, FallbackStateStore
-from bayfin.antifraud.engine import DecisionEngine
-from bayfin.antifraud.ruleset import Outcome, RuleRegistry, load_ruleset
-from bayfin.antifraud.state import RedisStateStore
+from bayfin.antifraud.engine.degraded import DegradedPolicy, FallbackStateStore
+from bayfin.antifraud.engine.engine import DecisionEngine
+from bayfin.antifraud.engine.ruleset import Outcome, RuleRegistry, load_ruleset
+from bayfin.integrations.redis_fraud_state import RedisStateStore
 from tests.antifraud_events import event
 from tests.services import require_service
 

@@ -52,7 +52,7 @@ def test_a_missing_label_column_is_refused_with_its_name(tmp_path):
 
 
 def test_an_operator_works_cases_from_the_command_line(tmp_path, monkeypatch):
-    from bayfin.antifraud.cases import open_case
+    from bayfin.antifraud.cases.service import open_case
     from bayfin.cli.context import open_platform
     from bayfin.kernel.settings import get_settings
 
@@ -81,9 +81,9 @@ def test_an_operator_works_cases_from_the_command_line(tmp_path, monkeypatch):
 
 
 def test_rules_and_model_are_evaluated_together_on_the_handbook_profile(tmp_path):
-    from bayfin.antifraud.handbook import simulate_handbook
-    from bayfin.antifraud.learning import prequential
-    from bayfin.antifraud.training import handbook_features
+    from bayfin.antifraud.learning.model import prequential
+    from bayfin.antifraud.learning.training import handbook_features
+    from bayfin.simulation.antifraud.handbook import simulate_handbook
 
     simulate_handbook(tmp_path / "hb", customers=400, terminals=800, days=45, seed=2)
     runner = CliRunner()
@@ -108,7 +108,7 @@ def test_rules_and_model_are_evaluated_together_on_the_handbook_profile(tmp_path
 
 
 def test_the_model_can_learn_from_the_engines_own_features_beside_the_handbooks(tmp_path):
-    from bayfin.antifraud.handbook import simulate_handbook
+    from bayfin.simulation.antifraud.handbook import simulate_handbook
 
     simulate_handbook(tmp_path / "hb", customers=400, terminals=800, days=50, seed=3)
     runner = CliRunner()
@@ -125,8 +125,8 @@ def test_the_model_can_learn_from_the_engines_own_features_beside_the_handbooks(
 
 
 def test_hyper_parameters_are_chosen_on_validation_folds_before_the_test_folds(tmp_path):
-    from bayfin.antifraud.handbook import simulate_handbook
-    from bayfin.antifraud.learning import PARAM_GRID
+    from bayfin.antifraud.learning.model import PARAM_GRID
+    from bayfin.simulation.antifraud.handbook import simulate_handbook
 
     simulate_handbook(tmp_path / "hb", customers=300, terminals=600, days=60, seed=4)
     runner = CliRunner()

@@ -1,9 +1,11 @@
 from datetime import UTC, datetime, timedelta
 
-from bayfin.antifraud import repository
-from bayfin.antifraud.engine import DecisionEngine
-from bayfin.antifraud.ruleset import RuleRegistry, load_ruleset
-from bayfin.antifraud.service import DecisionWriter, FraudService, FraudSettings, decision_row
+from bayfin.antifraud.decisions import repository
+from bayfin.antifraud.decisions.service import DecisionWriter, decision_row
+from bayfin.antifraud.engine.engine import DecisionEngine
+from bayfin.antifraud.engine.ruleset import RuleRegistry, load_ruleset
+from bayfin.antifraud.service import FraudService
+from bayfin.antifraud.settings import FraudSettings
 from bayfin.kernel.security import Principal
 from bayfin.kernel.tenancy import TenantScope
 from tests.antifraud_events import event
@@ -77,7 +79,7 @@ def test_list_entries_survive_in_the_database_and_expire(session_factory):
 
 
 def test_the_demo_seeder_records_a_decided_simulation(platform, tmp_path):
-    from bayfin.antifraud import repository
+    from bayfin.antifraud.decisions import repository
     from bayfin.antifraud.demo import seed_demo
 
     result = seed_demo(platform, tmp_path, seed=1)

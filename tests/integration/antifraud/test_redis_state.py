@@ -4,11 +4,12 @@ import uuid
 
 import pytest
 
-from bayfin.antifraud.engine import DecisionEngine
-from bayfin.antifraud.eventfile import event_from_row, read_rows
-from bayfin.antifraud.ruleset import RuleRegistry, load_ruleset
-from bayfin.antifraud.simulator import simulate
-from bayfin.antifraud.state import InMemoryStateStore, RedisStateStore
+from bayfin.antifraud.engine.engine import DecisionEngine
+from bayfin.antifraud.engine.eventfile import event_from_row, read_rows
+from bayfin.antifraud.engine.ruleset import RuleRegistry, load_ruleset
+from bayfin.antifraud.engine.state import InMemoryStateStore
+from bayfin.integrations.redis_fraud_state import RedisStateStore
+from bayfin.simulation.antifraud.simulator import simulate
 from tests.services import require_service
 
 pytestmark = pytest.mark.redis
@@ -83,7 +84,7 @@ def test_an_event_delivered_again_to_another_worker_counts_once_and_decides_the_
 
 
 def test_the_event_marker_keeps_only_what_differs_from_the_defaults():
-    from bayfin.antifraud.features import FEATURE_DEFAULTS, pack_features, unpack_features
+    from bayfin.antifraud.engine.features import FEATURE_DEFAULTS, pack_features, unpack_features
 
     features = dict(FEATURE_DEFAULTS, amount_fen=1234, cust_out_count_1h=False, speed_kmh=12.5)
     packed = pack_features(features)

@@ -1,11 +1,14 @@
 import pytest
 
-from bayfin.antifraud import cases
-from bayfin.antifraud.alerts import CaseSpec
-from bayfin.antifraud.engine import DecisionEngine
-from bayfin.antifraud.repository import get_decision
-from bayfin.antifraud.service import DecisionWriter, FraudService, FraudSettings, decision_row
-from bayfin.antifraud.shadow import shadow_report
+from bayfin.antifraud.cases import service as cases
+from bayfin.antifraud.decisions.alerts import CaseSpec
+from bayfin.antifraud.decisions.repository import get_decision
+from bayfin.antifraud.decisions.service import DecisionWriter, decision_row
+from bayfin.antifraud.engine.engine import DecisionEngine
+from bayfin.antifraud.learning.shadow import shadow_report
+from bayfin.antifraud.service import FraudService
+from bayfin.antifraud.settings import FraudSettings
+from bayfin.antifraud.wiring import decision_announcer
 from bayfin.kernel.security import Principal
 from bayfin.kernel.tenancy import TenantScope
 from tests.antifraud_events import event
@@ -22,7 +25,7 @@ def models(tmp_path_factory):
 
 def _service(tmp_path, models):
     settings = FraudSettings(models_dir=models.root, model_reload_seconds=0, lists_refresh_seconds=0)
-    return FraudService(DecisionEngine(quiet_rules(tmp_path)), settings)
+    return FraudService(DecisionEngine(quiet_rules(tmp_path)), settings, announcer=decision_announcer())
 
 
 def test_each_decision_stores_the_shadow_score_and_a_strong_disagreement_opens_a_case(session, tmp_path,
@@ -71,7 +74,7 @@ def test_the_batched_writer_opens_the_cases_of_alerts_with_their_decisions(sessi
     from datetime import UTC, datetime
 
     engine = DecisionEngine(quiet_rules(tmp_path))
-    writer = DecisionWriter(session_factory, batch_size=5, interval=0.05)
+    writer = DecisionWriter(session_factory, batch_size=5, interval=0.05, announcer=decision_announcer())
     decision = engine.decide(event(1, amount_fen=700_000))
     writer.submit(decision_row(decision, "bank-1", datetime.now(UTC)), CaseSpec("watchlist", ("watchlist",)))
     writer.submit(decision_row(engine.decide(event(2, minutes=3)), "bank-1", datetime.now(UTC)))

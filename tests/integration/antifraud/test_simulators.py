@@ -1,8 +1,8 @@
 import polars as pl
 
-from bayfin.antifraud.eventfile import event_from_row, read_rows
-from bayfin.antifraud.handbook import simulate_handbook
-from bayfin.antifraud.simulator import SCENARIOS, simulate
+from bayfin.antifraud.engine.eventfile import event_from_row, read_rows
+from bayfin.simulation.antifraud.handbook import simulate_handbook
+from bayfin.simulation.antifraud.simulator import SCENARIOS, simulate
 
 
 def test_the_bank_simulation_is_reproducible_by_seed_and_labels_every_scenario(tmp_path):
@@ -48,9 +48,9 @@ def test_the_handbook_profile_follows_the_published_design(tmp_path):
 
 
 def test_replay_skips_a_malformed_row_and_says_why(tmp_path):
-    from bayfin.antifraud.engine import DecisionEngine
-    from bayfin.antifraud.replay import replay
-    from bayfin.antifraud.ruleset import RuleRegistry, load_ruleset
+    from bayfin.antifraud.engine.engine import DecisionEngine
+    from bayfin.antifraud.engine.ruleset import RuleRegistry, load_ruleset
+    from bayfin.antifraud.learning.replay import replay
 
     simulate(tmp_path / "sim", customers=50, days=1, seed=2)
     frame = pl.read_parquet(tmp_path / "sim" / "events-2026-01-01.parquet")

@@ -9,14 +9,14 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from bayfin.antifraud.learning import (
+from bayfin.antifraud.learning.model import (
     average_precision,
     card_precision_at_k,
     prequential,
     roc_auc,
     train_model,
 )
-from bayfin.antifraud.training import prequential_table, read_table, score_table, table_features
+from bayfin.antifraud.learning.training import prequential_table, read_table, score_table, table_features
 from bayfin.cli.main import app
 
 START = datetime(2025, 1, 1, tzinfo=UTC)

@@ -12,7 +12,10 @@ import polars as pl
 import pytest
 
 import bayfin.antifraud
-from bayfin.antifraud.backtest import (
+from bayfin.antifraud.engine.eventfile import polars_schema, read_frame
+from bayfin.antifraud.engine.features import FEATURE_DEFAULTS
+from bayfin.antifraud.engine.ruleset import load_ruleset
+from bayfin.antifraud.learning.backtest import (
     backtest,
     event_scan,
     event_table,
@@ -20,11 +23,8 @@ from bayfin.antifraud.backtest import (
     per_event_features,
     rule_features,
 )
-from bayfin.antifraud.eventfile import polars_schema, read_frame
-from bayfin.antifraud.features import FEATURE_DEFAULTS
-from bayfin.antifraud.ruleset import load_ruleset
-from bayfin.antifraud.simulator import simulate
-from bayfin.antifraud.vectorised import NotExact, vectorised_features
+from bayfin.antifraud.learning.vectorised import NotExact, vectorised_features
+from bayfin.simulation.antifraud.simulator import simulate
 
 
 def _assert_same(per_event, vectorised):
@@ -214,7 +214,7 @@ def test_files_out_of_order_or_without_some_columns_read_as_the_sorted_concatena
 def _candidate(tmp_path):
     """The shipped rules with one switched off, plus rules doing arithmetic that would overflow a
     narrow (8-bit) column if it were not widened first."""
-    shipped = Path(bayfin.antifraud.__file__).parent / "rulesets" / "default"
+    shipped = Path(bayfin.antifraud.__file__).parent / "engine" / "rulesets" / "default"
     candidate = shutil.copytree(shipped, tmp_path / "candidate")
     mule = candidate / "money_mule.yaml"
     mule.write_text(mule.read_text().replace("- id: MULE-001\n", "- id: MULE-001\n  mode: off\n"))

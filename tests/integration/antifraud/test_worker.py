@@ -7,9 +7,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from bayfin.antifraud.models import FraudDecisionRecord
-from bayfin.antifraud.service import FraudService, FraudSettings
-from bayfin.antifraud.state import RedisStateStore
-from bayfin.antifraud.worker import WorkerConfig, ensure_stream, run_worker
+from bayfin.antifraud.settings import FraudSettings
+from bayfin.antifraud.wiring import build_service, nats_stream
+from bayfin.antifraud.worker import WorkerConfig, run_worker
+from bayfin.integrations.nats_fraud_stream import ensure_stream
+from bayfin.integrations.redis_fraud_state import RedisStateStore
 from tests.antifraud_events import event_data
 from tests.services import require_service
 
@@ -18,8 +20,8 @@ N = 40
 
 def _service(session_factory, prefix):
     store = RedisStateStore.from_url(require_service("redis"), prefix=prefix)
-    return FraudService.build(FraudSettings(reload_seconds=0, lists_refresh_seconds=0), session_factory,
-                              store=store)
+    return build_service(FraudSettings(reload_seconds=0, lists_refresh_seconds=0), session_factory,
+                         store=store)
 
 
 async def _until(condition, what, *workers, seconds=60.0):
@@ -75,10 +77,11 @@ async def _scenario(session_factory, nats_url):
     a, b = _service(session_factory, prefix), _service(session_factory, prefix)
     stop_a, stop_b = asyncio.Event(), asyncio.Event()
     seen_a: list[dict] = []
-    task_a = asyncio.create_task(run_worker(a, session_factory, config, stop_a, seen_a.append))
+    task_a = asyncio.create_task(run_worker(a, session_factory, config, stop_a, seen_a.append,
+                                            open_stream=nats_stream))
     await _until(lambda: len(seen_a) >= N // 3, "the first worker's third of the events", task_a)
     task_a.cancel()  # killed mid-stream: whatever it had fetched but not acknowledged is redelivered
-    task_b = asyncio.create_task(run_worker(b, session_factory, config, stop_b))
+    task_b = asyncio.create_task(run_worker(b, session_factory, config, stop_b, open_stream=nats_stream))
     await _stored(session_factory, tag, N, task_b)
     await asyncio.sleep(1.5)  # let redeliveries of already-stored events arrive and be acknowledged
     stop_b.set()
@@ -147,7 +150,7 @@ def test_a_worker_that_cannot_store_a_decision_tries_again_then_leaves_it_unackn
         stop = asyncio.Event()
         published: list[dict] = []
         task = asyncio.create_task(run_worker(_service(factory, f"test:{tag}:"), flaky, config, stop,
-                                              published.append))
+                                              published.append, open_stream=nats_stream))
         await _stored(factory, tag, 5, task)
         stop.set()
         acked = await asyncio.wait_for(task, 60)

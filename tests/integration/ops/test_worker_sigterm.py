@@ -14,7 +14,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, delete, func, select
 
 from bayfin.antifraud.models import FraudCase, FraudCaseEntry, FraudDecisionRecord
-from bayfin.antifraud.worker import WorkerConfig, ensure_stream
+from bayfin.antifraud.worker import WorkerConfig
+from bayfin.integrations.nats_fraud_stream import ensure_stream
 from tests.antifraud_events import event_data
 from tests.integration.ops.processes import Server, environment, get
 from tests.services import require_service

@@ -7,10 +7,10 @@ import random
 import polars as pl
 import pytest
 
-from bayfin.antifraud.arrays import _round
-from bayfin.antifraud.backtest import condition_expr, rule_features
-from bayfin.antifraud.features import FEATURE_DEFAULTS
-from bayfin.antifraud.ruleset import load_ruleset
+from bayfin.antifraud.engine.features import FEATURE_DEFAULTS
+from bayfin.antifraud.engine.ruleset import load_ruleset
+from bayfin.antifraud.learning.arrays import _round
+from bayfin.antifraud.learning.backtest import condition_expr, rule_features
 
 
 def test_a_rule_set_needs_exactly_the_features_its_active_rules_read():

@@ -3,10 +3,10 @@ from datetime import timedelta
 
 import pytest
 
-from bayfin.antifraud.engine import DecisionEngine
-from bayfin.antifraud.lists import ListBook, ListEntry
-from bayfin.antifraud.rulelang import RuleSyntaxError
-from bayfin.antifraud.ruleset import Outcome, RuleRegistry, load_ruleset
+from bayfin.antifraud.engine.engine import DecisionEngine
+from bayfin.antifraud.engine.lists import ListBook, ListEntry
+from bayfin.antifraud.engine.rulelang import RuleSyntaxError
+from bayfin.antifraud.engine.ruleset import Outcome, RuleRegistry, load_ruleset
 from tests.antifraud_events import T0, event
 
 HEADER = "name: t\nversion: '1'\nthresholds: {challenge: 30, review: 60, block: 90}\nwatch_score: 30\n"
@@ -145,7 +145,8 @@ def test_the_service_watcher_reloads_changed_rules_while_decisions_continue(tmp_
     import os
     import time
 
-    from bayfin.antifraud.service import FraudService, FraudSettings
+    from bayfin.antifraud.service import FraudService
+    from bayfin.antifraud.settings import FraudSettings
 
     directory = write_rules(tmp_path / "r", BIG)
     service = FraudService.build(FraudSettings(rules_dir=directory, reload_seconds=0.05))

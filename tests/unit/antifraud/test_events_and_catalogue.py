@@ -1,8 +1,8 @@
 import pytest
 from pydantic import ValidationError
 
-from bayfin.antifraud.catalogue import CHANNELS, load_catalogue
-from bayfin.antifraud.events import FraudEvent
+from bayfin.antifraud.engine.catalogue import CHANNELS, load_catalogue
+from bayfin.antifraud.engine.events import FraudEvent
 from tests.antifraud_events import event_data
 
 

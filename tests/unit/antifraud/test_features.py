@@ -1,7 +1,7 @@
 from datetime import timedelta
 
-from bayfin.antifraud.features import FEATURE_DEFAULTS, FeatureComputer
-from bayfin.antifraud.state import InMemoryStateStore
+from bayfin.antifraud.engine.features import FEATURE_DEFAULTS, FeatureComputer
+from bayfin.antifraud.engine.state import InMemoryStateStore
 from tests.antifraud_events import BEIJING, GUANGZHOU, event, history
 
 
@@ -119,8 +119,8 @@ def test_card_testing_counts_small_payments_and_cards_per_ip_and_merchant():
 
 
 def test_the_offline_stream_gives_the_features_the_engine_decided_on():
-    from bayfin.antifraud.engine import DecisionEngine
-    from bayfin.antifraud.ruleset import RuleRegistry, load_ruleset
+    from bayfin.antifraud.engine.engine import DecisionEngine
+    from bayfin.antifraud.engine.ruleset import RuleRegistry, load_ruleset
 
     events = history(days=3) + [event(n, minutes=n * 7, amount_fen=n * 90_000) for n in range(5)]
     engine = DecisionEngine(RuleRegistry(load_ruleset()))

@@ -4,10 +4,12 @@ import math
 import numpy as np
 import pytest
 
-from bayfin.antifraud.catalogue import load_catalogue
-from bayfin.antifraud.engine import DecisionEngine
-from bayfin.antifraud.features import FeatureComputer
-from bayfin.antifraud.learning import (
+from bayfin.antifraud.engine.catalogue import load_catalogue
+from bayfin.antifraud.engine.engine import DecisionEngine
+from bayfin.antifraud.engine.features import FeatureComputer
+from bayfin.antifraud.engine.ruleset import Outcome, RuleRegistry, load_ruleset
+from bayfin.antifraud.engine.state import InMemoryStateStore
+from bayfin.antifraud.learning.model import (
     CompiledModel,
     ModelRegistry,
     ModelScorer,
@@ -18,8 +20,6 @@ from bayfin.antifraud.learning import (
     roc_auc,
     train_model,
 )
-from bayfin.antifraud.ruleset import Outcome, RuleRegistry, load_ruleset
-from bayfin.antifraud.state import InMemoryStateStore
 from tests.antifraud_events import event
 
 HEADER = "name: t\nversion: '1'\nthresholds: {challenge: 30, review: 60, block: 90}\nwatch_score: 30\n"

@@ -1,7 +1,7 @@
 import pytest
 
-from bayfin.antifraud.features import FEATURE_DEFAULTS, NULLABLE
-from bayfin.antifraud.rulelang import RuleSyntaxError, compile_condition
+from bayfin.antifraud.engine.features import FEATURE_DEFAULTS, NULLABLE
+from bayfin.antifraud.engine.rulelang import RuleSyntaxError, compile_condition
 
 
 def compiled(text):

@@ -2,10 +2,10 @@ from dataclasses import replace
 
 import pytest
 
-from bayfin.antifraud.alerts import AlertPolicy, alerts_for, case_for
-from bayfin.antifraud.engine import DecisionEngine
-from bayfin.antifraud.ruleset import Outcome
-from bayfin.antifraud.shadow import ModelWatcher
+from bayfin.antifraud.decisions.alerts import AlertPolicy, alerts_for, case_for
+from bayfin.antifraud.engine.engine import DecisionEngine
+from bayfin.antifraud.engine.ruleset import Outcome
+from bayfin.antifraud.learning.shadow import ModelWatcher
 from tests.antifraud_events import event
 from tests.antifraud_models import quiet_rules, registry_with_two_models
 

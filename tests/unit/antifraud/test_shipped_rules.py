@@ -2,9 +2,9 @@
 
 import pytest
 
-from bayfin.antifraud.catalogue import load_catalogue
-from bayfin.antifraud.ruleset import load_ruleset
-from bayfin.antifraud.ruletests import case_features
+from bayfin.antifraud.engine.catalogue import load_catalogue
+from bayfin.antifraud.engine.ruleset import load_ruleset
+from bayfin.antifraud.engine.ruletests import case_features
 
 RULESET = load_ruleset()
 TYPOLOGIES = {"account_takeover", "telecom_scam", "card_not_present", "money_mule", "sim_swap",

@@ -3,8 +3,8 @@ honest case that does not."""
 
 import pytest
 
-from bayfin.antifraud.engine import DecisionEngine
-from bayfin.antifraud.ruleset import Outcome, RuleRegistry, load_ruleset
+from bayfin.antifraud.engine.engine import DecisionEngine
+from bayfin.antifraud.engine.ruleset import Outcome, RuleRegistry, load_ruleset
 from tests.antifraud_events import event, history
 
 RULES = load_ruleset()

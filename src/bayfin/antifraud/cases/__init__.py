@@ -1,0 +1,1 @@
+"""Analyst cases: held decisions and alerts worked from a priority queue; their outcomes label events."""

@@ -1,0 +1,1 @@
+"""Recording decisions: the decision rows, the batched writer, the after-commit announcement, totals."""

@@ -1,0 +1,1 @@
+"""Learning from outcomes: models, training tables, backtests and replays, the shadow model."""

@@ -1,0 +1,1 @@
+"""Generators and simulators: synthetic data, planted faults and demo traffic, out of production modules."""
