@@ -13,9 +13,9 @@ from bayfin.cli.context import open_platform
 from bayfin.cli.output import console, err_console, print_table, progress
 from bayfin.creditdata import service
 from bayfin.creditdata.workflows import ManifestEntry, ingest_directory, read_manifest
-from bayfin.demo.deliveries import HUB_WRITERS
-from bayfin.demo.generate import generate_region
 from bayfin.kernel.settings import get_settings
+from bayfin.simulation.creditdata.deliveries import HUB_WRITERS
+from bayfin.simulation.creditdata.generate import generate_region
 
 app = typer.Typer(
     help="Demo data: a generated Guangdong region and a one-command demo.", no_args_is_help=True

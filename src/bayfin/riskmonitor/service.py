@@ -17,7 +17,6 @@ from typing import Any
 import polars as pl
 from sqlalchemy.orm import Session
 
-from bayfin.demo.population import CITIES
 from bayfin.kernel.clock import Clock, SystemClock
 from bayfin.kernel.errors import NotFound, ValidationFailed
 from bayfin.kernel.ids import new_id
@@ -46,6 +45,7 @@ from bayfin.riskmonitor.models import (
     RiskTag,
 )
 from bayfin.riskmonitor.readers import SOURCES, read_source
+from bayfin.simulation.creditdata.population import CITIES
 
 #: A level crossing upwards into one of these opens a lead (线索) automatically.
 LEAD_LEVELS = ("high", "critical")

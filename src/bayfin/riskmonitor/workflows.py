@@ -10,12 +10,12 @@ from typing import Any
 import orjson
 import polars as pl
 
-from bayfin.demo import Region, build_population
 from bayfin.kernel.platform import Platform
 from bayfin.riskmonitor import repository as repo
-from bayfin.riskmonitor.deliveries import risk_evidence
 from bayfin.riskmonitor.service import IngestReport
 from bayfin.riskmonitor.wiring import risk_monitor
+from bayfin.simulation.creditdata import Region, build_population
+from bayfin.simulation.riskmonitor.deliveries import risk_evidence
 
 RISK_MANIFEST = "risk_manifest.json"
 #: Sources ingested first: the licence register (so licensed firms are known) then the filed web pages

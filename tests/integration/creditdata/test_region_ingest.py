@@ -11,7 +11,7 @@ from bayfin.creditdata.mapping import load_mapping
 from bayfin.creditdata.models import QuarantinedRow
 from bayfin.creditdata.service import ingest_file
 from bayfin.creditdata.workflows import read_manifest
-from bayfin.demo.generate import generate_region
+from bayfin.simulation.creditdata.generate import generate_region
 
 
 @pytest.fixture(scope="module")

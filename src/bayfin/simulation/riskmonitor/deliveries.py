@@ -19,10 +19,10 @@ import numpy as np
 import orjson
 import polars as pl
 
-from bayfin.demo import Region
-from bayfin.demo.population import CITIES, MONTHS, month_of
 from bayfin.riskmonitor.domain import CATEGORIES, CATEGORY_LICENCE
 from bayfin.riskmonitor.texts import benign_text, risky_text
+from bayfin.simulation.creditdata import Region
+from bayfin.simulation.creditdata.population import CITIES, MONTHS, month_of
 
 #: Share of firms planted as risky (600k firms → 1,500 high-risk, as in Guangzhou's figures).
 RISKY_SHARE = 0.0025

@@ -1,0 +1,1 @@
+"""Generators and simulators: synthetic populations, deliveries with planted faults, demo traffic."""
