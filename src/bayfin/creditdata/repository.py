@@ -76,13 +76,6 @@ def bulk_insert(session: Session, table: Table, frame: pl.DataFrame) -> int:
     return frame.height
 
 
-def find_batch(session: Session, source: str, file_sha256: str) -> DeliveryBatch | None:
-    """The completed batch of this source with this file content, if any."""
-    return session.scalars(
-        select(DeliveryBatch).where(DeliveryBatch.source == source, DeliveryBatch.file_sha256 == file_sha256)
-    ).first()
-
-
 def _select_where_in(session: Session, sql: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
     """Run ``sql`` (with one ``{in}`` placeholder) for a large set of values at the driver level.
 

@@ -7,7 +7,6 @@ or nothing, and a rerun (the file's hash is not yet recorded) completes it witho
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -27,6 +26,7 @@ from bayfin.creditdata.transform import QUARANTINE_SCHEMA, normalise
 from bayfin.kernel.clock import Clock, SystemClock
 from bayfin.kernel.errors import NotFound
 from bayfin.kernel.ids import new_id
+from bayfin.kernel.ingest import file_sha256, loaded_batch
 from bayfin.kernel.observability import HUB_INGEST_ROWS, after_commit
 
 #: Rows written per statement stream; after each chunk the ``on_chunk`` hook runs (tests crash there).
@@ -56,15 +56,6 @@ class BatchReport:
             **asdict(self.counts),
             "already_ingested": self.already_ingested,
         }
-
-
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file's bytes, read in blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _report(batch: DeliveryBatch, already: bool) -> BatchReport:
@@ -158,7 +149,7 @@ def ingest_file(
     """
     clock = clock or SystemClock()
     sha = file_sha256(path)
-    seen = repo.find_batch(session, mapping.source, sha)
+    seen = loaded_batch(session, DeliveryBatch, mapping.source, sha)
     if seen is not None:
         return _report(seen, already=True)
     started = clock.now()

@@ -12,7 +12,8 @@ from bayfin import registry
 from bayfin.cli.context import open_platform
 from bayfin.cli.output import console, err_console, print_table, progress
 from bayfin.creditdata import service
-from bayfin.creditdata.workflows import ManifestEntry, ingest_directory, read_manifest
+from bayfin.creditdata.workflows import ingest_directory
+from bayfin.kernel.ingest import ManifestEntry, read_manifest
 from bayfin.kernel.settings import get_settings
 from bayfin.simulation.creditdata.deliveries import HUB_WRITERS
 from bayfin.simulation.creditdata.generate import generate_region

@@ -27,13 +27,6 @@ from bayfin.riskmonitor.models import (
 )
 
 
-def batch_by_hash(session: Session, source: str, sha256: str) -> RiskBatch | None:
-    """The batch of a file already ingested, if any."""
-    return session.scalars(
-        select(RiskBatch).where(RiskBatch.source == source, RiskBatch.file_sha256 == sha256)
-    ).first()
-
-
 def known_hashes(session: Session, hashes: list[str]) -> set[str]:
     """Which evidence content hashes are already stored."""
     found: set[str] = set()

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from bayfin.kernel.clock import Clock, SystemClock
 from bayfin.kernel.errors import NotFound, ValidationFailed
 from bayfin.kernel.ids import new_id
+from bayfin.kernel.ingest import file_sha256, loaded_batch
 from bayfin.riskmonitor import repository as repo
 from bayfin.riskmonitor.classifier import RiskTextClassifier, default_classifier
 from bayfin.riskmonitor.domain import (
@@ -74,10 +75,6 @@ class IngestReport:
         return dict(self.__dict__)
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 class RiskMonitor:
     """Risk monitoring use cases over one platform's database, with a text classifier and a clock."""
 
@@ -123,8 +120,8 @@ class RiskMonitor:
             raise ValidationFailed(f"unknown risk source {source!r}; known: {', '.join(SOURCES)}")
         if not path.is_file():
             raise NotFound(f"no file {path}")
-        sha = _sha256(path)
-        seen = repo.batch_by_hash(session, source, sha)
+        sha = file_sha256(path)
+        seen = loaded_batch(session, RiskBatch, source, sha)
         if seen is not None:
             return IngestReport(
                 seen.id, source, seen.file_name, seen.rows_in, 0,

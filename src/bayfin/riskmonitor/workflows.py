@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import orjson
 import polars as pl
 
+from bayfin.kernel.ingest import read_manifest
 from bayfin.kernel.platform import Platform
 from bayfin.riskmonitor import repository as repo
 from bayfin.riskmonitor.service import IngestReport
@@ -36,19 +36,18 @@ def ingest_risk_directory(
     platform: Platform, directory: Path, on_file: Callable[[str, IngestReport], None] | None = None
 ) -> list[IngestReport]:
     """Ingest every file of ``risk_manifest.json``, one transaction per file, in source order then date."""
-    manifest = orjson.loads((directory / RISK_MANIFEST).read_bytes())
-    entries = sorted(manifest["files"], key=lambda e: (_ORDER.get(e["source"], 9), e["as_of"], e["path"]))
+    entries = sorted(
+        read_manifest(directory, RISK_MANIFEST), key=lambda e: (_ORDER.get(e.source, 9), e.as_of, e.listed_as)
+    )
     monitor = risk_monitor(platform)
     reports = []
     for entry in entries:
         with platform.unit_of_work() as uow:
-            report = monitor.ingest(
-                uow.session, directory / entry["path"], entry["source"], date.fromisoformat(entry["as_of"])
-            )
+            report = monitor.ingest(uow.session, entry.path, entry.source, entry.as_of)
             uow.commit()
         reports.append(report)
         if on_file is not None:
-            on_file(entry["path"], report)
+            on_file(entry.listed_as, report)
     return reports
 
 

@@ -25,6 +25,7 @@ from bayfin.creditdata import credit_code_problem
 from bayfin.kernel.clock import Clock, SystemClock
 from bayfin.kernel.errors import NotFound
 from bayfin.kernel.ids import new_id
+from bayfin.kernel.ingest import file_sha256, loaded_batch
 from bayfin.supplychain.graph import EdgeKind, EdgeRow
 from bayfin.supplychain.models import GraphBatch, GraphEdge, GraphQuarantine
 
@@ -183,11 +184,6 @@ def parse_row(spec: Spec, row: dict[str, str], number: int, as_of: date) -> list
     return [_Edge(spec.kind, key, source, target, month, amount, share, number)]
 
 
-def file_sha256(path: Path) -> str:
-    """The delivery's content hash (what makes a second ingest of the same file a no-op)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _rows(path: Path) -> tuple[list[str], list[tuple[int, bytes, dict[str, str] | str]]]:
     """Header and rows; a row is a dict, or a reason string when the line itself cannot be read."""
     data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
@@ -219,9 +215,7 @@ def ingest_graph_file(
         raise NotFound(f"no graph source {source!r}; known: {', '.join(sorted(SOURCES))}")
     clock = clock or SystemClock()
     sha = file_sha256(path)
-    seen = session.scalars(
-        select(GraphBatch).where(GraphBatch.source == source, GraphBatch.file_sha256 == sha)
-    ).first()
+    seen = loaded_batch(session, GraphBatch, source, sha)
     if seen is not None:
         return GraphBatchReport(
             seen.id,

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bayfin.creditdata import enterprise_record
 from bayfin.kernel.clock import Clock, SystemClock
 from bayfin.kernel.errors import AppError, NotFound
+from bayfin.kernel.ingest import read_manifest
 from bayfin.kernel.pagination import PageRequest, keyset
 from bayfin.supplychain.graph import EdgeKind, EdgeRow, SupplyGraph, guarantee_circles
 from bayfin.supplychain.ingest import SOURCES, GraphBatchReport, ingest_graph_file
@@ -100,16 +101,11 @@ def ingest_directory(
     on_file: Callable[[GraphBatchReport], None] | None = None,
 ) -> list[GraphBatchReport]:
     """Ingest every graph delivery of a region's graph manifest, in order (flushes; the caller commits)."""
-    manifest = directory / GRAPH_MANIFEST
-    if not manifest.is_file():
-        raise NotFound(f"{directory} has no {GRAPH_MANIFEST}")
     reports = []
-    for entry in orjson.loads(manifest.read_bytes())["files"]:
-        if entry["source"] not in SOURCES:
+    for entry in read_manifest(directory, GRAPH_MANIFEST):
+        if entry.source not in SOURCES:
             continue
-        report, changed = ingest_graph_file(
-            session, directory / entry["path"], entry["source"], date.fromisoformat(entry["as_of"])
-        )
+        report, changed = ingest_graph_file(session, entry.path, entry.source, entry.as_of)
         if cache is not None and changed:
             cache.graph.add(changed)
             cache.applied.add(report.batch_id)
