@@ -18,7 +18,14 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from bayfin.creditdata import repository as repo
-from bayfin.creditdata.domain import RECORD_TYPES, BatchCounts, Reason, credit_code_problem
+from bayfin.creditdata.domain import (
+    RECORD_TYPES,
+    BatchCounts,
+    EnterpriseRecord,
+    Reason,
+    RecordRow,
+    credit_code_problem,
+)
 from bayfin.creditdata.mapping import Mapping
 from bayfin.creditdata.models import DeliveryBatch, QuarantinedRow
 from bayfin.creditdata.readers import read_delivery
@@ -248,7 +255,7 @@ def _count_rows(source: str, counts: BatchCounts) -> None:
         HUB_INGEST_ROWS.labels(source, outcome).inc(getattr(counts, outcome))
 
 
-def _plain(row: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+def _plain(row: Any, fields: tuple[str, ...]) -> RecordRow:
     return {
         "record_key": row.record_key,
         "values": {f: getattr(row, f) for f in fields},
@@ -262,7 +269,7 @@ def _plain(row: Any, fields: tuple[str, ...]) -> dict[str, Any]:
 
 def enterprise_record(
     session: Session, credit_code: str, as_of: date | None = None, *, history: bool = False
-) -> dict[str, Any]:
+) -> EnterpriseRecord:
     """The standard record of one enterprise (统一社会信用代码 → every domain), as known on ``as_of``.
 
     This is the read other modules (credit reports, scoring) call. Each value carries its source,
@@ -291,7 +298,7 @@ def enterprise_record(
     }
 
 
-def _in_force(row: dict[str, Any], as_of: date | None) -> bool:
+def _in_force(row: RecordRow, as_of: date | None) -> bool:
     if as_of is None:
         return row["replaced_on"] is None
     return bool(row["as_of"] <= as_of and (row["replaced_on"] is None or row["replaced_on"] > as_of))

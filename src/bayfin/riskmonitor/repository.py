@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 # Scoring 600k firms cannot go through enterprise_record one firm at a time: the hub's population
 # reads give the registration and social-insurance rows in bulk.
-from bayfin.creditdata import population as hub
+import bayfin.creditdata as hub
 from bayfin.kernel.pagination import PageRequest, keyset
 from bayfin.riskmonitor.domain import promised_rate_bp
 from bayfin.riskmonitor.features import EVIDENCE_SCHEMA, FIRM_SCHEMA, LICENCE_SCHEMA, TAG_SCHEMA

@@ -1,6 +1,6 @@
 """Use cases of the supply-chain graph: ingest deliveries, keep the in-memory graph current, analyse.
 
-The graph lives in memory (one per process, on ``platform.extensions["supplychain"]``) and is refreshed
+The graph lives in memory (one per process, provided on the platform under ``GRAPH_CACHE``) and is refreshed
 incrementally: only the edges of batches it has not yet seen are loaded and folded in. Analyses are
 the pure functions of :mod:`bayfin.supplychain.graph` and :mod:`bayfin.supplychain.risk`; this layer
 adds the database, the hub's court data and the stored signals.
@@ -24,6 +24,7 @@ from bayfin.kernel.clock import Clock, SystemClock
 from bayfin.kernel.errors import AppError, NotFound
 from bayfin.kernel.ingest import read_manifest
 from bayfin.kernel.pagination import PageRequest, keyset
+from bayfin.kernel.platform import Platform, ServiceKey
 from bayfin.supplychain.graph import EdgeKind, EdgeRow, SupplyGraph, guarantee_circles
 from bayfin.supplychain.ingest import SOURCES, GraphBatchReport, ingest_graph_file
 from bayfin.supplychain.models import GraphBatch, GraphEdge, GraphSignal
@@ -86,12 +87,13 @@ class GraphCache:
             return self.graph
 
 
-def graph_cache(platform: Any) -> GraphCache:
+#: The process's graph cache on the platform, built on first use.
+GRAPH_CACHE = ServiceKey("supplychain", GraphCache)
+
+
+def graph_cache(platform: Platform) -> GraphCache:
     """The platform's graph cache, created on first use."""
-    cache = platform.extensions.get("supplychain")
-    if cache is None:
-        cache = platform.extensions["supplychain"] = GraphCache()
-    return cache  # type: ignore[no-any-return]
+    return platform.service_or(GRAPH_CACHE, GraphCache)
 
 
 def ingest_directory(
