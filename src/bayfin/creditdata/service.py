@@ -244,8 +244,7 @@ def ingest_file(
         unchanged=counts.unchanged,
         quarantined=counts.quarantined,
     )
-    session.add(batch)
-    session.flush()
+    repo.add_batch(session, batch)
     after_commit(session, lambda: _count_rows(mapping.source, counts))
     return _report(batch, already=False)
 

@@ -24,6 +24,7 @@ from bayfin.kernel.ingest import file_sha256, loaded_batch
 from bayfin.riskmonitor import repository as repo
 from bayfin.riskmonitor.classifier import RiskTextClassifier, default_classifier
 from bayfin.riskmonitor.domain import (
+    CITY_NAMES,
     LEVEL_RANK,
     LINK_THRESHOLD,
     EntityIndex,
@@ -46,7 +47,6 @@ from bayfin.riskmonitor.models import (
     RiskTag,
 )
 from bayfin.riskmonitor.readers import SOURCES, read_source
-from bayfin.simulation.creditdata.population import CITIES
 
 #: A level crossing upwards into one of these opens a lead (线索) automatically.
 LEAD_LEVELS = ("high", "critical")
@@ -105,7 +105,7 @@ class RiskMonitor:
 
     def entity_index(self, session: Session) -> EntityIndex:
         """Names of registered firms and phones from their filed sites, for linking."""
-        index = EntityIndex(city_names=tuple(c[0] for c in CITIES))
+        index = EntityIndex(city_names=CITY_NAMES)
         for code, name, city in repo.registrations(session):
             if name:
                 index.add(code, name, city)
@@ -134,9 +134,10 @@ class RiskMonitor:
             ingested_at=self.clock.now(), rows_in=parsed.rows_in, stored=0, duplicate=0,
             quarantined=len(parsed.quarantined),
         )  # fmt: skip
-        session.add(batch)
+        repo.add(session, batch)
         for number, reason, raw in parsed.quarantined:
-            session.add(
+            repo.add(
+                session,
                 RiskQuarantine(batch_id=batch.id, source=source, row_number=number, reason=reason, raw=raw)
             )
         report = IngestReport(batch.id, source, path.name, parsed.rows_in, 0, 0, len(parsed.quarantined))
@@ -146,7 +147,7 @@ class RiskMonitor:
         else:
             self._store_evidence(session, batch, parsed.rows, report, touched)
         batch.stored, batch.duplicate = report.stored, report.duplicate
-        session.flush()
+        repo.flush(session)
         if touched:
             report.rescored, report.alerts = self.rescore(session, touched, trigger=f"batch:{batch.id}")
         return report
@@ -165,7 +166,7 @@ class RiskMonitor:
                 report.duplicate += 1
                 continue
             known.add(row["licence_no"])
-            session.add(RiskLicence(batch_id=batch.id, **row))
+            repo.add(session, RiskLicence(batch_id=batch.id, **row))
             report.stored += 1
             touched.add(row["credit_code"])
 
@@ -203,7 +204,7 @@ class RiskMonitor:
                 link_candidates=[list(c) for c in link.candidates],
                 review_status="linked" if link.credit_code else "open", **row,
             )  # fmt: skip
-            session.add(evidence)
+            repo.add(session, evidence)
             fresh.append(evidence)
             report.stored += 1
             if link.credit_code:
@@ -211,7 +212,7 @@ class RiskMonitor:
                 touched.add(link.credit_code)
             else:
                 report.for_review += 1
-        session.flush()
+        repo.flush(session)
         self.tag_evidence(session, [e for e in fresh if e.credit_code])
 
     def tag_evidence(self, session: Session, evidence: list[RiskEvidence]) -> int:
@@ -234,7 +235,8 @@ class RiskMonitor:
             if ev.source == "risk_police":
                 tags["police_case"] = ("rule", 1.0, ev.text[:80])
             for tag, (method, confidence, snip) in tags.items():
-                session.add(
+                repo.add(
+                    session,
                     RiskTag(
                         credit_code=ev.credit_code,
                         tag=tag,
@@ -247,19 +249,19 @@ class RiskMonitor:
                     )
                 )
                 added += 1
-        session.flush()
+        repo.flush(session)
         return added
 
     def resolve_mention(self, session: Session, evidence_id: int, credit_code: str) -> RiskEvidence:
         """An analyst links a mention from the review queue to a firm; it is then tagged and re-scored."""
-        evidence = session.get(RiskEvidence, evidence_id)
+        evidence = repo.evidence_by_id(session, evidence_id)
         if evidence is None:
             raise NotFound(f"no evidence {evidence_id}")
         if evidence.review_status != "open":
             raise ValidationFailed(f"evidence {evidence_id} is not awaiting review")
         evidence.credit_code = credit_code.strip().upper()
         evidence.link_method, evidence.link_confidence, evidence.review_status = "analyst", 1.0, "resolved"
-        session.flush()
+        repo.flush(session)
         self.tag_evidence(session, [evidence])
         self.rescore(session, {evidence.credit_code}, trigger=f"review:{evidence_id}")
         return evidence
@@ -353,7 +355,7 @@ class RiskMonitor:
                 },
                 trigger=trigger[:60],
             )  # fmt: skip
-            session.add(score)
+            repo.add(session, score)
             stored += 1
             self._aggregate_tags(session, row, have.get(code, set()), now.date())
             old_level = before.level if before else "normal"
@@ -363,7 +365,7 @@ class RiskMonitor:
                         session, code, old_level, row["level"], row["score"], categories.get(code, [])
                     )
                 )
-        session.flush()
+        repo.flush(session)
         return stored, raised
 
     def _aggregate_tags(self, session: Session, row: dict[str, Any], have: set[str], today: date) -> None:
@@ -379,7 +381,8 @@ class RiskMonitor:
         }  # fmt: skip
         for tag, (present, snippet) in found.items():
             if present and tag not in have:
-                session.add(
+                repo.add(
+                    session,
                     RiskTag(
                         credit_code=row["credit_code"],
                         tag=tag,
@@ -398,8 +401,8 @@ class RiskMonitor:
         alert = RiskAlert(
             credit_code=code, raised_at=self.clock.now(), from_level=old, to_level=new, score=score
         )
-        session.add(alert)
-        session.flush()
+        repo.add(session, alert)
+        repo.flush(session)
         active = [lead for lead in repo.leads(session, code=code) if lead.status in ACTIVE_LEAD_STATUSES]
         if new in LEAD_LEVELS and LEVEL_RANK[new] > LEVEL_RANK[old] and not active:
             lead = RiskLead(
@@ -407,7 +410,7 @@ class RiskMonitor:
                 score=score, categories=categories,
                 history=[{"at": self.clock.now().isoformat(), "status": "open"}],
             )  # fmt: skip
-            session.add(lead)
+            repo.add(session, lead)
             alert.lead_id = lead.id
         return {"credit_code": code, "from": old, "to": new, "score": score, "lead_id": alert.lead_id}
 

@@ -1,4 +1,7 @@
-"""Whole-region work: write the risk deliveries over a demo region, ingest them all, evaluate on the truth."""
+"""Whole-region work: ingest a region's risk deliveries, evaluate the index on the planted truth.
+
+The deliveries themselves are written by :func:`bayfin.simulation.riskmonitor.generate_risk_region`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import orjson
 import polars as pl
 
 from bayfin.kernel.ingest import read_manifest
@@ -14,22 +16,11 @@ from bayfin.kernel.platform import Platform
 from bayfin.riskmonitor import repository as repo
 from bayfin.riskmonitor.service import IngestReport
 from bayfin.riskmonitor.wiring import risk_monitor
-from bayfin.simulation.creditdata import Region, build_population
-from bayfin.simulation.riskmonitor.deliveries import risk_evidence
 
 RISK_MANIFEST = "risk_manifest.json"
 #: Sources ingested first: the licence register (so licensed firms are known) then the filed web pages
 #: (so their phones can link hotline mentions).
 _ORDER = {"risk_licences": 0, "risk_web": 1, "risk_police": 2, "risk_hotline": 3}
-
-
-def generate_risk_region(out_dir: Path, enterprises: int, seed: int) -> dict[str, Any]:
-    """Write the risk sources' deliveries over the region's population, ``risk_manifest.json`` and truth."""
-    region = Region(population=build_population(enterprises, seed), out_dir=out_dir, seed=seed)
-    risk_evidence(region)
-    manifest = {"enterprises": enterprises, "seed": seed, "files": region.entries}
-    (out_dir / RISK_MANIFEST).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
-    return manifest
 
 
 def ingest_risk_directory(

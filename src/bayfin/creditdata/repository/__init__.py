@@ -226,6 +226,12 @@ def _compiled_facts(*, record_type: str, mode: str, dialect: Any) -> tuple[str, 
     return str(compiled), tuple(compiled.params)
 
 
+def add_batch(session: Session, batch: DeliveryBatch) -> None:
+    """Record a finished delivery batch (flushed; the caller's transaction commits)."""
+    session.add(batch)
+    session.flush()
+
+
 def list_batches(session: Session, limit: int = 1000) -> list[DeliveryBatch]:
     """The most recent batches, oldest first among them."""
     rows = session.scalars(
