@@ -2,8 +2,8 @@
 
 Other modules use this surface only: :func:`enterprise_record` (the standard record of one enterprise, as
 of a date, an :class:`EnterpriseRecord`), the credit-code rules, the population reads (plain rows over
-every firm, for scoring, risk indices and the console) and the hub's status. Names resolve lazily so
-that importing the package stays cheap and free of import cycles.
+every firm, for scoring, risk indices and the console), the hub's status and the whole-directory ingest
+the demo runs. Names resolve lazily so that importing the package stays cheap and free of import cycles.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ if TYPE_CHECKING:
         registered_enterprises,
         search_firms,
     )
-    from bayfin.creditdata.service import enterprise_record, hub_status
+    from bayfin.creditdata.service import BatchReport, enterprise_record, hub_status, quarantine_rows
+    from bayfin.creditdata.workflows import ingest_directory
 
 _DOMAIN = "bayfin.creditdata.domain"
 _POPULATION = "bayfin.creditdata.repository.population"
@@ -53,10 +54,14 @@ _EXPORTS: dict[str, str] = {
     "search_firms": _POPULATION,
     "enterprise_record": "bayfin.creditdata.service",
     "hub_status": "bayfin.creditdata.service",
+    "BatchReport": "bayfin.creditdata.service",
+    "quarantine_rows": "bayfin.creditdata.service",
+    "ingest_directory": "bayfin.creditdata.workflows",
 }
 
 __all__ = [
     "RECORD_TYPES",
+    "BatchReport",
     "EnterpriseRecord",
     "RecordRow",
     "codes_sharing_registration",
@@ -69,8 +74,10 @@ __all__ = [
     "firm_name",
     "history_distinct_counts",
     "hub_status",
+    "ingest_directory",
     "is_valid_credit_code",
     "quarantine_by_source_and_reason",
+    "quarantine_rows",
     "registered_enterprises",
     "search_firms",
 ]
