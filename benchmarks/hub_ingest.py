@@ -124,7 +124,7 @@ def main() -> None:
 
     region = Path("var/bench") / f"hub_region_{args.enterprises}_{args.seed}"
     if not (region / "manifest.json").is_file():
-        from bayfin.demo.generate import generate_region
+        from bayfin.simulation.creditdata.generate import generate_region
 
         started = time.perf_counter()
         manifest = generate_region(region, args.enterprises, args.seed)

@@ -24,15 +24,15 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from bayfin.demo import Region, build_population
-from bayfin.demo.population import CITIES, INDUSTRIES
 from bayfin.riskmonitor.classifier import default_classifier
-from bayfin.riskmonitor.deliveries import risk_evidence
 from bayfin.riskmonitor.domain import EntityIndex, phones_in, promised_rate_bp, rule_hits
 from bayfin.riskmonitor.features import build_features
 from bayfin.riskmonitor.index import score_frame
 from bayfin.riskmonitor.readers import read_source
 from bayfin.riskmonitor.workflows import precision_recall_at
+from bayfin.simulation.creditdata import Region, build_population
+from bayfin.simulation.creditdata.population import CITIES, INDUSTRIES
+from bayfin.simulation.riskmonitor.deliveries import risk_evidence
 
 GOAL_SCORE_SECONDS = 120.0
 GOAL_RESCORE_P99_MS = 100.0

@@ -20,7 +20,6 @@ from bayfin.antifraud.demo import seed_demo as seed_fraud
 from bayfin.api.app import create_app
 from bayfin.bootstrap import build_platform
 from bayfin.creditdata.workflows import ingest_directory
-from bayfin.demo.generate import generate_region
 from bayfin.financing.demo import seed_demo as seed_financing
 from bayfin.identity.demo import seed_demo as seed_identity
 from bayfin.kernel.db import make_engine
@@ -29,6 +28,7 @@ from bayfin.kernel.settings import Settings
 from bayfin.riskmonitor.demo import seed_demo as seed_risk
 from bayfin.scoring import model as scoring_model
 from bayfin.scoring.service import ScoringService
+from bayfin.simulation.creditdata.generate import generate_region
 from bayfin.terminals.wiring import terminals_service
 from bayfin.web.demo import demo_firm, seed_console_users
 from tests.unit.scoring.test_scorecard import synthetic

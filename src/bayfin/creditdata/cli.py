@@ -11,6 +11,7 @@ import typer
 from bayfin.cli.context import open_platform
 from bayfin.cli.output import JsonOption, console, emit, err_console, print_json, progress
 from bayfin.creditdata import service
+from bayfin.creditdata.domain import EnterpriseRecord
 from bayfin.creditdata.workflows import ManifestEntry, ingest_directory, ingest_path, read_manifest
 from bayfin.kernel.errors import AppError
 
@@ -112,7 +113,7 @@ def quarantine_list(
     )
 
 
-def _flatten(record: dict[str, Any]) -> list[dict[str, Any]]:
+def _flatten(record: EnterpriseRecord) -> list[dict[str, Any]]:
     rows = []
     reg = record["registration"]
     if reg:

@@ -9,7 +9,9 @@ No I/O here: the mapping engine and the database layer build on these definition
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
+from typing import Any, TypedDict
 
 #: GB 32100-2015 character set of the unified social credit code (no I, O, S, V, Z).
 CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -290,3 +292,24 @@ class BatchCounts:
     def reconciles(self) -> bool:
         """True when every input row is accounted for exactly once."""
         return self.rows_in == self.stored + self.updated + self.unchanged + self.quarantined
+
+
+class RecordRow(TypedDict):
+    """One delivered row of a record type in an enterprise record: its values and provenance."""
+
+    record_key: str
+    values: dict[str, Any]
+    source: str
+    batch_id: str
+    row_number: int
+    as_of: date
+    replaced_on: date | None
+
+
+class EnterpriseRecord(TypedDict):
+    """The standard record of one enterprise as known on a date: registration and every domain's rows."""
+
+    credit_code: str
+    as_of: date | None
+    registration: RecordRow | None
+    domains: dict[str, list[RecordRow]]

@@ -14,44 +14,32 @@ from sqlalchemy import JSON, BigInteger, Date, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bayfin.kernel.db import Base, UTCDateTime
+from bayfin.kernel.ingest import BatchColumns, QuarantineColumns
 
 _BigInt = BigInteger().with_variant(Integer(), "sqlite")
 
 
-class DeliveryBatch(Base):
+class DeliveryBatch(BatchColumns, Base):
     """One ingested delivery file: its source, content hash, as-of date and what happened to its rows."""
 
     __tablename__ = "hub_batch"
-    __table_args__ = (Index("ix_hub_batch_source", "source", "file_sha256", unique=True),)
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    source: Mapped[str] = mapped_column(String(60))
     record_type: Mapped[str] = mapped_column(String(60))
-    file_name: Mapped[str] = mapped_column(String(300))
-    file_sha256: Mapped[str] = mapped_column(String(64))
-    as_of: Mapped[date] = mapped_column(Date)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    rows_in: Mapped[int] = mapped_column(Integer)
-    stored: Mapped[int] = mapped_column(Integer)
     updated: Mapped[int] = mapped_column(Integer)
     unchanged: Mapped[int] = mapped_column(Integer)
-    quarantined: Mapped[int] = mapped_column(Integer)
 
 
-class QuarantinedRow(Base):
+class QuarantinedRow(QuarantineColumns, Base):
     """An input row that was not stored, with where it came from, its raw content and why."""
 
     __tablename__ = "hub_quarantine"
     __table_args__ = (Index("ix_hub_quarantine_batch_id", "batch_id", "row_number"),)
 
-    id: Mapped[int] = mapped_column(_BigInt, primary_key=True, autoincrement=True)
-    batch_id: Mapped[str] = mapped_column(String(40))
     source: Mapped[str] = mapped_column(String(60), index=True)
-    row_number: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(40), index=True)
     message: Mapped[str] = mapped_column(Text)
-    raw: Mapped[str] = mapped_column(Text)
     credit_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 

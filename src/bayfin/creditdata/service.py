@@ -7,7 +7,6 @@ or nothing, and a rerun (the file's hash is not yet recorded) completes it witho
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -19,7 +18,14 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from bayfin.creditdata import repository as repo
-from bayfin.creditdata.domain import RECORD_TYPES, BatchCounts, Reason, credit_code_problem
+from bayfin.creditdata.domain import (
+    RECORD_TYPES,
+    BatchCounts,
+    EnterpriseRecord,
+    Reason,
+    RecordRow,
+    credit_code_problem,
+)
 from bayfin.creditdata.mapping import Mapping
 from bayfin.creditdata.models import DeliveryBatch, QuarantinedRow
 from bayfin.creditdata.readers import read_delivery
@@ -27,6 +33,7 @@ from bayfin.creditdata.transform import QUARANTINE_SCHEMA, normalise
 from bayfin.kernel.clock import Clock, SystemClock
 from bayfin.kernel.errors import NotFound
 from bayfin.kernel.ids import new_id
+from bayfin.kernel.ingest import file_sha256, loaded_batch
 from bayfin.kernel.observability import HUB_INGEST_ROWS, after_commit
 
 #: Rows written per statement stream; after each chunk the ``on_chunk`` hook runs (tests crash there).
@@ -56,15 +63,6 @@ class BatchReport:
             **asdict(self.counts),
             "already_ingested": self.already_ingested,
         }
-
-
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file's bytes, read in blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _report(batch: DeliveryBatch, already: bool) -> BatchReport:
@@ -158,7 +156,7 @@ def ingest_file(
     """
     clock = clock or SystemClock()
     sha = file_sha256(path)
-    seen = repo.find_batch(session, mapping.source, sha)
+    seen = loaded_batch(session, DeliveryBatch, mapping.source, sha)
     if seen is not None:
         return _report(seen, already=True)
     started = clock.now()
@@ -246,8 +244,7 @@ def ingest_file(
         unchanged=counts.unchanged,
         quarantined=counts.quarantined,
     )
-    session.add(batch)
-    session.flush()
+    repo.add_batch(session, batch)
     after_commit(session, lambda: _count_rows(mapping.source, counts))
     return _report(batch, already=False)
 
@@ -257,7 +254,7 @@ def _count_rows(source: str, counts: BatchCounts) -> None:
         HUB_INGEST_ROWS.labels(source, outcome).inc(getattr(counts, outcome))
 
 
-def _plain(row: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+def _plain(row: Any, fields: tuple[str, ...]) -> RecordRow:
     return {
         "record_key": row.record_key,
         "values": {f: getattr(row, f) for f in fields},
@@ -271,7 +268,7 @@ def _plain(row: Any, fields: tuple[str, ...]) -> dict[str, Any]:
 
 def enterprise_record(
     session: Session, credit_code: str, as_of: date | None = None, *, history: bool = False
-) -> dict[str, Any]:
+) -> EnterpriseRecord:
     """The standard record of one enterprise (统一社会信用代码 → every domain), as known on ``as_of``.
 
     This is the read other modules (credit reports, scoring) call. Each value carries its source,
@@ -300,7 +297,7 @@ def enterprise_record(
     }
 
 
-def _in_force(row: dict[str, Any], as_of: date | None) -> bool:
+def _in_force(row: RecordRow, as_of: date | None) -> bool:
     if as_of is None:
         return row["replaced_on"] is None
     return bool(row["as_of"] <= as_of and (row["replaced_on"] is None or row["replaced_on"] > as_of))

@@ -7,44 +7,13 @@ own, so an interrupted run resumes where it stopped: finished files are recognis
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
-
-import orjson
 
 from bayfin.creditdata.mapping import load_mapping
 from bayfin.creditdata.service import BatchReport, ingest_file
-from bayfin.kernel.errors import NotFound, ValidationFailed
+from bayfin.kernel.ingest import ManifestEntry, read_manifest
 from bayfin.kernel.platform import Platform
-
-MANIFEST = "manifest.json"
-
-
-@dataclass(frozen=True)
-class ManifestEntry:
-    """One delivery file named by the manifest: where, from which source, known as of which date."""
-
-    path: Path
-    source: str
-    as_of: date
-    rows: int | None = None
-
-
-def read_manifest(directory: Path) -> list[ManifestEntry]:
-    """The deliveries listed in ``directory/manifest.json``, in delivery order."""
-    file = directory / MANIFEST
-    if not file.is_file():
-        raise NotFound(f"{directory} has no {MANIFEST}")
-    try:
-        doc: dict[str, Any] = orjson.loads(file.read_bytes())
-        return [
-            ManifestEntry(directory / e["path"], e["source"], date.fromisoformat(e["as_of"]), e.get("rows"))
-            for e in doc["files"]
-        ]
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise ValidationFailed(f"{file} is not a valid manifest: {exc}") from exc
 
 
 def ingest_path(platform: Platform, path: Path, source: str, as_of: date) -> BatchReport:
@@ -67,3 +36,6 @@ def ingest_directory(
         if on_file is not None:
             on_file(entry, report)
     return reports
+
+
+__all__ = ["ManifestEntry", "ingest_directory", "ingest_path", "read_manifest"]

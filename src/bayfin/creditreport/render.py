@@ -6,7 +6,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from bayfin.creditdata.domain import RECORD_TYPES
+from bayfin.creditdata import RECORD_TYPES
 
 _env = Environment(loader=PackageLoader("bayfin.creditreport", "templates"),
                    autoescape=select_autoescape(["html"]))

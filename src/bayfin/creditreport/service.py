@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bayfin.consent import ConsentService
 from bayfin.consent.domain import AccessGrant, DataCategory
-from bayfin.creditdata import enterprise_record
+from bayfin.creditdata import EnterpriseRecord, enterprise_record
 from bayfin.creditreport.domain import consented_slice, indicators
 from bayfin.kernel.clock import Clock
 from bayfin.kernel.errors import AppError, NotFound
@@ -19,14 +19,14 @@ from bayfin.kernel.security import Principal
 MAX_BATCH = 1000
 
 
-def _registration(record: dict[str, Any], categories: frozenset[str]) -> dict[str, Any] | None:
+def _registration(record: EnterpriseRecord, categories: frozenset[str]) -> dict[str, Any] | None:
     registration = record.get("registration")
     if "registration" not in categories or registration is None:
         return None
     return dict(registration)
 
 
-def assemble(record: dict[str, Any], grant: AccessGrant, today: date) -> dict[str, Any]:
+def assemble(record: EnterpriseRecord, grant: AccessGrant, today: date) -> dict[str, Any]:
     """The report body from a hub record and the consent's grant (pure)."""
     categories = frozenset(c.value for c in grant.categories)
     sections = consented_slice(record, categories, grant.data_from, grant.data_to)
@@ -75,7 +75,7 @@ class CreditReports:
                 "reports": reports, "refusals": refusals}
 
 
-def snapshot(record: dict[str, Any], categories: frozenset[str], today: date) -> dict[str, Any]:
+def snapshot(record: EnterpriseRecord, categories: frozenset[str], today: date) -> dict[str, Any]:
     """What post-loan monitoring watches, limited to the consented categories (pure)."""
     domains = record.get("domains", {})
     ind = indicators(domains, categories, today)
@@ -88,8 +88,8 @@ def snapshot(record: dict[str, Any], categories: frozenset[str], today: date) ->
         watched["open_enforcement_cases"] = ind.get("open_enforcement_cases")
         watched["dishonest_debtor"] = ind.get("dishonest_debtor")
     if DataCategory.registration.value in categories:
-        registration = record.get("registration") or {}
-        watched["registration_status"] = (registration.get("values") or {}).get("status")
+        registration = record.get("registration")
+        watched["registration_status"] = (registration["values"] if registration else {}).get("status")
         watched["abnormal_operation"] = ind.get("abnormal_operation")
     return watched
 
@@ -100,7 +100,7 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any
             for k in sorted(after) if before.get(k) != after.get(k)]
 
 
-def current_record(session: Session, credit_code: str) -> dict[str, Any] | None:
+def current_record(session: Session, credit_code: str) -> EnterpriseRecord | None:
     """The hub's current record, or None when the hub knows nothing of the firm."""
     try:
         return enterprise_record(session, credit_code)

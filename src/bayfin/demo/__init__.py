@@ -1,12 +1,16 @@
-"""The generated demo region: a Guangdong enterprise population and its departments' deliveries.
+"""The one-command demo (``bayfin demo …``, ``make demo``): generate a region, load it, serve it.
 
-Modules that add deliveries of their own (invoices, shareholdings, risk evidence) build the same
-population with :func:`build_population`, draw from :func:`rng_for` with their own stream name, and write
-files with the helpers in :mod:`bayfin.demo.writers`, recording them with :meth:`Region.add`.
+The generators live in the simulation home, :mod:`bayfin.simulation.creditdata`; the names below are
+re-exported from there for the modules' demo seed hooks.
 """
 
-from bayfin.demo.deliveries import Region
-from bayfin.demo.generate import generate_region
-from bayfin.demo.population import Population, build_population, month_of, rng_for
+from bayfin.simulation.creditdata import (
+    Population,
+    Region,
+    build_population,
+    generate_region,
+    month_of,
+    rng_for,
+)
 
 __all__ = ["Population", "Region", "build_population", "generate_region", "month_of", "rng_for"]

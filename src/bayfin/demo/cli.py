@@ -11,11 +11,11 @@ import typer
 from bayfin import registry
 from bayfin.cli.context import open_platform
 from bayfin.cli.output import console, err_console, print_table, progress
-from bayfin.creditdata import service
-from bayfin.creditdata.workflows import ManifestEntry, ingest_directory, read_manifest
-from bayfin.demo.deliveries import HUB_WRITERS
-from bayfin.demo.generate import generate_region
+from bayfin.creditdata import BatchReport, hub_status, ingest_directory, quarantine_rows
+from bayfin.kernel.ingest import ManifestEntry, read_manifest
 from bayfin.kernel.settings import get_settings
+from bayfin.simulation.creditdata.deliveries import HUB_WRITERS
+from bayfin.simulation.creditdata.generate import generate_region
 
 app = typer.Typer(
     help="Demo data: a generated Guangdong region and a one-command demo.", no_args_is_help=True
@@ -74,15 +74,15 @@ def run(
         entries = read_manifest(workdir)
         with progress("ingesting deliveries", total=len(entries)) as advance:
 
-            def tick(entry: ManifestEntry, _report: service.BatchReport) -> None:
+            def tick(entry: ManifestEntry, _report: BatchReport) -> None:
                 advance(1, description=f"ingesting {entry.path.name}")
 
             ingest_directory(platform, workdir, on_file=tick)
         for seed_demo in registry.demo_seeders():
             seed_demo(platform, workdir, seed)
         with platform.session_factory() as session:
-            status = service.hub_status(session, limit=1)
-            sample = service.quarantine_rows(session, limit=1)
+            status = hub_status(session, limit=1)
+            sample = quarantine_rows(session, limit=1)
         first_code = _sample_code(workdir)
     totals = status["totals"]
     print_table([{"what": k, "count": v} for k, v in totals.items()], title="credit data hub")

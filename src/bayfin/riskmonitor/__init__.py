@@ -1,1 +1,64 @@
-"""Regional financial-risk monitoring: evidence, entity linking, tags, the risk index, portraits and leads."""
+"""Risk monitoring (金融风险监测): evidence from web, police, hotline and licence deliveries, linked to firms,
+tagged, scored into a risk index, with alerts on level crossings and leads (线索) to investigate.
+
+Other modules use this surface only: the :class:`RiskMonitor` service (``platform.service(RISK_MONITOR)``
+or :func:`risk_monitor`), the latest scores, leads and a firm's portrait for the console, the risk
+vocabulary, and the text pools the simulation home draws evidence from. Names resolve lazily (PEP 562).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bayfin.riskmonitor.domain import CATEGORIES, CATEGORY_LICENCE, LEVEL_RANK
+    from bayfin.riskmonitor.leads import lead_view, lead_views, portrait
+    from bayfin.riskmonitor.repository import latest_scores
+    from bayfin.riskmonitor.service import IngestReport, RiskMonitor
+    from bayfin.riskmonitor.texts import benign_text, risky_text
+    from bayfin.riskmonitor.wiring import RISK_MONITOR, risk_monitor
+    from bayfin.riskmonitor.workflows import RISK_MANIFEST
+
+_DOMAIN = "bayfin.riskmonitor.domain"
+_EXPORTS: dict[str, str] = {
+    "CATEGORIES": _DOMAIN,
+    "CATEGORY_LICENCE": _DOMAIN,
+    "LEVEL_RANK": _DOMAIN,
+    "lead_view": "bayfin.riskmonitor.leads",
+    "portrait": "bayfin.riskmonitor.leads",
+    "latest_scores": "bayfin.riskmonitor.repository",
+    "lead_views": "bayfin.riskmonitor.leads",
+    "IngestReport": "bayfin.riskmonitor.service",
+    "RiskMonitor": "bayfin.riskmonitor.service",
+    "benign_text": "bayfin.riskmonitor.texts",
+    "risky_text": "bayfin.riskmonitor.texts",
+    "RISK_MONITOR": "bayfin.riskmonitor.wiring",
+    "risk_monitor": "bayfin.riskmonitor.wiring",
+    "RISK_MANIFEST": "bayfin.riskmonitor.workflows",
+}
+
+__all__ = [
+    "CATEGORIES",
+    "CATEGORY_LICENCE",
+    "LEVEL_RANK",
+    "RISK_MANIFEST",
+    "RISK_MONITOR",
+    "IngestReport",
+    "RiskMonitor",
+    "benign_text",
+    "latest_scores",
+    "lead_view",
+    "lead_views",
+    "portrait",
+    "risk_monitor",
+    "risky_text",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """Resolve an exported name from the submodule that defines it (PEP 562)."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(module), name)

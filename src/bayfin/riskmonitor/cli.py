@@ -17,7 +17,8 @@ from bayfin.riskmonitor import repository as repo
 from bayfin.riskmonitor.readers import SOURCES
 from bayfin.riskmonitor.service import IngestReport
 from bayfin.riskmonitor.wiring import risk_monitor
-from bayfin.riskmonitor.workflows import RISK_MANIFEST, evaluate, generate_risk_region, ingest_risk_directory
+from bayfin.riskmonitor.workflows import RISK_MANIFEST, evaluate, ingest_risk_directory
+from bayfin.simulation.riskmonitor import generate_risk_region
 
 cli_name = "risk"
 app = typer.Typer(

@@ -8,7 +8,8 @@ from typing import Any
 import orjson
 
 from bayfin.kernel.platform import Platform
-from bayfin.riskmonitor.workflows import RISK_MANIFEST, generate_risk_region, ingest_risk_directory
+from bayfin.riskmonitor.workflows import RISK_MANIFEST, ingest_risk_directory
+from bayfin.simulation.riskmonitor import generate_risk_region
 
 
 def seed_demo(platform: Platform, workdir: Path, seed: int) -> dict[str, Any]:

@@ -110,6 +110,13 @@ _GENERIC = (
 )  # fmt: skip
 
 
+#: Guangdong's prefecture-level cities (地级市), stripped from firm names and mentions before matching.
+CITY_NAMES: tuple[str, ...] = (
+    "广州市", "佛山市", "东莞市", "惠州市", "中山市", "珠海市", "江门市", "肇庆市", "汕头市", "湛江市",
+    "茂名市", "揭阳市", "清远市", "韶关市", "梅州市", "河源市", "阳江市", "潮州市", "汕尾市", "云浮市",
+)  # fmt: skip
+
+
 def core_name(name: str, city_names: tuple[str, ...] = ()) -> str:
     """A firm's distinctive words: the name without city, legal-form suffix or generic business words."""
     core = name.strip()

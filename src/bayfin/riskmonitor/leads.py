@@ -56,6 +56,11 @@ def lead_view(lead: RiskLead) -> dict[str, Any]:
     }
 
 
+def lead_views(session: Session, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest leads (at most ``limit``) as plain data, for the console."""
+    return [lead_view(lead) for lead in repo.leads(session)[:limit]]
+
+
 def portrait(session: Session, credit_code: str) -> dict[str, Any]:
     """The enterprise risk portrait: profile, tags with evidence, index history, related firms, leads."""
     code = credit_code.strip().upper()
@@ -134,7 +139,7 @@ def move_lead(
     note: str | None = None,
 ) -> RiskLead:
     """Move a lead along its workflow; a move the workflow does not allow is a conflict."""
-    lead = session.get(RiskLead, lead_id)
+    lead = repo.lead_by_id(session, lead_id)
     if lead is None:
         raise NotFound(f"no lead {lead_id}")
     if to not in TRANSITIONS.get(lead.status, ()):
@@ -146,7 +151,7 @@ def move_lead(
     if to in ("confirmed", "dismissed"):
         lead.closed_at, lead.outcome_note = now, note
     lead.history = [*lead.history, {"at": now.isoformat(), "status": to, "by": actor, "assignee": assignee}]
-    session.flush()
+    repo.flush(session)
     return lead
 
 

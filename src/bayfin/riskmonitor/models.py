@@ -10,39 +10,27 @@ from sqlalchemy import JSON, BigInteger, Date, Float, Index, Integer, String, Te
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bayfin.kernel.db import Base, UTCDateTime
+from bayfin.kernel.ingest import BatchColumns, QuarantineColumns
 
 _BigInt = BigInteger().with_variant(Integer(), "sqlite")
 
 
-class RiskBatch(Base):
+class RiskBatch(BatchColumns, Base):
     """One ingested evidence delivery: rows in = stored + duplicate + quarantined."""
 
     __tablename__ = "risk_batch"
-    __table_args__ = (Index("ix_risk_batch_source", "source", "file_sha256", unique=True),)
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    source: Mapped[str] = mapped_column(String(60))
-    file_name: Mapped[str] = mapped_column(String(300))
-    file_sha256: Mapped[str] = mapped_column(String(64))
-    as_of: Mapped[date] = mapped_column(Date)
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    rows_in: Mapped[int] = mapped_column(Integer)
-    stored: Mapped[int] = mapped_column(Integer)
     duplicate: Mapped[int] = mapped_column(Integer)
-    quarantined: Mapped[int] = mapped_column(Integer)
 
 
-class RiskQuarantine(Base):
+class RiskQuarantine(QuarantineColumns, Base):
     """A delivery row that could not be read, kept with the reason and its raw text."""
 
     __tablename__ = "risk_quarantine"
 
-    id: Mapped[int] = mapped_column(_BigInt, primary_key=True, autoincrement=True)
     batch_id: Mapped[str] = mapped_column(String(40), index=True)
     source: Mapped[str] = mapped_column(String(60))
-    row_number: Mapped[int] = mapped_column(Integer)
-    reason: Mapped[str] = mapped_column(String(40))
-    raw: Mapped[str] = mapped_column(Text)
 
 
 class RiskEvidence(Base):

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 # Scoring 600k firms cannot go through enterprise_record one firm at a time: the hub's population
 # reads give the registration and social-insurance rows in bulk.
-from bayfin.creditdata import population as hub
+import bayfin.creditdata as hub
+from bayfin.kernel.db import Base
 from bayfin.kernel.pagination import PageRequest, keyset
 from bayfin.riskmonitor.domain import promised_rate_bp
 from bayfin.riskmonitor.features import EVIDENCE_SCHEMA, FIRM_SCHEMA, LICENCE_SCHEMA, TAG_SCHEMA
@@ -27,11 +28,24 @@ from bayfin.riskmonitor.models import (
 )
 
 
-def batch_by_hash(session: Session, source: str, sha256: str) -> RiskBatch | None:
-    """The batch of a file already ingested, if any."""
-    return session.scalars(
-        select(RiskBatch).where(RiskBatch.source == source, RiskBatch.file_sha256 == sha256)
-    ).first()
+def add(session: Session, *rows: Base) -> None:
+    """Stage new rows (batches, quarantine, evidence, tags, scores, alerts, leads) in the session."""
+    session.add_all(rows)
+
+
+def flush(session: Session) -> None:
+    """Write what the session holds (ids assigned); the caller's transaction commits."""
+    session.flush()
+
+
+def evidence_by_id(session: Session, evidence_id: int) -> RiskEvidence | None:
+    """One piece of evidence by id, if any."""
+    return session.get(RiskEvidence, evidence_id)
+
+
+def lead_by_id(session: Session, lead_id: str) -> RiskLead | None:
+    """One lead by id, if any."""
+    return session.get(RiskLead, lead_id)
 
 
 def known_hashes(session: Session, hashes: list[str]) -> set[str]:

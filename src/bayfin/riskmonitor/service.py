@@ -17,13 +17,14 @@ from typing import Any
 import polars as pl
 from sqlalchemy.orm import Session
 
-from bayfin.demo.population import CITIES
 from bayfin.kernel.clock import Clock, SystemClock
 from bayfin.kernel.errors import NotFound, ValidationFailed
 from bayfin.kernel.ids import new_id
+from bayfin.kernel.ingest import file_sha256, loaded_batch
 from bayfin.riskmonitor import repository as repo
 from bayfin.riskmonitor.classifier import RiskTextClassifier, default_classifier
 from bayfin.riskmonitor.domain import (
+    CITY_NAMES,
     LEVEL_RANK,
     LINK_THRESHOLD,
     EntityIndex,
@@ -74,10 +75,6 @@ class IngestReport:
         return dict(self.__dict__)
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 class RiskMonitor:
     """Risk monitoring use cases over one platform's database, with a text classifier and a clock."""
 
@@ -108,7 +105,7 @@ class RiskMonitor:
 
     def entity_index(self, session: Session) -> EntityIndex:
         """Names of registered firms and phones from their filed sites, for linking."""
-        index = EntityIndex(city_names=tuple(c[0] for c in CITIES))
+        index = EntityIndex(city_names=CITY_NAMES)
         for code, name, city in repo.registrations(session):
             if name:
                 index.add(code, name, city)
@@ -123,8 +120,8 @@ class RiskMonitor:
             raise ValidationFailed(f"unknown risk source {source!r}; known: {', '.join(SOURCES)}")
         if not path.is_file():
             raise NotFound(f"no file {path}")
-        sha = _sha256(path)
-        seen = repo.batch_by_hash(session, source, sha)
+        sha = file_sha256(path)
+        seen = loaded_batch(session, RiskBatch, source, sha)
         if seen is not None:
             return IngestReport(
                 seen.id, source, seen.file_name, seen.rows_in, 0,
@@ -137,9 +134,10 @@ class RiskMonitor:
             ingested_at=self.clock.now(), rows_in=parsed.rows_in, stored=0, duplicate=0,
             quarantined=len(parsed.quarantined),
         )  # fmt: skip
-        session.add(batch)
+        repo.add(session, batch)
         for number, reason, raw in parsed.quarantined:
-            session.add(
+            repo.add(
+                session,
                 RiskQuarantine(batch_id=batch.id, source=source, row_number=number, reason=reason, raw=raw)
             )
         report = IngestReport(batch.id, source, path.name, parsed.rows_in, 0, 0, len(parsed.quarantined))
@@ -149,7 +147,7 @@ class RiskMonitor:
         else:
             self._store_evidence(session, batch, parsed.rows, report, touched)
         batch.stored, batch.duplicate = report.stored, report.duplicate
-        session.flush()
+        repo.flush(session)
         if touched:
             report.rescored, report.alerts = self.rescore(session, touched, trigger=f"batch:{batch.id}")
         return report
@@ -168,7 +166,7 @@ class RiskMonitor:
                 report.duplicate += 1
                 continue
             known.add(row["licence_no"])
-            session.add(RiskLicence(batch_id=batch.id, **row))
+            repo.add(session, RiskLicence(batch_id=batch.id, **row))
             report.stored += 1
             touched.add(row["credit_code"])
 
@@ -206,7 +204,7 @@ class RiskMonitor:
                 link_candidates=[list(c) for c in link.candidates],
                 review_status="linked" if link.credit_code else "open", **row,
             )  # fmt: skip
-            session.add(evidence)
+            repo.add(session, evidence)
             fresh.append(evidence)
             report.stored += 1
             if link.credit_code:
@@ -214,7 +212,7 @@ class RiskMonitor:
                 touched.add(link.credit_code)
             else:
                 report.for_review += 1
-        session.flush()
+        repo.flush(session)
         self.tag_evidence(session, [e for e in fresh if e.credit_code])
 
     def tag_evidence(self, session: Session, evidence: list[RiskEvidence]) -> int:
@@ -237,7 +235,8 @@ class RiskMonitor:
             if ev.source == "risk_police":
                 tags["police_case"] = ("rule", 1.0, ev.text[:80])
             for tag, (method, confidence, snip) in tags.items():
-                session.add(
+                repo.add(
+                    session,
                     RiskTag(
                         credit_code=ev.credit_code,
                         tag=tag,
@@ -250,19 +249,19 @@ class RiskMonitor:
                     )
                 )
                 added += 1
-        session.flush()
+        repo.flush(session)
         return added
 
     def resolve_mention(self, session: Session, evidence_id: int, credit_code: str) -> RiskEvidence:
         """An analyst links a mention from the review queue to a firm; it is then tagged and re-scored."""
-        evidence = session.get(RiskEvidence, evidence_id)
+        evidence = repo.evidence_by_id(session, evidence_id)
         if evidence is None:
             raise NotFound(f"no evidence {evidence_id}")
         if evidence.review_status != "open":
             raise ValidationFailed(f"evidence {evidence_id} is not awaiting review")
         evidence.credit_code = credit_code.strip().upper()
         evidence.link_method, evidence.link_confidence, evidence.review_status = "analyst", 1.0, "resolved"
-        session.flush()
+        repo.flush(session)
         self.tag_evidence(session, [evidence])
         self.rescore(session, {evidence.credit_code}, trigger=f"review:{evidence_id}")
         return evidence
@@ -356,7 +355,7 @@ class RiskMonitor:
                 },
                 trigger=trigger[:60],
             )  # fmt: skip
-            session.add(score)
+            repo.add(session, score)
             stored += 1
             self._aggregate_tags(session, row, have.get(code, set()), now.date())
             old_level = before.level if before else "normal"
@@ -366,7 +365,7 @@ class RiskMonitor:
                         session, code, old_level, row["level"], row["score"], categories.get(code, [])
                     )
                 )
-        session.flush()
+        repo.flush(session)
         return stored, raised
 
     def _aggregate_tags(self, session: Session, row: dict[str, Any], have: set[str], today: date) -> None:
@@ -382,7 +381,8 @@ class RiskMonitor:
         }  # fmt: skip
         for tag, (present, snippet) in found.items():
             if present and tag not in have:
-                session.add(
+                repo.add(
+                    session,
                     RiskTag(
                         credit_code=row["credit_code"],
                         tag=tag,
@@ -401,8 +401,8 @@ class RiskMonitor:
         alert = RiskAlert(
             credit_code=code, raised_at=self.clock.now(), from_level=old, to_level=new, score=score
         )
-        session.add(alert)
-        session.flush()
+        repo.add(session, alert)
+        repo.flush(session)
         active = [lead for lead in repo.leads(session, code=code) if lead.status in ACTIVE_LEAD_STATUSES]
         if new in LEAD_LEVELS and LEVEL_RANK[new] > LEVEL_RANK[old] and not active:
             lead = RiskLead(
@@ -410,7 +410,7 @@ class RiskMonitor:
                 score=score, categories=categories,
                 history=[{"at": self.clock.now().isoformat(), "status": "open"}],
             )  # fmt: skip
-            session.add(lead)
+            repo.add(session, lead)
             alert.lead_id = lead.id
         return {"credit_code": code, "from": old, "to": new, "score": score, "lead_id": alert.lead_id}
 

@@ -1,19 +1,19 @@
-"""Whole-region work: write the risk deliveries over a demo region, ingest them all, evaluate on the truth."""
+"""Whole-region work: ingest a region's risk deliveries, evaluate the index on the planted truth.
+
+The deliveries themselves are written by :func:`bayfin.simulation.riskmonitor.generate_risk_region`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-import orjson
 import polars as pl
 
-from bayfin.demo import Region, build_population
+from bayfin.kernel.ingest import read_manifest
 from bayfin.kernel.platform import Platform
 from bayfin.riskmonitor import repository as repo
-from bayfin.riskmonitor.deliveries import risk_evidence
 from bayfin.riskmonitor.service import IngestReport
 from bayfin.riskmonitor.wiring import risk_monitor
 
@@ -23,32 +23,22 @@ RISK_MANIFEST = "risk_manifest.json"
 _ORDER = {"risk_licences": 0, "risk_web": 1, "risk_police": 2, "risk_hotline": 3}
 
 
-def generate_risk_region(out_dir: Path, enterprises: int, seed: int) -> dict[str, Any]:
-    """Write the risk sources' deliveries over the region's population, ``risk_manifest.json`` and truth."""
-    region = Region(population=build_population(enterprises, seed), out_dir=out_dir, seed=seed)
-    risk_evidence(region)
-    manifest = {"enterprises": enterprises, "seed": seed, "files": region.entries}
-    (out_dir / RISK_MANIFEST).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
-    return manifest
-
-
 def ingest_risk_directory(
     platform: Platform, directory: Path, on_file: Callable[[str, IngestReport], None] | None = None
 ) -> list[IngestReport]:
     """Ingest every file of ``risk_manifest.json``, one transaction per file, in source order then date."""
-    manifest = orjson.loads((directory / RISK_MANIFEST).read_bytes())
-    entries = sorted(manifest["files"], key=lambda e: (_ORDER.get(e["source"], 9), e["as_of"], e["path"]))
+    entries = sorted(
+        read_manifest(directory, RISK_MANIFEST), key=lambda e: (_ORDER.get(e.source, 9), e.as_of, e.listed_as)
+    )
     monitor = risk_monitor(platform)
     reports = []
     for entry in entries:
         with platform.unit_of_work() as uow:
-            report = monitor.ingest(
-                uow.session, directory / entry["path"], entry["source"], date.fromisoformat(entry["as_of"])
-            )
+            report = monitor.ingest(uow.session, entry.path, entry.source, entry.as_of)
             uow.commit()
         reports.append(report)
         if on_file is not None:
-            on_file(entry["path"], report)
+            on_file(entry.listed_as, report)
     return reports
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy.orm import Session
 
-from bayfin.creditdata.population import facts_in_force
+from bayfin.creditdata import facts_in_force
 
 #: Tax credit grades from best to worst (纳税信用等级), as numbers for trends.
 TAX_GRADES = {"A": 0, "B": 1, "M": 2, "C": 3, "D": 4}

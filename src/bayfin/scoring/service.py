@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy.orm import Session
 
-from bayfin.creditdata.service import enterprise_record
+from bayfin.creditdata import enterprise_record
 from bayfin.kernel.errors import NotFound
 from bayfin.scoring import model as registry
 from bayfin.scoring.features import compute_features, facts_from_record, features_as_of, features_of_record

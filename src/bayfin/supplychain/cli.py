@@ -9,10 +9,10 @@ import typer
 
 from bayfin.cli.context import open_platform
 from bayfin.cli.output import JsonOption, emit, err_console, print_json, progress
-from bayfin.demo import build_population
 from bayfin.kernel.errors import AppError
+from bayfin.simulation.creditdata import build_population
+from bayfin.simulation.supplychain.deliveries import write_region_graph
 from bayfin.supplychain import service, views
-from bayfin.supplychain.deliveries import write_region_graph
 from bayfin.supplychain.ingest import GraphBatchReport
 from bayfin.supplychain.svg import render_ego_svg
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import orjson
 
-from bayfin.demo import build_population
 from bayfin.kernel.platform import Platform
+from bayfin.simulation.creditdata import build_population
+from bayfin.simulation.supplychain.deliveries import write_region_graph
 from bayfin.supplychain import service
-from bayfin.supplychain.deliveries import write_region_graph
 
 
 def seed_demo(platform: Platform, workdir: Path, seed: int) -> dict[str, Any]:

@@ -18,15 +18,16 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from bayfin.creditdata import credit_code_problem
 from bayfin.kernel.clock import Clock, SystemClock
 from bayfin.kernel.errors import NotFound
 from bayfin.kernel.ids import new_id
+from bayfin.kernel.ingest import file_sha256, loaded_batch
+from bayfin.supplychain import repository as repo
 from bayfin.supplychain.graph import EdgeKind, EdgeRow
-from bayfin.supplychain.models import GraphBatch, GraphEdge, GraphQuarantine
+from bayfin.supplychain.models import GraphBatch
 
 _PERSON = re.compile(r"^P[0-9A-F]{17}$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -183,11 +184,6 @@ def parse_row(spec: Spec, row: dict[str, str], number: int, as_of: date) -> list
     return [_Edge(spec.kind, key, source, target, month, amount, share, number)]
 
 
-def file_sha256(path: Path) -> str:
-    """The delivery's content hash (what makes a second ingest of the same file a no-op)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _rows(path: Path) -> tuple[list[str], list[tuple[int, bytes, dict[str, str] | str]]]:
     """Header and rows; a row is a dict, or a reason string when the line itself cannot be read."""
     data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
@@ -219,9 +215,7 @@ def ingest_graph_file(
         raise NotFound(f"no graph source {source!r}; known: {', '.join(sorted(SOURCES))}")
     clock = clock or SystemClock()
     sha = file_sha256(path)
-    seen = session.scalars(
-        select(GraphBatch).where(GraphBatch.source == source, GraphBatch.file_sha256 == sha)
-    ).first()
+    seen = loaded_batch(session, GraphBatch, source, sha)
     if seen is not None:
         return GraphBatchReport(
             seen.id,
@@ -268,8 +262,7 @@ def ingest_graph_file(
     for keys in row_edges.values():
         states = {status[k] for k in keys}
         counts["stored" if "stored" in states else "updated" if "updated" in states else "unchanged"] += 1
-    if quarantine:
-        session.execute(insert(GraphQuarantine), quarantine)
+    repo.insert_quarantine(session, quarantine)
     reasons: dict[str, int] = {}
     for q in quarantine:
         reasons[str(q["reason"])] = reasons.get(str(q["reason"]), 0) + 1
@@ -284,8 +277,7 @@ def ingest_graph_file(
         quarantined=len(quarantine),
         **counts,
     )
-    session.add(batch)
-    session.flush()
+    repo.add_batch(session, batch)
     changed = [
         EdgeRow(e.kind, e.source, e.target, _part(e), e.amount_fen, e.share_bp)
         for k, e in edges.items()
@@ -308,20 +300,7 @@ def _store(
 ) -> dict[tuple[str, str], str]:
     """Insert new edges, update changed ones in place; the state of each key."""
     keys = [k for _, k in edges]
-    current: dict[str, tuple[int, int, int, str, str]] = {}
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        for row in session.execute(
-            select(
-                GraphEdge.record_key,
-                GraphEdge.id,
-                GraphEdge.amount_fen,
-                GraphEdge.share_bp,
-                GraphEdge.source,
-                GraphEdge.target,
-            ).where(GraphEdge.kind == kind.value, GraphEdge.record_key.in_(chunk))
-        ):
-            current[row[0]] = (row[1], row[2], row[3], row[4], row[5])
+    current = repo.current_edges(session, kind, keys)
     status: dict[tuple[str, str], str] = {}
     new_rows = []
     for (kind_value, key), e in edges.items():
@@ -346,19 +325,16 @@ def _store(
             status[(kind_value, key)] = "unchanged"
         else:
             status[(kind_value, key)] = "updated"
-            session.execute(
-                update(GraphEdge)
-                .where(GraphEdge.id == old[0])
-                .values(
-                    amount_fen=e.amount_fen,
-                    share_bp=e.share_bp,
-                    source=e.source,
-                    target=e.target,
-                    as_of=as_of,
-                    batch_id=batch_id,
-                    row_number=e.row_number,
-                )
+            repo.update_edge(
+                session,
+                old[0],
+                amount_fen=e.amount_fen,
+                share_bp=e.share_bp,
+                source=e.source,
+                target=e.target,
+                as_of=as_of,
+                batch_id=batch_id,
+                row_number=e.row_number,
             )
-    for start in range(0, len(new_rows), 5000):
-        session.execute(insert(GraphEdge), new_rows[start : start + 5000])
+    repo.insert_edges(session, new_rows)
     return status

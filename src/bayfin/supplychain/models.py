@@ -14,6 +14,7 @@ from sqlalchemy import JSON, BigInteger, Date, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bayfin.kernel.db import Base, UTCDateTime
+from bayfin.kernel.ingest import BatchColumns, QuarantineColumns
 
 _BigInt = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -41,37 +42,24 @@ class GraphEdge(Base):
     row_number: Mapped[int] = mapped_column(Integer)
 
 
-class GraphBatch(Base):
+class GraphBatch(BatchColumns, Base):
     """One ingested graph delivery: source, file hash, as-of date and what became of its rows."""
 
     __tablename__ = "graph_batch"
-    __table_args__ = (Index("ix_graph_batch_source", "source", "file_sha256", unique=True),)
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    source: Mapped[str] = mapped_column(String(60))
-    file_name: Mapped[str] = mapped_column(String(300))
-    file_sha256: Mapped[str] = mapped_column(String(64))
-    as_of: Mapped[date] = mapped_column(Date)
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    rows_in: Mapped[int] = mapped_column(Integer)
-    stored: Mapped[int] = mapped_column(Integer)
     updated: Mapped[int] = mapped_column(Integer)
     unchanged: Mapped[int] = mapped_column(Integer)
-    quarantined: Mapped[int] = mapped_column(Integer)
 
 
-class GraphQuarantine(Base):
+class GraphQuarantine(QuarantineColumns, Base):
     """A delivery row that was not stored, with its raw content and the reason."""
 
     __tablename__ = "graph_quarantine"
     __table_args__ = (Index("ix_graph_quarantine_batch_id", "batch_id", "row_number"),)
 
-    id: Mapped[int] = mapped_column(_BigInt, primary_key=True, autoincrement=True)
-    batch_id: Mapped[str] = mapped_column(String(40))
-    row_number: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(40), index=True)
     message: Mapped[str] = mapped_column(Text)
-    raw: Mapped[str] = mapped_column(Text)
 
 
 class GraphSignal(Base):

@@ -1,6 +1,6 @@
 """Use cases of the supply-chain graph: ingest deliveries, keep the in-memory graph current, analyse.
 
-The graph lives in memory (one per process, on ``platform.extensions["supplychain"]``) and is refreshed
+The graph lives in memory (one per process, provided on the platform under ``GRAPH_CACHE``) and is refreshed
 incrementally: only the edges of batches it has not yet seen are loaded and folded in. Analyses are
 the pure functions of :mod:`bayfin.supplychain.graph` and :mod:`bayfin.supplychain.risk`; this layer
 adds the database, the hub's court data and the stored signals.
@@ -16,16 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bayfin.creditdata import enterprise_record
 from bayfin.kernel.clock import Clock, SystemClock
 from bayfin.kernel.errors import AppError, NotFound
-from bayfin.kernel.pagination import PageRequest, keyset
-from bayfin.supplychain.graph import EdgeKind, EdgeRow, SupplyGraph, guarantee_circles
+from bayfin.kernel.ingest import read_manifest
+from bayfin.kernel.pagination import PageRequest
+from bayfin.kernel.platform import Platform, ServiceKey
+from bayfin.supplychain import repository as repo
+from bayfin.supplychain.graph import EdgeKind, SupplyGraph, guarantee_circles
 from bayfin.supplychain.ingest import SOURCES, GraphBatchReport, ingest_graph_file
-from bayfin.supplychain.models import GraphBatch, GraphEdge, GraphSignal
+from bayfin.supplychain.models import GraphSignal
 from bayfin.supplychain.risk import (
     Signal,
     default_capacity,
@@ -37,29 +39,6 @@ from bayfin.supplychain.risk import (
 
 #: Where a region lists its graph deliveries (paths relative to the region directory).
 GRAPH_MANIFEST = "graph/manifest.json"
-
-
-def edge_rows(session: Session, batch_ids: Iterable[str] | None = None) -> Iterable[EdgeRow]:
-    """Stored edges as graph rows (all of them, or those last written by the given batches)."""
-    query = select(
-        GraphEdge.kind,
-        GraphEdge.source,
-        GraphEdge.target,
-        GraphEdge.month,
-        GraphEdge.record_key,
-        GraphEdge.amount_fen,
-        GraphEdge.share_bp,
-    ).order_by(GraphEdge.id)
-    ids = None if batch_ids is None else list(batch_ids)
-    if ids is not None:
-        if not ids:
-            return
-        query = query.where(GraphEdge.batch_id.in_(ids))
-    for kind, source, target, month, key, amount, share in session.execute(
-        query.execution_options(yield_per=20_000)
-    ):
-        k = EdgeKind(kind)
-        yield EdgeRow(k, source, target, key if k is EdgeKind.guarantee else month, amount, share)
 
 
 @dataclass
@@ -74,23 +53,24 @@ class GraphCache:
     def refresh(self, session: Session) -> SupplyGraph:
         """Fold in the edges of batches ingested since the last refresh (the incremental rebuild)."""
         with self.lock:
-            batches = set(session.scalars(select(GraphBatch.id)))
+            batches = repo.batch_ids(session)
             new = batches - self.applied
             if new:
                 ids = sorted(new)
                 for start in range(0, len(ids), 500):
-                    self.graph.add(edge_rows(session, ids[start : start + 500]))
+                    self.graph.add(repo.edge_rows(session, ids[start : start + 500]))
                 self.applied |= new
-                self.last_month = session.scalar(select(func.max(GraphEdge.month))) or ""
+                self.last_month = repo.last_edge_month(session)
             return self.graph
 
 
-def graph_cache(platform: Any) -> GraphCache:
+#: The process's graph cache on the platform, built on first use.
+GRAPH_CACHE = ServiceKey("supplychain", GraphCache)
+
+
+def graph_cache(platform: Platform) -> GraphCache:
     """The platform's graph cache, created on first use."""
-    cache = platform.extensions.get("supplychain")
-    if cache is None:
-        cache = platform.extensions["supplychain"] = GraphCache()
-    return cache  # type: ignore[no-any-return]
+    return platform.service_or(GRAPH_CACHE, GraphCache)
 
 
 def ingest_directory(
@@ -100,16 +80,11 @@ def ingest_directory(
     on_file: Callable[[GraphBatchReport], None] | None = None,
 ) -> list[GraphBatchReport]:
     """Ingest every graph delivery of a region's graph manifest, in order (flushes; the caller commits)."""
-    manifest = directory / GRAPH_MANIFEST
-    if not manifest.is_file():
-        raise NotFound(f"{directory} has no {GRAPH_MANIFEST}")
     reports = []
-    for entry in orjson.loads(manifest.read_bytes())["files"]:
-        if entry["source"] not in SOURCES:
+    for entry in read_manifest(directory, GRAPH_MANIFEST):
+        if entry.source not in SOURCES:
             continue
-        report, changed = ingest_graph_file(
-            session, directory / entry["path"], entry["source"], date.fromisoformat(entry["as_of"])
-        )
+        report, changed = ingest_graph_file(session, entry.path, entry.source, entry.as_of)
         if cache is not None and changed:
             cache.graph.add(changed)
             cache.applied.add(report.batch_id)
@@ -122,7 +97,7 @@ def ingest_directory(
 def build_graph(session: Session) -> SupplyGraph:
     """A fresh graph of every stored edge."""
     graph = SupplyGraph()
-    graph.add(edge_rows(session))
+    graph.add(repo.edge_rows(session))
     return graph
 
 
@@ -170,18 +145,19 @@ def run_signals(
             g = graph.graphs[kind]
             parties.update(graph.ids[i] for i in g.node_indices() if g.in_degree(i) or g.out_degree(i))
         dishonest = dishonest_debtors(session, sorted(parties))
-    known = set(session.scalars(select(GraphSignal.key).where(GraphSignal.kind == "new_guarantee_circle")))
+    known = repo.signal_keys(session, "new_guarantee_circle")
     signals = (
         flow_drop_signals(graph, cores, month)
         + dishonest_counterparty_signals(graph, dishonest, month)
         + guarantor_capacity_signals(graph, default_capacity(graph), month)
         + new_circle_signals(guarantee_circles(graph), known, month)
     )
-    raised = {(kind, key) for kind, key in session.execute(select(GraphSignal.kind, GraphSignal.key))}
+    raised = repo.raised_signals(session)
     fresh = [s for s in signals if (s.kind, s.key) not in raised]
     now = clock.now()
-    for s in fresh:
-        session.add(
+    repo.add_signals(
+        session,
+        (
             GraphSignal(
                 kind=s.kind,
                 key=s.key[:400],
@@ -190,17 +166,15 @@ def run_signals(
                 raised_at=now,
                 details=s.details,
             )
-        )
-    session.flush()
+            for s in fresh
+        ),
+    )
     return fresh
 
 
 def stored_signals(session: Session, subject: str | None = None,
                    page: PageRequest | None = None) -> list[dict[str, Any]]:
     """Signals raised so far, newest first (one page of them, read one row beyond)."""
-    query = keyset(select(GraphSignal), [GraphSignal.id], page or PageRequest(), descending=True)
-    if subject:
-        query = query.where(GraphSignal.subject == subject)
     return [
         {
             "id": s.id,
@@ -210,7 +184,7 @@ def stored_signals(session: Session, subject: str | None = None,
             "raised_at": s.raised_at,
             "details": s.details,
         }
-        for s in session.scalars(query)
+        for s in repo.signals_page(session, subject, page or PageRequest())
     ]
 
 

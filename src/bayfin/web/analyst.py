@@ -18,9 +18,8 @@ from bayfin.api.deps import Session
 from bayfin.kernel.errors import NotFound
 from bayfin.kernel.security import Principal
 from bayfin.kernel.tenancy import TenantScope
-from bayfin.riskmonitor import leads as risk_leads
-from bayfin.riskmonitor import repository as risk_repo
-from bayfin.riskmonitor.domain import LEVEL_RANK
+from bayfin.riskmonitor import LEVEL_RANK, latest_scores, lead_views
+from bayfin.riskmonitor import portrait as risk_portrait
 from bayfin.terminals import repository as term_repo
 from bayfin.terminals.views import alarm_row, site_map, terminal_row
 from bayfin.web.access import FRAUD_READER, RISK_ANALYST, TERMINALS_READER
@@ -67,11 +66,11 @@ def fraud(page: SignedIn, session: Session) -> Response:
 def risk(page: SignedIn, session: Session) -> Response:
     """The risk-index distribution, the watchlist and the lead queue."""
     principal = RISK_ANALYST.check(page.require_principal())
-    scores = list(risk_repo.latest_scores(session).values())
+    scores = list(latest_scores(session).values())
     bins = Counter(min(int(s.score // 10), 9) for s in scores)
     levels = Counter(s.level for s in scores)
     watch = sorted((s for s in scores if LEVEL_RANK[s.level] >= LEVEL_RANK["high"]), key=lambda s: -s.score)
-    leads = [risk_leads.lead_view(lead) for lead in risk_repo.leads(session)[:50]]
+    leads = lead_views(session)
     _audit(page, session, principal, "riskmonitor.watchlist.read", "enterprise", "*",
            "financial risk monitoring", firms=len(watch))
     chart = {
@@ -88,7 +87,7 @@ def risk(page: SignedIn, session: Session) -> Response:
 def portrait(credit_code: str, page: SignedIn, session: Session) -> Response:
     """One firm's risk portrait: index history, tags with evidence, related firms, leads (audited)."""
     principal = RISK_ANALYST.check(page.require_principal())
-    result = risk_leads.portrait(session, credit_code)
+    result = risk_portrait(session, credit_code)
     _audit(page, session, principal, "riskmonitor.portrait.read", "enterprise", result["credit_code"],
            "financial risk monitoring")
     chart = {

@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from bayfin.api.deps import Session
 from bayfin.consent import ConsentService
 from bayfin.consent import domain as cd
-from bayfin.creditdata import enterprise_record
+from bayfin.creditdata import EnterpriseRecord, enterprise_record
 from bayfin.kernel.audit import entries_for_subject
 from bayfin.kernel.errors import NotFound, ValidationFailed
 from bayfin.web.access import ENTERPRISE
@@ -41,7 +41,7 @@ def own_record(page: SignedIn, session: Session) -> Response:
     code = _code(page)
     principal = page.require_principal()
     try:
-        record: dict[str, Any] | None = enterprise_record(session, code)
+        record: EnterpriseRecord | None = enterprise_record(session, code)
     except NotFound:
         record = None
     page.platform.audit.record(session, actor=principal.subject, actor_org=code,

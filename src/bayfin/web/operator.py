@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from bayfin.api.deps import Session
-from bayfin.creditdata.service import hub_status
+from bayfin.creditdata import hub_status
 from bayfin.kernel.audit import verify_chain
 from bayfin.web import dashboard
 from bayfin.web import repository as repo

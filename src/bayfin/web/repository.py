@@ -1,5 +1,5 @@
 """Read-only queries the console needs: the hub's population reads (firm search, counts by city and
-industry, quarantine) come from the hub's own surface, :mod:`bayfin.creditdata.population`; the
+industry, quarantine) come from the hub's own surface, :mod:`bayfin.creditdata`; the
 audit log's newest entries are read here."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bayfin.creditdata.population import (
+from bayfin.creditdata import (
     enterprises_by_city,
     enterprises_by_founding_year,
     enterprises_by_industry,

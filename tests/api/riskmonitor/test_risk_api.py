@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from bayfin.kernel.audit import AuditEntry
 from bayfin.riskmonitor import repository as repo
+from bayfin.riskmonitor.wiring import RISK_MONITOR
 from tests.integration.creditdata.deliveries import code
 from tests.integration.riskmonitor.evidence import (
     hotline_file,
@@ -22,7 +23,7 @@ ANALYST = {"org": "gz-risk-centre", "org_type": "regulator", "roles": ["risk_ana
 @pytest.fixture
 def loaded(platform, tmp_path):
     mon = monitor()
-    platform.extensions["riskmonitor"] = mon
+    platform.provide(RISK_MONITOR, mon)
     with platform.unit_of_work() as uow:
         register_firms(uow.session, tmp_path)
         for path, source in ((web_file(tmp_path), "risk_web"), (hotline_file(tmp_path), "risk_hotline"),

@@ -8,9 +8,9 @@ from pytest import approx
 
 from bayfin.creditdata.mapping import load_mapping
 from bayfin.creditdata.service import enterprise_record, ingest_file
-from bayfin.creditdata.workflows import read_manifest
-from bayfin.demo.generate import generate_region
+from bayfin.kernel.ingest import read_manifest
 from bayfin.scoring.features import compute_features, facts_from_record, features_as_of, features_of_record
+from bayfin.simulation.creditdata.generate import generate_region
 from tests.api.creditreport.test_credit_reports import FIRM, OTHER, hub  # noqa: F401
 
 

@@ -6,9 +6,9 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
-from bayfin.demo import build_population
+from bayfin.simulation.creditdata import build_population
+from bayfin.simulation.supplychain.deliveries import TRUTH_FILE, write_region_graph
 from bayfin.supplychain import service
-from bayfin.supplychain.deliveries import TRUTH_FILE, write_region_graph
 from bayfin.supplychain.graph import EdgeKind, association_groups, circular_trading, guarantee_circles
 from bayfin.supplychain.ingest import ingest_graph_file
 from bayfin.supplychain.models import GraphEdge, GraphQuarantine, GraphSignal

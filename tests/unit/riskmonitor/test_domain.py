@@ -78,3 +78,10 @@ def test_levels_follow_the_documented_bounds():
         "critical",
         "critical",
     ]
+
+
+def test_linking_strips_the_same_cities_the_demo_region_is_drawn_from() -> None:
+    from bayfin.riskmonitor.domain import CITY_NAMES
+    from bayfin.simulation.creditdata.population import CITIES
+
+    assert tuple(c[0] for c in CITIES) == CITY_NAMES

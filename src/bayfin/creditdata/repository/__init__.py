@@ -76,13 +76,6 @@ def bulk_insert(session: Session, table: Table, frame: pl.DataFrame) -> int:
     return frame.height
 
 
-def find_batch(session: Session, source: str, file_sha256: str) -> DeliveryBatch | None:
-    """The completed batch of this source with this file content, if any."""
-    return session.scalars(
-        select(DeliveryBatch).where(DeliveryBatch.source == source, DeliveryBatch.file_sha256 == file_sha256)
-    ).first()
-
-
 def _select_where_in(session: Session, sql: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
     """Run ``sql`` (with one ``{in}`` placeholder) for a large set of values at the driver level.
 
@@ -231,6 +224,12 @@ def _compiled_facts(*, record_type: str, mode: str, dialect: Any) -> tuple[str, 
     """The SQL text of :func:`_facts_statement` for the driver, and the parameters it takes."""
     compiled = _facts_statement(record_type, mode).compile(dialect=dialect)
     return str(compiled), tuple(compiled.params)
+
+
+def add_batch(session: Session, batch: DeliveryBatch) -> None:
+    """Record a finished delivery batch (flushed; the caller's transaction commits)."""
+    session.add(batch)
+    session.flush()
 
 
 def list_batches(session: Session, limit: int = 1000) -> list[DeliveryBatch]:

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import orjson
 
-from bayfin.demo import Population, Region, month_of
-from bayfin.demo.writers import Sheet, damage, write_csv, yuan_text
+from bayfin.simulation.creditdata import Population, Region, month_of
+from bayfin.simulation.creditdata.writers import Sheet, damage, write_csv, yuan_text
 
 MONTHS = 24
 GRAPH_DIR = "graph"

@@ -9,8 +9,15 @@ from typing import Any
 import orjson
 import polars as pl
 
-from bayfin.demo.deliveries import HUB_WRITERS, Region
-from bayfin.demo.population import CITIES, INDUSTRIES, SIZES, Population, build_population, month_of
+from bayfin.simulation.creditdata.deliveries import HUB_WRITERS, Region
+from bayfin.simulation.creditdata.population import (
+    CITIES,
+    INDUSTRIES,
+    SIZES,
+    Population,
+    build_population,
+    month_of,
+)
 
 GROUND_TRUTH_DIR = "ground_truth"
 

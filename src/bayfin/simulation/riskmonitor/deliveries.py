@@ -14,15 +14,16 @@ The planted risky firms, their categories, promised rates and victims are writte
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
 import polars as pl
 
-from bayfin.demo import Region
-from bayfin.demo.population import CITIES, MONTHS, month_of
-from bayfin.riskmonitor.domain import CATEGORIES, CATEGORY_LICENCE
-from bayfin.riskmonitor.texts import benign_text, risky_text
+from bayfin.riskmonitor import CATEGORIES, CATEGORY_LICENCE, RISK_MANIFEST, benign_text, risky_text
+from bayfin.simulation.creditdata import Region, build_population
+from bayfin.simulation.creditdata.population import CITIES, MONTHS, month_of
 
 #: Share of firms planted as risky (600k firms → 1,500 high-risk, as in Guangzhou's figures).
 RISKY_SHARE = 0.0025
@@ -223,3 +224,12 @@ def _write(region: Region, rel: str, text: str, encoding: str) -> None:
     path = region.out_dir / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(text.encode(encoding))
+
+
+def generate_risk_region(out_dir: Path, enterprises: int, seed: int) -> dict[str, Any]:
+    """Write the risk sources' deliveries over the region's population, ``risk_manifest.json`` and truth."""
+    region = Region(population=build_population(enterprises, seed), out_dir=out_dir, seed=seed)
+    risk_evidence(region)
+    manifest = {"enterprises": enterprises, "seed": seed, "files": region.entries}
+    (out_dir / RISK_MANIFEST).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+    return manifest

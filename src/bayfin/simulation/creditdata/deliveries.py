@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from bayfin.demo.population import CITIES, INDUSTRIES, MONTHS, Population, month_of, rng_for
-from bayfin.demo.writers import (
+from bayfin.simulation.creditdata.population import CITIES, INDUSTRIES, MONTHS, Population, month_of, rng_for
+from bayfin.simulation.creditdata.writers import (
     Sheet,
     damage,
     int_text,

@@ -7,8 +7,8 @@ import pytest
 
 from bayfin.creditdata.domain import is_valid_credit_code
 from bayfin.creditdata.mapping import builtin_mapping_names
-from bayfin.demo.generate import generate_region
-from bayfin.demo.population import CITIES, build_population
+from bayfin.simulation.creditdata.generate import generate_region
+from bayfin.simulation.creditdata.population import CITIES, build_population
 
 
 def digests(folder):

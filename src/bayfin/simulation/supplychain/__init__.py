@@ -1,0 +1,1 @@
+"""Generators of the supply-chain graph deliveries (invoices, transfers, holdings…) over the demo region."""
