@@ -16,12 +16,12 @@ from bayfin.cli.output import JsonOption, console, emit, err_console, print_json
 from bayfin.cli.serving import ProbePortOption, on_stop_signals, serving
 from bayfin.kernel.money import fen_to_yuan, to_fen
 from bayfin.kernel.platform import Platform
-from bayfin.sscard.cards import new_pin
+from bayfin.sscard.accounts.cards import new_pin
+from bayfin.sscard.accounts.ledger import check_ledger
+from bayfin.sscard.accounts.repository import business_date
 from bayfin.sscard.domain import currency_alpha, mask_name
-from bayfin.sscard.ledger import check_ledger
 from bayfin.sscard.models import Bank, Channel, FxRate
-from bayfin.sscard.repository import business_date
-from bayfin.sscard.settlement import clearing, cross_border_stats, write_files
+from bayfin.sscard.settlement.service import clearing, cross_border_stats, write_files
 from bayfin.sscard.wiring import services
 
 app = typer.Typer(help="Social-security-card financial services (社保卡) across Guangdong, HK and Macau.",
@@ -197,8 +197,8 @@ def switch_serve(links_file: Path = typer.Option(..., "--links", help="Link tabl
     until SIGTERM or Ctrl-C, which drain: no new connections, every message being processed is
     answered, then exit 0."""
     from bayfin.kernel.observability import database_check
-    from bayfin.sscard.links import load_links
-    from bayfin.sscard.server import SwitchServer
+    from bayfin.sscard.switch.links import load_links
+    from bayfin.sscard.switch.server import SwitchServer
 
     links = load_links(links_file)
     with open_platform() as platform, serving(platform, "bayfin-switch", {
@@ -231,7 +231,7 @@ def switch_probe(host: str = typer.Option("127.0.0.1"), port: int = typer.Option
                  acquirer: str = typer.Option(..., help="The link's acquirer id (field 32)."),
                  as_json: bool = JsonOption) -> None:
     """Send an 0800 echo test to a running switch and show the answer."""
-    from bayfin.sscard.acquirer import Acquirer, SwitchConnection
+    from bayfin.sscard.switch.acquirer import Acquirer, SwitchConnection
 
     async def probe() -> dict[str, str]:
         conn = await SwitchConnection.open(host, port)
@@ -252,7 +252,7 @@ def switch_expire_holds(days: int = typer.Option(7, min=1, help="Release holds o
     """Release authorization holds (0100) never completed nor reversed within ``--days`` days."""
     from datetime import timedelta
 
-    from bayfin.sscard.holds import expire_holds
+    from bayfin.sscard.switch.holds import expire_holds
 
     with open_platform() as platform:
         released = expire_holds(platform.session_factory, now=platform.clock.now(),

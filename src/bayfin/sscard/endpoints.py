@@ -17,13 +17,13 @@ from bayfin.kernel.money import fen_to_yuan
 from bayfin.kernel.pagination import Page
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
-from bayfin.sscard import repository as repo
 from bayfin.sscard import schemas as s
-from bayfin.sscard.cards import new_pin
+from bayfin.sscard.accounts import repository as repo
+from bayfin.sscard.accounts.cards import new_pin
+from bayfin.sscard.accounts.seeds import DEFAULT_CARD_DAILY_LIMIT
 from bayfin.sscard.domain import mask_name
 from bayfin.sscard.models import Card, Cardholder, LedgerTxn
-from bayfin.sscard.seeds import DEFAULT_CARD_DAILY_LIMIT
-from bayfin.sscard.settlement import clearing, cross_border_stats
+from bayfin.sscard.settlement.service import clearing, cross_border_stats
 from bayfin.sscard.wiring import services
 
 router = APIRouter(prefix="/v1/sscard", tags=["sscard"])

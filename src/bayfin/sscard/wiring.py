@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bayfin.kernel.platform import Platform
-from bayfin.sscard.cards import CardService
+from bayfin.sscard.accounts.cards import CardService
+from bayfin.sscard.accounts.ledger import AccountDirectory
+from bayfin.sscard.accounts.payments import PaymentService
+from bayfin.sscard.accounts.repository import derive_pan_key
 from bayfin.sscard.keys import KeyStore, SoftwareKeyStore, derive_pin_verification_key
-from bayfin.sscard.ledger import AccountDirectory
-from bayfin.sscard.payments import PaymentService
-from bayfin.sscard.repository import derive_pan_key
-from bayfin.sscard.switch import SwitchProcessor
+from bayfin.sscard.switch.processor import SwitchProcessor
 
 
 @dataclass

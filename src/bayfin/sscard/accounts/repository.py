@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bayfin.kernel.pagination import PageRequest, keyset
-from bayfin.sscard import seeds
+from bayfin.sscard.accounts import seeds
 from bayfin.sscard.models import (
     Card,
     Cardholder,

@@ -16,9 +16,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bayfin.kernel.db import UnitOfWork
-from bayfin.sscard import repository as repo
+from bayfin.sscard.accounts import repository as repo
+from bayfin.sscard.accounts.ledger import lock_accounts, reverse, share
 from bayfin.sscard.domain import Rc
-from bayfin.sscard.ledger import lock_accounts, reverse, share
 from bayfin.sscard.models import Account, Card, DailyUsage, Entry, LedgerTxn, SwitchMessage
 
 

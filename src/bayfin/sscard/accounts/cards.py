@@ -16,8 +16,15 @@ from sqlalchemy.orm import Session
 from bayfin.kernel.db import insert_new
 from bayfin.kernel.errors import Conflict, NotFound, ValidationFailed
 from bayfin.kernel.ids import new_id
-from bayfin.sscard import repository as repo
-from bayfin.sscard import seeds
+from bayfin.sscard.accounts import repository as repo
+from bayfin.sscard.accounts import seeds
+from bayfin.sscard.accounts.ledger import (
+    AccountDirectory,
+    Leg,
+    ensure_system_accounts,
+    post,
+    system_account_name,
+)
 from bayfin.sscard.domain import (
     CNY,
     CURRENCIES,
@@ -30,7 +37,6 @@ from bayfin.sscard.domain import (
     mask_pan,
 )
 from bayfin.sscard.keys import derive_pin_verification_key, pin_reference
-from bayfin.sscard.ledger import AccountDirectory, Leg, ensure_system_accounts, post, system_account_name
 from bayfin.sscard.models import (
     Account,
     Bank,

@@ -26,8 +26,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bayfin.kernel.clock import Clock, SystemClock
 from bayfin.kernel.db import UnitOfWork
-from bayfin.sscard import card_security, holds, iso, validation
-from bayfin.sscard import repository as repo
+from bayfin.sscard.accounts import repository as repo
+from bayfin.sscard.accounts.ledger import (
+    AccountDirectory,
+    Leg,
+    lock_accounts,
+    post,
+    system_account_name,
+)
 from bayfin.sscard.domain import (
     CNY,
     CROSS_BORDER_REGIONS,
@@ -44,15 +50,9 @@ from bayfin.sscard.domain import (
     state_response_code,
 )
 from bayfin.sscard.keys import KeyStore, KeyStoreError
-from bayfin.sscard.ledger import (
-    AccountDirectory,
-    Leg,
-    lock_accounts,
-    post,
-    system_account_name,
-)
-from bayfin.sscard.links import LinkSession
 from bayfin.sscard.models import Card, DailyUsage, LedgerTxn, SwitchMessage
+from bayfin.sscard.switch import card_security, holds, iso, validation
+from bayfin.sscard.switch.links import LinkSession
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bayfin.kernel.errors import Conflict, NotFound, ValidationFailed
-from bayfin.sscard import repository as repo
-from bayfin.sscard.cards import CardService
+from bayfin.sscard.accounts import repository as repo
+from bayfin.sscard.accounts.cards import CardService
+from bayfin.sscard.accounts.ledger import Leg, lock_accounts, post, system_account_name
 from bayfin.sscard.domain import (
     CNY,
     CardKind,
@@ -23,7 +24,6 @@ from bayfin.sscard.domain import (
     parse_qr_payload,
     split_medical,
 )
-from bayfin.sscard.ledger import Leg, lock_accounts, post, system_account_name
 from bayfin.sscard.models import Card, LedgerTxn, MedicalPayment, QrCode
 
 QR_TTL_SECONDS = 60

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from bayfin.sscard.domain import Rc
 from bayfin.sscard.keys import KeyStore
 from bayfin.sscard.models import Card
-from bayfin.sscard.validation import parse_track2
+from bayfin.sscard.switch.validation import parse_track2
 
 PIN_TRIES = 3
 
