@@ -18,8 +18,7 @@ from bayfin.kernel.money import fen_to_yuan, to_fen
 from bayfin.kernel.platform import Platform
 from bayfin.sscard.accounts.cards import new_pin
 from bayfin.sscard.accounts.ledger import check_ledger
-from bayfin.sscard.accounts.repository import business_date
-from bayfin.sscard.domain import currency_alpha, mask_name
+from bayfin.sscard.domain import business_date, currency_alpha, mask_name
 from bayfin.sscard.models import Bank, Channel, FxRate
 from bayfin.sscard.settlement.service import clearing, cross_border_stats, write_files
 from bayfin.sscard.wiring import services

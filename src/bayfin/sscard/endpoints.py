@@ -21,7 +21,7 @@ from bayfin.sscard import schemas as s
 from bayfin.sscard.accounts import repository as repo
 from bayfin.sscard.accounts.cards import new_pin
 from bayfin.sscard.accounts.seeds import DEFAULT_CARD_DAILY_LIMIT
-from bayfin.sscard.domain import mask_name
+from bayfin.sscard.domain import business_date, mask_name
 from bayfin.sscard.models import Card, Cardholder, LedgerTxn
 from bayfin.sscard.settlement.service import clearing, cross_border_stats
 from bayfin.sscard.wiring import services
@@ -98,7 +98,7 @@ def my_statement(card_id: str, platform: PlatformDep, session: Session, who: Hol
     """Movements on one of the caller's cards (default: the last 31 days), newest first, FX spread
     shown."""
     card = _own_card(platform, session, who, card_id, "statement.read")
-    end = end or repo.business_date(platform.clock.now())
+    end = end or business_date(platform.clock.now())
     start = start or end - timedelta(days=31)
     rows = repo.statement(session, card.account_id, start, end, page=pager.page_request)
     return pager.page(rows, lambda row: (row[0].id,), lambda row: _statement_line(*row))

@@ -9,8 +9,7 @@ from bayfin.kernel.platform import Platform
 from bayfin.sscard.accounts.cards import CardService
 from bayfin.sscard.accounts.ledger import AccountDirectory
 from bayfin.sscard.accounts.payments import PaymentService
-from bayfin.sscard.accounts.repository import derive_pan_key
-from bayfin.sscard.keys import KeyStore, SoftwareKeyStore, derive_pin_verification_key
+from bayfin.sscard.keys import KeyStore, SoftwareKeyStore, derive_pan_key, derive_pin_verification_key
 from bayfin.sscard.switch.processor import SwitchProcessor
 
 

@@ -15,7 +15,7 @@ from bayfin.kernel.clock import utcnow
 from bayfin.kernel.db import make_session_factory, transaction
 from bayfin.sscard.accounts.cards import CardService
 from bayfin.sscard.accounts.ledger import AccountDirectory
-from bayfin.sscard.accounts.repository import derive_pan_key
+from bayfin.sscard.keys import derive_pan_key
 from bayfin.sscard.models import SwitchMessage
 from bayfin.sscard.switch import iso
 from bayfin.sscard.switch.acquirer import Acquirer, SwitchConnection

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from bayfin.kernel.clock import utcnow
-from bayfin.sscard.accounts.repository import business_date
+from bayfin.sscard.domain import business_date
 from bayfin.sscard.models import SwitchMessage
 from bayfin.sscard.settlement.service import clearing
 from bayfin.sscard.switch.acquirer import Acquirer

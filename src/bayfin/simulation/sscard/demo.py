@@ -13,8 +13,7 @@ from sqlalchemy import select
 
 from bayfin.kernel.platform import Platform
 from bayfin.sscard.accounts import seeds
-from bayfin.sscard.accounts.repository import business_date
-from bayfin.sscard.domain import CardState
+from bayfin.sscard.domain import CardState, business_date
 from bayfin.sscard.models import Cardholder
 from bayfin.sscard.switch.acquirer import Acquirer, CardData
 from bayfin.sscard.switch.links import Link, LinkSession

@@ -30,13 +30,14 @@ from bayfin.sscard.domain import (
     CURRENCIES,
     CardKind,
     CardState,
+    business_date,
     can_transition,
     luhn_complete,
     luhn_valid,
     mask_id_number,
     mask_pan,
 )
-from bayfin.sscard.keys import derive_pin_verification_key, pin_reference
+from bayfin.sscard.keys import derive_pin_verification_key, keyed_digest, pin_reference
 from bayfin.sscard.models import (
     Account,
     Bank,
@@ -154,7 +155,7 @@ class CardService:
         id_number = id_number.strip().upper()
         if len(id_number) < 8:
             raise ValidationFailed("identity number too short")
-        digest = repo.keyed_digest(self.pan_key, "id:" + id_number)
+        digest = keyed_digest(self.pan_key, "id:" + id_number)
         if session.scalar(select(Cardholder.id).where(Cardholder.id_number_digest == digest)):
             raise Conflict("a cardholder with this identity number already exists")
         holder = Cardholder(id=new_id("ch"), name=name, id_number_digest=digest,
@@ -183,7 +184,7 @@ class CardService:
         session.add(account)
         session.flush()
         card = Card(id=card_id, cardholder_id=cardholder_id, bank_id=bank_id, kind=CardKind.physical,
-                    state=CardState.issued, pan_digest=repo.keyed_digest(self.pan_key, pan),
+                    state=CardState.issued, pan_digest=keyed_digest(self.pan_key, pan),
                     pan_masked=mask_pan(pan), account_id=account.id, daily_limit_minor=daily_limit_minor,
                     expiry=card_expiry(now), pin_failures=0, issued_at=now, updated_at=now)
         if pin is not None:
@@ -199,7 +200,7 @@ class CardService:
 
     def set_pin(self, session: Session, pan: str, pin: str, now: datetime) -> Card:
         """Set (or reset) a card's PIN; only its keyed reference is stored."""
-        card = repo.card_by_pan_digest(session, repo.keyed_digest(self.pan_key, pan))
+        card = repo.card_by_pan_digest(session, keyed_digest(self.pan_key, pan))
         if card is None:
             raise NotFound("no such card")
         card.pin_reference, card.pin_failures, card.updated_at = self._pin_reference(pan, pin), 0, now
@@ -240,7 +241,7 @@ class CardService:
         pan = luhn_complete(bank.iin + "9" + f"{secrets.randbelow(10**11):011d}")
         card = Card(id=new_id("ecard"), cardholder_id=physical.cardholder_id, bank_id=physical.bank_id,
                     kind=CardKind.electronic, state=CardState.active,
-                    pan_digest=repo.keyed_digest(self.pan_key, pan), pan_masked=mask_pan(pan),
+                    pan_digest=keyed_digest(self.pan_key, pan), pan_masked=mask_pan(pan),
                     account_id=physical.account_id, bound_card_id=physical.id, channel_id=channel.id,
                     daily_limit_minor=physical.daily_limit_minor, expiry=physical.expiry, pin_failures=0,
                     issued_at=now, updated_at=now)
@@ -261,7 +262,7 @@ class CardService:
             raise ValidationFailed("a deposit must be positive")
         card = self.get(session, card_id)
         funding = self.accounts.id_of(session, system_account_name("funding", CNY))
-        txn = LedgerTxn(kind="deposit", business_date=repo.business_date(now), created_at=now,
+        txn = LedgerTxn(kind="deposit", business_date=business_date(now), created_at=now,
                         card_id=card.id, bank_id=card.bank_id, region="GD", cross_border=False,
                         amount_minor=amount_minor, currency=CNY, billing_minor=amount_minor,
                         billing_currency=CNY, spread_minor=0, applied_rate="1")

@@ -12,7 +12,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bayfin.kernel.errors import Conflict, NotFound, ValidationFailed
-from bayfin.sscard.accounts import repository as repo
 from bayfin.sscard.accounts.cards import CardService
 from bayfin.sscard.accounts.ledger import Leg, lock_accounts, post, system_account_name
 from bayfin.sscard.domain import (
@@ -21,6 +20,7 @@ from bayfin.sscard.domain import (
     CardState,
     MedicalSplit,
     build_qr_payload,
+    business_date,
     parse_qr_payload,
     split_medical,
 )
@@ -151,7 +151,7 @@ class PaymentService:
 
     @staticmethod
     def _txn(card: Card, kind: str, amount_minor: int, now: datetime) -> LedgerTxn:
-        return LedgerTxn(kind=kind, business_date=repo.business_date(now), created_at=now,
+        return LedgerTxn(kind=kind, business_date=business_date(now), created_at=now,
                          card_id=card.id, bank_id=card.bank_id, region="GD", cross_border=False,
                          amount_minor=amount_minor, currency=CNY, billing_minor=amount_minor,
                          billing_currency=CNY, spread_minor=0, applied_rate="1")

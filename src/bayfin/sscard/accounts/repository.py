@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -24,23 +21,6 @@ from bayfin.sscard.models import (
     MedicalPayment,
     TypeLimit,
 )
-
-CHINA = ZoneInfo("Asia/Shanghai")
-
-
-def business_date(now: datetime) -> date:
-    """The business (clearing) date: the calendar date in Beijing time."""
-    return now.astimezone(CHINA).date()
-
-
-def keyed_digest(key: bytes, value: str) -> str:
-    """HMAC-SHA256 of a card or ID number: lets us find a record without storing the number."""
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
-
-
-def derive_pan_key(secret: bytes) -> bytes:
-    """The module's digest key, derived from a platform secret so it differs from the audit key."""
-    return hmac.new(secret, b"bayfin.sscard.pan-digest", hashlib.sha256).digest()
 
 
 def card_by_pan_digest(session: Session, digest: str) -> Card | None:

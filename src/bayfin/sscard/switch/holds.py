@@ -16,9 +16,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bayfin.kernel.db import UnitOfWork
-from bayfin.sscard.accounts import repository as repo
 from bayfin.sscard.accounts.ledger import lock_accounts, reverse, share
-from bayfin.sscard.domain import Rc
+from bayfin.sscard.domain import Rc, business_date
 from bayfin.sscard.models import Account, Card, DailyUsage, Entry, LedgerTxn, SwitchMessage
 
 
@@ -37,7 +36,7 @@ def undo(session: Session, original: SwitchMessage, txn: LedgerTxn, now: datetim
             owed[entry.destination_account_id] += share(entry.amount_minor, portion)
     if any(balances[a] < owed[a] for a in owed):
         return Rc.insufficient_funds  # e.g. a transfer's payee already spent it
-    mirror = reverse(session, txn, business_date=repo.business_date(now), now=now, portion=portion)
+    mirror = reverse(session, txn, business_date=business_date(now), now=now, portion=portion)
     if fault:
         fault("after_posting")
     if txn.cross_border:

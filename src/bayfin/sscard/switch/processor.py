@@ -44,12 +44,13 @@ from bayfin.sscard.domain import (
     Conversion,
     Rc,
     TxnType,
+    business_date,
     check_daily_limits,
     convert,
     encode_conversion_rate,
     state_response_code,
 )
-from bayfin.sscard.keys import KeyStore, KeyStoreError
+from bayfin.sscard.keys import KeyStore, KeyStoreError, keyed_digest
 from bayfin.sscard.models import Card, DailyUsage, LedgerTxn, SwitchMessage
 from bayfin.sscard.switch import card_security, holds, iso, validation
 from bayfin.sscard.switch.links import LinkSession
@@ -244,7 +245,7 @@ class SwitchProcessor:
 
     # --- authorizations and financial messages -----------------------------------------------------
     def _card(self, session: Session, pan: str) -> Card:
-        card = repo.card_by_pan_digest(session, repo.keyed_digest(self._pan_key, pan))
+        card = repo.card_by_pan_digest(session, keyed_digest(self._pan_key, pan))
         if card is None:
             raise Decline(Rc.invalid_card)
         return card
@@ -311,7 +312,7 @@ class SwitchProcessor:
         amount = int(fields["4"])
         if amount <= 0:
             raise Decline(Rc.invalid_amount)
-        day = repo.business_date(now)
+        day = business_date(now)
         try:
             mid, spread = cast(tuple[Decimal, Decimal], self._cached(
                 ("rate", day, currency), lambda: repo.fx_rate(session, day, currency, CNY))
@@ -355,7 +356,7 @@ class SwitchProcessor:
             legs = [Leg(payer, acct("fx_position", conv.currency), conv.currency, conv.amount_minor),
                     Leg(acct("fx_position", CNY), card.account_id, CNY, conv.at_mid_minor)]
         credited = legs[-1].amount_minor
-        txn = LedgerTxn(kind=TxnType.refund.value, business_date=repo.business_date(now), created_at=now,
+        txn = LedgerTxn(kind=TxnType.refund.value, business_date=business_date(now), created_at=now,
                         card_id=card.id, bank_id=card.bank_id, region=region,
                         cross_border=region in CROSS_BORDER_REGIONS, amount_minor=conv.amount_minor,
                         currency=conv.currency, billing_minor=credited, billing_currency=CNY,
@@ -410,7 +411,7 @@ class SwitchProcessor:
     # --- reversals ---------------------------------------------------------------------------------
     def _reverse(self, session: Session, fields: dict[str, str], acquirer: str, stan: str, rrn: str,
                  now: datetime) -> Outcome:
-        card = repo.card_by_pan_digest(session, repo.keyed_digest(self._pan_key, fields["2"]))
+        card = repo.card_by_pan_digest(session, keyed_digest(self._pan_key, fields["2"]))
         if card is None:
             return Outcome(Rc.approved)  # never booked: acknowledged, nothing to undo
         # Same lock the original takes, so a reversal racing its original sees it committed or not.
