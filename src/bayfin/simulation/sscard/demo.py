@@ -9,15 +9,19 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from bayfin.kernel.platform import Platform
-from bayfin.sscard.accounts import seeds
-from bayfin.sscard.domain import CardState, business_date
-from bayfin.sscard.models import Cardholder
-from bayfin.sscard.switch.acquirer import Acquirer, CardData
-from bayfin.sscard.switch.links import Link, LinkSession
-from bayfin.sscard.wiring import services
+from bayfin.sscard import (
+    BANKS,
+    DEFAULT_RATES,
+    Acquirer,
+    CardData,
+    CardState,
+    Link,
+    LinkSession,
+    business_date,
+    seeded_channels,
+    services,
+)
 
 _NAMES = ["陈大文", "李小红", "黄志明", "张美玲", "何家豪", "梁淑仪", "吴国强", "林嘉欣"]
 
@@ -29,28 +33,28 @@ def seed_demo(platform: Platform, workdir: Path, seed: int) -> dict[str, Any]:
     svc = services(platform)
     now = platform.clock.now()
     with platform.session_factory() as session:
-        if session.scalar(select(Cardholder.id).where(Cardholder.subject == "demo-citizen-1")):
-            return {"cardholders": len(_NAMES), "banks": len(seeds.BANKS),
-                    "channels": len(seeds.channels()), "switch_messages": 0, "approved": 0}
+        if svc.cards.cardholder_by_subject(session, "demo-citizen-1") is not None:
+            return {"cardholders": len(_NAMES), "banks": len(BANKS),
+                    "channels": len(seeded_channels()), "switch_messages": 0, "approved": 0}
     pans: list[str] = []
     card_data: dict[str, CardData] = {}
     with platform.unit_of_work() as uow:
         session = uow.session
         svc.cards.seed(session, now)
-        for currency, (mid, spread) in seeds.DEFAULT_RATES.items():
+        for currency, (mid, spread) in DEFAULT_RATES.items():
             svc.cards.set_fx_rate(session, business_date(now), currency, Decimal(mid), Decimal(spread))
         for i, name in enumerate(_NAMES):
             holder = svc.cards.register_cardholder(
                 session, name=name, id_number=f"4401061985{rng.randrange(10**7):07d}{i}", now=now,
                 subject=f"demo-citizen-{i + 1}")
-            bank_id = seeds.BANKS[i % len(seeds.BANKS)][0]
+            bank_id = BANKS[i % len(BANKS)][0]
             pin = f"{rng.randrange(10_000):04d}"
             issued = svc.cards.issue_card(session, cardholder_id=holder.id, bank_id=bank_id, now=now,
                                           pin=pin)
             card_data[issued.pan] = CardData(issued.card.expiry or "", pin)
             svc.cards.change_state(session, issued.card.id, CardState.active, now)
             svc.cards.deposit(session, issued.card.id, rng.randrange(200_000, 2_000_000), now)
-            channel = seeds.channels()[rng.randrange(53)][0]
+            channel = seeded_channels()[rng.randrange(53)][0]
             svc.cards.issue_ecard(session, physical_card_id=issued.card.id, channel_id=channel, now=now)
             pans.append(issued.pan)
         uow.commit()
@@ -70,5 +74,5 @@ def seed_demo(platform: Platform, workdir: Path, seed: int) -> dict[str, Any]:
         kind = rng.choice(["purchase", "purchase", "withdrawal", "balance"])
         request = acq.request("0200", kind, rng.choice(pans), rng.randrange(1_000, 80_000), acq.country)
         approved += acq.call_locally(processor, sessions[acq.acquirer_id], request)["39"] == "00"
-    return {"cardholders": len(_NAMES), "banks": len(seeds.BANKS), "channels": len(seeds.channels()),
+    return {"cardholders": len(_NAMES), "banks": len(BANKS), "channels": len(seeded_channels()),
             "switch_messages": 24, "approved": approved}

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bayfin.kernel.errors import Conflict, NotFound, ValidationFailed
 from bayfin.kernel.ids import new_id
+from bayfin.kernel.pagination import PageRequest
 from bayfin.sscard.accounts import repository as repo
 from bayfin.sscard.accounts import seeds
 from bayfin.sscard.accounts.ledger import (
@@ -105,7 +106,7 @@ class CardService:
                 new_banks += 1
         have_channels = repo.channel_ids(session)
         new_channels = 0
-        for channel_id, name, kind in seeds.channels():
+        for channel_id, name, kind in seeds.seeded_channels():
             if channel_id not in have_channels:
                 repo.add(session, Channel(id=channel_id, name=name, kind=kind, active=True,
                                           created_at=now))
@@ -288,6 +289,41 @@ class CardService:
         claim.txn_id = self.deposit(session, card.id, amount_minor, now).id
         repo.flush(session)
         return DepositOutcome(claim, replayed=False)
+
+    # --- reads -----------------------------------------------------------------------------------
+    def find(self, session: Session, card_id: str) -> Card | None:
+        """A card by id, or None."""
+        return repo.card(session, card_id)
+
+    def find_cardholder(self, session: Session, cardholder_id: str) -> Cardholder | None:
+        """A cardholder by id, or None."""
+        return repo.cardholder(session, cardholder_id)
+
+    def cardholder_by_subject(self, session: Session, subject: str) -> Cardholder | None:
+        """The cardholder a login subject belongs to."""
+        return repo.cardholder_by_subject(session, subject)
+
+    def cards_of(self, session: Session, cardholder_id: str) -> list[Card]:
+        """Every card of a holder, physical first."""
+        return repo.cards_of(session, cardholder_id)
+
+    def statement(self, session: Session, account_id: int, start: date, end: date,
+                  page: PageRequest | None = None) -> list[tuple[LedgerTxn, int]]:
+        """Ledger transactions touching an account between two business dates with the signed amount
+        each moved on it (credit positive), newest first: a page, one row beyond."""
+        return repo.statement(session, account_id, start, end, page)
+
+    def banks(self, session: Session) -> list[Bank]:
+        """Every cooperating bank, by id."""
+        return repo.banks(session)
+
+    def channels(self, session: Session) -> list[Channel]:
+        """Every registered e-card channel, by id."""
+        return repo.channels(session)
+
+    def recent_fx_rates(self, session: Session, limit: int = 60) -> list[FxRate]:
+        """The latest loaded FX rates, newest first."""
+        return repo.recent_fx_rates(session, limit)
 
     def balance(self, session: Session, card_id: str) -> int:
         """The available balance of a card's account in CNY fen."""
