@@ -33,12 +33,12 @@ from sqlalchemy import create_engine, text
 from bayfin import migrations
 from bayfin.bootstrap import build_platform
 from bayfin.kernel.settings import Settings
-from bayfin.sscard import iso
-from bayfin.sscard.acquirer import Acquirer, CardData, SwitchConnection
+from bayfin.sscard.accounts.ledger import check_ledger
 from bayfin.sscard.domain import CardState
 from bayfin.sscard.keys import KeyDelivery, SoftwareKeyStore, encrypt_pin_block, retail_mac
-from bayfin.sscard.ledger import check_ledger
-from bayfin.sscard.links import Link, LinkSession
+from bayfin.sscard.switch import iso
+from bayfin.sscard.switch.acquirer import Acquirer, CardData, SwitchConnection
+from bayfin.sscard.switch.links import Link, LinkSession
 from bayfin.sscard.wiring import services
 
 ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -31,8 +31,8 @@ from sqlalchemy import create_engine, func, select, text, update
 from bayfin import migrations
 from bayfin.bootstrap import build_platform
 from bayfin.kernel.settings import Settings
+from bayfin.sscard.accounts.payments import MedicalPolicy, PaymentService
 from bayfin.sscard.domain import CardState
-from bayfin.sscard.payments import MedicalPolicy, PaymentService
 from bayfin.sscard.wiring import services as sscard_services
 from bayfin.terminals import simulator
 from bayfin.terminals.models import Alarm, Site, Terminal

@@ -8,7 +8,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import typer
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bayfin.cli.context import cli_actor, open_platform
@@ -16,12 +15,8 @@ from bayfin.cli.output import JsonOption, console, emit, err_console, print_json
 from bayfin.cli.serving import ProbePortOption, on_stop_signals, serving
 from bayfin.kernel.money import fen_to_yuan, to_fen
 from bayfin.kernel.platform import Platform
-from bayfin.sscard.cards import new_pin
-from bayfin.sscard.domain import currency_alpha, mask_name
-from bayfin.sscard.ledger import check_ledger
-from bayfin.sscard.models import Bank, Channel, FxRate
-from bayfin.sscard.repository import business_date
-from bayfin.sscard.settlement import clearing, cross_border_stats, write_files
+from bayfin.sscard.accounts.cards import new_pin
+from bayfin.sscard.domain import business_date, currency_alpha, mask_name
 from bayfin.sscard.wiring import services
 
 app = typer.Typer(help="Social-security-card financial services (社保卡) across Guangdong, HK and Macau.",
@@ -135,7 +130,7 @@ def banks_list(as_json: bool = JsonOption) -> None:
     """List the cooperating banks."""
     with open_platform() as platform, platform.session_factory() as session:
         rows = [{"id": b.id, "name": b.name, "iin": b.iin, "active": b.active}
-                for b in session.scalars(select(Bank).order_by(Bank.id))]
+                for b in services(platform).cards.banks(session)]
     emit(rows, as_json=as_json, title="cooperating banks")
 
 
@@ -155,7 +150,7 @@ def channels_list(as_json: bool = JsonOption) -> None:
     """List the registered e-card channels."""
     with open_platform() as platform, platform.session_factory() as session:
         rows = [{"id": c.id, "name": c.name, "kind": c.kind, "active": c.active}
-                for c in session.scalars(select(Channel).order_by(Channel.id))]
+                for c in services(platform).cards.channels(session)]
     emit(rows, as_json=as_json, title="e-card channels")
 
 
@@ -183,8 +178,7 @@ def rates_list(as_json: bool = JsonOption) -> None:
     """List loaded FX rates, newest first."""
     with open_platform() as platform, platform.session_factory() as session:
         rows = [{"date": r.business_date, "currency": currency_alpha(r.currency), "mid": r.mid_rate,
-                 "spread": r.spread} for r in session.scalars(
-                     select(FxRate).order_by(FxRate.business_date.desc()).limit(60))]
+                 "spread": r.spread} for r in services(platform).cards.recent_fx_rates(session, 60)]
     emit(rows, as_json=as_json, title="FX rates to CNY")
 
 
@@ -197,8 +191,8 @@ def switch_serve(links_file: Path = typer.Option(..., "--links", help="Link tabl
     until SIGTERM or Ctrl-C, which drain: no new connections, every message being processed is
     answered, then exit 0."""
     from bayfin.kernel.observability import database_check
-    from bayfin.sscard.links import load_links
-    from bayfin.sscard.server import SwitchServer
+    from bayfin.sscard.switch.links import load_links
+    from bayfin.sscard.switch.server import SwitchServer
 
     links = load_links(links_file)
     with open_platform() as platform, serving(platform, "bayfin-switch", {
@@ -231,7 +225,7 @@ def switch_probe(host: str = typer.Option("127.0.0.1"), port: int = typer.Option
                  acquirer: str = typer.Option(..., help="The link's acquirer id (field 32)."),
                  as_json: bool = JsonOption) -> None:
     """Send an 0800 echo test to a running switch and show the answer."""
-    from bayfin.sscard.acquirer import Acquirer, SwitchConnection
+    from bayfin.sscard.switch.acquirer import Acquirer, SwitchConnection
 
     async def probe() -> dict[str, str]:
         conn = await SwitchConnection.open(host, port)
@@ -252,11 +246,9 @@ def switch_expire_holds(days: int = typer.Option(7, min=1, help="Release holds o
     """Release authorization holds (0100) never completed nor reversed within ``--days`` days."""
     from datetime import timedelta
 
-    from bayfin.sscard.holds import expire_holds
-
     with open_platform() as platform:
-        released = expire_holds(platform.session_factory, now=platform.clock.now(),
-                                older_than=timedelta(days=days))
+        released = services(platform).expire_holds(platform, now=platform.clock.now(),
+                                                   older_than=timedelta(days=days))
     emit({"released": released}, as_json=as_json, title="expired holds")
 
 
@@ -267,8 +259,9 @@ def settlement_run(day: str = typer.Option(None, "--date", help="Business date (
     """Write the day's settlement files per bank and currency; exit 1 unless all reconcile to zero."""
     with open_platform() as platform, platform.session_factory() as session:
         on = date.fromisoformat(day) if day else business_date(platform.clock.now())
-        lines = clearing(session, on)
-    write_files(lines, on, out)
+        svc = services(platform)
+        lines = svc.clearing(session, on)
+    svc.write_settlement_files(lines, on, out)
     rows = [{"bank": ln.bank_id, "currency": currency_alpha(ln.currency), "count": ln.count,
              "gross": ln.gross_minor, "reversed": ln.reversed_minor, "net": ln.net_minor,
              "ledger": ln.ledger_net_minor, "difference": ln.difference_minor} for ln in lines]
@@ -283,7 +276,8 @@ def stats_cross_border(start: str = typer.Option(..., "--from", help="First busi
                        as_json: bool = JsonOption) -> None:
     """Standing cross-border transactions: count and CNY amount by region and type, with totals."""
     with open_platform() as platform, platform.session_factory() as session:
-        stats = cross_border_stats(session, date.fromisoformat(start), date.fromisoformat(end))
+        stats = services(platform).cross_border_stats(session, date.fromisoformat(start),
+                                                      date.fromisoformat(end))
     rows = [{"region": x.region, "type": x.txn_type, "count": x.count,
              "amount_yuan": Decimal(x.amount_cny_minor) / 100} for x in stats]
     rows.append({"region": "all", "type": "all", "count": sum(x.count for x in stats),
@@ -295,7 +289,7 @@ def stats_cross_border(start: str = typer.Option(..., "--from", help="First busi
 def ledger_check(as_json: bool = JsonOption) -> None:
     """Verify the ledger balances per currency and matches its entries; exit 1 if not."""
     with open_platform() as platform, platform.session_factory() as session:
-        report = check_ledger(session)
+        report = services(platform).check_ledger(session)
     totals = {currency_alpha(c): t for c, t in report.currency_totals.items()}
     result = {"ok": report.ok, "currency_totals": totals,
               "foreign_currency_entries": report.foreign_currency_entries,

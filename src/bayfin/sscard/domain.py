@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 # ISO 4217 numeric codes the switch speaks, with their minor-unit exponent.
 CNY, HKD, MOP = 156, 344, 446
@@ -16,6 +18,13 @@ CURRENCIES: dict[int, tuple[str, int]] = {CNY: ("CNY", 2), HKD: ("HKD", 2), MOP:
 # ISO 3166 numeric country codes of acquirers (field 19) and the region they stand for.
 REGIONS: dict[int, str] = {156: "GD", 344: "HK", 446: "MO"}
 CROSS_BORDER_REGIONS = frozenset({"HK", "MO"})
+#: Clearing runs on Beijing time.
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def business_date(now: datetime) -> date:
+    """The business (clearing) date: the calendar date in Beijing time."""
+    return now.astimezone(CHINA).date()
 
 
 def currency_alpha(numeric: int) -> str:

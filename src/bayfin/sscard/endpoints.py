@@ -17,13 +17,12 @@ from bayfin.kernel.money import fen_to_yuan
 from bayfin.kernel.pagination import Page
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
-from bayfin.sscard import repository as repo
 from bayfin.sscard import schemas as s
-from bayfin.sscard.cards import new_pin
-from bayfin.sscard.domain import mask_name
+from bayfin.sscard.accounts.cards import new_pin
+from bayfin.sscard.accounts.seeds import DEFAULT_CARD_DAILY_LIMIT
+from bayfin.sscard.domain import business_date, mask_name
 from bayfin.sscard.models import Card, Cardholder, LedgerTxn
-from bayfin.sscard.seeds import DEFAULT_CARD_DAILY_LIMIT
-from bayfin.sscard.settlement import clearing, cross_border_stats
+from bayfin.sscard.settlement.service import clearing, cross_border_stats
 from bayfin.sscard.wiring import services
 
 router = APIRouter(prefix="/v1/sscard", tags=["sscard"])
@@ -61,8 +60,9 @@ def _audit(platform: Platform, session: Session, who: Principal, action: str, su
 
 def _own_card(platform: Platform, session: Session, who: Principal, card_id: str, action: str) -> Card:
     """The caller's own card; anything else is refused (and audited) as not found."""
-    holder = repo.cardholder_by_subject(session, who.subject)
-    card = repo.card(session, card_id)
+    cards = services(platform).cards
+    holder = cards.cardholder_by_subject(session, who.subject)
+    card = cards.find(session, card_id)
     if holder is None or card is None or card.cardholder_id != holder.id:
         _audit(platform, session, who, action, "card", card_id, "holder self-service", outcome="refused")
         raise NotFound("no such card")
@@ -73,11 +73,12 @@ def _own_card(platform: Platform, session: Session, who: Principal, card_id: str
 @router.get("/me/cards", response_model=Page[s.CardOut], responses={**_AUTH})
 def my_cards(platform: PlatformDep, session: Session, who: Holder, pager: Paging) -> Page[s.CardOut]:
     """The caller's own physical and electronic cards (numbers masked), physical first."""
-    holder = repo.cardholder_by_subject(session, who.subject)
+    cards = services(platform).cards
+    holder = cards.cardholder_by_subject(session, who.subject)
     if holder is None:
         return Page(items=[], next=None)
     _audit(platform, session, who, "cards.list", "cardholder", holder.id, "holder self-service")
-    return pager.page_of(repo.cards_of(session, holder.id),
+    return pager.page_of(cards.cards_of(session, holder.id),
                          lambda c: (c.kind != "physical", c.issued_at, c.id), _card_out)
 
 
@@ -98,9 +99,10 @@ def my_statement(card_id: str, platform: PlatformDep, session: Session, who: Hol
     """Movements on one of the caller's cards (default: the last 31 days), newest first, FX spread
     shown."""
     card = _own_card(platform, session, who, card_id, "statement.read")
-    end = end or repo.business_date(platform.clock.now())
+    end = end or business_date(platform.clock.now())
     start = start or end - timedelta(days=31)
-    rows = repo.statement(session, card.account_id, start, end, page=pager.page_request)
+    rows = services(platform).cards.statement(session, card.account_id, start, end,
+                                              page=pager.page_request)
     return pager.page(rows, lambda row: (row[0].id,), lambda row: _statement_line(*row))
 
 
@@ -135,15 +137,16 @@ def my_payment_code(card_id: str, platform: PlatformDep, session: Session, who: 
 def operator_card(card_id: str, platform: PlatformDep, session: Session, who: Operator,
                   purpose: Annotated[str, Query(min_length=3, max_length=200)]) -> s.CardholderView:
     """An operator's view of a card and its holder (masked), for a stated purpose."""
-    card = repo.card(session, card_id)
+    cards = services(platform).cards
+    card = cards.find(session, card_id)
     if card is None:
         raise NotFound("no such card")
-    holder = session.get(Cardholder, card.cardholder_id)
+    holder = cards.find_cardholder(session, card.cardholder_id)
     assert holder is not None
     _audit(platform, session, who, "card.read", "card", card.id, purpose)
     return s.CardholderView(card=_card_out(card), holder_name_masked=mask_name(holder.name),
                             id_number_masked=holder.id_number_masked,
-                            balance_minor=services(platform).cards.balance(session, card.id))
+                            balance_minor=cards.balance(session, card.id))
 
 
 @router.post("/cards/{card_id}/state", response_model=s.CardOut,
@@ -178,7 +181,7 @@ def operator_cardholder(holder_id: Annotated[str, Path(max_length=40)], platform
                         session: Session, who: Operator,
                         purpose: Annotated[str, Query(min_length=3, max_length=200)]) -> s.CardholderOut:
     """An operator's view of a cardholder (masked), for a stated purpose."""
-    holder = session.get(Cardholder, holder_id)
+    holder = services(platform).cards.find_cardholder(session, holder_id)
     if holder is None:
         raise NotFound("no such cardholder")
     _audit(platform, session, who, "cardholder.read", "cardholder", holder.id, purpose)

@@ -99,6 +99,16 @@ def derive_pin_verification_key(pan_key: bytes) -> bytes:
     return hmac.new(pan_key, b"bayfin.sscard.pin-verification", hashlib.sha256).digest()
 
 
+def keyed_digest(key: bytes, value: str) -> str:
+    """HMAC-SHA256 of a card or ID number: lets us find a record without storing the number."""
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def derive_pan_key(secret: bytes) -> bytes:
+    """The module's digest key, derived from a platform secret so it differs from the audit key."""
+    return hmac.new(secret, b"bayfin.sscard.pan-digest", hashlib.sha256).digest()
+
+
 def new_des_key() -> bytes:
     """A fresh double-length DES key with odd parity on every byte."""
     raw = secrets.token_bytes(16)

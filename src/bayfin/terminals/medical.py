@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bayfin.sscard import repository as cards_repo
+import bayfin.sscard as cards_repo
 from bayfin.terminals import domain as d
 from bayfin.terminals import repository as repo
 from bayfin.terminals.alarms import raise_alarm

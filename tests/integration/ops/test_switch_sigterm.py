@@ -13,14 +13,14 @@ from sqlalchemy import Engine, select
 
 from bayfin.kernel.clock import utcnow
 from bayfin.kernel.db import make_session_factory, transaction
-from bayfin.sscard import iso
-from bayfin.sscard.acquirer import Acquirer, SwitchConnection
-from bayfin.sscard.cards import CardService
-from bayfin.sscard.ledger import AccountDirectory
-from bayfin.sscard.links import Link, LinkSession
+from bayfin.sscard.accounts.cards import CardService
+from bayfin.sscard.accounts.ledger import AccountDirectory
+from bayfin.sscard.keys import derive_pan_key
 from bayfin.sscard.models import SwitchMessage
-from bayfin.sscard.repository import derive_pan_key
-from bayfin.sscard.server import SwitchServer
+from bayfin.sscard.switch import iso
+from bayfin.sscard.switch.acquirer import Acquirer, SwitchConnection
+from bayfin.sscard.switch.links import Link, LinkSession
+from bayfin.sscard.switch.server import SwitchServer
 from tests.conftest import TEST_AUDIT_KEY
 from tests.integration.ops.processes import Server, environment, get
 from tests.integration.sscard.conftest import Ledger, wipe

@@ -14,16 +14,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bayfin.kernel.clock import utcnow
 from bayfin.kernel.db import make_session_factory, transaction
-from bayfin.sscard import iso
 from bayfin.sscard import models as m
-from bayfin.sscard.acquirer import Acquirer, CardData, SwitchConnection
-from bayfin.sscard.cards import CardService
+from bayfin.sscard.accounts.cards import CardService
+from bayfin.sscard.accounts.ledger import AccountDirectory, check_ledger
 from bayfin.sscard.domain import CardState, luhn_complete
 from bayfin.sscard.keys import SoftwareKeyStore
-from bayfin.sscard.ledger import AccountDirectory, check_ledger
-from bayfin.sscard.links import Link, LinkSession
-from bayfin.sscard.server import SwitchServer
-from bayfin.sscard.switch import SwitchProcessor
+from bayfin.sscard.switch import iso
+from bayfin.sscard.switch.acquirer import Acquirer, CardData, SwitchConnection
+from bayfin.sscard.switch.links import Link, LinkSession
+from bayfin.sscard.switch.processor import SwitchProcessor
+from bayfin.sscard.switch.server import SwitchServer
 
 PAN_KEY = b"test-pan-key-0123456789abcdef012"
 _TABLES = [m.CounterDeposit, m.MedicalPayment, m.QrCode, m.SwitchMessage, m.DailyUsage, m.Entry,

@@ -12,9 +12,9 @@ import sys
 
 from bayfin.kernel.db import make_engine, make_session_factory
 from bayfin.sscard.keys import SoftwareKeyStore, derive_pin_verification_key
-from bayfin.sscard.links import Link
-from bayfin.sscard.server import SwitchServer
-from bayfin.sscard.switch import SwitchProcessor
+from bayfin.sscard.switch.links import Link
+from bayfin.sscard.switch.processor import SwitchProcessor
+from bayfin.sscard.switch.server import SwitchServer
 from tests.integration.sscard.conftest import PAN_KEY
 
 

@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 from bayfin import migrations
 from bayfin.kernel.db import make_engine
 from bayfin.kernel.settings import get_settings
+from bayfin.simulation.sscard.demo import seed_demo
+from bayfin.sscard.accounts.ledger import check_ledger
 from bayfin.sscard.cli import app
-from bayfin.sscard.demo import seed_demo
-from bayfin.sscard.ledger import check_ledger
 
 
 def _migrated_cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

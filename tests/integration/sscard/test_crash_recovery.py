@@ -9,8 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
-from bayfin.sscard.acquirer import SwitchConnection
 from bayfin.sscard.models import SwitchMessage
+from bayfin.sscard.switch.acquirer import SwitchConnection
 from tests.integration.sscard.conftest import Ledger, RunningSwitch, run_switch
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from bayfin.kernel.clock import utcnow
 from bayfin.kernel.errors import Conflict, NotFound, ValidationFailed
-from bayfin.sscard.cards import CardService
+from bayfin.sscard.accounts.cards import CardService
+from bayfin.sscard.accounts.ledger import check_ledger
+from bayfin.sscard.accounts.payments import MedicalPolicy, PaymentService
 from bayfin.sscard.domain import CardKind, CardState
-from bayfin.sscard.ledger import check_ledger
 from bayfin.sscard.models import Channel
-from bayfin.sscard.payments import MedicalPolicy, PaymentService
 
 KEY = b"k" * 32
 

@@ -13,8 +13,8 @@ from sqlalchemy import select, update
 
 from bayfin import migrations
 from bayfin.kernel.db import make_engine, make_session_factory, transaction
-from bayfin.sscard.cards import CardService, card_expiry
-from bayfin.sscard.ledger import AccountDirectory
+from bayfin.sscard.accounts.cards import CardService, card_expiry
+from bayfin.sscard.accounts.ledger import AccountDirectory
 from bayfin.sscard.models import Card
 from tests.conftest import _postgres_database
 from tests.integration.sscard.conftest import PAN_KEY

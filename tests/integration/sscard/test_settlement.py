@@ -8,10 +8,10 @@ from pathlib import Path
 from sqlalchemy import insert, select
 
 from bayfin.kernel.clock import utcnow
-from bayfin.sscard.ledger import system_account_name
+from bayfin.sscard.accounts.ledger import system_account_name
+from bayfin.sscard.domain import business_date
 from bayfin.sscard.models import Account, Entry, LedgerTxn
-from bayfin.sscard.repository import business_date
-from bayfin.sscard.settlement import clearing, cross_border_stats, write_files
+from bayfin.sscard.settlement.service import clearing, cross_border_stats, write_files
 from tests.integration.sscard.conftest import Ledger
 
 

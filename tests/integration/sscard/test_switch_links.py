@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 
 from bayfin.kernel.clock import utcnow
-from bayfin.sscard import iso
-from bayfin.sscard.acquirer import SwitchConnection
 from bayfin.sscard.keys import KeyDelivery, encrypt_pin_block
+from bayfin.sscard.switch import iso
+from bayfin.sscard.switch.acquirer import SwitchConnection
 from tests.integration.sscard.conftest import Ledger, RunningSwitch, run_switch
 
 

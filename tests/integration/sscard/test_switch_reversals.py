@@ -8,11 +8,11 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from bayfin.kernel.clock import utcnow
-from bayfin.sscard.acquirer import Acquirer
-from bayfin.sscard.holds import expire_holds
+from bayfin.sscard.domain import business_date
 from bayfin.sscard.models import SwitchMessage
-from bayfin.sscard.repository import business_date
-from bayfin.sscard.settlement import clearing
+from bayfin.sscard.settlement.service import clearing
+from bayfin.sscard.switch.acquirer import Acquirer
+from bayfin.sscard.switch.holds import expire_holds
 from tests.integration.sscard.conftest import Ledger
 
 

@@ -7,10 +7,10 @@ import struct
 
 from sqlalchemy import select
 
-from bayfin.sscard import iso
-from bayfin.sscard.acquirer import Acquirer
 from bayfin.sscard.domain import CardState, decode_conversion_rate
 from bayfin.sscard.models import SwitchMessage
+from bayfin.sscard.switch import iso
+from bayfin.sscard.switch.acquirer import Acquirer
 from tests.integration.sscard.conftest import Ledger, RunningSwitch, run_switch
 
 

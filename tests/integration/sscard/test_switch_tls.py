@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from bayfin.sscard.acquirer import SwitchConnection
-from bayfin.sscard.links import load_links
-from bayfin.sscard.server import SwitchServer
+from bayfin.sscard.switch.acquirer import SwitchConnection
+from bayfin.sscard.switch.links import load_links
+from bayfin.sscard.switch.server import SwitchServer
 from tests.integration.sscard.conftest import Ledger
 
 

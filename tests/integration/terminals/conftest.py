@@ -105,7 +105,7 @@ class CardPayments:
     def __init__(self, platform: Platform) -> None:
         from decimal import Decimal
 
-        from bayfin.sscard.payments import MedicalPolicy, PaymentService
+        from bayfin.sscard.accounts.payments import MedicalPolicy, PaymentService
         from bayfin.sscard.wiring import services as sscard_services
 
         self.cards = sscard_services(platform).cards

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from bayfin.sscard import domain as d
-from bayfin.sscard import iso
+from bayfin.sscard.switch import iso
 
 
 def test_a_foreign_amount_costs_the_middle_rate_plus_a_visible_spread_rounded_against_the_holder() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bayfin.sscard.links import Link, load_links
+from bayfin.sscard.switch.links import Link, load_links
 
 
 def _write(tmp_path: Path, entries: object) -> Path:

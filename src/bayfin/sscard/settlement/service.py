@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from bayfin.sscard.domain import currency_alpha
-from bayfin.sscard.models import Account, Entry, LedgerTxn, SwitchMessage
+from bayfin.sscard.settlement import repository as repo
 
 SETTLED_KINDS = ("purchase", "withdrawal", "qr_purchase", "refund")
 #: Kinds that move money from the bank's settlement position back to the card (counted negative).
@@ -71,16 +70,7 @@ def clearing(session: Session, day: date) -> list[SettlementLine]:
     def line(bank_id: str, currency: int) -> SettlementLine:
         return lines.setdefault((bank_id, currency), SettlementLine(bank_id, currency))
 
-    original = aliased(LedgerTxn)
-    rows = session.execute(
-        select(LedgerTxn.id, LedgerTxn.kind, LedgerTxn.bank_id, LedgerTxn.currency, LedgerTxn.amount_minor,
-               LedgerTxn.created_at, original.kind.label("original_kind"), SwitchMessage.acquirer_id,
-               SwitchMessage.stan, SwitchMessage.rrn)
-        .outerjoin(original, original.id == LedgerTxn.reverses_txn_id)
-        .outerjoin(SwitchMessage, SwitchMessage.txn_id == LedgerTxn.id)
-        .where(LedgerTxn.business_date == day)
-        .order_by(LedgerTxn.id))
-    for r in rows:
+    for r in repo.day_transactions(session, day):
         settled = r.kind in SETTLED_KINDS or (r.kind == "reversal" and r.original_kind in SETTLED_KINDS)
         if not settled or r.bank_id is None:
             continue
@@ -98,14 +88,8 @@ def clearing(session: Session, day: date) -> list[SettlementLine]:
             target.gross_minor += amount
             target.items.append(SettlementItem(r.id, r.kind, r.created_at.isoformat(), amount, **trace))
     # Ledger side: the net movement of each bank's settlement account, from entries alone.
-    day_txns = select(LedgerTxn.id).where(LedgerTxn.business_date == day)
-    for direction, column in ((1, Entry.destination_account_id), (-1, Entry.source_account_id)):
-        moved = session.execute(
-            select(Account.bank_id, Account.currency, func.sum(Entry.amount_minor))
-            .join(Entry, and_(column == Account.id))
-            .where(Account.kind == "settlement", Entry.txn_id.in_(day_txns))
-            .group_by(Account.bank_id, Account.currency))
-        for bank_id, currency, total in moved:
+    for direction, credited in ((1, True), (-1, False)):
+        for bank_id, currency, total in repo.settlement_movements(session, day, credited):
             if bank_id is None:
                 continue
             line(bank_id, currency).ledger_net_minor += direction * int(total)
@@ -163,14 +147,7 @@ class CrossBorderStat:
 
 def cross_border_stats(session: Session, start: date, end: date) -> list[CrossBorderStat]:
     """Count and CNY amount of standing cross-border purchases, withdrawals and transfers by region."""
-    reversed_ids = select(LedgerTxn.reverses_txn_id).where(LedgerTxn.reverses_txn_id.is_not(None))
-    rows = session.execute(
-        select(LedgerTxn.region, LedgerTxn.kind, func.count(), func.sum(LedgerTxn.billing_minor))
-        .where(LedgerTxn.cross_border.is_(True), LedgerTxn.kind.in_(CROSS_BORDER_KINDS),
-               LedgerTxn.business_date >= start, LedgerTxn.business_date <= end,
-               LedgerTxn.id.not_in(reversed_ids))
-        .group_by(LedgerTxn.region, LedgerTxn.kind)
-        .order_by(LedgerTxn.region, LedgerTxn.kind))
+    rows = repo.standing_cross_border(session, start, end, CROSS_BORDER_KINDS)
     totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for region, kind, count, amount in rows:
         totals[(region or "", kind)] = [int(count), int(amount or 0)]

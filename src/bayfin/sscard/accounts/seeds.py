@@ -36,7 +36,7 @@ _CHANNEL_KINDS = [
 ]
 
 
-def channels() -> list[tuple[str, str, str]]:
+def seeded_channels() -> list[tuple[str, str, str]]:
     """The 53 seeded channels as (id, name, kind)."""
     out = []
     for kind, _label, names in _CHANNEL_KINDS:

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bayfin.sscard.domain import Rc
 from bayfin.sscard.keys import KeyStore
 from bayfin.sscard.models import Card
-from bayfin.sscard.validation import parse_track2
+from bayfin.sscard.switch import repository as repo
+from bayfin.sscard.switch.validation import parse_track2
 
 PIN_TRIES = 3
 
@@ -56,7 +56,6 @@ def record_pin_result(session: Session, card: Card, verdict: Rc | None, fields: 
     """Count a wrong PIN (kept even though the message is declined) or clear the count after a right
     one. The caller holds the card account's lock, so concurrent attempts cannot both slip under."""
     if verdict is Rc.incorrect_pin and "52" in fields:
-        session.execute(update(Card).where(Card.id == card.id)
-                        .values(pin_failures=Card.pin_failures + 1))
+        repo.count_wrong_pin(session, card.id)
     elif verdict is None and "52" in fields and card.pin_failures:
-        session.execute(update(Card).where(Card.id == card.id).values(pin_failures=0))
+        repo.clear_wrong_pins(session, card.id)

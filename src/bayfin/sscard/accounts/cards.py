@@ -10,27 +10,33 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from bayfin.kernel.db import insert_new
 from bayfin.kernel.errors import Conflict, NotFound, ValidationFailed
 from bayfin.kernel.ids import new_id
-from bayfin.sscard import repository as repo
-from bayfin.sscard import seeds
+from bayfin.kernel.pagination import PageRequest
+from bayfin.sscard.accounts import repository as repo
+from bayfin.sscard.accounts import seeds
+from bayfin.sscard.accounts.ledger import (
+    AccountDirectory,
+    Leg,
+    ensure_system_accounts,
+    post,
+    system_account_name,
+)
 from bayfin.sscard.domain import (
     CNY,
     CURRENCIES,
     CardKind,
     CardState,
+    business_date,
     can_transition,
     luhn_complete,
     luhn_valid,
     mask_id_number,
     mask_pan,
 )
-from bayfin.sscard.keys import derive_pin_verification_key, pin_reference
-from bayfin.sscard.ledger import AccountDirectory, Leg, ensure_system_accounts, post, system_account_name
+from bayfin.sscard.keys import derive_pin_verification_key, keyed_digest, pin_reference
 from bayfin.sscard.models import (
     Account,
     Bank,
@@ -92,35 +98,36 @@ class CardService:
     # --- reference data --------------------------------------------------------------------------
     def seed(self, session: Session, now: datetime) -> SeedReport:
         """Load the 13 banks, 53 channels, type limits and system accounts (idempotent)."""
-        have_banks = set(session.scalars(select(Bank.id)))
+        have_banks = set(repo.bank_ids(session))
         new_banks = 0
         for bank_id, name, iin in seeds.BANKS:
             if bank_id not in have_banks:
-                session.add(Bank(id=bank_id, name=name, iin=iin, active=True, created_at=now))
+                repo.add(session, Bank(id=bank_id, name=name, iin=iin, active=True, created_at=now))
                 new_banks += 1
-        have_channels = set(session.scalars(select(Channel.id)))
+        have_channels = repo.channel_ids(session)
         new_channels = 0
-        for channel_id, name, kind in seeds.channels():
+        for channel_id, name, kind in seeds.seeded_channels():
             if channel_id not in have_channels:
-                session.add(Channel(id=channel_id, name=name, kind=kind, active=True, created_at=now))
+                repo.add(session, Channel(id=channel_id, name=name, kind=kind, active=True,
+                                          created_at=now))
                 new_channels += 1
-        have_limits = set(session.scalars(select(TypeLimit.txn_type)))
+        have_limits = repo.limited_types(session)
         for txn_type, limit in seeds.TYPE_LIMITS.items():
             if txn_type not in have_limits:
-                session.add(TypeLimit(txn_type=txn_type, daily_limit_minor=limit))
-        session.flush()
-        created = ensure_system_accounts(session, list(session.scalars(select(Bank.id))), now)
+                repo.add(session, TypeLimit(txn_type=txn_type, daily_limit_minor=limit))
+        repo.flush(session)
+        created = ensure_system_accounts(session, repo.bank_ids(session), now)
         return SeedReport(new_banks, new_channels, created)
 
     def add_bank(self, session: Session, bank_id: str, name: str, iin: str, now: datetime) -> Bank:
         """Register another cooperating bank with its issuer number and system accounts."""
-        if session.get(Bank, bank_id) is not None:
+        if repo.bank(session, bank_id) is not None:
             raise Conflict(f"bank {bank_id} already exists")
         if len(iin) != 6 or not iin.isdigit():
             raise ValidationFailed("an issuer identification number has six digits")
         bank = Bank(id=bank_id, name=name, iin=iin, active=True, created_at=now)
-        session.add(bank)
-        session.flush()
+        repo.add(session, bank)
+        repo.flush(session)
         ensure_system_accounts(session, [bank_id], now)
         return bank
 
@@ -131,14 +138,14 @@ class CardService:
             raise ValidationFailed("rates are loaded for HKD (344) or MOP (446) against CNY")
         if mid_rate <= 0 or spread < 0:
             raise ValidationFailed("the rate must be positive and the spread non-negative")
-        row = session.get(FxRate, (day, currency, CNY))
+        row = repo.fx_rate_row(session, day, currency, CNY)
         if row is None:
             row = FxRate(business_date=day, currency=currency, billing_currency=CNY,
                          mid_rate=str(mid_rate), spread=str(spread))
-            session.add(row)
+            repo.add(session, row)
         else:
             row.mid_rate, row.spread = str(mid_rate), str(spread)
-        session.flush()
+        repo.flush(session)
         return row
 
     # --- holders and cards -----------------------------------------------------------------------
@@ -148,14 +155,14 @@ class CardService:
         id_number = id_number.strip().upper()
         if len(id_number) < 8:
             raise ValidationFailed("identity number too short")
-        digest = repo.keyed_digest(self.pan_key, "id:" + id_number)
-        if session.scalar(select(Cardholder.id).where(Cardholder.id_number_digest == digest)):
+        digest = keyed_digest(self.pan_key, "id:" + id_number)
+        if repo.cardholder_id_by_id_digest(session, digest):
             raise Conflict("a cardholder with this identity number already exists")
         holder = Cardholder(id=new_id("ch"), name=name, id_number_digest=digest,
                             id_number_masked=mask_id_number(id_number), subject=subject,
                             created_at=now)
-        session.add(holder)
-        session.flush()
+        repo.add(session, holder)
+        repo.flush(session)
         return holder
 
     def issue_card(self, session: Session, *, cardholder_id: str, bank_id: str, now: datetime,
@@ -163,10 +170,10 @@ class CardService:
                    daily_limit_minor: int = seeds.DEFAULT_CARD_DAILY_LIMIT) -> IssuedCard:
         """Issue a physical card with its own CNY account at a cooperating bank (state: issued),
         valid for five years; with ``pin`` the card gets its keyed PIN reference."""
-        bank = session.get(Bank, bank_id)
+        bank = repo.bank(session, bank_id)
         if bank is None or not bank.active:
             raise NotFound(f"no active cooperating bank {bank_id}")
-        if session.get(Cardholder, cardholder_id) is None:
+        if repo.cardholder(session, cardholder_id) is None:
             raise NotFound("no such cardholder")
         pan = pan or luhn_complete(bank.iin + f"{secrets.randbelow(10**12):012d}")
         if not luhn_valid(pan) or not 13 <= len(pan) <= 19:
@@ -174,16 +181,16 @@ class CardService:
         card_id = new_id("card")
         account = Account(name=f"card:{card_id}", kind="card", bank_id=bank_id, currency=CNY,
                           balance_minor=0, may_go_negative=False, created_at=now)
-        session.add(account)
-        session.flush()
+        repo.add(session, account)
+        repo.flush(session)
         card = Card(id=card_id, cardholder_id=cardholder_id, bank_id=bank_id, kind=CardKind.physical,
-                    state=CardState.issued, pan_digest=repo.keyed_digest(self.pan_key, pan),
+                    state=CardState.issued, pan_digest=keyed_digest(self.pan_key, pan),
                     pan_masked=mask_pan(pan), account_id=account.id, daily_limit_minor=daily_limit_minor,
                     expiry=card_expiry(now), pin_failures=0, issued_at=now, updated_at=now)
         if pin is not None:
             card.pin_reference = self._pin_reference(pan, pin)
-        session.add(card)
-        session.flush()
+        repo.add(session, card)
+        repo.flush(session)
         return IssuedCard(card, pan)
 
     def _pin_reference(self, pan: str, pin: str) -> str:
@@ -193,11 +200,11 @@ class CardService:
 
     def set_pin(self, session: Session, pan: str, pin: str, now: datetime) -> Card:
         """Set (or reset) a card's PIN; only its keyed reference is stored."""
-        card = repo.card_by_pan_digest(session, repo.keyed_digest(self.pan_key, pan))
+        card = repo.card_by_pan_digest(session, keyed_digest(self.pan_key, pan))
         if card is None:
             raise NotFound("no such card")
         card.pin_reference, card.pin_failures, card.updated_at = self._pin_reference(pan, pin), 0, now
-        session.flush()
+        repo.flush(session)
         return card
 
     def change_state(self, session: Session, card_id: str, target: CardState, now: datetime) -> Card:
@@ -208,10 +215,9 @@ class CardService:
         card.state, card.updated_at = target, now
         if target in (CardState.lost, CardState.cancelled) and card.kind == CardKind.physical:
             # An electronic card stands for its physical card: it stops when the physical one does.
-            for ecard in session.scalars(select(Card).where(Card.bound_card_id == card.id,
-                                                            Card.state != CardState.cancelled)):
+            for ecard in repo.live_ecards_of(session, card.id):
                 ecard.state, ecard.updated_at = CardState.cancelled, now
-        session.flush()
+        repo.flush(session)
         return card
 
     def issue_ecard(self, session: Session, *, physical_card_id: str, channel_id: str,
@@ -222,24 +228,23 @@ class CardService:
             raise ValidationFailed("an electronic card binds to a physical card")
         if physical.state != CardState.active:
             raise Conflict("the physical card must be active to bind an electronic card")
-        channel = session.get(Channel, channel_id)
+        channel = repo.channel(session, channel_id)
         if channel is None or not channel.active:
             raise NotFound(f"no registered channel {channel_id}")
-        existing = session.scalar(select(Card.id).where(Card.bound_card_id == physical.id,
-                                                        Card.state != CardState.cancelled))
+        existing = repo.live_ecard_id(session, physical.id)
         if existing is not None:
             raise Conflict("this card already has an electronic card", card_id=existing)
-        bank = session.get(Bank, physical.bank_id)
+        bank = repo.bank(session, physical.bank_id)
         assert bank is not None
         pan = luhn_complete(bank.iin + "9" + f"{secrets.randbelow(10**11):011d}")
         card = Card(id=new_id("ecard"), cardholder_id=physical.cardholder_id, bank_id=physical.bank_id,
                     kind=CardKind.electronic, state=CardState.active,
-                    pan_digest=repo.keyed_digest(self.pan_key, pan), pan_masked=mask_pan(pan),
+                    pan_digest=keyed_digest(self.pan_key, pan), pan_masked=mask_pan(pan),
                     account_id=physical.account_id, bound_card_id=physical.id, channel_id=channel.id,
                     daily_limit_minor=physical.daily_limit_minor, expiry=physical.expiry, pin_failures=0,
                     issued_at=now, updated_at=now)
-        session.add(card)
-        session.flush()
+        repo.add(session, card)
+        repo.flush(session)
         return IssuedCard(card, pan)
 
     def get(self, session: Session, card_id: str) -> Card:
@@ -255,7 +260,7 @@ class CardService:
             raise ValidationFailed("a deposit must be positive")
         card = self.get(session, card_id)
         funding = self.accounts.id_of(session, system_account_name("funding", CNY))
-        txn = LedgerTxn(kind="deposit", business_date=repo.business_date(now), created_at=now,
+        txn = LedgerTxn(kind="deposit", business_date=business_date(now), created_at=now,
                         card_id=card.id, bank_id=card.bank_id, region="GD", cross_border=False,
                         amount_minor=amount_minor, currency=CNY, billing_minor=amount_minor,
                         billing_currency=CNY, spread_minor=0, applied_rate="1")
@@ -272,13 +277,9 @@ class CardService:
         if not reference or len(reference) > 64 or not source or len(source) > 64:
             raise ValidationFailed("a deposit needs a reference of 1 to 64 characters")
         card = self.get(session, card_id)
-        table = CounterDeposit.__table__
-        assert isinstance(table, Table)
-        claimed = insert_new(session, table, [{
-            "source": source, "reference": reference, "card_id": card.id, "amount_minor": amount_minor,
-            "requested_by": requested_by, "created_at": now}], ("source", "reference"))
-        claim = session.scalars(select(CounterDeposit).where(
-            CounterDeposit.source == source, CounterDeposit.reference == reference)).one()
+        claim, claimed = repo.claim_counter_deposit(session, source=source, reference=reference,
+                                                    card_id=card.id, amount_minor=amount_minor,
+                                                    requested_by=requested_by, now=now)
         if not claimed:
             if claim.card_id != card.id or claim.amount_minor != amount_minor:
                 raise Conflict("this reference was already used for another deposit", reference=reference)
@@ -286,12 +287,47 @@ class CardService:
         if card.state == CardState.cancelled:
             raise Conflict("a cancelled card takes no deposit", card_state=card.state)
         claim.txn_id = self.deposit(session, card.id, amount_minor, now).id
-        session.flush()
+        repo.flush(session)
         return DepositOutcome(claim, replayed=False)
+
+    # --- reads -----------------------------------------------------------------------------------
+    def find(self, session: Session, card_id: str) -> Card | None:
+        """A card by id, or None."""
+        return repo.card(session, card_id)
+
+    def find_cardholder(self, session: Session, cardholder_id: str) -> Cardholder | None:
+        """A cardholder by id, or None."""
+        return repo.cardholder(session, cardholder_id)
+
+    def cardholder_by_subject(self, session: Session, subject: str) -> Cardholder | None:
+        """The cardholder a login subject belongs to."""
+        return repo.cardholder_by_subject(session, subject)
+
+    def cards_of(self, session: Session, cardholder_id: str) -> list[Card]:
+        """Every card of a holder, physical first."""
+        return repo.cards_of(session, cardholder_id)
+
+    def statement(self, session: Session, account_id: int, start: date, end: date,
+                  page: PageRequest | None = None) -> list[tuple[LedgerTxn, int]]:
+        """Ledger transactions touching an account between two business dates with the signed amount
+        each moved on it (credit positive), newest first: a page, one row beyond."""
+        return repo.statement(session, account_id, start, end, page)
+
+    def banks(self, session: Session) -> list[Bank]:
+        """Every cooperating bank, by id."""
+        return repo.banks(session)
+
+    def channels(self, session: Session) -> list[Channel]:
+        """Every registered e-card channel, by id."""
+        return repo.channels(session)
+
+    def recent_fx_rates(self, session: Session, limit: int = 60) -> list[FxRate]:
+        """The latest loaded FX rates, newest first."""
+        return repo.recent_fx_rates(session, limit)
 
     def balance(self, session: Session, card_id: str) -> int:
         """The available balance of a card's account in CNY fen."""
         card = self.get(session, card_id)
-        account = session.get(Account, card.account_id)
+        account = repo.account(session, card.account_id)
         assert account is not None
         return account.balance_minor

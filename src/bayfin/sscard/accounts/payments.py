@@ -4,26 +4,27 @@ split between the insurance fund (统筹基金) and the holder's own account (�
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bayfin.kernel.errors import Conflict, NotFound, ValidationFailed
-from bayfin.sscard import repository as repo
-from bayfin.sscard.cards import CardService
+from bayfin.sscard.accounts import repository as repo
+from bayfin.sscard.accounts.cards import CardService
+from bayfin.sscard.accounts.ledger import Leg, lock_accounts, post, system_account_name
 from bayfin.sscard.domain import (
     CNY,
     CardKind,
     CardState,
     MedicalSplit,
     build_qr_payload,
+    business_date,
     parse_qr_payload,
     split_medical,
 )
-from bayfin.sscard.ledger import Leg, lock_accounts, post, system_account_name
 from bayfin.sscard.models import Card, LedgerTxn, MedicalPayment, QrCode
 
 QR_TTL_SECONDS = 60
@@ -73,12 +74,11 @@ class PaymentService:
         if card.state != CardState.active:
             raise Conflict(f"a {card.state} card cannot show a payment code")
         # Rotation: a new code retires the card's earlier unused ones, so only the latest can pay.
-        session.execute(update(QrCode).where(QrCode.card_id == card.id, QrCode.used_at.is_(None),
-                                             QrCode.expires_at > now).values(expires_at=now))
+        repo.retire_qr_codes(session, card.id, now)
         token = secrets.token_hex(16)
         expires = now + timedelta(seconds=ttl_seconds)
-        session.add(QrCode(token=token, card_id=card.id, created_at=now, expires_at=expires))
-        session.flush()
+        repo.add(session, QrCode(token=token, card_id=card.id, created_at=now, expires_at=expires))
+        repo.flush(session)
         return IssuedQr(build_qr_payload(token=token, card_ref=card.id,
                                          expires_epoch=int(expires.timestamp())), expires)
 
@@ -88,11 +88,8 @@ class PaymentService:
         except ValueError as exc:
             raise ValidationFailed(f"invalid payment code: {exc}") from exc
         # Single use, enforced by the database: only one transaction can flip used_at from NULL.
-        claimed = session.execute(update(QrCode).where(
-            QrCode.token == code.token, QrCode.card_id == code.card_ref, QrCode.used_at.is_(None),
-            QrCode.expires_at > now).values(used_at=now))
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            row = session.get(QrCode, code.token)
+        if not repo.claim_qr_code(session, code.token, code.card_ref, now):
+            row = repo.qr_code(session, code.token)
             if row is None or row.card_id != code.card_ref:
                 raise NotFound("unknown payment code")
             raise Conflict("payment code already used" if row.used_at else "payment code expired")
@@ -124,12 +121,7 @@ class PaymentService:
         card = self._redeem(session, payload, now)
         balance = lock_accounts(session, [card.account_id])[card.account_id]
         year_start = now.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
-        holder_cards = select(Card.id).where(Card.cardholder_id == card.cardholder_id)
-        spent, fund_used = session.execute(
-            select(func.coalesce(func.sum(MedicalPayment.total_minor), 0),
-                   func.coalesce(func.sum(MedicalPayment.fund_minor), 0))
-            .where(MedicalPayment.card_id.in_(holder_cards), MedicalPayment.created_at >= year_start)
-        ).one()
+        spent, fund_used = repo.medical_totals_since(session, card.cardholder_id, year_start)
         split = split_medical(total_minor, covered_minor=covered_minor,
                               coverage_ratio=self.policy.coverage_ratio,
                               deductible_remaining_minor=self.policy.yearly_deductible_minor - int(spent),
@@ -142,16 +134,16 @@ class PaymentService:
         txn = self._txn(card, "medical", total_minor, now)
         post(session, txn, [Leg(fund, providers, CNY, split.fund_minor),
                             Leg(card.account_id, providers, CNY, split.personal_minor)])
-        session.add(MedicalPayment(txn_id=txn.id, card_id=card.id, provider=provider,
-                                   total_minor=total_minor, fund_minor=split.fund_minor,
-                                   personal_minor=split.personal_minor, created_at=now))
+        repo.add(session, MedicalPayment(txn_id=txn.id, card_id=card.id, provider=provider,
+                                         total_minor=total_minor, fund_minor=split.fund_minor,
+                                         personal_minor=split.personal_minor, created_at=now))
         self._mark(session, payload, txn.id)
-        session.flush()
+        repo.flush(session)
         return QrPaymentResult(txn.id, card.id, total_minor, split)
 
     @staticmethod
     def _txn(card: Card, kind: str, amount_minor: int, now: datetime) -> LedgerTxn:
-        return LedgerTxn(kind=kind, business_date=repo.business_date(now), created_at=now,
+        return LedgerTxn(kind=kind, business_date=business_date(now), created_at=now,
                          card_id=card.id, bank_id=card.bank_id, region="GD", cross_border=False,
                          amount_minor=amount_minor, currency=CNY, billing_minor=amount_minor,
                          billing_currency=CNY, spread_minor=0, applied_rate="1")
@@ -159,4 +151,40 @@ class PaymentService:
     @staticmethod
     def _mark(session: Session, payload: str, txn_id: int) -> None:
         token = parse_qr_payload(payload).token
-        session.execute(update(QrCode).where(QrCode.token == token).values(txn_id=txn_id))
+        repo.link_qr_code(session, token, txn_id)
+
+
+@dataclass(frozen=True)
+class MedicalPaymentRecord:
+    """A booked medical-insurance payment, as other modules read it (terminal compliance)."""
+
+    id: int
+    txn_id: int
+    card_id: str
+    provider: str
+    total_minor: int
+    fund_minor: int
+    personal_minor: int
+    created_at: datetime
+
+
+def _record(row: MedicalPayment) -> MedicalPaymentRecord:
+    return MedicalPaymentRecord(row.id, row.txn_id, row.card_id, row.provider, row.total_minor,
+                                row.fund_minor, row.personal_minor, row.created_at)
+
+
+def medical_payments_since(session: Session, since: datetime) -> list[MedicalPaymentRecord]:
+    """Medical-insurance payments booked since a time, oldest first."""
+    return [_record(p) for p in repo.medical_payments_since(session, since)]
+
+
+def medical_payments_after(session: Session, after_id: int, limit: int) -> list[MedicalPaymentRecord]:
+    """Up to ``limit`` medical-insurance payments with an id above ``after_id``, in id order (for
+    incremental readers)."""
+    return [_record(p) for p in repo.medical_payments_after(session, after_id, limit)]
+
+
+def medical_payments_at(session: Session, providers: Sequence[str],
+                        since: datetime) -> list[MedicalPaymentRecord]:
+    """Medical-insurance payments booked at any of these providers since a time, oldest first."""
+    return [_record(p) for p in repo.medical_payments_at(session, providers, since)]

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from bayfin.sscard import iso
 from bayfin.sscard.keys import KeyDelivery, WorkingKeys, encrypt_pin_block, retail_mac
-from bayfin.sscard.links import LinkSession
+from bayfin.sscard.switch import iso
+from bayfin.sscard.switch.links import LinkSession
 
 _PCODES = {"purchase": "000000", "withdrawal": "010000", "transfer": "400000", "balance": "310000",
            "refund": "200000"}

@@ -20,14 +20,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bayfin.kernel.clock import Clock, SystemClock
 from bayfin.kernel.db import UnitOfWork
-from bayfin.sscard import card_security, holds, iso, validation
-from bayfin.sscard import repository as repo
+from bayfin.sscard.accounts import repository as accounts_repo
+from bayfin.sscard.accounts.ledger import (
+    AccountDirectory,
+    Leg,
+    lock_accounts,
+    post,
+    system_account_name,
+)
 from bayfin.sscard.domain import (
     CNY,
     CROSS_BORDER_REGIONS,
@@ -38,21 +43,17 @@ from bayfin.sscard.domain import (
     Conversion,
     Rc,
     TxnType,
+    business_date,
     check_daily_limits,
     convert,
     encode_conversion_rate,
     state_response_code,
 )
-from bayfin.sscard.keys import KeyStore, KeyStoreError
-from bayfin.sscard.ledger import (
-    AccountDirectory,
-    Leg,
-    lock_accounts,
-    post,
-    system_account_name,
-)
-from bayfin.sscard.links import LinkSession
+from bayfin.sscard.keys import KeyStore, KeyStoreError, keyed_digest
 from bayfin.sscard.models import Card, DailyUsage, LedgerTxn, SwitchMessage
+from bayfin.sscard.switch import card_security, holds, iso, validation
+from bayfin.sscard.switch import repository as repo
+from bayfin.sscard.switch.links import LinkSession
 
 log = logging.getLogger(__name__)
 
@@ -197,9 +198,9 @@ class SwitchProcessor:
                                    rrn=rrn, request_mti=fields["t"], fingerprint=fingerprint,
                                    response_code=Rc.system_malfunction.value, response_fields={},
                                    reversed=False, received_at=now)
-            session.add(record)
+            repo.add(session, record)
             try:
-                session.flush()
+                repo.flush(session)
             except IntegrityError:
                 uow.rollback()
                 return self._replay(reply_mti, fields, (acquirer, message_class, stan, rrn), fingerprint,
@@ -222,7 +223,7 @@ class SwitchProcessor:
                 return self._reply(reply_mti, fields, outcome, link)
             record.response_code, record.response_fields = outcome.rc.value, outcome.fields
             record.txn_id = outcome.txn_id
-            session.flush()
+            repo.flush(session)
             if self.fault:
                 self.fault("before_commit")
             uow.commit()
@@ -232,9 +233,7 @@ class SwitchProcessor:
                 fingerprint: str, link: LinkSession) -> bytes:
         acquirer, message_class, stan, rrn = key
         with self._factory() as session:
-            first = session.scalar(select(SwitchMessage).where(
-                SwitchMessage.acquirer_id == acquirer, SwitchMessage.message_class == message_class,
-                SwitchMessage.stan == stan, SwitchMessage.rrn == rrn))
+            first = repo.message_by_key(session, acquirer, message_class, stan, rrn)
         if first is None:  # the first copy rolled back meanwhile: let the acquirer retry
             return self._reply(reply_mti, fields, Outcome(Rc.system_malfunction), link)
         if first.fingerprint != fingerprint:
@@ -244,7 +243,7 @@ class SwitchProcessor:
 
     # --- authorizations and financial messages -----------------------------------------------------
     def _card(self, session: Session, pan: str) -> Card:
-        card = repo.card_by_pan_digest(session, repo.keyed_digest(self._pan_key, pan))
+        card = accounts_repo.card_by_pan_digest(session, keyed_digest(self._pan_key, pan))
         if card is None:
             raise Decline(Rc.invalid_card)
         return card
@@ -255,11 +254,9 @@ class SwitchProcessor:
         authorized one, same currency) as a purchase, in this one transaction."""
         card = self._card(session, fields["2"])
         lock_accounts(session, [card.account_id])
-        original = session.scalar(select(SwitchMessage).where(
-            SwitchMessage.acquirer_id == link.acquirer_id, SwitchMessage.message_class == "authorization",
-            SwitchMessage.stan == fields["90"][4:10], SwitchMessage.rrn == fields["37"],
-            SwitchMessage.response_code == Rc.approved.value, SwitchMessage.txn_id.is_not(None)))
-        txn = session.get(LedgerTxn, original.txn_id) if original and original.txn_id else None
+        original = repo.approved_message(session, link.acquirer_id, ["authorization"], fields["90"][4:10],
+                                         fields["37"])
+        txn = accounts_repo.ledger_txn(session, original.txn_id) if original and original.txn_id else None
         if original is None or original.reversed or txn is None or txn.card_id != card.id:
             raise Decline(Rc.invalid_transaction)  # no open hold to complete
         if int(fields["4"]) > txn.amount_minor or int(fields["49"]) != txn.currency:
@@ -295,7 +292,7 @@ class SwitchProcessor:
         if blocked is not None:
             raise Decline(blocked)
         if card_present and "52" in fields:  # the try count as of now, under the account's lock
-            session.refresh(card, attribute_names=["pin_failures"])
+            repo.refresh(session, card, ["pin_failures"])
         # A refund credits the card: it must be the card (expiry), but no PIN is asked for.
         verdict = card_security.check_card(card, fields, link.acquirer_id, self.keys, now,
                                            pin_required=txn_type is not TxnType.refund)
@@ -311,10 +308,10 @@ class SwitchProcessor:
         amount = int(fields["4"])
         if amount <= 0:
             raise Decline(Rc.invalid_amount)
-        day = repo.business_date(now)
+        day = business_date(now)
         try:
             mid, spread = cast(tuple[Decimal, Decimal], self._cached(
-                ("rate", day, currency), lambda: repo.fx_rate(session, day, currency, CNY))
+                ("rate", day, currency), lambda: accounts_repo.fx_rate(session, day, currency, CNY))
                 ) if currency != CNY else (Decimal(1), Decimal(0))
         except LookupError as exc:
             raise Decline(Rc.system_malfunction) from exc
@@ -355,7 +352,7 @@ class SwitchProcessor:
             legs = [Leg(payer, acct("fx_position", conv.currency), conv.currency, conv.amount_minor),
                     Leg(acct("fx_position", CNY), card.account_id, CNY, conv.at_mid_minor)]
         credited = legs[-1].amount_minor
-        txn = LedgerTxn(kind=TxnType.refund.value, business_date=repo.business_date(now), created_at=now,
+        txn = LedgerTxn(kind=TxnType.refund.value, business_date=business_date(now), created_at=now,
                         card_id=card.id, bank_id=card.bank_id, region=region,
                         cross_border=region in CROSS_BORDER_REGIONS, amount_minor=conv.amount_minor,
                         currency=conv.currency, billing_minor=credited, billing_currency=CNY,
@@ -385,46 +382,41 @@ class SwitchProcessor:
                 Leg(acct("fx_position", conv.currency), payee, conv.currency, conv.amount_minor)]
 
     def _use_limit(self, session: Session, card: Card, day: date, txn_type: str, amount: int) -> None:
-        usage = repo.usage_today(session, card.id, day)
+        usage = accounts_repo.usage_today(session, card.id, day)
         used_total = sum(u.used_minor for u in usage.values())
         row = usage.get(txn_type)
         verdict = check_daily_limits(amount_minor=amount, used_card_total=used_total,
                                      card_limit=card.daily_limit_minor,
                                      used_type_total=row.used_minor if row else 0,
                                      type_limit=cast(int | None, self._cached(
-                                         ("limit", txn_type), lambda: repo.type_limit(session, txn_type))))
+                                         ("limit", txn_type),
+                                         lambda: accounts_repo.type_limit(session, txn_type))))
         if not verdict.allowed:
             raise Decline(Rc.exceeds_limit)
         if row is None:
-            session.add(DailyUsage(card_id=card.id, business_date=day, txn_type=txn_type,
-                                   used_minor=amount))
+            repo.add(session, DailyUsage(card_id=card.id, business_date=day, txn_type=txn_type,
+                                         used_minor=amount))
         else:
             row.used_minor += amount
 
     def _reversed_already(self, session: Session, acquirer: str, fields: dict[str, str]) -> bool:
         """True when a reversal for this message arrived first (the acquirer timed out and gave up)."""
-        return session.scalar(select(SwitchMessage.id).where(
-            SwitchMessage.acquirer_id == acquirer, SwitchMessage.message_class == "reversal",
-            SwitchMessage.stan == fields["11"], SwitchMessage.rrn == fields["37"])) is not None
+        return repo.reversal_recorded(session, acquirer, fields["11"], fields["37"])
 
     # --- reversals ---------------------------------------------------------------------------------
     def _reverse(self, session: Session, fields: dict[str, str], acquirer: str, stan: str, rrn: str,
                  now: datetime) -> Outcome:
-        card = repo.card_by_pan_digest(session, repo.keyed_digest(self._pan_key, fields["2"]))
+        card = accounts_repo.card_by_pan_digest(session, keyed_digest(self._pan_key, fields["2"]))
         if card is None:
             return Outcome(Rc.approved)  # never booked: acknowledged, nothing to undo
         # Same lock the original takes, so a reversal racing its original sees it committed or not.
         lock_accounts(session, [card.account_id])
         original_mti = fields["90"][:4]  # validated: 0100, 0200, 0120 or 0220
         classes = ["completion"] if original_mti[2] == "2" else [_CLASSES[original_mti[1]]]
-        original = session.scalar(select(SwitchMessage).where(
-            SwitchMessage.acquirer_id == acquirer, SwitchMessage.message_class.in_(classes),
-            SwitchMessage.stan == stan, SwitchMessage.rrn == rrn,
-            SwitchMessage.response_code == Rc.approved.value, SwitchMessage.txn_id.is_not(None))
-            .order_by(SwitchMessage.id).limit(1))
+        original = repo.approved_message(session, acquirer, classes, stan, rrn)
         if original is None or original.reversed or original.txn_id is None:
             return Outcome(Rc.approved)
-        txn = session.get(LedgerTxn, original.txn_id)
+        txn = accounts_repo.ledger_txn(session, original.txn_id)
         assert txn is not None
         if txn.card_id != card.id:
             return Outcome(Rc.approved)

@@ -18,11 +18,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from bayfin.sscard.accounts import repository as repo
 from bayfin.sscard.domain import CNY, CURRENCIES
-from bayfin.sscard.models import Account, Entry, LedgerTxn
+from bayfin.sscard.models import Account, LedgerTxn
 
 
 class InsufficientFunds(Exception):
@@ -59,15 +59,14 @@ def ensure_system_accounts(session: Session, bank_ids: Iterable[str], now: datet
         for kind in BANK_ACCOUNT_KINDS:
             for cur in CURRENCIES:
                 wanted.append((system_account_name(kind, cur, bank_id), kind, bank_id, cur))
-    existing = set(session.scalars(select(Account.name).where(
-        Account.name.in_([w[0] for w in wanted]))))
+    existing = repo.account_names_among(session, [w[0] for w in wanted])
     created = 0
     for name, kind, owner, cur in wanted:
         if name not in existing:
-            session.add(Account(name=name, kind=kind, bank_id=owner, currency=cur, balance_minor=0,
-                                may_go_negative=True, created_at=now))
+            repo.add(session, Account(name=name, kind=kind, bank_id=owner, currency=cur, balance_minor=0,
+                                      may_go_negative=True, created_at=now))
             created += 1
-    session.flush()
+    repo.flush(session)
     return created
 
 
@@ -82,32 +81,26 @@ class AccountDirectory:
         cached = self._ids.get(name)
         if cached is not None:
             return cached
-        found = session.scalar(select(Account.id).where(Account.name == name))
+        found = repo.account_id_by_name(session, name)
         if found is None:
             raise LookupError(f"system account {name} does not exist; seed the banks first")
-        self._ids[name] = int(found)
-        return int(found)
+        self._ids[name] = found
+        return found
 
 
 def account_balance(session: Session, account_id: int) -> int:
     """An account's balance from its entries (the only balance a system account has)."""
-    credited = session.scalar(select(func.coalesce(func.sum(Entry.amount_minor), 0))
-                              .where(Entry.destination_account_id == account_id))
-    debited = session.scalar(select(func.coalesce(func.sum(Entry.amount_minor), 0))
-                             .where(Entry.source_account_id == account_id))
-    return int(credited or 0) - int(debited or 0)
+    return repo.account_balance(session, account_id)
 
 
 def lock_accounts(session: Session, account_ids: Iterable[int]) -> dict[int, int]:
     """Take the write lock on each account (ascending id order) and return their balances."""
     balances: dict[int, int] = {}
     for account_id in sorted(set(account_ids)):
-        row = session.execute(update(Account).where(Account.id == account_id)
-                              .values(balance_minor=Account.balance_minor)
-                              .returning(Account.balance_minor)).first()
-        if row is None:
+        balance = repo.lock_account(session, account_id)
+        if balance is None:
             raise LookupError(f"account {account_id} does not exist")
-        balances[account_id] = int(row[0])
+        balances[account_id] = balance
     return balances
 
 
@@ -116,8 +109,8 @@ def post(session: Session, txn: LedgerTxn, legs: list[Leg]) -> LedgerTxn:
     caller must roll back) when a holder account would go below zero."""
     if not legs:
         raise ValueError("a ledger transaction needs at least one leg")
-    session.add(txn)
-    session.flush()
+    repo.add(session, txn)
+    repo.flush(session)
     deltas: dict[int, int] = defaultdict(int)
     rows = []
     for leg in legs:
@@ -130,18 +123,13 @@ def post(session: Session, txn: LedgerTxn, legs: list[Leg]) -> LedgerTxn:
                      "amount_minor": leg.amount_minor})
     if not rows:
         raise ValueError("a ledger transaction needs a positive leg")
-    session.execute(insert(Entry), rows)
-    system = set(session.scalars(select(Account.id).where(Account.id.in_(list(deltas)),
-                                                          Account.may_go_negative.is_(True))))
+    repo.insert_entries(session, rows)
+    system = repo.system_accounts_among(session, deltas)
     for account_id in sorted(deltas):
         delta = deltas[account_id]
         if delta == 0 or account_id in system:
             continue
-        stmt = update(Account).where(Account.id == account_id).values(
-            balance_minor=Account.balance_minor + delta)
-        if delta < 0:
-            stmt = stmt.where(Account.balance_minor + delta >= 0)
-        if session.execute(stmt).rowcount != 1:  # type: ignore[attr-defined]
+        if not repo.apply_delta(session, account_id, delta):
             raise InsufficientFunds(f"account {account_id} cannot cover {-delta}")
     return txn
 
@@ -157,8 +145,7 @@ def reverse(session: Session, original: LedgerTxn, *, business_date: date, now: 
     """Post the mirror of ``original``'s entries as a new transaction that reverses it — all of it,
     or ``portion`` (part, whole) of every entry for a partial reversal. Each entry moves money between
     two accounts of one currency, so any share of each stays balanced per currency."""
-    entries = session.scalars(select(Entry).where(Entry.txn_id == original.id)
-                              .order_by(Entry.id)).all()
+    entries = repo.entries_of(session, original.id)
     mirror = LedgerTxn(kind="reversal", business_date=business_date, created_at=now,
                        card_id=original.card_id, bank_id=original.bank_id, region=original.region,
                        cross_border=original.cross_border,
@@ -192,24 +179,18 @@ def check_ledger(session: Session) -> LedgerCheck:
     """Verify the ledger: balances sum to zero per currency (money is only ever moved, never made),
     each cached balance equals its posted entries, every entry's accounts hold its currency, and no
     holder account is negative."""
-    total = func.sum(Entry.amount_minor)
-    incoming = {int(a): int(t) for a, t in session.execute(
-        select(Entry.destination_account_id, total).group_by(Entry.destination_account_id))}
-    outgoing = {int(a): int(t) for a, t in session.execute(
-        select(Entry.source_account_id, total).group_by(Entry.source_account_id))}
+    incoming, outgoing = repo.entry_totals(session)
     totals: dict[int, int] = defaultdict(int)
     mismatches = negatives = 0
     currency_of: dict[int, int] = {}
-    for account in session.execute(select(Account.id, Account.currency, Account.balance_minor,
-                                          Account.may_go_negative)):
+    for account in repo.account_rows(session):
         currency_of[account.id] = account.currency
         posted = incoming.get(account.id, 0) - outgoing.get(account.id, 0)
         totals[account.currency] += posted
         if not account.may_go_negative:  # system accounts keep no cached balance to compare
             mismatches += posted != account.balance_minor
             negatives += account.balance_minor < 0 or posted < 0
-    foreign = sum(1 for e in session.execute(select(Entry.source_account_id,
-                                                    Entry.destination_account_id, Entry.currency))
+    foreign = sum(1 for e in repo.entry_currencies(session)
                   if currency_of.get(e.source_account_id) != e.currency
                   or currency_of.get(e.destination_account_id) != e.currency)
     return LedgerCheck(dict(totals), foreign, int(negatives), int(mismatches))

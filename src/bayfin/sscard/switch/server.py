@@ -14,9 +14,9 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from bayfin.kernel.observability import SWITCH_MESSAGES
-from bayfin.sscard import iso
-from bayfin.sscard.links import Link, LinkSession
-from bayfin.sscard.switch import SwitchProcessor
+from bayfin.sscard.switch import iso
+from bayfin.sscard.switch.links import Link, LinkSession
+from bayfin.sscard.switch.processor import SwitchProcessor
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Demo data of the social-security-card module."""

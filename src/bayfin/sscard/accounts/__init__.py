@@ -1,0 +1,1 @@
+"""Cards, cardholders, deposits, the double-entry ledger and electronic-card payments."""

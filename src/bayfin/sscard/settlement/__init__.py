@@ -1,0 +1,1 @@
+"""End-of-day clearing: settlement files per bank and acquirer, reconciliation, cross-border statistics."""
