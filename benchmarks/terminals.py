@@ -31,12 +31,12 @@ from sqlalchemy import create_engine, func, select, text, update
 from bayfin import migrations
 from bayfin.kernel.platform import build_platform
 from bayfin.kernel.settings import Settings
+from bayfin.simulation.terminals import simulator
 from bayfin.sscard.domain import CardState
 from bayfin.sscard.payments import MedicalPolicy, PaymentService
 from bayfin.sscard.wiring import services as sscard_services
-from bayfin.terminals import simulator
+from bayfin.terminals.ingest import IngestWorker, make_client
 from bayfin.terminals.models import Alarm, Site, Terminal
-from bayfin.terminals.mqtt import IngestWorker, make_client
 from bayfin.terminals.service import TOPIC_ROOT, encode_signed
 from bayfin.terminals.wiring import terminals_service
 

@@ -13,7 +13,8 @@ from bayfin.cli.context import open_platform
 from bayfin.cli.output import JsonOption, console, emit, err_console, progress
 from bayfin.cli.output import refusals as business_refusals
 from bayfin.cli.serving import ProbePortOption, on_stop_signals, serving
-from bayfin.terminals import medical, simulator
+from bayfin.simulation.terminals import simulator
+from bayfin.terminals import medical
 from bayfin.terminals import repository as repo
 from bayfin.terminals.views import alarm_queue, alarm_row, refusals, site_map, terminal_history, terminal_row
 from bayfin.terminals.wiring import terminals_service
@@ -172,7 +173,7 @@ def ingest(duration: float = typer.Option(0, help="Seconds to run (0: until SIGT
     non-medical-purchase rule) and raise alarms: the ingest service. SIGTERM or Ctrl-C drains: every
     message received is processed and committed before the process exits 0."""
     from bayfin.kernel.observability import database_check
-    from bayfin.terminals.mqtt import IngestWorker
+    from bayfin.terminals.ingest import IngestWorker
 
     with open_platform() as platform:
         if not platform.settings.mqtt_url:

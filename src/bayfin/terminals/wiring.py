@@ -6,7 +6,7 @@ import hashlib
 import hmac
 
 from bayfin.kernel.platform import Platform
-from bayfin.terminals.mqtt import LazyMqttPublisher
+from bayfin.terminals.ingest import LazyMqttPublisher
 from bayfin.terminals.service import MemoryPublisher, Publisher, TerminalsService
 
 

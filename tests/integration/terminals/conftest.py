@@ -87,7 +87,7 @@ def worker(platform: Platform, session_factory: sessionmaker[Session], clock: Fi
            mqtt_url: str) -> Iterator[object]:
     """An ingest worker subscribed to the broker, pumped by the test on its own thread; afterwards the
     test terminal's retained status is cleared, so the broker does not collect them run after run."""
-    from bayfin.terminals.mqtt import IngestWorker
+    from bayfin.terminals.ingest import IngestWorker
 
     found = IngestWorker(terminals_service(platform), session_factory, clock, mqtt_url,
                          client_id=f"ingest-{uuid.uuid4().hex[:8]}")

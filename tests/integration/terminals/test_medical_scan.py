@@ -12,8 +12,8 @@ from bayfin.kernel.clock import FixedClock
 from bayfin.kernel.platform import Platform
 from bayfin.terminals import medical
 from bayfin.terminals import repository as repo
+from bayfin.terminals.ingest import IngestWorker
 from bayfin.terminals.models import Alarm
-from bayfin.terminals.mqtt import IngestWorker
 from bayfin.terminals.wiring import terminals_service
 from tests.integration.terminals.conftest import HONEST_BILLS, CardPayments, Fleet
 

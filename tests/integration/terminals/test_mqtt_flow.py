@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bayfin.kernel.clock import FixedClock
 from bayfin.kernel.platform import Platform
+from bayfin.simulation.terminals.device import Device, provision, provisioning_request
 from bayfin.terminals import repository as repo
-from bayfin.terminals.device import Device, provision, provisioning_request
+from bayfin.terminals.ingest import IngestWorker
 from bayfin.terminals.models import Alarm, Command, Event, Terminal
-from bayfin.terminals.mqtt import IngestWorker
 from tests.integration.terminals.conftest import Fleet
 
 pytestmark = pytest.mark.mqtt
@@ -203,8 +203,8 @@ def test_a_moved_terminal_selling_after_hours_raises_both_alarms_over_the_broker
 
 def test_an_offline_forged_by_another_client_raises_nothing_but_the_real_last_will_does(
         worker: IngestWorker, mqtt_url: str, fleet: Fleet, session_factory: sessionmaker[Session]) -> None:
-    from bayfin.terminals.device import status_message
-    from bayfin.terminals.mqtt import make_client
+    from bayfin.simulation.terminals.device import status_message
+    from bayfin.terminals.ingest import make_client
 
     answer = provision_via_worker(worker, mqtt_url, fleet)
     device = Device(mqtt_url, fleet.serial, answer["device_key"])
@@ -291,7 +291,7 @@ def test_a_client_listening_on_the_answer_topic_never_sees_the_device_key(
         worker: IngestWorker, mqtt_url: str, fleet: Fleet) -> None:
     import queue
 
-    from bayfin.terminals.mqtt import make_client
+    from bayfin.terminals.ingest import make_client
 
     overheard: queue.SimpleQueue[bytes] = queue.SimpleQueue()
     eavesdropper = make_client(mqtt_url, f"eavesdropper-{fleet.serial}",

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bayfin.kernel.clock import SystemClock
 from bayfin.kernel.platform import Platform
-from bayfin.terminals import simulator
+from bayfin.simulation.terminals import simulator
+from bayfin.terminals.ingest import IngestWorker
 from bayfin.terminals.models import Alarm, Terminal
-from bayfin.terminals.mqtt import IngestWorker
 from bayfin.terminals.wiring import terminals_service
 
 pytestmark = pytest.mark.mqtt

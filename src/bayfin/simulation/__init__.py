@@ -1,0 +1,1 @@
+"""Generators and simulators (synthetic data, planted faults, demo traffic), out of production modules."""
