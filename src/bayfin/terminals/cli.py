@@ -17,7 +17,7 @@ from bayfin.simulation.terminals import simulator
 from bayfin.terminals import medical
 from bayfin.terminals import repository as repo
 from bayfin.terminals.views import alarm_queue, alarm_row, refusals, site_map, terminal_history, terminal_row
-from bayfin.terminals.wiring import terminals_service
+from bayfin.terminals.wiring import ingest_worker, terminals_service
 
 app = typer.Typer(help="IoT monitoring of social-security / medical-insurance card terminals.",
                   no_args_is_help=True)
@@ -173,7 +173,6 @@ def ingest(duration: float = typer.Option(0, help="Seconds to run (0: until SIGT
     non-medical-purchase rule) and raise alarms: the ingest service. SIGTERM or Ctrl-C drains: every
     message received is processed and committed before the process exits 0."""
     from bayfin.kernel.observability import database_check
-    from bayfin.terminals.ingest import IngestWorker
 
     with open_platform() as platform:
         if not platform.settings.mqtt_url:
@@ -183,11 +182,11 @@ def ingest(duration: float = typer.Option(0, help="Seconds to run (0: until SIGT
         service.offline_timeout = timedelta(seconds=offline_timeout)
         stop = threading.Event()
         on_stop_signals(stop.set)
-        worker = IngestWorker(service, platform.session_factory, platform.clock, platform.settings.mqtt_url,
-                              medical_every=medical_every).start()
+        worker = ingest_worker(service, platform.session_factory, platform.clock, platform.settings.mqtt_url,
+                               medical_every=medical_every).start()
 
         def broker(_timeout: float) -> None:
-            if not worker.client.is_connected():
+            if not worker.connection.is_connected():
                 raise ConnectionError("the ingest's MQTT connection is down")
 
         checks = {"database": database_check(platform.engine), "mqtt": broker}

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, delete, func, select
 
-from bayfin.terminals.ingest import make_client
+from bayfin.integrations.mqtt_terminals import make_client
 from bayfin.terminals.models import Event
 from tests.integration.ops.processes import Server, environment, get
 from tests.services import require_service
