@@ -42,7 +42,7 @@ def _session_cookie(platform: Any, username: str) -> str:
     from bayfin.identity.models import Organization
     from bayfin.kernel.security import Principal
     from bayfin.web.session import ConsoleSession, seal
-    from bayfin.web.wiring import CLIENT_ID, SCOPES
+    from bayfin.web.wiring import CLIENT_ID, SCOPES, WEB
 
     ident = platform.extensions["identity"]
     with platform.session_factory() as s:
@@ -57,7 +57,7 @@ def _session_cookie(platform: Any, username: str) -> str:
     now = int(time.time())
     session = ConsoleSession(sid=f"bench-{username}", access_token=token, id_token="", refresh_token=None,
                              name=username, expires_at=now + 3600, started_at=now)
-    return seal(platform.extensions["web"], "session", session.__dict__)
+    return seal(platform.service(WEB), "session", session.__dict__)
 
 
 def _csrf(html: str) -> str:

@@ -30,15 +30,16 @@ from sqlalchemy import create_engine, func, select, text, update
 
 from bayfin import migrations
 from bayfin.bootstrap import build_platform
+from bayfin.integrations.mqtt_terminals import make_client
 from bayfin.kernel.settings import Settings
+from bayfin.simulation.terminals import simulator
 from bayfin.sscard.accounts.payments import MedicalPolicy, PaymentService
 from bayfin.sscard.domain import CardState
 from bayfin.sscard.wiring import services as sscard_services
-from bayfin.terminals import simulator
+from bayfin.terminals.ingest import IngestWorker
 from bayfin.terminals.models import Alarm, Site, Terminal
-from bayfin.terminals.mqtt import IngestWorker, make_client
 from bayfin.terminals.service import TOPIC_ROOT, encode_signed
-from bayfin.terminals.wiring import terminals_service
+from bayfin.terminals.wiring import ingest_worker, terminals_service
 
 ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DB = "bayfin_bench_terminals"
@@ -217,7 +218,7 @@ def main() -> None:
         uow.session.execute(update(Terminal).values(last_seen=platform.clock.now()))
         uow.commit()
     rss_before = rss_mb()
-    worker = IngestWorker(service, platform.session_factory, platform.clock, MQTT).start()
+    worker = ingest_worker(service, platform.session_factory, platform.clock, MQTT).start()
     offered = args.terminals * args.rate / simulator.NORMAL_INTERVAL_S
     sim = multiprocessing.Process(target=_simulate, args=(fleet, keys, args.seconds, args.rate))
     # The ceiling under the same load: a counting-only paho subscriber on the same broker, in its own

@@ -1,15 +1,55 @@
 """IoT monitoring of social-security and medical-insurance card terminals (社保/医保支付终端物联网监测).
 
-The operator view's surface, for the API, the CLI and the web console: plain read functions taking a
-session and returning data (they do not audit; the caller does).
+The surface, for the API, the CLI and the web console: the operator view's read functions taking a
+session and returning plain data (they do not audit; the caller does), the service with its publisher
+interface, and the signed-message helpers the devices (and the simulator) speak.
 """
 
-from bayfin.terminals.views import (
-    alarm_queue,
-    refusals,
-    site_map,
-    sites_with_status,
-    terminal_history,
-)
+from __future__ import annotations
 
-__all__ = ["alarm_queue", "refusals", "site_map", "sites_with_status", "terminal_history"]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bayfin.terminals.ingest import IngestConnection, IngestWorker
+    from bayfin.terminals.service import (
+        PROVISION_REQUEST,
+        TOPIC_ROOT,
+        MemoryPublisher,
+        ProvisionResult,
+        Publisher,
+        TerminalsService,
+        decode_signed,
+        encode_signed,
+    )
+    from bayfin.terminals.views import (
+        alarm_queue,
+        refusals,
+        site_map,
+        sites_with_status,
+        terminal_history,
+        terminal_rows,
+    )
+
+_WHERE = {
+    "alarm_queue": "bayfin.terminals.views", "refusals": "bayfin.terminals.views",
+    "site_map": "bayfin.terminals.views", "sites_with_status": "bayfin.terminals.views",
+    "terminal_history": "bayfin.terminals.views", "terminal_rows": "bayfin.terminals.views",
+    "PROVISION_REQUEST": "bayfin.terminals.service", "TOPIC_ROOT": "bayfin.terminals.service",
+    "MemoryPublisher": "bayfin.terminals.service", "ProvisionResult": "bayfin.terminals.service",
+    "Publisher": "bayfin.terminals.service", "TerminalsService": "bayfin.terminals.service",
+    "decode_signed": "bayfin.terminals.service", "encode_signed": "bayfin.terminals.service",
+    "IngestConnection": "bayfin.terminals.ingest", "IngestWorker": "bayfin.terminals.ingest",
+}
+
+__all__ = ["PROVISION_REQUEST", "TOPIC_ROOT", "IngestConnection", "IngestWorker", "MemoryPublisher",
+           "ProvisionResult", "Publisher", "TerminalsService", "alarm_queue", "decode_signed",
+           "encode_signed", "refusals", "site_map", "sites_with_status", "terminal_history",
+           "terminal_rows"]
+
+
+def __getattr__(name: str) -> Any:
+    """Resolve a surface name on first use (keeps importing the package light and cycle-free)."""
+    if name not in _WHERE:
+        raise AttributeError(f"module 'bayfin.terminals' has no attribute {name!r}")
+    return getattr(importlib.import_module(_WHERE[name]), name)

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bayfin.terminals import domain as d
+from bayfin.terminals import repository as repo
 from bayfin.terminals.models import Alarm
 
 
@@ -21,7 +22,7 @@ def raise_alarm(session: Session, terminal_id: str | None, site_id: str | None, 
     alarm = Alarm(terminal_id=terminal_id, site_id=site_id, rule=finding.rule, severity=finding.severity,
                   cleared=False, acknowledged=False, evidence=dict(finding.evidence), event_at=event_at,
                   raised_at=now)
-    session.add(alarm)
+    repo.add(session, alarm)
     return alarm
 
 

@@ -13,10 +13,11 @@ from bayfin.cli.context import open_platform
 from bayfin.cli.output import JsonOption, console, emit, err_console, progress
 from bayfin.cli.output import refusals as business_refusals
 from bayfin.cli.serving import ProbePortOption, on_stop_signals, serving
-from bayfin.terminals import medical, simulator
+from bayfin.simulation.terminals import simulator
+from bayfin.terminals import medical
 from bayfin.terminals import repository as repo
 from bayfin.terminals.views import alarm_queue, alarm_row, refusals, site_map, terminal_history, terminal_row
-from bayfin.terminals.wiring import terminals_service
+from bayfin.terminals.wiring import ingest_worker, terminals_service
 
 app = typer.Typer(help="IoT monitoring of social-security / medical-insurance card terminals.",
                   no_args_is_help=True)
@@ -172,7 +173,6 @@ def ingest(duration: float = typer.Option(0, help="Seconds to run (0: until SIGT
     non-medical-purchase rule) and raise alarms: the ingest service. SIGTERM or Ctrl-C drains: every
     message received is processed and committed before the process exits 0."""
     from bayfin.kernel.observability import database_check
-    from bayfin.terminals.mqtt import IngestWorker
 
     with open_platform() as platform:
         if not platform.settings.mqtt_url:
@@ -182,11 +182,11 @@ def ingest(duration: float = typer.Option(0, help="Seconds to run (0: until SIGT
         service.offline_timeout = timedelta(seconds=offline_timeout)
         stop = threading.Event()
         on_stop_signals(stop.set)
-        worker = IngestWorker(service, platform.session_factory, platform.clock, platform.settings.mqtt_url,
-                              medical_every=medical_every).start()
+        worker = ingest_worker(service, platform.session_factory, platform.clock, platform.settings.mqtt_url,
+                               medical_every=medical_every).start()
 
         def broker(_timeout: float) -> None:
-            if not worker.client.is_connected():
+            if not worker.connection.is_connected():
                 raise ConnectionError("the ingest's MQTT connection is down")
 
         checks = {"database": database_check(platform.engine), "mqtt": broker}

@@ -49,7 +49,7 @@ def scan_increment(session: Session, now: datetime, *, window: timedelta = MEDIC
     cursor = repo.scan_cursor(session, MEDICAL_CURSOR)
     if cursor is None:
         cursor = ScanCursor(name=MEDICAL_CURSOR, position=0, updated_at=now)
-        session.add(cursor)
+        repo.add(session, cursor)
     fresh = cards_repo.medical_payments_after(session, cursor.position, limit)
     if not fresh:
         return []

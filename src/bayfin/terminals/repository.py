@@ -202,3 +202,17 @@ def terminal_counts_by_site(session: Session) -> dict[str, tuple[int, int]]:
 def provision_nonce_used(session: Session, terminal_id: str, nonce: str) -> bool:
     """Whether a terminal has provisioned with this nonce before."""
     return session.get(ProvisionNonce, (terminal_id, nonce)) is not None
+
+
+#: The module's rows a use case may add to the session.
+Row = Site | Profile | Terminal | Event | ProvisionNonce | Command | Alarm | ScanCursor
+
+
+def add(session: Session, row: Row) -> None:
+    """Add a new row to the session (the caller flushes; the edge commits)."""
+    session.add(row)
+
+
+def site(session: Session, site_id: str) -> Site | None:
+    """The site with this id."""
+    return session.get(Site, site_id)

@@ -130,7 +130,7 @@ class TerminalsService:
         site = Site(id=new_id(), code=code, name=name, kind=kind, licence=licence, lat_micro=micro(lat),
                     lon_micro=micro(lon), geofence_m=geofence_m, opening_hours=dict(opening_hours),
                     created_at=now)
-        session.add(site)
+        repo.add(session, site)
         session.flush()
         self._sites[site.id] = site_view(site)
         return site
@@ -140,7 +140,7 @@ class TerminalsService:
         if repo.profile(session, key) is not None:
             raise Conflict(f"profile {key} exists")
         found = Profile(key=key, bank_id=bank_id, active=True, created_at=now)
-        session.add(found)
+        repo.add(session, found)
         session.flush()
         return found, self.profile_secret(key)
 
@@ -161,7 +161,7 @@ class TerminalsService:
         found = Terminal(id=new_id(), serial=serial, model=model, firmware=firmware, bank_id=bank_id,
                          site_id=site.id, profile_key=profile_key, key_generation=0, locked=False,
                          connected=False, config={})
-        session.add(found)
+        repo.add(session, found)
         session.flush()
         return found
 
@@ -173,7 +173,7 @@ class TerminalsService:
         """A site's rule view, cached (sites change rarely; telemetry arrives constantly)."""
         view = self._sites.get(site_id)
         if view is None:
-            row = session.get(Site, site_id)
+            row = repo.site(session, site_id)
             if row is None:
                 raise NotFound(f"no site {site_id}")
             view = self._sites[site_id] = site_view(row)
@@ -209,12 +209,12 @@ class TerminalsService:
         elif repo.provision_nonce_used(session, found.id, nonce):
             reason = "replayed_request"
         if reason is not None or found is None:
-            session.add(Event(terminal_id=None if found is None else found.id, serial=serial or "?",
+            repo.add(session, Event(terminal_id=None if found is None else found.id, serial=serial or "?",
                               kind="refused_provisioning", at=now,
                               data={"reason": reason, "profile": profile_key[:40]}))
             session.flush()
             return ProvisionResult(False, serial, reason=reason)
-        session.add(ProvisionNonce(terminal_id=found.id, nonce=nonce, used_at=now))
+        repo.add(session, ProvisionNonce(terminal_id=found.id, nonce=nonce, used_at=now))
         found.key_generation += 1
         found.provisioned_at = now
         found.last_seen = now
@@ -222,7 +222,7 @@ class TerminalsService:
         # whose clock was reset recovers by provisioning again.
         found.telemetry_at, found.telemetry_seq = None, 0
         found.status_at, found.will_nonce, found.will_consumed = None, None, False
-        session.add(Event(terminal_id=found.id, serial=serial, kind="provisioned", at=now,
+        repo.add(session, Event(terminal_id=found.id, serial=serial, kind="provisioned", at=now,
                           data={"generation": found.key_generation}))
         session.flush()
         key = self.device_key(found)
@@ -252,7 +252,7 @@ class TerminalsService:
             signature, text = "", ""
         if found is None or found.provisioned_at is None or not d.signature_valid(
                 self.device_key(found), text, signature):
-            session.add(Event(terminal_id=None if found is None else found.id, serial=serial[:40],
+            repo.add(session, Event(terminal_id=None if found is None else found.id, serial=serial[:40],
                               kind="refused_telemetry",
                               at=now,
                               data={"reason": "unknown_device" if found is None else "bad_signature"}))
@@ -262,14 +262,14 @@ class TerminalsService:
             event_at = datetime.fromtimestamp(float(body.get("ts", now.timestamp())), UTC)
             seq = int(body.get("seq") or 0)
         except (ValueError, TypeError, OverflowError, AttributeError):
-            session.add(Event(terminal_id=found.id, serial=serial, kind="refused_telemetry", at=now,
+            repo.add(session, Event(terminal_id=found.id, serial=serial, kind="refused_telemetry", at=now,
                               data={"reason": "malformed"}))
             return []
         # A message must be newer than the last one applied, by (device time, sequence): a replayed
         # heartbeat would otherwise keep a dead terminal looking alive.
         if found.telemetry_at is not None and (event_at, seq) <= (found.telemetry_at, found.telemetry_seq):
             if (event_at, seq) < (found.telemetry_at, found.telemetry_seq):
-                session.add(Event(terminal_id=found.id, serial=serial, kind="refused_telemetry", at=now,
+                repo.add(session, Event(terminal_id=found.id, serial=serial, kind="refused_telemetry", at=now,
                                   data={"reason": "replay"}))
             return []  # the same message again (QoS 1 redelivery) is simply not applied twice
         found.telemetry_at, found.telemetry_seq = event_at, seq
@@ -288,7 +288,7 @@ class TerminalsService:
             clears.append(d.Rule.offline)
         firmware = body.get("firmware")
         if isinstance(firmware, str) and firmware and firmware != found.firmware:
-            session.add(Event(terminal_id=found.id, serial=found.serial, kind="firmware", at=event_at,
+            repo.add(session, Event(terminal_id=found.id, serial=found.serial, kind="firmware", at=event_at,
                               data={"from": found.firmware, "to": firmware[:40]}))
             found.firmware = firmware[:40]
         fix = _fix(body.get("position"))
@@ -330,7 +330,7 @@ class TerminalsService:
             finding = d.check_tamper([str(t)[:32] for t in tamper])
             if finding is not None:
                 findings.append(finding)
-        session.add(Event(terminal_id=found.id, serial=found.serial, kind="telemetry", at=event_at,
+        repo.add(session, Event(terminal_id=found.id, serial=found.serial, kind="telemetry", at=event_at,
                           data=_history(body, fix, count)))
         for rule in clears:
             clear_alarm(active.pop(rule), now)
@@ -363,11 +363,11 @@ class TerminalsService:
         verdict = self._status_verdict(found, payload)
         if isinstance(verdict, str):
             if verdict != "duplicate":  # QoS 1 redelivery and retained copies are not attacks
-                session.add(Event(terminal_id=found.id, serial=serial, kind="refused_status", at=now,
+                repo.add(session, Event(terminal_id=found.id, serial=serial, kind="refused_status", at=now,
                                   data={"reason": verdict}))
             return []
         state, sent_at, nonce = verdict
-        session.add(Event(terminal_id=found.id, serial=serial, kind=f"status_{state}", at=now, data={}))
+        repo.add(session, Event(terminal_id=found.id, serial=serial, kind=f"status_{state}", at=now, data={}))
         if state != "offline":
             found.status_at = sent_at
             found.connected = state == "online"
@@ -454,7 +454,7 @@ class TerminalsService:
             raise NotFound(f"no terminal {terminal_id}")
         cmd = Command(id=new_id(), terminal_id=found.id, action=action, params=dict(params), state="queued",
                       requested_by=who[:200], created_at=now)
-        uow.session.add(cmd)
+        repo.add(uow.session, cmd)
         uow.session.flush()
         topic = f"{TOPIC_ROOT}/{found.serial}/commands"
         body = {"command_id": cmd.id, "action": action, "params": dict(params)}
@@ -496,7 +496,7 @@ class TerminalsService:
                 found.locked = cmd.action == "lock"
             else:
                 found.config = {**found.config, **cmd.params}
-        session.add(Event(terminal_id=found.id, serial=serial, kind="command_ack", at=now,
+        repo.add(session, Event(terminal_id=found.id, serial=serial, kind="command_ack", at=now,
                           data={"command_id": cmd.id, "action": cmd.action, "state": cmd.state}))
         return cmd
 

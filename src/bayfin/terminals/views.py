@@ -70,6 +70,11 @@ def sites_with_status(session: Session) -> list[dict[str, Any]]:
     return rows
 
 
+def terminal_rows(session: Session, *, limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
+    """The registered terminals as plain rows, in the repository's order."""
+    return [terminal_row(t) for t in repo.terminals(session, limit=limit, offset=offset)]
+
+
 def alarm_queue(session: Session, *, include_cleared: bool = False, acknowledged: bool | None = None,
                 rule: str | None = None, severity: str | None = None, site_code: str | None = None,
                 terminal_id: str | None = None, limit: int = 200, offset: int = 0,

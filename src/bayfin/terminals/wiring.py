@@ -1,13 +1,19 @@
-"""Start-up wiring: the terminal service on ``platform.extensions["terminals"]``."""
+"""Start-up wiring: the terminal service under :data:`TERMINALS`, its MQTT adapters chosen from settings."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 
-from bayfin.kernel.platform import Platform
-from bayfin.terminals.mqtt import LazyMqttPublisher
+from sqlalchemy.orm import Session, sessionmaker
+
+from bayfin.integrations.mqtt_terminals import LazyMqttPublisher, ingest_connector
+from bayfin.kernel.clock import Clock
+from bayfin.kernel.platform import Platform, ServiceKey
+from bayfin.terminals.ingest import IngestWorker
 from bayfin.terminals.service import MemoryPublisher, Publisher, TerminalsService
+
+TERMINALS = ServiceKey("terminals", TerminalsService)
 
 
 def configure(platform: Platform) -> None:
@@ -17,10 +23,17 @@ def configure(platform: Platform) -> None:
                       hashlib.sha256).digest()
     url = platform.settings.mqtt_url
     publisher: Publisher = LazyMqttPublisher(url) if url else MemoryPublisher()
-    platform.extensions["terminals"] = TerminalsService(master_key=master, publisher=publisher)
+    platform.provide(TERMINALS, TerminalsService(master_key=master, publisher=publisher))
 
 
 def terminals_service(platform: Platform) -> TerminalsService:
     """The configured terminal service."""
-    found: TerminalsService = platform.extensions["terminals"]
-    return found
+    return platform.service(TERMINALS)
+
+
+def ingest_worker(service: TerminalsService, session_factory: sessionmaker[Session], clock: Clock, url: str,
+                  *, batch: int = 500, sweep_every: float = 1.0, medical_every: float = 10.0,
+                  client_id: str = "bayfin-terminals-ingest") -> IngestWorker:
+    """An ingest worker subscribed to the MQTT broker at ``url`` (its answers go out the same way)."""
+    return IngestWorker(service, session_factory, clock, ingest_connector(url), batch=batch,
+                        sweep_every=sweep_every, medical_every=medical_every, client_id=client_id)

@@ -15,13 +15,12 @@ from starlette.responses import Response
 
 from bayfin.antifraud import decision_totals, latest_decisions
 from bayfin.api.deps import Session
-from bayfin.kernel.errors import NotFound
 from bayfin.kernel.security import Principal
 from bayfin.kernel.tenancy import TenantScope
 from bayfin.riskmonitor import LEVEL_RANK, latest_scores, lead_views
 from bayfin.riskmonitor import portrait as risk_portrait
-from bayfin.terminals import repository as term_repo
-from bayfin.terminals.views import alarm_row, site_map, terminal_row
+from bayfin.terminals import alarm_queue, site_map, terminal_rows
+from bayfin.terminals import terminal_history as terminal_record
 from bayfin.web.access import FRAUD_READER, RISK_ANALYST, TERMINALS_READER
 from bayfin.web.core import Page, PageRoute, SignedIn, render, secure_headers
 
@@ -104,8 +103,8 @@ def portrait(credit_code: str, page: SignedIn, session: Session) -> Response:
 def terminals(page: SignedIn, session: Session) -> Response:
     """The sites map coloured by status, the alarm queue and the terminals."""
     principal = TERMINALS_READER.check(page.require_principal())
-    alarms = [alarm_row(a) for a in term_repo.alarms(session, cleared=False, limit=100)]
-    rows = [terminal_row(t) for t in term_repo.terminals(session, limit=200, offset=0)]
+    alarms = alarm_queue(session, limit=100)
+    rows = terminal_rows(session, limit=200, offset=0)
     _audit(page, session, principal, "terminals.alarms.list", "alarm", "*", "terminal compliance monitoring")
     return render(page, "terminals.html", alarms=alarms, terminals=rows)
 
@@ -122,13 +121,8 @@ def terminals_map(page: SignedIn, session: Session) -> Response:
 def terminal_history(terminal_id: str, page: SignedIn, session: Session) -> Response:
     """One terminal's recent events, alarms and commands."""
     principal = TERMINALS_READER.check(page.require_principal())
-    found = term_repo.terminal(session, terminal_id)
-    if found is None:
-        raise NotFound("no such terminal")
-    _audit(page, session, principal, "terminals.terminals.history", "terminal", found.id,
+    found = terminal_record(session, terminal_id)  # NotFound when there is no such terminal
+    _audit(page, session, principal, "terminals.terminals.history", "terminal", found["terminal"]["id"],
            "terminal compliance monitoring")
-    return render(page, "terminal.html", terminal=terminal_row(found),
-                  events=term_repo.events_of(session, found.id, 100),
-                  alarms=[alarm_row(a) for a in term_repo.alarms(session, cleared=None,
-                                                                 terminal_id=found.id, limit=100)],
-                  commands=term_repo.commands_of(session, found.id))
+    return render(page, "terminal.html", terminal=found["terminal"], events=found["events"],
+                  alarms=found["alarms"], commands=found["commands"])

@@ -35,7 +35,7 @@ from bayfin.web.session import (
     read_session,
     write_session,
 )
-from bayfin.web.wiring import WebConsole
+from bayfin.web.wiring import WEB, WebConsole
 
 log = logging.getLogger(__name__)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -55,8 +55,8 @@ class CsrfRefused(Forbidden):
 
 def console_of(request: Request) -> WebConsole:
     """The console settings of the running platform."""
-    console: WebConsole = request.app.state.platform.extensions["web"]
-    return console
+    platform: Platform = request.app.state.platform
+    return platform.service(WEB)
 
 
 def platform_of(request: Request) -> Platform:

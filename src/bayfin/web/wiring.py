@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from bayfin.kernel.platform import Platform
+from bayfin.kernel.platform import Platform, ServiceKey
 from bayfin.kernel.settings import Environment
 
 CLIENT_ID = "bayfin-console"
@@ -20,7 +20,7 @@ SCOPES = ("openid", "profile", "consent:manage", "consent:request", "credit:read
 
 @dataclass
 class WebConsole:
-    """The console's settings, hung on ``platform.extensions["web"]``."""
+    """The console's settings, provided on the platform under :data:`WEB`."""
 
     issuer: str
     client_id: str
@@ -52,5 +52,7 @@ def configure(platform: Platform) -> WebConsole:
     console = WebConsole(issuer=settings.issuer.rstrip("/"), client_id=CLIENT_ID, cookie_key=key,
                          cookie_secure=settings.issuer.startswith("https://")
                          or settings.environment is Environment.production)
-    platform.extensions["web"] = console
-    return console
+    return platform.provide(WEB, console)
+
+
+WEB = ServiceKey("web", WebConsole)

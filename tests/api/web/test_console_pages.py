@@ -12,6 +12,7 @@ import pytest
 from bayfin.consent.models import Consent
 from bayfin.kernel.security import Principal
 from bayfin.web.session import LOGIN_COOKIE, SESSION_COOKIE, ConsoleSession, seal
+from bayfin.web.wiring import WEB
 from tests.api.creditreport.test_credit_reports import FIRM, hub  # noqa: F401
 
 
@@ -22,7 +23,7 @@ def sign_in(client, platform, subject, org, org_type, roles=(), scopes=()):
     now = int(time.time())
     session = ConsoleSession(sid=f"sid-{subject}", access_token=token, id_token="unused", refresh_token=None,
                              name=subject, expires_at=now + 600, started_at=now)
-    client.cookies.set(SESSION_COOKIE, seal(platform.extensions["web"], "session", session.__dict__),
+    client.cookies.set(SESSION_COOKIE, seal(platform.service(WEB), "session", session.__dict__),
                        path="/console")
 
 
@@ -58,7 +59,7 @@ def test_a_page_without_a_session_redirects_to_the_sso_sign_in_and_comes_back(cl
 def test_a_garbled_or_forged_session_cookie_counts_as_signed_out(client, platform):
     client.cookies.set(SESSION_COOKIE, "not-a-sealed-value", path="/console")
     assert client.get("/console/firm", follow_redirects=False).status_code == 303
-    sealed_for_login = seal(platform.extensions["web"], "login", {"sid": "x"})
+    sealed_for_login = seal(platform.service(WEB), "login", {"sid": "x"})
     client.cookies.set(SESSION_COOKIE, sealed_for_login, path="/console")
     assert client.get("/console/firm", follow_redirects=False).status_code == 303
 

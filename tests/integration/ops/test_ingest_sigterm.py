@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, delete, func, select
 
+from bayfin.integrations.mqtt_terminals import make_client
 from bayfin.terminals.models import Event
-from bayfin.terminals.mqtt import make_client
 from tests.integration.ops.processes import Server, environment, get
 from tests.services import require_service
 

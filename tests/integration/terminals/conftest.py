@@ -87,15 +87,15 @@ def worker(platform: Platform, session_factory: sessionmaker[Session], clock: Fi
            mqtt_url: str) -> Iterator[object]:
     """An ingest worker subscribed to the broker, pumped by the test on its own thread; afterwards the
     test terminal's retained status is cleared, so the broker does not collect them run after run."""
-    from bayfin.terminals.mqtt import IngestWorker
+    from bayfin.terminals.wiring import ingest_worker
 
-    found = IngestWorker(terminals_service(platform), session_factory, clock, mqtt_url,
+    found = ingest_worker(terminals_service(platform), session_factory, clock, mqtt_url,
                          client_id=f"ingest-{uuid.uuid4().hex[:8]}")
     yield found
-    found.client.publish(f"bayfin/terminals/{fleet.serial}/status", b"", qos=1,
+    found.connection.client.publish(f"bayfin/terminals/{fleet.serial}/status", b"", qos=1,
                          retain=True).wait_for_publish(5)
-    found.client.loop_stop()
-    found.client.disconnect()
+    found.connection.client.loop_stop()
+    found.connection.client.disconnect()
 
 
 class CardPayments:

@@ -13,8 +13,7 @@ from bayfin.kernel.platform import Platform
 from bayfin.terminals import medical
 from bayfin.terminals import repository as repo
 from bayfin.terminals.models import Alarm
-from bayfin.terminals.mqtt import IngestWorker
-from bayfin.terminals.wiring import terminals_service
+from bayfin.terminals.wiring import ingest_worker, terminals_service
 from tests.integration.terminals.conftest import HONEST_BILLS, CardPayments, Fleet
 
 
@@ -86,7 +85,7 @@ def test_payments_older_than_the_window_are_not_judged_with_new_ones(
 def test_the_running_ingest_worker_finds_the_pattern_among_telemetry_without_being_asked(
         platform: Platform, session_factory: sessionmaker[Session], fleet: Fleet,
         card_payments: CardPayments, clock: FixedClock, mqtt_url: str) -> None:
-    worker = IngestWorker(terminals_service(platform), session_factory, clock, mqtt_url,
+    worker = ingest_worker(terminals_service(platform), session_factory, clock, mqtt_url,
                           medical_every=0.0, client_id=f"ingest-{uuid.uuid4().hex[:8]}")
     try:
         worker.tick()
@@ -101,5 +100,5 @@ def test_the_running_ingest_worker_finds_the_pattern_among_telemetry_without_bei
         assert [(a.rule, a.evidence["payments"]) for a in alarms] == [("non_medical", 7)]
         assert worker.stats.latencies("non_medical") == [0.0]  # the fixed clock stands still
     finally:
-        worker.client.loop_stop()
-        worker.client.disconnect()
+        worker.connection.client.loop_stop()
+        worker.connection.client.disconnect()

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bayfin.kernel.clock import FixedClock
 from bayfin.kernel.platform import Platform
+from bayfin.simulation.terminals.device import Device, provision, provisioning_request
 from bayfin.terminals import repository as repo
-from bayfin.terminals.device import Device, provision, provisioning_request
+from bayfin.terminals.ingest import IngestWorker
 from bayfin.terminals.models import Alarm, Command, Event, Terminal
-from bayfin.terminals.mqtt import IngestWorker
+from bayfin.terminals.wiring import ingest_worker
 from tests.integration.terminals.conftest import Fleet
 
 pytestmark = pytest.mark.mqtt
@@ -82,7 +83,7 @@ def test_a_wrong_secret_or_an_unknown_serial_is_refused_and_reported(
         worker: IngestWorker, mqtt_url: str, fleet: Fleet, session_factory: sessionmaker[Session]) -> None:
     answer = provision_via_worker(worker, mqtt_url, fleet, secret="0" * 64)
     assert answer == {"accepted": False, "reason": "bad_signature", "device_key": None, "terminal_id": None}
-    worker.client.publish("bayfin/provision/request",
+    worker.connection.client.publish("bayfin/provision/request",
                           provisioning_request("SN-NOBODY-" + fleet.serial, fleet.profile, fleet.secret))
 
     def refused() -> list[Event]:
@@ -203,8 +204,8 @@ def test_a_moved_terminal_selling_after_hours_raises_both_alarms_over_the_broker
 
 def test_an_offline_forged_by_another_client_raises_nothing_but_the_real_last_will_does(
         worker: IngestWorker, mqtt_url: str, fleet: Fleet, session_factory: sessionmaker[Session]) -> None:
-    from bayfin.terminals.device import status_message
-    from bayfin.terminals.mqtt import make_client
+    from bayfin.integrations.mqtt_terminals import make_client
+    from bayfin.simulation.terminals.device import status_message
 
     answer = provision_via_worker(worker, mqtt_url, fleet)
     device = Device(mqtt_url, fleet.serial, answer["device_key"])
@@ -242,7 +243,7 @@ def test_a_heartbeat_waiting_behind_a_backlog_is_not_taken_for_silence(
 
     from bayfin.terminals import domain as d
 
-    slow = IngestWorker(fleet.service, session_factory, clock, mqtt_url, batch=1, sweep_every=0.0,
+    slow = ingest_worker(fleet.service, session_factory, clock, mqtt_url, batch=1, sweep_every=0.0,
                         client_id=f"ingest-{uuid.uuid4().hex[:8]}")
     with session_factory() as s:
         claim = {"serial": fleet.serial, "profile": fleet.profile, "nonce": "0123456789",
@@ -283,15 +284,15 @@ def test_a_heartbeat_waiting_behind_a_backlog_is_not_taken_for_silence(
         assert alarms_of(session_factory, fleet.terminal_id) == []
     finally:
         device.close()
-        slow.client.loop_stop()
-        slow.client.disconnect()
+        slow.connection.client.loop_stop()
+        slow.connection.client.disconnect()
 
 
 def test_a_client_listening_on_the_answer_topic_never_sees_the_device_key(
         worker: IngestWorker, mqtt_url: str, fleet: Fleet) -> None:
     import queue
 
-    from bayfin.terminals.mqtt import make_client
+    from bayfin.integrations.mqtt_terminals import make_client
 
     overheard: queue.SimpleQueue[bytes] = queue.SimpleQueue()
     eavesdropper = make_client(mqtt_url, f"eavesdropper-{fleet.serial}",

@@ -12,10 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bayfin.kernel.clock import SystemClock
 from bayfin.kernel.platform import Platform
-from bayfin.terminals import simulator
+from bayfin.simulation.terminals import simulator
 from bayfin.terminals.models import Alarm, Terminal
-from bayfin.terminals.mqtt import IngestWorker
-from bayfin.terminals.wiring import terminals_service
+from bayfin.terminals.wiring import ingest_worker, terminals_service
 
 pytestmark = pytest.mark.mqtt
 
@@ -40,7 +39,7 @@ def test_planted_faults_raise_their_alarms_and_healthy_terminals_stay_quiet(
     with session_factory() as s:
         keys = simulator.register_fleet(s, service, fleet, clock.now())
         s.commit()
-    worker = IngestWorker(service, session_factory, clock, mqtt_url,
+    worker = ingest_worker(service, session_factory, clock, mqtt_url,
                           client_id=f"ingest-{uuid.uuid4().hex[:8]}")
     try:
         sim = threading.Thread(target=simulator.run, args=(mqtt_url, fleet, keys),
@@ -53,8 +52,8 @@ def test_planted_faults_raise_their_alarms_and_healthy_terminals_stay_quiet(
             service.sweep_offline(s, clock.now())
             s.commit()
     finally:
-        worker.client.loop_stop()
-        worker.client.disconnect()
+        worker.connection.client.loop_stop()
+        worker.connection.client.disconnect()
     assert worker.stats.messages >= 200
     with session_factory() as s:
         serial_of = {row.id: row.serial for row in s.execute(select(Terminal.id, Terminal.serial))}

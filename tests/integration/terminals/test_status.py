@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bayfin.kernel.clock import FixedClock
+from bayfin.simulation.terminals.device import status_message
 from bayfin.terminals import domain as d
-from bayfin.terminals.device import status_message
 from bayfin.terminals.models import Alarm, Event
 from tests.integration.terminals.conftest import Fleet
 

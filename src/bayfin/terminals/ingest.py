@@ -1,4 +1,5 @@
-"""MQTT adapter (paho-mqtt) and the ingest worker that turns device messages into rows and alarms.
+"""The ingest worker that turns device messages into rows and alarms (the broker behind
+:class:`IngestConnection`; the MQTT adapter lives in ``bayfin.integrations.mqtt_terminals``).
 
 Topics (``<serial>`` is the terminal's serial number):
 - ``bayfin/provision/request`` — a device's signed claim; the answer goes to
@@ -20,10 +21,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import urlparse
+from typing import Protocol
 
-import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy.orm import Session, sessionmaker
 
 from bayfin.kernel.clock import Clock
@@ -42,84 +41,24 @@ DRAIN_QUIET_SECONDS = 0.5
 Inbound = tuple[str, bytes, datetime]
 
 
-def make_client(url: str, client_id: str, *, will: tuple[str, bytes] | None = None,
-                on_message: Callable[[paho.Client, object, paho.MQTTMessage], None] | None = None,
-                subscriptions: tuple[str, ...] = (), timeout: float = 10.0) -> paho.Client:
-    """A connected paho client running its network loop on a thread, returned once its subscriptions
-    are confirmed; they are renewed on every (re)connect so a broker restart does not silently stop
-    ingestion."""
-    parsed = urlparse(url)
-    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
-    client.max_queued_messages_set(0)
-    client.max_inflight_messages_set(1000)
-    if parsed.username:
-        client.username_pw_set(parsed.username, parsed.password)
-    if will is not None:
-        client.will_set(will[0], will[1], qos=1, retain=True)
-    connected = threading.Event()
-    awaiting: set[int] = set()
-
-    # Both callbacks run on the network thread. The client counts as connected once the broker has
-    # confirmed every subscription: a message published meanwhile by another client would be lost.
-    def on_connect(c: paho.Client, _u: object, _f: object, reason: object, _p: object) -> None:
-        awaiting.clear()
-        for topic in subscriptions:
-            mid = c.subscribe(topic, qos=1)[1]
-            if mid is not None:
-                awaiting.add(mid)
-        if not awaiting:
-            connected.set()
-
-    def on_subscribe(_c: paho.Client, _u: object, mid: int, _codes: object, _p: object) -> None:
-        awaiting.discard(mid)
-        if not awaiting:
-            connected.set()
-
-    client.on_connect = on_connect
-    client.on_subscribe = on_subscribe
-    if on_message is not None:
-        client.on_message = on_message
-    client.connect(parsed.hostname or "127.0.0.1", parsed.port or 1883, keepalive=30)
-    client.loop_start()
-    if not connected.wait(timeout):
-        client.loop_stop()
-        raise ConnectionError(f"MQTT broker at {url} did not accept the connection")
-    return client
-
-
-@dataclass
-class MqttPublisher:
-    """Publishes through a connected paho client."""
-
-    client: paho.Client
+class IngestConnection(Protocol):
+    """The worker's subscribed broker connection (MQTT in production: ``integrations.mqtt_terminals``)."""
 
     def publish(self, topic: str, payload: bytes, *, qos: int = 1) -> None:
-        """Send one message (paho queues it if the connection is briefly down)."""
-        self.client.publish(topic, payload, qos=qos)
+        """Send one message (answers and commands)."""
 
+    def is_connected(self) -> bool:
+        """Whether the broker connection is up."""
 
-class LazyMqttPublisher:
-    """Connects to the broker on the first command, so processes that never send one never connect."""
-
-    def __init__(self, url: str, client_id: str = "bayfin-terminals-commands") -> None:
-        self._url = url
-        self._client_id = client_id
-        self._client: paho.Client | None = None
-        self._lock = threading.Lock()
-
-    def publish(self, topic: str, payload: bytes, *, qos: int = 1) -> None:
-        """Connect if needed, then send and wait until the broker has the message."""
-        with self._lock:
-            if self._client is None:
-                self._client = make_client(self._url, self._client_id)
-        self._client.publish(topic, payload, qos=qos).wait_for_publish(timeout=10)
+    def stop_receiving(self, timeout: float = 10.0) -> None:
+        """Ask the broker to route nothing new here and wait until it confirms."""
 
     def close(self) -> None:
         """Disconnect."""
-        if self._client is not None:
-            self._client.loop_stop()
-            self._client.disconnect()
-            self._client = None
+
+
+#: Opens the worker's connection: (client id, topics, on_message(topic, payload)) → the connection.
+Connector = Callable[[str, tuple[str, ...], Callable[[str, bytes], None]], IngestConnection]
 
 
 @dataclass
@@ -147,8 +86,8 @@ class IngestWorker:
     seconds for the non-medical-purchase rule."""
 
     def __init__(self, service: TerminalsService, session_factory: sessionmaker[Session], clock: Clock,
-                 url: str, *, batch: int = 500, sweep_every: float = 1.0, medical_every: float = 10.0,
-                 client_id: str = "bayfin-terminals-ingest") -> None:
+                 connect: Connector, *, batch: int = 500, sweep_every: float = 1.0,
+                 medical_every: float = 10.0, client_id: str = "bayfin-terminals-ingest") -> None:
         self.service = service
         self.session_factory = session_factory
         self.clock = clock
@@ -163,15 +102,15 @@ class IngestWorker:
         self._thread = threading.Thread(target=self._run, name="terminals-ingest", daemon=True)
         self._topics = (PROVISION_REQUEST, f"{TOPIC_ROOT}/+/telemetry", f"{TOPIC_ROOT}/+/status",
                         f"{TOPIC_ROOT}/+/acks")
-        self.client = make_client(url, client_id, on_message=self._on_message, subscriptions=self._topics)
-        service.publisher = MqttPublisher(self.client)
+        self.connection = connect(client_id, self._topics, self._on_message)
+        service.publisher = self.connection
 
-    def _on_message(self, _c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
+    def _on_message(self, topic: str, payload: bytes) -> None:
         # The network thread only queues; database work happens on the worker thread.
         self.stats.received += 1
         self._last_arrival = time.monotonic()
         TERMINAL_MESSAGES.labels("received").inc()
-        self._inbox.put((msg.topic, bytes(msg.payload), self.clock.now()))
+        self._inbox.put((topic, payload, self.clock.now()))
 
     def start(self) -> IngestWorker:
         """Start consuming."""
@@ -182,15 +121,11 @@ class IngestWorker:
         """Drain and stop (what SIGTERM does): unsubscribe so the broker routes nothing new here,
         process everything that arrived (its answers still go out), disconnect, and process whatever
         slipped in meanwhile, so no message acknowledged to the broker is left unprocessed."""
-        unsubscribed = threading.Event()
-        self.client.on_unsubscribe = lambda *_args: unsubscribed.set()
-        if self.client.unsubscribe(list(self._topics))[0] == paho.MQTT_ERR_SUCCESS:
-            unsubscribed.wait(10)
+        self.connection.stop_receiving(10)
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=60)
-        self.client.disconnect()
-        self.client.loop_stop()
+        self.connection.close()
         while not self._inbox.empty():
             self._process(self._take(0))
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bayfin.integrations.mqtt_terminals import make_client
 from bayfin.terminals import domain as d
 from bayfin.terminals import repository as repo
-from bayfin.terminals.mqtt import make_client
 from bayfin.terminals.service import TOPIC_ROOT, TerminalsService, encode_signed
 
 #: Zhuhai's districts (Xiangzhou, Jinwan, Doumen, Hengqin) as (lat, lon, spread in degrees).

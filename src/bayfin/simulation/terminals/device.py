@@ -11,8 +11,8 @@ from typing import Any
 
 import paho.mqtt.client as paho
 
+from bayfin.integrations.mqtt_terminals import make_client
 from bayfin.terminals import domain as d
-from bayfin.terminals.mqtt import make_client
 from bayfin.terminals.service import PROVISION_REQUEST, TOPIC_ROOT, decode_signed, encode_signed
 
 
