@@ -39,7 +39,7 @@ def requestors_add(name: str = typer.Option(...),
                                            merchants=merchant, channels=channel, webhook_url=webhook_url)
         uow.commit()
         emit({"id": found.id, "client_id": found.client_id,
-              "webhook_secret": service.webhook_secret(found.id).hex()}, as_json=as_json, title="requestor")
+              "webhook_secret": service.shown_webhook_secret(found.id)}, as_json=as_json, title="requestor")
 
 
 @requestors_app.command("list")

@@ -124,7 +124,7 @@ def register_requestor(body: s.RequestorIn, platform: PlatformDep, session: Sess
                                        merchants=list(body.merchants), channels=list(body.channels),
                                        webhook_url=body.webhook_url)
     return s.RequestorCreated(**_requestor_out(found).model_dump(),
-                              webhook_secret=service.webhook_secret(found.id).hex())
+                              webhook_secret=service.shown_webhook_secret(found.id))
 
 
 @router.get("/v1/tokens/requestors", response_model=Page[s.RequestorOut], responses={**_AUTH})

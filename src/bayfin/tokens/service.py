@@ -29,7 +29,7 @@ from bayfin.tokens.domain import Controls, Reason, TokenBinRange, TokenState
 from bayfin.tokens.models import Account, Requestor, Token, Webhook
 from bayfin.tokens.risk import ProvisioningRequest, RiskAssessor
 from bayfin.tokens.vault import KeyRing, Sealed, lookup_digest
-from bayfin.tokens.webhooks import payload
+from bayfin.tokens.webhooks import payload, shown_secret
 
 log = logging.getLogger(__name__)
 WEBHOOKS_KEY = "tokens.webhooks"
@@ -160,6 +160,10 @@ class TokenService:
     def webhook_secret(self, requestor_id: str) -> bytes:
         """The requestor's webhook signing secret (derived, so it is never stored)."""
         return domain.cryptogram_key(self.keys.webhook, "webhook:" + requestor_id)
+
+    def shown_webhook_secret(self, requestor_id: str) -> str:
+        """The requestor's webhook secret as it is shown once: ``whsec_<base64>`` (Standard Webhooks)."""
+        return shown_secret(self.webhook_secret(requestor_id))
 
     def requestor_of(self, session: Session, principal: Principal) -> Requestor:
         """The requestor the caller's identity client is registered as; refused otherwise."""

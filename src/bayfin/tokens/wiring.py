@@ -1,4 +1,4 @@
-"""Start-up wiring: the token service and the wallet on ``platform.extensions["tokens"]``."""
+"""Start-up wiring: the token service, the wallet and their outboxes, provided as :data:`TOKENS`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from datetime import timedelta
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bayfin.integrations.webhook_outbox import WebhookDispatcher
 from bayfin.kernel.db import UnitOfWork
 from bayfin.kernel.outbound import OutboundPolicy
-from bayfin.kernel.platform import Platform
+from bayfin.kernel.platform import Platform, ServiceKey
 from bayfin.kernel.security import Principal
 from bayfin.tokens.bank_outbox import BankOutbox
 from bayfin.tokens.banks import BankDirectory, HttpBank
@@ -21,7 +22,7 @@ from bayfin.tokens.risk import FixedRisk, FraudEngineRisk, RiskAssessor
 from bayfin.tokens.service import Keys, Limits, TokenService
 from bayfin.tokens.vault import KeyRing, derive_key
 from bayfin.tokens.wallet import Wallet
-from bayfin.tokens.webhooks import WebhookDispatcher
+from bayfin.tokens.webhooks import RequestorOutbox, RequestorWebhook
 
 
 class TokensSettings(BaseSettings):
@@ -62,7 +63,7 @@ class TokensRuntime:
 
     service: TokenService
     wallet: Wallet
-    webhooks: WebhookDispatcher
+    webhooks: WebhookDispatcher[RequestorWebhook]
     payments: Payments
     bank_outbox: BankOutbox
 
@@ -92,6 +93,9 @@ class TokensRuntime:
 
 
 SETTINGS = TokensSettings
+
+#: The token service, wallet and outboxes on the platform.
+TOKENS = ServiceKey("tokens", TokensRuntime)
 
 
 def key_ring(settings: TokensSettings, platform_secret: bytes) -> KeyRing:
@@ -127,16 +131,14 @@ def configure(platform: Platform, settings: TokensSettings | None = None) -> Tok
     service = TokenService(keys, platform.audit, platform.clock, banks, risk,
                            bin_range=TokenBinRange(settings.bin_prefix, settings.token_length),
                            bin_controller=settings.bin_controller, limits=limits, outbound=outbound)
-    dispatcher = WebhookDispatcher(platform.session_factory, service.webhook_secret, platform.clock,
-                                   outbound=outbound)
+    dispatcher = WebhookDispatcher(platform.session_factory, RequestorOutbox(service.webhook_secret),
+                                   platform.clock, outbound=outbound, name="tokens-webhooks")
     payments = Payments(service)
     runtime = TokensRuntime(service, Wallet(service), dispatcher, payments,
                             BankOutbox(platform.session_factory, payments))
-    platform.extensions["tokens"] = runtime
-    return runtime
+    return platform.provide(TOKENS, runtime)
 
 
 def tokens_runtime(platform: Platform) -> TokensRuntime:
     """The configured token service, wallet and webhook dispatcher."""
-    found: TokensRuntime = platform.extensions["tokens"]
-    return found
+    return platform.service(TOKENS)

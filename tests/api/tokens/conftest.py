@@ -18,12 +18,13 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from bayfin.integrations.webhook_outbox import WebhookDispatcher
 from bayfin.kernel.platform import Platform
 from bayfin.tokens import domain
 from bayfin.tokens.bank_outbox import BankOutbox
 from bayfin.tokens.banks import BankAccount, HttpBank, InMemoryBank
 from bayfin.tokens.risk import FixedRisk
-from bayfin.tokens.webhooks import WebhookDispatcher
+from bayfin.tokens.webhooks import RequestorOutbox
 from bayfin.tokens.wiring import TokensRuntime, tokens_runtime
 from tests.conftest import TokenFactory
 
@@ -121,7 +122,7 @@ class Env:
     receiver: Receiver
     wallet_id: str
     shop_id: str
-    wallet_secret: bytes
+    wallet_secret: str
     risk: FixedRisk
     auth: TokenFactory
 
@@ -145,9 +146,9 @@ def env(client: TestClient, platform: Platform, auth_headers: TokenFactory, rece
         test_bank: str) -> Env:
     runtime = tokens_runtime(platform)
     runtime.webhooks.close()  # one connection per test: deliver in the request thread, not on a pool
-    runtime.webhooks = WebhookDispatcher(platform.session_factory, runtime.service.webhook_secret,
-                                         platform.clock, backoff=0.01, background=False,
-                                         outbound=runtime.service.outbound)
+    outbox = RequestorOutbox(runtime.service.webhook_secret)
+    runtime.webhooks = WebhookDispatcher(platform.session_factory, outbox, platform.clock, backoff=0.01,
+                                         background=False, outbound=runtime.service.outbound)
     runtime.bank_outbox.close()
     runtime.bank_outbox = BankOutbox(platform.session_factory, runtime.payments, background=False)
     risk = FixedRisk("ALLOW")
@@ -165,7 +166,7 @@ def env(client: TestClient, platform: Platform, auth_headers: TokenFactory, rece
         "channels": ["ecommerce"], "webhook_url": receiver.url})
     assert wallet.status_code == 201 and shop.status_code == 201, (wallet.text, shop.text)
     return Env(client, platform, runtime, memory_bank, receiver, wallet.json()["id"], shop.json()["id"],
-               bytes.fromhex(wallet.json()["webhook_secret"]), risk, auth_headers)
+               wallet.json()["webhook_secret"], risk, auth_headers)
 
 
 def pay_body(provisioned: dict[str, object], *, amount: int = 1000, merchant: str = "M-CAFE",

@@ -1,5 +1,6 @@
-"""The webhook dispatcher in its production mode: deliveries on its own thread pool after commit,
-each from its own session on a real database file, signed, and recorded in the outbox."""
+"""The shared webhook dispatcher over the requestors' outbox in its production mode: deliveries on its
+own thread pool after commit, each from its own session on a real database file, signed in the
+Standard Webhooks format, and recorded in the outbox."""
 
 from __future__ import annotations
 
@@ -16,11 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bayfin import migrations
+from bayfin.integrations.webhook_outbox import WebhookDispatcher
+from bayfin.integrations.webhooks import verify
 from bayfin.kernel.clock import SystemClock
 from bayfin.kernel.db import make_engine, make_session_factory
 from bayfin.kernel.outbound import OutboundPolicy
 from bayfin.tokens.models import Requestor, Webhook
-from bayfin.tokens.webhooks import WebhookDispatcher, verify
+from bayfin.tokens.webhooks import RequestorOutbox
 
 SECRET = b"s" * 32
 LOCAL = OutboundPolicy(require_https=False, allowed_networks=(ipaddress.ip_network("127.0.0.0/8"),))
@@ -35,13 +38,13 @@ def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
 
 
 @pytest.fixture
-def inbox() -> Iterator[tuple[str, list[tuple[str, bytes]]]]:
-    received: list[tuple[str, bytes]] = []
+def inbox() -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
+    received: list[tuple[dict[str, str], bytes]] = []
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["content-length"]))
-            received.append((self.headers["x-bayfin-signature"], body))
+            received.append((dict(self.headers.items()), body))
             self.send_response(200)
             self.end_headers()
 
@@ -56,7 +59,7 @@ def inbox() -> Iterator[tuple[str, list[tuple[str, bytes]]]]:
 
 
 def test_background_delivery_signs_posts_and_marks_each_row_delivered(
-        sessions: sessionmaker[Session], inbox: tuple[str, list[tuple[str, bytes]]]) -> None:
+        sessions: sessionmaker[Session], inbox: tuple[str, list[tuple[dict[str, str], bytes]]]) -> None:
     url, received = inbox
     now = datetime.now(UTC)
     with sessions() as session:
@@ -66,7 +69,8 @@ def test_background_delivery_signs_posts_and_marks_each_row_delivered(
                                  event="token.active", payload={"state": "active"}, state="pending",
                                  attempts=0, next_attempt_at=now, created_at=now) for i in range(3)])
         session.commit()
-    dispatcher = WebhookDispatcher(sessions, lambda _rid: SECRET, SystemClock(), outbound=LOCAL)
+    dispatcher = WebhookDispatcher(sessions, RequestorOutbox(lambda _rid: SECRET), SystemClock(),
+                                   outbound=LOCAL)
     try:
         dispatcher.submit(["whk_0", "whk_1"])
         dispatcher.submit(["whk_2"])
@@ -74,7 +78,9 @@ def test_background_delivery_signs_posts_and_marks_each_row_delivered(
     finally:
         dispatcher.close()
     assert len(received) == 3
-    assert all(verify(SECRET, signature, body, int(time.time())) for signature, body in received)
+    for headers, body in received:
+        verify(SECRET, headers, body, now=int(time.time()))
+    assert sorted(headers["webhook-id"] for headers, _ in received) == ["whk_0", "whk_1", "whk_2"]
     with sessions() as session:
         rows = session.scalars(select(Webhook).order_by(Webhook.id)).all()
         assert [(w.state, w.attempts) for w in rows] == [("delivered", 1)] * 3
