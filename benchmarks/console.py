@@ -38,8 +38,8 @@ def _setup(data_dir: Path, enterprises: int) -> None:
 
 def _session_cookie(platform: Any, username: str) -> str:
     """A console session for a demo user, with the token the identity platform issues them."""
-    from bayfin.identity import repository as identity_repo
-    from bayfin.identity.models import Organization
+    from bayfin.identity.core import repository as identity_repo
+    from bayfin.identity.core.models import Organization
     from bayfin.kernel.security import Principal
     from bayfin.web.session import ConsoleSession, seal
     from bayfin.web.wiring import CLIENT_ID, SCOPES

@@ -20,7 +20,7 @@ from joserfc.jwk import KeySet
 
 from bayfin import migrations
 from bayfin.api.app import create_app
-from bayfin.identity.service import SYSTEM
+from bayfin.identity.core.service import SYSTEM
 from bayfin.kernel.db import make_engine
 from bayfin.kernel.platform import build_platform
 from bayfin.kernel.settings import Settings

@@ -6,9 +6,9 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from bayfin.identity import repository as repo
-from bayfin.identity.scoping import PLATFORM_ADMIN
-from bayfin.identity.service import SYSTEM
+from bayfin.identity.core import repository as repo
+from bayfin.identity.core.scoping import PLATFORM_ADMIN
+from bayfin.identity.core.service import SYSTEM
 from bayfin.kernel.platform import Platform
 
 

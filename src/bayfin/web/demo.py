@@ -9,8 +9,8 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from bayfin.identity import repository as identity_repo
-from bayfin.identity.service import SYSTEM
+from bayfin.identity.core import repository as identity_repo
+from bayfin.identity.core.service import SYSTEM
 from bayfin.kernel.platform import Platform
 from bayfin.web import repository as repo
 from bayfin.web.wiring import CLIENT_ID

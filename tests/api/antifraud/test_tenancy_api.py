@@ -1,7 +1,7 @@
 """Two banks on one platform: each keeps its own lists, decisions and cases; consortium entries are read
 by all and changed only by their owner; a caller of no organization reaches nothing."""
 
-from bayfin.identity.service import SYSTEM
+from bayfin.identity.core.service import SYSTEM
 from bayfin.kernel.audit import AuditEntry
 from tests.antifraud_events import event_data
 

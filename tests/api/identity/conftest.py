@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 
-from bayfin.identity.service import SYSTEM
+from bayfin.identity.core.service import SYSTEM
 
 PASSWORD = "correct horse 42"
 PORTAL_CB = "https://portal.example/cb"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bayfin.identity.service import SYSTEM
+from bayfin.identity.core.service import SYSTEM
 from bayfin.kernel.audit import AuditEntry
 from bayfin.tokens.banks import BankAccount
 from tests.api.tokens.conftest import EXPIRY, Env, card

@@ -11,8 +11,8 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from bayfin.identity.i18n import pick_language, texts
-from bayfin.identity.oauth import HttpInput
+from bayfin.identity.core.i18n import pick_language, texts
+from bayfin.identity.oidc.oauth import HttpInput
 from bayfin.identity.wiring import Identity
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))

@@ -26,11 +26,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse, Response
 
-from bayfin.identity import repository as repo
-from bayfin.identity.domain import app_allowed_scope, user_granted_scope
-from bayfin.identity.models import AuthorizationCode, Organization, RefreshToken, SsoSession
-from bayfin.identity.oauth_models import AuthUser, OAuthAccessToken, OAuthClient, OAuthCode, OAuthRefreshToken
-from bayfin.identity.verifier import record_revocation
+from bayfin.identity.core import repository as repo
+from bayfin.identity.core.domain import app_allowed_scope, user_granted_scope
+from bayfin.identity.core.models import AuthorizationCode, Organization, RefreshToken, SsoSession
+from bayfin.identity.oidc.oauth_models import AuthUser, OAuthAccessToken, OAuthClient, OAuthCode, OAuthRefreshToken
+from bayfin.identity.core.verifier import record_revocation
 from bayfin.kernel.errors import BadRequest, Unauthenticated
 from bayfin.kernel.ids import new_id
 from bayfin.kernel.security import Principal
@@ -433,7 +433,7 @@ class BayfinAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def schedule_revocation_refresh(self) -> None:
         """Refresh the in-process revocation list once this transaction commits."""
         if not self._refresh_scheduled:
-            from bayfin.identity.service import after_commit
+            from bayfin.identity.core.service import after_commit
 
             after_commit(self.session, self.ident.revocations.changed)
             self._refresh_scheduled = True
