@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bayfin.identity.core.models import App
-from bayfin.identity.oidc.oauth_models import OAuthClient
 from bayfin.identity.core.service import hash_client_secret
+from bayfin.identity.oidc.oauth_models import OAuthClient
 from bayfin.kernel.errors import Unauthenticated
 from bayfin.kernel.security import check_access_token, default_audience
 

@@ -29,8 +29,14 @@ from starlette.responses import JSONResponse, Response
 from bayfin.identity.core import repository as repo
 from bayfin.identity.core.domain import app_allowed_scope, user_granted_scope
 from bayfin.identity.core.models import AuthorizationCode, Organization, RefreshToken, SsoSession
-from bayfin.identity.oidc.oauth_models import AuthUser, OAuthAccessToken, OAuthClient, OAuthCode, OAuthRefreshToken
 from bayfin.identity.core.verifier import record_revocation
+from bayfin.identity.oidc.oauth_models import (
+    AuthUser,
+    OAuthAccessToken,
+    OAuthClient,
+    OAuthCode,
+    OAuthRefreshToken,
+)
 from bayfin.kernel.errors import BadRequest, Unauthenticated
 from bayfin.kernel.ids import new_id
 from bayfin.kernel.security import Principal

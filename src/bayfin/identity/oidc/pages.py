@@ -19,8 +19,6 @@ from bayfin.identity.core import repository as repo
 from bayfin.identity.core.authn import LoginRefused
 from bayfin.identity.core.domain import acr_satisfies, safe_return_path, split_scope
 from bayfin.identity.core.models import Consent, SsoSession
-from bayfin.identity.oidc.oauth import BayfinAuthorizationServer
-from bayfin.identity.oidc.oauth_models import AuthUser
 from bayfin.identity.core.web import (
     COOKIE_PATH,
     SSO_COOKIE,
@@ -33,6 +31,8 @@ from bayfin.identity.core.web import (
     message,
     page,
 )
+from bayfin.identity.oidc.oauth import BayfinAuthorizationServer
+from bayfin.identity.oidc.oauth_models import AuthUser
 
 router = APIRouter(prefix="/oauth2", tags=["identity: sign-in pages"], include_in_schema=False)
 Form = Annotated[list[tuple[str, str]], Depends(form_pairs)]

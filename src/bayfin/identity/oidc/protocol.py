@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from bayfin.api.deps import AUTH_ERRORS, Session, require
 from bayfin.identity.core import repository as repo
 from bayfin.identity.core.keys import JWKS_MAX_AGE
+from bayfin.identity.core.web import form_pairs, http_input, identity_of
 from bayfin.identity.oidc.oauth import BayfinAuthorizationServer
 from bayfin.identity.oidc.protocol_schemas import (
     IntrospectionAnswer,
@@ -22,7 +23,6 @@ from bayfin.identity.oidc.protocol_schemas import (
     TokenAnswer,
     UserinfoClaims,
 )
-from bayfin.identity.core.web import form_pairs, http_input, identity_of
 from bayfin.kernel.security import Principal
 
 router = APIRouter(tags=["identity: OpenID Connect"])

@@ -15,6 +15,9 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from bayfin.api.deps import AUTH_ERRORS, Session, require
+from bayfin.identity.core.scoping import scope_of
+from bayfin.identity.core.service import Actor
+from bayfin.identity.core.web import identity_of
 from bayfin.identity.scim.groups import ScimGroups
 from bayfin.identity.scim.openapi import (
     ScimGroup,
@@ -40,9 +43,6 @@ from bayfin.identity.scim.schema import (
 )
 from bayfin.identity.scim.service import Query as ScimQuery
 from bayfin.identity.scim.service import ScimService, paging
-from bayfin.identity.core.scoping import scope_of
-from bayfin.identity.core.service import Actor
-from bayfin.identity.core.web import identity_of
 from bayfin.kernel.errors import BadRequest
 from bayfin.kernel.security import Principal
 

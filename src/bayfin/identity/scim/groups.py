@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from bayfin.identity.core import repository as repo
 from bayfin.identity.core.models import Group, GroupMember, User
+from bayfin.identity.core.scoping import AdminScope
+from bayfin.identity.core.service import Actor
 from bayfin.identity.scim.filter import Attributes, Column, compile_node
 from bayfin.identity.scim.schema import GROUP_SCHEMA, GroupResource, list_response, scim_input
 from bayfin.identity.scim.service import Query, ScimService, render, select_page
-from bayfin.identity.core.scoping import AdminScope
-from bayfin.identity.core.service import Actor
 from bayfin.kernel.errors import BadRequest, Conflict, NotFound
 from bayfin.kernel.ids import new_id
 

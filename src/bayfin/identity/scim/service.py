@@ -32,6 +32,8 @@ from bayfin.identity.core.models import (
     SsoSession,
     User,
 )
+from bayfin.identity.core.scoping import AdminScope
+from bayfin.identity.core.service import Actor, IdentityService
 from bayfin.identity.scim.filter import Attributes, Column, matcher, parse, plan
 from bayfin.identity.scim.schema import (
     ENTERPRISE,
@@ -41,8 +43,6 @@ from bayfin.identity.scim.schema import (
     list_response,
     scim_input,
 )
-from bayfin.identity.core.scoping import AdminScope
-from bayfin.identity.core.service import Actor, IdentityService
 from bayfin.kernel.errors import BadRequest, Conflict, NotFound
 
 #: Rows a filter naming attributes outside the columns may scan before the caller must narrow it.
