@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bayfin.identity import IDENTITY
+
 DATA_DIR = Path("var/bench/console")
 
 
@@ -44,7 +46,7 @@ def _session_cookie(platform: Any, username: str) -> str:
     from bayfin.web.session import ConsoleSession, seal
     from bayfin.web.wiring import CLIENT_ID, SCOPES
 
-    ident = platform.extensions["identity"]
+    ident = platform.service(IDENTITY)
     with platform.session_factory() as s:
         user = identity_repo.user_by_username(s, username)
         app = identity_repo.app_by_client_id(s, CLIENT_ID)

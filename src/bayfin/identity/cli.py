@@ -12,7 +12,7 @@ from bayfin.cli.context import open_platform
 from bayfin.cli.output import JsonOption, console, emit, err_console
 from bayfin.identity.core import repository as repo
 from bayfin.identity.core.service import SYSTEM, after_commit
-from bayfin.identity.wiring import Identity
+from bayfin.identity.core.services import IDENTITY, Identity
 from bayfin.kernel.errors import AppError
 from bayfin.kernel.pagination import PageRequest
 from bayfin.kernel.platform import Platform
@@ -38,7 +38,7 @@ def _run(work: Callable[[Platform, Identity, Any], T]) -> T:
     """Run ``work`` in one committed unit of work; an AppError prints and exits 1."""
     with open_platform() as platform, platform.unit_of_work() as uow:
         try:
-            result = work(platform, platform.extensions["identity"], uow.session)
+            result = work(platform, platform.service(IDENTITY), uow.session)
             uow.commit()
         except AppError as exc:
             err_console.print(f"[red]{exc.message}[/red]")

@@ -18,9 +18,9 @@ from bayfin.identity.core.domain import (
     is_locked,
 )
 from bayfin.identity.core.factors import FactorRegistry
+from bayfin.identity.core.hashing import sha256
 from bayfin.identity.core.models import LoginThrottle, MfaFactor, SsoSession, User
 from bayfin.identity.core.passwords import Passwords
-from bayfin.identity.oidc.oauth import sha256
 from bayfin.kernel.audit import AuditLog
 from bayfin.kernel.clock import Clock
 from bayfin.kernel.errors import Conflict, NotFound, ValidationFailed

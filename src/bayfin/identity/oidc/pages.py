@@ -25,13 +25,12 @@ from bayfin.identity.core.web import (
     client_address,
     csrf_ok,
     form_pairs,
-    http_input,
     identity_of,
     language,
     message,
     page,
 )
-from bayfin.identity.oidc.oauth import BayfinAuthorizationServer
+from bayfin.identity.oidc.oauth import BayfinAuthorizationServer, http_input
 from bayfin.identity.oidc.oauth_models import AuthUser
 
 router = APIRouter(prefix="/oauth2", tags=["identity: sign-in pages"], include_in_schema=False)

@@ -13,8 +13,8 @@ from starlette.responses import JSONResponse, Response
 from bayfin.api.deps import AUTH_ERRORS, Session, require
 from bayfin.identity.core import repository as repo
 from bayfin.identity.core.keys import JWKS_MAX_AGE
-from bayfin.identity.core.web import form_pairs, http_input, identity_of
-from bayfin.identity.oidc.oauth import BayfinAuthorizationServer
+from bayfin.identity.core.web import form_pairs, identity_of
+from bayfin.identity.oidc.oauth import BayfinAuthorizationServer, http_input
 from bayfin.identity.oidc.protocol_schemas import (
     IntrospectionAnswer,
     JwksDocument,
