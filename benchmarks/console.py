@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bayfin.identity import IDENTITY
+
 DATA_DIR = Path("var/bench/console")
 
 
@@ -38,13 +40,13 @@ def _setup(data_dir: Path, enterprises: int) -> None:
 
 def _session_cookie(platform: Any, username: str) -> str:
     """A console session for a demo user, with the token the identity platform issues them."""
-    from bayfin.identity import repository as identity_repo
-    from bayfin.identity.models import Organization
+    from bayfin.identity.core import repository as identity_repo
+    from bayfin.identity.core.models import Organization
     from bayfin.kernel.security import Principal
     from bayfin.web.session import ConsoleSession, seal
     from bayfin.web.wiring import CLIENT_ID, SCOPES, WEB
 
-    ident = platform.extensions["identity"]
+    ident = platform.service(IDENTITY)
     with platform.session_factory() as s:
         user = identity_repo.user_by_username(s, username)
         app = identity_repo.app_by_client_id(s, CLIENT_ID)

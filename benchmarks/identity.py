@@ -35,9 +35,9 @@ from sqlalchemy import create_engine, insert, text
 from bayfin import migrations
 from bayfin.api.app import create_app
 from bayfin.bootstrap import build_platform
-from bayfin.identity.models import App, Organization, Role, RoleAssignment, User
-from bayfin.identity.passwords import Argon2Parameters, Passwords
-from bayfin.identity.service import hash_client_secret
+from bayfin.identity.core.models import App, Organization, Role, RoleAssignment, User
+from bayfin.identity.core.passwords import Argon2Parameters, Passwords
+from bayfin.identity.core.service import hash_client_secret
 from bayfin.kernel.db import make_engine
 from bayfin.kernel.settings import Settings
 

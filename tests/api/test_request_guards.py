@@ -76,10 +76,10 @@ def test_a_huge_id_in_a_path_answers_422(client, request, method, path, who):
 
 
 def test_huge_scim_paging_is_clamped_or_refused_never_a_database_error(client, auth_headers, platform):
-    from bayfin.identity.service import SYSTEM
+    from bayfin.identity import IDENTITY, SYSTEM
 
     with platform.unit_of_work() as uow:  # SCIM acts within the client's organization: it must exist
-        platform.extensions["identity"].service.create_org(uow.session, SYSTEM, code="BANK-A", name="A",
+        platform.service(IDENTITY).service.create_org(uow.session, SYSTEM, code="BANK-A", name="A",
                                                            org_type="institution")
         uow.commit()
     scim = auth_headers("hr-app", org="BANK-A", org_type="institution", scopes=["scim"])

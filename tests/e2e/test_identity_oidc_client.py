@@ -21,7 +21,7 @@ from joserfc.jwk import KeySet
 from bayfin import migrations
 from bayfin.api.app import create_app
 from bayfin.bootstrap import build_platform
-from bayfin.identity.service import SYSTEM
+from bayfin.identity import IDENTITY, SYSTEM
 from bayfin.kernel.db import make_engine
 from bayfin.kernel.settings import Settings
 
@@ -45,7 +45,7 @@ def server(tmp_path: Path) -> Iterator[dict]:
     settings = Settings(environment="test", data_dir=tmp_path, database_url=url, issuer=base,
                         audit_key="e2e-audit-key-0123456789abcdef0123456789", log_level="WARNING")
     platform = build_platform(settings)
-    svc = platform.extensions["identity"].service
+    svc = platform.service(IDENTITY).service
     with platform.unit_of_work() as uow:
         s = uow.session
         svc.create_org(s, SYSTEM, code="BANK-A", name="Bank A", org_type="institution")

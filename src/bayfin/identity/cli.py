@@ -10,9 +10,9 @@ import typer
 
 from bayfin.cli.context import open_platform
 from bayfin.cli.output import JsonOption, console, emit, err_console
-from bayfin.identity import repository as repo
-from bayfin.identity.service import SYSTEM, after_commit
-from bayfin.identity.wiring import Identity
+from bayfin.identity.core import repository as repo
+from bayfin.identity.core.service import SYSTEM, after_commit
+from bayfin.identity.core.services import IDENTITY, Identity
 from bayfin.kernel.errors import AppError
 from bayfin.kernel.pagination import PageRequest
 from bayfin.kernel.platform import Platform
@@ -38,7 +38,7 @@ def _run(work: Callable[[Platform, Identity, Any], T]) -> T:
     """Run ``work`` in one committed unit of work; an AppError prints and exits 1."""
     with open_platform() as platform, platform.unit_of_work() as uow:
         try:
-            result = work(platform, platform.extensions["identity"], uow.session)
+            result = work(platform, platform.service(IDENTITY), uow.session)
             uow.commit()
         except AppError as exc:
             err_console.print(f"[red]{exc.message}[/red]")
@@ -134,7 +134,7 @@ def users_set_password(username: str) -> None:
 @users_app.command("invite")
 def users_invite(username: str, as_json: bool = JsonOption) -> None:
     """A one-time link (72 hours) with which a provisioned user chooses their password."""
-    from bayfin.identity.invitations import Invitations
+    from bayfin.identity.core.invitations import Invitations
 
     def work(p: Platform, i: Identity, s: Any) -> dict[str, Any]:
         user = i.service.get_user(s, username, SYSTEM.scope)
@@ -307,7 +307,7 @@ def keys_list(as_json: bool = JsonOption) -> None:
 @maintenance_app.command("purge")
 def maintenance_purge(as_json: bool = JsonOption) -> None:
     """Delete expired codes, refresh tokens, sessions, revocations, retired keys and stale lock-outs."""
-    from bayfin.identity.domain import FAILURE_MEMORY
+    from bayfin.identity.core.domain import FAILURE_MEMORY
 
     def work(p: Platform, i: Identity, s: Any) -> dict[str, int]:
         now = i.clock.now()

@@ -6,15 +6,16 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from bayfin.identity import repository as repo
-from bayfin.identity.scoping import PLATFORM_ADMIN
-from bayfin.identity.service import SYSTEM
+from bayfin.identity.core import repository as repo
+from bayfin.identity.core.scoping import PLATFORM_ADMIN
+from bayfin.identity.core.service import SYSTEM
+from bayfin.identity.core.services import IDENTITY
 from bayfin.kernel.platform import Platform
 
 
 def seed_demo(platform: Platform, workdir: Path, seed: int) -> None:
     """Load the demo directory once; the administrator's password is written to ``workdir``."""
-    ident = platform.extensions["identity"]
+    ident = platform.service(IDENTITY)
     svc = ident.service
     with platform.unit_of_work() as uow:
         s = uow.session

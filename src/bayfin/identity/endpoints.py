@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bayfin.identity import admin, invitation_pages, pages, protocol, scim_endpoints
-from bayfin.identity.scim_schema import SCIM_JSON, scim_error
+from bayfin.identity.core import admin, invitation_pages
+from bayfin.identity.oidc import pages, protocol
+from bayfin.identity.scim import endpoints as scim_endpoints
+from bayfin.identity.scim.schema import SCIM_JSON, scim_error
 
 router = APIRouter()
 router.include_router(protocol.router)

@@ -1,53 +1,25 @@
-"""Start-up wiring: the rotating key store, the revoking verifier and the identity services."""
+"""Start-up wiring: the rotating key store, the revoking verifier and the identity services
+(provided under :data:`IDENTITY`)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
 from datetime import timedelta
 
-from bayfin.identity.apps import AppLifecycle
-from bayfin.identity.authn import Authenticator
-from bayfin.identity.factors import FactorRegistry
-from bayfin.identity.keys import DatabaseKeyStore
-from bayfin.identity.notify import KEYS_CHANNEL, RedisNotifier
-from bayfin.identity.oauth import ID_TOKEN_TTL
-from bayfin.identity.passwords import Argon2Parameters, Passwords
-from bayfin.identity.service import IdentityService
-from bayfin.identity.tenancy import OrganizationTree
-from bayfin.identity.verifier import IdentityTokenVerifier, RevocationList
-from bayfin.kernel.clock import Clock
+from bayfin.identity.core.apps import AppLifecycle
+from bayfin.identity.core.authn import Authenticator
+from bayfin.identity.core.factors import FactorRegistry
+from bayfin.identity.core.keys import DatabaseKeyStore
+from bayfin.identity.core.notify import KEYS_CHANNEL, RedisNotifier
+from bayfin.identity.core.passwords import Argon2Parameters, Passwords
+from bayfin.identity.core.service import IdentityService
+from bayfin.identity.core.services import IDENTITY, Identity
+from bayfin.identity.core.tenancy import OrganizationTree
+from bayfin.identity.core.verifier import IdentityTokenVerifier, RevocationList
+from bayfin.identity.oidc.oauth import ID_TOKEN_TTL
 from bayfin.kernel.platform import Platform
-from bayfin.kernel.security import JwtTokens
 from bayfin.kernel.settings import Environment
-
-
-@dataclass
-class Identity:
-    """The identity module's services, hung on ``platform.extensions["identity"]``."""
-
-    issuer: str
-    tokens: JwtTokens
-    keys: DatabaseKeyStore
-    revocations: RevocationList
-    verifier: IdentityTokenVerifier
-    service: IdentityService
-    authenticator: Authenticator
-    clock: Clock
-    revocation_ttl: timedelta
-    cookie_secure: bool
-    form_key: bytes
-    apps: AppLifecycle
-
-    def close(self) -> None:
-        """Stop the revocation and key listeners (called by ``Platform.dispose``)."""
-        self.revocations.notifier.close()
-        self.keys.notifier.close()
-
-    def form_token(self, nonce: str) -> str:
-        """The CSRF token bound to a browser's random nonce cookie (HMAC, so it cannot be forged)."""
-        return hmac.new(self.form_key, nonce.encode(), hashlib.sha256).hexdigest()
 
 
 def configure(platform: Platform, *, argon2: Argon2Parameters | None = None) -> Identity:
@@ -77,6 +49,6 @@ def configure(platform: Platform, *, argon2: Argon2Parameters | None = None) -> 
     if settings.redis_url:
         revocations.notifier = RedisNotifier(settings.redis_url, revocations.refresh)
         keys.notifier = RedisNotifier(settings.redis_url, keys.reload, channel=KEYS_CHANNEL)
-    platform.extensions["identity"] = ident
+    platform.provide(IDENTITY, ident)
     platform.tenant_subtree = OrganizationTree(platform.session_factory)
     return ident

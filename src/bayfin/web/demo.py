@@ -9,8 +9,8 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from bayfin.identity import repository as identity_repo
-from bayfin.identity.service import SYSTEM
+from bayfin.identity import IDENTITY, SYSTEM
+from bayfin.identity.core import repository as identity_repo
 from bayfin.kernel.platform import Platform
 from bayfin.web import repository as repo
 from bayfin.web.wiring import CLIENT_ID
@@ -38,7 +38,7 @@ USERS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
 def seed_console_users(platform: Platform, enterprise_code: str, enterprise_name: str,
                        password: str) -> bool:
     """Create the console roles, the demo firm's organization and one user per role (once)."""
-    svc = platform.extensions["identity"].service
+    svc = platform.service(IDENTITY).service
     with platform.unit_of_work() as uow:
         s = uow.session
         if identity_repo.user_by_username(s, "officer") is not None:

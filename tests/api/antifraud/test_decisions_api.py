@@ -1,3 +1,4 @@
+from bayfin.identity import IDENTITY
 from tests.antifraud_events import event_data
 
 DECIDER = {"org": "bank-1", "org_type": "institution", "scopes": ["fraud:decide"]}
@@ -19,7 +20,7 @@ def test_a_revoked_client_token_is_refused_at_the_next_event(client, auth_header
     identity platform's revocation (here: the caller cut off) takes effect at once."""
     headers = auth_headers(subject="bank-1-scorer", **DECIDER)
     assert client.post("/v1/fraud/decisions", json=event_data(90), headers=headers).status_code == 200
-    identity = platform.extensions["identity"].service
+    identity = platform.service(IDENTITY).service
     with platform.unit_of_work() as uow:
         identity.cut_off_user(uow.session, "bank-1-scorer", platform.clock.now())
         uow.commit()

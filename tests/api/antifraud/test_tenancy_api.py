@@ -1,7 +1,7 @@
 """Two banks on one platform: each keeps its own lists, decisions and cases; consortium entries are read
 by all and changed only by their owner; a caller of no organization reaches nothing."""
 
-from bayfin.identity.service import SYSTEM
+from bayfin.identity import IDENTITY, SYSTEM
 from bayfin.kernel.audit import AuditEntry
 from tests.antifraud_events import event_data
 
@@ -148,7 +148,7 @@ def test_a_bank_cannot_work_another_banks_case(client, auth_headers):
 
 def test_a_head_office_reads_its_branchs_decisions_and_the_branch_not_the_head_offices(
         client, auth_headers, platform):
-    ident = platform.extensions["identity"]
+    ident = platform.service(IDENTITY)
     with platform.unit_of_work() as uow:
         ident.service.create_org(uow.session, SYSTEM, code="BANK-A", name="A",
                                  org_type="institution")

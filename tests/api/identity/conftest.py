@@ -11,7 +11,8 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 
-from bayfin.identity.service import SYSTEM
+from bayfin.identity.core.service import SYSTEM
+from bayfin.identity.core.services import IDENTITY
 
 PASSWORD = "correct horse 42"
 PORTAL_CB = "https://portal.example/cb"
@@ -31,7 +32,7 @@ class Directory:
 
 @pytest.fixture
 def ident(platform):
-    return platform.extensions["identity"]
+    return platform.service(IDENTITY)
 
 
 @pytest.fixture

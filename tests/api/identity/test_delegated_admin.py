@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bayfin.identity.models import Group, GroupMember, User
-from bayfin.identity.service import SYSTEM
+from bayfin.identity.core.models import Group, GroupMember, User
+from bayfin.identity.core.service import SYSTEM
 
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 SEARCH = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
@@ -88,7 +88,7 @@ def _b_untouched(platform, b: BankB) -> None:
 
 def _org_of(platform, username: str) -> str:
     with platform.session_factory() as s:
-        from bayfin.identity.models import Organization
+        from bayfin.identity.core.models import Organization
 
         user = s.scalar(select(User).where(User.username == username))
         return s.get(Organization, user.organization_id).code
@@ -256,7 +256,7 @@ def test_an_admin_api_caller_cannot_see_or_change_another_banks_app(client, plat
             assert r.status_code == 404, (method, path, r.status_code, r.text)
             assert "Bank B" not in r.text and "ledger-b" not in r.text.replace(path, "")
     with platform.session_factory() as s:
-        from bayfin.identity.models import App
+        from bayfin.identity.core.models import App
 
         ledger = s.scalar(select(App).where(App.client_id == "ledger-b"))
         assert ledger is not None and ledger.active and ledger.name == "Bank B ledger"
@@ -277,9 +277,9 @@ def test_the_app_lifecycle_refuses_an_app_outside_the_actors_scope_even_if_hande
         platform, ident, bank_b):
     """Defence in depth: an app fetched without the scope still cannot be changed by a delegated
     administrator (the lifecycle checks the owner itself)."""
-    from bayfin.identity import repository as repo
-    from bayfin.identity.scoping import AdminScope
-    from bayfin.identity.service import Actor
+    from bayfin.identity.core import repository as repo
+    from bayfin.identity.core.scoping import AdminScope
+    from bayfin.identity.core.service import Actor
     from bayfin.kernel.errors import NotFound
 
     with platform.unit_of_work() as uow:
@@ -297,7 +297,7 @@ def test_the_app_lifecycle_refuses_an_app_outside_the_actors_scope_even_if_hande
 
 
 def _org_id(platform, code: str) -> str:
-    from bayfin.identity.models import Organization
+    from bayfin.identity.core.models import Organization
 
     with platform.session_factory() as s:
         return s.scalar(select(Organization.id).where(Organization.code == code))
@@ -338,7 +338,7 @@ def test_platform_wide_powers_need_the_explicit_platform_admin_role(client, bank
 
 
 def test_a_scope_is_required_by_every_scoped_query(platform):
-    from bayfin.identity import repository as repo
+    from bayfin.identity.core import repository as repo
     from bayfin.kernel.pagination import PageRequest
 
     with platform.session_factory() as s:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 from fastapi.routing import APIRoute
 
-from bayfin.identity import admin, pages, protocol, scim_endpoints
+from bayfin.identity.core import admin
+from bayfin.identity.oidc import pages, protocol
+from bayfin.identity.scim import endpoints as scim_endpoints
 
 PUBLIC_PREFIXES = ("/oauth2/", "/.well-known/", "/scim/v2/ServiceProviderConfig", "/scim/v2/ResourceTypes",
                    "/scim/v2/Schemas")

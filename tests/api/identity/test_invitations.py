@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from sqlalchemy import select
 
-from bayfin.identity.models import Invitation
+from bayfin.identity.core.models import Invitation
 from bayfin.kernel.audit import AuditEntry
 from tests.api.identity.conftest import csrf_of, login
 

@@ -11,8 +11,8 @@ from datetime import timedelta
 import pyotp
 from joserfc import jwt
 
-from bayfin.identity.models import SsoSession
-from bayfin.identity.service import SYSTEM
+from bayfin.identity.core.models import SsoSession
+from bayfin.identity.core.service import SYSTEM
 from bayfin.kernel.security import Principal
 from tests.api.identity.conftest import (
     CONSOLE_CB,

@@ -315,7 +315,7 @@ def test_microsoft_entra_habits_are_understood(client, directory, scim):
 def test_every_scim_answer_matches_the_shape_the_openapi_document_gives_it(client, directory, scim):
     """The service writes SCIM bodies itself (scim2-models); the documented models must not promise
     an attribute it leaves out (an unprovisioned displayName, a deselected one) or miss a list."""
-    from bayfin.identity import scim_openapi as doc
+    from bayfin.identity.scim import openapi as doc
 
     made = _user(client, scim, "fay")
     group = client.post("/scim/v2/Groups", headers=scim, json={

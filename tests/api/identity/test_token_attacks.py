@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.hashes import SHA256
 
-from bayfin.identity.service import SYSTEM
+from bayfin.identity.core.service import SYSTEM
 from bayfin.kernel.security import Principal
 from tests.api.identity.conftest import authorize_params, authorize_with_consent, login, pkce_pair
 

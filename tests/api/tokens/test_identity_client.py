@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bayfin.identity.service import SYSTEM
+from bayfin.identity import IDENTITY, SYSTEM
 from bayfin.kernel.audit import AuditEntry
 from bayfin.tokens.banks import BankAccount
 from tests.api.tokens.conftest import EXPIRY, Env, card
 
 
 def test_a_payment_institution_tokenises_with_its_identity_platform_client_credentials(env: Env) -> None:
-    identity = env.platform.extensions["identity"].service
+    identity = env.platform.service(IDENTITY).service
     with env.platform.unit_of_work() as uow:
         identity.create_org(uow.session, SYSTEM, code="PAYCO", name="Pay Co", org_type="institution")
         _, secret = identity.create_app(uow.session, SYSTEM, client_id="payco-core", name="Pay Co core",

@@ -1,4 +1,4 @@
-from bayfin.identity import repository as repo
+from bayfin.identity.core import repository as repo
 from bayfin.identity.demo import seed_demo
 
 

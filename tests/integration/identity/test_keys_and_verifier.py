@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from bayfin.identity.keys import DatabaseKeyStore
-from bayfin.identity.verifier import IdentityTokenVerifier, RevocationList, record_revocation
+from bayfin.identity.core.keys import DatabaseKeyStore
+from bayfin.identity.core.verifier import IdentityTokenVerifier, RevocationList, record_revocation
 from bayfin.kernel.clock import utcnow
 from bayfin.kernel.errors import Unauthenticated
 from bayfin.kernel.security import JwtTokens, Principal
@@ -114,8 +114,8 @@ def test_expired_revocations_are_pruned_from_memory(session_factory):
 
 
 def test_purge_deletes_only_what_has_expired(session_factory):
-    from bayfin.identity import repository as repo
-    from bayfin.identity.models import LoginThrottle, Revocation
+    from bayfin.identity.core import repository as repo
+    from bayfin.identity.core.models import LoginThrottle, Revocation
 
     now = utcnow()
     with session_factory() as s:
@@ -169,7 +169,7 @@ def test_the_next_key_is_published_before_it_signs_and_takes_over_at_its_time(pa
     assert after[next_kid]["retired_at"] == after[queued]["activates_at"]
     # Once its time comes (seven minutes on), every process signs with it on its own.
     with session_factory() as s:
-        from bayfin.identity.models import SigningKey
+        from bayfin.identity.core.models import SigningKey
 
         for row in s.query(SigningKey).all():
             for field in ("created_at", "activates_at", "retired_at", "expires_at"):

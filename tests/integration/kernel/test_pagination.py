@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bayfin.identity.models import Organization
+from bayfin.identity.core.models import Organization
 from bayfin.kernel.pagination import CursorCodec, PageRequest, keyset, split
 
 CODEC = CursorCodec(b"integration-test-secret-0123456789")

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from bayfin.identity import IDENTITY
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import Principal
 
 
 def test_the_identity_module_offers_the_voiceprint_factor(platform: Platform) -> None:
-    assert "voiceprint" in platform.extensions["identity"].authenticator.factors.kinds
+    assert "voiceprint" in platform.service(IDENTITY).authenticator.factors.kinds
 
 
 def test_a_step_up_token_answers_the_factor_once_and_only_for_its_user(platform: Platform) -> None:
-    factor = platform.extensions["identity"].authenticator.factors.get("voiceprint")
+    factor = platform.service(IDENTITY).authenticator.factors.get("voiceprint")
     row = SimpleNamespace(user_id="usr-1", last_used_step=None)
     stepped = platform.tokens.issue(Principal(subject="usr-1", acr="voiceprint"))
     plain = platform.tokens.issue(Principal(subject="usr-1", acr="pwd"))

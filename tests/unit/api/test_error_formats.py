@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bayfin.api.problems import ErrorFormatMiddleware, install_problem_handlers
-from bayfin.identity.scim_schema import SCIM_JSON, scim_error
+from bayfin.identity.scim.schema import SCIM_JSON, scim_error
 from bayfin.kernel.errors import Conflict
 
 

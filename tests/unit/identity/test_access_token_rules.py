@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bayfin.identity.models import App
-from bayfin.identity.oauth_models import OAuthClient
-from bayfin.identity.service import hash_client_secret
+from bayfin.identity.core.models import App
+from bayfin.identity.core.service import hash_client_secret
+from bayfin.identity.oidc.oauth_models import OAuthClient
 from bayfin.kernel.errors import Unauthenticated
 from bayfin.kernel.security import check_access_token, default_audience
 

@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from bayfin.identity.domain import (
+from bayfin.identity.core.domain import (
     ACCOUNT_LOCKOUT,
     acr_satisfies,
     app_allowed_scope,
@@ -8,7 +8,7 @@ from bayfin.identity.domain import (
     safe_return_path,
     user_granted_scope,
 )
-from bayfin.identity.passwords import Argon2Parameters, Passwords, check_password_policy
+from bayfin.identity.core.passwords import Argon2Parameters, Passwords, check_password_policy
 
 
 def test_the_first_four_failures_do_not_lock_then_the_lock_doubles_up_to_a_cap():
@@ -56,14 +56,14 @@ def test_weak_passwords_are_named():
 
 
 def test_lock_deadlines_compare_in_utc():
-    from bayfin.identity.domain import is_locked
+    from bayfin.identity.core.domain import is_locked
 
     now = datetime(2026, 1, 1, tzinfo=UTC)
     assert is_locked(now + timedelta(seconds=1), now) and not is_locked(now, now)
 
 
 def test_failures_older_than_an_hour_are_forgotten():
-    from bayfin.identity.domain import failures_after_miss
+    from bayfin.identity.core.domain import failures_after_miss
 
     now = datetime(2026, 1, 1, 12, tzinfo=UTC)
     assert failures_after_miss(4, now - timedelta(minutes=5), now) == 5
@@ -72,7 +72,7 @@ def test_failures_older_than_an_hour_are_forgotten():
 
 
 def test_only_https_or_loopback_http_redirect_uris_can_be_registered():
-    from bayfin.identity.domain import acceptable_redirect_uri
+    from bayfin.identity.core.domain import acceptable_redirect_uri
 
     for ok in ("https://app.example/cb", "http://127.0.0.1:8080/cb", "http://localhost/cb"):
         assert acceptable_redirect_uri(ok)

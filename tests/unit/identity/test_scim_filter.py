@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from scim2_models.path import LogicalExpr, ValuePath
 
-from bayfin.identity.scim_filter import InvalidFilter, compile_node, parse, plan
-from bayfin.identity.scim_groups import GROUP_ATTRS
-from bayfin.identity.scim_schema import GroupResource, UserResource
-from bayfin.identity.scim_service import USER_ATTRS
+from bayfin.identity.scim.filter import InvalidFilter, compile_node, parse, plan
+from bayfin.identity.scim.groups import GROUP_ATTRS
+from bayfin.identity.scim.schema import GroupResource, UserResource
+from bayfin.identity.scim.service import USER_ATTRS
 
 
 def _sql(condition) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from bayfin.identity.schemas import UserIn
+from bayfin.identity.core.schemas import UserIn
 from bayfin.kernel.fields import Line, Text
 
 

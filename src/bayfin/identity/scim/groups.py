@@ -9,13 +9,13 @@ from scim2_models import Context, PatchOp
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
-from bayfin.identity import repository as repo
-from bayfin.identity.models import Group, GroupMember, User
-from bayfin.identity.scim_filter import Attributes, Column, compile_node
-from bayfin.identity.scim_schema import GROUP_SCHEMA, GroupResource, list_response, scim_input
-from bayfin.identity.scim_service import Query, ScimService, render, select_page
-from bayfin.identity.scoping import AdminScope
-from bayfin.identity.service import Actor
+from bayfin.identity.core import repository as repo
+from bayfin.identity.core.models import Group, GroupMember, User
+from bayfin.identity.core.scoping import AdminScope
+from bayfin.identity.core.service import Actor
+from bayfin.identity.scim.filter import Attributes, Column, compile_node
+from bayfin.identity.scim.schema import GROUP_SCHEMA, GroupResource, list_response, scim_input
+from bayfin.identity.scim.service import Query, ScimService, render, select_page
 from bayfin.kernel.errors import BadRequest, Conflict, NotFound
 from bayfin.kernel.ids import new_id
 

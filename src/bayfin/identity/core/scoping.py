@@ -15,7 +15,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
-from bayfin.identity.models import Organization
+from bayfin.identity.core.models import Organization
 from bayfin.kernel.errors import Forbidden
 from bayfin.kernel.security import Principal
 

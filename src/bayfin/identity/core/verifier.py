@@ -22,9 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bayfin.identity.keys import DatabaseKeyStore
-from bayfin.identity.models import Revocation
-from bayfin.identity.notify import ChangeNotifier, LocalOnly
+from bayfin.identity.core.keys import DatabaseKeyStore
+from bayfin.identity.core.models import Revocation
+from bayfin.identity.core.notify import ChangeNotifier, LocalOnly
 from bayfin.kernel.clock import utcnow
 from bayfin.kernel.errors import Unauthenticated
 from bayfin.kernel.security import JwtTokens, Principal, check_access_token, principal_from_claims

@@ -7,7 +7,6 @@ state between requests.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -24,29 +23,32 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oidc.core import OpenIDCode, UserInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bayfin.identity import repository as repo
-from bayfin.identity.domain import app_allowed_scope, user_granted_scope
-from bayfin.identity.models import AuthorizationCode, Organization, RefreshToken, SsoSession
-from bayfin.identity.oauth_models import AuthUser, OAuthAccessToken, OAuthClient, OAuthCode, OAuthRefreshToken
-from bayfin.identity.verifier import record_revocation
+from bayfin.identity.core import repository as repo
+from bayfin.identity.core.domain import app_allowed_scope, user_granted_scope
+from bayfin.identity.core.hashing import sha256
+from bayfin.identity.core.models import AuthorizationCode, Organization, RefreshToken, SsoSession
+from bayfin.identity.core.verifier import record_revocation
+from bayfin.identity.oidc.oauth_models import (
+    AuthUser,
+    OAuthAccessToken,
+    OAuthClient,
+    OAuthCode,
+    OAuthRefreshToken,
+)
 from bayfin.kernel.errors import BadRequest, Unauthenticated
 from bayfin.kernel.ids import new_id
 from bayfin.kernel.security import Principal
 
 if TYPE_CHECKING:
-    from bayfin.identity.wiring import Identity
+    from bayfin.identity.core.services import Identity
 
 CODE_TTL = timedelta(minutes=5)
 REFRESH_TTL = timedelta(days=7)
 ID_TOKEN_TTL = 3600
 CLIENT_AUTH = ["client_secret_basic", "client_secret_post", "none"]
-
-
-def sha256(value: str) -> str:
-    """Hex SHA-256 of a secret we store only as a hash (codes, refresh tokens, cookies)."""
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 @dataclass
@@ -58,6 +60,15 @@ class HttpInput:
     headers: dict[str, str]
     query: list[tuple[str, str]]
     form: list[tuple[str, str]] = field(default_factory=list)
+
+
+def http_input(request: Request, form: list[tuple[str, str]],
+               query: list[tuple[str, str]] | None = None) -> HttpInput:
+    """What Authlib needs of this request."""
+    return HttpInput(method=request.method, path=request.url.path,
+                     headers={k.title(): v for k, v in request.headers.items()},
+                     query=list(request.query_params.multi_items()) if query is None else query,
+                     form=form)
 
 
 class _Payload(OAuth2Payload):  # type: ignore[misc]
@@ -433,7 +444,7 @@ class BayfinAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def schedule_revocation_refresh(self) -> None:
         """Refresh the in-process revocation list once this transaction commits."""
         if not self._refresh_scheduled:
-            from bayfin.identity.service import after_commit
+            from bayfin.identity.core.service import after_commit
 
             after_commit(self.session, self.ident.revocations.changed)
             self._refresh_scheduled = True

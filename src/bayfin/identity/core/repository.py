@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from bayfin.identity.models import (
+from bayfin.identity.core.models import (
     App,
     Consent,
     Group,
@@ -22,7 +22,7 @@ from bayfin.identity.models import (
     SsoSession,
     User,
 )
-from bayfin.identity.scoping import AdminScope, require_scope
+from bayfin.identity.core.scoping import AdminScope, require_scope
 from bayfin.kernel.pagination import PageRequest, keyset
 
 
@@ -151,7 +151,7 @@ def revoke_refresh_tokens(session: Session, now: datetime, *, user_id: str | Non
 
 def expire_authorization_codes(session: Session, now: datetime, client_id: str) -> None:
     """Make an app's outstanding authorization codes unusable (they expire now)."""
-    from bayfin.identity.models import AuthorizationCode
+    from bayfin.identity.core.models import AuthorizationCode
 
     session.execute(update(AuthorizationCode).where(
         AuthorizationCode.client_id == client_id, AuthorizationCode.expires_at > now)
@@ -213,7 +213,7 @@ def purge_expired(session: Session, now: datetime, forget_failures_before: datet
     signing keys past their grace (their private halves), and stale lock-out rows."""
     from sqlalchemy import delete
 
-    from bayfin.identity.models import AuthorizationCode, LoginThrottle, Revocation, SigningKey
+    from bayfin.identity.core.models import AuthorizationCode, LoginThrottle, Revocation, SigningKey
 
     counts: dict[str, int] = {}
     for name, stmt in (

@@ -14,10 +14,10 @@ from fastapi import APIRouter, Depends, Request
 from bayfin.api.deps import AUTH_ERRORS, Session, require
 from bayfin.api.pagination import Paging
 from bayfin.api.problems import problem_schema
-from bayfin.identity import repository as repo
-from bayfin.identity.domain import FACTOR_ENROLMENT_MAX_AUTH_AGE
-from bayfin.identity.invitations import Invitations
-from bayfin.identity.schemas import (
+from bayfin.identity.core import repository as repo
+from bayfin.identity.core.domain import FACTOR_ENROLMENT_MAX_AUTH_AGE
+from bayfin.identity.core.invitations import Invitations
+from bayfin.identity.core.schemas import (
     AppIn,
     AppOut,
     AppPatch,
@@ -37,9 +37,9 @@ from bayfin.identity.schemas import (
     UserOut,
     UserPatch,
 )
-from bayfin.identity.scoping import is_platform_admin, scope_of
-from bayfin.identity.service import Actor, after_commit
-from bayfin.identity.web import identity_of
+from bayfin.identity.core.scoping import is_platform_admin, scope_of
+from bayfin.identity.core.service import Actor, after_commit
+from bayfin.identity.core.web import identity_of
 from bayfin.kernel.errors import Forbidden, NotFound
 from bayfin.kernel.pagination import Page
 from bayfin.kernel.security import Principal

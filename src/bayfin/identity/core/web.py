@@ -1,4 +1,4 @@
-"""Shared helpers of the browser-facing endpoints: templates, CSRF, cookies, Authlib input."""
+"""Shared helpers of the browser-facing endpoints: templates, CSRF, cookies."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from bayfin.identity.i18n import pick_language, texts
-from bayfin.identity.oauth import HttpInput
-from bayfin.identity.wiring import Identity
+from bayfin.identity.core.i18n import pick_language, texts
+from bayfin.identity.core.services import IDENTITY, Identity
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 SSO_COOKIE = "bayfin_sso"
@@ -23,7 +22,7 @@ COOKIE_PATH = "/oauth2"
 
 def identity_of(request: Request) -> Identity:
     """The identity services of the running platform."""
-    ident: Identity = request.app.state.platform.extensions["identity"]
+    ident: Identity = request.app.state.platform.service(IDENTITY)
     return ident
 
 
@@ -33,15 +32,6 @@ async def form_pairs(request: Request) -> list[tuple[str, str]]:
         return []
     form = await request.form()
     return [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
-
-
-def http_input(request: Request, form: list[tuple[str, str]],
-               query: list[tuple[str, str]] | None = None) -> HttpInput:
-    """What Authlib needs of this request."""
-    return HttpInput(method=request.method, path=request.url.path,
-                     headers={k.title(): v for k, v in request.headers.items()},
-                     query=list(request.query_params.multi_items()) if query is None else query,
-                     form=form)
 
 
 def client_address(request: Request) -> str:

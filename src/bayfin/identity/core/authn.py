@@ -9,18 +9,18 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bayfin.identity import repository as repo
-from bayfin.identity.domain import (
+from bayfin.identity.core import repository as repo
+from bayfin.identity.core.domain import (
     ACCOUNT_LOCKOUT,
     ADDRESS_LOCKOUT,
     LockoutPolicy,
     failures_after_miss,
     is_locked,
 )
-from bayfin.identity.factors import FactorRegistry
-from bayfin.identity.models import LoginThrottle, MfaFactor, SsoSession, User
-from bayfin.identity.oauth import sha256
-from bayfin.identity.passwords import Passwords
+from bayfin.identity.core.factors import FactorRegistry
+from bayfin.identity.core.hashing import sha256
+from bayfin.identity.core.models import LoginThrottle, MfaFactor, SsoSession, User
+from bayfin.identity.core.passwords import Passwords
 from bayfin.kernel.audit import AuditLog
 from bayfin.kernel.clock import Clock
 from bayfin.kernel.errors import Conflict, NotFound, ValidationFailed

@@ -7,7 +7,7 @@ from typing import Protocol
 
 import pyotp
 
-from bayfin.identity.models import MfaFactor
+from bayfin.identity.core.models import MfaFactor
 
 
 class Factor(Protocol):

@@ -19,8 +19,8 @@ from scim2_models import Context, PatchOp, ResponseParameters
 from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
-from bayfin.identity import repository as repo
-from bayfin.identity.models import (
+from bayfin.identity.core import repository as repo
+from bayfin.identity.core.models import (
     AuthorizationCode,
     Consent,
     GroupMember,
@@ -32,8 +32,10 @@ from bayfin.identity.models import (
     SsoSession,
     User,
 )
-from bayfin.identity.scim_filter import Attributes, Column, matcher, parse, plan
-from bayfin.identity.scim_schema import (
+from bayfin.identity.core.scoping import AdminScope
+from bayfin.identity.core.service import Actor, IdentityService
+from bayfin.identity.scim.filter import Attributes, Column, matcher, parse, plan
+from bayfin.identity.scim.schema import (
     ENTERPRISE,
     MAX_RESULTS,
     USER_SCHEMA,
@@ -41,8 +43,6 @@ from bayfin.identity.scim_schema import (
     list_response,
     scim_input,
 )
-from bayfin.identity.scoping import AdminScope
-from bayfin.identity.service import Actor, IdentityService
 from bayfin.kernel.errors import BadRequest, Conflict, NotFound
 
 #: Rows a filter naming attributes outside the columns may scan before the caller must narrow it.

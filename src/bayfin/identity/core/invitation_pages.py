@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session as OrmSession
 from starlette.responses import Response
 
 from bayfin.api.deps import Session
-from bayfin.identity.invitations import InvitationRefused, Invitations
-from bayfin.identity.models import User
-from bayfin.identity.web import client_address, csrf_ok, form_pairs, identity_of, language, message, page
+from bayfin.identity.core.invitations import InvitationRefused, Invitations
+from bayfin.identity.core.models import User
+from bayfin.identity.core.web import client_address, csrf_ok, form_pairs, identity_of, language, message, page
 from bayfin.kernel.errors import ValidationFailed
 
 router = APIRouter(prefix="/oauth2", tags=["identity: sign-in pages"], include_in_schema=False)
@@ -52,7 +52,7 @@ def set_password(request: Request, session: Session, form: Form) -> Response:
     token = fields.get("token", "")
     if not csrf_ok(request, ident, fields):
         return message(request, ident, lang, "error_title", "csrf", status=403)
-    from bayfin.identity.i18n import texts
+    from bayfin.identity.core.i18n import texts
 
     t = texts(lang)
     if fields.get("password", "") != fields.get("password2", ""):

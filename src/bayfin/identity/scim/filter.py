@@ -28,7 +28,7 @@ from scim2_models.path import (
 )
 from sqlalchemy import ColumnElement, and_, false, func, not_, or_, true
 
-from bayfin.identity.scim_schema import (
+from bayfin.identity.scim.schema import (
     ENTERPRISE,
     GROUP_SCHEMA,
     USER_SCHEMA,

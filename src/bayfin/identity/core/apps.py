@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bayfin.identity import repository as repo
-from bayfin.identity.domain import acceptable_redirect_uri
-from bayfin.identity.models import App
-from bayfin.identity.service import Actor, IdentityService, after_commit, hash_client_secret
-from bayfin.identity.verifier import record_revocation
+from bayfin.identity.core import repository as repo
+from bayfin.identity.core.domain import acceptable_redirect_uri
+from bayfin.identity.core.models import App
+from bayfin.identity.core.service import Actor, IdentityService, after_commit, hash_client_secret
+from bayfin.identity.core.verifier import record_revocation
 from bayfin.kernel.errors import NotFound, ValidationFailed
 
 #: How long a rotated-out client secret keeps working unless the caller says otherwise.

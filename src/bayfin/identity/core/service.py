@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from bayfin.identity import repository as repo
-from bayfin.identity.domain import CLIENT_TYPES, GRANT_TYPES, ORG_TYPES, acceptable_redirect_uri
-from bayfin.identity.models import App, Organization, Role, RoleAssignment, SsoSession, User
-from bayfin.identity.passwords import Passwords, check_password_policy
-from bayfin.identity.scoping import RESERVED_ROLES, AdminScope, require_scope
-from bayfin.identity.verifier import RevocationList, record_revocation
+from bayfin.identity.core import repository as repo
+from bayfin.identity.core.domain import CLIENT_TYPES, GRANT_TYPES, ORG_TYPES, acceptable_redirect_uri
+from bayfin.identity.core.models import App, Organization, Role, RoleAssignment, SsoSession, User
+from bayfin.identity.core.passwords import Passwords, check_password_policy
+from bayfin.identity.core.scoping import RESERVED_ROLES, AdminScope, require_scope
+from bayfin.identity.core.verifier import RevocationList, record_revocation
 from bayfin.kernel.audit import AuditLog
 from bayfin.kernel.clock import Clock
 from bayfin.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed

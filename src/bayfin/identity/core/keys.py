@@ -15,8 +15,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bayfin.identity.models import SigningKey
-from bayfin.identity.notify import ChangeNotifier, LocalOnly
+from bayfin.identity.core.models import SigningKey
+from bayfin.identity.core.notify import ChangeNotifier, LocalOnly
 from bayfin.kernel.clock import utcnow
 from bayfin.kernel.ids import new_id
 from bayfin.kernel.security import KeyStore

@@ -15,24 +15,23 @@ from sqlalchemy import select
 from starlette.responses import RedirectResponse, Response
 
 from bayfin.api.deps import Session
-from bayfin.identity import repository as repo
-from bayfin.identity.authn import LoginRefused
-from bayfin.identity.domain import acr_satisfies, safe_return_path, split_scope
-from bayfin.identity.models import Consent, SsoSession
-from bayfin.identity.oauth import BayfinAuthorizationServer
-from bayfin.identity.oauth_models import AuthUser
-from bayfin.identity.web import (
+from bayfin.identity.core import repository as repo
+from bayfin.identity.core.authn import LoginRefused
+from bayfin.identity.core.domain import acr_satisfies, safe_return_path, split_scope
+from bayfin.identity.core.models import Consent, SsoSession
+from bayfin.identity.core.web import (
     COOKIE_PATH,
     SSO_COOKIE,
     client_address,
     csrf_ok,
     form_pairs,
-    http_input,
     identity_of,
     language,
     message,
     page,
 )
+from bayfin.identity.oidc.oauth import BayfinAuthorizationServer, http_input
+from bayfin.identity.oidc.oauth_models import AuthUser
 
 router = APIRouter(prefix="/oauth2", tags=["identity: sign-in pages"], include_in_schema=False)
 Form = Annotated[list[tuple[str, str]], Depends(form_pairs)]
@@ -154,7 +153,7 @@ def login(request: Request, session: Session, form: Form) -> Response:
         user = ident.authenticator.authenticate(session, fields.get("username", ""),
                                                 fields.get("password", ""), client_address(request))
     except LoginRefused as refused:
-        from bayfin.identity.i18n import texts
+        from bayfin.identity.core.i18n import texts
 
         t = texts(lang)
         if refused.locked_for is not None:
@@ -204,7 +203,7 @@ def mfa(request: Request, session: Session, form: Form) -> Response:
         return _redirect("/oauth2/login?" + urlencode({"next": next_url}))
     if not ident.authenticator.check_factor(session, sso, fields.get("factor", "totp"),
                                             fields.get("code", "")):
-        from bayfin.identity.i18n import texts
+        from bayfin.identity.core.i18n import texts
 
         return page(request, ident, "mfa.html", lang, 401, next=next_url,
                     error=texts(lang)["bad_code"])
@@ -274,6 +273,6 @@ def logout(request: Request, session: Session, form: Form) -> Response:
 
 def texts_button(lang: str) -> str:
     """The sign-out button label."""
-    from bayfin.identity.i18n import texts
+    from bayfin.identity.core.i18n import texts
 
     return texts(lang)["logout_button"]

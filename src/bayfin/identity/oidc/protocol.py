@@ -11,10 +11,11 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse, Response
 
 from bayfin.api.deps import AUTH_ERRORS, Session, require
-from bayfin.identity import repository as repo
-from bayfin.identity.keys import JWKS_MAX_AGE
-from bayfin.identity.oauth import BayfinAuthorizationServer
-from bayfin.identity.protocol_schemas import (
+from bayfin.identity.core import repository as repo
+from bayfin.identity.core.keys import JWKS_MAX_AGE
+from bayfin.identity.core.web import form_pairs, identity_of
+from bayfin.identity.oidc.oauth import BayfinAuthorizationServer, http_input
+from bayfin.identity.oidc.protocol_schemas import (
     IntrospectionAnswer,
     JwksDocument,
     ProviderMetadata,
@@ -22,7 +23,6 @@ from bayfin.identity.protocol_schemas import (
     TokenAnswer,
     UserinfoClaims,
 )
-from bayfin.identity.web import form_pairs, http_input, identity_of
 from bayfin.kernel.security import Principal
 
 router = APIRouter(tags=["identity: OpenID Connect"])

@@ -15,8 +15,11 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from bayfin.api.deps import AUTH_ERRORS, Session, require
-from bayfin.identity.scim_groups import ScimGroups
-from bayfin.identity.scim_openapi import (
+from bayfin.identity.core.scoping import scope_of
+from bayfin.identity.core.service import Actor
+from bayfin.identity.core.web import identity_of
+from bayfin.identity.scim.groups import ScimGroups
+from bayfin.identity.scim.openapi import (
     ScimGroup,
     ScimGroupList,
     ScimJSONResponse,
@@ -29,7 +32,7 @@ from bayfin.identity.scim_openapi import (
     ScimUser,
     ScimUserList,
 )
-from bayfin.identity.scim_schema import (
+from bayfin.identity.scim.schema import (
     RESOURCE_TYPES,
     SCHEMAS,
     SCIM_JSON,
@@ -38,11 +41,8 @@ from bayfin.identity.scim_schema import (
     list_response,
     service_provider_config,
 )
-from bayfin.identity.scim_service import Query as ScimQuery
-from bayfin.identity.scim_service import ScimService, paging
-from bayfin.identity.scoping import scope_of
-from bayfin.identity.service import Actor
-from bayfin.identity.web import identity_of
+from bayfin.identity.scim.service import Query as ScimQuery
+from bayfin.identity.scim.service import ScimService, paging
 from bayfin.kernel.errors import BadRequest
 from bayfin.kernel.security import Principal
 

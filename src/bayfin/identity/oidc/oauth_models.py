@@ -9,9 +9,9 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
 
-from bayfin.identity.domain import app_allowed_scope, redirect_uri_matches
-from bayfin.identity.models import App, AuthorizationCode, RefreshToken, User
-from bayfin.identity.service import client_secret_matches
+from bayfin.identity.core.domain import app_allowed_scope, redirect_uri_matches
+from bayfin.identity.core.models import App, AuthorizationCode, RefreshToken, User
+from bayfin.identity.core.service import client_secret_matches
 from bayfin.kernel.clock import utcnow
 
 

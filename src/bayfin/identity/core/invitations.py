@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
-from bayfin.identity.models import Invitation, User
-from bayfin.identity.service import Actor, IdentityService
+from bayfin.identity.core.models import Invitation, User
+from bayfin.identity.core.service import Actor, IdentityService
 from bayfin.kernel.errors import AppError, Forbidden
 
 INVITATION_TTL = timedelta(hours=72)

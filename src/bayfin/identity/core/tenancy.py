@@ -8,7 +8,7 @@ import time
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bayfin.identity.models import Organization
+from bayfin.identity.core.models import Organization
 
 _MAX_DEPTH = 8  # branches of branches: deeper trees are a data error, not a reason to loop
 
