@@ -103,13 +103,23 @@ class Health(BaseModel):
     version: str
 
 
+#: Sub-packages whose operation ids keep the singular room name they had as ``<room>_endpoints.py``.
+_ROOM_NAMES = {"cases": "case"}
+
+
 def operation_id(route: APIRoute) -> str:
     """``module_action`` (e.g. ``consent_list_consents``): the module owning the endpoint, then its
     function name, in place of FastAPI's ``name_path_method`` default."""
     parts = route.endpoint.__module__.split(".")
     module = parts[1] if len(parts) > 1 and parts[0] == "bayfin" else "ops"
-    # A module's second router file (``scim_endpoints``) names its own operations apart.
-    room = parts[-1].removesuffix("_endpoints") if parts[-1].endswith("_endpoints") else None
+    # A module's second router file (``model_endpoints``, or ``endpoints`` in a sub-package such as
+    # ``identity/scim``) names its own operations apart; the names stay those from before the rooms.
+    if parts[-1].endswith("_endpoints"):
+        room: str | None = parts[-1].removesuffix("_endpoints")
+    elif parts[-1] == "endpoints" and len(parts) > 3:
+        room = _ROOM_NAMES.get(parts[-2], parts[-2])
+    else:
+        room = None
     return f"{module}_{room}_{route.name}" if room else f"{module}_{route.name}"
 
 
