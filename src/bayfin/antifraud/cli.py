@@ -328,7 +328,7 @@ def lists_show(
     kind: str = typer.Option(None, help="Only block, allow or watch."), as_json: bool = JsonOption
 ) -> None:
     """The unexpired list entries."""
-    from bayfin.antifraud.decisions import repository
+    from bayfin.antifraud.lists import repository as list_store
 
     with open_platform() as platform, platform.unit_of_work() as uow:
         rows = [
@@ -342,7 +342,7 @@ def lists_show(
                 "institution_id": e.institution_id,
                 "shared": e.shared,
             }
-            for e in repository.active_list_entries(uow.session, datetime.now(UTC), TenantScope.system("cli"),
+            for e in list_store.active_list_entries(uow.session, datetime.now(UTC), TenantScope.system("cli"),
                                                     kind)
         ]
     emit(rows, as_json=as_json, title="list entries")

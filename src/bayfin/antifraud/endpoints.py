@@ -12,6 +12,7 @@ from bayfin.antifraud.decisions import repository
 from bayfin.antifraud.engine.engine import Decision
 from bayfin.antifraud.engine.events import FraudEvent
 from bayfin.antifraud.engine.ruleset import RuleSet
+from bayfin.antifraud.lists import repository as list_store
 from bayfin.antifraud.schemas import (
     DecisionOut,
     ListEntryIn,
@@ -128,7 +129,7 @@ def list_entries(principal: ListKeeper, scope: Tenant, session: Session, pager: 
                  kind: Literal["block", "allow", "watch"] | None = None) -> Page[ListEntryOut]:
     """The unexpired entries of your institution's lists and the consortium's shared entries, newest
     first."""
-    rows = repository.active_list_entries(session, datetime.now(UTC), scope, kind, page=pager.page_request)
+    rows = list_store.active_list_entries(session, datetime.now(UTC), scope, kind, page=pager.page_request)
     return pager.page(rows, lambda r: (r.id,), lambda r: _entry_out(r, scope))
 
 

@@ -30,6 +30,7 @@ from bayfin.antifraud.engine.ruleset import RuleRegistry, RuleSet, load_ruleset
 from bayfin.antifraud.engine.state import InMemoryStateStore, StateStore
 from bayfin.antifraud.learning.model import ModelRegistry
 from bayfin.antifraud.learning.shadow import ModelWatcher
+from bayfin.antifraud.lists import repository as list_store
 from bayfin.antifraud.models import FraudListEntry
 from bayfin.antifraud.settings import FraudSettings
 from bayfin.kernel.errors import Forbidden, NotFound, ValidationFailed
@@ -146,9 +147,9 @@ class FraudService:
         if session is None:
             assert self._session_factory is not None
             with self._session_factory() as own:
-                rows = repository.active_list_entries(own, now, ENGINE_SCOPE)
+                rows = list_store.active_list_entries(own, now, ENGINE_SCOPE)
         else:
-            rows = repository.active_list_entries(session, now, ENGINE_SCOPE)
+            rows = list_store.active_list_entries(session, now, ENGINE_SCOPE)
         self.engine.lists.replace(_entry(r) for r in rows)
         return len(rows)
 
@@ -161,7 +162,7 @@ class FraudService:
         now = datetime.now(UTC)
         if expires_at is not None and expires_at <= now:
             raise ValidationFailed("expires_at is in the past")
-        entry = repository.add_list_entry(session, FraudListEntry(
+        entry = list_store.add_list_entry(session, FraudListEntry(
             kind=kind, entity_type=entity_type, value=value, reason=reason, created_at=now,
             created_by=scope.actor, expires_at=expires_at, institution_id=scope.owner,
             shared=shared or scope.owner is None))
@@ -170,12 +171,12 @@ class FraudService:
 
     def remove_list_entry(self, session: Session, scope: TenantScope, entry_id: int) -> FraudListEntry:
         """Take an entry off its list: only its owner may (another bank's shared entry is read-only)."""
-        entry = repository.get_list_entry(session, entry_id, scope)  # its own, or a shared one
+        entry = list_store.get_list_entry(session, entry_id, scope)  # its own, or a shared one
         if entry is None:
             raise NotFound(f"no list entry {entry_id}")
         if not scope.may_change(entry.institution_id):
             raise Forbidden("a shared list entry is removed only by the institution that made it")
-        repository.delete_list_entry(session, entry)
+        list_store.delete_list_entry(session, entry)
         self.engine.lists.remove(entry.kind, entry.entity_type, entry.value, entry.institution_id, entry.id)
         return entry
 

@@ -4,6 +4,7 @@ from bayfin.antifraud.decisions import repository
 from bayfin.antifraud.decisions.service import DecisionWriter, decision_row
 from bayfin.antifraud.engine.engine import DecisionEngine
 from bayfin.antifraud.engine.ruleset import RuleRegistry, load_ruleset
+from bayfin.antifraud.lists import repository as list_store
 from bayfin.antifraud.service import FraudService
 from bayfin.antifraud.settings import FraudSettings
 from bayfin.kernel.security import Principal
@@ -74,7 +75,7 @@ def test_list_entries_survive_in_the_database_and_expire(session_factory):
     assert blocked.outcome.name == "BLOCK"
     with session_factory() as session:
         later = datetime.now(UTC) + timedelta(hours=2)
-        entries = repository.active_list_entries(session, later, TenantScope.system("t"))
+        entries = list_store.active_list_entries(session, later, TenantScope.system("t"))
         assert [e.value for e in entries] == ["dev-9"]
 
 

@@ -8,12 +8,13 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bayfin.antifraud.decisions.repository import EventKey
 from bayfin.antifraud.models import FraudCase, FraudCaseEntry, FraudDecisionRecord
 from bayfin.kernel.pagination import PageRequest, keyset
 from bayfin.kernel.tenancy import TenantScope, owned_by
 
-__all__ = ["add_case", "add_entry", "closed_cases", "count_open", "find_case", "get_case", "history",
-           "queue", "scoped_cases", "unopened_review_decisions"]
+__all__ = ["add_case", "add_entry", "case_outcomes", "closed_cases", "count_open", "find_case", "get_case",
+           "history", "queue", "scoped_cases", "unopened_review_decisions"]
 
 OPEN_STATUSES = ("open", "assigned", "escalated")
 
@@ -95,3 +96,16 @@ def count_open(session: Session) -> int:
     """Open, assigned and escalated cases waiting for a decision."""
     return int(session.scalar(select(func.count()).select_from(FraudCase)
                               .where(FraudCase.status.in_(OPEN_STATUSES))) or 0)
+
+
+def case_outcomes(session: Session, events: Sequence[EventKey], chunk: int = 1_000) -> dict[EventKey, int]:
+    """Analyst outcomes of these events' closed cases: 1 = confirmed fraud, 0 = released (each event's
+    own institution's case: another bank's case under the same event id is not its label)."""
+    found: dict[EventKey, int] = {}
+    for start in range(0, len(events), chunk):
+        part = set(events[start:start + chunk])
+        stmt = select(FraudCase.institution_id, FraudCase.event_id, FraudCase.status).where(
+            FraudCase.event_id.in_(sorted({e for _i, e in part})),
+            FraudCase.status.in_(("released", "confirmed")))
+        found.update({(i, e): int(s == "confirmed") for i, e, s in session.execute(stmt) if (i, e) in part})
+    return found

@@ -1,4 +1,4 @@
-"""Every query of the anti-fraud module."""
+"""Every query of the recorded decisions."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, case, func, insert, or_, select
+from sqlalchemy import Select, Table, case, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bayfin.antifraud.models import FraudCase, FraudDecisionRecord, FraudListEntry
-from bayfin.kernel.pagination import PageRequest, keyset
+from bayfin.antifraud.models import FraudDecisionRecord
 from bayfin.kernel.tenancy import TenantScope, owned_by
 
 GROUPS = {"typology": FraudDecisionRecord.primary_typology, "channel": FraudDecisionRecord.channel,
@@ -96,40 +95,6 @@ def count_decisions(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(FraudDecisionRecord)) or 0)
 
 
-def add_list_entry(session: Session, entry: FraudListEntry) -> FraudListEntry:
-    """Store a list entry."""
-    session.add(entry)
-    session.flush()
-    return entry
-
-
-def get_list_entry(session: Session, entry_id: int, scope: TenantScope) -> FraudListEntry | None:
-    """One list entry by id, if the scope reaches it (its own, or another bank's shared entry)."""
-    return session.scalars(select(FraudListEntry).where(
-        FraudListEntry.id == entry_id,
-        scope.readable_or_shared(FraudListEntry.institution_id, FraudListEntry.shared))).first()
-
-
-def delete_list_entry(session: Session, entry: FraudListEntry) -> None:
-    """Remove a list entry."""
-    session.delete(entry)
-    session.flush()
-
-
-def active_list_entries(session: Session, now: datetime, scope: TenantScope, kind: str | None = None,
-                        page: PageRequest | None = None) -> list[FraudListEntry]:
-    """Unexpired entries the scope reaches (its own and the consortium's shared ones), newest first;
-    one page (one row beyond) when asked."""
-    unexpired = or_(FraudListEntry.expires_at.is_(None), FraudListEntry.expires_at > now)
-    stmt = select(FraudListEntry).where(unexpired, scope.readable_or_shared(FraudListEntry.institution_id,
-                                                                             FraudListEntry.shared))
-    if kind is not None:
-        stmt = stmt.where(FraudListEntry.kind == kind)
-    if page is not None:
-        return list(session.scalars(keyset(stmt, [FraudListEntry.id], page, descending=True)))
-    return list(session.scalars(stmt.order_by(FraudListEntry.id.desc())))
-
-
 #: An event as the records know it: (institution, event id); an event id is unique per institution.
 EventKey = tuple[str | None, str]
 
@@ -144,16 +109,3 @@ def scored_decisions(session: Session, *, since: datetime | None, scope: TenantS
     stmt = stmt.where(scope.readable(d.institution_id))
     rows = session.execute(stmt.order_by(d.decided_at.desc(), d.id.desc()).limit(limit))
     return [((i, e), o, dict(details or {})) for i, e, o, details in rows]
-
-
-def case_outcomes(session: Session, events: Sequence[EventKey], chunk: int = 1_000) -> dict[EventKey, int]:
-    """Analyst outcomes of these events' closed cases: 1 = confirmed fraud, 0 = released (each event's
-    own institution's case: another bank's case under the same event id is not its label)."""
-    found: dict[EventKey, int] = {}
-    for start in range(0, len(events), chunk):
-        part = set(events[start:start + chunk])
-        stmt = select(FraudCase.institution_id, FraudCase.event_id, FraudCase.status).where(
-            FraudCase.event_id.in_(sorted({e for _i, e in part})),
-            FraudCase.status.in_(("released", "confirmed")))
-        found.update({(i, e): int(s == "confirmed") for i, e, s in session.execute(stmt) if (i, e) in part})
-    return found

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session
 
+from bayfin.antifraud.cases import repository as cases_repository
 from bayfin.antifraud.decisions import repository
 from bayfin.antifraud.engine.engine import DecisionEngine
 from bayfin.antifraud.engine.ruleset import Outcome
@@ -112,7 +113,7 @@ def shadow_report(session: Session, *, scope: TenantScope, since: datetime | Non
         decision_changes=dict(sorted(changes.items())),
         flagged={"live": sum(1 for _e, o, _s, _m in rows if Outcome[o] >= Outcome.REVIEW),
                  "shadow": sum(1 for _e, _o, s, _m in rows if Outcome[s["outcome"]] >= Outcome.REVIEW)})
-    labels = repository.case_outcomes(session, [e for e, *_rest in rows])
+    labels = cases_repository.case_outcomes(session, [e for e, *_rest in rows])
     index = [i for i, (e, *_rest) in enumerate(rows) if e in labels]
     y = np.array([labels[rows[i][0]] for i in index], dtype=np.int8)
     lp, sp = live_p[index], shadow_p[index]
