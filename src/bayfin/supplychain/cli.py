@@ -45,7 +45,6 @@ def generate(
 ) -> None:
     """Add the graph deliveries (invoices, holdings, guarantees, contacts, transfers) to a region."""
     region = write_region_graph(out_dir, build_population(enterprises, seed), seed)
-    service.add_to_manifest(out_dir, region.entries)
     emit({"files": len(region.entries), "rows": sum(e["rows"] for e in region.entries)}, as_json=False)
 
 

@@ -17,8 +17,7 @@ def seed_demo(platform: Platform, workdir: Path, seed: int) -> dict[str, Any]:
     """Write (once) and ingest the graph deliveries of the demo region, then raise the signals."""
     manifest = orjson.loads((workdir / "manifest.json").read_bytes())
     if not (workdir / service.GRAPH_MANIFEST).is_file():
-        region = write_region_graph(workdir, build_population(int(manifest["enterprises"]), seed), seed)
-        service.add_to_manifest(workdir, region.entries)
+        write_region_graph(workdir, build_population(int(manifest["enterprises"]), seed), seed)
     cache = service.graph_cache(platform)
     with platform.unit_of_work() as uow:
         reports = service.ingest_directory(uow.session, workdir)

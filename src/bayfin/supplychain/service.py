@@ -15,7 +15,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import orjson
 from sqlalchemy.orm import Session
 
 from bayfin.creditdata import enterprise_record
@@ -194,10 +193,3 @@ def graph_last_month(graph: SupplyGraph) -> str:
         (m for _, _, link in graph.graphs[EdgeKind.invoice].weighted_edge_list() for m in link.months),
         default="",
     )
-
-
-def add_to_manifest(directory: Path, entries: list[dict[str, Any]]) -> None:
-    """Write the region's graph manifest (kept apart from the hub's, whose sources it does not know)."""
-    path = directory / GRAPH_MANIFEST
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(orjson.dumps({"files": entries}, option=orjson.OPT_INDENT_2))

@@ -25,6 +25,7 @@ import orjson
 
 from bayfin.simulation.creditdata import Population, Region, month_of
 from bayfin.simulation.creditdata.writers import Sheet, damage, write_csv, yuan_text
+from bayfin.supplychain import GRAPH_MANIFEST
 
 MONTHS = 24
 GRAPH_DIR = "graph"
@@ -314,7 +315,11 @@ def write_graph_deliveries(region: Region) -> dict[str, Any]:
 
 
 def write_region_graph(out_dir: Path, population: Population, seed: int, defect_rate: float = 0.03) -> Region:
-    """The graph deliveries of a region already generated in ``out_dir`` (same population and seed)."""
+    """The graph deliveries of a region already generated in ``out_dir`` (same population and seed), and
+    their manifest (kept apart from the hub's, whose sources it does not know), ready for the ingest."""
     region = Region(population=population, out_dir=out_dir, seed=seed, defect_rate=defect_rate)
     write_graph_deliveries(region)
+    manifest = out_dir / GRAPH_MANIFEST
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    manifest.write_bytes(orjson.dumps({"files": region.entries}, option=orjson.OPT_INDENT_2))
     return region
