@@ -8,8 +8,9 @@ the demo runs. Names resolve lazily so that importing the package stays cheap an
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bayfin.kernel.surface import lazy_surface
 
 if TYPE_CHECKING:
     from bayfin.creditdata.domain import (
@@ -82,10 +83,4 @@ __all__ = [
     "search_firms",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    """Resolve an exported name from the submodule that defines it (PEP 562)."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(module), name)
+__getattr__, __dir__ = lazy_surface(__name__, _EXPORTS)

@@ -19,8 +19,9 @@ generator lives in ``bayfin.simulation.sscard``). Other modules import only the 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bayfin.kernel.surface import lazy_surface
 
 if TYPE_CHECKING:
     from bayfin.sscard.accounts.cards import CardService, DepositOutcome, IssuedCard, SeedReport
@@ -128,10 +129,4 @@ __all__ = [
     "services",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    """Resolve an exported name on first use (PEP 562), so importing the package stays cheap."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'bayfin.sscard' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__, __dir__ = lazy_surface(__name__, _EXPORTS)

@@ -7,8 +7,9 @@ interface, and the signed-message helpers the devices (and the simulator) speak.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bayfin.kernel.surface import lazy_surface
 
 if TYPE_CHECKING:
     from bayfin.terminals.ingest import IngestConnection, IngestWorker
@@ -47,9 +48,4 @@ __all__ = ["PROVISION_REQUEST", "TOPIC_ROOT", "IngestConnection", "IngestWorker"
            "encode_signed", "refusals", "site_map", "sites_with_status", "terminal_history",
            "terminal_rows"]
 
-
-def __getattr__(name: str) -> Any:
-    """Resolve a surface name on first use (keeps importing the package light and cycle-free)."""
-    if name not in _WHERE:
-        raise AttributeError(f"module 'bayfin.terminals' has no attribute {name!r}")
-    return getattr(importlib.import_module(_WHERE[name]), name)
+__getattr__, __dir__ = lazy_surface(__name__, _WHERE)
