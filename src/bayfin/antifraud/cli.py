@@ -256,7 +256,9 @@ def totals_command(
         raise typer.Exit(2)
     since = datetime.now(UTC) - timedelta(days=days) if days else None
     with open_platform() as platform, platform.unit_of_work() as uow:
-        rows = repository.totals(uow.session, by=by, since=since, until=None, scope=TenantScope.system("cli"))
+        totals = repository.totals(uow.session, by=by, since=since, until=None,
+                                   scope=TenantScope.system("cli"))
+    rows: list[dict[str, Any]] = [dict(r) for r in totals]
     if not as_json:
         rows = [
             {

@@ -313,3 +313,35 @@ class EnterpriseRecord(TypedDict):
     as_of: date | None
     registration: RecordRow | None
     domains: dict[str, list[RecordRow]]
+
+
+class FirmHit(TypedDict):
+    """A firm found by name or credit code, as its current registration names it."""
+
+    credit_code: str
+    name: str
+    city_code: str | None
+    industry_code: str | None
+    status: str | None
+
+
+class QuarantineView(TypedDict):
+    """A quarantined row: where it came from, why it was refused and its raw content."""
+
+    id: int
+    source: str
+    batch_id: str
+    row_number: int
+    reason: str
+    message: str
+    credit_code: str | None
+    raw: str
+
+
+class HubStatus(TypedDict):
+    """The hub's batches with their counts, the totals over every batch and quarantine by reason."""
+
+    totals: dict[str, int]
+    quarantine_by_reason: dict[str, int]
+    batches: list[dict[str, Any]]
+

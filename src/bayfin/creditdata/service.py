@@ -22,6 +22,8 @@ from bayfin.creditdata.domain import (
     RECORD_TYPES,
     BatchCounts,
     EnterpriseRecord,
+    HubStatus,
+    QuarantineView,
     Reason,
     RecordRow,
     credit_code_problem,
@@ -303,7 +305,7 @@ def _in_force(row: RecordRow, as_of: date | None) -> bool:
     return bool(row["as_of"] <= as_of and (row["replaced_on"] is None or row["replaced_on"] > as_of))
 
 
-def hub_status(session: Session, limit: int = 1000) -> dict[str, Any]:
+def hub_status(session: Session, limit: int = 1000) -> HubStatus:
     """Every batch's counts, totals and quarantine by reason."""
     batches = [_report(b, already=False).as_dict() for b in repo.list_batches(session, limit)]
     for b in batches:
@@ -315,7 +317,7 @@ def hub_status(session: Session, limit: int = 1000) -> dict[str, Any]:
     }
 
 
-def quarantine_rows(session: Session, **filters: Any) -> list[dict[str, Any]]:
+def quarantine_rows(session: Session, **filters: Any) -> list[QuarantineView]:
     """Quarantined rows as plain data (source, batch, row number, reason, message, raw content)."""
     return [
         {

@@ -14,7 +14,7 @@ from bayfin.kernel.surface import lazy_surface
 
 if TYPE_CHECKING:
     from bayfin.riskmonitor.domain import CATEGORIES, CATEGORY_LICENCE, LEVEL_RANK
-    from bayfin.riskmonitor.leads import lead_view, lead_views, portrait
+    from bayfin.riskmonitor.leads import LeadView, Portrait, ScoreView, lead_view, lead_views, portrait
     from bayfin.riskmonitor.repository import latest_scores
     from bayfin.riskmonitor.service import IngestReport, RiskMonitor
     from bayfin.riskmonitor.texts import benign_text, risky_text
@@ -27,6 +27,9 @@ _EXPORTS: dict[str, str] = {
     "CATEGORY_LICENCE": _DOMAIN,
     "LEVEL_RANK": _DOMAIN,
     "lead_view": "bayfin.riskmonitor.leads",
+    "LeadView": "bayfin.riskmonitor.leads",
+    "Portrait": "bayfin.riskmonitor.leads",
+    "ScoreView": "bayfin.riskmonitor.leads",
     "portrait": "bayfin.riskmonitor.leads",
     "latest_scores": "bayfin.riskmonitor.repository",
     "lead_views": "bayfin.riskmonitor.leads",
@@ -46,7 +49,10 @@ __all__ = [
     "RISK_MANIFEST",
     "RISK_MONITOR",
     "IngestReport",
+    "LeadView",
+    "Portrait",
     "RiskMonitor",
+    "ScoreView",
     "benign_text",
     "latest_scores",
     "lead_view",

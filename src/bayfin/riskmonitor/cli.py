@@ -162,11 +162,11 @@ def portrait(
     if as_json:
         print_json(result)
         return
-    current = result["current"] or {}
+    current = result["current"]
     emit(
-        {"credit_code": result["credit_code"], "score": current.get("score"), "level": current.get("level"),
-         "categories": current.get("categories"), "trend": result["trend_points"],
-         "estimates": current.get("estimates")},
+        {"credit_code": result["credit_code"], "score": current and current["score"],
+         "level": current and current["level"], "categories": current and current["categories"],
+         "trend": result["trend_points"], "estimates": current and current["estimates"]},
         as_json=False, title="portrait",
     )  # fmt: skip
     emit(
@@ -175,7 +175,7 @@ def portrait(
         title="tags",
         columns=["tag", "label", "method", "confidence", "source", "date", "snippet"],
     )
-    emit(current.get("explanation") or [], as_json=False, title="what moved the index")
+    emit((current and current["explanation"]) or [], as_json=False, title="what moved the index")
     emit(result["related_firms"], as_json=False, title="related firms")
     emit(result["leads"], as_json=False, title="leads", columns=["id", "status", "assignee", "score"])
 

@@ -5,7 +5,8 @@ Lead states: open → dispatched (to a district or agency) → investigating →
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date, datetime
+from typing import Any, TypedDict
 
 from sqlalchemy.orm import Session
 
@@ -15,6 +16,88 @@ from bayfin.kernel.errors import Conflict, NotFound
 from bayfin.riskmonitor import repository as repo
 from bayfin.riskmonitor.domain import LEVEL_RANK, TAGS
 from bayfin.riskmonitor.models import RiskEvidence, RiskLead, RiskScore
+
+
+class ScoreView(TypedDict):
+    """A stored risk-index score."""
+
+    scored_at: datetime
+    score: float
+    level: str
+    categories: list[Any]
+    dimensions: dict[str, Any]
+    explanation: list[Any]
+    estimates: dict[str, Any]
+    trigger: str
+
+
+class LeadView(TypedDict):
+    """A lead (线索) and its history."""
+
+    id: str
+    credit_code: str
+    status: str
+    assignee: str | None
+    score: float
+    categories: list[Any]
+    opened_at: datetime
+    closed_at: datetime | None
+    outcome_note: str | None
+    history: list[Any]
+
+
+class HistoryPoint(TypedDict):
+    """One point of a firm's index history."""
+
+    scored_at: datetime
+    score: float
+    level: str
+
+
+class TagView(TypedDict):
+    """A risk tag with the evidence behind it."""
+
+    tag: str
+    label: str
+    method: str
+    confidence: float
+    source: str
+    date: date
+    snippet: str
+    evidence_id: int | None
+
+
+class EvidenceView(TypedDict):
+    """A piece of evidence linked to the firm."""
+
+    id: int
+    source: str
+    date: date
+    reference: str
+    link: str
+
+
+class RelatedFirm(TypedDict):
+    """A firm related to the portrait's firm, with its latest level."""
+
+    credit_code: str
+    score: float | None
+    level: str
+
+
+class Portrait(TypedDict):
+    """An enterprise's risk portrait."""
+
+    credit_code: str
+    profile: dict[str, Any] | None
+    current: ScoreView | None
+    trend_points: float | None
+    history: list[HistoryPoint]
+    tags: list[TagView]
+    evidence: list[EvidenceView]
+    related_firms: list[RelatedFirm]
+    leads: list[LeadView]
+
 
 #: Allowed moves of a lead: from state → states it may go to.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -26,7 +109,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def score_view(score: RiskScore) -> dict[str, Any]:
+def score_view(score: RiskScore) -> ScoreView:
     """A stored score as plain data."""
     return {
         "scored_at": score.scored_at,
@@ -40,7 +123,7 @@ def score_view(score: RiskScore) -> dict[str, Any]:
     }
 
 
-def lead_view(lead: RiskLead) -> dict[str, Any]:
+def lead_view(lead: RiskLead) -> LeadView:
     """A lead as plain data."""
     return {
         "id": lead.id,
@@ -56,12 +139,12 @@ def lead_view(lead: RiskLead) -> dict[str, Any]:
     }
 
 
-def lead_views(session: Session, limit: int = 50) -> list[dict[str, Any]]:
+def lead_views(session: Session, limit: int = 50) -> list[LeadView]:
     """The newest leads (at most ``limit``) as plain data, for the console."""
     return [lead_view(lead) for lead in repo.leads(session)[:limit]]
 
 
-def portrait(session: Session, credit_code: str) -> dict[str, Any]:
+def portrait(session: Session, credit_code: str) -> Portrait:
     """The enterprise risk portrait: profile, tags with evidence, index history, related firms, leads."""
     code = credit_code.strip().upper()
     history = repo.score_history(session, code)

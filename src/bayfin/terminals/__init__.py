@@ -24,6 +24,11 @@ if TYPE_CHECKING:
         encode_signed,
     )
     from bayfin.terminals.views import (
+        QueuedAlarm,
+        RefusalRow,
+        SiteRow,
+        TerminalHistory,
+        TerminalRow,
         alarm_queue,
         refusals,
         site_map,
@@ -33,7 +38,10 @@ if TYPE_CHECKING:
     )
 
 _WHERE = {
-    "alarm_queue": "bayfin.terminals.views", "refusals": "bayfin.terminals.views",
+    "QueuedAlarm": "bayfin.terminals.views", "RefusalRow": "bayfin.terminals.views",
+    "SiteRow": "bayfin.terminals.views", "TerminalHistory": "bayfin.terminals.views",
+    "TerminalRow": "bayfin.terminals.views", "alarm_queue": "bayfin.terminals.views",
+    "refusals": "bayfin.terminals.views",
     "site_map": "bayfin.terminals.views", "sites_with_status": "bayfin.terminals.views",
     "terminal_history": "bayfin.terminals.views", "terminal_rows": "bayfin.terminals.views",
     "PROVISION_REQUEST": "bayfin.terminals.service", "TOPIC_ROOT": "bayfin.terminals.service",
@@ -44,7 +52,8 @@ _WHERE = {
 }
 
 __all__ = ["PROVISION_REQUEST", "TOPIC_ROOT", "IngestConnection", "IngestWorker", "MemoryPublisher",
-           "ProvisionResult", "Publisher", "TerminalsService", "alarm_queue", "decode_signed",
+           "ProvisionResult", "Publisher", "QueuedAlarm", "RefusalRow", "SiteRow", "TerminalHistory",
+           "TerminalRow", "TerminalsService", "alarm_queue", "decode_signed",
            "encode_signed", "refusals", "site_map", "sites_with_status", "terminal_history",
            "terminal_rows"]
 

@@ -3,7 +3,8 @@ status, the alarm queue, a terminal's history, refusals and the status map."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, TypedDict
 
 from sqlalchemy.orm import Session
 
@@ -15,7 +16,120 @@ from bayfin.terminals import svgmap
 from bayfin.terminals.models import Alarm, Command, Terminal
 
 
-def alarm_row(alarm: Alarm) -> dict[str, Any]:
+class Position(TypedDict):
+    """A terminal's last reported fix."""
+
+    lat: float
+    lon: float
+    accuracy_m: int | None
+    source: str | None
+
+
+class TerminalRow(TypedDict):
+    """A terminal as the operator view shows it."""
+
+    id: str
+    serial: str
+    model: str | None
+    firmware: str | None
+    bank_id: str | None
+    site_id: str | None
+    provisioned: bool
+    connected: bool
+    locked: bool
+    last_seen: datetime | None
+    position: Position | None
+    txn_counter: int | None
+    config: dict[str, Any] | None
+
+
+class AlarmRow(TypedDict):
+    """An alarm with its combined ThingsBoard state."""
+
+    id: int
+    rule: str
+    severity: str
+    status: str
+    terminal_id: str | None
+    site_id: str | None
+    evidence: dict[str, Any] | None
+    event_at: datetime | None
+    raised_at: datetime
+    cleared_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+
+
+class QueuedAlarm(AlarmRow):
+    """An alarm in the queue, naming its terminal's serial and its site's code."""
+
+    serial: str | None
+    site_code: str | None
+
+
+class SiteRow(TypedDict):
+    """A site with its map status, active alarms by severity and terminal counts."""
+
+    id: str
+    code: str
+    name: str
+    kind: str
+    licence: str | None
+    lat: float
+    lon: float
+    geofence_m: int
+    opening_hours: Any
+    status: str
+    active_alarms: dict[str, int]
+    terminals: int
+    connected_terminals: int
+
+
+class CommandRow(TypedDict):
+    """A command sent to a terminal and how far it got."""
+
+    id: str
+    terminal_id: str
+    action: str
+    params: dict[str, Any] | None
+    state: str
+    requested_by: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    acknowledged_at: datetime | None
+    result: str | None
+
+
+class EventRow(TypedDict):
+    """One event of a terminal's history."""
+
+    kind: str
+    at: datetime
+    data: dict[str, Any]
+
+
+class TerminalHistory(TypedDict):
+    """One terminal's state, recent events, alarms and commands."""
+
+    terminal: TerminalRow
+    events: list[EventRow]
+    alarms: list[AlarmRow]
+    commands: list[CommandRow]
+
+
+class RefusalRow(TypedDict):
+    """A refused device message."""
+
+    id: int
+    kind: str
+    serial: str | None
+    terminal_id: str | None
+    at: datetime
+    reason: str | None
+    profile: str | None
+
+
+def alarm_row(alarm: Alarm) -> AlarmRow:
     """An alarm as a plain row, with its combined ThingsBoard state."""
     return {"id": alarm.id, "rule": alarm.rule, "severity": alarm.severity,
             "status": d.alarm_status(cleared=alarm.cleared, acknowledged=alarm.acknowledged).value,
@@ -24,9 +138,9 @@ def alarm_row(alarm: Alarm) -> dict[str, Any]:
             "acknowledged_at": alarm.acknowledged_at, "acknowledged_by": alarm.acknowledged_by}
 
 
-def terminal_row(found: Terminal) -> dict[str, Any]:
+def terminal_row(found: Terminal) -> TerminalRow:
     """A terminal as a plain row."""
-    position = None
+    position: Position | None = None
     if found.last_lat_micro is not None and found.last_lon_micro is not None:
         position = {"lat": found.last_lat_micro / 1e6, "lon": found.last_lon_micro / 1e6,
                     "accuracy_m": found.last_accuracy_m, "source": found.last_fix_source}
@@ -53,12 +167,12 @@ def site_map(session: Session) -> str:
 # --- the operator view's surface (plain data for the API, the CLI and the web console) -----------
 # These read functions do not audit: the caller (an endpoint or a console page) knows who asks and why.
 
-def sites_with_status(session: Session) -> list[dict[str, Any]]:
+def sites_with_status(session: Session) -> list[SiteRow]:
     """Every site with its position, fence, opening hours, map status (worst active alarm severity
     or OK), active alarms by severity and terminal counts, by code."""
     counts = repo.active_alarm_counts_by_site(session)
     fleet = repo.terminal_counts_by_site(session)
-    rows = []
+    rows: list[SiteRow] = []
     for site in repo.sites(session):
         terminals, connected = fleet.get(site.id, (0, 0))
         rows.append({"id": site.id, "code": site.code, "name": site.name, "kind": site.kind,
@@ -70,7 +184,7 @@ def sites_with_status(session: Session) -> list[dict[str, Any]]:
     return rows
 
 
-def terminal_rows(session: Session, *, limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
+def terminal_rows(session: Session, *, limit: int = 200, offset: int = 0) -> list[TerminalRow]:
     """The registered terminals as plain rows, in the repository's order."""
     return [terminal_row(t) for t in repo.terminals(session, limit=limit, offset=offset)]
 
@@ -78,7 +192,7 @@ def terminal_rows(session: Session, *, limit: int = 200, offset: int = 0) -> lis
 def alarm_queue(session: Session, *, include_cleared: bool = False, acknowledged: bool | None = None,
                 rule: str | None = None, severity: str | None = None, site_code: str | None = None,
                 terminal_id: str | None = None, limit: int = 200, offset: int = 0,
-                page: PageRequest | None = None) -> list[dict[str, Any]]:
+                page: PageRequest | None = None) -> list[QueuedAlarm]:
     """The alarm queue, newest first, filtered; each row also names its terminal's serial and its
     site's code. An unknown site code gives an empty queue."""
     site_id = None
@@ -92,7 +206,7 @@ def alarm_queue(session: Session, *, include_cleared: bool = False, acknowledged
                         limit=limit, offset=offset, page=page)
     terminals = repo.terminals_by_ids(session, [a.terminal_id for a in found if a.terminal_id])
     codes = {s.id: s.code for s in repo.sites(session)}
-    rows = []
+    rows: list[QueuedAlarm] = []
     for alarm in found:
         terminal = terminals.get(alarm.terminal_id) if alarm.terminal_id else None
         where = alarm.site_id or (terminal.site_id if terminal is not None else None)
@@ -101,7 +215,7 @@ def alarm_queue(session: Session, *, include_cleared: bool = False, acknowledged
     return rows
 
 
-def terminal_history(session: Session, terminal_id: str, limit: int = 100) -> dict[str, Any]:
+def terminal_history(session: Session, terminal_id: str, limit: int = 100) -> TerminalHistory:
     """One terminal: its state, its recent events (telemetry, status, refusals, command acks), its
     alarms (cleared too) and its commands, newest first."""
     found = repo.terminal(session, terminal_id)
@@ -115,14 +229,14 @@ def terminal_history(session: Session, terminal_id: str, limit: int = 100) -> di
             "commands": [command_row(c) for c in repo.commands_of(session, found.id)]}
 
 
-def command_row(cmd: Command) -> dict[str, Any]:
+def command_row(cmd: Command) -> CommandRow:
     """A command as a plain row."""
     return {"id": cmd.id, "terminal_id": cmd.terminal_id, "action": cmd.action, "params": cmd.params,
             "state": cmd.state, "requested_by": cmd.requested_by, "created_at": cmd.created_at,
             "sent_at": cmd.sent_at, "acknowledged_at": cmd.acknowledged_at, "result": cmd.result}
 
 
-def refusals(session: Session, limit: int = 100, page: PageRequest | None = None) -> list[dict[str, Any]]:
+def refusals(session: Session, limit: int = 100, page: PageRequest | None = None) -> list[RefusalRow]:
     """Recent refusals, newest first: unknown or badly signed devices asking for credentials, and
     telemetry or status messages that failed their signature or were replays."""
     return [{"id": e.id, "kind": e.kind, "serial": e.serial, "terminal_id": e.terminal_id, "at": e.at,

@@ -33,9 +33,8 @@ def search(page: SignedIn, session: Session,
     """Search firms by credit code or name; htmx asks for the results fragment only."""
     CONSENT_REQUESTER.check(page.require_principal())
     q = q.strip()
-    results = repo.search_firms(session, q) if len(q) >= 2 else []
-    for r in results:
-        r["city"] = geography.city_name(r["city_code"], page.lang)
+    found = repo.search_firms(session, q) if len(q) >= 2 else []
+    results = [{**r, "city": geography.city_name(r["city_code"], page.lang)} for r in found]
     template = "credit_results.html" if page.request.headers.get("hx-request") else "credit_search.html"
     return render(page, template, q=q, results=results, searched=len(q) >= 2)
 

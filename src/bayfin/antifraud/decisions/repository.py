@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import Select, Table, case, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -12,6 +12,19 @@ from sqlalchemy.orm import Session
 
 from bayfin.antifraud.models import FraudDecisionRecord
 from bayfin.kernel.tenancy import TenantScope, owned_by
+
+
+class DecisionTotal(TypedDict):
+    """Decisions of one group (a typology, channel, outcome or type): counts by outcome and amounts."""
+
+    group: str
+    decisions: int
+    blocked: int
+    reviewed: int
+    challenged: int
+    amount_fen: int
+    amount_protected_fen: int
+
 
 GROUPS = {"typology": FraudDecisionRecord.primary_typology, "channel": FraudDecisionRecord.channel,
           "outcome": FraudDecisionRecord.outcome, "type": FraudDecisionRecord.type}
@@ -56,7 +69,7 @@ def get_decision(session: Session, event_id: str, scope: TenantScope) -> FraudDe
 
 
 def totals(session: Session, *, by: str, since: datetime | None, until: datetime | None,
-           scope: TenantScope) -> list[dict[str, Any]]:
+           scope: TenantScope) -> list[DecisionTotal]:
     """Counts per outcome and amounts (seen, protected) per group over a time range."""
     key = GROUPS[by]
     d = FraudDecisionRecord

@@ -173,7 +173,8 @@ class DecisionWriter:
 
 
 def decision_totals(session: Session, scope: TenantScope, *, by: str = "typology",
-                    since: datetime | None = None, until: datetime | None = None) -> list[dict[str, Any]]:
+                    since: datetime | None = None,
+                    until: datetime | None = None) -> list[repository.DecisionTotal]:
     """Decisions and protected amounts per group (``by``: typology, outcome, rule or channel), in scope."""
     return repository.totals(session, by=by, since=since, until=until, scope=scope)
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import String, func, or_, select
 from sqlalchemy.orm import Session
 
-from bayfin.creditdata.domain import is_valid_credit_code
+from bayfin.creditdata.domain import FirmHit, is_valid_credit_code
 from bayfin.creditdata.models import QuarantinedRow
 from bayfin.creditdata.models import RegistrationInformation as Reg
 from bayfin.creditdata.repository import fact_model, in_force
@@ -69,7 +69,7 @@ def codes_sharing_registration(session: Session, *, legal_representatives: Seque
     return list(session.scalars(stmt))
 
 
-def search_firms(session: Session, text: str, limit: int = 20) -> list[dict[str, Any]]:
+def search_firms(session: Session, text: str, limit: int = 20) -> list[FirmHit]:
     """Firms whose credit code is ``text`` or whose name contains it (current registrations)."""
     text = text.strip()
     stmt = select(Reg.credit_code, Reg.name, Reg.city_code, Reg.industry_code, Reg.status).where(
