@@ -21,7 +21,6 @@ from bayfin.antifraud.schemas import (
     RuleHitOut,
     RuleSetOut,
     TotalsOut,
-    TotalsRow,
 )
 from bayfin.antifraud.wiring import fraud_service
 from bayfin.api.deps import (
@@ -120,7 +119,7 @@ def totals(principal: Reader, scope: Tenant, session: Session,
            ) -> TotalsOut:
     """Decisions, blocks and the amount protected, grouped by typology, channel, outcome or type."""
     rows = repository.totals(session, by=by, since=since, until=until, scope=scope)
-    return TotalsOut(by=by, rows=[TotalsRow(**r) for r in rows],
+    return TotalsOut(by=by, rows=rows,
                      amount_protected_fen=sum(r["amount_protected_fen"] for r in rows))
 
 

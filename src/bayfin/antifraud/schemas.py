@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from bayfin.antifraud.decisions.repository import DecisionTotal
 from bayfin.kernel.fields import Line, Text
 
 
@@ -58,23 +59,11 @@ class RecordedDecisionOut(BaseModel):
     ruleset_version: str
 
 
-class TotalsRow(BaseModel):
-    """Decisions and amounts for one group."""
-
-    group: str
-    decisions: int
-    blocked: int
-    reviewed: int
-    challenged: int
-    amount_fen: int
-    amount_protected_fen: int
-
-
 class TotalsOut(BaseModel):
     """Totals by typology, channel, outcome or type."""
 
     by: str
-    rows: list[TotalsRow]
+    rows: list[DecisionTotal]
     amount_protected_fen: int
 
 

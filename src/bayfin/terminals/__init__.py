@@ -24,7 +24,7 @@ if TYPE_CHECKING:
         encode_signed,
     )
     from bayfin.terminals.views import (
-        QueuedAlarm,
+        AlarmRow,
         RefusalRow,
         SiteRow,
         TerminalHistory,
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     )
 
 _WHERE = {
-    "QueuedAlarm": "bayfin.terminals.views", "RefusalRow": "bayfin.terminals.views",
+    "AlarmRow": "bayfin.terminals.views", "RefusalRow": "bayfin.terminals.views",
     "SiteRow": "bayfin.terminals.views", "TerminalHistory": "bayfin.terminals.views",
     "TerminalRow": "bayfin.terminals.views", "alarm_queue": "bayfin.terminals.views",
     "refusals": "bayfin.terminals.views",
@@ -51,10 +51,28 @@ _WHERE = {
     "IngestConnection": "bayfin.terminals.ingest", "IngestWorker": "bayfin.terminals.ingest",
 }
 
-__all__ = ["PROVISION_REQUEST", "TOPIC_ROOT", "IngestConnection", "IngestWorker", "MemoryPublisher",
-           "ProvisionResult", "Publisher", "QueuedAlarm", "RefusalRow", "SiteRow", "TerminalHistory",
-           "TerminalRow", "TerminalsService", "alarm_queue", "decode_signed",
-           "encode_signed", "refusals", "site_map", "sites_with_status", "terminal_history",
-           "terminal_rows"]
+__all__ = [
+    "PROVISION_REQUEST",
+    "TOPIC_ROOT",
+    "AlarmRow",
+    "IngestConnection",
+    "IngestWorker",
+    "MemoryPublisher",
+    "ProvisionResult",
+    "Publisher",
+    "RefusalRow",
+    "SiteRow",
+    "TerminalHistory",
+    "TerminalRow",
+    "TerminalsService",
+    "alarm_queue",
+    "decode_signed",
+    "encode_signed",
+    "refusals",
+    "site_map",
+    "sites_with_status",
+    "terminal_history",
+    "terminal_rows",
+]
 
 __getattr__, __dir__ = lazy_surface(__name__, _WHERE)

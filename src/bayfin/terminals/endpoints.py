@@ -21,6 +21,7 @@ from bayfin.terminals import repository as repo
 from bayfin.terminals import schemas as s
 from bayfin.terminals.models import Site
 from bayfin.terminals.views import (
+    AlarmRow,
     alarm_queue,
     alarm_row,
     command_row,
@@ -111,21 +112,21 @@ def history(terminal_id: str, platform: PlatformDep, session: Session, who: Read
     return s.HistoryOut.model_validate(found)
 
 
-@router.get("/alarms", response_model=Page[s.AlarmOut], responses={**_AUTH})
+@router.get("/alarms", response_model=Page[AlarmRow], responses={**_AUTH})
 def list_alarms(platform: PlatformDep, session: Session, who: Reader,
                 include_cleared: bool = False, acknowledged: bool | None = None,
                 rule: Annotated[str | None, Query(max_length=20)] = None,
                 severity: Annotated[str | None, Query(max_length=10)] = None,
                 site_code: Annotated[str | None, Query(max_length=32)] = None,
                 terminal_id: Annotated[str | None, Query(max_length=26)] = None,
-                *, pager: Paging) -> Page[s.AlarmOut]:
+                *, pager: Paging) -> Page[AlarmRow]:
     """The alarm queue, newest first (active only unless ``include_cleared``), filtered by state,
     rule, severity, site or terminal."""
     _audit(platform, session, who, "alarms.list", "alarm", "*")
     rows = alarm_queue(session, include_cleared=include_cleared, acknowledged=acknowledged, rule=rule,
                        severity=severity, site_code=site_code, terminal_id=terminal_id,
                        page=pager.page_request)
-    return pager.page(rows, lambda row: (row["raised_at"], row["id"]), lambda row: s.AlarmOut(**row))
+    return pager.page(rows, lambda row: (row["raised_at"], row["id"]), lambda row: row)
 
 
 @router.get("/refusals", response_model=Page[s.RefusalOut], responses={**_AUTH})
@@ -137,21 +138,21 @@ def list_refusals(platform: PlatformDep, session: Session, who: Reader,
                       lambda row: s.RefusalOut(**row))
 
 
-@router.post("/alarms/{alarm_id}/acknowledge", response_model=s.AlarmOut, responses={**_AUTH, **_NOT_FOUND})
+@router.post("/alarms/{alarm_id}/acknowledge", response_model=AlarmRow, responses={**_AUTH, **_NOT_FOUND})
 def acknowledge_alarm(alarm_id: IdParam, platform: PlatformDep, session: Session,
-                      who: Operator) -> s.AlarmOut:
+                      who: Operator) -> AlarmRow:
     """Acknowledge an alarm (it stays active until cleared)."""
     alarm = terminals_service(platform).acknowledge(session, alarm_id, who.subject, platform.clock.now())
     _audit(platform, session, who, "alarms.acknowledge", "alarm", str(alarm.id), rule=alarm.rule)
-    return s.AlarmOut(**alarm_row(alarm))
+    return alarm_row(alarm)
 
 
-@router.post("/alarms/{alarm_id}/clear", response_model=s.AlarmOut, responses={**_AUTH, **_NOT_FOUND})
-def clear_alarm(alarm_id: IdParam, platform: PlatformDep, session: Session, who: Operator) -> s.AlarmOut:
+@router.post("/alarms/{alarm_id}/clear", response_model=AlarmRow, responses={**_AUTH, **_NOT_FOUND})
+def clear_alarm(alarm_id: IdParam, platform: PlatformDep, session: Session, who: Operator) -> AlarmRow:
     """Clear an alarm."""
     alarm = terminals_service(platform).clear(session, alarm_id, platform.clock.now())
     _audit(platform, session, who, "alarms.clear", "alarm", str(alarm.id), rule=alarm.rule)
-    return s.AlarmOut(**alarm_row(alarm))
+    return alarm_row(alarm)
 
 
 @router.post("/terminals/{terminal_id}/commands", response_model=s.CommandOut, status_code=202,

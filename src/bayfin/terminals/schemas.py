@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from bayfin.kernel.fields import Int64, StrictInt, Text
+from bayfin.terminals.views import AlarmRow
 
 
 class SiteIn(BaseModel):
@@ -70,25 +71,6 @@ class TerminalOut(BaseModel):
     config: dict[str, Any]
 
 
-class AlarmOut(BaseModel):
-    """An alarm with its ThingsBoard-style status."""
-
-    id: int
-    rule: str
-    severity: str
-    status: str
-    terminal_id: str | None
-    site_id: str | None
-    evidence: dict[str, Any]
-    event_at: datetime
-    raised_at: datetime
-    cleared_at: datetime | None
-    acknowledged_at: datetime | None
-    acknowledged_by: str | None
-    serial: str | None = None
-    site_code: str | None = None
-
-
 class CommandIn(BaseModel):
     """A command for a terminal."""
 
@@ -125,7 +107,7 @@ class HistoryOut(BaseModel):
 
     terminal: TerminalOut
     events: list[EventOut]
-    alarms: list[AlarmOut]
+    alarms: list[AlarmRow]
     commands: list[CommandOut]
 
 

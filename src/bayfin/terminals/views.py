@@ -4,9 +4,13 @@ status, the alarm queue, a terminal's history, refusals and the status map."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import (
+    Any,
+    NotRequired,  # pydantic reads these (the API answers with them)
+)
 
 from sqlalchemy.orm import Session
+from typing_extensions import TypedDict
 
 from bayfin.kernel.errors import NotFound
 from bayfin.kernel.pagination import PageRequest
@@ -44,7 +48,8 @@ class TerminalRow(TypedDict):
 
 
 class AlarmRow(TypedDict):
-    """An alarm with its combined ThingsBoard state."""
+    """An alarm with its ThingsBoard-style status (active/cleared × acknowledged/unacknowledged); in the
+    queue it also names its terminal's serial and its site's code. The API answers with it as is."""
 
     id: int
     rule: str
@@ -52,19 +57,14 @@ class AlarmRow(TypedDict):
     status: str
     terminal_id: str | None
     site_id: str | None
-    evidence: dict[str, Any] | None
-    event_at: datetime | None
+    evidence: dict[str, Any]
+    event_at: datetime
     raised_at: datetime
     cleared_at: datetime | None
     acknowledged_at: datetime | None
     acknowledged_by: str | None
-
-
-class QueuedAlarm(AlarmRow):
-    """An alarm in the queue, naming its terminal's serial and its site's code."""
-
-    serial: str | None
-    site_code: str | None
+    serial: NotRequired[str | None]
+    site_code: NotRequired[str | None]
 
 
 class SiteRow(TypedDict):
@@ -192,7 +192,7 @@ def terminal_rows(session: Session, *, limit: int = 200, offset: int = 0) -> lis
 def alarm_queue(session: Session, *, include_cleared: bool = False, acknowledged: bool | None = None,
                 rule: str | None = None, severity: str | None = None, site_code: str | None = None,
                 terminal_id: str | None = None, limit: int = 200, offset: int = 0,
-                page: PageRequest | None = None) -> list[QueuedAlarm]:
+                page: PageRequest | None = None) -> list[AlarmRow]:
     """The alarm queue, newest first, filtered; each row also names its terminal's serial and its
     site's code. An unknown site code gives an empty queue."""
     site_id = None
@@ -206,7 +206,7 @@ def alarm_queue(session: Session, *, include_cleared: bool = False, acknowledged
                         limit=limit, offset=offset, page=page)
     terminals = repo.terminals_by_ids(session, [a.terminal_id for a in found if a.terminal_id])
     codes = {s.id: s.code for s in repo.sites(session)}
-    rows: list[QueuedAlarm] = []
+    rows: list[AlarmRow] = []
     for alarm in found:
         terminal = terminals.get(alarm.terminal_id) if alarm.terminal_id else None
         where = alarm.site_id or (terminal.site_id if terminal is not None else None)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Any
 
 from sqlalchemy import Select, Table, case, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from typing_extensions import TypedDict  # pydantic reads it (the totals API answers with it)
 
 from bayfin.antifraud.models import FraudDecisionRecord
 from bayfin.kernel.tenancy import TenantScope, owned_by
