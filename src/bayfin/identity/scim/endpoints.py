@@ -15,8 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from bayfin.api.deps import AUTH_ERRORS, Session, require
-from bayfin.identity.core.scoping import scope_of
-from bayfin.identity.core.service import Actor
+from bayfin.identity.core.service import Actor, scope_of
 from bayfin.identity.core.web import identity_of
 from bayfin.identity.scim.groups import ScimGroups
 from bayfin.identity.scim.openapi import (
