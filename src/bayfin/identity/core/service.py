@@ -194,16 +194,7 @@ class IdentityService:
             if value is not None and getattr(user, field) != value:
                 setattr(user, field, value)
                 changed.append(field)
-        if organization is not None:
-            target = self.get_org(session, organization, actor.scope).id
-            if target != user.organization_id:
-                user.organization_id = target
-                changed.append("organization_id")
-        if changed:
-            user.updated_at = self.clock.now()
-            session.flush()
-            self._audit(session, actor, "user.update", "user", user.id, {"fields": changed})
-        return user
+        return self._move_and_record(session, actor, user, organization, changed)
 
     def replace_profile(self, session: Session, actor: Actor, user: User, *, username: str,
                         display_name: str, email: str | None, external_id: str | None,
@@ -224,6 +215,12 @@ class IdentityService:
             if getattr(user, field) != value:
                 setattr(user, field, value)
                 changed.append(field)
+        return self._move_and_record(session, actor, user, organization, changed)
+
+    def _move_and_record(self, session: Session, actor: Actor, user: User,
+                         organization: str | None, changed: list[str]) -> User:
+        """Move the user to ``organization`` when one is named (it must lie inside the actor's
+        scope), then stamp, flush and audit the ``changed`` fields, if any."""
         if organization is not None:
             target = self.get_org(session, organization, actor.scope).id
             if target != user.organization_id:
