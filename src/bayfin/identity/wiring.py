@@ -11,13 +11,14 @@ from bayfin.identity.core.apps import AppLifecycle
 from bayfin.identity.core.authn import Authenticator
 from bayfin.identity.core.factors import FactorRegistry
 from bayfin.identity.core.keys import DatabaseKeyStore
-from bayfin.identity.core.notify import KEYS_CHANNEL, RedisNotifier
+from bayfin.identity.core.notify import KEYS_CHANNEL
 from bayfin.identity.core.passwords import Argon2Parameters, Passwords
 from bayfin.identity.core.service import IdentityService
 from bayfin.identity.core.services import IDENTITY, Identity
 from bayfin.identity.core.tenancy import OrganizationTree
 from bayfin.identity.core.verifier import IdentityTokenVerifier, RevocationList
 from bayfin.identity.oidc.oauth import ID_TOKEN_TTL
+from bayfin.integrations.redis_notifier import RedisNotifier
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.settings import Environment
 

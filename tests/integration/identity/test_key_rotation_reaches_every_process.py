@@ -12,8 +12,8 @@ from sqlalchemy import delete, func, select
 
 from bayfin.identity.core.keys import DatabaseKeyStore
 from bayfin.identity.core.models import SigningKey
-from bayfin.identity.core.notify import RedisNotifier
 from bayfin.identity.core.verifier import IdentityTokenVerifier, RevocationList
+from bayfin.integrations.redis_notifier import RedisNotifier
 from bayfin.kernel.db import make_engine, make_session_factory
 from bayfin.kernel.security import JwtTokens, Principal
 from tests.services import require_service

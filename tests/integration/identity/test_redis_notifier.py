@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from bayfin import migrations
-from bayfin.identity.core.notify import RedisNotifier
 from bayfin.identity.core.verifier import RevocationList, record_revocation
+from bayfin.integrations.redis_notifier import RedisNotifier
 from bayfin.kernel.clock import utcnow
 from bayfin.kernel.db import make_engine, make_session_factory
 from tests.services import require_service

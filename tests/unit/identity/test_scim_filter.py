@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 from scim2_models.path import LogicalExpr, ValuePath
 
-from bayfin.identity.scim.filter import InvalidFilter, compile_node, parse, plan
-from bayfin.identity.scim.groups import GROUP_ATTRS
+from bayfin.identity.scim.filter import InvalidFilter, parse
+from bayfin.identity.scim.repository import GROUP_ATTRS, USER_ATTRS, compile_node, plan
 from bayfin.identity.scim.schema import GroupResource, UserResource
-from bayfin.identity.scim.service import USER_ATTRS
 
 
 def _sql(condition) -> str:

@@ -1,6 +1,6 @@
 """Identity admin API: organizations, users, apps, roles, signing keys, and self-service MFA.
 
-Every administrative route acts inside the caller's organization subtree (``scoping.scope_of``):
+Every administrative route acts inside the caller's organization subtree (``service.scope_of``):
 another organization's users, apps and branches do not exist for it (404). Signing keys are the
 platform's: only a platform administrator sees or rotates them."""
 
@@ -37,8 +37,8 @@ from bayfin.identity.core.schemas import (
     UserOut,
     UserPatch,
 )
-from bayfin.identity.core.scoping import is_platform_admin, scope_of
-from bayfin.identity.core.service import Actor, after_commit
+from bayfin.identity.core.scoping import is_platform_admin
+from bayfin.identity.core.service import Actor, after_commit, scope_of
 from bayfin.identity.core.web import identity_of
 from bayfin.kernel.errors import Forbidden, NotFound
 from bayfin.kernel.pagination import Page

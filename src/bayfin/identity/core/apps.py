@@ -110,7 +110,7 @@ class AppLifecycle:
         self._cut_off(session, app)
         counts = repo.delete_app_records(session, app.id)
         self._audit(session, actor, "delete", app, {"removed": counts})
-        session.delete(app)
+        repo.remove(session, app)
         session.flush()
 
     def _cut_off(self, session: Session, app: App) -> None:

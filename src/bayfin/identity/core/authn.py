@@ -58,11 +58,7 @@ class Authenticator:
         self.factors = factors
 
     def _throttle(self, session: Session, key: str) -> LoginThrottle:
-        row = session.get(LoginThrottle, key)
-        if row is None:
-            row = LoginThrottle(key=key, failures=0)
-            session.add(row)
-        return row
+        return repo.login_throttle(session, key)
 
     def _fail(self, row: LoginThrottle, policy: LockoutPolicy, now: datetime) -> None:
         row.failures = failures_after_miss(row.failures or 0, row.last_failure_at, now)
@@ -115,7 +111,7 @@ class Authenticator:
         sso = SsoSession(id=new_id("sid"), cookie_hash=sha256(cookie), user_id=user.id,
                          state="pending_mfa" if needs_mfa else "active", acr="pwd", amr=["pwd"],
                          auth_time=now, expires_at=now + SESSION_TTL)
-        session.add(sso)
+        repo.add(session, sso)
         session.flush()
         return NewSession(sso, cookie)
 
@@ -158,7 +154,7 @@ class Authenticator:
         if row is None:
             row = MfaFactor(id=new_id("mfa"), user_id=user.id, kind=kind, secret=secret,
                             created_at=self.clock.now())
-            session.add(row)
+            repo.add(session, row)
         else:
             row.secret = secret
         session.flush()

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session as OrmSession
 from starlette.responses import Response
 
 from bayfin.api.deps import Session
+from bayfin.identity.core import repository as repo
 from bayfin.identity.core.invitations import InvitationRefused, Invitations
-from bayfin.identity.core.models import User
 from bayfin.identity.core.web import client_address, csrf_ok, form_pairs, identity_of, language, message, page
 from bayfin.kernel.errors import ValidationFailed
 
@@ -28,7 +28,7 @@ def _form(request: Request, session: OrmSession, token: str, error: str | None =
     ident = identity_of(request)
     lang = language(request)
     found = _invitations(request).pending(session, token)
-    user = session.get(User, found.user_id) if found else None
+    user = repo.user_by_id(session, found.user_id) if found else None
     if user is None:
         return message(request, ident, lang, "error_title", "invitation_invalid", status=400)
     response = page(request, ident, "set_password.html", lang, status, token=token,

@@ -12,9 +12,9 @@ import secrets
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
+from bayfin.identity.core import repository as repo
 from bayfin.identity.core.models import Invitation, User
 from bayfin.identity.core.service import Actor, IdentityService
 from bayfin.kernel.errors import AppError, Forbidden
@@ -52,13 +52,12 @@ class Invitations:
                             "invites them")
         if not user.active:
             raise InvitationRefused("a disabled user cannot be invited")
-        session.execute(delete(Invitation).where(Invitation.user_id == user.id,
-                                                 Invitation.used_at.is_(None)))
+        repo.void_open_invitations(session, user.id)
         token = secrets.token_urlsafe(32)
         now = self.identity.clock.now()
         expires = now + INVITATION_TTL
-        session.add(Invitation(token_hash=_digest(token), user_id=user.id, created_by=actor.subject,
-                               created_at=now, expires_at=expires))
+        repo.add(session, Invitation(token_hash=_digest(token), user_id=user.id,
+                                     created_by=actor.subject, created_at=now, expires_at=expires))
         session.flush()
         self.identity.audit.record(session, actor=actor.subject, actor_org=actor.organization_id,
                                    action="identity.user.invite", subject_type="user",
@@ -69,7 +68,7 @@ class Invitations:
         """The unused, unexpired invitation a token names (None otherwise)."""
         if not token or len(token) > 100:
             return None
-        found = session.get(Invitation, _digest(token))
+        found = repo.invitation(session, _digest(token))
         if found is None or found.used_at is not None or found.expires_at <= self.identity.clock.now():
             return None
         return found
@@ -77,7 +76,7 @@ class Invitations:
     def redeem(self, session: Session, token: str, password: str, source: str) -> User:
         """Set the password the link's user chose (policy-checked) and spend the link."""
         found = self.pending(session, token)
-        user = session.get(User, found.user_id) if found else None
+        user = repo.user_by_id(session, found.user_id) if found else None
         if found is None or user is None or not user.active:
             self.identity.audit.record(session, actor=f"anonymous:{source}",
                                        action="identity.user.invitation_redeem",
@@ -86,13 +85,9 @@ class Invitations:
             raise InvitationRefused("this link is not valid any more; ask for a new invitation")
         self.identity.choose_password(session, user, password)
         # Spend the link with a guarded UPDATE: of two concurrent redemptions only one matches.
-        spent = session.execute(update(Invitation).where(
-            Invitation.token_hash == found.token_hash, Invitation.used_at.is_(None)).values(
-            used_at=self.identity.clock.now()).execution_options(synchronize_session=False))
-        if spent.rowcount != 1:  # type: ignore[attr-defined]
+        if not repo.spend_invitation(session, found.token_hash, self.identity.clock.now()):
             raise InvitationRefused("this link is not valid any more; ask for a new invitation")
-        session.execute(delete(Invitation).where(Invitation.user_id == user.id,
-                                                 Invitation.used_at.is_(None)))
+        repo.void_open_invitations(session, user.id)
         session.flush()
         self.identity.audit.record(session, actor=user.id, action="identity.user.invitation_redeem",
                                    subject_type="user", subject_id=user.id,

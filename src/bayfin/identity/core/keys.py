@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from joserfc.jwk import KeySet, RSAKey
-from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from bayfin.identity.core import repository as repo
 from bayfin.identity.core.models import SigningKey
 from bayfin.identity.core.notify import ChangeNotifier, LocalOnly
 from bayfin.kernel.clock import utcnow
@@ -72,9 +72,7 @@ class DatabaseKeyStore:
         """Read the live keys from the database (falls back to the bootstrap store when none)."""
         now = utcnow()
         with self._session_factory() as session:
-            rows = session.scalars(select(SigningKey).where(
-                or_(SigningKey.expires_at.is_(None), SigningKey.expires_at > now))
-                .order_by(SigningKey.created_at)).all()
+            rows = repo.live_signing_keys(session, now)
         with self._lock:
             self._loaded_at = time.monotonic()
             if not rows:
@@ -150,7 +148,7 @@ class DatabaseKeyStore:
         relying parties then fetch the JWKS on the unknown ``kid``. The caller commits, then calls
         :meth:`changed` (e.g. via ``after_commit``)."""
         now = now or utcnow()
-        rows = session.scalars(select(SigningKey).order_by(SigningKey.created_at)).all()
+        rows = list(repo.signing_keys(session))
         if not rows:
             # First rotation: the bootstrap key becomes a database key, so the tokens it signed
             # keep verifying in every process until they expire.
@@ -158,12 +156,12 @@ class DatabaseKeyStore:
             boot_row = SigningKey(kid=boot.kid or new_id("k"),
                                   private_jwk=dict(boot.as_dict(private=True)), created_at=now,
                                   activates_at=now)
-            session.add(boot_row)
+            repo.add(session, boot_row)
             rows = [boot_row]
         pending = [r for r in rows if _activation(r) > now]
         if immediately:
             for row in pending:  # published, never signed: nothing to keep verifying
-                session.delete(row)
+                repo.remove(session, row)
             starts = now
         else:
             starts = max([now + self.publish_lead,
@@ -175,8 +173,8 @@ class DatabaseKeyStore:
                 row.expires_at = starts + self.grace
         key = RSAKey.generate_key(2048, parameters={"kid": new_id("k"), "use": "sig",
                                                     "alg": "RS256"}, private=True)
-        session.add(SigningKey(kid=str(key.kid), private_jwk=dict(key.as_dict(private=True)),
-                               created_at=now, activates_at=starts))
+        repo.add(session, SigningKey(kid=str(key.kid), private_jwk=dict(key.as_dict(private=True)),
+                                     created_at=now, activates_at=starts))
         session.flush()
         return str(key.kid)
 
@@ -184,7 +182,7 @@ class DatabaseKeyStore:
         """Every stored key with its state (no private material): ``next`` (published, signs
         from ``activates_at``), ``signing``, ``verifying`` (retired, until ``expires_at``) or
         ``expired``."""
-        rows = session.scalars(select(SigningKey).order_by(SigningKey.created_at)).all()
+        rows = repo.signing_keys(session)
         now = utcnow()
         out: list[dict[str, object]] = []
         for r in rows:

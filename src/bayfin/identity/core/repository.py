@@ -1,12 +1,14 @@
-"""Every identity query (SQLAlchemy 2 ``select()`` only)."""
+"""Every query of identity's core (SQLAlchemy 2 ``select()`` only): records, the organization tree,
+sign-in bookkeeping, invitations, signing keys and the revocation feed. The services call these and
+flush; the edge commits."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, delete, func, select, update
+from sqlalchemy import ColumnElement, Row, Select, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bayfin.identity.core.models import (
@@ -14,16 +16,33 @@ from bayfin.identity.core.models import (
     Consent,
     Group,
     GroupMember,
+    Invitation,
+    LoginThrottle,
     MfaFactor,
     Organization,
     RefreshToken,
+    Revocation,
     Role,
     RoleAssignment,
+    SigningKey,
     SsoSession,
     User,
 )
 from bayfin.identity.core.scoping import AdminScope, require_scope
 from bayfin.kernel.pagination import PageRequest, keyset
+
+R = TypeVar("R")
+
+
+def add(session: Session, row: R) -> R:
+    """Stage a new record (written at the caller's next flush)."""
+    session.add(row)
+    return row
+
+
+def remove(session: Session, row: object) -> None:
+    """Stage the deletion of a record (written at the caller's next flush)."""
+    session.delete(row)
 
 
 def user_by_username(session: Session, username: str) -> User | None:
@@ -40,6 +59,40 @@ def org_by_code_or_id(session: Session, ref: str) -> Organization | None:
     """An organization by id or by code."""
     return session.get(Organization, ref) or session.scalar(
         select(Organization).where(Organization.code == ref))
+
+
+def org_by_id(session: Session, org_id: str) -> Organization | None:
+    """The organization with this id."""
+    return session.get(Organization, org_id)
+
+
+def org_by_code(session: Session, code: str) -> Organization | None:
+    """The organization with this code."""
+    return session.scalar(select(Organization).where(Organization.code == code))
+
+
+def org_ids_with_code(session: Session, code: str) -> list[str]:
+    """The ids of the organization with this code (none or one)."""
+    return list(session.scalars(select(Organization.id).where(Organization.code == code)))
+
+
+def child_orgs(session: Session, parent_ids: list[str]) -> list[tuple[str, str]]:
+    """The direct branches of these organizations, as (id, code)."""
+    rows = session.execute(select(Organization.id, Organization.code)
+                           .where(Organization.parent_id.in_(parent_ids))).all()
+    return [(i, c) for i, c in rows]
+
+
+def org_subtree(session: Session, root_id: str) -> frozenset[str]:
+    """The organization and every descendant (branches of branches), by id."""
+    found = {root_id}
+    frontier = [root_id]
+    while frontier:
+        children = list(session.scalars(select(Organization.id).where(
+            Organization.parent_id.in_(frontier))))
+        frontier = [c for c in children if c not in found]
+        found.update(frontier)
+    return frozenset(found)
 
 
 def app_by_client_id(session: Session, client_id: str) -> App | None:
@@ -230,3 +283,54 @@ def purge_expired(session: Session, now: datetime, forget_failures_before: datet
         counts[name] = int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
     session.flush()
     return counts
+
+
+def login_throttle(session: Session, key: str) -> LoginThrottle:
+    """The lock-out bookkeeping row of an account or address (a new, staged one if none)."""
+    row = session.get(LoginThrottle, key)
+    if row is None:
+        row = LoginThrottle(key=key, failures=0)
+        session.add(row)
+    return row
+
+
+def invitation(session: Session, token_hash: str) -> Invitation | None:
+    """The invitation a link's token hash names."""
+    return session.get(Invitation, token_hash)
+
+
+def void_open_invitations(session: Session, user_id: str) -> None:
+    """Delete a user's unused invitations (their links stop working)."""
+    session.execute(delete(Invitation).where(Invitation.user_id == user_id,
+                                             Invitation.used_at.is_(None)))
+
+
+def spend_invitation(session: Session, token_hash: str, now: datetime) -> bool:
+    """Mark an unused invitation used with a guarded UPDATE: of two concurrent redemptions only
+    one matches. True if this call spent it."""
+    spent = session.execute(update(Invitation).where(
+        Invitation.token_hash == token_hash, Invitation.used_at.is_(None)).values(
+        used_at=now).execution_options(synchronize_session=False))
+    return bool(spent.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def revocations_after(session: Session, last_id: int,
+                      now: datetime) -> Sequence[Row[int, str, str, datetime, datetime]]:
+    """Unexpired revocation feed entries added after ``last_id``, oldest first."""
+    return session.execute(
+        select(Revocation.id, Revocation.kind, Revocation.value, Revocation.at,
+               Revocation.expires_at)
+        .where(Revocation.id > last_id, Revocation.expires_at > now)
+        .order_by(Revocation.id)).all()
+
+
+def live_signing_keys(session: Session, now: datetime) -> Sequence[SigningKey]:
+    """Signing keys that still verify at ``now`` (no expiry, or a later one), oldest first."""
+    return session.scalars(select(SigningKey).where(
+        or_(SigningKey.expires_at.is_(None), SigningKey.expires_at > now))
+        .order_by(SigningKey.created_at)).all()
+
+
+def signing_keys(session: Session) -> Sequence[SigningKey]:
+    """Every stored signing key, oldest first."""
+    return session.scalars(select(SigningKey).order_by(SigningKey.created_at)).all()

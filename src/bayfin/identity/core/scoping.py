@@ -4,7 +4,8 @@ A bank's SCIM connector or administrator acts only inside its own organization's
 bank and its branches), as a Keycloak realm or fine-grained admin permission would confine it.
 Acting on the whole platform is an explicit grant: the ``platform_admin`` role held by a member of
 the operator. Every scoped query takes an :class:`AdminScope`; there is no default, so forgetting
-it is a type error and a runtime error, never "see everything".
+it is a type error and a runtime error, never "see everything". The scope of an API caller is read
+from the organization tree by ``service.scope_of``.
 """
 
 from __future__ import annotations
@@ -12,10 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, true
 
-from bayfin.identity.core.models import Organization
 from bayfin.kernel.errors import Forbidden
 from bayfin.kernel.security import Principal
 
@@ -63,29 +62,6 @@ def require_scope(scope: object) -> AdminScope:
     return scope
 
 
-def subtree(session: Session, root_id: str) -> frozenset[str]:
-    """The organization and every descendant (branches of branches), by id."""
-    found = {root_id}
-    frontier = [root_id]
-    while frontier:
-        children = list(session.scalars(select(Organization.id).where(
-            Organization.parent_id.in_(frontier))))
-        frontier = [c for c in children if c not in found]
-        found.update(frontier)
-    return frozenset(found)
-
-
 def is_platform_admin(principal: Principal) -> bool:
     """A member of the operator holding the explicit platform administrator role."""
     return principal.organization_type == "operator" and principal.has_role(PLATFORM_ADMIN)
-
-
-def scope_of(session: Session, principal: Principal) -> AdminScope:
-    """The administrative scope of an API caller (its organization's subtree, or the platform)."""
-    if is_platform_admin(principal):
-        return AdminScope.whole_platform()
-    code = principal.organization_id
-    org = session.scalar(select(Organization).where(Organization.code == code)) if code else None
-    if org is None:
-        raise Forbidden("the caller belongs to no organization it could administer")
-    return AdminScope(False, subtree(session, org.id), org.id)

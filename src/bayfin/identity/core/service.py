@@ -20,7 +20,7 @@ from bayfin.identity.core import repository as repo
 from bayfin.identity.core.domain import CLIENT_TYPES, GRANT_TYPES, ORG_TYPES, acceptable_redirect_uri
 from bayfin.identity.core.models import App, Organization, Role, RoleAssignment, SsoSession, User
 from bayfin.identity.core.passwords import Passwords, check_password_policy
-from bayfin.identity.core.scoping import RESERVED_ROLES, AdminScope, require_scope
+from bayfin.identity.core.scoping import RESERVED_ROLES, AdminScope, is_platform_admin, require_scope
 from bayfin.identity.core.verifier import RevocationList, record_revocation
 from bayfin.kernel.audit import AuditLog
 from bayfin.kernel.clock import Clock
@@ -54,6 +54,17 @@ def hash_client_secret(secret: str) -> str:
 def client_secret_matches(stored: str | None, presented: str) -> bool:
     """Constant-time comparison of a presented client secret with the stored hash."""
     return stored is not None and hmac.compare_digest(stored, hash_client_secret(presented))
+
+
+def scope_of(session: Session, principal: Principal) -> AdminScope:
+    """The administrative scope of an API caller (its organization's subtree, or the platform)."""
+    if is_platform_admin(principal):
+        return AdminScope.whole_platform()
+    code = principal.organization_id
+    org = repo.org_by_code(session, code) if code else None
+    if org is None:
+        raise Forbidden("the caller belongs to no organization it could administer")
+    return AdminScope(False, repo.org_subtree(session, org.id), org.id)
 
 
 def after_commit(session: Session, hook: Callable[[], None]) -> None:
@@ -98,7 +109,7 @@ class IdentityService:
             parent_id = parent_org.id
         org = Organization(id=new_id("org"), code=code, name=name, org_type=org_type,
                            parent_id=parent_id, created_at=self.clock.now())
-        session.add(org)
+        repo.add(session, org)
         session.flush()
         self._audit(session, actor, "org.create", "organization", org.id,
                     {"org_type": org_type, "parent_id": parent_id})
@@ -138,7 +149,7 @@ class IdentityService:
                     updated_at=now)
         if password is not None:
             user.password_hash = self._hash_new(password)
-        session.add(user)
+        repo.add(session, user)
         session.flush()
         self._audit(session, actor, "user.create", "user", user.id, {"organization_id": org_id})
         return user
@@ -183,16 +194,7 @@ class IdentityService:
             if value is not None and getattr(user, field) != value:
                 setattr(user, field, value)
                 changed.append(field)
-        if organization is not None:
-            target = self.get_org(session, organization, actor.scope).id
-            if target != user.organization_id:
-                user.organization_id = target
-                changed.append("organization_id")
-        if changed:
-            user.updated_at = self.clock.now()
-            session.flush()
-            self._audit(session, actor, "user.update", "user", user.id, {"fields": changed})
-        return user
+        return self._move_and_record(session, actor, user, organization, changed)
 
     def replace_profile(self, session: Session, actor: Actor, user: User, *, username: str,
                         display_name: str, email: str | None, external_id: str | None,
@@ -213,6 +215,12 @@ class IdentityService:
             if getattr(user, field) != value:
                 setattr(user, field, value)
                 changed.append(field)
+        return self._move_and_record(session, actor, user, organization, changed)
+
+    def _move_and_record(self, session: Session, actor: Actor, user: User,
+                         organization: str | None, changed: list[str]) -> User:
+        """Move the user to ``organization`` when one is named (it must lie inside the actor's
+        scope), then stamp, flush and audit the ``changed`` fields, if any."""
         if organization is not None:
             target = self.get_org(session, organization, actor.scope).id
             if target != user.organization_id:
@@ -306,7 +314,7 @@ class IdentityService:
                   grant_types=grants, scopes=sorted(set(scopes or ["openid", "profile"])),
                   service_roles=sorted(set(service_roles or [])), organization_id=org_id,
                   first_party=first_party, active=True, created_at=self.clock.now())
-        session.add(app)
+        repo.add(session, app)
         session.flush()
         self._audit(session, actor, "app.create", "app", app.id,
                     {"client_id": client_id, "client_type": client_type, "grant_types": grants})
@@ -330,7 +338,7 @@ class IdentityService:
             raise Conflict("this role exists")
         role = Role(id=new_id("rol"), app_id=app_id, name=name,
                     permissions=sorted(set(permissions)), created_at=self.clock.now())
-        session.add(role)
+        repo.add(session, role)
         session.flush()
         self._audit(session, actor, "role.create", "role", role.id,
                     {"app_id": app_id, "permissions": role.permissions})
@@ -350,7 +358,7 @@ class IdentityService:
         self._mine(session, actor, user)
         found = self._role(session, actor, app, role)
         if repo.assignment(session, user.id, found.id) is None:
-            session.add(RoleAssignment(user_id=user.id, role_id=found.id))
+            repo.add(session, RoleAssignment(user_id=user.id, role_id=found.id))
             session.flush()
             self._audit(session, actor, "role.assign", "user", user.id,
                         {"role_id": found.id, "app_id": found.app_id})
@@ -364,7 +372,7 @@ class IdentityService:
         held = repo.assignment(session, user.id, found.id)
         if held is None:
             raise NotFound("the user does not hold this role")
-        session.delete(held)
+        repo.remove(session, held)
         session.flush()
         self._audit(session, actor, "role.unassign", "user", user.id,
                     {"role_id": found.id, "app_id": found.app_id})

@@ -5,10 +5,9 @@ from __future__ import annotations
 import threading
 import time
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bayfin.identity.core.models import Organization
+from bayfin.identity.core import repository as repo
 
 _MAX_DEPTH = 8  # branches of branches: deeper trees are a data error, not a reason to loop
 
@@ -39,12 +38,11 @@ class OrganizationTree:
     def _load(self, code: str) -> frozenset[str]:
         found = {code}
         with self._session_factory() as session:
-            level = list(session.scalars(select(Organization.id).where(Organization.code == code)))
+            level = repo.org_ids_with_code(session, code)
             for _ in range(_MAX_DEPTH):
                 if not level:
                     break
-                rows = session.execute(select(Organization.id, Organization.code)
-                                       .where(Organization.parent_id.in_(level))).all()
+                rows = repo.child_orgs(session, level)
                 level = [i for i, c in rows if c not in found]
                 found.update(c for _, c in rows)
         return frozenset(found)

@@ -18,10 +18,10 @@ import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.hashes import SHA256
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from bayfin.identity.core import repository as repo
 from bayfin.identity.core.keys import DatabaseKeyStore
 from bayfin.identity.core.models import Revocation
 from bayfin.identity.core.notify import ChangeNotifier, LocalOnly
@@ -63,11 +63,7 @@ class RevocationList:
         with self._lock:
             self._next_poll = time.monotonic() + self.poll_seconds
             with self._session_factory() as session:
-                rows = session.execute(
-                    select(Revocation.id, Revocation.kind, Revocation.value, Revocation.at,
-                           Revocation.expires_at)
-                    .where(Revocation.id > self._last_id, Revocation.expires_at > utcnow())
-                    .order_by(Revocation.id)).all()
+                rows = repo.revocations_after(session, self._last_id, utcnow())
             for row in rows:
                 self._apply(row.kind, row.value, row.at, row.expires_at.timestamp())
                 self._last_id = max(self._last_id, int(row.id))
@@ -126,7 +122,7 @@ class RevocationList:
 def record_revocation(session: Session, kind: str, value: str, *, at: datetime,
                       expires_at: datetime) -> None:
     """Add one entry to the revocation feed (flushed; the caller commits)."""
-    session.add(Revocation(kind=kind, value=value, at=at, expires_at=expires_at))
+    repo.add(session, Revocation(kind=kind, value=value, at=at, expires_at=expires_at))
     session.flush()
 
 

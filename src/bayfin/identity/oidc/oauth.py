@@ -21,7 +21,6 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oidc.core import OpenIDCode, UserInfo
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -29,8 +28,9 @@ from starlette.responses import JSONResponse, Response
 from bayfin.identity.core import repository as repo
 from bayfin.identity.core.domain import app_allowed_scope, user_granted_scope
 from bayfin.identity.core.hashing import sha256
-from bayfin.identity.core.models import AuthorizationCode, Organization, RefreshToken, SsoSession
+from bayfin.identity.core.models import AuthorizationCode, RefreshToken
 from bayfin.identity.core.verifier import record_revocation
+from bayfin.identity.oidc import repository as oidc_repo
 from bayfin.identity.oidc.oauth_models import (
     AuthUser,
     OAuthAccessToken,
@@ -131,7 +131,7 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         owner: AuthUser = request.user
         server: BayfinAuthorizationServer = self.server
         data = request.payload.data
-        server.session.add(AuthorizationCode(
+        repo.add(server.session, AuthorizationCode(
             code_hash=sha256(code), client_id=request.client.get_client_id(),
             user_id=owner.user.id, session_id=owner.session_id,
             redirect_uri=request.payload.redirect_uri or request.client.get_default_redirect_uri(),
@@ -145,7 +145,7 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
 
     def query_authorization_code(self, code: str, client: OAuthClient) -> OAuthCode | None:
         server: BayfinAuthorizationServer = self.server
-        row = server.session.get(AuthorizationCode, sha256(code))
+        row = oidc_repo.authorization_code(server.session, sha256(code))
         if row is None or row.client_id != client.get_client_id() or row.expires_at <= server.now():
             return None
         if row.used_at is not None:
@@ -172,7 +172,7 @@ class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
 
     def authenticate_refresh_token(self, refresh_token: str) -> OAuthRefreshToken | None:
         server: BayfinAuthorizationServer = self.server
-        row = server.session.get(RefreshToken, sha256(refresh_token))
+        row = oidc_repo.refresh_token(server.session, sha256(refresh_token))
         if row is None:
             return None
         now = server.now()
@@ -347,7 +347,7 @@ class BayfinAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         ttl = self.ident.tokens.ttl_seconds
         extra: dict[str, Any] = {}
         if user is None:
-            org = self.session.get(Organization, app.organization_id) if app.organization_id else None
+            org = repo.org_by_id(self.session, app.organization_id) if app.organization_id else None
             granted = app_allowed_scope(scope, app.scopes or [])
             principal = Principal(subject=app.client_id, organization_id=org.code if org else None,
                                   organization_type=org.org_type if org else None,
@@ -356,7 +356,7 @@ class BayfinAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
                                   token_id=jti)
         else:
             u = user.user
-            org = self.session.get(Organization, u.organization_id) if u.organization_id else None
+            org = repo.org_by_id(self.session, u.organization_id) if u.organization_id else None
             roles, permissions = self.ident.service.roles_and_permissions(self.session, u.id, app.id)
             granted = user_granted_scope(app_allowed_scope(scope or "openid", app.scopes or []),
                                          permissions)
@@ -385,7 +385,7 @@ class BayfinAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         if code is not None:
             code.row.family_id, code.row.access_jti = family_id, self._last_jti
         if token.get("refresh_token") and owner is not None:
-            self.session.add(RefreshToken(
+            repo.add(self.session, RefreshToken(
                 token_hash=sha256(token["refresh_token"]),
                 family_id=family_id,
                 client_id=client.get_client_id(), user_id=owner.user.id,
@@ -409,7 +409,7 @@ class BayfinAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         if user is None or not user.active:
             return None
         if session_id is not None:
-            sso = self.session.get(SsoSession, session_id)
+            sso = oidc_repo.sso_session(self.session, session_id)
             if sso is None or sso.ended_at is not None:
                 return None
         return AuthUser(user=user, session_id=session_id, acr=acr, auth_time=auth_time, amr=amr)
@@ -421,8 +421,7 @@ class BayfinAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         for jti in jtis:
             record_revocation(self.session, "token", jti, at=now,
                               expires_at=now + self.ident.revocation_ttl)
-        first = self.session.scalar(select(RefreshToken).where(RefreshToken.family_id == family_id)
-                                    .limit(1))
+        first = oidc_repo.any_refresh_token_of_family(self.session, family_id)
         self.ident.service.audit.record(
             self.session, actor=first.client_id if first else "unknown",
             action="identity.refresh_family.revoke", subject_type="refresh_family",
@@ -460,5 +459,5 @@ class BayfinAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
                                                      claims.get("sid"), claims.get("jti"),
                                                      claims.get("client_id"))
             return OAuthAccessToken(claims, revoked)
-        row = self.session.get(RefreshToken, sha256(token_string))
+        row = oidc_repo.refresh_token(self.session, sha256(token_string))
         return OAuthRefreshToken(row, self.now()) if row is not None else None

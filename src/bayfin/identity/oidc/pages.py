@@ -11,14 +11,13 @@ from authlib.oidc.core.errors import LoginRequiredError
 from fastapi import APIRouter, Depends, Request
 from joserfc import jwt
 from joserfc.errors import JoseError
-from sqlalchemy import select
 from starlette.responses import RedirectResponse, Response
 
 from bayfin.api.deps import Session
 from bayfin.identity.core import repository as repo
 from bayfin.identity.core.authn import LoginRefused
 from bayfin.identity.core.domain import acr_satisfies, safe_return_path, split_scope
-from bayfin.identity.core.models import Consent, SsoSession
+from bayfin.identity.core.models import Consent
 from bayfin.identity.core.web import (
     COOKIE_PATH,
     SSO_COOKIE,
@@ -30,6 +29,7 @@ from bayfin.identity.core.web import (
     message,
     page,
 )
+from bayfin.identity.oidc import repository as oidc_repo
 from bayfin.identity.oidc.oauth import BayfinAuthorizationServer, http_input
 from bayfin.identity.oidc.oauth_models import AuthUser
 
@@ -104,8 +104,7 @@ def authorize(request: Request, session: Session, form: Form) -> Response:
         return _redirect("/oauth2/mfa?" + urlencode({"next": _next_for(request)}))
     app = grant.client.app
     wanted = split_scope(grant.request.scope)
-    consent = session.scalar(select(Consent).where(Consent.user_id == owner.user.id,
-                                                   Consent.app_id == app.id))
+    consent = oidc_repo.consent(session, owner.user.id, app.id)
     if request.method == "POST":
         fields = dict(form)
         if not csrf_ok(request, ident, fields):
@@ -117,7 +116,7 @@ def authorize(request: Request, session: Session, form: Form) -> Response:
         if consent is None:
             consent = Consent(user_id=owner.user.id, app_id=app.id, scopes=[],
                               granted_at=ident.clock.now())
-            session.add(consent)
+            repo.add(session, consent)
         consent.scopes = sorted(set(consent.scopes or []) | set(wanted))
         consent.granted_at = ident.clock.now()
         ident.service.audit.record(session, actor=owner.user.id, action="identity.consent.grant",
@@ -246,7 +245,7 @@ def logout(request: Request, session: Session, form: Form) -> Response:
     sso = ident.authenticator.session_from_cookie(session, request.cookies.get(SSO_COOKIE))
     targets = [sso] if sso is not None else []
     if hint_claims and hint_claims.get("sid"):
-        hinted = session.get(SsoSession, str(hint_claims["sid"]))
+        hinted = oidc_repo.sso_session(session, str(hint_claims["sid"]))
         if hinted is not None and hinted.ended_at is None and hinted not in targets:
             targets.append(hinted)
     for target in targets:

@@ -8,15 +8,17 @@ router, authentication, routing, validation), are SCIM error messages (RFC 7644 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
+from sqlalchemy.orm import Session as OrmSession
 from starlette.responses import Response
 
 from bayfin.api.deps import AUTH_ERRORS, Session, require
-from bayfin.identity.core.scoping import scope_of
-from bayfin.identity.core.service import Actor
+from bayfin.identity.core.scoping import AdminScope
+from bayfin.identity.core.service import Actor, scope_of
 from bayfin.identity.core.web import identity_of
 from bayfin.identity.scim.groups import ScimGroups
 from bayfin.identity.scim.openapi import (
@@ -80,6 +82,26 @@ def _users(request: Request) -> ScimService:
 
 def _groups(request: Request) -> ScimGroups:
     return ScimGroups(_users(request))
+
+
+#: How a resource type renders one of its records for the caller: (session, record, scope) -> JSON.
+Render = Callable[[OrmSession, Any, AdminScope], dict[str, Any]]
+
+
+def _created(session: OrmSession, who: Actor, record: Any, render: Render) -> Response:
+    """201 with a newly provisioned user or group and its Location."""
+    res = render(session, record, who.scope)
+    return _json(res, 201, res["meta"]["location"])
+
+
+def _changed(session: OrmSession, who: Actor, ref: str, body: dict[str, Any],
+             get: Callable[[OrmSession, AdminScope, str], Any],
+             change: Callable[[OrmSession, Actor, Any, dict[str, Any]], Any],
+             render: Render) -> Response:
+    """PUT or PATCH: the user or group ``ref`` names inside the caller's scope, changed by
+    ``change`` with the body, as it now is."""
+    return _json(render(session, change(session, who, get(session, who.scope, ref), body),
+                        who.scope))
 
 
 async def json_body(request: Request) -> dict[str, Any]:
@@ -174,8 +196,7 @@ def search_users(request: Request, session: Session, who: Provisioner, body: Bod
 def create_user(request: Request, session: Session, who: Provisioner, body: Body) -> Response:
     """Provision a user in the caller's organization (or a branch of it the resource names)."""
     scim = _users(request)
-    res = scim.user_resource(session, scim.create_user(session, who, body), who.scope)
-    return _json(res, 201, res["meta"]["location"])
+    return _created(session, who, scim.create_user(session, who, body), scim.user_resource)
 
 
 @router.get("/Users/{user_id}", response_model=ScimUser, responses=_R)
@@ -192,8 +213,8 @@ def replace_user(user_id: str, request: Request, session: Session, who: Provisio
                  body: Body) -> Response:
     """Replace a user's attributes."""
     scim = _users(request)
-    user = scim.replace_user(session, who, scim.get_user(session, who.scope, user_id), body)
-    return _json(scim.user_resource(session, user, who.scope))
+    return _changed(session, who, user_id, body, scim.get_user, scim.replace_user,
+                    scim.user_resource)
 
 
 @router.patch("/Users/{user_id}", response_model=ScimUser, responses=_R)
@@ -201,8 +222,8 @@ def patch_user(user_id: str, request: Request, session: Session, who: Provisione
                body: Body) -> Response:
     """Change a user; ``active: false`` ends their sessions and tokens at once."""
     scim = _users(request)
-    user = scim.patch_user(session, who, scim.get_user(session, who.scope, user_id), body)
-    return _json(scim.user_resource(session, user, who.scope))
+    return _changed(session, who, user_id, body, scim.get_user, scim.patch_user,
+                    scim.user_resource)
 
 
 @router.delete("/Users/{user_id}", status_code=204, responses=_R)
@@ -230,8 +251,7 @@ def search_groups(request: Request, session: Session, who: Provisioner, body: Bo
 def create_group(request: Request, session: Session, who: Provisioner, body: Body) -> Response:
     """Provision a group owned by the caller's organization."""
     groups = _groups(request)
-    res = groups.group_resource(session, groups.create_group(session, who, body), who.scope)
-    return _json(res, 201, res["meta"]["location"])
+    return _created(session, who, groups.create_group(session, who, body), groups.group_resource)
 
 
 @router.get("/Groups/{group_id}", response_model=ScimGroup, responses=_R)
@@ -248,8 +268,8 @@ def replace_group(group_id: str, request: Request, session: Session, who: Provis
                   body: Body) -> Response:
     """Replace a group's name and members."""
     groups = _groups(request)
-    group = groups.replace_group(session, who, groups.get_group(session, who.scope, group_id), body)
-    return _json(groups.group_resource(session, group, who.scope))
+    return _changed(session, who, group_id, body, groups.get_group, groups.replace_group,
+                    groups.group_resource)
 
 
 @router.patch("/Groups/{group_id}", response_model=ScimGroup, responses=_R)
@@ -257,8 +277,8 @@ def patch_group(group_id: str, request: Request, session: Session, who: Provisio
                 body: Body) -> Response:
     """Add or remove members, rename."""
     groups = _groups(request)
-    group = groups.patch_group(session, who, groups.get_group(session, who.scope, group_id), body)
-    return _json(groups.group_resource(session, group, who.scope))
+    return _changed(session, who, group_id, body, groups.get_group, groups.patch_group,
+                    groups.group_resource)
 
 
 @router.delete("/Groups/{group_id}", status_code=204, responses=_R)

@@ -6,45 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from scim2_models import Context, PatchOp
-from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from bayfin.identity.core import repository as repo
-from bayfin.identity.core.models import Group, GroupMember, User
+from bayfin.identity.core.models import Group, GroupMember
 from bayfin.identity.core.scoping import AdminScope
 from bayfin.identity.core.service import Actor
-from bayfin.identity.scim.filter import Attributes, Column, compile_node
+from bayfin.identity.scim import repository as scim_repo
+from bayfin.identity.scim.repository import GROUP_ATTRS
 from bayfin.identity.scim.schema import GROUP_SCHEMA, GroupResource, list_response, scim_input
 from bayfin.identity.scim.service import Query, ScimService, render, select_page
 from bayfin.kernel.errors import BadRequest, Conflict, NotFound
 from bayfin.kernel.ids import new_id
-
-_MEMBER_ATTRS = Attributes(columns={"value": Column(GroupMember.user_id, "str"),
-                                    "members": Column(GroupMember.user_id, "str"),
-                                    "members.value": Column(GroupMember.user_id, "str")},
-                           special={})
-
-
-def _members(node: Any) -> ColumnElement[bool] | None:
-    """``members``, ``members.value`` and ``members[value …]`` as a subquery on memberships."""
-    inner: Any = getattr(node, "val_filter", None)
-    if inner is not None:
-        cond = compile_node(inner, _MEMBER_ATTRS)
-    elif hasattr(node, "op"):
-        cond = compile_node(node, _MEMBER_ATTRS)
-    else:  # presence
-        cond = GroupMember.user_id.is_not(None)
-    if cond is None:
-        return None
-    return Group.id.in_(select(GroupMember.group_id).where(cond))
-
-
-GROUP_ATTRS = Attributes(
-    columns={"id": Column(Group.id, "str"), "displayname": Column(Group.display_name, "text"),
-             "externalid": Column(Group.external_id, "str"),
-             "meta.created": Column(Group.created_at, "datetime"),
-             "meta.lastmodified": Column(Group.updated_at, "datetime")},
-    special={"members": _members, "members.value": _members})
 
 
 class ScimGroups:
@@ -77,7 +50,7 @@ class ScimGroups:
 
     def list_groups(self, session: Session, scope: AdminScope, query: Query) -> dict[str, Any]:
         """A page of the groups inside the scope that match the filter."""
-        q = select(Group).where(scope.where(Group.organization_id))
+        q = scim_repo.groups_in_scope(scope)
 
         def body(g: Group) -> dict[str, Any]:
             return self.group_body(g, repo.group_members(session, [g.id], scope)[g.id])
@@ -92,8 +65,7 @@ class ScimGroups:
         """A group inside the scope (others: 404)."""
         if "\x00" in group_id or len(group_id) > 40:
             raise NotFound("no such group")
-        group = session.scalar(select(Group).where(Group.id == group_id,
-                                                   scope.where(Group.organization_id)))
+        group = scim_repo.group_in_scope(session, scope, group_id)
         if group is None:
             raise NotFound("no such group")
         return group
@@ -107,10 +79,7 @@ class ScimGroups:
         return data
 
     def _unique(self, session: Session, org_id: str | None, name: str, group: Group | None) -> None:
-        owner = (Group.organization_id.is_(None) if org_id is None
-                 else Group.organization_id == org_id)
-        found = session.scalar(select(Group.id).where(
-            owner, func.lower(Group.display_name) == name.strip().lower()))
+        found = scim_repo.group_named(session, org_id, name)
         if found is not None and (group is None or found != group.id):
             raise Conflict("displayName is taken", scimType="uniqueness")
 
@@ -122,7 +91,7 @@ class ScimGroups:
         now = self.identity.clock.now()
         group = Group(id=new_id("grp"), display_name=data["displayName"].strip(), organization_id=org_id,
                       external_id=data.get("externalId"), created_at=now, updated_at=now)
-        session.add(group)
+        repo.add(session, group)
         session.flush()
         self._set_members(session, actor.scope, group, data.get("members") or [])
         self._audit(session, actor, "group.create", group)
@@ -154,9 +123,7 @@ class ScimGroups:
 
     def delete_group(self, session: Session, actor: Actor, group: Group) -> None:
         """Remove a group and its memberships."""
-        session.execute(delete(GroupMember).where(GroupMember.group_id == group.id))
-        session.delete(group)
-        session.flush()
+        scim_repo.delete_group(session, group)
         self._audit(session, actor, "group.delete", group)
 
     def _set_members(self, session: Session, scope: AdminScope, group: Group,
@@ -168,22 +135,17 @@ class ScimGroups:
             if member.get("value"):
                 display = member.get("display")
                 wanted[str(member["value"])] = str(display)[:200] if display else None
-        found = set(session.scalars(select(User.id).where(User.id.in_(list(wanted)),
-                                                          scope.where(User.organization_id))))
+        found = scim_repo.users_found_in_scope(session, scope, list(wanted))
         missing = [uid for uid in wanted if uid not in found]
         if missing:
             raise BadRequest(f"no user {missing[0]}", scimType="invalidValue")
-        in_scope = select(User.id).where(scope.where(User.organization_id))
-        session.execute(delete(GroupMember).where(GroupMember.group_id == group.id,
-                                                  GroupMember.user_id.in_(in_scope),
-                                                  GroupMember.user_id.not_in(list(wanted))))
-        present = {m.user_id: m for m in session.scalars(select(GroupMember).where(
-            GroupMember.group_id == group.id))}
+        scim_repo.drop_members_except(session, scope, group.id, list(wanted))
+        present = scim_repo.memberships(session, group.id)
         for uid, display in wanted.items():
             if uid in present:
                 present[uid].display = display
             else:
-                session.add(GroupMember(group_id=group.id, user_id=uid, display=display))
+                repo.add(session, GroupMember(group_id=group.id, user_id=uid, display=display))
         session.flush()
 
     def _audit(self, session: Session, actor: Actor, action: str, group: Group) -> None:

@@ -16,25 +16,16 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from scim2_models import Context, PatchOp, ResponseParameters
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from bayfin.identity.core import repository as repo
-from bayfin.identity.core.models import (
-    AuthorizationCode,
-    Consent,
-    GroupMember,
-    Invitation,
-    MfaFactor,
-    Organization,
-    RefreshToken,
-    RoleAssignment,
-    SsoSession,
-    User,
-)
+from bayfin.identity.core.models import User
 from bayfin.identity.core.scoping import AdminScope
 from bayfin.identity.core.service import Actor, IdentityService
-from bayfin.identity.scim.filter import Attributes, Column, matcher, parse, plan
+from bayfin.identity.scim import repository as scim_repo
+from bayfin.identity.scim.filter import matcher, parse
+from bayfin.identity.scim.repository import USER_ATTRS, Attributes, plan
 from bayfin.identity.scim.schema import (
     ENTERPRISE,
     MAX_RESULTS,
@@ -53,15 +44,6 @@ _COLUMN_ATTRS = {"id", "meta", "userName", "externalId", "groups", "password"}
 _LIMITS = {"userName": 120, "externalId": 200}
 _LOCALE_MAX = 10
 _MAX_INDEX = 2**31 - 1
-
-
-USER_ATTRS = Attributes(
-    columns={"id": Column(User.id, "str"), "username": Column(User.username, "text"),
-             "externalid": Column(User.external_id, "str"),
-             "displayname": Column(User.display_name, "text"), "active": Column(User.active, "bool"),
-             "locale": Column(User.locale, "str"), "meta.created": Column(User.created_at, "datetime"),
-             "meta.lastmodified": Column(User.updated_at, "datetime")},
-    special={})
 
 
 def paging(start_index: int | None, count: int | None) -> tuple[int, int]:
@@ -101,21 +83,21 @@ def select_page(session: Session, q: Select[Any], order: Any, query: Query, mode
     start, size = paging(query.start_index, query.count)
     if not query.filter:
         total = repo.count(session, q)
-        return list(session.scalars(q.order_by(order).offset(start - 1).limit(size))), total, start
+        return scim_repo.page(session, q, order, start, size), total, start
     node = parse(query.filter, model)
     cond, exact = plan(node, attrs)
     if cond is not None:
         q = q.where(cond)
     if exact:
         total = repo.count(session, q)
-        return list(session.scalars(q.order_by(order).offset(start - 1).limit(size))), total, start
+        return scim_repo.page(session, q, order, start, size), total, start
     if repo.count(session, q) > SCAN_LIMIT:
         raise BadRequest("the filter names attributes that need a scan of too many resources; "
                          "narrow it with userName, externalId or meta.lastModified",
                          scimType="tooMany")
     test = matcher(query.filter, model)
     with scim_input():
-        hits = [row for row in session.scalars(q.order_by(order))
+        hits = [row for row in scim_repo.every(session, q, order)
                 if test(model.model_validate(build(row), scim_ctx=Context.RESOURCE_QUERY_RESPONSE))]
     return hits[start - 1:start - 1 + size], len(hits), start
 
@@ -178,7 +160,7 @@ class ScimService:
             body["locale"] = user.locale
         if not managed and user.organization_id:
             # Nothing provisioned: the organization the platform keeps the user in, by code.
-            org = session.get(Organization, user.organization_id)
+            org = repo.org_by_id(session, user.organization_id)
             ext["organization"] = org.code if org else None
         if ext:
             body[ENTERPRISE] = ext
@@ -193,7 +175,7 @@ class ScimService:
     # reading -----------------------------------------------------------------------------------
     def list_users(self, session: Session, scope: AdminScope, query: Query) -> dict[str, Any]:
         """A page of the users inside the scope that match the filter."""
-        q = select(User).where(scope.where(User.organization_id))
+        q = scim_repo.users_in_scope(scope)
         rows, total, start = select_page(session, q, User.username, query, UserResource, USER_ATTRS,
                                          lambda u: self.user_body(session, u, scope))
         groups = repo.groups_of_users(session, [u.id for u in rows], scope)
@@ -204,8 +186,7 @@ class ScimService:
         """A user inside the scope by SCIM id (others: 404)."""
         if "\x00" in user_id or len(user_id) > 40:
             raise NotFound("no such user")
-        user = session.scalar(select(User).where(User.id == user_id,
-                                                 scope.where(User.organization_id)))
+        user = scim_repo.user_in_scope(session, scope, user_id)
         if user is None:
             raise NotFound("no such user")
         return user
@@ -313,11 +294,7 @@ class ScimService:
     def delete_user(self, session: Session, actor: Actor, user: User) -> None:
         """Deprovision: end access at once, then remove the user and what hangs on them."""
         self.identity.set_active(session, actor, user, False)
-        for model in (RoleAssignment, GroupMember, MfaFactor, Consent, RefreshToken, AuthorizationCode,
-                      SsoSession, Invitation):
-            session.execute(delete(model).where(model.user_id == user.id))
-        session.delete(user)
-        session.flush()
+        scim_repo.delete_user(session, user)
         self.identity.audit.record(session, actor=actor.subject, actor_org=actor.organization_id,
                                    action="identity.user.delete", subject_type="user",
                                    subject_id=user.id)
