@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
@@ -56,6 +57,18 @@ class OutgoingWebhook(Protocol):
     @property
     def attempts(self) -> int:
         """Attempts made before this one."""
+
+
+@dataclass(frozen=True, slots=True)
+class OwedWebhook:
+    """An :class:`OutgoingWebhook` as a plain record, for outboxes that need nothing more."""
+
+    outbox_id: str
+    message_id: str
+    url: str
+    key: bytes
+    body: bytes
+    attempts: int
 
 
 W = TypeVar("W", bound=OutgoingWebhook)
