@@ -14,8 +14,9 @@ risk check; ``FraudService`` and its platform key ``FRAUD``; ``decision_totals``
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bayfin.kernel.surface import lazy_surface
 
 if TYPE_CHECKING:
     from bayfin.antifraud.decisions.service import decision_totals, latest_decisions
@@ -24,21 +25,15 @@ if TYPE_CHECKING:
     from bayfin.antifraud.service import FraudService
     from bayfin.antifraud.wiring import FRAUD
 
-__all__ = ["FRAUD", "Decision", "FraudEvent", "FraudService", "decision_totals", "latest_decisions"]
-
-_SURFACE = {
-    "FRAUD": "bayfin.antifraud.wiring",
-    "Decision": "bayfin.antifraud.engine.engine",
-    "FraudEvent": "bayfin.antifraud.engine.events",
-    "FraudService": "bayfin.antifraud.service",
-    "decision_totals": "bayfin.antifraud.decisions.service",
-    "latest_decisions": "bayfin.antifraud.decisions.service",
+_EXPORTS: dict[str, str] = {
+    "FRAUD": ".wiring",
+    "Decision": ".engine.engine",
+    "FraudEvent": ".engine.events",
+    "FraudService": ".service",
+    "decision_totals": ".decisions.service",
+    "latest_decisions": ".decisions.service",
 }
 
+__getattr__, __dir__ = lazy_surface(__name__, _EXPORTS)
 
-def __getattr__(name: str) -> Any:
-    """Resolve a surface name on first use (PEP 562)."""
-    module = _SURFACE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'bayfin.antifraud' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__all__ = ["FRAUD", "Decision", "FraudEvent", "FraudService", "decision_totals", "latest_decisions"]

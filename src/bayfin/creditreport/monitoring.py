@@ -2,39 +2,41 @@
 registration status changes, for as long as its periodic consent is live.
 
 Notifications are kept for a pull feed and, when the subscription names a webhook, pushed after the
-transaction that found them commits, signed with HMAC-SHA256 (header ``X-Bayfin-Signature``).
+transaction that found them commits, through the shared webhook outbox
+(:mod:`bayfin.integrations.webhook_outbox`): signed in the Standard Webhooks format
+(:mod:`bayfin.integrations.webhooks`: ``webhook-id`` = ``mon_<notification id>``, the same on every
+retry; ``webhook-timestamp``; ``webhook-signature: v1,<base64 HMAC-SHA256>``) under the subscription's
+secret, shown once as ``whsec_…`` when it is created. A notification not delivered stays owed (never
+given up) and ``bayfin monitoring deliver`` tries it again.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bayfin.consent import ConsentService
-from bayfin.consent import domain as cd
+from bayfin.consent import ConsentService, Purpose
+
+# not on the consent surface yet (asked for): the periodic/active checks a subscription makes
+from bayfin.consent.domain import AccessMode, ConsentStatus, effective_status
 from bayfin.consent.service import terms_of
+from bayfin.creditreport import repository as repo
 from bayfin.creditreport.models import MonitoringNotification, MonitoringSubscription
 from bayfin.creditreport.service import changes, current_record, snapshot
+from bayfin.integrations.webhook_outbox import OwedWebhook, WebhookDispatcher
+from bayfin.integrations.webhooks import new_secret, signing_key
 from bayfin.kernel.audit import AuditLog
-from bayfin.kernel.clock import Clock
+from bayfin.kernel.clock import Clock, SystemClock
 from bayfin.kernel.errors import Conflict, NotFound
 from bayfin.kernel.ids import new_id
 from bayfin.kernel.outbound import OutboundPolicy
-from bayfin.kernel.pagination import PageRequest, keyset
+from bayfin.kernel.pagination import PageRequest
 from bayfin.kernel.security import Principal
-
-
-def signature(secret: str, body: bytes) -> str:
-    """The webhook signature header value."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 class Monitoring:
@@ -55,11 +57,11 @@ class Monitoring:
         if principal.organization_type != "institution":
             raise NotFound("no such consent")
         terms = terms_of(consent)
-        if terms.access_mode is not cd.AccessMode.periodic:
+        if terms.access_mode is not AccessMode.periodic:
             raise Conflict("monitoring needs a periodic consent")
-        if cd.effective_status(terms, self.clock.now()) is not cd.ConsentStatus.active:
-            raise Conflict(f"the consent is {cd.effective_status(terms, self.clock.now()).value}")
-        secret = secrets.token_urlsafe(32) if webhook_url else None
+        if effective_status(terms, self.clock.now()) is not ConsentStatus.active:
+            raise Conflict(f"the consent is {effective_status(terms, self.clock.now()).value}")
+        secret = new_secret() if webhook_url else None
         record = current_record(self.session, consent.credit_code)
         categories = frozenset(consent.categories)
         sub = MonitoringSubscription(
@@ -69,8 +71,7 @@ class Monitoring:
             webhook_secret=secret, active=True,
             snapshot=snapshot(record, categories, self.clock.now().date()) if record else {},
             created_at=self.clock.now(), last_checked_at=self.clock.now())
-        self.session.add(sub)
-        self.session.flush()
+        repo.save(self.session, sub)
         self._audit(principal.subject, "monitoring.subscribe", sub, {"fields": sorted(sub.snapshot)})
         return sub, secret
 
@@ -84,19 +85,12 @@ class Monitoring:
     def subscriptions(self, principal: Principal,
                       page: PageRequest | None = None) -> Sequence[MonitoringSubscription]:
         """The institution's subscriptions, oldest first (a page, one row beyond)."""
-        stmt = select(MonitoringSubscription).where(MonitoringSubscription.institution_id ==
-                                                    principal.organization_id)
-        return self.session.scalars(keyset(stmt, [MonitoringSubscription.created_at,
-                                                  MonitoringSubscription.id], page or PageRequest())).all()
+        return repo.subscriptions_of(self.session, principal.organization_id, page or PageRequest())
 
     def feed(self, principal: Principal, after_id: int = 0,
              limit: int = 100) -> Sequence[MonitoringNotification]:
         """The institution's notifications after ``after_id``, oldest first (a pull feed)."""
-        return self.session.scalars(select(MonitoringNotification)
-                                    .where(MonitoringNotification.institution_id ==
-                                           principal.organization_id,
-                                           MonitoringNotification.id > after_id)
-                                    .order_by(MonitoringNotification.id).limit(limit)).all()
+        return repo.notifications_after(self.session, principal.organization_id, after_id, limit)
 
     def scan(self) -> dict[str, Any]:
         """Compare every active subscription's firm with its last snapshot; record what changed.
@@ -107,17 +101,13 @@ class Monitoring:
         now = self.clock.now()
         counts = {"checked": 0, "changed": 0, "ended": 0, "paused": 0}
         found: list[int] = []
-        subs = self.session.scalars(select(MonitoringSubscription)
-                                    .where(MonitoringSubscription.active.is_(True))
-                                    .order_by(MonitoringSubscription.id)).all()
-        for sub in subs:
+        for sub in repo.active_subscriptions(self.session):
             consent = self.consents.repo.get(sub.consent_id)
-            status = cd.effective_status(terms_of(consent), now) if consent else \
-                cd.ConsentStatus.revoked
-            if status is cd.ConsentStatus.paused:
+            status = effective_status(terms_of(consent), now) if consent else ConsentStatus.revoked
+            if status is ConsentStatus.paused:
                 counts["paused"] += 1
                 continue
-            if status is not cd.ConsentStatus.active or consent is None:
+            if status is not ConsentStatus.active or consent is None:
                 sub.active, sub.ended_reason = False, f"consent_{status.value}"
                 counts["ended"] += 1
                 continue
@@ -134,8 +124,7 @@ class Monitoring:
             note = MonitoringNotification(subscription_id=sub.id, institution_id=sub.institution_id,
                                           consent_id=sub.consent_id, credit_code=sub.credit_code,
                                           at=now, changes=diff, attempts=0)
-            self.session.add(note)
-            self.session.flush()
+            repo.save(self.session, note)
             self._audit("monitoring", "monitoring.notify", sub,
                         {"notification_id": note.id, "fields": [c["field"] for c in diff]})
             counts["changed"] += 1
@@ -144,7 +133,7 @@ class Monitoring:
         return {**counts, "notifications": found}
 
     def _own(self, principal: Principal, subscription_id: str) -> MonitoringSubscription:
-        sub = self.session.get(MonitoringSubscription, subscription_id)
+        sub = repo.subscription(self.session, subscription_id)
         if sub is None or sub.institution_id != principal.organization_id:
             raise NotFound("no such subscription")
         return sub
@@ -153,54 +142,53 @@ class Monitoring:
                details: dict[str, Any]) -> None:
         self.audit.record(self.session, actor=actor, actor_org=sub.institution_id, action=action,
                           subject_type="enterprise", subject_id=sub.credit_code,
-                          purpose=cd.Purpose.post_loan_monitoring.value,
+                          purpose=Purpose.post_loan_monitoring.value,
                           details={"consent_id": sub.consent_id, "subscription_id": sub.id,
                                    **details}, at=self.clock.now())
 
 
+class NotificationOutbox:
+    """The ``monitoring_notification`` table as a webhook outbox: every notification whose subscription
+    has a webhook is owed until delivered (no backoff, never given up; ``bayfin monitoring deliver``
+    retries what is owed)."""
+
+    def owed(self, session: Session, outbox_ids: Sequence[str]) -> list[OwedWebhook]:
+        """These notifications, if not delivered yet and their subscription has a webhook."""
+        ids = [int(i) for i in outbox_ids]
+        return [_webhook(note, sub) for note, sub in repo.owed_webhooks(session, ids)]
+
+    def due(self, session: Session, now: datetime, limit: int) -> list[OwedWebhook]:
+        """Every notification still owed, oldest first."""
+        return [_webhook(note, sub) for note, sub in repo.undelivered_webhooks(session, limit)]
+
+    def record(self, session: Session, webhook: OwedWebhook, attempts: int, error: str | None,
+               now: datetime) -> None:
+        """Delivered at ``now``, or the error kept for the next try."""
+        repo.record_delivery(session, int(webhook.outbox_id), attempts, error, now)
+
+
+def _webhook(note: MonitoringNotification, sub: MonitoringSubscription) -> OwedWebhook:
+    body = orjson.dumps({"id": note.id, "subscription_id": sub.id, "consent_id": note.consent_id,
+                         "credit_code": note.credit_code, "at": note.at.isoformat(), "changes": note.changes})
+    return OwedWebhook(str(note.id), f"mon_{note.id}", sub.webhook_url or "",
+                             signing_key(sub.webhook_secret or ""), body, note.attempts)
+
+
 def deliver(session_factory: Callable[[], Session], notification_ids: Sequence[int], outbound: OutboundPolicy,
             client: httpx.Client | None = None, clock: Clock | None = None) -> int:
-    """Push notifications to their webhooks (after the scan committed); record each attempt. Each
-    connection is checked by ``outbound`` again: a host that now resolves inward is not called."""
-    from bayfin.kernel.clock import SystemClock
-
-    clock = clock or SystemClock()
-    own = client is None
-    http = client or outbound.client(timeout=5.0)
-    delivered = 0
+    """Push notifications to their webhooks (after the scan committed), one attempt each, in the
+    caller's thread; record each attempt. Each connection is checked by ``outbound`` again: a host
+    that now resolves inward is not called. How many were delivered."""
+    dispatcher = WebhookDispatcher(session_factory, NotificationOutbox(), clock or SystemClock(),
+                                   outbound=outbound, http=client, attempts_now=1, background=False,
+                                   name="monitoring-webhooks")
     try:
-        for note_id in notification_ids:
-            with session_factory() as session:
-                note = session.get(MonitoringNotification, note_id)
-                sub = session.get(MonitoringSubscription, note.subscription_id) if note else None
-                if note is None or sub is None or not sub.webhook_url or note.delivered_at:
-                    continue
-                body = orjson.dumps({"id": note.id, "subscription_id": sub.id,
-                                     "consent_id": note.consent_id, "credit_code": note.credit_code,
-                                     "at": note.at.isoformat(), "changes": note.changes})
-                note.attempts += 1
-                try:
-                    response = http.post(sub.webhook_url, content=body, headers={
-                        "content-type": "application/json",
-                        "x-bayfin-signature": signature(sub.webhook_secret or "", body)})
-                    response.raise_for_status()
-                    note.delivered_at, note.last_error = clock.now(), None
-                    delivered += 1
-                except httpx.HTTPError as exc:
-                    note.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                session.commit()
+        return dispatcher.deliver([str(i) for i in notification_ids])
     finally:
-        if own:
-            http.close()
-    return delivered
+        if client is None:  # a client handed in stays open for its owner
+            dispatcher.close()
 
 
 def undelivered(session: Session, limit: int = 1000) -> list[int]:
     """Webhook notifications not delivered yet (to retry)."""
-    return list(session.scalars(
-        select(MonitoringNotification.id)
-        .join(MonitoringSubscription,
-              MonitoringSubscription.id == MonitoringNotification.subscription_id)
-        .where(MonitoringNotification.delivered_at.is_(None),
-               MonitoringSubscription.webhook_url.is_not(None))
-        .order_by(MonitoringNotification.id).limit(limit)).all())
+    return repo.undelivered_ids(session, limit)

@@ -1,6 +1,7 @@
-"""Delivery of signed webhooks from a module's outbox table: tried after the transaction that queued
-them commits (on a small thread pool, or in the caller's thread), retried with backoff, and drained
-later by a worker or CLI command for what is still owed.
+"""Delivery from a module's outbox table: tried after the transaction that queued it commits (on a small
+thread pool, or in the caller's thread), retried with backoff, and drained later by a worker or CLI
+command for what is still owed. :class:`OutboxDispatcher` is that one loop, whatever is delivered
+(the token service's bank operations use it too); :class:`WebhookDispatcher` delivers signed webhooks.
 
 A module keeps its own outbox table and implements :class:`WebhookOutbox` over it (which rows are
 owed, what to send, how to record an outcome); this module signs (:mod:`bayfin.integrations.webhooks`,
@@ -16,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
@@ -57,7 +59,41 @@ class OutgoingWebhook(Protocol):
         """Attempts made before this one."""
 
 
+@dataclass(frozen=True, slots=True)
+class OwedWebhook:
+    """An :class:`OutgoingWebhook` as a plain record, for outboxes that need nothing more."""
+
+    outbox_id: str
+    message_id: str
+    url: str
+    key: bytes
+    body: bytes
+    attempts: int
+
+
 W = TypeVar("W", bound=OutgoingWebhook)
+#: One owed item, read as plain data; and the outcome of one attempt at it.
+ItemT = TypeVar("ItemT")
+OutcomeT = TypeVar("OutcomeT")
+
+
+class Delivery(Protocol[ItemT, OutcomeT]):
+    """What an outbox delivers and how, as :class:`OutboxDispatcher` sees it."""
+
+    def owed(self, session: Session, outbox_ids: Sequence[str]) -> Sequence[ItemT]:
+        """The rows among ``outbox_ids`` still to deliver."""
+
+    def due(self, session: Session, now: datetime, limit: int) -> Sequence[ItemT]:
+        """Up to ``limit`` owed rows whose retry time has come."""
+
+    def send(self, item: ItemT) -> OutcomeT:
+        """One attempt (no transaction is open): its outcome, failures included."""
+
+    def delivered(self, outcome: OutcomeT) -> bool:
+        """Whether the attempt succeeded (no further try now)."""
+
+    def record(self, session: Session, item: ItemT, made: int, outcome: OutcomeT, now: datetime) -> None:
+        """Write the last outcome after ``made`` attempts in this round."""
 
 
 class WebhookOutbox(Protocol[W]):
@@ -74,25 +110,21 @@ class WebhookOutbox(Protocol[W]):
         """Write the outcome after ``attempts`` attempts in all: delivered when ``error`` is None."""
 
 
-class WebhookDispatcher(Generic[W]):
-    """Signs and posts an outbox's rows; ``flush`` waits for the background deliveries started."""
+class OutboxDispatcher(Generic[ItemT, OutcomeT]):
+    """The one claim/send/retry loop: reads owed rows in a short transaction, tries each (``attempts_now``
+    times with backoff when just queued, once when due), records each outcome in its own transaction.
+    ``flush`` waits for the background deliveries started."""
 
-    def __init__(self, session_factory: Callable[[], Session], outbox: WebhookOutbox[W], clock: Clock, *,
-                 outbound: OutboundPolicy | None = None, http: httpx.Client | None = None,
-                 attempts_now: int = 3, backoff: float = 0.2, timeout: float = 5.0,
-                 background: bool = True, name: str = "webhooks") -> None:
-        if http is None:
-            if outbound is None:
-                raise ValueError("a dispatcher needs an outbound policy or an HTTP client")
-            # checks each connection's address (DNS rebinding); tests may hand in their own client
-            http = outbound.client(timeout=timeout)
+    def __init__(self, session_factory: Callable[[], Session], delivery: Delivery[ItemT, OutcomeT],
+                 clock: Clock, *,
+                 attempts_now: int = 3, backoff: float = 0.2, background: bool = True, workers: int = 2,
+                 name: str = "outbox") -> None:
         self._sessions = session_factory
-        self._outbox = outbox
+        self._delivery = delivery
         self._clock = clock
         self._attempts_now = attempts_now
         self._backoff = backoff
-        self._http = http
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix=name)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
         self._pending: set[Future[int]] = set()
         self._lock = threading.Lock()
         #: False: deliver in the caller's thread (tests whose sessions share one connection, the CLI).
@@ -124,22 +156,22 @@ class WebhookDispatcher(Generic[W]):
 
     def deliver(self, outbox_ids: Sequence[str]) -> int:
         """Try each owed row now, ``attempts_now`` times with backoff; how many were delivered."""
-        return sum(self._attempt(webhook, self._attempts_now)
-                   for webhook in self._load(lambda session: self._outbox.owed(session, outbox_ids)))
+        return sum(self._attempt(item, self._attempts_now)
+                   for item in self._load(lambda session: self._delivery.owed(session, outbox_ids)))
 
     def dispatch_due(self, limit: int = 500) -> tuple[int, int]:
         """Try once every owed row whose time has come: (delivered, still owed or given up)."""
         delivered = failed = 0
-        for webhook in self._load(lambda session: self._outbox.due(session, self._clock.now(), limit)):
-            if self._attempt(webhook, 1):
+        for item in self._load(lambda session: self._delivery.due(session, self._clock.now(), limit)):
+            if self._attempt(item, 1):
                 delivered += 1
             else:
                 failed += 1
         return delivered, failed
 
-    def _load(self, query: Callable[[Session], Sequence[W]]) -> list[W]:
+    def _load(self, query: Callable[[Session], Sequence[ItemT]]) -> list[ItemT]:
         """The owed rows as plain data, read in a short transaction: none stays open while the
-        subscriber's server is being called."""
+        other side is being called."""
         session = self._sessions()
         try:
             return list(query(session))
@@ -147,38 +179,85 @@ class WebhookDispatcher(Generic[W]):
             session.rollback()
             session.close()
 
-    def _attempt(self, webhook: W, tries: int) -> bool:
-        error: str | None = None
+    def _attempt(self, item: ItemT, tries: int) -> bool:
         made = 0
         for attempt in range(tries):
             made += 1
-            timestamp = int(self._clock.now().timestamp())
-            headers = signed_headers(webhook.key, webhook.message_id, timestamp, webhook.body)
-            try:
-                response = self._http.post(webhook.url, content=webhook.body, headers=headers)
-                if 200 <= response.status_code < 300:
-                    self._record(webhook, made, None)
-                    return True
-                error = f"HTTP {response.status_code}"
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"[:500]
+            outcome = self._delivery.send(item)
+            if self._delivery.delivered(outcome):
+                break
             if attempt + 1 < tries:
                 time.sleep(self._backoff * 2 ** attempt)
-        log.warning("webhook not delivered", extra={"webhook_id": webhook.message_id,
-                                                    "attempts": webhook.attempts + made, "error": error})
-        self._record(webhook, made, error)
-        return False
+        self._record(item, made, outcome)
+        return self._delivery.delivered(outcome)
 
-    def _record(self, webhook: W, made: int, error: str | None) -> None:
+    def _record(self, item: ItemT, made: int, outcome: OutcomeT) -> None:
         """Write one delivery's outcome in its own short transaction."""
         session = self._sessions()
         try:
-            self._outbox.record(session, webhook, webhook.attempts + made, error, self._clock.now())
+            self._delivery.record(session, item, made, outcome, self._clock.now())
             session.commit()
         finally:
             session.close()
 
     def close(self) -> None:
-        """Stop the pool (waiting for running deliveries) and close connections."""
+        """Stop the pool, waiting for running deliveries."""
         self._pool.shutdown(wait=True)
+
+
+class _SignedPosts(Generic[W]):
+    """A webhook outbox as a :class:`Delivery`: each attempt signed (Standard Webhooks) and posted; the
+    outcome is the error, None once delivered."""
+
+    def __init__(self, outbox: WebhookOutbox[W], http: httpx.Client, clock: Clock) -> None:
+        self._outbox = outbox
+        self._http = http
+        self._clock = clock
+
+    def owed(self, session: Session, outbox_ids: Sequence[str]) -> Sequence[W]:
+        return self._outbox.owed(session, outbox_ids)
+
+    def due(self, session: Session, now: datetime, limit: int) -> Sequence[W]:
+        return self._outbox.due(session, now, limit)
+
+    def send(self, item: W) -> str | None:
+        timestamp = int(self._clock.now().timestamp())
+        headers = signed_headers(item.key, item.message_id, timestamp, item.body)
+        try:
+            response = self._http.post(item.url, content=item.body, headers=headers)
+            if 200 <= response.status_code < 300:
+                return None
+            return f"HTTP {response.status_code}"
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__}: {exc}"[:500]
+
+    def delivered(self, outcome: str | None) -> bool:
+        return outcome is None
+
+    def record(self, session: Session, item: W, made: int, outcome: str | None, now: datetime) -> None:
+        if outcome is not None:
+            log.warning("webhook not delivered", extra={"webhook_id": item.message_id,
+                                                        "attempts": item.attempts + made, "error": outcome})
+        self._outbox.record(session, item, item.attempts + made, outcome, now)
+
+
+class WebhookDispatcher(OutboxDispatcher[W, "str | None"]):
+    """Signs and posts a webhook outbox's rows; ``flush`` waits for the background deliveries started."""
+
+    def __init__(self, session_factory: Callable[[], Session], outbox: WebhookOutbox[W], clock: Clock, *,
+                 outbound: OutboundPolicy | None = None, http: httpx.Client | None = None,
+                 attempts_now: int = 3, backoff: float = 0.2, timeout: float = 5.0,
+                 background: bool = True, name: str = "webhooks") -> None:
+        if http is None:
+            if outbound is None:
+                raise ValueError("a dispatcher needs an outbound policy or an HTTP client")
+            # checks each connection's address (DNS rebinding); tests may hand in their own client
+            http = outbound.client(timeout=timeout)
+        self._http = http
+        super().__init__(session_factory, _SignedPosts(outbox, http, clock), clock,
+                         attempts_now=attempts_now, backoff=backoff, background=background, name=name)
+
+    def close(self) -> None:
+        """Stop the pool (waiting for running deliveries) and close connections."""
+        super().close()
         self._http.close()

@@ -1,6 +1,6 @@
 """Payment tokenisation (Token 2.0) and the one-interface multi-bank wallet.
 
-The surface other modules use: ``TokenService`` (on ``platform.extensions["tokens"]``), the bank
+The surface other modules use: ``TokenService`` (on the platform under ``tokens.wiring.TOKENS``), the bank
 adapter interface ``BankAdapter`` and the reason codes ``Reason``.
 """
 

@@ -258,8 +258,7 @@ class Payments:
         operation = BankOperation(id=new_id("bop"), payment_id=payment.id, bank_code=payment.bank_code,
                                   kind=kind, amount_fen=amount_fen, state="pending", attempts=0,
                                   next_attempt_at=now, created_at=now)
-        session.add(operation)
-        session.flush()
+        repo.save(session, operation)
         return operation
 
     # ------------------------------------------------------------ the outbox's bookkeeping

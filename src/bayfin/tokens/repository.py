@@ -14,6 +14,26 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from bayfin.kernel.pagination import PageRequest, keyset
 from bayfin.tokens.models import Account, BankOperation, Requestor, Token, TokenPayment, Webhook
 
+Row = Requestor | Account | Token | TokenPayment | BankOperation | Webhook
+
+
+def add(session: Session, row: Row) -> None:
+    """Put a new row in the session (written at the next flush)."""
+    session.add(row)
+
+
+def save(session: Session, row: Row) -> None:
+    """Store a new or changed row now (flushed, so later queries of the transaction see it)."""
+    session.add(row)
+    session.flush()
+
+
+def remove(session: Session, row: Row) -> None:
+    """Delete a row now (flushed)."""
+    session.delete(row)
+    session.flush()
+
+
 
 def requestor(session: Session, requestor_id: str) -> Requestor | None:
     """The requestor with this 11-digit id."""
@@ -178,6 +198,11 @@ def stale_payments(session: Session, before: datetime, limit: int) -> Sequence[T
     return session.scalars(select(TokenPayment).where(TokenPayment.state == "authorizing",
                                                       TokenPayment.updated_at < before)
                            .order_by(TokenPayment.updated_at).limit(limit)).all()
+
+
+def bank_operation(session: Session, operation_id: str) -> BankOperation | None:
+    """One outbox row by id."""
+    return session.get(BankOperation, operation_id)
 
 
 def bank_operations_by_ids(session: Session, ids: Sequence[str]) -> Sequence[BankOperation]:

@@ -152,8 +152,7 @@ class TokenService:
                           merchants=sorted(set(merchants)), channels=sorted(set(channels)),
                           webhook_url=self.outbound.check_url(webhook_url) if webhook_url else None,
                           active=True, created_at=self.clock.now())
-        session.add(found)
-        session.flush()
+        repo.save(session, found)
         self.record(session, actor, "requestor.register", "token_requestor", requestor_id)
         return found
 
@@ -207,8 +206,7 @@ class TokenService:
                         is_default=not repo.accounts_of(session, answer.holder),
                         master_key_id=sealed.master_key_id, wrapped_key=sealed.wrapped_key,
                         ciphertext=sealed.ciphertext, created_at=now, updated_at=now)
-        session.add(found)
-        session.flush()
+        repo.save(session, found)
         return Vaulted(found, answer)
 
     def open_number(self, account: Account) -> str:
@@ -268,8 +266,7 @@ class TokenService:
                         issuer=answer.decision.value)
             if not repo.tokens_of_accounts(session, [account.id]):
                 # vaulted for this request only: a declined binding must not claim the account
-                session.delete(account)
-                session.flush()
+                repo.remove(session, account)
             raise Refused(Reason.PROVISIONING_DECLINED, "the issuer declined to provision a token")
         state = TokenState.ACTIVE if idv.verdict is domain.Verdict.APPROVE else TokenState.REQUESTED
         number = self._new_number(session, self.open_number(account))
@@ -281,8 +278,7 @@ class TokenService:
         token.step_up_ref = answer.step_up_ref if answer.decision.value == "step_up" else None
         token.luk_seq, token.luk_uses = (token.luk_seq or 0) + 1, 0
         token.luk_expires_at = now + self.limits.key_lifetime
-        session.add(token)
-        session.flush()
+        repo.save(session, token)
         self.record(session, principal, "provision", "payment_token", token.id, requestor_id=requestor.id,
                     verdict=idv.verdict.value, risk=outcome, issuer=answer.decision.value,
                     assurance=idv.assurance)
@@ -436,7 +432,7 @@ class TokenService:
                           payload=payload(event, token.id, token.requestor_id, token.state, account.par,
                                           token.number[-4:], now),
                           state="pending", attempts=0, next_attempt_at=now, created_at=now)
-        session.add(webhook)
+        repo.add(session, webhook)
         session.info.setdefault(WEBHOOKS_KEY, []).append(webhook.id)
 
 

@@ -11,12 +11,12 @@ once when the requestor is registered); the event is the body's ``event`` field.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import orjson
 from sqlalchemy.orm import Session
 
+from bayfin.integrations.webhook_outbox import OwedWebhook
 from bayfin.integrations.webhooks import secret_text
 from bayfin.tokens import repository as repo
 from bayfin.tokens.models import Webhook
@@ -25,16 +25,8 @@ from bayfin.tokens.models import Webhook
 GIVE_UP_AFTER = 10
 
 
-@dataclass(frozen=True, slots=True)
-class RequestorWebhook:
-    """One owed notification, as plain data."""
-
-    outbox_id: str
-    message_id: str
-    url: str
-    key: bytes
-    body: bytes
-    attempts: int
+#: One owed notification, as plain data.
+RequestorWebhook = OwedWebhook
 
 
 class RequestorOutbox:

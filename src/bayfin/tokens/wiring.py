@@ -8,6 +8,7 @@ from datetime import timedelta
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bayfin.antifraud import FRAUD
 from bayfin.integrations.webhook_outbox import WebhookDispatcher
 from bayfin.kernel.db import UnitOfWork
 from bayfin.kernel.outbound import OutboundPolicy
@@ -117,8 +118,8 @@ def configure(platform: Platform, settings: TokensSettings | None = None) -> Tok
     keys = Keys(ring=key_ring(settings, secret), digest=derive_key(secret, "digest"),
                 par=derive_key(secret, "par"), cryptogram=derive_key(secret, "cryptogram"),
                 webhook=derive_key(secret, "webhook"), ff1_hex=settings.ff1_key or None)
-    fraud = platform.extensions.get("antifraud")
-    risk: RiskAssessor = FraudEngineRisk(fraud.decide) if fraud is not None else FixedRisk("ALLOW")
+    risk: RiskAssessor = (FraudEngineRisk(platform.service(FRAUD).decide) if platform.has_service(FRAUD)
+                          else FixedRisk("ALLOW"))
     banks = BankDirectory()
     for item in filter(None, (part.strip() for part in settings.banks.split(","))):
         code, _, url = item.partition("=")

@@ -8,6 +8,13 @@ from sqlalchemy.orm import Session
 from bayfin.voice.models import AssistantDialogue, VoiceChallenge, VoiceTemplate
 
 
+def save(session: Session, row: VoiceTemplate | VoiceChallenge | AssistantDialogue) -> None:
+    """Store a new or changed template, challenge or dialogue state (flushed, so it is visible to
+    the rest of the transaction)."""
+    session.add(row)
+    session.flush()
+
+
 def template(session: Session, subject: str) -> VoiceTemplate | None:
     """The user's enrolled template, if any."""
     return session.get(VoiceTemplate, subject)

@@ -111,11 +111,10 @@ class VoiceService:
         sealed = self.cipher.seal(voiceprint.template_from(embeddings), who.subject)
         if row is None:
             row = VoiceTemplate(subject=who.subject, created_at=now, failures=0, locked_until=None)
-            session.add(row)
         # the failure count and any lockout stay: a new voice must not be a way out of a lock
         row.organization, row.sealed, row.embedder = who.organization_id, sealed, self.embedder.name
         row.utterances, row.updated_at = len(recordings), now
-        session.flush()
+        repository.save(session, row)
         self._audit(session, who, "enrol", utterances=len(recordings))
         return row
 
@@ -142,8 +141,7 @@ class VoiceService:
         row = VoiceChallenge(id=new_id("vch"), subject=who.subject, level=level,
                              digits=voiceprint.new_challenge_digits(),
                              expires_at=self.clock.now() + voiceprint.CHALLENGE_TTL)
-        session.add(row)
-        session.flush()
+        repository.save(session, row)
         return row
 
     def verify(self, session: Session, who: Principal, challenge_id: str, recording: bytes,
@@ -197,9 +195,8 @@ class VoiceService:
         reply, state = self.dialogue.turn(text, DialogueState.from_json(row.state if row else None))
         if row is None:
             row = AssistantDialogue(subject=who.subject, state={}, updated_at=self.clock.now())
-            session.add(row)
         row.state, row.updated_at = state.to_json(), self.clock.now()
-        session.flush()
+        repository.save(session, row)
         self._audit(session, who, "assistant", intent=reply.intent, reply=reply.action)
         return reply
 

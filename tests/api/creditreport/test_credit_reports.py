@@ -10,7 +10,8 @@ import pytest
 
 from bayfin.creditdata.mapping import load_mapping
 from bayfin.creditdata.service import ingest_file
-from bayfin.creditreport.monitoring import deliver, signature
+from bayfin.creditreport.monitoring import deliver, undelivered
+from bayfin.integrations.webhooks import verify
 from bayfin.kernel.outbound import OutboundPolicy
 from tests.integration.creditdata.deliveries import REG_HEADER, TAX_REGION_HEADER, code, reg_line, write
 
@@ -150,11 +151,16 @@ def test_reports_need_the_credit_scope_and_an_institution(client, hub, auth_head
 
 class _Hook(BaseHTTPRequestHandler):
     received: ClassVar[list] = []
+    failures: ClassVar[int] = 0  # answer this many deliveries with 503 first
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers["content-length"]))
-        _Hook.received.append((self.headers["x-bayfin-signature"], body))
-        self.send_response(204)
+        if _Hook.failures:
+            _Hook.failures -= 1
+            self.send_response(503)
+        else:
+            _Hook.received.append((dict(self.headers), body))
+            self.send_response(204)
         self.end_headers()
 
     def log_message(self, *args):
@@ -163,7 +169,7 @@ class _Hook(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def webhook():
-    _Hook.received = []
+    _Hook.received, _Hook.failures = [], 0
     server = HTTPServer(("127.0.0.1", 0), _Hook)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -178,22 +184,32 @@ def test_monitoring_notifies_a_tax_grade_change_by_feed_and_signed_webhook(
                       json={"consent_id": cid, "webhook_url": webhook})
     assert sub.status_code == 201, sub.text
     secret = sub.json()["webhook_secret"]
+    assert secret.startswith("whsec_")  # the Standard Webhooks form
     operator = auth_headers("ops", org="OPERATOR", roles=["operator"])
     quiet = client.post("/v1/monitoring/scan", headers=operator).json()
     assert (quiet["checked"], quiet["changed"]) == (1, 0)
     ingest(platform, write(tmp_path / "tax2.csv", TAX_REGION_HEADER,
                            [tax_row(1, "2025年1月", "4", "2", arrears_wan="3")]),
            "tax_region", date(2025, 2, 10))
+    _Hook.failures = 1  # the push after the scan is refused: the notification stays owed
     found = client.post("/v1/monitoring/scan", headers=operator).json()
-    assert found["changed"] == 1
+    assert found["changed"] == 1 and _Hook.received == []
     polled = client.get("/v1/monitoring/notifications", headers=bank).json()
     feed = polled["items"]
     assert {c["field"]: (c["before"], c["after"]) for c in feed[0]["changes"]} == {
         "tax_credit_grade": ("B", "C"), "tax_arrears_fen": (0, 3_000_000)}
-    deliver(platform.session_factory, [feed[0]["id"]], OutboundPolicy.from_settings(platform.settings))
+    outbound = OutboundPolicy.from_settings(platform.settings)
+    with platform.session_factory() as session:
+        assert undelivered(session) == [feed[0]["id"]]
+    assert deliver(platform.session_factory, [feed[0]["id"]], outbound) == 1
+    assert deliver(platform.session_factory, [feed[0]["id"]], outbound) == 0  # delivered once only
     assert len(_Hook.received) == 1
-    sig, body = _Hook.received[0]
-    assert sig == signature(secret, body) and orjson.loads(body)["credit_code"] == FIRM
+    headers, body = _Hook.received[0]
+    verify(secret, headers, body)  # Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature
+    assert headers["webhook-id"] == f"mon_{feed[0]['id']}"
+    assert orjson.loads(body)["credit_code"] == FIRM and orjson.loads(body)["id"] == feed[0]["id"]
+    with platform.session_factory() as session:
+        assert undelivered(session) == []
     caught_up = client.get(polled["next"], headers=bank).json()  # a feed: next is where to poll
     assert caught_up["items"] == [] and caught_up["next"] == polled["next"]
 
