@@ -15,7 +15,7 @@ from bayfin.consent.schemas import ConsentRequestIn
 from bayfin.consent.service import ConsentRequestData
 from bayfin.creditreport.service import CreditReports
 from bayfin.kernel.errors import AppError
-from bayfin.scoring.service import ScoringService
+from bayfin.scoring import SCORING
 from bayfin.web import geography, i18n
 from bayfin.web import repository as repo
 from bayfin.web.access import CONSENT_REQUESTER, CREDIT_READER
@@ -122,10 +122,10 @@ def _score(page: Page, session: Any, code: str, consent_id: str) -> dict[str, An
     consents = consents_of(page, session)
     principal = page.require_principal()
     consent = consents.get_for(principal, consent_id)
-    service = page.platform.extensions.get("scoring")
     if consent.status != cd.ConsentStatus.active or "score" not in consent.categories \
-            or not isinstance(service, ScoringService):
+            or not page.platform.has_service(SCORING):
         return None
+    service = page.platform.service(SCORING)
     try:
         service.model()
     except Exception:  # no registered model: do not spend the consent's use
