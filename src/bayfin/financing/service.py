@@ -16,9 +16,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bayfin.consent import ConsentService, DataCategory, Purpose
-from bayfin.consent.domain import AccessMode, Frequency, PeriodUnit
-from bayfin.consent.service import ConsentRequestData
+from bayfin.consent import (
+    AccessMode,
+    ConsentRequestData,
+    ConsentService,
+    DataCategory,
+    Frequency,
+    PeriodUnit,
+    Purpose,
+)
 from bayfin.financing import domain as d
 from bayfin.financing.book import ProductBook, decimal_years
 from bayfin.financing.config import ActiveProducts, FinancingConfig, FinancingRuntime, Labels

@@ -10,8 +10,7 @@ from pydantic import BaseModel
 
 from bayfin.api.deps import AUTH_ERRORS, TENANT_OWNED, PlatformDep, Session, rate_limited, require
 from bayfin.api.problems import Responses, problem_schema
-from bayfin.consent.domain import DataCategory
-from bayfin.consent.service import ConsentService
+from bayfin.consent import ConsentService, DataCategory
 from bayfin.kernel.errors import ServiceUnavailable
 from bayfin.kernel.security import Principal
 from bayfin.scoring.wiring import scoring_service
