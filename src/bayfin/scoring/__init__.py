@@ -17,8 +17,7 @@ if TYPE_CHECKING:
     from bayfin.scoring.wiring import SCORING, scoring_service
 
 _EXPORTS: dict[str, str] = {
-    "SCORING": ".wiring",
-    "scoring_service": ".wiring",
+    **dict.fromkeys(("SCORING", "scoring_service"), ".wiring"),
     "ScoringService": ".service",
 }
 
