@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 
 from bayfin.api.app import create_app
+from bayfin.scoring import SCORING
 from bayfin.scoring import model as scoring_models
 from tests.unit.scoring.test_scorecard import synthetic
 
@@ -92,7 +93,7 @@ def test_fuzzing_every_operation_finds_no_server_error_and_no_answer_off_the_doc
     features, outcomes = synthetic(600)  # a registered scoring model: scores answer, not 503
     scoring_models.save(scoring_models.fit_model(features, outcomes, challenger=False),
                         platform.settings.data_dir)
-    platform.extensions.pop("scoring", None)
+    platform.service(SCORING).reload()
     app = create_app(platform=platform)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     org_type_of, scopes, roles = _principals(app)

@@ -26,6 +26,7 @@ from bayfin.kernel.db import make_engine
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.settings import Settings
 from bayfin.riskmonitor.demo import seed_demo as seed_risk
+from bayfin.scoring import SCORING
 from bayfin.scoring import model as scoring_model
 from bayfin.scoring.service import ScoringService
 from bayfin.simulation.creditdata.generate import generate_region
@@ -94,7 +95,7 @@ def console_server(workdir: Path, enterprises: int = 60) -> Iterator[ConsoleServ
     # a scorecard fitted on synthetic features (as the scoring API tests do), so reports carry scores
     features, defaulted = synthetic(1200)
     scoring_model.save(scoring_model.fit_model(features, defaulted, challenger=False), workdir)
-    platform.extensions["scoring"] = ScoringService(workdir)
+    platform.provide(SCORING, ScoringService(workdir))
     seed_identity(platform, workdir, 7)
     seed_financing(platform, region, 7)
     _terminal_sites(platform)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ def serve(
     rules_dir: Path = typer.Option(None, help="Rule-set directory (hot-reloaded when files change)."),
 ) -> None:
     """Run the API with decisions recorded in batches off the request path."""
+    from bayfin.antifraud.settings import FraudSettings
     from bayfin.cli.serving import run_api
     from bayfin.kernel.settings import get_settings
 
@@ -41,13 +41,21 @@ def serve(
             "[yellow]several workers with in-memory state each see part of the traffic; "
             "use --state redis to share it[/yellow]"
         )
-    os.environ["BAYFIN_FRAUD_WRITE_MODE"] = "batched"
-    os.environ["BAYFIN_FRAUD_WARM_RULES"] = "true"
-    os.environ.setdefault("BAYFIN_FRAUD_TUNE_GC", "true")
-    os.environ["BAYFIN_FRAUD_STATE"] = state
+    run_api(host, port, workers, get_settings().data_dir,
+            overrides={FraudSettings: serve_overrides(state, rules_dir)})
+
+
+def serve_overrides(state: str, rules_dir: Path | None) -> dict[str, Any]:
+    """The anti-fraud settings ``fraud serve`` runs with: decisions written in batches, every rule group
+    compiled at start, the given state and rules; the collector tuned unless BAYFIN_FRAUD_TUNE_GC says."""
+    from bayfin.antifraud.settings import FraudSettings
+
+    overrides: dict[str, Any] = {"write_mode": "batched", "warm_rules": True, "state": state}
+    if "tune_gc" not in FraudSettings().model_fields_set:
+        overrides["tune_gc"] = True
     if rules_dir is not None:
-        os.environ["BAYFIN_FRAUD_RULES_DIR"] = str(rules_dir.resolve())
-    run_api(host, port, workers, get_settings().data_dir)
+        overrides["rules_dir"] = rules_dir.resolve()
+    return overrides
 
 
 @app.command("replay")

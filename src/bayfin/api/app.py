@@ -28,7 +28,7 @@ from bayfin.api.problems import (
     install_problem_handlers,
     problem_schema,
 )
-from bayfin.bootstrap import build_platform
+from bayfin.bootstrap import SettingsTree, build_platform
 from bayfin.kernel.logging import configure_logging
 from bayfin.kernel.observability import HTTP_REQUEST_SECONDS, configure_tracing, configured_checks
 from bayfin.kernel.platform import Platform
@@ -146,8 +146,13 @@ def _document_rate_limits(app: FastAPI, schema: dict[str, Any]) -> None:
                 limited.setdefault("headers", {})["Retry-After"] = RETRY_AFTER_HEADER
 
 
-def create_app(settings: Settings | None = None, platform: Platform | None = None) -> FastAPI:
-    """Build the API: platform created at start-up (or injected by tests), every module's router."""
+def create_app(settings: Settings | SettingsTree | None = None, platform: Platform | None = None) -> FastAPI:
+    """Build the API: platform created at start-up (or injected by tests), every module's router.
+    ``settings`` may be the whole settings tree (``bayfin.bootstrap.create_app`` passes one with
+    section overrides); the platform is then built from it."""
+    tree = settings if isinstance(settings, SettingsTree) else None
+    if isinstance(settings, SettingsTree):
+        settings = settings.kernel
     settings = settings or (platform.settings if platform else get_settings())
     configure_logging(settings.log_level, settings.log_json)
 
@@ -155,7 +160,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = app.state.platform is None
         if owned:
-            app.state.platform = build_platform(settings)
+            app.state.platform = build_platform(tree or settings)
         if tracing is not None:
             tracing.instrument_engine(app.state.platform.engine)
         app.state.readiness_checks = configured_checks(settings, app.state.platform.engine)

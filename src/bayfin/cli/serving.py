@@ -3,10 +3,12 @@ switch) shares: logs like the API's, traces when configured, a probe port, a cle
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -21,6 +23,9 @@ from bayfin.kernel.observability import (
     probe_server,
 )
 from bayfin.kernel.platform import Platform
+
+if TYPE_CHECKING:
+    from bayfin.bootstrap import SectionOverrides
 
 __all__ = ["ProbePortOption", "on_stop_signals", "run_api", "serving"]
 
@@ -51,11 +56,28 @@ def serving(platform: Platform, service_name: str, checks: dict[str, Check],
             tracing.shutdown()
 
 
-def run_api(host: str, port: int, workers: int, data_dir: Path) -> None:
+def run_api(host: str, port: int, workers: int, data_dir: Path,
+            overrides: SectionOverrides | None = None) -> None:
     """Serve ``bayfin.api.main:app`` with uvicorn until SIGTERM or Ctrl-C, which drain (no new
-    connections, requests in progress answered) and then exit 0; several workers share /metrics."""
+    connections, requests in progress answered) and then exit 0; several workers share /metrics.
+
+    ``overrides`` replace fields of module settings sections for this server (``bayfin fraud serve``
+    records decisions in batches). uvicorn's workers are fresh interpreters that import the app by
+    name and read their settings from the environment they start with, so the overrides travel as the
+    sections' own variables, built and validated by ``bootstrap.worker_environment``; they are put
+    into this process's environment just before the server starts, the one channel every worker
+    (and, with one worker, the app imported here) reads.
+    """
     import uvicorn
 
+    if overrides:
+        from bayfin.bootstrap import worker_environment
+
+        for name, value in worker_environment(overrides).items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     prepare_multiprocess_metrics(workers, data_dir)
     # After its drain uvicorn raises the signal again at whatever handler it found installed; with
     # the default one a clean stop would end as "killed by SIGTERM" (exit 143). Found a no-op, the

@@ -6,7 +6,7 @@ import typer
 
 from bayfin.cli.context import open_platform
 from bayfin.cli.output import JsonOption, emit
-from bayfin.consent.service import ConsentService
+from bayfin.consent import ConsentService
 from bayfin.creditreport.monitoring import Monitoring, deliver, undelivered
 from bayfin.kernel.outbound import OutboundPolicy
 

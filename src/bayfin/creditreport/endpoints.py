@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from bayfin.api.deps import AUTH_ERRORS, TENANT_OWNED, PlatformDep, Session, UoW, rate_limited, require
 from bayfin.api.pagination import Paging
 from bayfin.api.problems import Responses, problem_schema
-from bayfin.consent.service import ConsentService
+from bayfin.consent import ConsentService
 from bayfin.creditreport.models import MonitoringNotification, MonitoringSubscription
 from bayfin.creditreport.monitoring import Monitoring, deliver
 from bayfin.creditreport.render import render_report

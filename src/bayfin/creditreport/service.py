@@ -8,8 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bayfin.consent import ConsentService
-from bayfin.consent.domain import AccessGrant, DataCategory
+from bayfin.consent import AccessGrant, ConsentService, DataCategory
 from bayfin.creditdata import EnterpriseRecord, enterprise_record
 from bayfin.creditreport.domain import consented_slice, indicators
 from bayfin.kernel.clock import Clock

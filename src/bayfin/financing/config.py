@@ -2,20 +2,21 @@
 
 The holidays default to the PRC statutory holidays that fall on weekdays in 2025 and 2026 (国务院办公厅
 节假日安排); ``BAYFIN_FINANCING_HOLIDAYS`` (ISO dates, comma-separated) replaces them and
-``BAYFIN_FINANCING_SERVICE_DAYS`` changes the window (5 working days). Make-up working Saturdays (调休)
-are not counted as working days, which only ever gives the bank more time.
+``BAYFIN_FINANCING_SERVICE_DAYS`` changes the window (5 working days); both are read through the
+module's settings section, :class:`~bayfin.financing.settings.FinancingSettings`. Make-up working
+Saturdays (调休) are not counted as working days, which only ever gives the bank more time.
 """
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from bayfin.financing.book import ProductBook
 from bayfin.financing.domain import SERVICE_WINDOW_WORKING_DAYS, parse_holidays
+from bayfin.financing.settings import FinancingSettings
 
 
 def _span(first: date, days: int) -> list[date]:
@@ -39,17 +40,11 @@ class FinancingConfig:
     service_window_days: int = SERVICE_WINDOW_WORKING_DAYS
 
     @classmethod
-    def from_environment(cls, env: Mapping[str, str] | None = None) -> FinancingConfig:
-        """The configuration from ``BAYFIN_FINANCING_*`` variables, else the defaults (validated once,
-        at start-up: a bad date or a non-positive window refuses to start)."""
-        env = os.environ if env is None else env
-        holidays = DEFAULT_HOLIDAYS
-        if env.get("BAYFIN_FINANCING_HOLIDAYS"):
-            holidays = parse_holidays(env["BAYFIN_FINANCING_HOLIDAYS"])
-        days = int(env.get("BAYFIN_FINANCING_SERVICE_DAYS", SERVICE_WINDOW_WORKING_DAYS))
-        if days < 1:
-            raise ValueError("BAYFIN_FINANCING_SERVICE_DAYS must be at least 1")
-        return cls(holidays=holidays, service_window_days=days)
+    def from_settings(cls, settings: FinancingSettings) -> FinancingConfig:
+        """The configuration from the module's validated settings section (empty holidays: the
+        defaults)."""
+        holidays = parse_holidays(settings.holidays) if settings.holidays else DEFAULT_HOLIDAYS
+        return cls(holidays=holidays, service_window_days=settings.service_days)
 
 
 #: Each product's (name, type) by id, for showing matches.
@@ -89,7 +84,8 @@ class ProductBookCache:
 
 @dataclass
 class FinancingRuntime:
-    """What the marketplace keeps on ``platform.extensions["financing"]``."""
+    """What the marketplace keeps on the platform (under ``wiring.FINANCING``): its configuration and
+    the per-process product-book cache."""
 
     config: FinancingConfig = field(default_factory=FinancingConfig)
     books: ProductBookCache = field(default_factory=ProductBookCache)

@@ -29,6 +29,7 @@ from bayfin.financing.schemas import (
     StatisticsOut,
     TransitionIn,
 )
+from bayfin.financing.scopes import APPLY, OPERATE, PRODUCTS, REVIEW, STATISTICS
 from bayfin.financing.service import FinancingService, lead_key, service_for
 from bayfin.financing.views import alert_out, application_out, demand_out, product_out
 from bayfin.kernel.pagination import Page
@@ -36,13 +37,6 @@ from bayfin.kernel.security import Principal
 
 # every record here belongs to an organization: no caller without one gets past this
 router = APIRouter(prefix="/v1/financing", tags=["financing marketplace"], dependencies=TENANT_OWNED)
-
-#: The scope each kind of organization needs, per group of endpoints.
-PRODUCTS = {"institution": "financing:products"}
-REVIEW = {"institution": "financing:review"}
-APPLY = {"enterprise": "financing:apply"}
-OPERATE = {"operator": "financing:operate"}
-STATISTICS = {"operator": "financing:statistics", "regulator": "financing:statistics"}
 
 
 Institution = Annotated[Principal, Depends(scoped(PRODUCTS))]

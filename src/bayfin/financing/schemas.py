@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bayfin.consent.domain import DataCategory
+from bayfin.consent import DataCategory
 from bayfin.financing.matching import TAX_GRADE_ORDER, ProductType
 from bayfin.kernel.fields import DecimalText, Fen, StrictInt, Text
 

@@ -16,9 +16,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bayfin.consent import ConsentService, DataCategory, Purpose
-from bayfin.consent.domain import AccessMode, Frequency, PeriodUnit
-from bayfin.consent.service import ConsentRequestData
+from bayfin.consent import (
+    AccessMode,
+    ConsentRequestData,
+    ConsentService,
+    DataCategory,
+    Frequency,
+    PeriodUnit,
+    Purpose,
+)
 from bayfin.financing import domain as d
 from bayfin.financing.book import ProductBook, decimal_years
 from bayfin.financing.config import ActiveProducts, FinancingConfig, FinancingRuntime, Labels
@@ -39,6 +45,7 @@ from bayfin.financing.schemas import (
     TransitionIn,
     check_ranges,
 )
+from bayfin.financing.wiring import financing_runtime
 from bayfin.kernel.audit import AuditLog
 from bayfin.kernel.clock import Clock
 from bayfin.kernel.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
@@ -47,7 +54,7 @@ from bayfin.kernel.pagination import Key, PageRequest, in_memory
 from bayfin.kernel.platform import Platform
 from bayfin.kernel.security import KeyStore, Principal
 from bayfin.kernel.tenancy import TenantScope
-from bayfin.scoring.service import ScoringService
+from bayfin.scoring import SCORING, ScoringService
 
 log = logging.getLogger(__name__)
 
@@ -567,12 +574,10 @@ def _months_before(day: date, months: int) -> date:
 def service_for(session: Session, platform: Platform) -> FinancingService:
     """The financing service on ``session`` with the platform's audit log, clock, keys, scoring
     service and marketplace configuration."""
-    scoring = platform.extensions.get("scoring")
-    if not isinstance(scoring, ScoringService):
-        scoring = ScoringService(platform.settings.data_dir)
-    runtime = platform.extensions.get("financing")
+    scoring = platform.service(SCORING) if platform.has_service(SCORING) else \
+        ScoringService(platform.settings.data_dir)
     return FinancingService(session, platform.audit, platform.clock, platform.tokens.keys, scoring,
-                            runtime if isinstance(runtime, FinancingRuntime) else None)
+                            financing_runtime(platform))
 
 
 def _own(principal: Principal) -> str:

@@ -11,7 +11,8 @@ from typing import Any
 from bayfin.kernel.errors import NotFound
 from bayfin.kernel.platform import Platform
 from bayfin.scoring import model as registry
-from bayfin.scoring.service import ScoringService, train_and_register
+from bayfin.scoring.service import train_and_register
+from bayfin.scoring.wiring import SCORING
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +37,8 @@ def seed_demo(platform: Platform, workdir: Path, seed: int) -> dict[str, Any]:
         except ValueError as exc:  # a tiny region may hold no default to learn from; the demo goes on
             log.warning("demo scoring model not trained: %s", exc)
             return {"trained": False, "reason": str(exc)}
-    service = platform.extensions.get("scoring")
-    if isinstance(service, ScoringService):
-        service.reload()
+    if platform.has_service(SCORING):
+        platform.service(SCORING).reload()
     log.info("demo scoring model %s trained on %s firms", fitted.version, fitted.meta["rows"])
     return {"trained": True, "version": fitted.version, "rows": fitted.meta["rows"],
             "defaults": fitted.meta["defaults"]}

@@ -10,11 +10,10 @@ from pydantic import BaseModel
 
 from bayfin.api.deps import AUTH_ERRORS, TENANT_OWNED, PlatformDep, Session, rate_limited, require
 from bayfin.api.problems import Responses, problem_schema
-from bayfin.consent.domain import DataCategory
-from bayfin.consent.service import ConsentService
+from bayfin.consent import ConsentService, DataCategory
 from bayfin.kernel.errors import ServiceUnavailable
 from bayfin.kernel.security import Principal
-from bayfin.scoring.service import ScoringService
+from bayfin.scoring.wiring import scoring_service
 
 # every record here belongs to an organization: no caller without one gets past this
 router = APIRouter(tags=["credit scoring"], dependencies=TENANT_OWNED)
@@ -57,14 +56,6 @@ class ScoreOut(BaseModel):
     challenger: ChallengerOut | None = None
 
 
-def _service(platform: PlatformDep) -> ScoringService:
-    service = platform.extensions.get("scoring")
-    if not isinstance(service, ScoringService):
-        service = ScoringService(platform.settings.data_dir)
-        platform.extensions["scoring"] = service
-    return service
-
-
 @router.get(
     "/v1/scores/{credit_code}",
     response_model=ScoreOut,
@@ -82,7 +73,7 @@ def get_score(
     code = credit_code.strip().upper()
     consents = ConsentService(session, platform.audit, platform.clock, platform.tokens.keys)
     consents.get_for(principal, consent_id)  # another institution's consent: 404 before anything else
-    service = _service(platform)
+    service = scoring_service(platform)
     try:
         service.model()
     except Exception as exc:  # no registered model: say so rather than spend the consent's use

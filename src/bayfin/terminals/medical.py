@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-import bayfin.sscard as cards_repo
+from bayfin.sscard import medical_payments_after, medical_payments_at, medical_payments_since
 from bayfin.terminals import domain as d
 from bayfin.terminals import repository as repo
 from bayfin.terminals.alarms import raise_alarm
@@ -35,7 +35,7 @@ def evaluate(session: Session, payments: Sequence[d.MedicalTxn], now: datetime) 
 def scan_since(session: Session, since: datetime, now: datetime) -> list[Alarm]:
     """Run the rule over every medical payment booked since a time (on demand)."""
     booked = [d.MedicalTxn(p.txn_id, p.card_id, p.provider, p.total_minor, p.created_at)
-              for p in cards_repo.medical_payments_since(session, since)]
+              for p in medical_payments_since(session, since)]
     return evaluate(session, booked, now)
 
 
@@ -50,7 +50,7 @@ def scan_increment(session: Session, now: datetime, *, window: timedelta = MEDIC
     if cursor is None:
         cursor = ScanCursor(name=MEDICAL_CURSOR, position=0, updated_at=now)
         repo.add(session, cursor)
-    fresh = cards_repo.medical_payments_after(session, cursor.position, limit)
+    fresh = medical_payments_after(session, cursor.position, limit)
     if not fresh:
         return []
     cursor.position, cursor.updated_at = fresh[-1].id, now
@@ -71,7 +71,7 @@ def scan_increment(session: Session, now: datetime, *, window: timedelta = MEDIC
 
     booked = d.group_by_site(
         d.MedicalTxn(p.txn_id, p.card_id, p.provider, p.total_minor, p.created_at)
-        for p in cards_repo.medical_payments_at(session, list(sites), min(newest[c] for c in sites) - window)
+        for p in medical_payments_at(session, list(sites), min(newest[c] for c in sites) - window)
         if judged(p.created_at, p.provider))
     raised = []
     for code, payments in sorted(booked.items()):

@@ -17,6 +17,7 @@ from bayfin.kernel.security import Principal
 from bayfin.voice.audio import MAX_SECONDS
 from bayfin.voice.dialogue import Reply
 from bayfin.voice.service import FRESH_STEP_UP_ACRS, STEP_UP_ACR, STEP_UP_TTL_SECONDS, VoiceService
+from bayfin.voice.wiring import voice_service
 
 router = APIRouter(prefix="/v1/voice", tags=["voice"])
 
@@ -30,8 +31,7 @@ _NOT_ENROLLED: _Responses = {404: problem_schema("No voiceprint is enrolled")}
 
 
 def _service(platform: PlatformDep) -> VoiceService:
-    service: VoiceService = platform.extensions["voice"]
-    return service
+    return voice_service(platform)
 
 
 Voice = Annotated[VoiceService, Depends(_service)]

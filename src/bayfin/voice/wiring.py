@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
 import numpy as np
 
-from bayfin.kernel.platform import Platform
+from bayfin.identity import IDENTITY
+from bayfin.kernel.platform import Platform, ServiceKey
 from bayfin.voice.asr import PocketsphinxRecognizer
 from bayfin.voice.catalogue import catalogue
 from bayfin.voice.classifier import IntentClassifier, Ranked
@@ -18,6 +18,7 @@ from bayfin.voice.dialogue import Dialogue
 from bayfin.voice.embedder import OnnxDvectorEmbedder, SpeakerEmbedder
 from bayfin.voice.factor import VoiceprintFactor
 from bayfin.voice.service import VoiceService
+from bayfin.voice.settings import VoiceSettings
 from bayfin.voice.voiceprint import TemplateCipher
 
 T = TypeVar("T")
@@ -41,6 +42,10 @@ class Lazy(Generic[T]):
         return self._value  # type: ignore[return-value]
 
 
+SETTINGS = VoiceSettings
+#: The voice service (voiceprints and the banking assistant) on the platform.
+VOICE = ServiceKey("voice", VoiceService)
+
 # Models are read-only once built, so one copy serves every platform in the process.
 _EMBEDDER: Lazy[SpeakerEmbedder] = Lazy(OnnxDvectorEmbedder)
 _CLASSIFIERS: dict[int, Lazy[IntentClassifier]] = {}
@@ -61,7 +66,8 @@ class LazyEmbedder:
 class LazyClassifier:
     """The intent classifier, trained on the generated corpus's training split at first use.
 
-    ``BAYFIN_VOICE_CORPUS_PER_INTENT`` sets the corpus size (120 per intent by default; tests use less).
+    ``BAYFIN_VOICE_CORPUS_PER_INTENT`` (:class:`VoiceSettings`) sets the corpus size (120 per intent by
+    default; tests use less).
     """
 
     def __init__(self, per_intent: int) -> None:
@@ -75,16 +81,22 @@ class LazyClassifier:
 
 
 def configure(platform: Platform) -> VoiceService:
-    """Hang the voice service on ``platform.extensions["voice"]``."""
-    secret = os.environ.get("BAYFIN_VOICE_TEMPLATE_KEY") or platform.settings.audit_key.get_secret_value()
-    per_intent = int(os.environ.get("BAYFIN_VOICE_CORPUS_PER_INTENT", "120"))
+    """Provide the voice service on the platform under :data:`VOICE`, and offer the voiceprint to the
+    identity module as a sign-in factor when identity is wired."""
+    settings = platform.section(VoiceSettings)
+    secret = settings.template_key.get_secret_value() or platform.settings.audit_key.get_secret_value()
+    per_intent = settings.corpus_per_intent
     phrases = [name for intent in catalogue().values() for name in intent.names_en]
     service = VoiceService(platform.audit, platform.clock, platform.tokens, LazyEmbedder(),
                            PocketsphinxRecognizer(phrases), TemplateCipher.from_secret(secret.encode()),
                            Dialogue(LazyClassifier(per_intent)))
-    platform.extensions["voice"] = service
-    identity = platform.extensions.get("identity")
-    if identity is not None:
+    platform.provide(VOICE, service)
+    if platform.has_service(IDENTITY):
         # Offer the voiceprint through the identity module's factor plug-in interface.
-        identity.authenticator.factors.register(VoiceprintFactor(platform.tokens))
+        platform.service(IDENTITY).authenticator.factors.register(VoiceprintFactor(platform.tokens))
     return service
+
+
+def voice_service(platform: Platform) -> VoiceService:
+    """The configured voice service."""
+    return platform.service(VOICE)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bayfin import financing as fin
 from bayfin.api.deps import require, scoped
-from bayfin.financing import endpoints as fin
 from bayfin.kernel.errors import Forbidden
 from bayfin.kernel.security import Principal
 

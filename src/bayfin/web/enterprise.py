@@ -9,8 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from bayfin.api.deps import Session
-from bayfin.consent import ConsentService
-from bayfin.consent import domain as cd
+from bayfin.consent import ConsentAction, ConsentService, ConsentStatus, DataCategory
 from bayfin.creditdata import EnterpriseRecord, enterprise_record
 from bayfin.kernel.audit import entries_for_subject
 from bayfin.kernel.errors import NotFound, ValidationFailed
@@ -63,17 +62,17 @@ def own_record(page: SignedIn, session: Session) -> Response:
 
 def _consent_lists(page: Page, session: Any) -> dict[str, list[Any]]:
     rows = consents_of(page, session).list_for(page.require_principal(), limit=200)
-    return {"pending": [c for c in rows if c.status == cd.ConsentStatus.requested],
-            "live": [c for c in rows if c.status in (cd.ConsentStatus.active, cd.ConsentStatus.paused)],
-            "past": [c for c in rows if c.status in (cd.ConsentStatus.rejected, cd.ConsentStatus.revoked,
-                                                     cd.ConsentStatus.expired)]}
+    return {"pending": [c for c in rows if c.status == ConsentStatus.requested],
+            "live": [c for c in rows if c.status in (ConsentStatus.active, ConsentStatus.paused)],
+            "past": [c for c in rows if c.status in (ConsentStatus.rejected, ConsentStatus.revoked,
+                                                     ConsentStatus.expired)]}
 
 
 def _consents_page(page: Page, session: Any, status: int = 200, **extra: Any) -> Response:
     _code(page)
     done = page.request.query_params.get("done")
     return render(page, "firm_consents.html", status=status, **_consent_lists(page, session),
-                  categories=[c.value for c in cd.DataCategory],
+                  categories=[c.value for c in DataCategory],
                   done=page.t.get(f"consent.done.{done}") if done else None, **extra)
 
 
@@ -102,7 +101,7 @@ async def approve(consent_id: str, request: Request, page: SignedIn, session: Se
     errors: dict[str, str] = {}
     wanted = lists.get("categories", [])
     try:
-        categories = frozenset(cd.DataCategory(c) for c in wanted)
+        categories = frozenset(DataCategory(c) for c in wanted)
     except ValueError:
         categories = frozenset()
         errors[f"categories-{consent_id}"] = "?"
@@ -133,7 +132,7 @@ async def change(consent_id: str, action: str, request: Request, page: SignedIn,
     if action not in ACTIONS:
         raise NotFound(f"no consent action {action}")
     consents_of(page, session).change(page.require_principal(), consent_id,
-                                      cd.ConsentAction(action), "user_request")
+                                      ConsentAction(action), "user_request")
     return RedirectResponse(f"/console/firm/consents?done={action}", status_code=303)
 
 

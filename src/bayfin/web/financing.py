@@ -13,11 +13,17 @@ from sqlalchemy.orm import Session as OrmSession
 from starlette.responses import RedirectResponse, Response
 
 from bayfin.api.deps import Session
-from bayfin.financing import FinancingService, WindowStatus, service_for
-from bayfin.financing import domain as fd
-from bayfin.financing.matching import ProductType
-from bayfin.financing.schemas import DemandIn, ProductIn, TransitionIn
-from bayfin.financing.views import application_out
+from bayfin.financing import (
+    DemandIn,
+    FinancingService,
+    Party,
+    ProductIn,
+    ProductType,
+    TransitionIn,
+    WindowStatus,
+    application_out,
+    service_for,
+)
 from bayfin.kernel.errors import AppError
 from bayfin.kernel.money import to_fen
 from bayfin.web import i18n
@@ -127,14 +133,14 @@ def applications(page: SignedIn, session: Session) -> Response:
     """The enterprise's applications with their state and the bank's service window."""
     principal = FINANCING_APPLICANT.check(page.require_principal())
     service = financing_of(page, session)
-    rows = [application_out(service, a, fd.Party.enterprise)
+    rows = [application_out(service, a, Party.enterprise)
             for a in service.list_applications(principal, limit=200)]
     return render(page, "fin_applications.html", applications=rows, done=_done(page))
 
 
-def _party(page: Page) -> fd.Party | None:
+def _party(page: Page) -> Party | None:
     kind = page.require_principal().organization_type
-    return fd.Party(kind) if kind in ("institution", "enterprise") else None
+    return Party(kind) if kind in ("institution", "enterprise") else None
 
 
 @router.get("/console/financing/applications/{application_id}")
@@ -236,7 +242,7 @@ def _queue_page(page: Page, session: OrmSession, errors: dict[str, str] | None =
                 status: int = 200) -> Response:
     principal = FINANCING_REVIEWER.check(page.require_principal())
     service = financing_of(page, session)
-    rows = [application_out(service, a, fd.Party.institution)
+    rows = [application_out(service, a, Party.institution)
             for a in service.list_applications(principal, limit=200)]
     names = {a.credit_code: repo.firm_name(session, a.credit_code) for a in rows}
     breached = sum(1 for a in rows if a.window_status == WindowStatus.breached)

@@ -10,12 +10,19 @@ from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from bayfin.api.deps import Session, rate_limited
-from bayfin.consent import domain as cd
-from bayfin.consent.schemas import ConsentRequestIn
-from bayfin.consent.service import ConsentRequestData
-from bayfin.creditreport.service import CreditReports
+from bayfin.consent import (
+    PURPOSE_LABELS,
+    AccessMode,
+    ConsentRequestData,
+    ConsentRequestIn,
+    ConsentStatus,
+    DataCategory,
+    Frequency,
+    Purpose,
+)
+from bayfin.creditreport import CreditReports
 from bayfin.kernel.errors import AppError
-from bayfin.scoring.service import ScoringService
+from bayfin.scoring import SCORING
 from bayfin.web import geography, i18n
 from bayfin.web import repository as repo
 from bayfin.web.access import CONSENT_REQUESTER, CREDIT_READER
@@ -40,10 +47,10 @@ def search(page: SignedIn, session: Session,
 
 
 def _defaults(credit_code: str, today: date) -> dict[str, Any]:
-    return {"credit_code": credit_code, "purpose_code": cd.Purpose.loan_application.value,
+    return {"credit_code": credit_code, "purpose_code": Purpose.loan_application.value,
             "purpose_text": "", "categories": ["registration", "tax", "social_security", "courts",
                                                "score"],
-            "access_mode": cd.AccessMode.periodic.value, "frequency": "4",
+            "access_mode": AccessMode.periodic.value, "frequency": "4",
             "data_from": (today - timedelta(days=730)).isoformat(), "data_to": today.isoformat(),
             "validity_days": "90"}
 
@@ -52,8 +59,8 @@ def _request_form(page: Page, session: Any, values: dict[str, Any], errors: dict
                   status: int = 200) -> Response:
     name = repo.firm_name(session, str(values.get("credit_code", "")).strip().upper())
     return render(page, "credit_request.html", status=status, values=values, errors=errors or {},
-                  firm=name, purposes=[(p.value, cd.PURPOSE_LABELS[p]) for p in cd.Purpose],
-                  categories=[c.value for c in cd.DataCategory])
+                  firm=name, purposes=[(p.value, PURPOSE_LABELS[p]) for p in Purpose],
+                  categories=[c.value for c in DataCategory])
 
 
 @router.get("/console/credit/consents/new")
@@ -99,9 +106,9 @@ async def create_request(request: Request, page: SignedIn, session: Session) -> 
     consents_of(page, session).request(principal, ConsentRequestData(
         credit_code=body.credit_code, purpose=body.purpose_code, purpose_text=body.purpose_text,
         categories=frozenset(body.categories), access_mode=body.access_mode,
-        frequency=cd.Frequency(body.frequency.unit, body.frequency.value), data_from=body.data_from,
+        frequency=Frequency(body.frequency.unit, body.frequency.value), data_from=body.data_from,
         data_to=body.data_to, validity_days=body.validity_days,
-        data_life=cd.Frequency(body.data_life.unit, body.data_life.value)))
+        data_life=Frequency(body.data_life.unit, body.data_life.value)))
     return RedirectResponse("/console/credit/consents?done=request", status_code=303)
 
 
@@ -121,16 +128,16 @@ def _score(page: Page, session: Any, code: str, consent_id: str) -> dict[str, An
     consents = consents_of(page, session)
     principal = page.require_principal()
     consent = consents.get_for(principal, consent_id)
-    service = page.platform.extensions.get("scoring")
-    if consent.status != cd.ConsentStatus.active or "score" not in consent.categories \
-            or not isinstance(service, ScoringService):
+    if consent.status != ConsentStatus.active or "score" not in consent.categories \
+            or not page.platform.has_service(SCORING):
         return None
+    service = page.platform.service(SCORING)
     try:
         service.model()
     except Exception:  # no registered model: do not spend the consent's use
         return None
     try:
-        consents.authorize_use(principal, consent_id, code, categories=frozenset({cd.DataCategory.score}),
+        consents.authorize_use(principal, consent_id, code, categories=frozenset({DataCategory.score}),
                                action="scoring.read", details={"endpoint": "score", "via": "console"})
     except AppError:
         return None

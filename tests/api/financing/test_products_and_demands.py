@@ -155,12 +155,13 @@ def test_matches_see_a_new_changed_or_deactivated_product_at_once(client, hub, c
 
 
 def test_with_a_registered_model_matching_uses_the_firms_score(client, hub, clock, bank, firm, platform):
+    from bayfin.scoring import SCORING
     from bayfin.scoring import model as registry
     from tests.unit.scoring.test_scorecard import synthetic
 
     features, y = synthetic(1200)
     registry.save(registry.fit_model(features, y, challenger=False), platform.settings.data_dir)
-    platform.extensions["scoring"].reload()
+    platform.service(SCORING).reload()
     demand = make_demand(client, firm)
     assert isinstance(demand["score"], int)
     reachable = make_product(client, bank, name="reachable", min_score=demand["score"])

@@ -2,6 +2,7 @@
 
 import pytest
 
+from bayfin.scoring import SCORING
 from bayfin.scoring import model as registry
 from tests.api.creditreport.test_credit_reports import FIRM, OTHER, consent_for, hub  # noqa: F401
 from tests.unit.scoring.test_scorecard import synthetic
@@ -11,7 +12,7 @@ from tests.unit.scoring.test_scorecard import synthetic
 def scoring_model(platform):
     features, y = synthetic(1200)
     registry.save(registry.fit_model(features, y, challenger=False), platform.settings.data_dir)
-    platform.extensions.pop("scoring", None)
+    platform.service(SCORING).reload()
 
 
 @pytest.fixture

@@ -18,9 +18,10 @@ SECRETS = {
     "BAYFIN_MQTT_URL": "mqtts://ingest:mqtt-pass-66bb@mqtt.internal:8883",
     "BAYFIN_TOKENS_MASTER_KEYS": "k1:" + "ab" * 32,
     "BAYFIN_TOKENS_FF1_KEY": "cd" * 32,
+    "BAYFIN_VOICE_TEMPLATE_KEY": "voice-key-5e7f0a2c",
 }
 SECRET_VALUES = ["audit-key-7f3c9e1d2b4a6f8e0c1d3b5a7f9e", "pg-pass-4d2c8a", "redis-pass-91be",
-                 "nats-pass-55aa", "mqtt-pass-66bb", "ab" * 32, "cd" * 32]
+                 "nats-pass-55aa", "mqtt-pass-66bb", "ab" * 32, "cd" * 32, "voice-key-5e7f0a2c"]
 
 
 @pytest.fixture
@@ -47,7 +48,8 @@ def test_config_show_lists_every_setting_and_no_secret(env, as_json):
         assert secret not in result.output
     for name in Settings.model_fields:
         assert f"BAYFIN_{name.upper()}" in result.output
-    for module_setting in ("BAYFIN_FRAUD_STATE", "BAYFIN_TOKENS_BANK_TIMEOUT", "BAYFIN_TOKENS_MASTER_KEYS"):
+    for module_setting in ("BAYFIN_FRAUD_STATE", "BAYFIN_TOKENS_BANK_TIMEOUT", "BAYFIN_TOKENS_MASTER_KEYS",
+                           "BAYFIN_FINANCING_SERVICE_DAYS", "BAYFIN_VOICE_TEMPLATE_KEY"):
         assert module_setting in result.output
     if as_json:
         shown = json.loads(result.stdout)

@@ -4,9 +4,11 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
 
 from bayfin.financing import domain as d
 from bayfin.financing.config import DEFAULT_HOLIDAYS, FinancingConfig
+from bayfin.financing.settings import FinancingSettings
 
 S, P = d.ApplicationState, d.Party
 OFFER = d.TransitionTerms(amount_fen=1_000_000, rate=Decimal("0.045"), term_months=12)
@@ -93,15 +95,28 @@ def test_the_window_status_follows_the_clock_until_the_bank_responds():
     assert d.window_status(S.withdrawn, None, due, due + timedelta(days=9)) is d.WindowStatus.responded
 
 
-def test_the_holiday_calendar_and_window_come_from_the_environment_when_set():
-    config = FinancingConfig.from_environment({"BAYFIN_FINANCING_HOLIDAYS": "2026-03-09, 2026-03-10",
-                                               "BAYFIN_FINANCING_SERVICE_DAYS": "3"})
+def test_the_holiday_calendar_and_window_come_from_the_environment_when_set(monkeypatch):
+    monkeypatch.setenv("BAYFIN_FINANCING_HOLIDAYS", "2026-03-09, 2026-03-10")
+    monkeypatch.setenv("BAYFIN_FINANCING_SERVICE_DAYS", "3")
+    config = FinancingConfig.from_settings(FinancingSettings())
     assert config.holidays == {date(2026, 3, 9), date(2026, 3, 10)} and config.service_window_days == 3
-    assert FinancingConfig.from_environment({}).holidays == DEFAULT_HOLIDAYS
-    with pytest.raises(ValueError):
-        FinancingConfig.from_environment({"BAYFIN_FINANCING_HOLIDAYS": "next tuesday"})
-    with pytest.raises(ValueError):
-        FinancingConfig.from_environment({"BAYFIN_FINANCING_SERVICE_DAYS": "0"})
+    monkeypatch.delenv("BAYFIN_FINANCING_HOLIDAYS")
+    monkeypatch.delenv("BAYFIN_FINANCING_SERVICE_DAYS")
+    assert FinancingConfig.from_settings(FinancingSettings()).holidays == DEFAULT_HOLIDAYS
+    with pytest.raises(ValidationError, match="next tuesday"):
+        FinancingSettings(holidays="next tuesday")
+    with pytest.raises(ValidationError):
+        FinancingSettings(service_days=0)
+
+
+@pytest.mark.parametrize(("variable", "value"), [("BAYFIN_FINANCING_HOLIDAYS", "next tuesday"),
+                                                 ("BAYFIN_FINANCING_SERVICE_DAYS", "0")])
+def test_a_bad_calendar_or_window_refuses_to_start_naming_the_variable(monkeypatch, variable, value):
+    from bayfin.bootstrap import SettingsInvalid, load_settings
+
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsInvalid, match=variable):
+        load_settings()
 
 
 def _financing(app, code, city, amount, institution="BANK-A", kind="credit"):
