@@ -53,7 +53,7 @@ def build_service(settings: FraudSettings, session_factory: Callable[[], Session
 
 def configure(platform: Platform, settings: FraudSettings | None = None) -> FraudService:
     """Build the engine (rules compiled once, state store per settings) and provide it on the platform."""
-    service = build_service(settings or FraudSettings(), platform.session_factory,
+    service = build_service(settings or platform.section(FraudSettings), platform.session_factory,
                             redis_url=platform.settings.redis_url)
     return platform.provide(FRAUD, service)
 

@@ -96,6 +96,11 @@ class ConsentService:
         self.keys = keys
 
     # -- visibility -------------------------------------------------------------------------
+    def find(self, consent_id: str) -> Consent | None:
+        """A consent by id with no caller's scope: for system jobs (the monitoring scan) that hold the
+        reference from their own records and judge its status themselves."""
+        return self.repo.get(consent_id)
+
     def get_for(self, principal: Principal, consent_id: str) -> Consent:
         """A consent the caller may see: its institution's or its enterprise's; else not found."""
         consent = self.repo.get(consent_id)

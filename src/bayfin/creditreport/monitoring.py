@@ -20,11 +20,9 @@ import httpx
 import orjson
 from sqlalchemy.orm import Session
 
-from bayfin.consent import ConsentService, Purpose
+from bayfin.consent import AccessMode, ConsentService, ConsentStatus, Purpose, effective_status, terms_of
 
 # not on the consent surface yet (asked for): the periodic/active checks a subscription makes
-from bayfin.consent.domain import AccessMode, ConsentStatus, effective_status
-from bayfin.consent.service import terms_of
 from bayfin.creditreport import repository as repo
 from bayfin.creditreport.models import MonitoringNotification, MonitoringSubscription
 from bayfin.creditreport.service import changes, current_record, snapshot
@@ -102,7 +100,7 @@ class Monitoring:
         counts = {"checked": 0, "changed": 0, "ended": 0, "paused": 0}
         found: list[int] = []
         for sub in repo.active_subscriptions(self.session):
-            consent = self.consents.repo.get(sub.consent_id)
+            consent = self.consents.find(sub.consent_id)
             status = effective_status(terms_of(consent), now) if consent else ConsentStatus.revoked
             if status is ConsentStatus.paused:
                 counts["paused"] += 1

@@ -95,11 +95,6 @@ class Platform:
             self.provide(key, build())
         return self.service(key)
 
-    @property
-    def extensions(self) -> dict[str, Any]:
-        """The untyped view of the services, kept only while modules move to :class:`ServiceKey`."""
-        return self._services
-
     def has_service(self, key: ServiceKey[Any]) -> bool:
         """Whether a service is provided under ``key``."""
         return key.name in self._services

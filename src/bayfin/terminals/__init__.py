@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         terminal_history,
         terminal_rows,
     )
+    from bayfin.terminals.wiring import TERMINALS
 
 _WHERE = {
     "AlarmRow": "bayfin.terminals.views", "RefusalRow": "bayfin.terminals.views",
@@ -48,11 +49,13 @@ _WHERE = {
     "MemoryPublisher": "bayfin.terminals.service", "ProvisionResult": "bayfin.terminals.service",
     "Publisher": "bayfin.terminals.service", "TerminalsService": "bayfin.terminals.service",
     "decode_signed": "bayfin.terminals.service", "encode_signed": "bayfin.terminals.service",
-    "IngestConnection": "bayfin.terminals.ingest", "IngestWorker": "bayfin.terminals.ingest",
+    "TERMINALS": "bayfin.terminals.wiring", "IngestConnection": "bayfin.terminals.ingest",
+    "IngestWorker": "bayfin.terminals.ingest",
 }
 
 __all__ = [
     "PROVISION_REQUEST",
+    "TERMINALS",
     "TOPIC_ROOT",
     "AlarmRow",
     "IngestConnection",

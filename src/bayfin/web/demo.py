@@ -9,8 +9,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from bayfin.identity import IDENTITY, SYSTEM
-from bayfin.identity.core import repository as identity_repo
+from bayfin.identity import IDENTITY, SYSTEM, org_by_code_or_id, user_by_username
 from bayfin.kernel.platform import Platform
 from bayfin.web import repository as repo
 from bayfin.web.wiring import CLIENT_ID
@@ -41,11 +40,11 @@ def seed_console_users(platform: Platform, enterprise_code: str, enterprise_name
     svc = platform.service(IDENTITY).service
     with platform.unit_of_work() as uow:
         s = uow.session
-        if identity_repo.user_by_username(s, "officer") is not None:
+        if user_by_username(s, "officer") is not None:
             return False
         for role, permissions in ROLES.items():
             svc.create_role(s, SYSTEM, app=CLIENT_ID, name=role, permissions=permissions)
-        if identity_repo.org_by_code_or_id(s, enterprise_code) is None:
+        if org_by_code_or_id(s, enterprise_code) is None:
             svc.create_org(s, SYSTEM, code=enterprise_code, name=enterprise_name, org_type="enterprise")
         for username, (display, org, roles) in USERS.items():
             user = svc.create_user(s, SYSTEM, username=username, display_name=display,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bayfin.identity.core.i18n import pick_language
+from bayfin.identity import pick_language
 
 LANGUAGES = ("zh", "en")
 

@@ -50,11 +50,19 @@ def test_a_lazily_built_service_is_built_once(platform: Platform) -> None:
 
 
 def test_every_module_wires_its_services_under_typed_keys(platform: Platform) -> None:
-    from bayfin import registry
+    from bayfin.antifraud import FRAUD
+    from bayfin.identity import IDENTITY
+    from bayfin.sscard import SSCARD
+    from bayfin.terminals import TERMINALS
+    from bayfin.tokens import TOKENS
+    from bayfin.voice import VOICE
 
-    wired = {name for name in registry.MODULES if platform.extensions.get(name) is not None}
-    # The modules that serve the API keep a service on the platform; each is reachable by its key.
-    assert {"antifraud", "identity", "sscard", "terminals", "tokens", "voice"} <= wired
+    # The modules that serve the API keep a service on the platform; each is reachable by the key its
+    # surface exports, and the service is of the key's type.
+    for key in (FRAUD, IDENTITY, SSCARD, TERMINALS, TOKENS, VOICE):
+        assert platform.has_service(key), key
+        assert isinstance(platform.service(key), key.kind)
+    assert not hasattr(platform, "extensions")  # no untyped way around the keys
 
 
 class ToySettings(BaseSettings):
