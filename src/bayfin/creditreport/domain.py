@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 #: Which of the hub's record types each consent category opens.
 CATEGORY_RECORDS: dict[str, tuple[str, ...]] = {
@@ -195,3 +195,53 @@ def consented_slice(record: Mapping[str, Any], categories: frozenset[str], start
             clipped = [c for r in rows if (c := clip_record(record_type, r, start, end)) is not None]
             sections[record_type] = clipped
     return sections
+
+
+class ReportConsent(TypedDict):
+    """The consent a report was produced under: its id, purpose, categories and data range."""
+
+    id: str
+    purpose_code: str
+    categories: list[str]
+    data_from: date
+    data_to: date
+
+
+class ReportBody(TypedDict):
+    """What a report discloses: the registration (when consented), the consented domains' rows within
+    the data range, the indicators derived from them, and the consent."""
+
+    registration: dict[str, Any] | None
+    sections: dict[str, list[dict[str, Any]]]
+    indicators: dict[str, Any]
+    consent: ReportConsent
+
+
+class CreditReport(ReportBody):
+    """A credit report of one enterprise, for one institution, at one moment."""
+
+    credit_code: str
+    generated_at: datetime
+    institution_id: str | None
+
+
+class ReportRefusal(TypedDict):
+    """A report a batch could not produce, and why (the problem's status, code, reason, message)."""
+
+    credit_code: str
+    consent_id: str
+    status: int
+    code: str
+    reason: str
+    message: str
+
+
+class ReportBatch(TypedDict):
+    """A batch of reports: how many were asked, delivered and refused, the reports and the refusals."""
+
+    requested: int
+    delivered: int
+    refused: int
+    reports: list[CreditReport]
+    refusals: list[ReportRefusal]
+

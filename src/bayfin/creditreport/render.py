@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bayfin.creditdata import RECORD_TYPES
+from bayfin.creditreport.domain import CreditReport
 
 _env = Environment(loader=PackageLoader("bayfin.creditreport", "templates"),
                    autoescape=select_autoescape(["html"]))
@@ -39,6 +38,6 @@ LABELS = _labels()
 TITLES = {name: f"{rt.label} {name}" for name, rt in RECORD_TYPES.items()}
 
 
-def render_report(report: dict[str, Any]) -> str:
+def render_report(report: CreditReport) -> str:
     """The report as a self-contained, printable HTML page (Chinese and English labels)."""
     return _env.get_template("report.html").render(report=report, labels=LABELS, titles=TITLES)

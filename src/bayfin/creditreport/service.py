@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 
 from bayfin.consent import AccessGrant, ConsentService, DataCategory
 from bayfin.creditdata import EnterpriseRecord, enterprise_record
-from bayfin.creditreport.domain import consented_slice, indicators
+from bayfin.creditreport.domain import (
+    CreditReport,
+    ReportBatch,
+    ReportBody,
+    ReportRefusal,
+    consented_slice,
+    indicators,
+)
 from bayfin.kernel.clock import Clock
 from bayfin.kernel.errors import AppError, NotFound
 from bayfin.kernel.security import Principal
@@ -25,7 +32,7 @@ def _registration(record: EnterpriseRecord, categories: frozenset[str]) -> dict[
     return dict(registration)
 
 
-def assemble(record: EnterpriseRecord, grant: AccessGrant, today: date) -> dict[str, Any]:
+def assemble(record: EnterpriseRecord, grant: AccessGrant, today: date) -> ReportBody:
     """The report body from a hub record and the consent's grant (pure)."""
     categories = frozenset(c.value for c in grant.categories)
     sections = consented_slice(record, categories, grant.data_from, grant.data_to)
@@ -48,7 +55,7 @@ class CreditReports:
     consents: ConsentService
     clock: Clock
 
-    def report(self, principal: Principal, credit_code: str, consent_id: str) -> dict[str, Any]:
+    def report(self, principal: Principal, credit_code: str, consent_id: str) -> CreditReport:
         """The credit report of one enterprise under one consent (raises consent or hub errors)."""
         code = credit_code.strip().upper()
         grant = self.consents.authorize_use(principal, consent_id, code, action="credit_report.read",
@@ -57,12 +64,13 @@ class CreditReports:
         now = self.clock.now()
         body = assemble(record, grant, now.date())
         return {"credit_code": code, "generated_at": now, "institution_id": principal.organization_id,
-                **body}
+                "registration": body["registration"], "sections": body["sections"],
+                "indicators": body["indicators"], "consent": body["consent"]}
 
-    def batch(self, principal: Principal, items: list[tuple[str, str]]) -> dict[str, Any]:
+    def batch(self, principal: Principal, items: list[tuple[str, str]]) -> ReportBatch:
         """Reports for up to 1,000 (credit code, consent id) pairs; refusals listed, never failing all."""
-        reports: list[dict[str, Any]] = []
-        refusals: list[dict[str, Any]] = []
+        reports: list[CreditReport] = []
+        refusals: list[ReportRefusal] = []
         for credit_code, consent_id in items:
             try:
                 reports.append(self.report(principal, credit_code, consent_id))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
@@ -13,6 +13,7 @@ from bayfin.api.problems import Responses, problem_schema
 from bayfin.consent import ConsentService, DataCategory
 from bayfin.kernel.errors import ServiceUnavailable
 from bayfin.kernel.security import Principal
+from bayfin.scoring.model import FirmScore
 from bayfin.scoring.wiring import scoring_service
 
 # every record here belongs to an organization: no caller without one gets past this
@@ -68,7 +69,7 @@ def get_score(
     session: Session,
     platform: PlatformDep,
     consent_id: Annotated[str, Query(min_length=1, max_length=60)],
-) -> dict[str, Any]:
+) -> FirmScore:
     """The enterprise's score under your consent (category ``score``), with band, PD and reasons."""
     code = credit_code.strip().upper()
     consents = ConsentService(session, platform.audit, platform.clock, platform.tokens.keys)

@@ -8,11 +8,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import (
+    Any,
+    NotRequired,  # pydantic reads these (the score API answers with them)
+)
 
 import numpy as np
 import orjson
 import polars as pl
+from typing_extensions import TypedDict
 
 from bayfin.kernel.errors import NotFound
 from bayfin.scoring.features import (
@@ -24,6 +28,35 @@ from bayfin.scoring.features import (
 )
 from bayfin.scoring.metrics import PSI_WARNING, calibration, score_edges, summary
 from bayfin.scoring.scorecard import Column, Scorecard, fit_scorecard
+
+
+class ScoreReason(TypedDict):
+    """A reason code of a score with its plain-language text."""
+
+    code: str
+    text: str
+
+
+class ChallengerView(TypedDict):
+    """The LightGBM challenger's probability of default and the features that pushed it up most."""
+
+    pd: float
+    reasons: list[ScoreReason]
+
+
+class FirmScore(TypedDict):
+    """One firm's score: points, band, the band's probability of default, reasons, the model version;
+    the challenger's view when the model has one and the date scored as of when asked for one."""
+
+    credit_code: str | None
+    score: int
+    band: str
+    pd: float
+    reasons: list[ScoreReason]
+    model_version: str
+    challenger: NotRequired[ChallengerView]
+    as_of: NotRequired[str]
+
 
 BANDS = ("A", "B", "C", "D", "E", "F", "G", "H")
 
@@ -80,18 +113,18 @@ class ScoringModel:
             }
         )
 
-    def explain(self, features: pl.DataFrame) -> list[dict[str, Any]]:
+    def explain(self, features: pl.DataFrame) -> list[FirmScore]:
         """One result per firm with reason codes in plain language (and the challenger's view)."""
         return [self.explain_one(row) for row in features.iter_rows(named=True)]
 
-    def explain_one(self, values: Mapping[str, Any]) -> dict[str, Any]:
+    def explain_one(self, values: Mapping[str, Any]) -> FirmScore:
         """Score, band, PD, reasons (and the challenger's view) of one firm from its feature values.
 
         The online path: plain Python over the compiled bins, no data frame; equal to ``score_frame``.
         """
         score, reasons = self.scorecard.score_one(values)
         band = bisect.bisect_right(self.band_edges, score)
-        item: dict[str, Any] = {
+        item: FirmScore = {
             "credit_code": values.get("credit_code"),
             "score": int(np.round(score)),
             "band": BANDS[::-1][band],
@@ -107,15 +140,15 @@ class ScoringModel:
             item["challenger"] = self._contributions(contrib)[0]
         return item
 
-    def challenger_contributions(self, features: pl.DataFrame, top: int = 3) -> list[dict[str, Any]]:
+    def challenger_contributions(self, features: pl.DataFrame, top: int = 3) -> list[ChallengerView]:
         """LightGBM PD and the features that pushed it up most (pred_contrib), per firm."""
         x = challenger_matrix(features, self.meta["categories"])
         return self._contributions(self.challenger.predict(x, pred_contrib=True), top)
 
     @staticmethod
-    def _contributions(raw: np.ndarray, top: int = 3) -> list[dict[str, Any]]:
+    def _contributions(raw: np.ndarray, top: int = 3) -> list[ChallengerView]:
         names = list(NUMERIC_FEATURES) + list(CATEGORICAL_FEATURES)
-        out = []
+        out: list[ChallengerView] = []
         for row in raw:
             logit = float(row.sum())
             order = np.argsort(-row[:-1])[:top]

@@ -14,7 +14,7 @@ from bayfin.creditdata import enterprise_record
 from bayfin.kernel.errors import NotFound
 from bayfin.scoring import model as registry
 from bayfin.scoring.features import compute_features, facts_from_record, features_as_of, features_of_record
-from bayfin.scoring.model import ScoringModel
+from bayfin.scoring.model import FirmScore, ScoringModel
 
 
 class ScoringService:
@@ -54,7 +54,7 @@ class ScoringService:
 
     def score(
         self, session: Session, credit_code: str, as_of: date, version: str | None = None
-    ) -> dict[str, Any]:
+    ) -> FirmScore:
         """Score, band, PD and plain-language reasons of one firm as of a date."""
         values = self.feature_values(session, credit_code, as_of)
         result = self.model(version).explain_one(values)

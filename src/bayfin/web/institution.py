@@ -22,7 +22,7 @@ from bayfin.consent import (
 )
 from bayfin.creditreport import CreditReports
 from bayfin.kernel.errors import AppError
-from bayfin.scoring import SCORING
+from bayfin.scoring import SCORING, FirmScore
 from bayfin.web import geography, i18n
 from bayfin.web import repository as repo
 from bayfin.web.access import CONSENT_REQUESTER, CREDIT_READER
@@ -123,7 +123,7 @@ def my_requests(page: SignedIn, session: Session) -> Response:
                   done=page.t.get(f"consent.done.{done}") if done else None)
 
 
-def _score(page: Page, session: Any, code: str, consent_id: str) -> dict[str, Any] | None:
+def _score(page: Page, session: Any, code: str, consent_id: str) -> FirmScore | None:
     """The score under the same consent when it covers ``score``, is still live and a model exists."""
     consents = consents_of(page, session)
     principal = page.require_principal()
