@@ -10,7 +10,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, TypedDict
+from typing import Any
+
+from typing_extensions import (
+    TypedDict,  # pydantic reads these on Python 3.11 (the batch API answers with them)
+)
 
 #: Which of the hub's record types each consent category opens.
 CATEGORY_RECORDS: dict[str, tuple[str, ...]] = {
@@ -226,7 +230,8 @@ class CreditReport(ReportBody):
 
 
 class ReportRefusal(TypedDict):
-    """A report a batch could not produce, and why (the problem's status, code, reason, message)."""
+    """Why one enterprise of a batch was not reported on (the problem's status, code, reason, message);
+    the batch API answers with it as is."""
 
     credit_code: str
     consent_id: str

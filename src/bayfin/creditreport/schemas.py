@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bayfin.creditreport.domain import ReportRefusal
 from bayfin.kernel.fields import Text
 
 
@@ -51,17 +52,6 @@ class BatchIn(BaseModel):
     items: list[BatchItem] = Field(min_length=1, max_length=1000)
 
 
-class Refusal(BaseModel):
-    """Why one enterprise of a batch was not reported on."""
-
-    credit_code: str
-    consent_id: str
-    status: int
-    code: str
-    reason: str
-    message: str
-
-
 class BatchOut(BaseModel):
     """Reports delivered and refusals, counted: requested = delivered + refused."""
 
@@ -69,7 +59,7 @@ class BatchOut(BaseModel):
     delivered: int
     refused: int
     reports: list[CreditReportOut]
-    refusals: list[Refusal]
+    refusals: list[ReportRefusal]
 
 
 class SubscribeIn(BaseModel):
