@@ -381,7 +381,8 @@ def worker_command(
     from bayfin.kernel.observability import Check, database_check, redis_check
 
     with open_platform() as platform:
-        settings = FraudSettings() if models is None else FraudSettings(models_dir=models)
+        section = platform.section(FraudSettings)
+        settings = section if models is None else section.model_copy(update={"models_dir": models})
         store: Any = InMemoryStateStore()
         checks: dict[str, Check] = {"database": database_check(platform.engine)}
         if state == "redis":

@@ -113,7 +113,7 @@ def key_ring(settings: TokensSettings, platform_secret: bytes) -> KeyRing:
 def configure(platform: Platform, settings: TokensSettings | None = None) -> TokensRuntime:
     """Build the token service: keys from settings, the anti-fraud engine as the risk assessor when it
     is configured, the HTTP banks named in settings (``service.banks.register`` connects more)."""
-    settings = settings or TokensSettings()
+    settings = settings or platform.section(TokensSettings)
     secret = platform.settings.audit_key.get_secret_value().encode()
     keys = Keys(ring=key_ring(settings, secret), digest=derive_key(secret, "digest"),
                 par=derive_key(secret, "par"), cryptogram=derive_key(secret, "cryptogram"),
