@@ -290,6 +290,8 @@ def test_a_firm_publishes_a_demand_applies_and_the_bank_works_its_queue(browser,
     assert "submitted" in rows.first.inner_text()
     screenshot(firm, "71-firm-applications")
     rows.first.get_by_role("link").click()
+    firm.wait_for_url(re.compile(r"/console/financing/applications/app_"))  # count() does not wait
+    firm.get_by_test_id("events").locator("li").first.wait_for()
     assert firm.get_by_test_id("events").locator("li").count() >= 1
     assert firm.get_by_test_id("withdraw").is_visible(), "before a decision the firm may withdraw"
     screenshot(firm, "72-firm-application")
