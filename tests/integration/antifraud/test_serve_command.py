@@ -4,6 +4,7 @@ writes the environment); the overrides reach uvicorn's worker processes through 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +17,21 @@ from bayfin.cli.main import app
 
 FRAUD_VARIABLES = ("BAYFIN_FRAUD_WRITE_MODE", "BAYFIN_FRAUD_WARM_RULES", "BAYFIN_FRAUD_TUNE_GC",
                    "BAYFIN_FRAUD_STATE", "BAYFIN_FRAUD_RULES_DIR")
+BEFORE = {name: os.environ.get(name) for name in FRAUD_VARIABLES}  # as this file's tests found them
 
 
 @pytest.fixture
-def clean_fraud_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in FRAUD_VARIABLES:
-        monkeypatch.delenv(name, raising=False)  # and restored afterwards, whatever run_api wrote
-    return monkeypatch
+def clean_fraud_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """No anti-fraud variable set during the test, and afterwards exactly what was there before, whatever
+    run_api wrote. (monkeypatch.delenv of an absent variable records nothing to undo, so a variable
+    run_api then set would outlive the test and switch later tests in this process to batched writes.)"""
+    saved = {name: os.environ.pop(name, None) for name in FRAUD_VARIABLES}
+    yield monkeypatch
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def _served(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> dict[str, Any]:
@@ -74,3 +83,9 @@ def test_the_overrides_reach_the_worker_processes_through_the_environment_they_s
     settings = started["settings"]  # what a worker reads from the environment it inherits
     assert (settings.write_mode, settings.warm_rules, settings.state, settings.rules_dir) == \
         ("batched", True, "memory", None)
+
+
+def test_the_environment_is_as_before_after_a_serve_test() -> None:
+    """Runs after the tests above in this file (pytest keeps file order): none of their writes remain."""
+    assert {name: os.environ.get(name) for name in FRAUD_VARIABLES} == BEFORE
+
