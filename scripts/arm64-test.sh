@@ -33,7 +33,9 @@ UV_VERSION=$(sed -n 's/^UV_VERSION := //p' Makefile)
 SUITE=${ARM64_SUITE:-bookworm}
 QEMU_CPU=${ARM64_QEMU_CPU:-neoverse-n1}
 export QEMU_CPU  # read by every qemu-aarch64 the binfmt handler starts; passed on through each env -i
-PACKAGES=python3,python3-venv,python3-dev,gcc,g++,make,ca-certificates,libpq5,espeak-ng,sox
+# What the suite needs besides Python: the voice tests' espeak-ng and sox, the restore check's pg_dump
+# (postgresql-client), the console's browser tests' chromium and a CJK font.
+PACKAGES=python3,python3-venv,python3-dev,gcc,g++,make,ca-certificates,libpq5,espeak-ng,sox,postgresql-client,chromium,fonts-wqy-microhei
 
 log() { printf '\033[1m[arm64]\033[0m %s\n' "$*" >&2; }
 started=$(date +%s)
@@ -104,6 +106,17 @@ mount --bind /dev/pts "$ROOT/dev/pts"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
 [ -f /etc/ssl/certs/ca-certificates.crt ] && cp /etc/ssl/certs/ca-certificates.crt "$ROOT/etc/ssl/certs/ca-certificates.crt"
 
+# A root bootstrapped by an earlier version of this script may lack a package added to the list since.
+missing=()
+for package in ${PACKAGES//,/ }; do
+  chroot "$ROOT" dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing into the root: ${missing[*]}"
+  chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+    /bin/sh -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@" >/dev/null' sh "${missing[@]}"
+fi
+
 log "copying the working tree (tracked and unignored files) into the root"
 rm -rf "$ROOT/opt/bayfin"
 mkdir -p "$ROOT/opt/bayfin"
@@ -168,6 +181,20 @@ if [ -z "${ARM64_SHARED_SERVICES:-}" ]; then
   log "private servers: redis :$redis_port, nats :$nats_port (JetStream), mosquitto :$mqtt_port"
 fi
 [ -n "${BAYFIN_TEST_POSTGRES_URL:-}" ] && service_env+=(BAYFIN_TEST_POSTGRES_URL="$BAYFIN_TEST_POSTGRES_URL")
+# The console's browser tests drive the arm64 server with the host's Chromium over the DevTools
+# protocol: Chromium itself does not run under qemu-user (its processes die on a trap qemu cannot
+# emulate), and the browser is the test's client, not what this run proves on arm64.
+if [ -x /usr/bin/chromium ]; then
+  [ -n "$services_dir" ] || services_dir=$(mktemp -d /tmp/bayfin-arm64-services.XXXXXX)
+  read -r cdp_port <<<"$(free_ports 1)"
+  /usr/bin/chromium --headless --no-sandbox --disable-gpu --remote-debugging-address=127.0.0.1 \
+    --remote-debugging-port="$cdp_port" --user-data-dir="$services_dir/chromium" about:blank \
+    >"$services_dir/chromium.log" 2>&1 &
+  service_pids+=($!)
+  wait_port "$cdp_port" chromium || exit 1
+  service_env+=(BAYFIN_CHROMIUM_CDP="http://127.0.0.1:$cdp_port")
+  log "the browser tests use the host's Chromium on :$cdp_port"
+fi
 
 log "running pytest $selection under emulation (QEMU_CPU=$QEMU_CPU)"
 set +e

@@ -7,17 +7,23 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 CHROMIUM = os.environ.get("BAYFIN_CHROMIUM", "/usr/bin/chromium")
+#: A running Chromium's DevTools endpoint to drive instead of launching one (the arm64 run uses the
+#: host's browser: Chromium does not run under qemu-user emulation).
+CDP_URL = os.environ.get("BAYFIN_CHROMIUM_CDP")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
 def require_chromium() -> str:
     """The path of a usable Chromium and Playwright; skip (or fail in CI) without them."""
     problem = None
-    if not Path(CHROMIUM).exists():
+    if CDP_URL:
+        pass  # a browser already running elsewhere; only Playwright is needed here
+    elif not Path(CHROMIUM).exists():
         problem = f"chromium is not installed at {CHROMIUM} (apt-get install chromium)"
     else:
         try:
@@ -37,3 +43,13 @@ def screenshot(page: object, name: str) -> Path:
     target = SCREENSHOTS / f"{re.sub(r'[^a-z0-9_-]+', '-', name.lower())}.png"
     page.screenshot(path=str(target), full_page=True)  # type: ignore[attr-defined]
     return target
+
+
+def open_chromium(playwright: Any) -> Any:
+    """Headless Chromium: launched here, or the one at ``BAYFIN_CHROMIUM_CDP`` connected to."""
+    if CDP_URL:
+        require_chromium()
+        return playwright.chromium.connect_over_cdp(CDP_URL)
+    return playwright.chromium.launch(executable_path=require_chromium(), headless=True,
+                                      args=["--no-sandbox", "--disable-gpu"])
+

@@ -15,7 +15,7 @@ from bayfin.consent.models import Consent
 from bayfin.creditdata.models import RegistrationInformation
 from bayfin.kernel.audit import AuditEntry
 from bayfin.kernel.tenancy import TenantScope
-from tests.e2e.browser import require_chromium, screenshot
+from tests.e2e.browser import open_chromium, require_chromium, screenshot
 from tests.e2e.console_server import ConsoleServer, console_server
 
 pytestmark = pytest.mark.browser
@@ -34,8 +34,7 @@ def browser(server: ConsoleServer) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=require_chromium(), headless=True,
-                                      args=["--no-sandbox", "--disable-gpu"])
+        chromium = open_chromium(pw)
         yield chromium
         chromium.close()
 
