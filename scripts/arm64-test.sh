@@ -34,8 +34,8 @@ SUITE=${ARM64_SUITE:-bookworm}
 QEMU_CPU=${ARM64_QEMU_CPU:-neoverse-n1}
 export QEMU_CPU  # read by every qemu-aarch64 the binfmt handler starts; passed on through each env -i
 # What the suite needs besides Python: the voice tests' espeak-ng and sox, the restore check's pg_dump
-# (postgresql-client), the console's browser tests' chromium and a CJK font.
-PACKAGES=python3,python3-venv,python3-dev,gcc,g++,make,ca-certificates,libpq5,espeak-ng,sox,postgresql-client,chromium,fonts-wqy-microhei
+# (postgresql-client). The console's browser tests use the host's Chromium (below), not one in the root.
+PACKAGES=python3,python3-venv,python3-dev,gcc,g++,make,ca-certificates,libpq5,espeak-ng,sox,postgresql-client
 
 log() { printf '\033[1m[arm64]\033[0m %s\n' "$*" >&2; }
 started=$(date +%s)
