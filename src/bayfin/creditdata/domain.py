@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Any, TypedDict
+from typing import Any
+
+from typing_extensions import TypedDict  # pydantic reads these on Python 3.11 (the API answers with some)
 
 #: GB 32100-2015 character set of the unified social credit code (no I, O, S, V, Z).
 CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -326,7 +328,8 @@ class FirmHit(TypedDict):
 
 
 class QuarantineView(TypedDict):
-    """A quarantined row: where it came from, why it was refused and its raw content."""
+    """A refused input row with its provenance, raw content and reason (the quarantine API answers
+    with it as is)."""
 
     id: int
     source: str

@@ -11,7 +11,8 @@ from bayfin.api.deps import AUTH_ERRORS, PlatformDep, Session, require
 from bayfin.api.pagination import Paging
 from bayfin.api.problems import problem_schema
 from bayfin.creditdata import service
-from bayfin.creditdata.schemas import EnterpriseRecord, HubStatus, QuarantinedRowOut
+from bayfin.creditdata.domain import QuarantineView
+from bayfin.creditdata.schemas import EnterpriseRecord, HubStatus
 from bayfin.kernel.pagination import Page
 from bayfin.kernel.security import Principal
 
@@ -63,7 +64,7 @@ def get_hub_status(
     return HubStatus.model_validate(service.hub_status(session, limit=limit))
 
 
-@router.get("/v1/hub/quarantine", response_model=Page[QuarantinedRowOut], responses=_AUTH_ERRORS)
+@router.get("/v1/hub/quarantine", response_model=Page[QuarantineView], responses=_AUTH_ERRORS)
 def get_quarantine(
     _principal: Operator,
     session: Session,
@@ -71,9 +72,9 @@ def get_quarantine(
     source: str | None = None,
     batch_id: str | None = None,
     reason: str | None = None,
-) -> Page[QuarantinedRowOut]:
+) -> Page[QuarantineView]:
     """Quarantined rows with source, batch, row number, reason and raw content."""
     rows = service.quarantine_rows(
         session, source=source, batch_id=batch_id, reason=reason, page=pager.page_request
     )
-    return pager.page(rows, lambda r: (r["id"],), QuarantinedRowOut.model_validate)
+    return pager.page(rows, lambda r: (r["id"],), lambda r: r)

@@ -52,16 +52,3 @@ class HubStatus(BaseModel):
     totals: dict[str, int]
     quarantine_by_reason: dict[str, int]
     batches: list[BatchOut]
-
-
-class QuarantinedRowOut(BaseModel):
-    """A refused input row with its provenance, raw content and reason."""
-
-    id: int
-    source: str
-    batch_id: str
-    row_number: int
-    reason: str
-    message: str
-    credit_code: str | None
-    raw: str

@@ -6,9 +6,12 @@ Lead states: open → dispatched (to a district or agency) → investigating →
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, TypedDict
+from typing import Any
 
 from sqlalchemy.orm import Session
+from typing_extensions import (
+    TypedDict,  # pydantic reads these on Python 3.11 (the portrait API answers with them)
+)
 
 from bayfin.creditdata import enterprise_record
 from bayfin.kernel.clock import Clock

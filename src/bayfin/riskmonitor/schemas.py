@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bayfin.riskmonitor.leads import EvidenceView, HistoryPoint, RelatedFirm, TagView
+
 _CODE = "91440300MA5FAKE01X"
 _SCORED: dict[str, Any] = {"scored_at": "2025-01-02T03:04:05Z", "score": 81.5, "level": "high",
            "categories": ["illegal_fundraising"], "dimensions": {"texts": 0.9, "complaints": 0.6},
@@ -73,45 +75,6 @@ class ReviewItemOut(BaseModel):
     text: str
 
 
-class HistoryPointOut(BaseModel):
-    """One past index value."""
-
-    scored_at: datetime
-    score: float
-    level: str
-
-
-class TagOut(BaseModel):
-    """A risk tag of a firm, with the evidence behind it."""
-
-    tag: str
-    label: str
-    method: str
-    confidence: float
-    source: str
-    date: date
-    snippet: str
-    evidence_id: int | None
-
-
-class EvidenceOut(BaseModel):
-    """A piece of evidence linked to the firm."""
-
-    id: int
-    source: str
-    date: date
-    reference: str
-    link: str
-
-
-class RelatedFirmOut(BaseModel):
-    """A firm related to this one, with its latest index."""
-
-    credit_code: str
-    score: float | None
-    level: str
-
-
 class PortraitOut(BaseModel):
     """The enterprise risk portrait: profile, tags with evidence, index history, related firms, leads."""
 
@@ -125,10 +88,10 @@ class PortraitOut(BaseModel):
     profile: dict[str, Any] | None = Field(description="The hub's registration values, when known")
     current: ScoreOut | None
     trend_points: float | None
-    history: list[HistoryPointOut]
-    tags: list[TagOut]
-    evidence: list[EvidenceOut]
-    related_firms: list[RelatedFirmOut]
+    history: list[HistoryPoint]
+    tags: list[TagView]
+    evidence: list[EvidenceView]
+    related_firms: list[RelatedFirm]
     leads: list[LeadOut]
 
 
