@@ -21,8 +21,6 @@ import orjson
 from sqlalchemy.orm import Session
 
 from bayfin.consent import AccessMode, ConsentService, ConsentStatus, Purpose, effective_status, terms_of
-
-# not on the consent surface yet (asked for): the periodic/active checks a subscription makes
 from bayfin.creditreport import repository as repo
 from bayfin.creditreport.models import MonitoringNotification, MonitoringSubscription
 from bayfin.creditreport.service import changes, current_record, snapshot
